@@ -1,0 +1,55 @@
+"""Zero-shot full fine-tuning baseline (PAPER.md "Baselines").
+
+Example (suite YAML)::
+
+    methods:
+      zero_shot: {training: {epochs: 10, learning_rate: 1.0e-5}}
+
+The whole backbone plus a task head is fine-tuned on the union of all source languages'
+training data (10 epochs, batch 32, lr 1e-5) and evaluated directly on each target language.
+The fine-tuned model does not depend on the target, so one model serves every target.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.evaluation import EvaluationConfig, ModelEvaluationStage
+from harness.finetune import PAPER_FINETUNING, FinetuneConfig, FinetuneStage
+from harness.graph import Stage
+from harness.methods import Method
+from harness.planning import EVAL_SPLIT, BuildEnv
+from harness.suite import Job
+from harness.training import TrainingConfig
+
+
+class ZeroShotConfig(BaseModel):
+    """Hyperparameters of zero-shot fine-tuning (paper defaults)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    training: TrainingConfig = PAPER_FINETUNING
+    max_length: int = Field(128, gt=0)
+    eval_batch_size: int = Field(32, gt=0)
+
+
+class ZeroShot(Method):
+    """Fine-tune on all sources, evaluate on the target."""
+
+    Config = ZeroShotConfig
+    description = "full fine-tuning on the union of source languages, zero-shot on targets"
+
+    def build(self, job: Job, env: BuildEnv) -> Stage:
+        """finetune(backbone, sources) -> evaluation(target)."""
+        config: ZeroShotConfig = self.config
+        sources = env.sources(job.task)
+        finetune = FinetuneStage(
+            FinetuneConfig(task=job.task, sources=sources,
+                           data={lang: env.task_data(job.task, lang) for lang in sources},
+                           training=config.training, max_length=config.max_length),
+            seed=job.seed, backbone=env.backbone(job.backbone),
+        )
+        evaluation = EvaluationConfig(task=job.task, lang=job.lang, split=EVAL_SPLIT,
+                                      data=env.task_data(job.task, job.lang),
+                                      max_length=config.max_length, batch_size=config.eval_batch_size)
+        return ModelEvaluationStage(evaluation, model=finetune)

@@ -1,0 +1,30 @@
+"""Where every method and table is registered: one line each, imported lazily.
+
+Example::
+
+    from harness.catalog import METHODS
+    METHODS.names()                 # lists without importing torch
+    METHODS.get("unibridge")        # imports harness.unibridge.method now
+
+Adding a method or a table is one new module plus one line here. Backbones are registered in
+:mod:`harness.backbones`, tasks in :mod:`harness.tasks` (both are small tables, not code).
+"""
+
+from __future__ import annotations
+
+from harness.registry import Registry
+
+METHODS: Registry = Registry("method")
+METHODS.register_lazy("zero_shot", "baselines.zero_shot:ZeroShot")
+METHODS.register_lazy("unibridge", "harness.unibridge.method:UniBridge")
+METHODS.register_lazy("unibridge_no_kl", "harness.unibridge.method:UniBridgeNoKL")
+METHODS.register_lazy("unibridge_no_embedding_init", "harness.unibridge.method:UniBridgeNoEmbeddingInit")
+METHODS.register_lazy("unibridge_no_vocab_search", "harness.unibridge.method:UniBridgeNoVocabSearch")
+METHODS.register_lazy("unibridge_no_multi_source", "harness.unibridge.method:UniBridgeNoMultiSource")
+METHODS.register_lazy("unibridge_uniform_weights", "harness.unibridge.method:UniBridgeUniformWeights")
+
+TABLES: Registry = Registry("table")
+TABLES.register_lazy("results", "harness.report.tables:results_table")
+
+EXECUTORS: Registry = Registry("executor")
+EXECUTORS.register_lazy("local", "harness.executors.local:LocalExecutor")

@@ -1,0 +1,71 @@
+"""``unibridge-bench run``: run a suite with caching and resume."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from harness.cli.common import (load_plan, only_option, parse_filters, setup_logging,
+                                suite_argument, user_errors, verbose_option)
+from harness.planning import filter_jobs
+from harness.runner import CACHE_DIR, JobGraph, RunOptions, run_jobs
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@click.command("run")
+@suite_argument
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where cache and results go (default: runs/<suite name>).")
+@only_option
+@click.option("--dry-run", is_flag=True, help="List the jobs and which are cached; run nothing.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--seed", type=int, help="Run this seed only (overrides the suite's seeds).")
+@click.option("--rerun", multiple=True, metavar="KIND",
+              help="Recompute stages of this kind even when cached (e.g. evaluation); repeatable.")
+@verbose_option
+@user_errors
+def run(suite_file, workdir, only, dry_run, device, seed, rerun, verbose):
+    """Run every job of SUITE.yaml; finished stages are reused.
+
+    \b
+    Example:
+      unibridge-bench run suites/smoke.yaml
+      unibridge-bench run suites/wikiann.yaml --only method=unibridge --only lang=amh --device cuda
+    """
+    setup_logging(verbose)
+    plan = load_plan(suite_file, seed)
+    jobs = filter_jobs(plan.jobs, parse_filters(only))
+    workdir = workdir or Path("runs") / plan.suite.name
+    if dry_run:
+        _print_dry_run(plan, jobs, workdir)
+        return
+    report = run_jobs(plan, jobs, RunOptions(workdir, resolve_device(device), rerun=frozenset(rerun)))
+    click.echo(f"{len(jobs)} jobs: {report.pending} stages run, {report.cached} cached; "
+               f"results in {workdir / 'results.jsonl'}")
+    for failure in report.failures:
+        click.echo(f"FAILED {failure.stage.label}: {failure.reason}", err=True)
+    if report.failures:
+        raise SystemExit(1)
+
+
+def _print_dry_run(plan, jobs, workdir: Path) -> None:
+    from harness.graph import Cache
+
+    graph = JobGraph.of(plan, jobs)
+    cache = Cache(workdir / CACHE_DIR)
+    for job, final in graph.finals.items():
+        click.echo(f"{'cached ' if cache.is_done(final) else 'to run '} {job.job_id}")
+    pending = sum(not cache.is_done(s) for s in graph.stages)
+    click.echo(f"{len(jobs)} jobs, {len(graph.stages)} stages, {pending} to run")

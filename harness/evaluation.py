@@ -1,0 +1,90 @@
+"""Batched prediction and the ``evaluation`` stage for full (non-adapter) task models.
+
+Example::
+
+    logits = predict_logits(model, task.collator(tokenizer), encoded.features, batch_size=32)
+    value = task.score(examples, task.predict(encoded, logits))
+
+The evaluation stage reads only the target language's evaluation split (``test`` by default),
+after model selection has happened upstream on source validation data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from tqdm.auto import tqdm
+
+from harness.data.source import DataRef
+from harness.graph import Stage, StageContext, atomic_write_text
+from harness.results import METRICS_FILE
+from harness.tasks import TaskSpec, get_task
+
+MODEL_DIR = "model"
+
+
+@torch.no_grad()
+def predict_logits(model: torch.nn.Module, collator: Callable, features: Sequence[dict],
+                   batch_size: int = 32, progress: bool = False) -> list[torch.Tensor]:
+    """One logits tensor per example, padding removed ([T, C] for tagging, [C] for pairs)."""
+    model.eval()
+    device = next(model.parameters()).device
+    outputs: list[torch.Tensor] = []
+    starts = range(0, len(features), batch_size)
+    for start in tqdm(starts, desc="predict", unit="batch", disable=not progress):
+        chunk = features[start:start + batch_size]
+        batch = {k: v.to(device) for k, v in collator([dict(f) for f in chunk]).items() if k != "labels"}
+        logits = model(**batch).logits.float().cpu()
+        for row, feature in zip(logits, chunk):
+            outputs.append(row[: len(feature["input_ids"])] if row.dim() == 2 else row)
+    return outputs
+
+
+def write_metrics(out: Path, task: TaskSpec, value: float, details: Mapping[str, Any]) -> None:
+    """``metrics.json`` as every evaluation stage writes it."""
+    payload = {"metric": task.metric_name, "value": value, "details": dict(details)}
+    atomic_write_text(out / METRICS_FILE, json.dumps(payload, indent=2, sort_keys=True))
+
+
+class EvaluationConfig(BaseModel):
+    """Which task, language and split to score, and from which data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: str
+    lang: str
+    data: DataRef
+    split: str = "test"
+    max_length: int = Field(128, gt=0)
+    batch_size: int = Field(32, gt=0)
+
+
+class ModelEvaluationStage(Stage):
+    """Score a fine-tuned model (input ``model``: an artifact with ``model/``) on one language."""
+
+    kind = "evaluation"
+    version = 1
+
+    def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
+        """Predict the split and write ``metrics.json``."""
+        from transformers import AutoTokenizer
+
+        from harness.models import load_adapter_model
+
+        config: EvaluationConfig = self.config
+        task = get_task(config.task)
+        model_dir = inputs["model"] / MODEL_DIR
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        model = load_adapter_model(str(model_dir)).to(ctx.device)
+        examples = task.load(config.data.source, config.lang, config.split)
+        encoded = task.encode(examples, tokenizer, config.max_length)
+        logits = predict_logits(model, task.collator(tokenizer), encoded.features,
+                                config.batch_size, ctx.progress)
+        value = task.score(examples, task.predict(encoded, logits))
+        write_metrics(out, task, value, {"n_examples": len(examples), "split": config.split})
+

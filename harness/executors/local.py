@@ -1,0 +1,53 @@
+"""Run stages one after another in this process, with a progress bar.
+
+Example::
+
+    failures = LocalExecutor(keep_going=True).execute(stages, cache, ctx, on_done)
+
+With ``keep_going`` a failed stage only stops the stages that depend on it; the others (other
+languages, other methods) still run and record their results.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from tqdm.auto import tqdm
+
+from harness.executors.base import Executor, Failure
+from harness.graph import Cache, Stage, StageContext
+
+log = logging.getLogger(__name__)
+
+
+class LocalExecutor(Executor):
+    """Sequential in-process executor."""
+
+    def __init__(self, keep_going: bool = True):
+        self.keep_going = keep_going
+
+    def execute(self, stages: Sequence[Stage], cache: Cache, ctx: StageContext,
+                on_done: Callable[[Stage], None]) -> list[Failure]:
+        """Run every pending stage in order; see :class:`Executor`."""
+        failed: dict[str, Failure] = {}
+        pending = [stage for stage in stages if not cache.is_done(stage)]
+        for stage in stages:
+            if cache.is_done(stage):
+                on_done(stage)
+        for stage in tqdm(pending, desc="stages", unit="stage", disable=not ctx.progress):
+            broken = [s for s in stage.inputs.values() if s.key in failed]
+            if broken:
+                failed[stage.key] = Failure(stage, f"input {broken[0].label} failed")
+                continue
+            log.info("running %s", stage.label)
+            try:
+                cache.materialize(stage, ctx)
+            except Exception as error:  # noqa: BLE001 - one failed stage must not lose the others
+                if not self.keep_going:
+                    raise
+                log.exception("stage %s failed", stage.label)
+                failed[stage.key] = Failure(stage, f"{type(error).__name__}: {error}")
+                continue
+            on_done(stage)
+        return list(failed.values())

@@ -1,0 +1,246 @@
+"""Stages, content-addressed cache keys and atomic artifact directories.
+
+Example::
+
+    class Tokenize(Stage):
+        kind = "tokenize"
+        version = 1
+
+        def run(self, ctx, inputs, out):
+            corpus = (inputs["corpus"] / "text.txt").read_text()
+            (out / "tokens.txt").write_text(...)
+
+    stage = Tokenize(TokenizeConfig(size=8000), corpus=corpus_stage)
+    path = Cache(workdir / "cache").materialize(stage, ctx)   # runs once, then cached
+
+A stage is a pure function ``inputs + config -> artifact directory``. Its key is the SHA-256 of
+the canonical JSON of ``{kind, version, config, inputs' keys, extra}``: a changed hyperparameter
+or upstream artifact gives a new key, so a stale artifact is never reused; ``version`` is bumped
+when a stage's code changes meaning. ``extra`` is for declared non-config inputs such as the
+content hash of a data file.
+
+Atomicity: a stage runs into ``<cache>/<kind>/.tmp-<key>-<uuid>/`` and the directory is renamed
+to ``<cache>/<kind>/<key>/`` only after its ``manifest.json`` is written, so an entry that exists
+is complete. Long stages may keep resumable state (trainer checkpoints) in
+:meth:`Cache.partial_dir`, which survives a killed run and is deleted on success.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+
+
+class CacheError(RuntimeError):
+    """A cache entry is unreadable (e.g. a corrupt or hand-edited artifact)."""
+
+
+def canonical_json(payload: Any) -> str:
+    """JSON with sorted keys and no whitespace: the byte string that keys are hashed from."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def hash_payload(payload: Any) -> str:
+    """SHA-256 hex digest of :func:`canonical_json` of ``payload``."""
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def config_payload(config: BaseModel | None) -> Any:
+    """The JSON form of a stage config (a pydantic model) that enters the key."""
+    return None if config is None else config.model_dump(mode="json")
+
+
+@dataclass
+class StageContext:
+    """What every stage may use besides its declared inputs: device, seed and scratch space."""
+
+    device: str = "cpu"
+    seed: int = 0
+    cache: Cache | None = None
+    progress: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def partial_dir(self, stage: Stage) -> Path:
+        """Persistent scratch directory for resumable state of ``stage`` (checkpoints)."""
+        if self.cache is None:
+            raise RuntimeError("StageContext.partial_dir needs a cache")
+        return self.cache.partial_dir(stage)
+
+
+class Stage(ABC):
+    """One node of the job graph: ``config`` + named input stages -> an artifact directory.
+
+    ``seed`` is given to stages whose output depends on randomness (training); it enters the key
+    and is what ``ctx.seed`` holds while the stage runs (0 for seedless stages).
+
+    Subclasses set ``kind`` (the cache folder name), ``version`` and implement :meth:`run`,
+    which must read only ``inputs`` (the input stages' artifact directories), its config and
+    :meth:`extra_key` material, and write only under ``out``.
+    """
+
+    kind: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    def __init__(self, config: BaseModel | None = None, *, seed: int | None = None,
+                 **inputs: Stage):
+        self.config = config
+        self.seed = seed
+        self.inputs: dict[str, Stage] = dict(inputs)
+
+    def extra_key(self) -> dict[str, Any]:
+        """Declared non-config inputs that enter the key (e.g. data file content hashes)."""
+        return {}
+
+    @cached_property
+    def key(self) -> str:
+        """Content address: hash of kind, version, config, inputs' keys and :meth:`extra_key`."""
+        return hash_payload(
+            {
+                "kind": self.kind,
+                "version": self.version,
+                "config": config_payload(self.config),
+                "seed": self.seed,
+                "inputs": {name: stage.key for name, stage in sorted(self.inputs.items())},
+                "extra": self.extra_key(),
+            }
+        )
+
+    @property
+    def label(self) -> str:
+        """Short human-readable name used in logs and plans."""
+        return f"{self.kind}:{self.key[:10]}"
+
+    def summary(self, artifact: Path) -> dict[str, Any]:
+        """Facts from a finished artifact worth putting in result records (override)."""
+        return {}
+
+    @abstractmethod
+    def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
+        """Compute the artifact into the (empty, existing) directory ``out``."""
+
+
+class Cache:
+    """Content-addressed artifact store: ``<root>/<kind>/<key>/``."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, stage: Stage) -> Path:
+        """Where the artifact of ``stage`` lives once finished."""
+        return self.root / stage.kind / stage.key
+
+    def partial_dir(self, stage: Stage) -> Path:
+        """Scratch directory that survives interruption; removed when the stage finishes."""
+        path = self.root / stage.kind / f".partial-{stage.key}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def is_done(self, stage: Stage) -> bool:
+        """True when the finished artifact of ``stage`` exists."""
+        return (self.path(stage) / MANIFEST).is_file()
+
+    def manifest(self, stage: Stage) -> dict[str, Any]:
+        """The manifest of a finished artifact; a corrupt one raises :class:`CacheError`."""
+        path = self.path(stage) / MANIFEST
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise CacheError(
+                f"corrupt cache entry {path.parent}: {error}. Delete that directory "
+                f"(or re-run with --rerun {stage.kind}) to recompute it."
+            ) from error
+
+    def materialize(self, stage: Stage, ctx: StageContext) -> Path:
+        """Return the artifact directory of ``stage``, running it if it is not cached.
+
+        Input stages must already be materialized (the runner orders them).
+        """
+        final = self.path(stage)
+        if self.is_done(stage):
+            return final
+        inputs = {}
+        for name, upstream in stage.inputs.items():
+            if not self.is_done(upstream):
+                raise CacheError(f"{stage.label}: input {name!r} ({upstream.label}) is not built")
+            inputs[name] = self.path(upstream)
+        tmp = final.parent / f".tmp-{stage.key}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir(parents=True)
+        started = time.time()
+        try:
+            stage.run(replace(ctx, seed=stage.seed or 0), inputs, tmp)
+            self._write_manifest(stage, tmp, started)
+            self._publish(tmp, final)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(final.parent / f".partial-{stage.key}", ignore_errors=True)
+        return final
+
+    def invalidate(self, stage: Stage) -> None:
+        """Remove a finished artifact so that the next run recomputes it."""
+        shutil.rmtree(self.path(stage), ignore_errors=True)
+
+    @staticmethod
+    def _write_manifest(stage: Stage, tmp: Path, started: float) -> None:
+        manifest = {
+            "kind": stage.kind,
+            "version": stage.version,
+            "key": stage.key,
+            "config": config_payload(stage.config),
+            "seed": stage.seed,
+            "inputs": {name: s.key for name, s in stage.inputs.items()},
+            "extra": stage.extra_key(),
+            "started": started,
+            "seconds": round(time.time() - started, 3),
+        }
+        atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+
+    @staticmethod
+    def _publish(tmp: Path, final: Path) -> None:
+        if final.exists():  # a crashed earlier attempt left a directory without a manifest
+            shutil.rmtree(final)
+        os.rename(tmp, final)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def topological_order(finals: list[Stage]) -> list[Stage]:
+    """All stages reachable from ``finals``, deduplicated by key, inputs before consumers."""
+    order: list[Stage] = []
+    seen: set[str] = set()
+
+    def visit(stage: Stage) -> None:
+        if stage.key in seen:
+            return
+        for upstream in stage.inputs.values():
+            visit(upstream)
+        seen.add(stage.key)
+        order.append(stage)
+
+    for final in finals:
+        visit(final)
+    return order

@@ -1,0 +1,169 @@
+"""From a validated suite to stage graphs: method instances, shared stage factories, checks.
+
+Example::
+
+    plan = prepare(load_suite(path))          # raises SuiteError on any problem
+    final = plan.build(plan.jobs[0])          # the job's evaluation stage
+
+:class:`BuildEnv` hands methods the stages they share (backbones, corpora) and the data
+sources of each task; methods never read the suite directly, so that the same wiring serves
+every suite. :func:`prepare` checks everything that can be checked before training: method,
+backbone and task names, each method's hyperparameters, method × backbone × task
+compatibility, and that every dataset is reachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+from pydantic import ValidationError
+
+from harness.backbones import BACKBONES, BackboneStage, backbone_config
+from harness.catalog import METHODS
+from harness.corpus import CorpusConfig, CorpusStage
+from harness.data import monolingual, parallel
+from harness.data.source import DataError, DataRef, DataSource
+from harness.graph import Stage
+from harness.methods import Method
+from harness.registry import UnknownNameError
+from harness.suite import Job, Suite, SuiteError, format_validation_error, method_config
+from harness.tasks import TASKS, get_task
+
+EVAL_SPLIT = "test"
+SELECTION_SPLIT = "validation"
+
+
+@dataclass
+class BuildEnv:
+    """Shared stage factories and data sources for the methods of one suite."""
+
+    suite: Suite
+
+    def __post_init__(self) -> None:
+        self.backbone = cache(self.backbone)
+        self.corpus = cache(self.corpus)
+
+    def backbone(self, name: str) -> Stage:
+        """The backbone stage (tiny ones train their tokenizer on the source-language corpus)."""
+        spec = BACKBONES.get(name)
+        config = backbone_config(spec, self.suite.backbone(name).pretrained)
+        if not spec.tiny:
+            return BackboneStage(config)
+        return BackboneStage(config, corpus=self.corpus(self.all_sources(), role="source"))
+
+    def corpus(self, langs: tuple[str, ...] | str, role: str) -> Stage:
+        """Monolingual text of ``langs``; ``role`` ('source'/'target') picks the sample count."""
+        settings = self.suite.monolingual
+        langs = (langs,) if isinstance(langs, str) else tuple(langs)
+        n_samples = settings.source_samples if role == "source" else settings.target_samples
+        return CorpusStage(CorpusConfig(langs=langs, n_samples=n_samples,
+                                        words_per_sample=settings.words_per_sample,
+                                        data=DataRef.of(settings.data)))
+
+    def sources(self, task: str) -> tuple[str, ...]:
+        """Source languages of ``task``."""
+        return self.suite.tasks[task].sources
+
+    def all_sources(self) -> tuple[str, ...]:
+        """Every source language of the suite, in first-seen order."""
+        return tuple(dict.fromkeys(s for spec in self.suite.tasks.values() for s in spec.sources))
+
+    def task_data(self, task: str, lang: str) -> DataRef:
+        """The task dataset holding ``lang``."""
+        return DataRef.of(self.suite.tasks[task].data_for(lang))
+
+    def parallel_data(self) -> DataRef:
+        """Multi-way parallel sentences for harmony weights."""
+        if self.suite.parallel is None:
+            raise SuiteError(f"{self.suite.path}: parallel: required by the multi-source methods")
+        return DataRef.of(self.suite.parallel)
+
+
+@dataclass
+class Plan:
+    """A validated suite with its method instances and every job."""
+
+    suite: Suite
+    methods: dict[str, Method]
+    jobs: list[Job]
+    env: BuildEnv = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.env = BuildEnv(self.suite)
+
+    def build(self, job: Job) -> Stage:
+        """The evaluation stage (and, through its inputs, the whole graph) of ``job``."""
+        return self.methods[job.method].build(job, self.env)
+
+
+def prepare(suite: Suite, check_data: bool = True) -> Plan:
+    """Validate names, hyperparameters, compatibility and data; expand the jobs."""
+    problems: list[str] = []
+    methods = _instantiate_methods(suite, problems)
+    _check_names(suite, problems)
+    if not problems:
+        problems += _incompatibilities(suite, methods)
+    if check_data and not problems:
+        problems += _data_problems(suite)
+    if problems:
+        raise SuiteError(f"{suite.path}: invalid suite\n" + "\n".join(problems))
+    return Plan(suite, methods, suite.jobs())
+
+
+def _instantiate_methods(suite: Suite, problems: list[str]) -> dict[str, Method]:
+    methods = {}
+    for name, overrides in suite.methods.items():
+        try:
+            cls = METHODS.get(name)
+            methods[name] = cls(name, method_config(cls.Config, overrides))
+        except UnknownNameError as error:
+            problems.append(f"methods.{name}: {error}")
+        except ValidationError as error:
+            problems.append(format_validation_error(error, prefix=f"methods.{name}"))
+    return methods
+
+
+def _check_names(suite: Suite, problems: list[str]) -> None:
+    for index, backbone in enumerate(suite.backbones):
+        _collect(problems, f"backbones.{index}", lambda b=backbone: BACKBONES.get(b.name))
+    for task in suite.tasks:
+        _collect(problems, f"tasks.{task}", lambda t=task: TASKS.get(t))
+
+
+def _incompatibilities(suite: Suite, methods: dict[str, Method]) -> list[str]:
+    problems = set()
+    for method in methods.values():
+        for backbone in suite.backbones:
+            for task in suite.tasks:
+                reason = method.incompatibility(BACKBONES.get(backbone.name).arch, task)
+                if reason:
+                    problems.add(f"methods.{method.name} × {backbone.name} × {task}: {reason}")
+    return sorted(problems)
+
+
+def _data_problems(suite: Suite) -> list[str]:
+    problems: list[str] = []
+    for name, spec in suite.tasks.items():
+        data = get_task(name).data
+        for lang in spec.targets:
+            _collect(problems, f"tasks.{name}.data", lambda: data.check(spec.data_for(lang), lang, (SELECTION_SPLIT, EVAL_SPLIT)))
+        for lang in spec.sources:
+            _collect(problems, f"tasks.{name}.data", lambda: data.check(spec.data_for(lang), lang, ("train", SELECTION_SPLIT)))
+    languages = {lang for spec in suite.tasks.values() for lang in (*spec.targets, *spec.sources)}
+    for lang in sorted(languages):
+        _collect(problems, "monolingual.data", lambda: monolingual.check(suite.monolingual.data, lang))
+    return problems
+
+
+def _collect(problems: list[str], where: str, check: Callable[[], object]) -> None:
+    try:
+        check()
+    except (DataError, UnknownNameError) as error:
+        problems.append(f"{where}: {error}")
+
+
+def filter_jobs(jobs: Iterable[Job], filters: dict[str, set[str]]) -> list[Job]:
+    """The jobs matching every ``--only KEY=VALUE`` filter."""
+    return [job for job in jobs if job.matches(filters)]

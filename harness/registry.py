@@ -1,0 +1,80 @@
+"""One small generic registry, used for methods, backbones, tasks and tables.
+
+Example::
+
+    METHODS = Registry("method")
+    METHODS.register_lazy("zero_shot", "baselines.zero_shot:ZeroShot")
+    method_cls = METHODS.get("zero_shot")   # imports baselines.zero_shot only now
+
+Entries may be objects or lazy ``"module:attribute"`` strings, so listing names imports nothing
+heavy. A duplicate name is refused; an unknown name raises :class:`UnknownNameError` that lists
+the valid choices and suggests the closest one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class UnknownNameError(KeyError):
+    """An unknown registry name; the message names the valid choices and the closest one."""
+
+    def __init__(self, kind: str, name: str, choices: list[str]):
+        self.kind, self.name, self.choices = kind, name, choices
+        close = difflib.get_close_matches(name, choices, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        super().__init__(f"unknown {kind} {name!r}.{hint} Valid choices: {', '.join(choices)}")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class Registry(Generic[T]):
+    """Name -> object map with lazy import entries and helpful errors."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._entries: dict[str, T | str] = {}
+
+    def register(self, name: str, obj: T) -> T:
+        """Register ``obj`` under ``name``; a name can be registered once only."""
+        if name in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        self._entries[name] = obj
+        return obj
+
+    def register_lazy(self, name: str, target: str) -> None:
+        """Register ``"package.module:attribute"``, imported on first :meth:`get`."""
+        if ":" not in target:
+            raise ValueError(f"lazy {self.kind} entry must look like 'module:attr', got {target!r}")
+        self.register(name, target)  # type: ignore[arg-type]
+
+    def decorator(self, name: str) -> Callable[[T], T]:
+        """Decorator form of :meth:`register`."""
+        return lambda obj: self.register(name, obj)
+
+    def get(self, name: str) -> T:
+        """Return the entry, importing a lazy one; unknown names raise :class:`UnknownNameError`."""
+        if name not in self._entries:
+            raise UnknownNameError(self.kind, name, self.names())
+        entry = self._entries[name]
+        if isinstance(entry, str):
+            module_name, attr = entry.split(":")
+            entry = getattr(importlib.import_module(module_name), attr)
+            self._entries[name] = entry
+        return entry
+
+    def names(self) -> list[str]:
+        """Registered names, sorted."""
+        return sorted(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())

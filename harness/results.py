@@ -1,0 +1,110 @@
+"""One typed result record per job, written the moment the job's evaluation finishes.
+
+Example::
+
+    record = make_record(job, final_stage, cache)
+    write_record(workdir, record)          # <workdir>/results/<job id>.json, atomic
+    aggregate(workdir)                     # <workdir>/results.jsonl from every record file
+
+Records carry provenance (config hash = the evaluation stage's key, package versions, the
+summaries of every stage in the job's graph, e.g. the vocabulary size Table 20 needs, and the
+seconds spent per stage kind), so tables never need to re-open the cache.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.graph import Cache, Stage, atomic_write_text, topological_order
+from harness.suite import Job
+
+RESULTS_DIR = "results"
+RESULTS_FILE = "results.jsonl"
+METRICS_FILE = "metrics.json"
+_PACKAGES = ("unibridge-bench", "torch", "transformers", "adapters", "sentencepiece", "datasets")
+
+
+class ResultRecord(BaseModel):
+    """The outcome of one job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: str
+    backbone: str
+    task: str
+    lang: str
+    seed: int
+    metric: str
+    value: float
+    details: dict[str, Any] = {}
+    stages: dict[str, dict[str, Any]] = {}
+    seconds: dict[str, float] = {}
+    config_hash: str
+    versions: dict[str, str] = {}
+
+    @property
+    def job_id(self) -> str:
+        """Same identifier as :attr:`harness.suite.Job.job_id`."""
+        return f"{self.method}/{self.backbone}/{self.task}/{self.lang}/seed{self.seed}"
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that decide a result."""
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def make_record(job: Job, final: Stage, cache: Cache) -> ResultRecord:
+    """Read the finished evaluation artifact of ``job`` and its graph's summaries."""
+    metrics = json.loads((cache.path(final) / METRICS_FILE).read_text(encoding="utf-8"))
+    stages: dict[str, dict[str, Any]] = {}
+    seconds: dict[str, float] = {}
+    for stage in topological_order([final]):
+        artifact = cache.path(stage)
+        summary = stage.summary(artifact)
+        if summary:
+            stages.setdefault(stage.kind, {}).update(summary)
+        seconds[stage.kind] = seconds.get(stage.kind, 0.0) + cache.manifest(stage)["seconds"]
+    return ResultRecord(
+        method=job.method, backbone=job.backbone, task=job.task, lang=job.lang, seed=job.seed,
+        metric=metrics["metric"], value=metrics["value"], details=metrics.get("details", {}),
+        stages=stages, seconds=seconds, config_hash=final.key, versions=package_versions(),
+    )
+
+
+def record_path(workdir: Path, job_id: str) -> Path:
+    """Where the record of ``job_id`` is stored."""
+    return Path(workdir) / RESULTS_DIR / (job_id.replace("/", "__") + ".json")
+
+
+def write_record(workdir: Path, record: ResultRecord) -> Path:
+    """Store one record atomically; an existing record of the same job is replaced."""
+    path = record_path(workdir, record.job_id)
+    atomic_write_text(path, record.model_dump_json(indent=2))
+    return path
+
+
+def aggregate(workdir: Path) -> Path:
+    """Rewrite ``results.jsonl`` from every record file, sorted by job id."""
+    records = [json.loads(p.read_text(encoding="utf-8"))
+               for p in sorted((Path(workdir) / RESULTS_DIR).glob("*.json"))]
+    lines = [json.dumps(r, sort_keys=True, ensure_ascii=False) for r in records]
+    target = Path(workdir) / RESULTS_FILE
+    atomic_write_text(target, "".join(line + "\n" for line in lines))
+    return target
+
+
+def read_results(path: Path) -> list[ResultRecord]:
+    """Records from a ``results.jsonl`` file."""
+    with open(path, encoding="utf-8") as handle:
+        return [ResultRecord.model_validate_json(line) for line in handle if line.strip()]

@@ -1,0 +1,95 @@
+"""Run the jobs of a plan: build their graphs, deduplicate, execute, record results.
+
+Example::
+
+    report = run_jobs(plan, plan.jobs, RunOptions(workdir=Path("runs/smoke")))
+    report.failures        # [] when every stage succeeded
+
+Re-running the same suite finds every finished stage in ``<workdir>/cache`` and redoes nothing;
+a run killed at any moment keeps every finished artifact and every written result record.
+``rerun`` names stage kinds to recompute even when cached (MTEB's overwrite strategy, per kind).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.catalog import EXECUTORS
+from harness.executors.base import Failure
+from harness.graph import Cache, Stage, StageContext, topological_order
+from harness.planning import Plan
+from harness.results import aggregate, make_record, write_record
+from harness.suite import Job
+
+log = logging.getLogger(__name__)
+
+CACHE_DIR = "cache"
+
+
+@dataclass
+class RunOptions:
+    """How to run: where, on which device, which executor, what to recompute."""
+
+    workdir: Path
+    device: str = "cpu"
+    executor: str = "local"
+    rerun: frozenset[str] = frozenset()
+    progress: bool = True
+
+
+@dataclass
+class RunReport:
+    """What a run did."""
+
+    jobs: list[Job]
+    pending: int = 0
+    cached: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+
+@dataclass
+class JobGraph:
+    """The deduplicated stages of a set of jobs and which job ends in which stage."""
+
+    finals: dict[Job, Stage]
+    stages: list[Stage]
+
+    @classmethod
+    def of(cls, plan: Plan, jobs: list[Job]) -> JobGraph:
+        """Build every job's graph and merge them by stage key."""
+        finals = {job: plan.build(job) for job in jobs}
+        return cls(finals, topological_order(list(finals.values())))
+
+    def sharing(self) -> Counter:
+        """For each stage key, the number of jobs whose graph contains it."""
+        counts: Counter = Counter()
+        for final in self.finals.values():
+            counts.update(stage.key for stage in topological_order([final]))
+        return counts
+
+
+def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
+    """Execute ``jobs``; see the module docstring."""
+    graph = JobGraph.of(plan, jobs)
+    cache = Cache(options.workdir / CACHE_DIR)
+    for stage in graph.stages:
+        if stage.kind in options.rerun:
+            cache.invalidate(stage)
+    report = RunReport(jobs, cached=sum(cache.is_done(s) for s in graph.stages))
+    report.pending = len(graph.stages) - report.cached
+    jobs_by_final: dict[str, list[Job]] = defaultdict(list)
+    for job, final in graph.finals.items():
+        jobs_by_final[final.key].append(job)
+
+    def record(stage: Stage) -> None:
+        for job in jobs_by_final.get(stage.key, []):
+            write_record(options.workdir, make_record(job, stage, cache))
+
+    ctx = StageContext(device=options.device, cache=cache, progress=options.progress)
+    executor = EXECUTORS.get(options.executor)()
+    report.failures = executor.execute(graph.stages, cache, ctx, on_done=record)
+    aggregate(options.workdir)
+    return report

@@ -1,0 +1,210 @@
+"""Typed suite files: load, validate and expand into jobs.
+
+Example::
+
+    suite = load_suite(Path("suites/smoke.yaml"))
+    for job in suite.jobs():
+        print(job.job_id)            # unibridge/tiny-xlmr/ner/amh/seed1
+
+A suite names backbones, tasks (targets, sources, data) and methods with hyperparameter
+overrides. Defaults merge in one place (:func:`method_config`): a method's paper defaults, then
+the suite's overrides, deep-merged, so overriding one field of a nested stage config keeps the
+preset's other fields (an ablation's ``beta: 0`` survives ``adaptation: {max_steps: 2}``).
+Relative data paths are resolved against the suite file's directory. Every problem raises
+:class:`SuiteError` with the file, the key path and the valid choices.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from harness.data.source import DataSource
+from harness.languages import LANGUAGES, SOURCE_LANGUAGES
+from harness.registry import UnknownNameError
+
+
+class SuiteError(ValueError):
+    """A suite that cannot be used; the message names the file, the key and the fix."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_language(code: str) -> str:
+    if code not in LANGUAGES:
+        raise ValueError(str(UnknownNameError("language", code, sorted(LANGUAGES))))
+    return code
+
+
+class TaskSuite(_Strict):
+    """One task of a suite: where its data is, which targets to evaluate, which sources to use."""
+
+    targets: tuple[str, ...] = Field(min_length=1)
+    sources: tuple[str, ...] = SOURCE_LANGUAGES
+    data: DataSource
+    source_data: DataSource | None = None
+
+    def data_for(self, lang: str) -> DataSource:
+        """Where ``lang``'s examples are: ``source_data`` for sources when given, else ``data``."""
+        return self.source_data if lang in self.sources and self.source_data else self.data
+
+    @field_validator("targets", "sources")
+    @classmethod
+    def _known_languages(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        for code in codes:
+            _check_language(code)
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"languages listed twice: {sorted(c for c in codes if codes.count(c) > 1)}")
+        return codes
+
+
+class BackboneRef(_Strict):
+    """A registered backbone, optionally loaded from a local checkpoint instead of the hub."""
+
+    name: str
+    pretrained: str | None = None
+
+
+class CorpusSettings(_Strict):
+    """Monolingual text per language (PAPER.md: 10K × 128 words per target, 50K per source)."""
+
+    data: DataSource
+    target_samples: int = Field(10_000, gt=0)
+    source_samples: int = Field(50_000, gt=0)
+    words_per_sample: int = Field(128, gt=0)
+
+
+class Suite(_Strict):
+    """A whole suite file."""
+
+    name: str
+    description: str = ""
+    seeds: tuple[int, ...] = (1,)
+    backbones: tuple[BackboneRef, ...] = Field(min_length=1)
+    tasks: dict[str, TaskSuite] = Field(min_length=1)
+    methods: dict[str, dict[str, Any]] = Field(min_length=1)
+    monolingual: CorpusSettings
+    parallel: DataSource | None = None
+    path: Path | None = Field(None, exclude=True)
+
+    @field_validator("backbones", mode="before")
+    @classmethod
+    def _backbone_names(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("methods", mode="before")
+    @classmethod
+    def _empty_overrides(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {name: {} for name in value}
+        if isinstance(value, dict):
+            return {name: overrides or {} for name, overrides in value.items()}
+        return value
+
+    def jobs(self) -> list[Job]:
+        """Every (method, backbone, task, target, seed) job, in a stable order, IDs unique."""
+        jobs = [
+            Job(method, backbone.name, task, target, seed)
+            for method, backbone, (task, spec), seed in itertools.product(
+                self.methods, self.backbones, self.tasks.items(), self.seeds
+            )
+            for target in spec.targets
+        ]
+        ids = [job.job_id for job in jobs]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise SuiteError(f"{self.path}: jobs listed twice: {duplicates}")
+        return jobs
+
+    def backbone(self, name: str) -> BackboneRef:
+        """The suite's entry for backbone ``name``."""
+        return next(b for b in self.backbones if b.name == name)
+
+
+@dataclass(frozen=True, order=True)
+class Job:
+    """One cell of a results table: a method on a backbone, task and target language."""
+
+    method: str
+    backbone: str
+    task: str
+    lang: str
+    seed: int
+
+    @property
+    def job_id(self) -> str:
+        """Unique, path-safe identifier."""
+        return f"{self.method}/{self.backbone}/{self.task}/{self.lang}/seed{self.seed}"
+
+    def matches(self, filters: Mapping[str, Iterable[str]]) -> bool:
+        """True when every filtered field (method, backbone, task, lang, seed) has a listed value."""
+        return all(str(getattr(self, key)) in values for key, values in filters.items())
+
+
+def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overrides`` merged in, recursing into nested mappings."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def method_config(config_cls: type[BaseModel], overrides: Mapping[str, Any]) -> BaseModel:
+    """The method's defaults (paper values or an ablation preset) with ``overrides`` merged in."""
+    return config_cls.model_validate(deep_merge(config_cls().model_dump(), overrides))
+
+
+def format_validation_error(error: ValidationError, prefix: str = "") -> str:
+    """One line per problem: ``key.path: message``, listing valid keys for unknown ones."""
+    lines = []
+    for problem in error.errors():
+        location = ".".join(str(part) for part in (prefix, *problem["loc"]) if part != "")
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"{location or '(top level)'}: {message}")
+    return "\n".join(lines)
+
+
+def load_suite(path: Path) -> Suite:
+    """Read and validate ``path``; data paths are resolved against the file's directory."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SuiteError(f"{path}: cannot read suite file ({error.strerror})") from error
+    except yaml.YAMLError as error:
+        raise SuiteError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise SuiteError(f"{path}: a suite must be a YAML mapping, got {type(raw).__name__}")
+    try:
+        suite = Suite.model_validate({**raw, "path": path})
+    except ValidationError as error:
+        raise SuiteError(f"{path}: invalid suite\n{format_validation_error(error)}") from error
+    return _resolve_paths(suite, path.parent)
+
+
+def _resolve_paths(suite: Suite, base: Path) -> Suite:
+    tasks = {
+        name: spec.model_copy(update={
+            "data": spec.data.resolved(base),
+            "source_data": spec.source_data and spec.source_data.resolved(base),
+        })
+        for name, spec in suite.tasks.items()
+    }
+    monolingual = suite.monolingual.model_copy(update={"data": suite.monolingual.data.resolved(base)})
+    parallel = suite.parallel and suite.parallel.resolved(base)
+    return suite.model_copy(update={"tasks": tasks, "monolingual": monolingual, "parallel": parallel})

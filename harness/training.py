@@ -1,0 +1,84 @@
+"""Hugging Face training arguments shared by every training stage.
+
+Example::
+
+    args = training_arguments(TrainingConfig(epochs=11, batch_size=32, learning_rate=5e-4),
+                              output_dir=ctx.partial_dir(stage), ctx=ctx)
+    trainer = Trainer(model=model, args=args, ...)
+    trainer.train(resume_from_checkpoint=last_checkpoint(args.output_dir))
+
+Choices: the suite's ``batch_size`` is the *effective* batch; a device holds at most
+``max_device_batch_size`` examples and gradient accumulation makes up the rest, so a small card
+still follows the paper's batch size. fp16 is used on CUDA (T4-class cards have no bf16).
+Checkpoints are written every epoch into the stage's partial directory and only the last is
+kept, which is what a killed run resumes from.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from transformers import TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+from harness.graph import StageContext
+
+
+class TrainingConfig(BaseModel):
+    """Optimisation hyperparameters common to all training stages."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    epochs: float = Field(gt=0)
+    batch_size: int = Field(32, gt=0)
+    learning_rate: float = Field(gt=0)
+    max_device_batch_size: int = Field(32, gt=0)
+    max_steps: int | None = Field(None, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    warmup_ratio: float = Field(0.0, ge=0, lt=1)
+
+
+def split_batch(batch_size: int, max_device_batch_size: int) -> tuple[int, int]:
+    """(per-device batch, accumulation steps) whose product is ``batch_size`` or just above."""
+    steps = math.ceil(batch_size / max_device_batch_size)
+    return math.ceil(batch_size / steps), steps
+
+
+def training_arguments(
+    config: TrainingConfig, output_dir: Path, ctx: StageContext, **overrides
+) -> TrainingArguments:
+    """TrainingArguments for ``config`` on ``ctx.device``; ``overrides`` win over the defaults."""
+    per_device, accumulation = split_batch(config.batch_size, config.max_device_batch_size)
+    on_cuda = ctx.device == "cuda"
+    kwargs = dict(
+        output_dir=str(output_dir),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps or -1,
+        per_device_train_batch_size=per_device,
+        per_device_eval_batch_size=per_device,
+        gradient_accumulation_steps=accumulation,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        warmup_ratio=config.warmup_ratio,
+        fp16=on_cuda,
+        use_cpu=not on_cuda,
+        seed=ctx.seed,
+        data_seed=ctx.seed,
+        save_strategy="epoch",
+        save_total_limit=1,
+        logging_strategy="epoch",
+        report_to="none",
+        disable_tqdm=not ctx.progress,
+        dataloader_num_workers=0,
+        remove_unused_columns=False,
+    )
+    kwargs.update(overrides)
+    return TrainingArguments(**kwargs)
+
+
+def last_checkpoint(output_dir: Path) -> str | None:
+    """The newest ``checkpoint-*`` directory under ``output_dir``, or None to start afresh."""
+    path = Path(output_dir)
+    return get_last_checkpoint(str(path)) if path.is_dir() else None
