@@ -7,6 +7,7 @@ import click
 from harness.cli.init_embeddings import init_embeddings
 from harness.cli.list_cmd import list_
 from harness.cli.plan import plan
+from harness.cli.report import report
 from harness.cli.run import run
 from harness.cli.validate import validate
 from harness.cli.vocab_search import vocab_search
@@ -24,5 +25,5 @@ def cli():
     """
 
 
-for command in (run, validate, plan, list_, vocab_search, init_embeddings):
+for command in (run, validate, plan, list_, report, vocab_search, init_embeddings):
     cli.add_command(command)

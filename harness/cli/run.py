@@ -10,6 +10,8 @@ import click
 from harness.cli.common import (load_plan, only_option, parse_filters, setup_logging,
                                 suite_argument, user_errors, verbose_option)
 from harness.planning import filter_jobs
+from harness.report.tables import write_result_tables
+from harness.results import RESULTS_FILE, read_results
 from harness.runner import CACHE_DIR, JobGraph, RunOptions, run_jobs
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,9 @@ def run(suite_file, workdir, only, dry_run, device, seed, rerun, verbose):
         _print_dry_run(plan, jobs, workdir)
         return
     report = run_jobs(plan, jobs, RunOptions(workdir, resolve_device(device), rerun=frozenset(rerun)))
+    write_result_tables(read_results(workdir / RESULTS_FILE), workdir / "tables")
     click.echo(f"{len(jobs)} jobs: {report.pending} stages run, {report.cached} cached; "
-               f"results in {workdir / 'results.jsonl'}")
+               f"results in {workdir / RESULTS_FILE}, tables in {workdir / 'tables'}")
     for failure in report.failures:
         click.echo(f"FAILED {failure.stage.label}: {failure.reason}", err=True)
     if report.failures:

@@ -1,0 +1,158 @@
+"""UniBridge (PAPER.md stages 1–5) and its ablations, as stage wiring.
+
+Example (suite YAML)::
+
+    methods:
+      unibridge: {adaptation: {learning_rate: 2.0e-4}}
+      unibridge_no_kl: {}
+
+Graph of one job (target ``t``, sources ``s``)::
+
+    corpus(t) ─► vocab_search ─► embedding_init ─► language_adapter(t) ─┐
+    corpus(s) ─────────────────────────────────► language_adapter(s) ─► task_adapter(s) ─► evaluation
+                                                                                 parallel ┘
+
+Source languages keep the backbone's own vocabulary and embeddings (they are the
+high-resource languages the backbone was trained on); only their MAD-X language adapter is
+trained, with the same MLM (+ β·KL) objective. Source adapters and task adapters do not depend
+on the target, so one set serves every target of a task.
+
+Ablations are presets (Config subclasses that change one default):
+``unibridge_no_kl`` (β = 0), ``unibridge_no_embedding_init`` (Xavier-normal embeddings),
+``unibridge_no_vocab_search`` (fixed 10K vocabulary), ``unibridge_no_multi_source`` (English
+task adapter only); ``unibridge_uniform_weights`` averages the sources uniformly.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.graph import Stage
+from harness.methods import Method
+from harness.planning import EVAL_SPLIT, BuildEnv
+from harness.suite import Job
+from harness.unibridge.adaptation import AdaptationConfig, AdaptationStage
+from harness.unibridge.embeddings import EmbeddingInitConfig, EmbeddingInitStage
+from harness.unibridge.inference import InferenceConfig, MultiSourceEvaluationStage
+from harness.unibridge.task_adapters import TaskAdapterConfig, TaskAdapterStage
+from harness.unibridge.vocab import VocabSearchConfig, VocabSearchStage
+
+
+class UniBridgeConfig(BaseModel):
+    """Hyperparameters of every stage (paper defaults, Tables 6–11)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    vocab: VocabSearchConfig = VocabSearchConfig()
+    embeddings: EmbeddingInitConfig = EmbeddingInitConfig()
+    adaptation: AdaptationConfig = AdaptationConfig()
+    task_adapter: TaskAdapterConfig = TaskAdapterConfig()
+    inference: InferenceConfig = InferenceConfig()
+
+
+class UniBridge(Method):
+    """The full method."""
+
+    Config = UniBridgeConfig
+    description = "UniBridge: ALP vocabulary search, aligned embeddings, MLM+KL adapters, harmony weights"
+
+    def build(self, job: Job, env: BuildEnv) -> Stage:
+        """Wire stages 1–5 for one target language."""
+        config: UniBridgeConfig = self.config
+        backbone = env.backbone(job.backbone)
+        target_corpus = env.corpus(job.lang, role="target")
+        vocab = VocabSearchStage(config.vocab, corpus=target_corpus)
+        embeddings = EmbeddingInitStage(config.embeddings, seed=job.seed, backbone=backbone,
+                                        tokenizer=vocab, corpus=target_corpus)
+        target = AdaptationStage(config.adaptation, seed=job.seed, backbone=backbone,
+                                 corpus=target_corpus, embeddings=embeddings)
+        sources = self.sources(job, env)
+        per_source: dict[str, Stage] = {}
+        for source in sources:
+            language = AdaptationStage(config.adaptation, seed=job.seed, backbone=backbone,
+                                       corpus=env.corpus(source, role="source"))
+            per_source[f"language_{source}"] = language
+            per_source[f"task_{source}"] = self.task_adapter(job, env, source, backbone, language)
+        evaluation = self.inference_config(job, env, sources)
+        return MultiSourceEvaluationStage(evaluation, backbone=backbone, target=target, **per_source)
+
+    def sources(self, job: Job, env: BuildEnv) -> tuple[str, ...]:
+        """The sources whose task adapters take part (English only under that ablation)."""
+        sources = env.sources(job.task)
+        if self.config.inference.weighting == "english_only":
+            return ("eng",)
+        return sources
+
+    def task_adapter(self, job: Job, env: BuildEnv, source: str, backbone: Stage,
+                     language: Stage) -> Stage:
+        """Stage 4 for one source language."""
+        return TaskAdapterStage(
+            self.config.task_adapter.for_task(job.task, source, env.task_data(job.task, source)),
+            seed=job.seed, backbone=backbone, language=language,
+        )
+
+    def inference_config(self, job: Job, env: BuildEnv, sources: tuple[str, ...]):
+        """Stage 5 settings for this job."""
+        data = env.task_data(job.task, job.lang)
+        parallel = env.parallel_data() if len(sources) > 1 else None
+        return self.config.inference.for_job(job.task, job.lang, sources, EVAL_SPLIT, data, parallel)
+
+
+class UniBridgeNoKLConfig(UniBridgeConfig):
+    """Ablation "− KL divergence": β = 0."""
+
+    adaptation: AdaptationConfig = AdaptationConfig(beta=0.0)
+
+
+class UniBridgeNoEmbeddingInitConfig(UniBridgeConfig):
+    """Ablation "− embedding initialization": Xavier-normal random embeddings."""
+
+    embeddings: EmbeddingInitConfig = EmbeddingInitConfig(init="random")
+
+
+class UniBridgeNoVocabSearchConfig(UniBridgeConfig):
+    """Ablation "− vocab size searching": a fixed 10K vocabulary."""
+
+    vocab: VocabSearchConfig = VocabSearchConfig(fixed_size=10_000)
+
+
+class UniBridgeNoMultiSourceConfig(UniBridgeConfig):
+    """Ablation "− multi-source transfer": the English task adapter only."""
+
+    inference: InferenceConfig = InferenceConfig(weighting="english_only")
+
+
+class UniBridgeUniformWeightsConfig(UniBridgeConfig):
+    """Variant: all sources weighted equally instead of by harmony weights."""
+
+    inference: InferenceConfig = InferenceConfig(weighting="uniform")
+
+
+class UniBridgeNoKL(UniBridge):
+    """UniBridge without the KL term."""
+
+    Config = UniBridgeNoKLConfig
+
+
+class UniBridgeNoEmbeddingInit(UniBridge):
+    """UniBridge with random new embeddings."""
+
+    Config = UniBridgeNoEmbeddingInitConfig
+
+
+class UniBridgeNoVocabSearch(UniBridge):
+    """UniBridge with a fixed 10K vocabulary."""
+
+    Config = UniBridgeNoVocabSearchConfig
+
+
+class UniBridgeNoMultiSource(UniBridge):
+    """UniBridge with the English task adapter only."""
+
+    Config = UniBridgeNoMultiSourceConfig
+
+
+class UniBridgeUniformWeights(UniBridge):
+    """UniBridge averaging all sources uniformly."""
+
+    Config = UniBridgeUniformWeightsConfig

@@ -1,0 +1,101 @@
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from harness.graph import Cache, CacheError, Stage, StageContext, hash_payload, topological_order
+
+
+class Cfg(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    size: int = 1
+    name: str = "a"
+
+
+class Write(Stage):
+    kind = "write"
+    calls: list = []
+
+    def run(self, ctx, inputs, out):
+        Write.calls.append(self.key)
+        upstream = "".join((p / "value.txt").read_text() for p in inputs.values())
+        (out / "value.txt").write_text(upstream + f"{self.config.name}{self.config.size}:{ctx.seed};")
+
+
+class Boom(Stage):
+    kind = "boom"
+
+    def run(self, ctx, inputs, out):
+        (out / "half.txt").write_text("partial")
+        raise RuntimeError("killed")
+
+
+def test_key_changes_when_and_only_when_relevant_input_changes():
+    base = Write(Cfg())
+    assert Write(Cfg()).key == base.key
+    assert Write(Cfg(size=2)).key != base.key
+    assert Write(Cfg(), seed=1).key != base.key
+    assert Write(Cfg(), up=Write(Cfg(name="b"))).key != Write(Cfg(), up=Write(Cfg(name="c"))).key
+
+
+def test_key_is_hash_of_canonical_payload():
+    stage = Write(Cfg(size=3))
+    expected = hash_payload({"kind": "write", "version": 1, "config": {"size": 3, "name": "a"},
+                             "seed": None, "inputs": {}, "extra": {}})
+    assert stage.key == expected
+    assert hash_payload({"b": 1, "a": 2}) == hash_payload({"a": 2, "b": 1})
+
+
+def test_version_bump_changes_key():
+    class WriteV2(Write):
+        version = 2
+
+    assert WriteV2(Cfg()).key != Write(Cfg()).key
+
+
+def test_materialize_runs_once_and_passes_inputs(tmp_path):
+    Write.calls = []
+    cache = Cache(tmp_path)
+    ctx = StageContext(cache=cache)
+    up = Write(Cfg(name="u"))
+    down = Write(Cfg(name="d"), seed=7, up=up)
+    for stage in topological_order([down]):
+        cache.materialize(stage, ctx)
+    cache.materialize(down, ctx)
+    assert (cache.path(down) / "value.txt").read_text() == "u1:0;d1:7;"
+    assert Write.calls == [up.key, down.key]
+    manifest = json.loads((cache.path(down) / "manifest.json").read_text())
+    assert manifest["inputs"] == {"up": up.key}
+
+
+def test_failed_stage_leaves_no_entry(tmp_path):
+    cache = Cache(tmp_path)
+    stage = Boom(Cfg())
+    with pytest.raises(RuntimeError):
+        cache.materialize(stage, StageContext(cache=cache))
+    assert not cache.is_done(stage)
+    assert list((tmp_path / "boom").iterdir()) == []
+
+
+def test_corrupt_manifest_is_reported_with_path(tmp_path):
+    cache = Cache(tmp_path)
+    stage = Write(Cfg())
+    cache.materialize(stage, StageContext(cache=cache))
+    (cache.path(stage) / "manifest.json").write_text("{not json")
+    with pytest.raises(CacheError, match=str(cache.path(stage))):
+        cache.manifest(stage)
+
+
+def test_topological_order_deduplicates_shared_stages():
+    shared = Write(Cfg(name="shared"))
+    a = Write(Cfg(name="a"), x=shared)
+    b = Write(Cfg(name="b"), x=Write(Cfg(name="shared")))
+    order = topological_order([a, b])
+    assert [s.config.name for s in order] == ["shared", "a", "b"]
+
+
+def test_unbuilt_input_is_an_error(tmp_path):
+    cache = Cache(tmp_path)
+    with pytest.raises(CacheError, match="not built"):
+        cache.materialize(Write(Cfg(), up=Write(Cfg(name="u"))), StageContext(cache=cache))

@@ -1,0 +1,36 @@
+import pytest
+
+from harness.registry import Registry, UnknownNameError
+
+
+def test_lazy_entry_is_imported_on_get():
+    registry = Registry("thing")
+    registry.register_lazy("ordered", "collections:OrderedDict")
+    from collections import OrderedDict
+
+    assert registry.get("ordered") is OrderedDict
+
+
+def test_duplicate_name_is_refused():
+    registry = Registry("thing")
+    registry.register("a", 1)
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register("a", 2)
+    assert registry.get("a") == 1
+
+
+def test_unknown_name_lists_choices_and_suggests_closest():
+    registry = Registry("method")
+    for name in ("unibridge", "zero_shot", "madx"):
+        registry.register(name, name)
+    with pytest.raises(UnknownNameError) as error:
+        registry.get("unibrige")
+    message = str(error.value)
+    assert "unknown method 'unibrige'" in message
+    assert "Did you mean 'unibridge'?" in message
+    assert "madx, unibridge, zero_shot" in message
+
+
+def test_malformed_lazy_target_is_refused():
+    with pytest.raises(ValueError, match="module:attr"):
+        Registry("thing").register_lazy("x", "no_colon_here")

@@ -1,0 +1,94 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.suite import Job, SuiteError, deep_merge, load_suite
+
+VALID = {
+    "name": "mini",
+    "backbones": ["tiny-xlmr"],
+    "tasks": {"ner": {"targets": ["amh"], "sources": ["eng"], "data": {"path": "data/ner"}}},
+    "methods": {"zero_shot": {}},
+    "monolingual": {"data": {"path": "data/mono"}},
+}
+
+
+def write(tmp_path: Path, payload, name="suite.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(payload if isinstance(payload, str) else yaml.safe_dump(payload))
+    return path
+
+
+def error_of(tmp_path, payload) -> str:
+    path = write(tmp_path, payload)
+    with pytest.raises(SuiteError) as error:
+        load_suite(path)
+    assert str(path) in str(error.value)
+    return str(error.value)
+
+
+def test_valid_suite_resolves_paths_against_its_directory(tmp_path):
+    suite = load_suite(write(tmp_path, VALID))
+    assert suite.tasks["ner"].data.path == (tmp_path / "data/ner").resolve()
+    assert suite.monolingual.data.path == (tmp_path / "data/mono").resolve()
+    assert suite.backbones[0].name == "tiny-xlmr" and suite.seeds == (1,)
+
+
+def test_malformed_yaml(tmp_path):
+    assert "not valid YAML" in error_of(tmp_path, "name: [unclosed\n")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(SuiteError, match="cannot read suite file"):
+        load_suite(tmp_path / "absent.yaml")
+
+
+def test_unknown_key_is_named_with_its_path(tmp_path):
+    payload = deep_merge(VALID, {"tasks": {"ner": {"targts": ["amh"]}}})
+    assert "tasks.ner.targts: unknown key" in error_of(tmp_path, payload)
+
+
+def test_unknown_language_lists_choices(tmp_path):
+    payload = deep_merge(VALID, {"tasks": {"ner": {"targets": ["amhh"]}}})
+    message = error_of(tmp_path, payload)
+    assert "tasks.ner.targets" in message and "unknown language 'amhh'" in message
+    assert "Did you mean 'amh'?" in message and "khm" in message
+
+
+def test_wrong_type(tmp_path):
+    payload = {**VALID, "seeds": "one"}
+    assert "seeds" in error_of(tmp_path, payload)
+
+
+def test_data_needs_exactly_one_form(tmp_path):
+    payload = deep_merge(VALID, {"tasks": {"ner": {"data": {"hub": "unimelb-nlp/wikiann"}}}})
+    assert "exactly one of 'path'" in error_of(tmp_path, payload)
+
+
+def test_top_level_must_be_mapping(tmp_path):
+    assert "must be a YAML mapping" in error_of(tmp_path, "- a\n- b\n")
+
+
+def test_jobs_expand_matrix_with_unique_ids(tmp_path):
+    payload = deep_merge(VALID, {"seeds": [1, 2], "tasks": {"ner": {"targets": ["amh", "khm"]}}})
+    jobs = load_suite(write(tmp_path, payload)).jobs()
+    assert len(jobs) == 4
+    assert Job("zero_shot", "tiny-xlmr", "ner", "khm", 2) in jobs
+    assert len({j.job_id for j in jobs}) == 4
+
+
+def test_duplicate_language_is_refused(tmp_path):
+    payload = deep_merge(VALID, {"tasks": {"ner": {"targets": ["amh", "amh"]}}})
+    assert "languages listed twice" in error_of(tmp_path, payload)
+
+
+def test_deep_merge_keeps_nested_defaults():
+    base = {"adaptation": {"beta": 0.0, "epochs": 50}, "k": 1}
+    assert deep_merge(base, {"adaptation": {"epochs": 2}}) == {"adaptation": {"beta": 0.0, "epochs": 2}, "k": 1}
+
+
+def test_job_filters():
+    job = Job("unibridge", "tiny-xlmr", "ner", "amh", 1)
+    assert job.matches({"lang": {"amh", "khm"}, "seed": {"1"}})
+    assert not job.matches({"method": {"zero_shot"}})
