@@ -10,14 +10,17 @@ import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from harness.data.source import DataError
 from harness.graph import CacheError
-from harness.planning import Plan, prepare
 from harness.registry import UnknownNameError
 from harness.suite import SuiteError, load_suite
+
+if TYPE_CHECKING:
+    from harness.planning import Plan
 
 USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError)
 
@@ -67,6 +70,8 @@ def parse_filters(only: tuple[str, ...]) -> dict[str, set[str]]:
 
 def load_plan(suite_file: Path, seed: int | None = None, check_data: bool = True) -> Plan:
     """Load, override the seeds if asked, and validate a suite."""
+    from harness.planning import prepare  # imports the model libraries: only when needed
+
     suite = load_suite(suite_file)
     if seed is not None:
         suite = suite.model_copy(update={"seeds": (seed,)})

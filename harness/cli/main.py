@@ -27,3 +27,7 @@ def cli():
 
 for command in (run, validate, plan, list_, report, vocab_search, init_embeddings):
     cli.add_command(command)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,84 @@
+"""The command line: messages a user can act on, exit codes, dry run."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from harness.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+
+
+def mini_suite(tmp_path, **changes) -> Path:
+    payload = {
+        "name": "mini",
+        "backbones": ["tiny-xlmr"],
+        "tasks": {"ner": {"targets": ["amh"], "sources": ["eng", "zho"],
+                          "data": {"path": str(FIXTURES / "wikiann")}}},
+        "methods": {"zero_shot": {}},
+        "monolingual": {"data": {"path": str(FIXTURES / "monolingual")}},
+        "parallel": {"path": str(FIXTURES / "parallel")},
+    }
+    payload.update(changes)
+    path = tmp_path / "mini.yaml"
+    path.write_text(yaml.safe_dump(payload))
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_validate_ok(tmp_path):
+    result = invoke("validate", mini_suite(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "ok (1 jobs)" in result.output
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"methods": {"unibrige": {}}}, "unknown method 'unibrige'. Did you mean 'unibridge'?"),
+    ({"backbones": ["tiny-xlm"]}, "unknown backbone 'tiny-xlm'"),
+    ({"methods": {"zero_shot": {"training": {"epochs": -1}}}}, "methods.zero_shot.training.epochs"),
+    ({"methods": {"zero_shot": {"trainin": {}}}}, "methods.zero_shot.trainin: unknown key"),
+    ({"tasks": {"nerr": {"targets": ["amh"], "data": {"path": "."}}}}, "unknown task 'nerr'"),
+])
+def test_bad_input_gives_one_clear_message(tmp_path, change, expected):
+    path = mini_suite(tmp_path, **change)
+    result = invoke("validate", path, "--no-data-check")
+    assert result.exit_code == 2
+    assert expected in result.output and str(path) in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_data_names_path_and_key(tmp_path):
+    tasks = {"ner": {"targets": ["amh"], "sources": ["eng"], "data": {"path": str(tmp_path / "nowhere")}}}
+    result = invoke("validate", mini_suite(tmp_path, tasks=tasks))
+    assert result.exit_code == 2
+    assert "tasks.ner.data" in result.output and "nowhere" in result.output
+
+
+def test_bad_only_filter(tmp_path):
+    result = invoke("run", mini_suite(tmp_path), "--only", "language=amh", "--dry-run")
+    assert result.exit_code == 2 and "KEY one of method, backbone, task, lang, seed" in result.output
+
+
+def test_dry_run_lists_jobs_without_running(tmp_path):
+    result = invoke("run", mini_suite(tmp_path), "--dry-run", "--workdir", tmp_path / "w")
+    assert result.exit_code == 0, result.output
+    assert "to run  zero_shot/tiny-xlmr/ner/amh/seed1" in result.output
+    assert not (tmp_path / "w").exists()
+
+
+def test_list_methods():
+    result = invoke("list", "methods")
+    assert result.exit_code == 0
+    assert "unibridge_no_kl" in result.output and "zero_shot" in result.output
+
+
+def test_every_command_help_has_an_example():
+    for name in ("run", "validate", "plan", "list", "report", "vocab-search", "init-embeddings"):
+        result = invoke(name, "--help")
+        assert result.exit_code == 0 and "Example" in result.output, name
