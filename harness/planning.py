@@ -154,6 +154,10 @@ def _data_problems(suite: Suite) -> list[str]:
     languages = {lang for spec in suite.tasks.values() for lang in (*spec.targets, *spec.sources)}
     for lang in sorted(languages):
         _collect(problems, "monolingual.data", lambda: monolingual.check(suite.monolingual.data, lang))
+    if suite.parallel is not None:
+        pairs = {(t, s) for spec in suite.tasks.values() for t in spec.targets for s in spec.sources}
+        for target, source in sorted(pairs):
+            _collect(problems, "parallel", lambda: parallel.check(suite.parallel, target, source))
     return problems
 
 
