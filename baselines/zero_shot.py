@@ -2,7 +2,7 @@
 
 Example (suite YAML)::
 
-    methods:
+Methods:
       zero_shot: {training: {epochs: 10, learning_rate: 1.0e-5}}
 
 The whole backbone plus a task head is fine-tuned on the union of all source languages'

@@ -24,7 +24,7 @@ from harness.backbones import BACKBONES, BackboneStage, backbone_config
 from harness.catalog import METHODS
 from harness.corpus import CorpusConfig, CorpusStage
 from harness.data import monolingual, parallel
-from harness.data.source import DataError, DataRef, DataSource
+from harness.data.source import DataError, DataRef
 from harness.graph import Stage
 from harness.methods import Method
 from harness.registry import UnknownNameError
@@ -148,22 +148,25 @@ def _data_problems(suite: Suite) -> list[str]:
     for name, spec in suite.tasks.items():
         data = get_task(name).data
         for lang in spec.targets:
-            _collect(problems, f"tasks.{name}.data", lambda: data.check(spec.data_for(lang), lang, (SELECTION_SPLIT, EVAL_SPLIT)))
+            _collect(problems, f"tasks.{name}.data", data.check, spec.data_for(lang), lang,
+                     (SELECTION_SPLIT, EVAL_SPLIT))
         for lang in spec.sources:
-            _collect(problems, f"tasks.{name}.data", lambda: data.check(spec.data_for(lang), lang, ("train", SELECTION_SPLIT)))
+            _collect(problems, f"tasks.{name}.data", data.check, spec.data_for(lang), lang,
+                     ("train", SELECTION_SPLIT))
     languages = {lang for spec in suite.tasks.values() for lang in (*spec.targets, *spec.sources)}
     for lang in sorted(languages):
-        _collect(problems, "monolingual.data", lambda: monolingual.check(suite.monolingual.data, lang))
+        _collect(problems, "monolingual.data", monolingual.check, suite.monolingual.data, lang)
     if suite.parallel is not None:
         pairs = {(t, s) for spec in suite.tasks.values() for t in spec.targets for s in spec.sources}
         for target, source in sorted(pairs):
-            _collect(problems, "parallel", lambda: parallel.check(suite.parallel, target, source))
+            _collect(problems, "parallel", parallel.check, suite.parallel, target, source)
     return problems
 
 
-def _collect(problems: list[str], where: str, check: Callable[[], object]) -> None:
+def _collect(problems: list[str], where: str, check: Callable[..., object], *args: object) -> None:
+    """Run ``check(*args)``; a data or name problem becomes one message prefixed by ``where``."""
     try:
-        check()
+        check(*args)
     except (DataError, UnknownNameError) as error:
         problems.append(f"{where}: {error}")
 

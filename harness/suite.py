@@ -10,7 +10,9 @@ A suite names backbones, tasks (targets, sources, data) and methods with hyperpa
 overrides. Defaults merge in one place (:func:`method_config`): a method's paper defaults, then
 the suite's overrides, deep-merged, so overriding one field of a nested stage config keeps the
 preset's other fields (an ablation's ``beta: 0`` survives ``adaptation: {max_steps: 2}``).
-Relative data paths are resolved against the suite file's directory. Every problem raises
+Top-level keys starting with ``x-`` are ignored (the docker-compose convention): they hold YAML
+anchors that several methods share. Relative data paths are resolved against the suite file's
+directory. Every problem raises
 :class:`SuiteError` with the file, the key path and the valid choices.
 """
 
@@ -28,6 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from harness.data.source import DataSource
 from harness.languages import LANGUAGES, SOURCE_LANGUAGES
 from harness.registry import UnknownNameError
+
+#: Top-level keys with this prefix only carry YAML anchors and are dropped before validation.
+ANCHOR_PREFIX = "x-"
 
 
 class SuiteError(ValueError):
@@ -190,6 +195,7 @@ def load_suite(path: Path) -> Suite:
         raise SuiteError(f"{path}: not valid YAML: {error}") from error
     if not isinstance(raw, dict):
         raise SuiteError(f"{path}: a suite must be a YAML mapping, got {type(raw).__name__}")
+    raw = {key: value for key, value in raw.items() if not str(key).startswith(ANCHOR_PREFIX)}
     try:
         suite = Suite.model_validate({**raw, "path": path})
     except ValidationError as error:

@@ -63,7 +63,8 @@ class TaskSpec:
         """Examples of ``lang``/``split`` (TaggedSentence or SentencePair)."""
         return self.data.load(source, lang, split)
 
-    def encode(self, examples: Sequence, tokenizer: PreTrainedTokenizerBase, max_length: int = 128) -> Encoded:
+    def encode(self, examples: Sequence, tokenizer: PreTrainedTokenizerBase,
+               max_length: int = 128) -> Encoded:
         """Tokenize examples into model features with label ids."""
         if self.kind == "pair":
             return Encoded([_encode_pair(ex, tokenizer, max_length) for ex in examples])

@@ -55,7 +55,8 @@ class FakeMethod(Method):
 def make_plan(tmp_path, kill_on=""):
     suite = Suite.model_validate({
         "name": "fake", "backbones": ["tiny-xlmr"],
-        "tasks": {"ner": {"targets": ["amh", "khm", "kan"], "sources": ["eng"], "data": {"path": str(tmp_path)}}},
+        "tasks": {"ner": {"targets": ["amh", "khm", "kan"], "sources": ["eng"],
+                          "data": {"path": str(tmp_path)}}},
         "methods": {"fake": {}}, "monolingual": {"data": {"path": str(tmp_path)}},
     })
     return Plan(suite, {"fake": FakeMethod("fake", FakeConfig(kill_on=kill_on))}, suite.jobs())

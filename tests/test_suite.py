@@ -85,10 +85,21 @@ def test_duplicate_language_is_refused(tmp_path):
 
 def test_deep_merge_keeps_nested_defaults():
     base = {"adaptation": {"beta": 0.0, "epochs": 50}, "k": 1}
-    assert deep_merge(base, {"adaptation": {"epochs": 2}}) == {"adaptation": {"beta": 0.0, "epochs": 2}, "k": 1}
+    merged = deep_merge(base, {"adaptation": {"epochs": 2}})
+    assert merged == {"adaptation": {"beta": 0.0, "epochs": 2}, "k": 1}
 
 
 def test_job_filters():
     job = Job("unibridge", "tiny-xlmr", "ner", "amh", 1)
     assert job.matches({"lang": {"amh", "khm"}, "seed": {"1"}})
     assert not job.matches({"method": {"zero_shot"}})
+
+
+def test_anchor_keys_are_shared_and_dropped(tmp_path):
+    text = yaml.safe_dump({k: v for k, v in VALID.items() if k != "methods"}) + (
+        "x-shared: &shared {training: {max_steps: 3}}\n"
+        "methods:\n  zero_shot: *shared\n  unibridge: {<<: *shared, extra: 1}\n")
+    suite = load_suite(write(tmp_path, text))
+    assert suite.methods["zero_shot"] == {"training": {"max_steps": 3}}
+    assert suite.methods["unibridge"] == {"training": {"max_steps": 3}, "extra": 1}
+    assert not hasattr(suite, "x-shared") and "x-shared" not in suite.model_dump()

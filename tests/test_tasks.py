@@ -1,9 +1,9 @@
 import pytest
 import torch
+from harness.data.examples import SentencePair, TaggedSentence
 from tokenizers import SentencePieceUnigramTokenizer
 from transformers import BertTokenizerFast, PreTrainedTokenizerFast
 
-from harness.data.examples import SentencePair, TaggedSentence
 from harness.tasks import TASKS, get_task
 
 TEXT = ["Addis Ababa is the capital of Ethiopia", "Beijing is in China", "ሰላም ለዓለም Addis",

@@ -27,7 +27,8 @@ USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError)
 suite_argument = click.argument("suite_file", metavar="SUITE.yaml",
                                 type=click.Path(dir_okay=False, path_type=Path))
 only_option = click.option("--only", "only", multiple=True, metavar="KEY=VALUE",
-                           help="Keep jobs whose KEY (method, backbone, task, lang, seed) is VALUE; repeatable.")
+                           help="Keep jobs whose KEY (method, backbone, task, lang, seed) is VALUE; "
+                                "repeatable.")
 verbose_option = click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
 
 

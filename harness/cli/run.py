@@ -7,8 +7,15 @@ from pathlib import Path
 
 import click
 
-from harness.cli.common import (load_plan, only_option, parse_filters, setup_logging,
-                                suite_argument, user_errors, verbose_option)
+from harness.cli.common import (
+    load_plan,
+    only_option,
+    parse_filters,
+    setup_logging,
+    suite_argument,
+    user_errors,
+    verbose_option,
+)
 from harness.planning import filter_jobs
 from harness.report.tables import write_result_tables
 from harness.results import RESULTS_FILE, read_results
@@ -39,7 +46,7 @@ def resolve_device(device: str) -> str:
 @verbose_option
 @user_errors
 def run(suite_file, workdir, only, dry_run, device, seed, rerun, verbose):
-    """Run every job of SUITE.yaml; finished stages are reused.
+    r"""Run every job of SUITE.yaml; finished stages are reused.
 
     \b
     Example:

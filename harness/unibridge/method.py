@@ -2,7 +2,7 @@
 
 Example (suite YAML)::
 
-    methods:
+Methods:
       unibridge: {adaptation: {learning_rate: 2.0e-4}}
       unibridge_no_kl: {}
 

@@ -1,0 +1,298 @@
+"""Stage 3 of UniBridge: language adaptation with L = L_MLM + β·KL (PAPER.md, Eq. 9).
+
+Example::
+
+    stage = AdaptationStage(AdaptationConfig(), seed=1, backbone=backbone, corpus=target_corpus,
+                            embeddings=embedding_init)       # omit embeddings for a source language
+    path = cache.materialize(stage, ctx)     # tokenizer/, embeddings.pt, adapter/, training.json
+
+The backbone is frozen; trained are the new embedding matrix (tied to the LM head's output
+layer), a MAD-X language adapter and its invertible adapter (:func:`harness.models.
+language_adapter_config`). Without ``embeddings`` (source languages, MAD-X-style baselines) the
+backbone's tokenizer and embeddings are used and stay frozen.
+
+The KL teacher (PAPER.md "KL term"): the original backbone without adapters, reading the text
+the student saw, tokenized by the backbone's own tokenizer. Its output depends on nothing that
+trains and it runs in eval mode (no dropout), so its mean-pooled last hidden state is computed
+once per sentence before training (:func:`teacher_states`) instead of at every step: exactly
+the same loss, at the cost of one forward pass over the corpus instead of one per epoch. The
+student side is the last hidden state of the training forward pass (on the masked input; for
+mBART the encoder's), passed through the invertible adapter's inverse
+(:func:`harness.models.invert`), mean-pooled over non-padding tokens.
+
+Checkpoints hold the trainable parameters only (plus optimizer and RNG state), written into
+``ctx.partial_dir(stage)`` each epoch; a killed run resumes from the last one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+from torch import Tensor
+from tqdm.auto import tqdm
+from transformers import (
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    Trainer,
+    TrainerCallback,
+    set_seed,
+)
+
+from harness.backbones import CORPUS_FILE, backbone_arch, pretrained_path
+from harness.graph import Stage, StageContext, atomic_write_text
+from harness.models import (
+    ADAPTER_DIR,
+    EMBEDDINGS_FILE,
+    TOKENIZER_DIR,
+    install_target_embeddings,
+    invert,
+    language_adapter_config,
+    last_hidden_state,
+    load_adapter_model,
+    load_backbone_tokenizer,
+)
+from harness.training import TrainingConfig, last_checkpoint, training_arguments
+from harness.unibridge.kl import mean_pool, pooled_kl
+from harness.unibridge.objectives import EXAMPLE_INDEX, AdaptationCollator, encode_corpus, objective_collator
+
+log = logging.getLogger(__name__)
+
+ADAPTER_NAME = "language"
+TARGET_EMBEDDINGS = "target"
+TRAINING_FILE = "training.json"
+
+
+class AdaptationConfig(BaseModel):
+    """Stage 3 settings (paper, Table 8: β 1.0, reduction factors 2, mask 0.15, 50 epochs, batch 32).
+
+    ``learning_rate``: the paper picks one per language from {5e-5, 2e-4, 5e-4, 1e-3} without
+    saying which; the default 5e-4 is a suite option. Where the paper is silent:
+    ``max_length`` 128 tokens (the corpus samples are 128 words); ``teacher_max_length`` 256,
+    because the backbone's tokenizer splits unseen-script text into more pieces and the teacher
+    should read all of the text the student saw; ``train_embeddings`` (True: the paper trains
+    the new matrix). ``max_device_batch_size`` only sets gradient accumulation; ``max_steps``
+    caps training for smoke runs.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    beta: float = Field(1.0, ge=0)
+    reduction_factor: int = Field(2, gt=0)
+    inv_reduction_factor: int = Field(2, gt=0)
+    mask_probability: float = Field(0.15, gt=0, lt=1)
+    epochs: float = Field(50, gt=0)
+    batch_size: int = Field(32, gt=0)
+    learning_rate: float = Field(5e-4, gt=0)
+    max_length: int = Field(128, gt=2)
+    teacher_max_length: int = Field(256, gt=2)
+    max_device_batch_size: int = Field(32, gt=0)
+    max_steps: int | None = Field(None, gt=0)
+    train_embeddings: bool = True
+
+    def training(self) -> TrainingConfig:
+        """The optimisation part, for :func:`harness.training.training_arguments`."""
+        return TrainingConfig(epochs=self.epochs, batch_size=self.batch_size,
+                              learning_rate=self.learning_rate,
+                              max_device_batch_size=self.max_device_batch_size,
+                              max_steps=self.max_steps)
+
+
+@torch.no_grad()
+def teacher_states(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str],
+                   max_length: int, batch_size: int = 32, progress: bool = False) -> Tensor:
+    """π_PLM before the softmax: the frozen backbone's mean-pooled last hidden state per text.
+
+    Runs ``model`` as it is (call it before adapters or new embeddings exist), in eval mode.
+
+    Returns:
+        float32 tensor [len(texts), hidden] on the CPU.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    pooled = []
+    for start in tqdm(range(0, len(texts), batch_size), desc="KL teacher", disable=not progress):
+        batch = tokenizer(list(texts[start:start + batch_size]), truncation=True, padding=True,
+                          max_length=max_length, return_tensors="pt").to(device)
+        hidden = last_hidden_state(model, batch["input_ids"], batch["attention_mask"])
+        pooled.append(mean_pool(hidden.float(), batch["attention_mask"]).cpu())
+    model.train(was_training)
+    return torch.cat(pooled)
+
+
+def set_trainable(model: PreTrainedModel, adapter: str, train_embeddings: bool) -> None:
+    """Freeze everything but ``adapter`` (+ its invertible adapter) and, optionally, embeddings.
+
+    adapters' ``train_adapter`` leaves flexible heads trainable; the LM head belongs to the
+    frozen backbone, except its output matrix, which is tied to the input embeddings.
+    """
+    model.train_adapter(adapter)
+    for parameter in model.heads.parameters():
+        parameter.requires_grad_(False)
+    model.get_input_embeddings().weight.requires_grad_(train_embeddings)
+
+
+def student_pooled(model: PreTrainedModel, outputs: Any, attention_mask: Tensor) -> Tensor:
+    """π_UniBridge before the softmax, from the outputs of the training forward pass."""
+    if model.config.is_encoder_decoder:
+        hidden = outputs.encoder_last_hidden_state
+    else:
+        hidden = outputs.hidden_states[-1]
+    return mean_pool(invert(model, hidden).float(), attention_mask)
+
+
+class AdaptationTrainer(Trainer):
+    """A Trainer whose loss is Eq. 9 and whose checkpoints hold only the trainable parameters.
+
+    Logs ``mlm_loss`` (the LM objective, whatever the architecture) and ``kl`` next to ``loss``.
+    """
+
+    def __init__(self, *args, teacher: Tensor | None, beta: float, **kwargs):
+        super().__init__(*args, **kwargs)
+        if beta > 0 and teacher is None:
+            raise ValueError("beta > 0 needs the teacher's pooled states")
+        self.teacher, self.beta = teacher, beta
+        # the loss below is a mean per micro-batch: let the Trainer divide by accumulation steps
+        self.model_accepts_loss_kwargs = False
+        self._sums: dict[str, Tensor | float] = {}
+        self._count = 0
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        """L = L_MLM + β · KL(π_UniBridge ‖ π_PLM) (Eq. 9)."""
+        index = inputs.pop(EXAMPLE_INDEX)
+        use_kl = self.beta > 0
+        outputs = model(**inputs, output_hidden_states=use_kl and not model.config.is_encoder_decoder)
+        parts = {"mlm_loss": outputs.loss}
+        if use_kl:
+            if self.teacher.device != outputs.loss.device:
+                self.teacher = self.teacher.to(outputs.loss.device)
+            pooled = student_pooled(model, outputs, inputs["attention_mask"])
+            parts["kl"] = pooled_kl(pooled, self.teacher[index.to(self.teacher.device)])
+        loss = parts["mlm_loss"] + self.beta * parts.get("kl", 0.0)
+        for name, value in parts.items():
+            self._sums[name] = self._sums.get(name, 0.0) + value.detach()
+        self._count += 1
+        return (loss, outputs) if return_outputs else loss
+
+    def log(self, logs: dict[str, float], *args, **kwargs) -> None:
+        """Add the mean ``mlm_loss`` and ``kl`` since the last log to a training log."""
+        if "loss" in logs and self._count:
+            logs.update({name: round(float(total) / self._count, 6)
+                         for name, total in self._sums.items()})
+            self._sums, self._count = {}, 0
+        super().log(logs, *args, **kwargs)
+
+    def _save(self, output_dir: str | None = None, state_dict=None) -> None:
+        trainable = {name: parameter.detach() for name, parameter in self.model.named_parameters()
+                     if parameter.requires_grad}
+        super()._save(output_dir, state_dict=trainable)
+
+    def _issue_warnings_after_load(self, load_result) -> None:
+        # checkpoints deliberately omit the frozen backbone; only a missing trainable one is wrong
+        trainable = {name for name, p in self.model.named_parameters() if p.requires_grad}
+        missing = trainable & set(load_result.missing_keys)
+        if missing or load_result.unexpected_keys:
+            raise RuntimeError(f"checkpoint does not fit the model: missing {sorted(missing)}, "
+                               f"unexpected {sorted(load_result.unexpected_keys)}")
+
+
+def student_tokenizer(pretrained: str, embeddings: Path | None) -> PreTrainedTokenizerBase:
+    """Stage 2's target tokenizer, or the backbone's own when there are no new embeddings."""
+    if embeddings is None:
+        return load_backbone_tokenizer(pretrained)
+    return AutoTokenizer.from_pretrained(embeddings / TOKENIZER_DIR)
+
+
+def prepare_student(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
+                    embeddings: Path | None, config: AdaptationConfig) -> None:
+    """Install the target embeddings (if given) and a fresh trainable language adapter."""
+    if embeddings is not None:
+        matrix = torch.load(embeddings / EMBEDDINGS_FILE, map_location="cpu", weights_only=True)
+        install_target_embeddings(model, tokenizer, matrix, TARGET_EMBEDDINGS)
+    model.add_adapter(ADAPTER_NAME, config=language_adapter_config(
+        model, config.reduction_factor, config.inv_reduction_factor))
+    set_trainable(model, ADAPTER_NAME, embeddings is not None and config.train_embeddings)
+
+
+def read_corpus(path: Path) -> list[str]:
+    """Non-empty lines of a ``corpus.txt``."""
+    lines = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not lines:
+        raise ValueError(f"{path}: empty corpus")
+    return lines
+
+
+def train_language_adapter(config: AdaptationConfig, backbone: Path, corpus_file: Path,
+                           embeddings: Path | None, out: Path, work_dir: Path, ctx: StageContext,
+                           callbacks: Sequence[TrainerCallback] = ()) -> dict[str, Any]:
+    """Train a language adapter (resuming from ``work_dir``) and write the artifact into ``out``.
+
+    Returns:
+        The content of ``training.json``.
+    """
+    started = time.time()
+    set_seed(ctx.seed)
+    pretrained = pretrained_path(backbone)
+    model = load_adapter_model(pretrained).to(ctx.device)
+    tokenizer = student_tokenizer(pretrained, embeddings)
+    corpus = encode_corpus(read_corpus(corpus_file), tokenizer, config.max_length)
+    teacher = None
+    if config.beta > 0:  # before any adapter or new embedding exists: the plain backbone
+        teacher = teacher_states(model, load_backbone_tokenizer(pretrained), corpus.texts,
+                                 config.teacher_max_length, config.max_device_batch_size,
+                                 ctx.progress)
+    prepare_student(model, tokenizer, embeddings, config)
+    args = training_arguments(config.training(), work_dir, ctx)
+    trainer = AdaptationTrainer(
+        model=model, args=args, train_dataset=corpus.features, teacher=teacher, beta=config.beta,
+        data_collator=AdaptationCollator(
+            objective_collator(backbone_arch(backbone), tokenizer, config.mask_probability)),
+        callbacks=list(callbacks))
+    result = trainer.train(resume_from_checkpoint=last_checkpoint(work_dir))
+    return write_artifact(model, tokenizer, out, embeddings is not None, {
+        "losses": [entry for entry in trainer.state.log_history if "loss" in entry],
+        "train_loss": result.training_loss, "steps": result.global_step,
+        "n_examples": len(corpus.features), "seconds": round(time.time() - started, 3)})
+
+
+def write_artifact(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out: Path,
+                   own_embeddings: bool, record: dict[str, Any]) -> dict[str, Any]:
+    """Write ``tokenizer/``, ``embeddings.pt`` (own vocabulary only), ``adapter/``, ``training.json``."""
+    tokenizer.save_pretrained(out / TOKENIZER_DIR)
+    if own_embeddings:
+        torch.save(model.get_input_embeddings().weight.detach().cpu().clone(), out / EMBEDDINGS_FILE)
+    model.save_adapter(str(out / ADAPTER_DIR), ADAPTER_NAME, with_head=False)
+    losses = record["losses"]
+    record["final_loss"] = losses[-1]["loss"] if losses else record["train_loss"]
+    atomic_write_text(out / TRAINING_FILE, json.dumps(record, indent=2))
+    return record
+
+
+class AdaptationStage(Stage):
+    """Stage 3 (artifact kind ``language_adapter``).
+
+    Inputs: ``backbone``, ``corpus`` (``corpus.txt``) and, for a target language, ``embeddings``
+    (stage 2's ``tokenizer/`` and ``embeddings.pt``).
+    """
+
+    kind = "language_adapter"
+    version = 1
+
+    def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
+        """Train the language adapter; checkpoints go to ``ctx.partial_dir(self)``."""
+        train_language_adapter(self.config or AdaptationConfig(), inputs["backbone"],
+                               inputs["corpus"] / CORPUS_FILE, inputs.get("embeddings"), out,
+                               ctx.partial_dir(self), ctx)
+
+    def summary(self, artifact: Path) -> dict[str, Any]:
+        """The last logged training loss (L_MLM + β·KL) and the number of optimisation steps."""
+        record = json.loads((artifact / TRAINING_FILE).read_text(encoding="utf-8"))
+        return {"final_loss": record["final_loss"], "steps": record["steps"]}

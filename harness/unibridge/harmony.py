@@ -1,0 +1,118 @@
+"""Harmony weights (PAPER.md stage 5, Eqs. 10–13): how much each source's task adapter counts.
+
+Example::
+
+    activate_language(model, "target")
+    target = sentence_states(model, target_tokenizer, [t for t, _ in pairs])
+    activate_language(model, "language_eng")
+    source = sentence_states(model, eng_tokenizer, [s for _, s in pairs])
+    distances = {"eng": language_distance(target, source), ...}
+    harmony_weights(distances)            # {"eng": 0.23, ...}, sums to 1
+
+Definitions (PAPER.md "Harmony weights"): a sentence's hidden state H is the mean over its
+non-padding tokens of π_UniBridge, the last hidden state after the inverse of the language's
+invertible adapter (the input of the LM head, the same state as in Eq. 9), computed with that
+language's own embeddings and language adapter. For target t and source s, the distance is the
+mean over the K parallel pairs of ‖H_t,k − H_s,k‖₂, the similarity d_{t,s} is its inverse, and
+the weights are w_t = softmax_s(d_{t,s}).
+
+The token states are :func:`harness.models.language_states`, the same function stage 3's KL
+term reads, so the two equations see one definition (for mBART: the encoder's last hidden
+state; see that module).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from harness.models import language_states
+from harness.unibridge.kl import mean_pool
+
+
+def harmony_weights(distances: Mapping[str, float]) -> dict[str, float]:
+    """Eqs. 12–13: w_s = softmax over sources of d_{t,s} = 1 / distance(t, s).
+
+    Args:
+        distances: per source, the mean Euclidean distance between target and source sentence
+            states (Eq. 11). A distance of 0 is an infinite similarity: the sources at distance 0
+            then share all the weight equally (the softmax's limit).
+
+    Returns:
+        One weight per source, in the order of ``distances``; they sum to 1.
+    """
+    if not distances:
+        raise ValueError("harmony weights need at least one source")
+    if any(not math.isfinite(d) or d < 0 for d in distances.values()):
+        raise ValueError(f"distances must be finite and non-negative, got {dict(distances)}")
+    zeros = [s for s, d in distances.items() if d == 0]
+    if zeros:
+        return {s: (1 / len(zeros) if s in zeros else 0.0) for s in distances}
+    similarities = torch.tensor([1.0 / d for d in distances.values()], dtype=torch.float64)
+    weights = torch.softmax(similarities, dim=0).tolist()
+    return dict(zip(distances, weights))
+
+
+def language_distance(target: torch.Tensor, source: torch.Tensor) -> float:
+    """Eq. 11: mean over the K parallel pairs of ‖H_t,k − H_s,k‖₂.
+
+    Args:
+        target: sentence states of the target sides, [K, hidden].
+        source: sentence states of the source sides, [K, hidden], row k translating row k.
+    """
+    if target.shape != source.shape or target.dim() != 2 or len(target) == 0:
+        raise ValueError(f"need two [K, hidden] tensors of the same shape, got "
+                         f"{tuple(target.shape)} and {tuple(source.shape)}")
+    return float(torch.linalg.vector_norm(target.double() - source.double(), dim=1).mean())
+
+
+def activate_language(model, name: str) -> None:
+    """Make language ``name`` current: its embeddings (or the backbone's) and its adapter alone.
+
+    :func:`harness.models.load_language` installs embeddings under ``name`` only for a language
+    with its own vocabulary; a source language keeps the backbone's ``default`` embeddings.
+    """
+    model.set_active_embeddings(name if name in model.loaded_embeddings else "default")
+    model.set_active_adapters(name)
+
+
+@torch.no_grad()
+def sentence_states(model, tokenizer, sentences: Sequence[str], batch_size: int = 32,
+                    max_length: int = 128, progress: bool = False) -> torch.Tensor:
+    """Eq. 10: one state per sentence, the mean of π_UniBridge over its non-padding tokens.
+
+    Uses the model's active embeddings and adapters; ``tokenizer`` must match the active
+    embeddings. Returns a float32 CPU tensor [len(sentences), hidden].
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    states = []
+    starts = range(0, len(sentences), batch_size)
+    for start in tqdm(starts, desc="sentence states", unit="batch", disable=not progress):
+        encoding = tokenizer(list(sentences[start:start + batch_size]), padding=True, truncation=True,
+                             max_length=max_length, return_tensors="pt").to(device)
+        hidden = language_states(model, encoding["input_ids"], encoding["attention_mask"])
+        states.append(mean_pool(hidden, encoding["attention_mask"]).float().cpu())
+    return torch.cat(states)
+
+
+def pair_distance(model, pairs: Sequence[tuple[str, str]], target: tuple[str, object],
+                  source: tuple[str, object], batch_size: int = 32, max_length: int = 128) -> float:
+    """Eqs. 10–11 for one (target, source) pair of languages loaded in ``model``.
+
+    Args:
+        model: holds both languages (see :func:`harness.models.load_language`).
+        pairs: K parallel sentences, (target side, source side).
+        target: (name in the model, tokenizer) of the target language.
+        source: (name in the model, tokenizer) of the source language.
+        batch_size: sentences per forward pass.
+        max_length: tokens kept per sentence.
+    """
+    sides = []
+    for (name, tokenizer), sentences in zip((target, source), zip(*pairs)):
+        activate_language(model, name)
+        sides.append(sentence_states(model, tokenizer, sentences, batch_size, max_length))
+    return language_distance(*sides)

@@ -1,0 +1,235 @@
+"""Stage 5 of UniBridge: multi-source inference with harmony weights (PAPER.md "Stage 5").
+
+Example::
+
+    config = InferenceConfig().for_job("ner", "amh", ("eng", "zho"), "test", data, parallel)
+    stage = MultiSourceEvaluationStage(config, backbone=backbone, target=amh_language_adapter,
+                                       language_eng=..., task_eng=..., language_zho=..., task_zho=...)
+    path = cache.materialize(stage, ctx)       # metrics.json with the weights in its details
+
+At test time the model holds the target's embeddings and language adapter and every source's
+task adapter (with its head); ``Stack(target, Parallel(task_eng, task_zho, ...))`` runs all task
+adapters in ONE forward pass (adapters replicates the batch once per source at the first
+``Parallel`` layer and gives each channel its own head), and the per-source **logits** are
+combined as ŷ = Σ_s w_s ŷ_s (PAPER.md: logits, not probabilities).
+
+Weights (``InferenceConfig.weighting``):
+
+* ``harmony`` (default, Eqs. 10–13, :mod:`harness.unibridge.harmony`): from the first K parallel
+  sentences of each (target, source) pair; each side's states come from that language's own
+  embeddings and language adapter. They are computed inside this stage rather than as a stage
+  of their own: it is 2·|S| forward passes over K = 10 sentences, cheaper than loading the
+  backbone again for a separate stage.
+* ``uniform``: 1/|S| each (a variant).
+* ``english_only``: the ablation "− multi-source transfer" (the English task adapter alone).
+* ``fixed``: ``fixed_weights`` given by the suite or a baseline (lang2vec weights).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from harness.data.source import DataRef
+from harness.graph import Stage, StageContext
+from harness.results import METRICS_FILE
+from harness.unibridge.harmony import (  # noqa: F401  (the stage-5 API lives here too)
+    activate_language,
+    harmony_weights,
+    language_distance,
+    pair_distance,
+    sentence_states,
+)
+
+log = logging.getLogger(__name__)
+
+TARGET = "target"
+ENGLISH = "eng"
+
+
+def language_name(source: str) -> str:
+    """Name of source ``source``'s language adapter (and embeddings) inside the model."""
+    return f"language_{source}"
+
+
+def task_name(source: str) -> str:
+    """Name of source ``source``'s task adapter and head inside the model."""
+    return f"task_{source}"
+
+
+class InferenceConfig(BaseModel):
+    """How the sources are weighted (the suite's ``inference:`` section).
+
+    ``k`` = 10 parallel sentences per pair is the paper's. Silent in the paper: ``max_length``
+    128 and ``batch_size`` 32 (examples per forward pass, before Parallel replicates them).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    k: int = Field(10, gt=0)
+    weighting: Literal["harmony", "uniform", "english_only", "fixed"] = "harmony"
+    fixed_weights: dict[str, float] | None = None
+    max_length: int = Field(128, gt=0)
+    batch_size: int = Field(32, gt=0)
+
+    @model_validator(mode="after")
+    def _fixed_weights_iff_fixed(self) -> InferenceConfig:
+        if (self.weighting == "fixed") != (self.fixed_weights is not None):
+            raise ValueError("give fixed_weights exactly when weighting is 'fixed'")
+        if self.fixed_weights is not None and any(w < 0 for w in self.fixed_weights.values()):
+            raise ValueError(f"fixed_weights must be non-negative, got {self.fixed_weights}")
+        return self
+
+    def for_job(self, task: str, lang: str, sources: tuple[str, ...], split: str, data: DataRef,
+                parallel: DataRef | None) -> MultiSourceConfig:
+        """The stage-5 config of one job (``parallel`` is only read for harmony weights)."""
+        return MultiSourceConfig(task=task, lang=lang, sources=sources, split=split, data=data,
+                                 parallel=parallel, inference=self)
+
+
+class MultiSourceConfig(BaseModel):
+    """Stage-5 config: task, target language and split, sources, data and weighting.
+
+    ``data`` and ``parallel`` are :class:`DataRef` s: their content fingerprints enter the key.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: str
+    lang: str
+    sources: tuple[str, ...] = Field(min_length=1)
+    split: str = "test"
+    data: DataRef
+    parallel: DataRef | None = None
+    inference: InferenceConfig = InferenceConfig()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MultiSourceConfig:
+        weighting, sources = self.inference.weighting, self.sources
+        if len(set(sources)) != len(sources):
+            raise ValueError(f"sources listed twice: {sources}")
+        if weighting == "english_only" and sources != (ENGLISH,):
+            raise ValueError(f"weighting 'english_only' needs sources ('eng',), got {sources}")
+        if weighting == "harmony" and len(sources) > 1 and self.parallel is None:
+            raise ValueError("harmony weights need parallel data")
+        if weighting == "fixed" and set(self.inference.fixed_weights) != set(sources):
+            raise ValueError(f"fixed_weights {sorted(self.inference.fixed_weights)} do not match "
+                             f"the sources {sorted(sources)}")
+        return self
+
+
+class WeightedHeads(torch.nn.Module):
+    """One forward pass through ``Stack(target, Parallel(*heads))``; logits = Σ_s w_s logits_s.
+
+    Sets the model's active adapters (and, through them, its active heads) on construction.
+    ``forward`` returns an object with ``logits``, so it serves
+    :func:`harness.evaluation.predict_logits` like a model.
+    """
+
+    def __init__(self, model, target: str, weights: Mapping[str, float]):
+        from adapters.composition import Parallel, Stack
+
+        super().__init__()
+        if not weights:
+            raise ValueError("WeightedHeads needs at least one head")
+        self.model = model
+        self.heads = list(weights)
+        self.register_buffer("weights", torch.tensor([weights[h] for h in self.heads]))
+        tasks = Parallel(*self.heads) if len(self.heads) > 1 else self.heads[0]
+        model.set_active_adapters(Stack(target, tasks))
+
+    def forward(self, **batch: torch.Tensor) -> SimpleNamespace:
+        """The weighted sum of the heads' logits for ``batch``."""
+        output = self.model(**batch)
+        if len(self.heads) == 1:
+            return SimpleNamespace(logits=self.weights[0] * output.logits)
+        logits = torch.stack([head.logits for head in output.head_outputs])
+        shape = (-1,) + (1,) * (logits.dim() - 1)
+        return SimpleNamespace(logits=(self.weights.to(logits.dtype).view(shape) * logits).sum(0))
+
+
+def fixed_source_weights(config: MultiSourceConfig) -> dict[str, float]:
+    """Weights that need no model: uniform, English only or fixed (harmony: see the stage)."""
+    weighting, sources = config.inference.weighting, config.sources
+    if weighting == "fixed":
+        return {s: config.inference.fixed_weights[s] for s in sources}
+    if weighting == "harmony" and len(sources) > 1:
+        raise ValueError("harmony weights of several sources come from the model")
+    return {s: 1.0 / len(sources) for s in sources}
+
+
+class MultiSourceEvaluationStage(Stage):
+    """Score the target's split with every source's task adapter, combined by weights.
+
+    Inputs: ``backbone``, ``target`` (the target's language_adapter artifact) and, per source
+    ``s``, ``language_s`` and ``task_s``.
+    """
+
+    kind = "evaluation"
+    version = 1
+
+    def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
+        """Load everything into one model, weigh the sources, predict, write ``metrics.json``."""
+        from harness.evaluation import predict_logits, write_metrics
+        from harness.tasks import get_task
+
+        config: MultiSourceConfig = self.config
+        task = get_task(config.task)
+        model, tokenizers = self._load(inputs)
+        model.to(ctx.device)
+        distances = self._distances(model, tokenizers)
+        weights = harmony_weights(distances) if distances else fixed_source_weights(config)
+        log.info("%s → %s weights %s", config.sources, config.lang, weights)
+        examples = task.load(config.data.source, config.lang, config.split)
+        encoded = task.encode(examples, tokenizers[TARGET], config.inference.max_length)
+        activate_language(model, TARGET)
+        combined = WeightedHeads(model, TARGET, {task_name(s): w for s, w in weights.items()})
+        logits = predict_logits(combined, task.collator(tokenizers[TARGET]), encoded.features,
+                                config.inference.batch_size, ctx.progress)
+        value = task.score(examples, task.predict(encoded, logits))
+        details = {"weights": weights, "distances": distances, "n_examples": len(examples),
+                   "split": config.split, "weighting": config.inference.weighting}
+        write_metrics(out, task, value, details)
+
+    def _load(self, inputs: Mapping[str, Path]) -> tuple[Any, dict[str, Any]]:
+        """The backbone with the target, every source language and every task adapter loaded."""
+        from harness.backbones import pretrained_path
+        from harness.models import load_adapter_model, load_language
+        from harness.unibridge.task_adapters import load_task_adapter
+
+        model = load_adapter_model(pretrained_path(inputs["backbone"]))
+        tokenizers = {TARGET: load_language(model, inputs["target"], TARGET)}
+        for source in self.config.sources:
+            tokenizers[source] = load_language(model, inputs[f"language_{source}"], language_name(source))
+            load_task_adapter(model, inputs[f"task_{source}"], task_name(source))
+        return model, tokenizers
+
+    def _distances(self, model, tokenizers: Mapping[str, Any]) -> dict[str, float]:
+        """Eq. 11 per source from the first K parallel pairs; empty unless harmony weights are due."""
+        from harness.data import parallel
+
+        config: MultiSourceConfig = self.config
+        if config.inference.weighting != "harmony" or len(config.sources) == 1:
+            return {}
+        distances = {}
+        for source in config.sources:
+            pairs = parallel.load(config.parallel.source, config.lang, source)[: config.inference.k]
+            if len(pairs) < config.inference.k:
+                log.warning("only %d parallel sentences for %s-%s (k = %d)", len(pairs),
+                            config.lang, source, config.inference.k)
+            distances[source] = pair_distance(
+                model, pairs, (TARGET, tokenizers[TARGET]), (language_name(source), tokenizers[source]),
+                config.inference.batch_size, config.inference.max_length)
+        return distances
+
+    def summary(self, artifact: Path) -> dict[str, Any]:
+        """The task score and the weight of each source."""
+        metrics = json.loads((artifact / METRICS_FILE).read_text(encoding="utf-8"))
+        return {"weights": metrics["details"]["weights"], "distances": metrics["details"]["distances"]}

@@ -1,0 +1,208 @@
+import logging
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch
+from adapters import AutoAdapterModel, SeqBnConfig
+from adapters.composition import Stack
+from transformers import AutoTokenizer
+
+from harness.backbones import BACKBONES, build_tiny_backbone
+from harness.data.source import DataRef, DataSource
+from harness.heads import add_task_head
+from harness.models import install_target_embeddings, language_adapter_config
+from harness.unibridge.harmony import activate_language
+from harness.unibridge.inference import (
+    InferenceConfig,
+    WeightedHeads,
+    harmony_weights,
+    language_distance,
+    pair_distance,
+    sentence_states,
+)
+
+ARCHS = ["tiny-xlmr", "tiny-mbert", "tiny-mgpt", "tiny-mbart"]
+CORPUS = ["the cat sat on the mat", "a dog ran in the park", "the river flows through the old city",
+          "capital cities grow quickly", "Beijing is in China"] * 4
+TARGET_CORPUS = ["ሰላም ለዓለም the cat", "ዓለም sat on", "the old ሰላም city"] * 4
+SENTENCES = ["the cat sat", "a dog ran in the old park", "capital", "Beijing is in China"]
+TASKS = {"tagging": SimpleNamespace(kind="tagging", labels=("O", "B-LOC", "I-LOC")),
+         "pair": SimpleNamespace(kind="pair", labels=("entailment", "neutral", "contradiction"))}
+
+
+@pytest.fixture(scope="module")
+def backbones(tmp_path_factory):
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    root = tmp_path_factory.mktemp("backbones")
+    for name in ARCHS:
+        build_tiny_backbone(BACKBONES.get(name), CORPUS, root / name, seed=0, vocab_size=120)
+    return root
+
+
+def load(backbones, arch):
+    torch.manual_seed(0)
+    return AutoAdapterModel.from_pretrained(backbones / arch), AutoTokenizer.from_pretrained(backbones / arch)
+
+
+def perturb(module, scale=0.1):
+    with torch.no_grad():
+        for parameter in module.parameters():
+            parameter.add_(scale * torch.randn_like(parameter))
+
+
+def add_language(model, name):
+    model.add_adapter(name, config=language_adapter_config(model))
+    perturb(model.base_model.invertible_adapters[name], 0.3)
+
+
+# --- Eqs. 10-13 -----------------------------------------------------------------------------
+
+def test_harmony_weights_match_hand_computation():
+    weights = harmony_weights({"eng": 2.0, "zho": 4.0, "ara": 5.0})
+    scores = [math.exp(1 / 2), math.exp(1 / 4), math.exp(1 / 5)]
+    expected = [s / sum(scores) for s in scores]
+    assert list(weights) == ["eng", "zho", "ara"]
+    assert list(weights.values()) == pytest.approx(expected, rel=1e-12)
+
+
+def test_closer_source_weighs_more_and_zero_distance_takes_all():
+    weights = harmony_weights({"eng": 0.1, "zho": 10.0})
+    assert weights["eng"] > 0.99
+    assert harmony_weights({"eng": 0.0, "zho": 1.0, "rus": 0.0}) == {"eng": 0.5, "zho": 0.0, "rus": 0.5}
+    with pytest.raises(ValueError):
+        harmony_weights({"eng": -1.0})
+    with pytest.raises(ValueError):
+        harmony_weights({})
+
+
+def test_language_distance_is_mean_euclidean_distance_of_pairs():
+    target = torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
+    source = torch.tensor([[3.0, 4.0], [1.0, 1.0], [2.0, 1.0]])
+    assert language_distance(target, source) == pytest.approx((5.0 + 0.0 + 1.0) / 3)
+    with pytest.raises(ValueError):
+        language_distance(target, source[:2])
+
+
+def reference_states(model, tokenizer, adapter, sentences):
+    """One sentence at a time (no padding), states from output_hidden_states, inverse by name."""
+    states = []
+    with torch.no_grad():
+        for sentence in sentences:
+            encoding = tokenizer(sentence, return_tensors="pt")
+            output = model(**encoding, output_hidden_states=True)
+            hidden = (output.encoder_hidden_states if model.config.is_encoder_decoder
+                      else output.hidden_states)[-1]
+            hidden = model.base_model.invertible_adapters[adapter](hidden, rev=True)
+            states.append(hidden[0].mean(0))
+    return torch.stack(states)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_sentence_states_are_padding_free_means_after_inverse_adapter(backbones, arch):
+    model, tokenizer = load(backbones, arch)
+    add_language(model, "lang")
+    model.set_active_adapters("lang")
+    model.eval()
+    states = sentence_states(model, tokenizer, SENTENCES, batch_size=3)
+    torch.testing.assert_close(states, reference_states(model, tokenizer, "lang", SENTENCES))
+    model.set_active_adapters(None)  # the adapter (and its inverse) must have mattered
+    assert not torch.allclose(sentence_states(model, tokenizer, SENTENCES), states, atol=1e-3)
+
+
+def target_tokenizer():
+    from harness.backbones import train_tiny_tokenizer
+
+    return train_tiny_tokenizer("xlmr", TARGET_CORPUS, 60)
+
+
+def test_pair_distance_uses_each_languages_own_embeddings_and_adapter(backbones):
+    model, source_tokenizer = load(backbones, "tiny-xlmr")
+    tokenizer = target_tokenizer()
+    hidden = model.config.hidden_size
+    install_target_embeddings(model, tokenizer, torch.randn(len(tokenizer), hidden), "target")
+    add_language(model, "target")
+    add_language(model, "language_eng")
+    model.eval()
+    pairs = [("ሰላም the cat", "the cat sat"), ("ዓለም sat on", "a dog ran in the old park")]
+
+    distance = pair_distance(model, pairs, ("target", tokenizer), ("language_eng", source_tokenizer))
+
+    activate_language(model, "target")
+    target = reference_states(model, tokenizer, "target", [t for t, _ in pairs])
+    activate_language(model, "language_eng")
+    source = reference_states(model, source_tokenizer, "language_eng", [s for _, s in pairs])
+    assert model.get_input_embeddings() is model.loaded_embeddings["default"]
+    expected = sum(float((t - s).norm()) for t, s in zip(target, source)) / len(pairs)
+    assert distance == pytest.approx(expected, rel=1e-5)
+
+
+# --- Parallel composition -------------------------------------------------------------------
+
+def batch(tokenizer, kind):
+    if kind == "pair":
+        hypotheses = ["the mat", "cities", "a park"]
+        return dict(tokenizer(SENTENCES[:3], hypotheses, padding=True, return_tensors="pt"))
+    return dict(tokenizer(SENTENCES[:3], padding=True, return_tensors="pt"))
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("kind", ["tagging", "pair"])
+def test_parallel_pass_equals_separate_stacks_combined_by_hand(backbones, arch, kind):
+    model, tokenizer = load(backbones, arch)
+    add_language(model, "target")
+    weights = {"task_eng": 0.5, "task_zho": 0.3, "task_ara": 0.2}
+    for name in weights:
+        model.add_adapter(name, config=SeqBnConfig(reduction_factor=4))
+        add_task_head(model, name, TASKS[kind])
+    perturb(model)
+    model.eval()
+    inputs = batch(tokenizer, kind)
+    with torch.no_grad():
+        combined = WeightedHeads(model, "target", weights)(**inputs).logits
+        assert model.has_parallel_adapters
+        expected = 0
+        for name, weight in weights.items():
+            model.set_active_adapters(Stack("target", name))
+            expected = expected + weight * model(**inputs).logits
+    assert combined.shape == expected.shape
+    torch.testing.assert_close(combined, expected, rtol=1e-5, atol=1e-5)
+    heads_differ = [model(**inputs, head=name).logits for name in ("task_eng", "task_zho")]
+    assert not torch.allclose(*heads_differ)
+
+
+def test_single_source_needs_no_parallel(backbones):
+    model, tokenizer = load(backbones, "tiny-xlmr")
+    add_language(model, "target")
+    model.add_adapter("task_eng", config=SeqBnConfig(reduction_factor=4))
+    add_task_head(model, "task_eng", TASKS["pair"])
+    model.eval()
+    inputs = batch(tokenizer, "pair")
+    with torch.no_grad():
+        combined = WeightedHeads(model, "target", {"task_eng": 1.0})(**inputs).logits
+        assert model.active_adapters == Stack("target", "task_eng")
+        torch.testing.assert_close(combined, model(**inputs).logits)
+
+
+# --- configuration --------------------------------------------------------------------------
+
+def data_ref(tmp_path):
+    (tmp_path / "data.txt").write_text("x")
+    return DataRef.of(DataSource(path=tmp_path / "data.txt"))
+
+
+def test_config_checks(tmp_path):
+    data = data_ref(tmp_path)
+    with pytest.raises(ValueError, match="fixed_weights"):
+        InferenceConfig(weighting="fixed")
+    with pytest.raises(ValueError, match="fixed_weights"):
+        InferenceConfig(fixed_weights={"eng": 1.0})
+    with pytest.raises(ValueError, match="english_only"):
+        InferenceConfig(weighting="english_only").for_job("ner", "amh", ("eng", "zho"), "test", data, None)
+    with pytest.raises(ValueError, match="parallel"):
+        InferenceConfig().for_job("ner", "amh", ("eng", "zho"), "test", data, None)
+    with pytest.raises(ValueError, match="do not match"):
+        InferenceConfig(weighting="fixed", fixed_weights={"eng": 1.0}).for_job(
+            "ner", "amh", ("eng", "zho"), "test", data, None)
+    single = InferenceConfig().for_job("ner", "amh", ("eng",), "test", data, None)
+    assert single.inference.k == 10 and single.inference.weighting == "harmony"
