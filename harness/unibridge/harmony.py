@@ -23,14 +23,27 @@ state; see that module).
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import torch
+from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 
+from harness.data.source import DataRef
+from harness.graph import Stage, StageContext, atomic_write_text
 from harness.models import language_states
 from harness.unibridge.kl import mean_pool
+
+log = logging.getLogger(__name__)
+
+DISTANCE_FILE = "distance.json"
+#: Names of the two languages inside the model of a distance stage.
+TARGET_LANGUAGE, SOURCE_LANGUAGE = "target", "source"
 
 
 def harmony_weights(distances: Mapping[str, float]) -> dict[str, float]:
@@ -116,3 +129,57 @@ def pair_distance(model, pairs: Sequence[tuple[str, str]], target: tuple[str, ob
         activate_language(model, name)
         sides.append(sentence_states(model, tokenizer, sentences, batch_size, max_length))
     return language_distance(*sides)
+
+
+class DistanceConfig(BaseModel):
+    """Eq. 11 for one (target, source) pair: which languages, which parallel data, K sentences."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lang: str
+    source: str
+    parallel: DataRef
+    k: int = Field(10, gt=0)
+    max_length: int = Field(128, gt=0)
+    batch_size: int = Field(32, gt=0)
+
+
+class HarmonyDistanceStage(Stage):
+    """Artifact kind ``harmony_distance``: ``distance.json`` of one (target, source) pair.
+
+    Inputs: ``backbone``, ``target`` and ``language`` (the two language_adapter artifacts).
+    Its key does not depend on the task, so NER, POS and NLI jobs of one target share it.
+    """
+
+    kind = "harmony_distance"
+    version = 1
+
+    def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
+        """Load both languages into the backbone, embed the first K pairs, write the distance."""
+        from harness.backbones import pretrained_path
+        from harness.data import parallel
+        from harness.models import load_adapter_model, load_language
+
+        config: DistanceConfig = self.config
+        pairs = parallel.load(config.parallel.source, config.lang, config.source)[: config.k]
+        if len(pairs) < config.k:
+            log.warning("only %d parallel sentences for %s-%s (k = %d)", len(pairs), config.lang,
+                        config.source, config.k)
+        model = load_adapter_model(pretrained_path(inputs["backbone"]))
+        target = load_language(model, inputs["target"], TARGET_LANGUAGE)
+        source = load_language(model, inputs["language"], SOURCE_LANGUAGE)
+        model.to(ctx.device)
+        distance = pair_distance(model, pairs, (TARGET_LANGUAGE, target), (SOURCE_LANGUAGE, source),
+                                 config.batch_size, config.max_length)
+        record = {"lang": config.lang, "source": config.source, "distance": distance,
+                  "n_pairs": len(pairs)}
+        atomic_write_text(out / DISTANCE_FILE, json.dumps(record, indent=2))
+
+    def summary(self, artifact: Path) -> dict[str, Any]:
+        """The pair and its distance."""
+        return json.loads((artifact / DISTANCE_FILE).read_text(encoding="utf-8"))
+
+
+def read_distance(artifact: Path) -> float:
+    """The Eq. 11 distance stored in a ``harmony_distance`` artifact."""
+    return float(json.loads((Path(artifact) / DISTANCE_FILE).read_text(encoding="utf-8"))["distance"])

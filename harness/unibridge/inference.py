@@ -2,9 +2,13 @@
 
 Example::
 
-    config = InferenceConfig().for_job("ner", "amh", ("eng", "zho"), "test", data, parallel)
-    stage = MultiSourceEvaluationStage(config, backbone=backbone, target=amh_language_adapter,
-                                       language_eng=..., task_eng=..., language_zho=..., task_zho=...)
+    inference = InferenceConfig()
+    distance_eng = HarmonyDistanceStage(inference.distance_config("amh", "eng", parallel),
+                                        backbone=backbone, target=amh_adapter, language=eng_adapter)
+    config = inference.for_job("ner", "amh", ("eng", "zho"), "test", data)
+    stage = MultiSourceEvaluationStage(config, backbone=backbone, target=amh_adapter,
+                                       language_eng=..., task_eng=..., distance_eng=distance_eng,
+                                       language_zho=..., task_zho=..., distance_zho=...)
     path = cache.materialize(stage, ctx)       # metrics.json with the weights in its details
 
 At test time the model holds the target's embeddings and language adapter and every source's
@@ -17,9 +21,9 @@ Weights (``InferenceConfig.weighting``):
 
 * ``harmony`` (default, Eqs. 10–13, :mod:`harness.unibridge.harmony`): from the first K parallel
   sentences of each (target, source) pair; each side's states come from that language's own
-  embeddings and language adapter. They are computed inside this stage rather than as a stage
-  of their own: it is 2·|S| forward passes over K = 10 sentences, cheaper than loading the
-  backbone again for a separate stage.
+  embeddings and language adapter. Each pair's distance (Eq. 11) is a stage of its own, so it
+  is computed once per (target, source) and shared by the three tasks, and it stays in the
+  cache for inspection; the weights (Eqs. 12–13) go into the job's ``metrics.json``.
 * ``uniform``: 1/|S| each (a variant).
 * ``english_only``: the ablation "− multi-source transfer" (the English task adapter alone).
 * ``fixed``: ``fixed_weights`` given by the suite or a baseline (lang2vec weights).
@@ -41,10 +45,13 @@ from harness.data.source import DataRef
 from harness.graph import Stage, StageContext
 from harness.results import METRICS_FILE
 from harness.unibridge.harmony import (  # noqa: F401  (the stage-5 API lives here too)
+    DistanceConfig,
+    HarmonyDistanceStage,
     activate_language,
     harmony_weights,
     language_distance,
     pair_distance,
+    read_distance,
     sentence_states,
 )
 
@@ -87,17 +94,26 @@ class InferenceConfig(BaseModel):
             raise ValueError(f"fixed_weights must be non-negative, got {self.fixed_weights}")
         return self
 
-    def for_job(self, task: str, lang: str, sources: tuple[str, ...], split: str, data: DataRef,
-                parallel: DataRef | None) -> MultiSourceConfig:
-        """The stage-5 config of one job (``parallel`` is only read for harmony weights)."""
+    def for_job(self, task: str, lang: str, sources: tuple[str, ...], split: str,
+                data: DataRef) -> MultiSourceConfig:
+        """The stage-5 config of one job."""
         return MultiSourceConfig(task=task, lang=lang, sources=sources, split=split, data=data,
-                                 parallel=parallel, inference=self)
+                                 inference=self)
+
+    def needs_distances(self, sources: tuple[str, ...]) -> bool:
+        """Whether the weights come from per-source distances (harmony, several sources)."""
+        return self.weighting == "harmony" and len(sources) > 1
+
+    def distance_config(self, lang: str, source: str, parallel: DataRef) -> DistanceConfig:
+        """The config of the Eq. 11 distance between ``lang`` and ``source``."""
+        return DistanceConfig(lang=lang, source=source, parallel=parallel, k=self.k,
+                              max_length=self.max_length, batch_size=self.batch_size)
 
 
 class MultiSourceConfig(BaseModel):
     """Stage-5 config: task, target language and split, sources, data and weighting.
 
-    ``data`` and ``parallel`` are :class:`DataRef` s: their content fingerprints enter the key.
+    ``data`` is a :class:`DataRef`: its content fingerprint enters the key.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -107,7 +123,6 @@ class MultiSourceConfig(BaseModel):
     sources: tuple[str, ...] = Field(min_length=1)
     split: str = "test"
     data: DataRef
-    parallel: DataRef | None = None
     inference: InferenceConfig = InferenceConfig()
 
     @model_validator(mode="after")
@@ -117,8 +132,6 @@ class MultiSourceConfig(BaseModel):
             raise ValueError(f"sources listed twice: {sources}")
         if weighting == "english_only" and sources != (ENGLISH,):
             raise ValueError(f"weighting 'english_only' needs sources ('eng',), got {sources}")
-        if weighting == "harmony" and len(sources) > 1 and self.parallel is None:
-            raise ValueError("harmony weights need parallel data")
         if weighting == "fixed" and set(self.inference.fixed_weights) != set(sources):
             raise ValueError(f"fixed_weights {sorted(self.inference.fixed_weights)} do not match "
                              f"the sources {sorted(sources)}")
@@ -169,7 +182,9 @@ class MultiSourceEvaluationStage(Stage):
     """Score the target's split with every source's task adapter, combined by weights.
 
     Inputs: ``backbone``, ``target`` (the target's language_adapter artifact) and, per source
-    ``s``, ``language_s`` and ``task_s``.
+    ``s``, ``language_s``, ``task_s`` and, for harmony weights, ``distance_s`` (a
+    :class:`~harness.unibridge.harmony.HarmonyDistanceStage` artifact, shared by every task of
+    the same target).
     """
 
     kind = "evaluation"
@@ -184,7 +199,7 @@ class MultiSourceEvaluationStage(Stage):
         task = get_task(config.task)
         model, tokenizers = self._load(inputs)
         model.to(ctx.device)
-        distances = self._distances(model, tokenizers)
+        distances = self._distances(inputs)
         weights = harmony_weights(distances) if distances else fixed_source_weights(config)
         log.info("%s → %s weights %s", config.sources, config.lang, weights)
         examples = task.load(config.data.source, config.lang, config.split)
@@ -211,23 +226,15 @@ class MultiSourceEvaluationStage(Stage):
             load_task_adapter(model, inputs[f"task_{source}"], task_name(source))
         return model, tokenizers
 
-    def _distances(self, model, tokenizers: Mapping[str, Any]) -> dict[str, float]:
-        """Eq. 11 per source from the first K parallel pairs; empty unless harmony weights are due."""
-        from harness.data import parallel
-
+    def _distances(self, inputs: Mapping[str, Path]) -> dict[str, float]:
+        """Eq. 11 per source, read from the distance stages; empty unless harmony weights are due."""
         config: MultiSourceConfig = self.config
-        if config.inference.weighting != "harmony" or len(config.sources) == 1:
+        if not config.inference.needs_distances(config.sources):
             return {}
-        distances = {}
-        for source in config.sources:
-            pairs = parallel.load(config.parallel.source, config.lang, source)[: config.inference.k]
-            if len(pairs) < config.inference.k:
-                log.warning("only %d parallel sentences for %s-%s (k = %d)", len(pairs),
-                            config.lang, source, config.inference.k)
-            distances[source] = pair_distance(
-                model, pairs, (TARGET, tokenizers[TARGET]), (language_name(source), tokenizers[source]),
-                config.inference.batch_size, config.inference.max_length)
-        return distances
+        missing = [s for s in config.sources if f"distance_{s}" not in inputs]
+        if missing:
+            raise ValueError(f"harmony weights need the distance stages of {missing}")
+        return {s: read_distance(inputs[f"distance_{s}"]) for s in config.sources}
 
     def summary(self, artifact: Path) -> dict[str, Any]:
         """The task score and the weight of each source."""

@@ -10,7 +10,7 @@ Graph of one job (target ``t``, sources ``s``)::
 
     corpus(t) ─► vocab_search ─► embedding_init ─► language_adapter(t) ─┐
     corpus(s) ─────────────────────────────────► language_adapter(s) ─► task_adapter(s) ─► evaluation
-                                                                                 parallel ┘
+                         language_adapter(t), language_adapter(s), parallel ─► harmony_distance(t, s) ┘
 
 Source languages keep the backbone's own vocabulary and embeddings (they are the
 high-resource languages the backbone was trained on); only their MAD-X language adapter is
@@ -33,7 +33,7 @@ from harness.planning import EVAL_SPLIT, BuildEnv
 from harness.suite import Job
 from harness.unibridge.adaptation import AdaptationConfig, AdaptationStage
 from harness.unibridge.embeddings import EmbeddingInitConfig, EmbeddingInitStage
-from harness.unibridge.inference import InferenceConfig, MultiSourceEvaluationStage
+from harness.unibridge.inference import HarmonyDistanceStage, InferenceConfig, MultiSourceEvaluationStage
 from harness.unibridge.task_adapters import TaskAdapterConfig, TaskAdapterStage
 from harness.unibridge.vocab import VocabSearchConfig, VocabSearchStage
 
@@ -67,13 +67,19 @@ class UniBridge(Method):
         target = AdaptationStage(config.adaptation, seed=job.seed, backbone=backbone,
                                  corpus=target_corpus, embeddings=embeddings)
         sources = self.sources(job, env)
+        inference = config.inference
         per_source: dict[str, Stage] = {}
         for source in sources:
             language = AdaptationStage(config.adaptation, seed=job.seed, backbone=backbone,
                                        corpus=env.corpus(source, role="source"))
             per_source[f"language_{source}"] = language
             per_source[f"task_{source}"] = self.task_adapter(job, env, source, backbone, language)
-        evaluation = self.inference_config(job, env, sources)
+            if inference.needs_distances(sources):
+                distance = inference.distance_config(job.lang, source, env.parallel_data())
+                per_source[f"distance_{source}"] = HarmonyDistanceStage(
+                    distance, backbone=backbone, target=target, language=language)
+        evaluation = inference.for_job(job.task, job.lang, sources, EVAL_SPLIT,
+                                       env.task_data(job.task, job.lang))
         return MultiSourceEvaluationStage(evaluation, backbone=backbone, target=target, **per_source)
 
     def sources(self, job: Job, env: BuildEnv) -> tuple[str, ...]:
@@ -90,12 +96,6 @@ class UniBridge(Method):
             self.config.task_adapter.for_task(job.task, source, env.task_data(job.task, source)),
             seed=job.seed, backbone=backbone, language=language,
         )
-
-    def inference_config(self, job: Job, env: BuildEnv, sources: tuple[str, ...]):
-        """Stage 5 settings for this job."""
-        data = env.task_data(job.task, job.lang)
-        parallel = env.parallel_data() if len(sources) > 1 else None
-        return self.config.inference.for_job(job.task, job.lang, sources, EVAL_SPLIT, data, parallel)
 
 
 class UniBridgeNoKLConfig(UniBridgeConfig):

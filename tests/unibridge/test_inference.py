@@ -198,11 +198,12 @@ def test_config_checks(tmp_path):
     with pytest.raises(ValueError, match="fixed_weights"):
         InferenceConfig(fixed_weights={"eng": 1.0})
     with pytest.raises(ValueError, match="english_only"):
-        InferenceConfig(weighting="english_only").for_job("ner", "amh", ("eng", "zho"), "test", data, None)
-    with pytest.raises(ValueError, match="parallel"):
-        InferenceConfig().for_job("ner", "amh", ("eng", "zho"), "test", data, None)
+        InferenceConfig(weighting="english_only").for_job("ner", "amh", ("eng", "zho"), "test", data)
+    assert InferenceConfig().needs_distances(("eng", "zho"))
+    assert not InferenceConfig().needs_distances(("eng",))
+    assert not InferenceConfig(weighting="uniform").needs_distances(("eng", "zho"))
     with pytest.raises(ValueError, match="do not match"):
         InferenceConfig(weighting="fixed", fixed_weights={"eng": 1.0}).for_job(
-            "ner", "amh", ("eng", "zho"), "test", data, None)
-    single = InferenceConfig().for_job("ner", "amh", ("eng",), "test", data, None)
+            "ner", "amh", ("eng", "zho"), "test", data)
+    single = InferenceConfig().for_job("ner", "amh", ("eng",), "test", data)
     assert single.inference.k == 10 and single.inference.weighting == "harmony"
