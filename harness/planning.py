@@ -24,7 +24,7 @@ from harness.backbones import BACKBONES, BackboneStage, backbone_config
 from harness.catalog import METHODS
 from harness.corpus import CorpusConfig, CorpusStage
 from harness.data import monolingual, parallel
-from harness.data.source import DataError, DataRef
+from harness.data.source import DataError, DataRef, DataSource, check_hub_reachable
 from harness.graph import Stage
 from harness.methods import Method
 from harness.registry import UnknownNameError
@@ -160,7 +160,21 @@ def _data_problems(suite: Suite) -> list[str]:
         pairs = {(t, s) for spec in suite.tasks.values() for t in spec.targets for s in spec.sources}
         for target, source in sorted(pairs):
             _collect(problems, "parallel", parallel.check, suite.parallel, target, source)
+    for key, source in _hub_sources(suite).items():
+        _collect(problems, key, check_hub_reachable, source, key)
     return problems
+
+
+def _hub_sources(suite: Suite) -> dict[str, DataSource]:
+    """Every hub data source of ``suite`` by the first suite key that names it."""
+    named = {f"tasks.{name}.data": spec.data for name, spec in suite.tasks.items()}
+    named |= {f"tasks.{name}.source_data": spec.source_data for name, spec in suite.tasks.items()}
+    named |= {"monolingual.data": suite.monolingual.data, "parallel": suite.parallel}
+    unique: dict[str, DataSource] = {}
+    for key, source in named.items():
+        if source is not None and source.hub is not None and source not in unique.values():
+            unique[key] = source
+    return unique
 
 
 def _collect(problems: list[str], where: str, check: Callable[..., object], *args: object) -> None:

@@ -116,7 +116,7 @@ def _encode_tagged(example: Any, tokenizer: PreTrainedTokenizerBase, max_length:
     labels = [-100] * len(encoding["input_ids"])
     positions = [-1] * len(example.tokens)
     for position, (start, end) in enumerate(encoding["offset_mapping"]):
-        word = next((char_to_word[c] for c in range(start, end) if char_to_word[c] >= 0), -1)
+        word = char_to_word[start] if end > start else -1  # special tokens have empty spans
         if word >= 0 and positions[word] < 0:
             positions[word] = position
             labels[position] = label_ids[example.tags[word]]
@@ -126,11 +126,16 @@ def _encode_tagged(example: Any, tokenizer: PreTrainedTokenizerBase, max_length:
 
 
 def _join_words(words: Sequence[str]) -> tuple[str, list[int]]:
-    """Words joined by single spaces, and the word index of every character (-1 for spaces)."""
+    """Words joined by single spaces, and the word index of every character.
+
+    A space belongs to the word after it: SentencePiece may emit the word-boundary marker ``▁``
+    as a token of its own whose offsets cover only that space, and the library's ``word_ids``
+    count it as the first subword of the following word.
+    """
     char_to_word: list[int] = []
     for index, word in enumerate(words):
         if index:
-            char_to_word.append(-1)
+            char_to_word.append(index)
         char_to_word.extend([index] * len(word))
     return " ".join(words), char_to_word
 

@@ -82,3 +82,15 @@ def test_every_command_help_has_an_example():
     for name in ("run", "validate", "plan", "list", "report", "vocab-search", "init-embeddings"):
         result = invoke(name, "--help")
         assert result.exit_code == 0 and "Example" in result.output, name
+
+
+def test_unreachable_hub_dataset_fails_validation_with_the_local_form(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    tasks = {"ner": {"targets": ["amh"], "sources": ["eng"], "data": {"hub": "unimelb-nlp/wikiann"}}}
+    result = invoke("validate", mini_suite(tmp_path, tasks=tasks))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "tasks.ner.data: hub dataset 'unimelb-nlp/wikiann' is not in the local cache" in result.output
+    assert "`tasks.ner.data: {path: DIR}`" in result.output

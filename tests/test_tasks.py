@@ -1,9 +1,9 @@
 import pytest
 import torch
-from harness.data.examples import SentencePair, TaggedSentence
 from tokenizers import SentencePieceUnigramTokenizer
 from transformers import BertTokenizerFast, PreTrainedTokenizerFast
 
+from harness.data.examples import SentencePair, TaggedSentence
 from harness.tasks import TASKS, get_task
 
 TEXT = ["Addis Ababa is the capital of Ethiopia", "Beijing is in China", "ሰላም ለዓለም Addis",
@@ -24,7 +24,7 @@ def unigram():
     model = SentencePieceUnigramTokenizer()
     model.train_from_iterator(TEXT, vocab_size=60, special_tokens=["<pad>", "<unk>", "<s>", "</s>"],
                               unk_token="<unk>")
-    return PreTrainedTokenizerFast(tokenizer_object=model, pad_token="<pad>", unk_token="<unk>",
+    return PreTrainedTokenizerFast(tokenizer_object=model._tokenizer, pad_token="<pad>", unk_token="<unk>",
                                    bos_token="<s>", eos_token="</s>")
 
 

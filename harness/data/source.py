@@ -90,3 +90,36 @@ def hash_tree(path: Path) -> str:
         digest.update(str(file.relative_to(path) if file != path else file.name).encode())
         digest.update(file.read_bytes())
     return digest.hexdigest()
+
+
+def check_hub_reachable(source: DataSource, key: str) -> None:
+    """Raise :class:`DataError` unless hub dataset ``source`` is cached here or downloadable.
+
+    Called once per hub dataset at validation, so that an offline machine stops before any
+    training with a message naming the dataset and the local form to use instead (``key`` is the
+    suite key that holds it). A dataset counts as present when the Hugging Face hub cache has a
+    folder for it; otherwise the hub is asked for its metadata (10 s timeout) unless
+    ``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE`` is set.
+    """
+    if source.hub is None or _in_hub_cache(source.hub):
+        return
+    from huggingface_hub import HfApi, constants
+
+    reason = "HF_HUB_OFFLINE is set"
+    if not constants.HF_HUB_OFFLINE:
+        try:
+            HfApi().dataset_info(source.hub, revision=source.revision, timeout=10)
+            return
+        except Exception as error:  # noqa: BLE001 - any failure means: not reachable from here
+            reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    raise DataError(
+        f"hub dataset {source.hub!r} is not in the local cache and not reachable ({reason}). "
+        f"Download it where there is network, or give local files instead: "
+        f"`{key}: {{path: DIR}}` (the layout is in the docstring of the harness.data module "
+        f"that reads it, and in fixtures/README.md).")
+
+
+def _in_hub_cache(hub: str) -> bool:
+    from huggingface_hub import constants
+
+    return (Path(constants.HF_HUB_CACHE) / f"datasets--{hub.replace('/', '--')}").is_dir()

@@ -1,0 +1,119 @@
+"""Helpers shared by the data modules: local folder layout, split checks, hub loading.
+
+Example::
+
+    path = split_file(source, "amh", "test", ".tsv", dataset="WikiANN")
+    rows = load_hub(source, "am", "test", dataset="WikiANN")
+
+Every problem becomes a :class:`~harness.data.source.DataError` whose message names the path or
+hub id, the language and the valid choices, so that ``validate`` can print it as it is.
+Wikipedia language codes live here because two datasets use them: WikiANN (built from
+Wikipedia) and the Wikipedia dumps of the monolingual data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.data.source import DataError, DataSource
+from harness.languages import LANGUAGES
+
+SPLITS = ("train", "validation", "test")
+
+_NO_WIKIPEDIA = {"bzd", "cni", "hch", "oto", "shp", "tar"}
+_WIKI_CODE_OVERRIDES = {"quy": "qu"}
+WIKIPEDIA_CODES: dict[str, str] = {
+    code: _WIKI_CODE_OVERRIDES.get(code, lang.iso1 or code)
+    for code, lang in LANGUAGES.items() if code not in _NO_WIKIPEDIA
+}
+"""Canonical code → Wikipedia (and WikiANN) code: ISO 639-1 where one exists, else the
+wiki's own code (``ang``, ``cdo``, ``crh``, ``eml``, ``frr``, ``lij``, ``olo``, ``nah``).
+Six AmericasNLI languages have no Wikipedia."""
+
+
+def mapped_code(lang: str, codes: Mapping[str, Any], dataset: str) -> Any:
+    """The dataset's own code for canonical ``lang``, or a DataError listing the valid ones."""
+    if lang not in codes:
+        raise DataError(f"{dataset} has no language {lang!r}; valid: {', '.join(sorted(codes))}")
+    return codes[lang]
+
+
+def check_split(split: str, valid: Iterable[str] = SPLITS, where: str = "") -> None:
+    """Raise a DataError unless ``split`` is one of ``valid``."""
+    valid = tuple(valid)
+    if split not in valid:
+        place = f" in {where}" if where else ""
+        raise DataError(f"unknown split {split!r}{place}; valid: {', '.join(valid)}")
+
+
+def local_root(source: DataSource) -> Path:
+    """The folder of a local source, or a DataError naming the missing path."""
+    if source.path is None:
+        raise DataError(f"expected a local data source, got hub {source.hub!r}")
+    root = Path(source.path)
+    if not root.is_dir():
+        raise DataError(f"data folder {root} does not exist")
+    return root
+
+
+def language_dir(source: DataSource, lang: str) -> Path:
+    """``<path>/<lang>``, or a DataError listing the language folders that exist."""
+    root = local_root(source)
+    folder = root / lang
+    if not folder.is_dir():
+        present = sorted(p.name for p in root.iterdir() if p.is_dir())
+        raise DataError(f"no language {lang!r} in {root} (expected folder {folder}); "
+                        f"languages there: {', '.join(present) or 'none'}")
+    return folder
+
+
+def split_file(source: DataSource, lang: str, split: str, suffix: str) -> Path:
+    """``<path>/<lang>/<split><suffix>``, or a DataError listing the splits that exist."""
+    check_split(split, where=f"{source.path} ({lang})")
+    folder = language_dir(source, lang)
+    path = folder / f"{split}{suffix}"
+    if not path.is_file():
+        present = sorted(p.stem for p in folder.glob(f"*{suffix}"))
+        raise DataError(f"missing {path} for language {lang!r} split {split!r}; "
+                        f"splits there: {', '.join(present) or 'none'}")
+    return path
+
+
+def check_local_splits(source: DataSource, lang: str, splits: Iterable[str], suffix: str) -> None:
+    """Raise a DataError unless every split file of ``lang`` exists."""
+    for split in splits:
+        split_file(source, lang, split, suffix)
+
+
+def language_file(source: DataSource, lang: str, suffix: str = ".txt") -> Path:
+    """``<path>/<lang><suffix>``, or a DataError listing the languages that have a file."""
+    root = local_root(source)
+    path = root / f"{lang}{suffix}"
+    if not path.is_file():
+        present = sorted(p.stem for p in root.glob(f"*{suffix}"))
+        raise DataError(f"no file {path} for language {lang!r}; "
+                        f"languages there: {', '.join(present) or 'none'}")
+    return path
+
+
+def read_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 file without line endings; bad encoding becomes a DataError."""
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text ({error})") from None
+
+
+def load_hub(source: DataSource, config: str | None, split: str, **kwargs: Any) -> Any:
+    """``datasets.load_dataset(hub, config, split=..., revision=...)`` with errors as DataError."""
+    import datasets  # heavy: imported only when a hub dataset is read
+
+    try:
+        return datasets.load_dataset(source.hub, config, split=split, revision=source.revision,
+                                     **kwargs)
+    except Exception as error:  # noqa: BLE001 - any library failure becomes one clear message
+        raise DataError(f"cannot load hub dataset {source.hub!r} (config {config!r}, split "
+                        f"{split!r}, revision {source.revision or 'default'}): "
+                        f"{type(error).__name__}: {error}") from None

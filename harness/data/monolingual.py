@@ -1,0 +1,96 @@
+"""Monolingual text, cut into fixed-length samples (PAPER.md: 10K × 128 words per target).
+
+Example::
+
+    from harness.data import monolingual
+    samples = monolingual.load(DataSource(path="fixtures/monolingual"), "amh",
+                               n_samples=100, words_per_sample=128, seed=0)
+
+Local form: ``<path>/<lang>.txt`` (canonical ISO 639-3 ``lang``), UTF-8, one document or
+paragraph per line. Hub form: Wikipedia, ``datasets.load_dataset(hub, "20231101.<wiki code>",
+split="train", streaming=True, revision=revision)`` (e.g. ``wikimedia/wikipedia``), field
+``text``; documents are read in dump order until there are ``HUB_OVERSAMPLE`` times the words
+needed, and the sample is drawn from those.
+
+Choices where the paper is silent:
+
+- The text (each line with its whitespace collapsed, lines joined by a space) is cut into
+  consecutive samples of ``words_per_sample`` words; the last, shorter sample is kept.
+- A word is a run of non-space characters, except that every Han, Hiragana or Katakana
+  character counts as one word, so Chinese and Japanese (written without spaces) get samples of
+  ``words_per_sample`` characters; samples keep the original text (no spaces are added).
+- ``n_samples`` samples are drawn without replacement by ``random.Random(seed)`` and returned in
+  text order; with fewer samples than asked, all are returned and a warning is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Iterable, Iterator
+
+from harness.data._local import WIKIPEDIA_CODES, language_file, load_hub, mapped_code, read_lines
+from harness.data.source import DataError, DataSource
+
+logger = logging.getLogger(__name__)
+
+WIKIPEDIA_DUMP = "20231101"
+HUB_OVERSAMPLE = 2
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+WORD = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+"""One word: a Han/Kana character, or a run of other non-space characters."""
+
+
+def load(source: DataSource, lang: str, n_samples: int, words_per_sample: int,
+         seed: int) -> list[str]:
+    """Up to ``n_samples`` samples of ``words_per_sample`` words of ``lang``, chosen by ``seed``."""
+    if source.is_local:
+        documents: Iterable[str] = read_lines(language_file(source, lang))
+    else:
+        documents = _wikipedia(source, lang, HUB_OVERSAMPLE * n_samples * words_per_sample)
+    samples = cut_samples(documents, words_per_sample)
+    return choose_samples(samples, n_samples, seed, lang)
+
+
+def check(source: DataSource, lang: str) -> None:
+    """Raise a DataError unless text of ``lang`` is available (cheap, no reading)."""
+    if source.is_local:
+        language_file(source, lang)
+    else:
+        mapped_code(lang, WIKIPEDIA_CODES, "Wikipedia (give local text files for the others)")
+
+
+def cut_samples(documents: Iterable[str], words_per_sample: int) -> list[str]:
+    """The documents joined by spaces and cut into consecutive ``words_per_sample``-word pieces."""
+    text = " ".join(" ".join(doc.split()) for doc in documents if doc.strip())
+    spans = [match.span() for match in WORD.finditer(text)]
+    return [text[spans[i][0]:spans[min(i + words_per_sample, len(spans)) - 1][1]]
+            for i in range(0, len(spans), words_per_sample)]
+
+
+def choose_samples(samples: list[str], n_samples: int, seed: int, lang: str) -> list[str]:
+    """``n_samples`` of ``samples`` drawn by ``seed``, in their original order."""
+    if len(samples) <= n_samples:
+        if len(samples) < n_samples:
+            logger.warning("%s: only %d samples of text, fewer than the %d asked for",
+                           lang, len(samples), n_samples)
+        return list(samples)
+    chosen = sorted(random.Random(seed).sample(range(len(samples)), n_samples))
+    return [samples[i] for i in chosen]
+
+
+def _wikipedia(source: DataSource, lang: str, words_wanted: int) -> Iterator[str]:
+    """Wikipedia articles of ``lang`` in dump order until ``words_wanted`` words are read."""
+    wiki = mapped_code(lang, WIKIPEDIA_CODES, "Wikipedia (give local text files for the others)")
+    rows = load_hub(source, f"{WIKIPEDIA_DUMP}.{wiki}", "train", streaming=True)
+    words = 0
+    try:
+        for row in rows:
+            yield row["text"]
+            words += len(WORD.findall(row["text"]))
+            if words >= words_wanted:
+                return
+    except Exception as error:  # noqa: BLE001 - a failing stream becomes one clear message
+        raise DataError(f"reading hub dataset {source.hub!r} ({WIKIPEDIA_DUMP}.{wiki}) failed: "
+                        f"{type(error).__name__}: {error}") from None

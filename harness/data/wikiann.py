@@ -1,0 +1,85 @@
+"""WikiANN named-entity data (NER): local CoNLL-style files or the hub dataset.
+
+Example::
+
+    from harness.data import wikiann
+    sentences = wikiann.load(DataSource(path="fixtures/wikiann"), "amh", "test")
+    wikiann.check(DataSource(hub="unimelb-nlp/wikiann"), "amh", ("validation", "test"))
+
+Local form: ``<path>/<lang>/<split>.tsv`` with one ``token<TAB>tag`` line per token and a blank
+line between sentences; ``lang`` is the canonical ISO 639-3 code and tags come from
+:data:`~harness.data.examples.NER_LABELS`.
+
+Hub form: ``datasets.load_dataset(hub, <wiki code>, split=split, revision=revision)`` with
+WikiANN's fields ``tokens`` and ``ner_tags`` (integers in NER_LABELS order). The config is the
+Wikipedia code of the language (``am``, ``zh``, ``ang`` …, see
+:data:`harness.data._local.WIKIPEDIA_CODES`). ``check`` on the hub form only checks the
+language and split names (no network).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from harness.data._local import (
+    WIKIPEDIA_CODES,
+    check_local_splits,
+    check_split,
+    load_hub,
+    mapped_code,
+    read_lines,
+    split_file,
+)
+from harness.data.examples import NER_LABELS, TaggedSentence
+from harness.data.source import DataError, DataSource
+
+DATASET = "WikiANN"
+
+
+def load(source: DataSource, lang: str, split: str) -> list[TaggedSentence]:
+    """The sentences of ``lang``/``split``, from local TSV files or the hub."""
+    if source.is_local:
+        return parse_tsv(split_file(source, lang, split, ".tsv"))
+    check_split(split, where=f"{source.hub} ({lang})")
+    rows = load_hub(source, mapped_code(lang, WIKIPEDIA_CODES, f"{DATASET} {source.hub}"), split)
+    return [TaggedSentence(tuple(row["tokens"]), tuple(NER_LABELS[t] for t in row["ner_tags"]))
+            for row in rows]
+
+
+def check(source: DataSource, lang: str, splits: Iterable[str]) -> None:
+    """Raise a DataError unless ``lang`` has every split in ``splits`` (cheap, no parsing)."""
+    if source.is_local:
+        check_local_splits(source, lang, splits, ".tsv")
+        return
+    mapped_code(lang, WIKIPEDIA_CODES, f"{DATASET} {source.hub}")
+    for split in splits:
+        check_split(split, where=f"{source.hub} ({lang})")
+
+
+def parse_tsv(path: Path) -> list[TaggedSentence]:
+    """Sentences of a ``token<TAB>tag`` file; a malformed line raises DataError with its number."""
+    sentences: list[TaggedSentence] = []
+    tokens: list[str] = []
+    tags: list[str] = []
+    for number, line in enumerate(read_lines(path), start=1):
+        if not line.strip():
+            if tokens:
+                sentences.append(TaggedSentence(tuple(tokens), tuple(tags)))
+                tokens, tags = [], []
+            continue
+        token, tag = _token_and_tag(path, number, line)
+        tokens.append(token)
+        tags.append(tag)
+    if tokens:
+        sentences.append(TaggedSentence(tuple(tokens), tuple(tags)))
+    return sentences
+
+
+def _token_and_tag(path: Path, number: int, line: str) -> tuple[str, str]:
+    fields = line.split("\t")
+    if len(fields) != 2 or not fields[0]:
+        raise DataError(f"{path}:{number}: expected 'token<TAB>tag', got {line!r}")
+    if fields[1] not in NER_LABELS:
+        raise DataError(f"{path}:{number}: unknown tag {fields[1]!r}; valid: {', '.join(NER_LABELS)}")
+    return fields[0], fields[1]
