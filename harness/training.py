@@ -73,6 +73,9 @@ def training_arguments(
         disable_tqdm=not ctx.progress,
         dataloader_num_workers=0,
         remove_unused_columns=False,
+        # adapters' flex-head models take labels through **kwargs, so the Trainer cannot find
+        # them in forward's signature and would skip compute_metrics without this
+        label_names=["labels"],
     )
     kwargs.update(overrides)
     return TrainingArguments(**kwargs)
