@@ -26,6 +26,8 @@ from harness.results import METRICS_FILE
 from harness.tasks import TaskSpec, get_task
 
 MODEL_DIR = "model"
+HEAD_DIR = "head"
+TASK_HEAD = "task"
 
 
 @torch.no_grad()
@@ -64,6 +66,32 @@ class EvaluationConfig(BaseModel):
     batch_size: int = Field(32, gt=0)
 
 
+def save_finetuned(model, tokenizer, model_dir: Path) -> None:
+    """Save a fine-tuned flex-head model as body (``save_pretrained``) plus head (``head/``).
+
+    The head is saved apart because a custom head type (mBART's ``encoder_tagging``) is
+    registered per model instance: ``from_pretrained`` of a body that names it in its config
+    would fail, while :func:`load_finetuned` registers the type before loading the head.
+    """
+    (model_dir / HEAD_DIR).mkdir(parents=True, exist_ok=True)
+    model.save_head(str(model_dir / HEAD_DIR), TASK_HEAD)
+    model.delete_head(TASK_HEAD)
+    model.save_pretrained(model_dir)
+    tokenizer.save_pretrained(model_dir)
+
+
+def load_finetuned(model_dir: Path):
+    """The model :func:`save_finetuned` wrote, with its task head active."""
+    from harness.heads import register_task_heads
+    from harness.models import load_adapter_model
+
+    model = load_adapter_model(str(model_dir))
+    register_task_heads(model)
+    model.load_head(str(model_dir / HEAD_DIR), load_as=TASK_HEAD)
+    model.active_head = TASK_HEAD
+    return model
+
+
 class ModelEvaluationStage(Stage):
     """Score a fine-tuned model (input ``model``: an artifact with ``model/``) on one language."""
 
@@ -74,13 +102,11 @@ class ModelEvaluationStage(Stage):
         """Predict the split and write ``metrics.json``."""
         from transformers import AutoTokenizer
 
-        from harness.models import load_adapter_model
-
         config: EvaluationConfig = self.config
         task = get_task(config.task)
         model_dir = inputs["model"] / MODEL_DIR
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        model = load_adapter_model(str(model_dir)).to(ctx.device)
+        model = load_finetuned(model_dir).to(ctx.device)
         examples = task.load(config.data.source, config.lang, config.split)
         encoded = task.encode(examples, tokenizer, config.max_length)
         logits = predict_logits(model, task.collator(tokenizer), encoded.features,

@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.data.source import DataRef
-from harness.evaluation import MODEL_DIR
+from harness.evaluation import MODEL_DIR, TASK_HEAD, save_finetuned
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.tasks import Encoded, TaskSpec, get_task
 from harness.training import TrainingConfig, last_checkpoint, training_arguments
@@ -72,7 +72,7 @@ class FinetuneStage(Stage):
     """Fine-tune every parameter of the backbone plus a task head."""
 
     kind = "finetune"
-    version = 1
+    version = 2  # 2: head saved apart (save_finetuned)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Train, select on source validation data, save ``model/`` and ``training.json``."""
@@ -87,7 +87,7 @@ class FinetuneStage(Stage):
         pretrained = pretrained_path(inputs["backbone"])
         tokenizer = AutoTokenizer.from_pretrained(pretrained)
         model = load_adapter_model(pretrained)
-        add_task_head(model, "task", task)
+        add_task_head(model, TASK_HEAD, task)
         train_examples, train = load_split(task, config, "train", tokenizer)
         dev_examples, dev = load_split(task, config, "validation", tokenizer)
         args = training_arguments(
@@ -98,8 +98,7 @@ class FinetuneStage(Stage):
                           eval_dataset=dev.features, data_collator=task.collator(tokenizer),
                           compute_metrics=score_function(task, dev_examples, dev))
         result = trainer.train(resume_from_checkpoint=last_checkpoint(args.output_dir))
-        trainer.save_model(str(out / MODEL_DIR))
-        tokenizer.save_pretrained(out / MODEL_DIR)
+        save_finetuned(trainer.model, tokenizer, out / MODEL_DIR)
         summary = {"train_loss": result.training_loss, "steps": result.global_step,
                    "best_validation_score": trainer.state.best_metric,
                    "n_train": len(train_examples)}

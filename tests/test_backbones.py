@@ -48,15 +48,6 @@ class CorpusFiles(Stage):
     def run(self, ctx, inputs, out):
         (out / "corpus.txt").write_text("\n".join(CORPUS), encoding="utf-8")
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models on a shared 2-core machine: one thread avoids OpenMP oversubscription (10x)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("backbones")

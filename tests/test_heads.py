@@ -1,11 +1,9 @@
-import logging
 from types import SimpleNamespace
 
 import pytest
 import torch
 from adapters import AutoAdapterModel, SeqBnConfig
 
-from harness.backbones import BACKBONES, build_tiny_backbone
 from harness.heads import ENCODER_TAGGING, add_task_head, register_task_heads
 
 ARCHS = ["tiny-xlmr", "tiny-mbert", "tiny-mgpt", "tiny-mbart"]
@@ -17,12 +15,8 @@ TASKS = {"tagging": TAGGING, "pair": PAIR}
 
 
 @pytest.fixture(scope="module")
-def backbones(tmp_path_factory):
-    logging.getLogger("transformers").setLevel(logging.ERROR)
-    root = tmp_path_factory.mktemp("backbones")
-    for name in ARCHS:
-        build_tiny_backbone(BACKBONES.get(name), CORPUS, root / name, seed=0, vocab_size=120)
-    return root
+def backbones(build_backbones):
+    return build_backbones(ARCHS, CORPUS, vocab_size=120)
 
 
 def load(backbones, arch):

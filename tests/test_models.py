@@ -34,15 +34,6 @@ ARCHS = {"xlmr": "tiny-xlmr", "bert": "tiny-mbert", "gpt2": "tiny-mgpt", "mbart"
 STATIC = {"xlmr": AutoModelForMaskedLM, "bert": AutoModelForMaskedLM, "gpt2": AutoModelForCausalLM,
           "mbart": AutoModelForSeq2SeqLM}
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models on a shared 2-core machine: one thread avoids OpenMP oversubscription (10x)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def backbones(tmp_path_factory):
     root = tmp_path_factory.mktemp("models")

@@ -51,10 +51,24 @@ def user_errors(command: Callable) -> Callable:
     return wrapper
 
 
+#: Libraries whose routine warnings (re-initialised heads, overwritten adapter names,
+#: checkpoint mtimes) would bury the harness's own messages; shown from ``-vv`` on.
+CHATTY_LIBRARIES = ("transformers", "adapters", "datasets", "huggingface_hub")
+
+
 def setup_logging(verbose: int) -> None:
-    """Log to stderr at WARNING, INFO (-v) or DEBUG (-vv)."""
+    """Log to stderr at WARNING, INFO (-v) or DEBUG (-vv); libraries at ERROR below -vv."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if verbose < 2:
+        import warnings
+
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+        for name in CHATTY_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message="mtime may not be reliable")
 
 
 def parse_filters(only: tuple[str, ...]) -> dict[str, set[str]]:

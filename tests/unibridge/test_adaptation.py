@@ -85,15 +85,6 @@ def test_mean_pool_ignores_padding():
 
 # ---------------------------------------------------------------- fixtures
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models on a shared 2-core machine: one thread avoids OpenMP oversubscription (10x)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def backbones(tmp_path_factory):
     """Per arch: a backbone artifact and a stage-2-like embeddings artifact."""

@@ -1,4 +1,3 @@
-import logging
 import math
 from types import SimpleNamespace
 
@@ -8,7 +7,6 @@ from adapters import AutoAdapterModel, SeqBnConfig
 from adapters.composition import Stack
 from transformers import AutoTokenizer
 
-from harness.backbones import BACKBONES, build_tiny_backbone
 from harness.data.source import DataRef, DataSource
 from harness.heads import add_task_head
 from harness.models import install_target_embeddings, language_adapter_config
@@ -32,12 +30,8 @@ TASKS = {"tagging": SimpleNamespace(kind="tagging", labels=("O", "B-LOC", "I-LOC
 
 
 @pytest.fixture(scope="module")
-def backbones(tmp_path_factory):
-    logging.getLogger("transformers").setLevel(logging.ERROR)
-    root = tmp_path_factory.mktemp("backbones")
-    for name in ARCHS:
-        build_tiny_backbone(BACKBONES.get(name), CORPUS, root / name, seed=0, vocab_size=120)
-    return root
+def backbones(build_backbones):
+    return build_backbones(ARCHS, CORPUS, vocab_size=120)
 
 
 def load(backbones, arch):
