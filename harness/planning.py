@@ -108,7 +108,7 @@ def prepare(suite: Suite, check_data: bool = True) -> Plan:
     if check_data and not problems:
         problems += _data_problems(suite)
     if problems:
-        raise SuiteError(f"{suite.path}: invalid suite\n" + "\n".join(problems))
+        raise SuiteError(f"{suite.path}: invalid suite\n" + "\n".join(dict.fromkeys(problems)))
     return Plan(suite, methods, suite.jobs())
 
 
