@@ -14,14 +14,16 @@ and stop at the first v with Δ_s ≤ ε_s, returning the tokenizer of that v (t
 sizes compared). When v would pass v_m it trains v_m and returns it. :func:`linear_scan` is that
 loop verbatim.
 
-The fast search (:func:`bracketed_search`) returns the same size with fewer trainings when
-Δ_s is non-increasing in v (ALP concave in v, as it is when ALP flattens out). Under concavity a
-chord of ALP between evaluated sizes i < j bounds every Δ: Δ(i+1) ≥ chord ≥ Δ(j); so the answer
-is bracketed from sparse evaluations. It evaluates v_i and the pair (v_m − δ_v, v_m) first (one
-pair answers "cap reached"), then pairs (v − δ_v, v) at sizes predicted by log-log interpolation of
-the chords (bisection after two misses), until the bracket closes on a size whose Δ_s ≤ ε_s
-with Δ_s of the size before > ε_s. If any observed chords increase (Δ_s not monotone) it logs a
-warning and falls back to :func:`linear_scan`, reusing what was already trained.
+The fast search (:func:`bracketed_search`) returns the same size with fewer trainings when ALP is
+a concave curve of v plus an error of at most ``DELTA_NOISE``/2 per size (SentencePiece's
+training noise), so every Δ_s is within ``DELTA_NOISE`` of a non-increasing Δ. It trains v_i,
+v_i + δ_v and v_m, then pairs (v − δ_v, v) placed by a power-law fit of ALP (bisection after two
+misses) until it has certified a lower end ``lo``: a chord of ALP between evaluated sizes, minus
+the noise allowance, bounds every Δ_s below ``lo`` above ε_s. It then runs Algorithm 1's loop
+from ``lo`` (:func:`scan_from`) on cached trainings, so the returned size always has a measured
+Δ_s ≤ ε_s and every earlier Δ_s is measured or certified > ε_s. Non-monotone Δ_s above ``lo``
+cost nothing; only chords below ``lo`` that rise by more than the noise allows make it warn and
+scan from v_i (still reusing the cache).
 
 Choices where the paper is silent:
 
@@ -72,6 +74,9 @@ VOCAB_FILE = "spm.vocab"
 ALP_FILE = "alp.json"
 _TOO_HIGH = re.compile(r"Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+)")
 _MAX_MODEL_STEPS = 2  # interpolated probes before the search falls back to bisection
+_MAX_PROBES = 8  # probe pairs before the scan starts from the lower end reached
+_SCAN_WIDTH = 3  # scan once at most this many sizes separate the lower end from the crossing
+DELTA_NOISE = 0.5  # ALP noise allowance (per-sentence nats): Δ_s may stray this far from a concave curve
 
 Evaluate = Callable[[Sequence[int]], Mapping[int, float]]
 
@@ -258,49 +263,101 @@ def linear_scan(memo: _Memo, grid: Sequence[int], threshold: float) -> int | Non
     return None
 
 
-def bracketed_search(memo: _Memo, grid: Sequence[int], threshold: float) -> int | None:
-    """Same index as :func:`linear_scan` when Δ_s is non-increasing; falls back to it otherwise."""
+def bracketed_search(memo: _Memo, grid: Sequence[int], threshold: float,
+                     noise: float = DELTA_NOISE) -> int | None:
+    """Same index as :func:`linear_scan` when ALP is concave up to ``noise`` (see module doc).
+
+    Phase 1 trains a few sizes to find ``lo``: every Δ_s before index ``lo`` is provably > ε_s.
+    Phase 2 is Algorithm 1's loop resumed at ``lo`` (:func:`scan_from`), so the answer is always
+    a directly measured Δ_s ≤ ε_s with every earlier Δ_s > ε_s.
+    """
     last = len(grid) - 1
     if last == 0:
         return None
-    memo.get([grid[0], grid[last - 1], grid[last]])
-    model_steps = 0
-    while True:
-        points = [k for k in range(last + 1) if grid[k] in memo.alp]
-        chords = [_chord(memo, grid, i, j) for i, j in zip(points, points[1:])]
-        if any(b > a + 1e-9 * max(1.0, abs(a)) for a, b in zip(chords, chords[1:])):
-            log.warning("Δ_s is not monotone in the vocabulary size (chords %s): linear scan",
-                        [round(c, 3) for c in chords])
-            return linear_scan(memo, grid, threshold)
-        lo, hi = _bounds(points, chords, threshold, last)
-        if lo > last:
-            return None
-        if lo == hi:
-            return hi
-        known = hi - 1 in points  # Δ at hi itself is known: the next question is about hi - 1
-        top = hi - 1 if known else hi
-        if model_steps < _MAX_MODEL_STEPS:
-            probe = _predict(memo, grid, threshold, lo, top)
-            model_steps += 1
-        else:
-            probe = (lo + top) // 2
-        memo.get([grid[probe - 1], grid[probe]])
+    memo.get([grid[0], grid[1], grid[last]])
+    lo = _locate(memo, grid, threshold, noise)
+    if _violations(memo, grid, lo, noise):
+        log.warning("ALP is not concave within the noise %.2f below size %d: linear scan",
+                    noise, grid[min(lo, last)])
+        lo = 1
+    return scan_from(memo, grid, threshold, lo)
+
+
+def scan_from(memo: _Memo, grid: Sequence[int], threshold: float, lo: int) -> int | None:
+    """Algorithm 1's loop from index ``lo`` on: first k ≥ lo with Δ_s(k) ≤ ε_s, None at the cap."""
+    for k in range(max(lo, 1), len(grid)):
+        previous, current = memo.get([grid[k - 1], grid[k]])
+        if current - previous <= threshold:
+            return k
+    return None
+
+
+def _locate(memo: _Memo, grid: Sequence[int], threshold: float, noise: float) -> int:
+    """Probe pairs (k − 1, k) until few sizes are left to scan from ``lo``; returns ``lo``.
+
+    Each probe aims just below where the fitted curve's Δ_s enters ε_s + 2·noise, the last place
+    a measured pair can still certify "Δ_s > ε_s below here"; bisection after model misses.
+    """
+    for step in range(_MAX_PROBES):
+        lo = _certain_lower_end(memo, grid, threshold, noise)
+        hi = _first_measured_crossing(memo, grid, threshold)
+        if lo >= len(grid) or hi - lo <= _SCAN_WIDTH:
+            break
+        if _predict(memo, grid, threshold, lo, hi - 1) - lo <= _SCAN_WIDTH:
+            break
+        target = max(lo, _predict(memo, grid, threshold + 2 * noise, lo, hi - 1) - 1)
+        if step >= _MAX_MODEL_STEPS or _known_pair(memo, grid, target):
+            target = (lo + hi) // 2
+        if _known_pair(memo, grid, target):
+            break
+        memo.get([grid[target - 1], grid[target]])
+    return _certain_lower_end(memo, grid, threshold, noise)
+
+
+def _known_pair(memo: _Memo, grid: Sequence[int], k: int) -> bool:
+    return grid[k - 1] in memo.alp and grid[k] in memo.alp
+
+
+def _evaluated(memo: _Memo, grid: Sequence[int]) -> list[int]:
+    return [k for k in range(len(grid)) if grid[k] in memo.alp]
+
+
+def _certain_lower_end(memo: _Memo, grid: Sequence[int], threshold: float, noise: float) -> int:
+    """Largest ``lo`` with Δ_s(m) > ε_s certain for every m < lo, from chords of evaluated sizes.
+
+    With ALP = concave curve + error of at most ``noise``/2, the chord of evaluated i < j bounds
+    the concave part's Δ(m) ≥ chord − noise/(j − i) for m ≤ i + 1, and the scan's Δ_s(m) is within
+    ``noise`` of it.
+    """
+    points, lo = _evaluated(memo, grid), 1
+    for a, i in enumerate(points):
+        for j in points[a + 1:]:
+            bound = _chord(memo, grid, i, j) - noise / (j - i) - noise
+            if bound > threshold:
+                lo = max(lo, i + 2)
+    return lo
+
+
+def _first_measured_crossing(memo: _Memo, grid: Sequence[int], threshold: float) -> int:
+    """Smallest k with both sizes evaluated and Δ_s(k) ≤ ε_s; len(grid) when there is none."""
+    points = _evaluated(memo, grid)
+    crossings = [k for k in points if k - 1 in points and _chord(memo, grid, k - 1, k) <= threshold]
+    return min(crossings, default=len(grid))
+
+
+def _violations(memo: _Memo, grid: Sequence[int], lo: int, noise: float) -> bool:
+    """Whether chords of consecutive evaluated sizes up to ``lo`` increase by more than noise allows."""
+    points = [k for k in _evaluated(memo, grid) if k <= lo]
+    spans = list(zip(points, points[1:]))
+    for (i, j), (_, n) in zip(spans, spans[1:]):
+        if _chord(memo, grid, j, n) - _chord(memo, grid, i, j) > noise / (j - i) + noise / (n - j):
+            return True
+    return False
 
 
 def _chord(memo: _Memo, grid: Sequence[int], i: int, j: int) -> float:
     """Mean Δ_s over steps i+1..j: (ALP(grid[j]) − ALP(grid[i])) / (j − i)."""
     return (memo.alp[grid[j]] - memo.alp[grid[i]]) / (j - i)
-
-
-def _bounds(points: list[int], chords: list[float], threshold: float, last: int) -> tuple[int, int]:
-    """[lo, hi] for the answer index under concavity; hi = last + 1 means "none up to the cap"."""
-    lo, hi = 1, last + 1
-    for (i, j), chord in zip(zip(points, points[1:]), chords):
-        if chord > threshold:
-            lo = max(lo, i + 2)  # Δ(m) ≥ chord > ε for every m ≤ i + 1
-        else:
-            hi = min(hi, j)  # Δ(j) ≤ chord ≤ ε
-    return lo, hi
 
 
 def _predict(memo: _Memo, grid: Sequence[int], threshold: float, lo: int, top: int) -> int:
