@@ -35,6 +35,10 @@ Choices where the paper is silent:
   that message and becomes the effective v_m (logged). ``hard_vocab_limit=False`` is avoided on
   purpose: it would silently return M pieces for every size above M, so Δ_s = 0 there and the
   search would report a size the tokenizer does not have.
+- A size below what the corpus needs (every required character plus the meta pieces) fails with
+  "Vocabulary size is smaller than required_chars. v vs N."; N is read from that message and the
+  search starts at the first size of v_i's grid (v_i + k·δ_v) that reaches N (logged). The paper's
+  v_i = 7000 never meets this; tiny corpora in a large script (the smoke suite's Amharic) do.
 - ``character_coverage`` 0.9995 and ``max_sentence_length`` 16384 bytes (a 128-word sample in a
   3-byte script exceeds SentencePiece's default 4192 and would be dropped).
 - Trained tokenizers and their ALP are cached on disk by (corpus hash, size, options,
@@ -73,6 +77,7 @@ MODEL_FILE = "spm.model"
 VOCAB_FILE = "spm.vocab"
 ALP_FILE = "alp.json"
 _TOO_HIGH = re.compile(r"Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+)")
+_TOO_LOW = re.compile(r"Vocabulary size is smaller than required_chars\. (\d+) vs (\d+)")
 _MAX_MODEL_STEPS = 2  # interpolated probes before the search falls back to bisection
 _MAX_PROBES = 8  # probe pairs before the scan starts from the lower end reached
 _SCAN_WIDTH = 3  # scan once at most this many sizes separate the lower end from the crossing
@@ -101,13 +106,47 @@ class VocabSearchConfig(BaseModel):
                     max_sentence_length=self.max_sentence_length, num_threads=self.num_threads)
 
 
-class VocabTooLargeError(RuntimeError):
-    """SentencePiece cannot train ``size`` pieces on this corpus; ``max_trainable`` it can."""
+class UntrainableSizeError(RuntimeError):
+    """SentencePiece cannot train ``size`` pieces on this corpus; ``bound`` is the nearest it can."""
 
-    def __init__(self, size: int, max_trainable: int):
-        super().__init__(f"vocabulary size {size} too large for this corpus (max {max_trainable})")
+    relation = ""  # "large" or "small": the subclass's word for the message and the cache file
+
+    def __init__(self, size: int, bound: int):
+        super().__init__(f"vocabulary size {size} too {self.relation} for this corpus "
+                         f"(nearest trainable size {bound})")
         self.size = size
-        self.max_trainable = max_trainable
+        self.bound = bound
+
+    @classmethod
+    def parse(cls, error: RuntimeError) -> UntrainableSizeError | None:
+        """The error SentencePiece's message describes, if it is one of these."""
+        for kind, pattern in ((VocabTooLargeError, _TOO_HIGH), (VocabTooSmallError, _TOO_LOW)):
+            match = pattern.search(str(error))
+            if match:
+                return kind(int(match[1]), int(match[2]))
+        return None
+
+
+class VocabTooLargeError(UntrainableSizeError):
+    """``size`` exceeds the pieces the corpus can fill; ``max_trainable`` (= bound) it can."""
+
+    relation = "large"
+
+    @property
+    def max_trainable(self) -> int:
+        """The largest size this corpus can fill."""
+        return self.bound
+
+
+class VocabTooSmallError(UntrainableSizeError):
+    """``size`` cannot hold the corpus's required characters; ``min_trainable`` (= bound) can."""
+
+    relation = "small"
+
+    @property
+    def min_trainable(self) -> int:
+        """The smallest size that holds every required character and the meta pieces."""
+        return self.bound
 
 
 def average_log_probability(sentences: Sequence[Sequence[int]]) -> float:
@@ -167,14 +206,17 @@ class SpmTrainer:
                 raise failures[0]
         return {s: json.loads((self.entry(s) / ALP_FILE).read_text())["alp"] for s in sizes}
 
-    def _train_or_error(self, size: int) -> VocabTooLargeError | None:
-        cap_file = self.root / f"too-large-{size}.json"
-        if cap_file.is_file():
-            return VocabTooLargeError(size, json.loads(cap_file.read_text())["max_trainable"])
+    def _train_or_error(self, size: int) -> UntrainableSizeError | None:
+        """Train ``size``; an untrainable size is returned (and remembered on disk), not raised."""
+        for kind in (VocabTooLargeError, VocabTooSmallError):
+            bound_file = self.root / f"too-{kind.relation}-{size}.json"
+            if bound_file.is_file():
+                return kind(size, json.loads(bound_file.read_text())["bound"])
         try:
             self._train(size)
-        except VocabTooLargeError as error:
-            atomic_write_text(cap_file, json.dumps({"max_trainable": error.max_trainable}))
+        except UntrainableSizeError as error:
+            bound_file = self.root / f"too-{error.relation}-{size}.json"
+            atomic_write_text(bound_file, json.dumps({"bound": error.bound}))
             return error
         return None
 
@@ -192,7 +234,7 @@ class SpmTrainer:
                                                vocab_size=size, minloglevel=2,
                                                **self.config.training_options())
             except RuntimeError as error:
-                raise _too_large(error) or error from error
+                raise UntrainableSizeError.parse(error) or error from error
             with self._lock:
                 self.trainings += 1
             processor = spm.SentencePieceProcessor(model_file=str(tmp / MODEL_FILE))
@@ -203,11 +245,6 @@ class SpmTrainer:
             _publish(tmp, self.entry(size))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _too_large(error: RuntimeError) -> VocabTooLargeError | None:
-    match = _TOO_HIGH.search(str(error))
-    return VocabTooLargeError(int(match[1]), int(match[2])) if match else None
 
 
 def _publish(tmp: Path, final: Path) -> None:
@@ -247,9 +284,9 @@ class _Memo:
         return [self.alp[s] for s in sizes]
 
 
-def size_grid(config: VocabSearchConfig, top: int) -> list[int]:
-    """Sizes Algorithm 1 visits before the cap: v_i, v_i + δ_v, ... ≤ ``top``."""
-    return list(range(config.start, top + 1, config.step))
+def size_grid(config: VocabSearchConfig, top: int, floor: int = 0) -> list[int]:
+    """Sizes Algorithm 1 visits before the cap: v_i, v_i + δ_v, ... ≤ ``top``, none below ``floor``."""
+    return [v for v in range(config.start, top + 1, config.step) if v >= floor]
 
 
 def linear_scan(memo: _Memo, grid: Sequence[int], threshold: float) -> int | None:
@@ -394,29 +431,56 @@ def search_vocab_size(evaluate: Evaluate, config: VocabSearchConfig, fast: bool 
     """Algorithm 1's result; ``fast`` (bracketed search) only changes how many sizes are evaluated.
 
     A size the corpus cannot fill (:class:`VocabTooLargeError`) lowers the cap v_m to the largest
-    trainable size and the search restarts, reusing what was evaluated.
+    trainable size; a size too small for the corpus's characters (:class:`VocabTooSmallError`)
+    raises the floor of the grid to the smallest trainable size. The search then restarts,
+    reusing what was evaluated.
     """
     memo = _Memo(evaluate)
-    top, max_trainable, notes = config.max_size, None, []
+    bounds = _Bounds(top=config.max_size)
     while True:
         try:
-            return _search_below(memo, config, fast, top, max_trainable, notes)
-        except VocabTooLargeError as error:
-            max_trainable = error.max_trainable
-            top = min(top, max_trainable)
-            notes.append(f"size {error.size} too large for the corpus: cap lowered to {top}")
-            log.warning("%s", notes[-1])
+            return _search_within(memo, config, fast, bounds)
+        except UntrainableSizeError as error:
+            bounds.narrow(error)
 
 
-def _search_below(memo: _Memo, config: VocabSearchConfig, fast: bool, top: int,
-                  max_trainable: int | None, notes: list[str]) -> SearchOutcome:
+@dataclass
+class _Bounds:
+    """The trainable size range learnt from SentencePiece so far, and the notes saying so."""
+
+    top: int
+    floor: int = 0
+    max_trainable: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def narrow(self, error: UntrainableSizeError) -> None:
+        if isinstance(error, VocabTooLargeError):
+            self.max_trainable = error.max_trainable
+            self.top = min(self.top, error.max_trainable)
+            self.notes.append(f"size {error.size} too large for the corpus: cap lowered to {self.top}")
+        else:
+            self.floor = max(self.floor, error.bound)
+            self.notes.append(f"size {error.size} too small for the corpus's characters: "
+                              f"sizes below {self.floor} skipped")
+        log.warning("%s", self.notes[-1])
+        if self.floor > self.top:
+            raise ValueError(f"no vocabulary size is trainable: the corpus needs at least "
+                             f"{self.floor} pieces and the cap is {self.top}")
+
+    def clamp_fixed(self, size: int) -> int:
+        """The ablation's fixed size moved into the trainable range (v_m does not apply to it)."""
+        return min(max(size, self.floor), self.max_trainable or size)
+
+
+def _search_within(memo: _Memo, config: VocabSearchConfig, fast: bool, bounds: _Bounds) -> SearchOutcome:
+    top, max_trainable, notes = bounds.top, bounds.max_trainable, bounds.notes
     if config.fixed_size is not None:
-        size = min(config.fixed_size, max_trainable or config.fixed_size)
+        size = bounds.clamp_fixed(config.fixed_size)
         memo.get([size])
         return SearchOutcome(size, dict(memo.alp), "fixed", max_trainable, notes)
-    grid = size_grid(config, top)
+    grid = size_grid(config, top, bounds.floor)
     if not grid:
-        notes.append(f"start {config.start} exceeds the cap {top}: returning the cap")
+        notes.append(f"no size v_i + k·δ_v lies in [{bounds.floor}, {top}]: returning the cap")
         log.warning("%s", notes[-1])
         index, strategy = None, "cap"
     elif fast:

@@ -17,8 +17,10 @@ from harness.unibridge.vocab import (
     VocabSearchConfig,
     VocabSearchStage,
     VocabTooLargeError,
+    VocabTooSmallError,
     average_log_probability,
     search_vocab_size,
+    size_grid,
 )
 
 SYLLABLES = ["ka", "to", "mi", "ra", "ne", "su", "lo", "pe", "di", "gu", "ba", "ko"]
@@ -33,11 +35,14 @@ def write_corpus(path, lines=300, words=20, types=400, seed=0):
     return path
 
 
-def curve_evaluator(alp, cap=None):
-    """A fake trainer: ALP from a formula, a corpus cap, and a record of the sizes asked for."""
+def curve_evaluator(alp, cap=None, floor=None):
+    """A fake trainer: ALP from a formula, a corpus cap and floor, and the sizes asked for."""
     asked = []
 
     def evaluate(sizes):
+        too_small = [s for s in sizes if floor is not None and s < floor]
+        if too_small:
+            raise VocabTooSmallError(too_small[0], floor)
         too_large = [s for s in sizes if cap is not None and s > cap]
         if too_large:
             raise VocabTooLargeError(too_large[0], cap)
@@ -47,10 +52,13 @@ def curve_evaluator(alp, cap=None):
     return evaluate, asked
 
 
-def algorithm1(alp, config, cap=None):
-    """Algorithm 1 verbatim (paper pseudo-code), with v_m lowered to the corpus cap."""
+def algorithm1(alp, config, cap=None, floor=None):
+    """Algorithm 1 verbatim (paper pseudo-code), v_m lowered to the corpus cap, v_i raised by δ_v
+    steps to the corpus floor."""
     v_m = min(config.max_size, cap) if cap else config.max_size
     v = config.start
+    while floor and v < floor:
+        v += config.step
     if v > v_m:
         return v_m
     s_prev, delta = alp(v), math.inf
@@ -171,6 +179,42 @@ def test_real_sentencepiece_fast_equals_linear_and_cache_avoids_retraining(tmp_p
         again = SpmTrainer(corpus, config, tmp_path / f"fast{seed}")
         assert search_vocab_size(again.evaluate, config).size == outcome.size
         assert again.trainings == 0
+
+
+@pytest.mark.parametrize("floor", [7001, 9500, 12_000])
+@pytest.mark.parametrize("fast", [True, False])
+def test_sizes_below_the_corpus_floor_are_skipped(floor, fast):
+    alp = CURVES["power law"]
+    evaluate, asked = curve_evaluator(alp, floor=floor)
+    config = VocabSearchConfig()
+    outcome = search_vocab_size(evaluate, config, fast=fast)
+    assert outcome.size == algorithm1(alp, config, floor=floor)
+    assert min(asked) >= floor and (min(asked) - config.start) % config.step == 0
+    assert any("too small" in note for note in outcome.notes)
+
+
+def test_floor_above_cap_is_one_clear_error():
+    evaluate, _ = curve_evaluator(CURVES["power law"], floor=70_000)
+    with pytest.raises(ValueError, match="at least 70000 pieces and the cap is 60000"):
+        search_vocab_size(evaluate, VocabSearchConfig())
+
+
+def test_too_small_size_is_read_from_sentencepiece_and_remembered(tmp_path, monkeypatch):
+    corpus = write_corpus(tmp_path / "c.txt", lines=50, types=40)
+    trainer = SpmTrainer(corpus, VocabSearchConfig(num_threads=1), tmp_path / "cache")
+    with pytest.raises(VocabTooSmallError) as error:
+        trainer.evaluate([5])
+    floor = error.value.min_trainable
+    assert 5 < floor and trainer.evaluate([floor])[floor] < 0
+    with pytest.raises(VocabTooSmallError):
+        trainer.evaluate([floor - 1])
+    monkeypatch.setattr(spm.SentencePieceTrainer, "train", pytest.fail)  # remembered: no retry
+    with pytest.raises(VocabTooSmallError):
+        trainer.evaluate([floor - 1])
+    monkeypatch.undo()
+    config = VocabSearchConfig(start=5, step=7, max_size=floor + 30, num_threads=1)
+    outcome = search_vocab_size(trainer.evaluate, config)
+    assert outcome.size in size_grid(config, floor + 30, floor) + [floor + 30]
 
 
 def test_too_large_size_is_read_from_sentencepiece(tmp_path):
