@@ -23,7 +23,7 @@ from harness.data.source import DataRef
 from harness.evaluation import MODEL_DIR, TASK_HEAD, save_finetuned
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.tasks import Encoded, TaskSpec, get_task
-from harness.training import TrainingConfig, last_checkpoint, training_arguments
+from harness.training import TrainingConfig, last_checkpoint, log_metrics_to_logging, training_arguments
 
 PAPER_FINETUNING = TrainingConfig(epochs=10, batch_size=32, learning_rate=1e-5)
 
@@ -94,9 +94,9 @@ class FinetuneStage(Stage):
             config.training, ctx.partial_dir(self), ctx, eval_strategy="epoch",
             load_best_model_at_end=True, metric_for_best_model="score", greater_is_better=True,
         )
-        trainer = Trainer(model=model, args=args, train_dataset=train.features,
-                          eval_dataset=dev.features, data_collator=task.collator(tokenizer),
-                          compute_metrics=score_function(task, dev_examples, dev))
+        trainer = log_metrics_to_logging(Trainer(
+            model=model, args=args, train_dataset=train.features, eval_dataset=dev.features,
+            data_collator=task.collator(tokenizer), compute_metrics=score_function(task, dev_examples, dev)))
         result = trainer.train(resume_from_checkpoint=last_checkpoint(args.output_dir))
         save_finetuned(trainer.model, tokenizer, out / MODEL_DIR)
         summary = {"train_loss": result.training_loss, "steps": result.global_step,

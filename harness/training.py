@@ -11,19 +11,25 @@ Choices: the suite's ``batch_size`` is the *effective* batch; a device holds at 
 ``max_device_batch_size`` examples and gradient accumulation makes up the rest, so a small card
 still follows the paper's batch size. fp16 is used on CUDA (T4-class cards have no bf16).
 Checkpoints are written every epoch into the stage's partial directory and only the last is
-kept, which is what a killed run resumes from.
+kept, which is what a killed run resumes from. The Trainer's own metric printing (dicts on
+stdout) is replaced by :class:`MetricsToLogging`: metrics go to ``logging`` (shown with ``-v``)
+and stdout stays clean; the progress bars stay.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
-from transformers import TrainingArguments
+from transformers import Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from harness.graph import StageContext
+
+log = logging.getLogger(__name__)
 
 
 class TrainingConfig(BaseModel):
@@ -85,3 +91,30 @@ def last_checkpoint(output_dir: Path) -> str | None:
     """The newest ``checkpoint-*`` directory under ``output_dir``, or None to start afresh."""
     path = Path(output_dir)
     return get_last_checkpoint(str(path)) if path.is_dir() else None
+
+
+class MetricsToLogging(TrainerCallback):
+    """Logs the Trainer's metrics (loss, learning rate, validation score) through ``logging``."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        """One INFO line per Trainer log event."""
+        if logs and state.is_world_process_zero:
+            values = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                               for k, v in logs.items())
+            log.info("step %d: %s", state.global_step, values)
+
+
+class _ProgressBarsOnly(ProgressCallback):
+    """The Trainer's progress bars without the metric dicts it writes to stdout."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        """Metrics go to :class:`MetricsToLogging` instead."""
+
+
+def log_metrics_to_logging(trainer: Trainer) -> Trainer:
+    """Route ``trainer``'s metric output to ``logging``, keeping its progress bars; returns it."""
+    trainer.remove_callback(PrinterCallback)
+    if trainer.pop_callback(ProgressCallback) is not None:
+        trainer.add_callback(_ProgressBarsOnly())
+    trainer.add_callback(MetricsToLogging())
+    return trainer

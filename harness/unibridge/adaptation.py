@@ -59,7 +59,7 @@ from harness.models import (
     load_adapter_model,
     load_backbone_tokenizer,
 )
-from harness.training import TrainingConfig, last_checkpoint, training_arguments
+from harness.training import TrainingConfig, last_checkpoint, log_metrics_to_logging, training_arguments
 from harness.unibridge.kl import mean_pool, pooled_kl
 from harness.unibridge.objectives import EXAMPLE_INDEX, AdaptationCollator, encode_corpus, objective_collator
 
@@ -251,11 +251,11 @@ def train_language_adapter(config: AdaptationConfig, backbone: Path, corpus_file
                                  ctx.progress)
     prepare_student(model, tokenizer, embeddings, config)
     args = training_arguments(config.training(), work_dir, ctx)
-    trainer = AdaptationTrainer(
+    trainer = log_metrics_to_logging(AdaptationTrainer(
         model=model, args=args, train_dataset=corpus.features, teacher=teacher, beta=config.beta,
         data_collator=AdaptationCollator(
             objective_collator(backbone_arch(backbone), tokenizer, config.mask_probability)),
-        callbacks=list(callbacks))
+        callbacks=list(callbacks)))
     result = trainer.train(resume_from_checkpoint=last_checkpoint(work_dir))
     return write_artifact(model, tokenizer, out, embeddings is not None, {
         "losses": [entry for entry in trainer.state.log_history if "loss" in entry],

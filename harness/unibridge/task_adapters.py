@@ -129,7 +129,7 @@ class TaskAdapterStage(Stage):
         from harness.finetune import score_function
         from harness.models import load_adapter_model, load_language
         from harness.tasks import get_task
-        from harness.training import last_checkpoint, training_arguments
+        from harness.training import last_checkpoint, log_metrics_to_logging, training_arguments
 
         config: TaskAdapterJob = self.config
         task = get_task(config.task)
@@ -143,9 +143,9 @@ class TaskAdapterStage(Stage):
             config.adapter.training(), ctx.partial_dir(self), ctx, eval_strategy="epoch",
             load_best_model_at_end=True, metric_for_best_model="score", greater_is_better=True,
         )
-        trainer = AdapterTrainer(model=model, args=args, train_dataset=train.features,
-                                 eval_dataset=dev.features, data_collator=task.collator(tokenizer),
-                                 compute_metrics=score_function(task, dev_examples, dev))
+        trainer = log_metrics_to_logging(AdapterTrainer(
+            model=model, args=args, train_dataset=train.features, eval_dataset=dev.features,
+            data_collator=task.collator(tokenizer), compute_metrics=score_function(task, dev_examples, dev)))
         result = trainer.train(resume_from_checkpoint=last_checkpoint(args.output_dir))
         model.save_adapter(str(out / ADAPTER_DIR), TASK, with_head=True)
         summary = {"train_loss": result.training_loss, "steps": result.global_step,
