@@ -6,10 +6,11 @@
 Model: XLM-R of random weights (tiny: hidden 32, 2 layers; base: hidden 768, 12 layers, a 32K
 vocabulary), a MAD-X target language adapter with its invertible adapter, and one task adapter
 with a tagging head per source (5 sources, as WikiANN's en zh ru ar ja). Input: batches of 32
-random sentences of 16–128 tokens. "parallel" is one forward pass of
+random sentences of 16–128 tokens. "parallel" is what stage 5 runs: forward passes of
 ``Stack(target, Parallel(task_1..task_5))`` with the logits weighted
-(:class:`harness.unibridge.inference.WeightedHeads`); "sequential" runs ``Stack(target, task_s)``
-once per source and weights the logits by hand. Both give the same logits (checked here too).
+(:class:`harness.unibridge.inference.WeightedHeads`), each pass holding at most 32 rows after
+Parallel's replication (so 6 examples × 5 sources); "sequential" runs ``Stack(target, task_s)``
+once per source on the whole batch of 32 and weights the logits by hand. Both give the same logits (checked here too).
 
 The machine's cores are shared, so the two are timed in alternating rounds and the median of
 the per-round ratios is reported. Targets: parallel / sequential <= 1.0 on CPU, <= 0.6 on GPU.
@@ -81,10 +82,10 @@ def sequential(model, batches: list[dict], weights: dict[str, float]) -> list[to
 
 
 def parallel(model, batches: list[dict], weights: dict[str, float]) -> list[torch.Tensor]:
-    """One forward pass with Parallel for all sources."""
+    """Stage 5's way: Parallel over all sources, at most a batch's rows per forward pass."""
     from harness.unibridge.inference import WeightedHeads
 
-    combined = WeightedHeads(model, "target", weights)
+    combined = WeightedHeads(model, "target", weights, max_rows=batches[0]["input_ids"].shape[0])
     return [combined(**batch).logits for batch in batches]
 
 

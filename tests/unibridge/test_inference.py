@@ -141,8 +141,9 @@ def batch(tokenizer, kind):
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-@pytest.mark.parametrize("kind", ["tagging", "pair"])
-def test_parallel_pass_equals_separate_stacks_combined_by_hand(backbones, arch, kind):
+@pytest.mark.parametrize(("kind", "max_rows"), [("tagging", None), ("pair", None),
+                                                ("tagging", 6), ("pair", 3)])
+def test_parallel_pass_equals_separate_stacks_combined_by_hand(backbones, arch, kind, max_rows):
     model, tokenizer = load(backbones, arch)
     add_language(model, "target")
     weights = {"task_eng": 0.5, "task_zho": 0.3, "task_ara": 0.2}
@@ -153,7 +154,7 @@ def test_parallel_pass_equals_separate_stacks_combined_by_hand(backbones, arch, 
     model.eval()
     inputs = batch(tokenizer, kind)
     with torch.no_grad():
-        combined = WeightedHeads(model, "target", weights)(**inputs).logits
+        combined = WeightedHeads(model, "target", weights, max_rows)(**inputs).logits
         assert model.has_parallel_adapters
         expected = 0
         for name, weight in weights.items():
@@ -163,6 +164,22 @@ def test_parallel_pass_equals_separate_stacks_combined_by_hand(backbones, arch, 
     torch.testing.assert_close(combined, expected, rtol=1e-5, atol=1e-5)
     heads_differ = [model(**inputs, head=name).logits for name in ("task_eng", "task_zho")]
     assert not torch.allclose(*heads_differ)
+
+
+@pytest.mark.parametrize(("max_rows", "passes"), [(None, [3]), (9, [3]), (6, [2, 1]), (2, [1, 1, 1])])
+def test_parallel_passes_hold_at_most_max_rows_after_replication(backbones, max_rows, passes):
+    model, tokenizer = load(backbones, "tiny-xlmr")
+    add_language(model, "target")
+    weights = {"task_eng": 0.5, "task_zho": 0.3, "task_ara": 0.2}
+    for name in weights:
+        model.add_adapter(name, config=SeqBnConfig(reduction_factor=4))
+        add_task_head(model, name, TASKS["tagging"])
+    seen = []
+    model.register_forward_pre_hook(lambda _, args, kwargs: seen.append(len(kwargs["input_ids"])),
+                                    with_kwargs=True)
+    with torch.no_grad():
+        logits = WeightedHeads(model, "target", weights, max_rows)(**batch(tokenizer, "tagging")).logits
+    assert seen == passes and logits.shape[0] == 3
 
 
 def test_single_source_needs_no_parallel(backbones):
