@@ -10,7 +10,8 @@ random sentences of 16–128 tokens. "parallel" is what stage 5 runs: forward pa
 ``Stack(target, Parallel(task_1..task_5))`` with the logits weighted
 (:class:`harness.unibridge.inference.WeightedHeads`), each pass holding at most 32 rows after
 Parallel's replication (so 6 examples × 5 sources); "sequential" runs ``Stack(target, task_s)``
-once per source on the whole batch of 32 and weights the logits by hand. Both give the same logits (checked here too).
+once per source on the whole batch of 32 and weights the logits by hand. Both give the same
+logits (checked here too).
 
 The machine's cores are shared, so the two are timed in alternating rounds and the median of
 the per-round ratios is reported. Targets: parallel / sequential <= 1.0 on CPU, <= 0.6 on GPU.
