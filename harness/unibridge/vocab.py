@@ -17,8 +17,9 @@ loop verbatim.
 The fast search (:func:`bracketed_search`) returns the same size with fewer trainings when ALP is
 a concave curve of v plus an error of at most ``DELTA_NOISE``/2 per size (SentencePiece's
 training noise), so every Δ_s is within ``DELTA_NOISE`` of a non-increasing Δ. It trains v_i,
-v_i + δ_v and v_m, then pairs (v − δ_v, v) placed by a power-law fit of ALP (bisection after two
-misses) until it has certified a lower end ``lo``: a chord of ALP between evaluated sizes, minus
+v_i + δ_v and v_i + 4δ_v (not v_m, which costs a large training and may not fit the corpus),
+then pairs (v − δ_v, v) placed by a power-law fit of ALP (bisection after two misses) until it
+has certified a lower end ``lo``: a chord of ALP between evaluated sizes, minus
 the noise allowance, bounds every Δ_s below ``lo`` above ε_s. It then runs Algorithm 1's loop
 from ``lo`` (:func:`scan_from`) on cached trainings, so the returned size always has a measured
 Δ_s ≤ ε_s and every earlier Δ_s is measured or certified > ε_s. Non-monotone Δ_s above ``lo``
@@ -78,6 +79,7 @@ VOCAB_FILE = "spm.vocab"
 ALP_FILE = "alp.json"
 _TOO_HIGH = re.compile(r"Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+)")
 _TOO_LOW = re.compile(r"Vocabulary size is smaller than required_chars\. (\d+) vs (\d+)")
+_FIRST_FIT_POINT = 4  # grid index of the third size trained, for the first power-law fit
 _MAX_MODEL_STEPS = 2  # interpolated probes before the search falls back to bisection
 _MAX_PROBES = 8  # probe pairs before the scan starts from the lower end reached
 _SCAN_WIDTH = 3  # scan once at most this many sizes separate the lower end from the crossing
@@ -311,7 +313,7 @@ def bracketed_search(memo: _Memo, grid: Sequence[int], threshold: float,
     last = len(grid) - 1
     if last == 0:
         return None
-    memo.get([grid[0], grid[1], grid[last]])
+    memo.get([grid[0], grid[1], grid[min(last, _FIRST_FIT_POINT)]])
     lo = _locate(memo, grid, threshold, noise)
     if _violations(memo, grid, lo, noise):
         log.warning("ALP is not concave within the noise %.2f below size %d: linear scan",
