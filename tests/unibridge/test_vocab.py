@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from harness.cli.vocab_search import vocab_search
 from harness.graph import Cache, Stage, StageContext
+from harness.unibridge.size_search import DELTA_NOISE
 from harness.unibridge.vocab import (
-    DELTA_NOISE,
     SpmTrainer,
     VocabSearchConfig,
     VocabSearchStage,
