@@ -275,7 +275,8 @@ def search_vocab_size(evaluate: Evaluate, config: VocabSearchConfig, fast: bool 
         try:
             return _search_within(memo, config, fast, bounds)
         except UntrainableSizeError as error:
-            bounds.narrow(error)
+            if not bounds.narrow(error):
+                raise
 
 
 @dataclass
@@ -287,7 +288,9 @@ class _Bounds:
     max_trainable: int | None = None
     notes: list[str] = field(default_factory=list)
 
-    def narrow(self, error: UntrainableSizeError) -> None:
+    def narrow(self, error: UntrainableSizeError) -> bool:
+        """Fold ``error``'s bound in; False when it teaches nothing new (the caller re-raises)."""
+        before = (self.top, self.floor, self.max_trainable)
         if isinstance(error, VocabTooLargeError):
             self.max_trainable = error.max_trainable
             self.top = min(self.top, error.max_trainable)
@@ -300,10 +303,12 @@ class _Bounds:
         if self.floor > self.top:
             raise ValueError(f"no vocabulary size is trainable: the corpus needs at least "
                              f"{self.floor} pieces and the cap is {self.top}")
+        return (self.top, self.floor, self.max_trainable) != before
 
     def clamp_fixed(self, size: int) -> int:
         """The ablation's fixed size moved into the trainable range (v_m does not apply to it)."""
-        return min(max(size, self.floor), self.max_trainable or size)
+        size = max(size, self.floor)
+        return min(size, self.max_trainable) if self.max_trainable is not None else size
 
 
 def _search_within(memo: AlpMemo, config: VocabSearchConfig, fast: bool, bounds: _Bounds) -> SearchOutcome:

@@ -164,6 +164,9 @@ def test_fixed_size_bypasses_search_and_respects_cap():
     evaluate, asked = curve_evaluator(CURVES["power law"])
     assert search_vocab_size(evaluate, VocabSearchConfig(fixed_size=10_000)).size == 10_000
     assert asked == [10_000]
+    evaluate, asked = curve_evaluator(CURVES["power law"], floor=12_345)
+    assert search_vocab_size(evaluate, VocabSearchConfig(fixed_size=10_000)).size == 12_345
+    assert asked == [12_345]
 
 
 def test_real_sentencepiece_fast_equals_linear_and_cache_avoids_retraining(tmp_path):
@@ -191,6 +194,14 @@ def test_sizes_below_the_corpus_floor_are_skipped(floor, fast):
     assert outcome.size == algorithm1(alp, config, floor=floor)
     assert min(asked) >= floor and (min(asked) - config.start) % config.step == 0
     assert any("too small" in note for note in outcome.notes)
+
+
+def test_an_error_that_narrows_nothing_is_raised_not_retried():
+    def evaluate(sizes):
+        raise VocabTooSmallError(sizes[0], 5)  # inconsistent: a floor already met
+
+    with pytest.raises(VocabTooSmallError):
+        search_vocab_size(evaluate, VocabSearchConfig())
 
 
 def test_floor_above_cap_is_one_clear_error():
