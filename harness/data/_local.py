@@ -87,6 +87,21 @@ def check_local_splits(source: DataSource, lang: str, splits: Iterable[str], suf
         split_file(source, lang, split, suffix)
 
 
+def check_splits(source: DataSource, lang: str, splits: Iterable[str], suffix: str,
+                 codes: Mapping[str, Any], dataset: str) -> None:
+    """Raise a DataError unless ``lang`` has every split in ``splits`` (cheap, no parsing).
+
+    Local: the split files exist. Hub: ``codes`` (the dataset's language codes) has ``lang`` and
+    the splits are valid ones.
+    """
+    if source.is_local:
+        check_local_splits(source, lang, splits, suffix)
+        return
+    mapped_code(lang, codes, f"{dataset} {source.hub}")
+    for split in splits:
+        check_split(split, where=f"{source.hub} ({lang})")
+
+
 def language_file(source: DataSource, lang: str, suffix: str = ".txt") -> Path:
     """``<path>/<lang><suffix>``, or a DataError listing the languages that have a file."""
     root = local_root(source)

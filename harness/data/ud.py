@@ -30,8 +30,8 @@ from pathlib import Path
 import conllu
 
 from harness.data._local import (
-    check_local_splits,
     check_split,
+    check_splits,
     load_hub,
     mapped_code,
     read_lines,
@@ -65,12 +65,7 @@ def load(source: DataSource, lang: str, split: str) -> list[TaggedSentence]:
 
 def check(source: DataSource, lang: str, splits: Iterable[str]) -> None:
     """Raise a DataError unless ``lang`` has every split in ``splits`` (cheap, no parsing)."""
-    if source.is_local:
-        check_local_splits(source, lang, splits, ".conllu")
-        return
-    mapped_code(lang, TREEBANKS, f"{DATASET} {source.hub}")
-    for split in splits:
-        check_split(split, where=f"{source.hub} ({lang})")
+    check_splits(source, lang, splits, ".conllu", TREEBANKS, DATASET)
 
 
 def parse_conllu(path: Path) -> list[TaggedSentence]:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from harness.data._local import (
     WIKIPEDIA_CODES,
-    check_local_splits,
     check_split,
+    check_splits,
     load_hub,
     mapped_code,
     read_lines,
@@ -49,12 +49,7 @@ def load(source: DataSource, lang: str, split: str) -> list[TaggedSentence]:
 
 def check(source: DataSource, lang: str, splits: Iterable[str]) -> None:
     """Raise a DataError unless ``lang`` has every split in ``splits`` (cheap, no parsing)."""
-    if source.is_local:
-        check_local_splits(source, lang, splits, ".tsv")
-        return
-    mapped_code(lang, WIKIPEDIA_CODES, f"{DATASET} {source.hub}")
-    for split in splits:
-        check_split(split, where=f"{source.hub} ({lang})")
+    check_splits(source, lang, splits, ".tsv", WIKIPEDIA_CODES, DATASET)
 
 
 def parse_tsv(path: Path) -> list[TaggedSentence]:
