@@ -223,8 +223,9 @@ class MultiSourceEvaluationStage(Stage):
         activate_language(model, TARGET)
         combined = WeightedHeads(model, TARGET, {task_name(s): w for s, w in weights.items()},
                                  max_rows=config.inference.batch_size)
+        # batches of one pass each, so each is padded to its own longest example
         logits = predict_logits(combined, task.collator(tokenizers[TARGET]), encoded.features,
-                                config.inference.batch_size, ctx.progress)
+                                combined.examples_per_pass, ctx.progress)
         value = task.score(examples, task.predict(encoded, logits))
         details = {"weights": weights, "distances": distances, "n_examples": len(examples),
                    "split": config.split, "weighting": config.inference.weighting}
