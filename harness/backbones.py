@@ -17,9 +17,9 @@ is what an offline machine needs.
 
 Tiny backbones have the same model classes (XLMRobertaForMaskedLM, BertForMaskedLM,
 GPT2LMHeadModel, MBartForConditionalGeneration) with 2 layers, hidden size 32 and a tokenizer
-of the same family trained on the source-language corpus: Unigram (SentencePiece algorithm,
-``tokenizers`` implementation, since converting a ``.model`` file needs protobuf) for XLM-R and
-mBART, cased WordPiece for mBERT, byte-level BPE for mGPT. They make every code path testable in
+of the same family trained deterministically on the source-language corpus
+(:mod:`harness.tiny_tokenizers`): SentencePiece unigram for XLM-R and mBART, cased WordPiece for
+mBERT, byte-level BPE for mGPT. They make every code path testable in
 seconds; their scores mean nothing.
 """
 
@@ -30,24 +30,22 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.registry import Registry
+from harness.tiny_tokenizers import Arch, train_tiny_tokenizer
 
 log = logging.getLogger(__name__)
 
-Arch = Literal["xlmr", "bert", "gpt2", "mbart"]
 BACKBONE_FILE = "backbone.json"
 MODEL_DIR = "model"
 CORPUS_FILE = "corpus.txt"  # as harness.corpus writes it
 #: Sizes of every tiny backbone: small enough for CPU tests, deep enough for MAD-X's layout.
 TINY_HIDDEN, TINY_LAYERS, TINY_HEADS, TINY_INTERMEDIATE, TINY_POSITIONS = 32, 2, 2, 64, 258
-FAIRSEQ_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-GPT2_EOS = "<|endoftext|>"
 
 
 class BackboneUnavailableError(RuntimeError):
@@ -76,44 +74,6 @@ for _spec in (
     BackboneSpec("tiny-mbart", "mbart", None, tiny=True),
 ):
     BACKBONES.register(_spec.name, _spec)
-
-
-def _unigram_backend(corpus: Sequence[str], vocab_size: int):
-    from tokenizers import SentencePieceUnigramTokenizer
-
-    model = SentencePieceUnigramTokenizer()
-    model.train_from_iterator(corpus, vocab_size=vocab_size, special_tokens=FAIRSEQ_SPECIALS,
-                              unk_token="<unk>", show_progress=False)
-    return model._tokenizer
-
-
-def train_tiny_tokenizer(arch: Arch, corpus: Sequence[str], vocab_size: int):
-    """A fast tokenizer of ``arch``'s family and conventions trained on ``corpus``.
-
-    ``vocab_size`` is an upper bound: a small corpus yields fewer tokens.
-    """
-    from tokenizers import BertWordPieceTokenizer, ByteLevelBPETokenizer, processors
-    from transformers import BertTokenizerFast, GPT2TokenizerFast, MBartTokenizerFast, XLMRobertaTokenizerFast
-
-    if arch == "xlmr":
-        backend = _unigram_backend(corpus, vocab_size)
-        backend.post_processor = processors.RobertaProcessing(sep=("</s>", 2), cls=("<s>", 0))
-        return XLMRobertaTokenizerFast(tokenizer_object=backend)
-    if arch == "mbart":
-        return MBartTokenizerFast(tokenizer_object=_unigram_backend(corpus, vocab_size))
-    if arch == "bert":
-        wordpiece = BertWordPieceTokenizer(lowercase=False, strip_accents=False)
-        wordpiece.train_from_iterator(corpus, vocab_size=vocab_size, min_frequency=1,
-                                      show_progress=False)
-        backend = wordpiece._tokenizer
-        backend.post_processor = processors.BertProcessing(
-            ("[SEP]", backend.token_to_id("[SEP]")), ("[CLS]", backend.token_to_id("[CLS]")))
-        return BertTokenizerFast(tokenizer_object=backend, do_lower_case=False)
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(corpus, vocab_size=vocab_size, min_frequency=1,
-                            special_tokens=[GPT2_EOS], show_progress=False)
-    return GPT2TokenizerFast(tokenizer_object=bpe._tokenizer, unk_token=GPT2_EOS,
-                             bos_token=GPT2_EOS, eos_token=GPT2_EOS, pad_token=GPT2_EOS)
 
 
 def tiny_model_config(arch: Arch, tokenizer) -> Any:

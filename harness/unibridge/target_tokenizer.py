@@ -74,7 +74,7 @@ def build_target_tokenizer(spm_model: Path,
                          f"got model_type {spm.model_type}")
     roles = special_roles(backbone_tokenizer, spm.unk_piece)
     specials = _special_tokens(backbone_tokenizer, roles)
-    tokenizer = _unigram_backend(spm, specials, roles["unk_token"])
+    tokenizer = unigram_backend(spm, specials, roles["unk_token"])
     tokenizer.post_processor = _post_processor(backbone_tokenizer, tokenizer)
     extra = [token.content for token in specials if token.content not in roles.values()]
     log.info("target tokenizer: %d tokens, %d of them special", tokenizer.get_vocab_size(),
@@ -114,7 +114,7 @@ def _as_special(token: AddedToken | str) -> AddedToken:
                       rstrip=token.rstrip, normalized=False, special=True)
 
 
-def _unigram_backend(spm: SpmModel, specials: list[AddedToken], unk_token: str) -> Tokenizer:
+def unigram_backend(spm: SpmModel, specials: list[AddedToken], unk_token: str) -> Tokenizer:
     """SentencePiece's unigram model and text handling, with ``specials`` as the first ids."""
     names = [token.content for token in specials]
     pieces = [(piece, score) for piece, score, kind in spm.pieces
@@ -198,12 +198,17 @@ class SpmModel:
 
 
 def read_spm_model(path: Path) -> SpmModel:
-    """Read a ``.model`` file (protobuf wire format) without the protobuf package.
+    """Read a ``.model`` file; see :func:`parse_spm_model`."""
+    return parse_spm_model(Path(path).read_bytes())
+
+
+def parse_spm_model(serialized: bytes) -> SpmModel:
+    """Parse a serialized SentencePiece model (protobuf wire format) without the protobuf package.
 
     Only the fields listed in :class:`SpmModel` are read; defaults are the proto's defaults.
     """
     spm = SpmModel()
-    for number, value in _fields(Path(path).read_bytes()):
+    for number, value in _fields(serialized):
         if number == 1:
             piece = dict(_fields(value))
             score = struct.unpack("<f", piece.get(2, b"\0\0\0\0"))[0]
