@@ -23,7 +23,7 @@ from harness.data.source import DataRef
 from harness.evaluation import MODEL_DIR, TASK_HEAD, save_finetuned
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.tasks import Encoded, TaskSpec, get_task
-from harness.training import TrainingConfig, last_checkpoint, log_metrics_to_logging, training_arguments
+from harness.training import TrainingConfig, log_metrics_to_logging, train_resumably, training_arguments
 
 PAPER_FINETUNING = TrainingConfig(epochs=10, batch_size=32, learning_rate=1e-5)
 
@@ -72,7 +72,7 @@ class FinetuneStage(Stage):
     """Fine-tune every parameter of the backbone plus a task head."""
 
     kind = "finetune"
-    version = 2  # 2: head saved apart (save_finetuned)
+    version = 3  # 2: head saved apart (save_finetuned); 3: seeded before the model is built
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Train, select on source validation data, save ``model/`` and ``training.json``."""
@@ -97,10 +97,9 @@ class FinetuneStage(Stage):
         trainer = log_metrics_to_logging(Trainer(
             model=model, args=args, train_dataset=train.features, eval_dataset=dev.features,
             data_collator=task.collator(tokenizer), compute_metrics=score_function(task, dev_examples, dev)))
-        result = trainer.train(resume_from_checkpoint=last_checkpoint(args.output_dir))
+        summary = train_resumably(trainer, args.output_dir)
         save_finetuned(trainer.model, tokenizer, out / MODEL_DIR)
-        summary = {"train_loss": result.training_loss, "steps": result.global_step,
-                   "best_validation_score": trainer.state.best_metric,
+        summary |= {"best_validation_score": trainer.state.best_metric,
                    "n_train": len(train_examples)}
         atomic_write_text(out / "training.json", json.dumps(summary, indent=2))
 

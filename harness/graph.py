@@ -184,6 +184,7 @@ class Cache:
         tmp.mkdir(parents=True)
         started = time.time()
         try:
+            seed_everything(stage.seed or 0)
             stage.run(replace(ctx, seed=stage.seed or 0), inputs, tmp)
             self._write_manifest(stage, tmp, started)
             self._publish(tmp, final)
@@ -217,6 +218,18 @@ class Cache:
         if final.exists():  # a crashed earlier attempt left a directory without a manifest
             shutil.rmtree(final)
         os.rename(tmp, final)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's generators (``transformers.set_seed``).
+
+    Called before every stage runs, so that whatever a stage draws before it seeds anything
+    itself (a model's or task head's initialisation) is decided by its seed, not by what ran
+    before it in the same process.
+    """
+    from transformers import set_seed
+
+    set_seed(seed)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -5,13 +5,19 @@ Example::
     args = training_arguments(TrainingConfig(epochs=11, batch_size=32, learning_rate=5e-4),
                               output_dir=ctx.partial_dir(stage), ctx=ctx)
     trainer = Trainer(model=model, args=args, ...)
-    trainer.train(resume_from_checkpoint=last_checkpoint(args.output_dir))
+    summary = train_resumably(trainer, args.output_dir)   # {"train_loss": ..., "steps": ...}
 
 Choices: the suite's ``batch_size`` is the *effective* batch; a device holds at most
 ``max_device_batch_size`` examples and gradient accumulation makes up the rest, so a small card
 still follows the paper's batch size. fp16 is used on CUDA (T4-class cards have no bf16).
 Checkpoints are written every epoch into the stage's partial directory and only the last is
-kept, which is what a killed run resumes from. The Trainer's own metric printing (dicts on
+kept, which is what a killed run resumes from. A checkpoint counts only once the Trainer has
+finished writing it (:class:`MarkCheckpointComplete` drops a marker file after ``on_save``): a
+kill while one is being written leaves a directory without the marker, which
+:func:`last_checkpoint` deletes, so the stage resumes from the previous complete checkpoint or
+starts afresh — never from half-written weights. A resumed training reports the loss of the
+whole training (:func:`whole_training_loss`), not the Trainer's figure for the steps since the
+resume. The Trainer's own metric printing (dicts on
 stdout) is replaced by :class:`MetricsToLogging`: metrics go to ``logging`` (shown with ``-v``)
 and stdout stays clean; the progress bars stay.
 """
@@ -20,14 +26,15 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
-from harness.graph import StageContext
+from harness.graph import StageContext, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +94,55 @@ def training_arguments(
     return TrainingArguments(**kwargs)
 
 
+COMPLETE_MARKER = "checkpoint-complete"
+
+
+class MarkCheckpointComplete(TrainerCallback):
+    """Marks each checkpoint complete once the Trainer has written all of it (see module)."""
+
+    def on_save(self, args, state, control, **kwargs):
+        """Write the marker into the checkpoint just saved."""
+        folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
+        if folder.is_dir():
+            atomic_write_text(folder / COMPLETE_MARKER, str(state.global_step))
+
+
 def last_checkpoint(output_dir: Path) -> str | None:
-    """The newest ``checkpoint-*`` directory under ``output_dir``, or None to start afresh."""
+    """The newest complete ``checkpoint-*`` under ``output_dir`` (None: start afresh).
+
+    Checkpoints without :data:`COMPLETE_MARKER` were cut off while being written: deleted.
+    """
     path = Path(output_dir)
-    return get_last_checkpoint(str(path)) if path.is_dir() else None
+    if not path.is_dir():
+        return None
+    for folder in path.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        if folder.is_dir() and not (folder / COMPLETE_MARKER).is_file():
+            log.warning("discarding checkpoint %s: it was not completely written", folder)
+            shutil.rmtree(folder)
+    return get_last_checkpoint(str(path))
+
+
+def whole_training_loss(log_history: list[dict]) -> float | None:
+    """Mean training loss over every step, from the Trainer's per-epoch log entries.
+
+    Each entry's ``loss`` is the mean over the steps since the previous entry, so the entries are
+    weighted by their step spans. The log history travels in checkpoints, so a resumed training
+    gives the same figure as an uninterrupted one.
+    """
+    total, previous = 0.0, 0
+    for entry in log_history:
+        if "loss" in entry:
+            total += entry["loss"] * (entry["step"] - previous)
+            previous = entry["step"]
+    return total / previous if previous else None
+
+
+def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
+    """Train from the last complete checkpoint in ``work_dir``; the loss of the whole training."""
+    trainer.add_callback(MarkCheckpointComplete())
+    result = trainer.train(resume_from_checkpoint=last_checkpoint(work_dir))
+    return {"train_loss": whole_training_loss(trainer.state.log_history),
+            "steps": result.global_step}
 
 
 class MetricsToLogging(TrainerCallback):

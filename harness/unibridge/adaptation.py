@@ -59,7 +59,7 @@ from harness.models import (
     load_adapter_model,
     load_backbone_tokenizer,
 )
-from harness.training import TrainingConfig, last_checkpoint, log_metrics_to_logging, training_arguments
+from harness.training import TrainingConfig, log_metrics_to_logging, train_resumably, training_arguments
 from harness.unibridge.kl import mean_pool, pooled_kl
 from harness.unibridge.objectives import EXAMPLE_INDEX, AdaptationCollator, encode_corpus, objective_collator
 
@@ -256,10 +256,9 @@ def train_language_adapter(config: AdaptationConfig, backbone: Path, corpus_file
         data_collator=AdaptationCollator(
             objective_collator(backbone_arch(backbone), tokenizer, config.mask_probability)),
         callbacks=list(callbacks)))
-    result = trainer.train(resume_from_checkpoint=last_checkpoint(work_dir))
-    return write_artifact(model, tokenizer, out, embeddings is not None, {
+    trained = train_resumably(trainer, work_dir)
+    return write_artifact(model, tokenizer, out, embeddings is not None, trained | {
         "losses": [entry for entry in trainer.state.log_history if "loss" in entry],
-        "train_loss": result.training_loss, "steps": result.global_step,
         "n_examples": len(corpus.features), "seconds": round(time.time() - started, 3)})
 
 
@@ -284,7 +283,7 @@ class AdaptationStage(Stage):
     """
 
     kind = "language_adapter"
-    version = 1
+    version = 2  # 2: train_loss of the whole training when resumed; complete checkpoints only
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Train the language adapter; checkpoints go to ``ctx.partial_dir(self)``."""

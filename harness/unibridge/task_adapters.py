@@ -118,22 +118,20 @@ class TaskAdapterStage(Stage):
     """Train one source language's task adapter (inputs ``backbone`` and ``language``)."""
 
     kind = "task_adapter"
-    version = 1
+    version = 2  # 2: train_loss of the whole training when resumed; complete checkpoints only
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Train on the source's train split, select on its validation split, save ``adapter/``."""
         from adapters import AdapterTrainer
-        from transformers import set_seed
 
         from harness.backbones import pretrained_path
         from harness.finetune import score_function
         from harness.models import load_adapter_model, load_language
         from harness.tasks import get_task
-        from harness.training import last_checkpoint, log_metrics_to_logging, training_arguments
+        from harness.training import log_metrics_to_logging, train_resumably, training_arguments
 
         config: TaskAdapterJob = self.config
         task = get_task(config.task)
-        set_seed(ctx.seed)
         model = load_adapter_model(pretrained_path(inputs["backbone"]))
         tokenizer = load_language(model, inputs["language"], LANGUAGE)
         add_task_adapter(model, task, config.adapter.reduction_factor)
@@ -146,10 +144,9 @@ class TaskAdapterStage(Stage):
         trainer = log_metrics_to_logging(AdapterTrainer(
             model=model, args=args, train_dataset=train.features, eval_dataset=dev.features,
             data_collator=task.collator(tokenizer), compute_metrics=score_function(task, dev_examples, dev)))
-        result = trainer.train(resume_from_checkpoint=last_checkpoint(args.output_dir))
+        summary = train_resumably(trainer, args.output_dir)
         model.save_adapter(str(out / ADAPTER_DIR), TASK, with_head=True)
-        summary = {"train_loss": result.training_loss, "steps": result.global_step,
-                   "best_validation_score": trainer.state.best_metric,
+        summary |= {"best_validation_score": trainer.state.best_metric,
                    "n_train": len(train_examples), "n_validation": len(dev_examples)}
         atomic_write_text(out / TRAINING_FILE, json.dumps(summary, indent=2))
 
