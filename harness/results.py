@@ -9,18 +9,25 @@ Example::
 Records carry provenance (config hash = the evaluation stage's key, package versions, the
 summaries of every stage in the job's graph, e.g. the vocabulary size Table 20 needs, and the
 seconds spent per stage kind), so tables never need to re-open the cache.
+
+Each stage's summary is kept apart under its *role* in the job (:func:`stage_roles`): the path of
+input names from the job's final stage, e.g. ``target`` (the target language adapter),
+``language_rus`` (the Russian one), ``distance_rus`` (the target–Russian harmony distance),
+``target/embeddings/tokenizer`` (the vocabulary search). Two stages of one kind never merge;
+``record.facts("language_adapter")`` gives every stage of a kind by role.
 """
 
 from __future__ import annotations
 
 import json
+from collections import deque
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.graph import Cache, Stage, atomic_write_text, topological_order
+from harness.graph import Cache, Stage, atomic_write_text
 from harness.suite import Job
 
 RESULTS_DIR = "results"
@@ -52,6 +59,11 @@ class ResultRecord(BaseModel):
         """Same identifier as :attr:`harness.suite.Job.job_id`."""
         return f"{self.method}/{self.backbone}/{self.task}/{self.lang}/seed{self.seed}"
 
+    def facts(self, kind: str) -> dict[str, dict[str, Any]]:
+        """Role -> summary of every stage of ``kind`` in this job."""
+        return {role: {k: v for k, v in facts.items() if k != "kind"}
+                for role, facts in self.stages.items() if facts.get("kind") == kind}
+
 
 def package_versions() -> dict[str, str]:
     """Installed versions of the packages that decide a result."""
@@ -64,16 +76,34 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def stage_roles(final: Stage) -> dict[str, Stage]:
+    """Every stage of ``final``'s graph under its role: the input names leading to it.
+
+    The final stage's role is its kind; a stage reached by several paths (the backbone) keeps
+    the shortest, the first in input-name order among equals.
+    """
+    roles = {final.kind: final}
+    seen = {final.key}
+    queue = deque([("", final)])
+    while queue:
+        prefix, stage = queue.popleft()
+        for name, upstream in sorted(stage.inputs.items()):
+            if upstream.key not in seen:
+                seen.add(upstream.key)
+                roles[prefix + name] = upstream
+                queue.append((prefix + name + "/", upstream))
+    return roles
+
+
 def make_record(job: Job, final: Stage, cache: Cache) -> ResultRecord:
-    """Read the finished evaluation artifact of ``job`` and its graph's summaries."""
+    """Read the finished evaluation artifact of ``job`` and its graph's summaries, by role."""
     metrics = json.loads((cache.path(final) / METRICS_FILE).read_text(encoding="utf-8"))
     stages: dict[str, dict[str, Any]] = {}
     seconds: dict[str, float] = {}
-    for stage in topological_order([final]):
-        artifact = cache.path(stage)
-        summary = stage.summary(artifact)
+    for role, stage in stage_roles(final).items():
+        summary = stage.summary(cache.path(stage))
         if summary:
-            stages.setdefault(stage.kind, {}).update(summary)
+            stages[role] = {"kind": stage.kind, **summary}
         seconds[stage.kind] = seconds.get(stage.kind, 0.0) + cache.manifest(stage)["seconds"]
     return ResultRecord(
         method=job.method, backbone=job.backbone, task=job.task, lang=job.lang, seed=job.seed,

@@ -7,7 +7,11 @@ Example::
 
 Re-running the same suite finds every finished stage in ``<workdir>/cache`` and redoes nothing;
 a run killed at any moment keeps every finished artifact and every written result record.
-``rerun`` names stage kinds to recompute even when cached (MTEB's overwrite strategy, per kind).
+``rerun`` names stage kinds to recompute even when cached (MTEB's overwrite strategy, per kind);
+every stage that depends on a recomputed one is recomputed too, so no result mixes a new artifact
+with one built on the old. A job's record is written once every stage of its graph exists (after
+the stages it needs were recomputed, never before), and once more for all jobs at the end of the
+run.
 """
 
 from __future__ import annotations
@@ -71,13 +75,35 @@ class JobGraph:
         return counts
 
 
+class UnknownStageKindError(ValueError):
+    """``--rerun`` named a stage kind that no job of the run has."""
+
+
+def invalidate_for_rerun(graph: JobGraph, cache: Cache, kinds: frozenset[str]) -> int:
+    """Delete the artifacts of stages of ``kinds`` and of every stage downstream; return how many.
+
+    Raises:
+        UnknownStageKindError: a kind that is not in ``graph`` (a typo must not be a no-op).
+    """
+    present = {stage.kind for stage in graph.stages}
+    unknown = sorted(kinds - present)
+    if unknown:
+        raise UnknownStageKindError(
+            f"--rerun {unknown[0]!r}: no stage of that kind in these jobs; "
+            f"valid kinds: {', '.join(sorted(present))}")
+    stale: set[str] = set()
+    for stage in graph.stages:  # inputs come first
+        if stage.kind in kinds or any(s.key in stale for s in stage.inputs.values()):
+            cache.invalidate(stage)
+            stale.add(stage.key)
+    return len(stale)
+
+
 def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
     """Execute ``jobs``; see the module docstring."""
     graph = JobGraph.of(plan, jobs)
     cache = Cache(options.workdir / CACHE_DIR)
-    for stage in graph.stages:
-        if stage.kind in options.rerun:
-            cache.invalidate(stage)
+    invalidate_for_rerun(graph, cache, options.rerun)
     report = RunReport(jobs, cached=sum(cache.is_done(s) for s in graph.stages))
     report.pending = len(graph.stages) - report.cached
     jobs_by_final: dict[str, list[Job]] = defaultdict(list)
@@ -86,10 +112,13 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
 
     def record(stage: Stage) -> None:
         for job in jobs_by_final.get(stage.key, []):
-            write_record(options.workdir, make_record(job, stage, cache))
+            if all(cache.is_done(s) for s in topological_order([stage])):
+                write_record(options.workdir, make_record(job, stage, cache))
 
     ctx = StageContext(device=options.device, cache=cache, progress=options.progress)
     executor = EXECUTORS.get(options.executor)()
     report.failures = executor.execute(graph.stages, cache, ctx, on_done=record)
+    for final in {stage.key: stage for stage in graph.finals.values()}.values():
+        record(final)
     aggregate(options.workdir)
     return report

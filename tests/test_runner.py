@@ -1,6 +1,7 @@
 """The runner on a fake method: dedup of shared stages, records, and resume after a kill."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from harness.graph import Stage
 from harness.methods import Method
 from harness.planning import Plan
 from harness.results import read_results
-from harness.runner import JobGraph, RunOptions, run_jobs
+from harness.runner import JobGraph, RunOptions, UnknownStageKindError, run_jobs
 from harness.suite import Suite
 
 LOG: list[str] = []
@@ -27,8 +28,11 @@ class Prepare(Stage):
     kind = "prepare"
 
     def run(self, ctx, inputs, out):
-        LOG.append(f"prepare:{self.config.task}")
+        LOG.append(f"prepare:{self.config.task}{self.config.lang}")
         (out / "value.txt").write_text("10")
+
+    def summary(self, artifact):
+        return {"value": float((artifact / "value.txt").read_text()), "lang": self.config.lang}
 
 
 class Evaluate(Stage):
@@ -117,3 +121,52 @@ def test_failed_stage_is_reported_and_others_still_run(tmp_path):
     report = run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False))
     assert len(report.failures) == 1 and "TypeError" in report.failures[0].reason
     assert {r.lang for r in read_results(tmp_path / "run" / "results.jsonl")} == {"amh", "kan"}
+
+
+@pytest.mark.parametrize("kind", ["prepare", "evaluation"])
+def test_rerun_of_a_kind_recomputes_it_and_what_is_built_on_it(tmp_path, kind):
+    LOG.clear()
+    plan = make_plan(tmp_path)
+    run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False))
+    for _attempt in range(2):  # the run after a rerun works too
+        LOG.clear()
+        report = run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False,
+                                                      rerun=frozenset({kind})))
+        assert report.failures == []
+        assert sorted(LOG) == sorted((["prepare:ner"] if kind == "prepare" else [])
+                                     + [f"evaluate:{lang}" for lang in ("amh", "khm", "kan")])
+    records = read_results(tmp_path / "run" / "results.jsonl")
+    assert len(records) == 3 and all(r.facts("prepare") for r in records)
+
+
+def test_rerun_of_an_unknown_kind_names_the_valid_kinds(tmp_path):
+    plan = make_plan(tmp_path)
+    with pytest.raises(UnknownStageKindError, match="'evaluaton'.*evaluation, prepare"):
+        run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False,
+                                             rerun=frozenset({"evaluaton"})))
+
+
+def test_a_deleted_upstream_artifact_is_rebuilt_before_the_record_is_written(tmp_path):
+    plan = make_plan(tmp_path)
+    run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False))
+    shutil.rmtree(next((tmp_path / "run" / "cache" / "prepare").glob("[0-9a-f]*")))
+    report = run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False))
+    assert report.failures == [] and len(read_results(tmp_path / "run" / "results.jsonl")) == 3
+
+
+class TwoSources(FakeMethod):
+    """Two stages of one kind (per source) feed the evaluation: their facts must stay apart."""
+
+    def build(self, job, env):
+        inputs = {f"prep_{lang}": Prepare(FakeConfig(task=job.task, lang=lang)) for lang in ("eng", "rus")}
+        return Evaluate(FakeConfig(task=job.task, lang=job.lang), seed=job.seed,
+                        prep=inputs["prep_eng"], **inputs)
+
+
+def test_summaries_of_stages_of_one_kind_are_kept_by_role(tmp_path):
+    plan = make_plan(tmp_path)
+    plan.methods["fake"] = TwoSources("fake", FakeConfig())
+    run_jobs(plan, plan.jobs[:1], RunOptions(tmp_path / "run", progress=False))
+    (record,) = read_results(tmp_path / "run" / "results.jsonl")
+    assert record.facts("prepare") == {"prep": {"value": 10.0, "lang": "eng"},
+                                       "prep_rus": {"value": 10.0, "lang": "rus"}}

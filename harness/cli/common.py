@@ -17,12 +17,13 @@ import click
 from harness.data.source import DataError
 from harness.graph import CacheError
 from harness.registry import UnknownNameError
+from harness.runner import UnknownStageKindError
 from harness.suite import SuiteError, load_suite
 
 if TYPE_CHECKING:
     from harness.planning import Plan
 
-USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError)
+USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError, UnknownStageKindError)
 
 suite_argument = click.argument("suite_file", metavar="SUITE.yaml",
                                 type=click.Path(dir_okay=False, path_type=Path))

@@ -42,7 +42,8 @@ def resolve_device(device: str) -> str:
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--seed", type=int, help="Run this seed only (overrides the suite's seeds).")
 @click.option("--rerun", multiple=True, metavar="KIND",
-              help="Recompute stages of this kind even when cached (e.g. evaluation); repeatable.")
+              help="Recompute stages of this kind even when cached, and every stage built on them "
+                   "(e.g. evaluation, language_adapter); repeatable.")
 @verbose_option
 @user_errors
 def run(suite_file, workdir, only, dry_run, device, seed, rerun, verbose):
