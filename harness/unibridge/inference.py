@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext
+from harness.models import LAST_LAYER, PiReading
 from harness.results import METRICS_FILE
 from harness.unibridge.harmony import (  # noqa: F401  (the stage-5 API lives here too)
     DistanceConfig,
@@ -105,10 +106,16 @@ class InferenceConfig(BaseModel):
         """Whether the weights come from per-source distances (harmony, several sources)."""
         return self.weighting == "harmony" and len(sources) > 1
 
-    def distance_config(self, lang: str, source: str, parallel: DataRef) -> DistanceConfig:
-        """The config of the Eq. 11 distance between ``lang`` and ``source``."""
+    def distance_config(self, lang: str, source: str, parallel: DataRef,
+                        pi_unibridge: PiReading = LAST_LAYER) -> DistanceConfig:
+        """The config of the Eq. 11 distance between ``lang`` and ``source``.
+
+        ``pi_unibridge``: the adaptation config's reading of π_UniBridge (one option for Eq. 9
+        and Eqs. 10-11).
+        """
         return DistanceConfig(lang=lang, source=source, parallel=parallel, k=self.k,
-                              max_length=self.max_length, batch_size=self.batch_size)
+                              max_length=self.max_length, batch_size=self.batch_size,
+                              pi_unibridge=pi_unibridge)
 
 
 class MultiSourceConfig(BaseModel):
