@@ -41,6 +41,8 @@ from harness.registry import Registry
 log = logging.getLogger(__name__)
 
 Arch = Literal["xlmr", "bert", "gpt2", "mbart"]
+#: Families whose token states see only the tokens before them (tagging labels the last subword).
+CAUSAL_ARCHS = frozenset({"gpt2"})
 BACKBONE_FILE = "backbone.json"
 MODEL_DIR = "model"
 CORPUS_FILE = "corpus.txt"  # as harness.corpus writes it
@@ -62,6 +64,11 @@ class BackboneSpec:
     arch: Arch
     hub_id: str | None
     tiny: bool
+
+    @property
+    def causal(self) -> bool:
+        """Whether the backbone is a causal (left-to-right) model: mGPT. mBART tags with its encoder."""
+        return self.arch in CAUSAL_ARCHS
 
 
 BACKBONES: Registry[BackboneSpec] = Registry("backbone")

@@ -80,7 +80,8 @@ class UniBridge(Method):
                 per_source[f"distance_{source}"] = HarmonyDistanceStage(
                     distance, backbone=backbone, target=target, language=language)
         evaluation = inference.for_job(job.task, job.lang, sources, EVAL_SPLIT,
-                                       env.task_data(job.task, job.lang))
+                                       env.task_data(job.task, job.lang),
+                                       env.label_subword(job.task, job.backbone))
         return MultiSourceEvaluationStage(evaluation, backbone=backbone, target=target, **per_source)
 
     def sources(self, job: Job, env: BuildEnv) -> tuple[str, ...]:
@@ -94,7 +95,8 @@ class UniBridge(Method):
                      language: Stage) -> Stage:
         """Stage 4 for one source language."""
         return TaskAdapterStage(
-            self.config.task_adapter.for_task(job.task, source, env.task_data(job.task, source)),
+            self.config.task_adapter.for_task(job.task, source, env.task_data(job.task, source),
+                                              env.label_subword(job.task, job.backbone)),
             seed=job.seed, backbone=backbone, language=language,
         )
 
