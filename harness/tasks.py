@@ -17,8 +17,9 @@ resolved per backbone by :func:`label_subword`):
   **first** subword, as XTREME does;
 * causal backbones (mGPT; ``BackboneSpec.causal``): the **last** subword. A causal state sees
   only the tokens up to its own, and with a SentencePiece target tokenizer the first subword is
-  often a bare ``▁`` (41 of the 55 words of the Amharic fixture): labelled there, the model has
-  seen nothing of the word. At the last subword it has read the whole word.
+  often a bare ``▁`` (45 of the 55 test words of the Amharic fixture with the smoke suite's
+  target tokenizer; none at the last subword): labelled there, the model has seen nothing of the
+  word. At the last subword it has read the whole word.
 
 ``first`` or ``last`` may be forced for every backbone (``label_subword: first`` reproduces the
 XTREME convention on mGPT). Training labels and predictions use the same positions
