@@ -43,13 +43,16 @@ class ZeroShot(Method):
         """finetune(backbone, sources) -> evaluation(target)."""
         config: ZeroShotConfig = self.config
         sources = env.sources(job.task)
+        subword = env.label_subword(job.task, job.backbone)
         finetune = FinetuneStage(
             FinetuneConfig(task=job.task, sources=sources,
                            data={lang: env.task_data(job.task, lang) for lang in sources},
-                           training=config.training, max_length=config.max_length),
+                           training=config.training, max_length=config.max_length,
+                           label_subword=subword),
             seed=job.seed, backbone=env.backbone(job.backbone),
         )
         evaluation = EvaluationConfig(task=job.task, lang=job.lang, split=EVAL_SPLIT,
                                       data=env.task_data(job.task, job.lang),
-                                      max_length=config.max_length, batch_size=config.eval_batch_size)
+                                      max_length=config.max_length, batch_size=config.eval_batch_size,
+                                      label_subword=subword)
         return ModelEvaluationStage(evaluation, model=finetune)

@@ -41,6 +41,8 @@ from harness.tiny_tokenizers import Arch, train_tiny_tokenizer
 
 log = logging.getLogger(__name__)
 
+#: Families whose token states see only the tokens before them (tagging labels the last subword).
+CAUSAL_ARCHS = frozenset({"gpt2"})
 BACKBONE_FILE = "backbone.json"
 MODEL_DIR = "model"
 CORPUS_FILE = "corpus.txt"  # as harness.corpus writes it
@@ -60,6 +62,11 @@ class BackboneSpec:
     arch: Arch
     hub_id: str | None
     tiny: bool
+
+    @property
+    def causal(self) -> bool:
+        """Whether the backbone is a causal (left-to-right) model: mGPT. mBART tags with its encoder."""
+        return self.arch in CAUSAL_ARCHS
 
 
 BACKBONES: Registry[BackboneSpec] = Registry("backbone")

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.results import METRICS_FILE
-from harness.tasks import TaskSpec, get_task
+from harness.tasks import Subword, TaskSpec, get_task
 
 MODEL_DIR = "model"
 HEAD_DIR = "head"
@@ -54,7 +54,11 @@ def write_metrics(out: Path, task: TaskSpec, value: float, details: Mapping[str,
 
 
 class EvaluationConfig(BaseModel):
-    """Which task, language and split to score, and from which data."""
+    """Which task, language and split to score, and from which data.
+
+    ``label_subword``: where each word's prediction is read; the subword the model's training
+    labels were put at (:func:`harness.tasks.label_subword`).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -64,6 +68,7 @@ class EvaluationConfig(BaseModel):
     split: str = "test"
     max_length: int = Field(128, gt=0)
     batch_size: int = Field(32, gt=0)
+    label_subword: Subword = "first"
 
 
 def save_finetuned(model, tokenizer, model_dir: Path) -> None:
@@ -96,7 +101,7 @@ class ModelEvaluationStage(Stage):
     """Score a fine-tuned model (input ``model``: an artifact with ``model/``) on one language."""
 
     kind = "evaluation"
-    version = 1
+    version = 2  # 2: tagging predictions read at the last subword on causal backbones
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Predict the split and write ``metrics.json``."""
@@ -108,7 +113,7 @@ class ModelEvaluationStage(Stage):
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         model = load_finetuned(model_dir).to(ctx.device)
         examples = task.load(config.data.source, config.lang, config.split)
-        encoded = task.encode(examples, tokenizer, config.max_length)
+        encoded = task.encode(examples, tokenizer, config.max_length, config.label_subword)
         logits = predict_logits(model, task.collator(tokenizer), encoded.features,
                                 config.batch_size, ctx.progress)
         value = task.score(examples, task.predict(encoded, logits))

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.data.source import DataRef
 from harness.evaluation import MODEL_DIR, TASK_HEAD, save_finetuned
 from harness.graph import Stage, StageContext, atomic_write_text
-from harness.tasks import Encoded, TaskSpec, get_task
+from harness.tasks import Encoded, Subword, TaskSpec, get_task
 from harness.training import TrainingConfig, log_metrics_to_logging, train_resumably, training_arguments
 
 PAPER_FINETUNING = TrainingConfig(epochs=10, batch_size=32, learning_rate=1e-5)
@@ -38,12 +38,13 @@ class FinetuneConfig(BaseModel):
     data: dict[str, DataRef]
     training: TrainingConfig = PAPER_FINETUNING
     max_length: int = Field(128, gt=0)
+    label_subword: Subword = "first"  # tagging: the subword carrying each word's label
 
 
 def load_split(task: TaskSpec, config: FinetuneConfig, split: str, tokenizer) -> tuple[list, Encoded]:
     """Examples and features of ``split`` for all sources, concatenated in source order."""
     examples = [ex for lang in config.sources for ex in task.load(config.data[lang].source, lang, split)]
-    return examples, task.encode(examples, tokenizer, config.max_length)
+    return examples, task.encode(examples, tokenizer, config.max_length, config.label_subword)
 
 
 def score_function(task: TaskSpec, examples: list, encoded: Encoded):
@@ -72,7 +73,7 @@ class FinetuneStage(Stage):
     """Fine-tune every parameter of the backbone plus a task head."""
 
     kind = "finetune"
-    version = 3  # 2: head saved apart (save_finetuned); 3: seeded before the model is built
+    version = 4  # 2: head saved apart; 3: label_subword; 4: seeded before the model is built
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Train, select on source validation data, save ``model/`` and ``training.json``."""

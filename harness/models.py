@@ -6,6 +6,7 @@ Example::
     tokenizer = load_language(model, target_artifact, "amh")         # embeddings + adapter "amh"
     model.set_active_adapters("amh")
     states = language_states(model, batch["input_ids"], batch["attention_mask"])
+    heads = language_states(model, batch["input_ids"], batch["attention_mask"], "head_input")
 
 Every model is an adapters ``AutoAdapterModel``: one class per architecture with flexible heads,
 so the same object trains a language adapter with the backbone's own LM head (converted from
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Literal
 
 import torch
 from adapters import AutoAdapterModel, SeqBnInvConfig
@@ -34,6 +36,23 @@ TOKENIZER_DIR = "tokenizer"
 EMBEDDINGS_FILE = "embeddings.pt"
 ADAPTER_DIR = "adapter"
 LM_HEAD_TYPES = ("masked_lm", "causal_lm", "seq2seq_lm")
+#: The two readings of π_UniBridge (PAPER.md Eq. 9 and Eqs. 10-11; docs/choices.md):
+#: ``last_layer`` (default) the inverse invertible adapter of the last layer's output, at the
+#: place of π_PLM; ``head_input`` the tensor the LM head's own forward feeds its output layer.
+PiReading = Literal["last_layer", "head_input"]
+LAST_LAYER: PiReading = "last_layer"
+HEAD_INPUT: PiReading = "head_input"
+
+
+def drop_default_reading(data: dict) -> dict:
+    """A config's JSON ``data`` without ``pi_unibridge`` when it is the default.
+
+    Stage configs with the option serialise through this, so that the cache keys of configs
+    written before the option existed stay the same.
+    """
+    if data.get("pi_unibridge") == LAST_LAYER:
+        data.pop("pi_unibridge")
+    return data
 #: MLM output biases that adapters 1.3.0's static-to-flex head conversion misses: it maps
 #: ``lm_head.decoder.bias``, but transformers 4.57 checkpoints keep only the tied ``lm_head.bias``.
 _MLM_BIAS_KEYS = {
@@ -169,10 +188,86 @@ def invert(model: PreTrainedModel, hidden: Tensor) -> Tensor:
     return hidden if inverse is None else inverse(hidden, rev=True)
 
 
-def language_states(model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
-    """π_UniBridge states [batch, length, hidden]: last hidden state, then the inverse adapter.
+def lm_head(model: PreTrainedModel) -> nn.Module:
+    """The model's one language-modelling head (``default`` after :func:`load_adapter_model`)."""
+    heads = [head for head in getattr(model, "heads", {}).values()
+             if head.config["head_type"] in LM_HEAD_TYPES]
+    if len(heads) != 1:
+        raise ValueError(f"expected one language-modelling head, found {len(heads)}")
+    return heads[0]
 
-    This is the LM head's input space (PAPER.md Eq. 9 and the harmony weights, Eqs. 10-13),
-    computed with whatever embeddings and adapters are active.
+
+def head_transform(model: PreTrainedModel, hidden: Tensor) -> Tensor:
+    """The LM head's layers before its output layer, applied to ``hidden``.
+
+    XLM-R and mBERT: dense → GELU → LayerNorm; mGPT and mBART: none (their heads are only the
+    output layer), so ``hidden`` comes back unchanged.
     """
-    return invert(model, last_hidden_state(model, input_ids, attention_mask))
+    head = lm_head(model)
+    for index in range(len(head) - 1):
+        hidden = head[index](hidden)
+    return hidden
+
+
+def head_input(model: PreTrainedModel, hidden: Tensor) -> Tensor:
+    """What the LM head feeds its output layer: :func:`head_transform`, then the inverse adapter.
+
+    ``hidden`` is the tensor the head reads (:func:`lm_last_hidden_state`), as in adapters'
+    ``CausalLMHead.forward``, which every LM head of the library inherits.
+    """
+    return invert(model, head_transform(model, hidden))
+
+
+def decoder_inputs(input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+    """The teacher-forced decoder input of mBART: the last real token first, then the input shifted.
+
+    ``shift_tokens_right`` of transformers (right padding), with the last real token found from
+    the mask rather than by counting a padding id (a target tokenizer may pad with another id).
+    """
+    last = (attention_mask.sum(dim=1) - 1).clamp(min=0).unsqueeze(-1)
+    return torch.cat([input_ids.gather(1, last), input_ids[:, :-1]], dim=1)
+
+
+def lm_last_hidden_state(model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+    """The states the LM head reads: the last layer's output; for mBART the decoder's.
+
+    mBART's decoder reads the sentence teacher-forced (:func:`decoder_inputs`), as its
+    denoising objective and its own forward without ``decoder_input_ids`` do; decoder position
+    i predicts token i, so the encoder's attention mask marks the positions predicting real tokens.
+    """
+    if not model.config.is_encoder_decoder:
+        return last_hidden_state(model, input_ids, attention_mask)
+    return model.base_model(input_ids=input_ids, attention_mask=attention_mask,
+                            decoder_input_ids=decoder_inputs(input_ids, attention_mask)
+                            ).last_hidden_state
+
+
+def language_states(model: PreTrainedModel, input_ids: Tensor, attention_mask: Tensor,
+                    reading: PiReading = LAST_LAYER) -> Tensor:
+    """π_UniBridge states [batch, length, hidden] (PAPER.md Eq. 9, Eqs. 10-13).
+
+    ``last_layer``: the last hidden state (mBART: the encoder's), then the inverse adapter.
+    ``head_input``: :func:`head_input` of :func:`lm_last_hidden_state`, the LM head's own
+    output-layer input. Computed with whatever embeddings and adapters are active.
+    """
+    if reading == LAST_LAYER:
+        return invert(model, last_hidden_state(model, input_ids, attention_mask))
+    if reading == HEAD_INPUT:
+        return head_input(model, lm_last_hidden_state(model, input_ids, attention_mask))
+    raise ValueError(f"unknown π_UniBridge reading {reading!r} (last_layer, head_input)")
+
+
+def output_states(model: PreTrainedModel, outputs, reading: PiReading) -> Tensor:
+    """π_UniBridge states from the outputs of a full forward pass (with hidden states).
+
+    The same tensors as :func:`language_states`, read off a training forward pass: for
+    ``head_input`` the states the LM head received (mBART: the decoder's last).
+    """
+    encoder_decoder = model.config.is_encoder_decoder
+    if reading == LAST_LAYER:
+        hidden = outputs.encoder_last_hidden_state if encoder_decoder else outputs.hidden_states[-1]
+        return invert(model, hidden)
+    if reading == HEAD_INPUT:
+        hidden = outputs.decoder_hidden_states[-1] if encoder_decoder else outputs.hidden_states[-1]
+        return head_input(model, hidden)
+    raise ValueError(f"unknown π_UniBridge reading {reading!r} (last_layer, head_input)")

@@ -29,7 +29,7 @@ from harness.graph import Stage
 from harness.methods import Method
 from harness.registry import UnknownNameError
 from harness.suite import Job, Suite, SuiteError, format_validation_error, method_config
-from harness.tasks import TASKS, get_task
+from harness.tasks import TASKS, Subword, get_task, label_subword
 
 EVAL_SPLIT = "test"
 SELECTION_SPLIT = "validation"
@@ -73,6 +73,10 @@ class BuildEnv:
     def task_data(self, task: str, lang: str) -> DataRef:
         """The task dataset holding ``lang``."""
         return DataRef.of(self.suite.tasks[task].data_for(lang))
+
+    def label_subword(self, task: str, backbone: str) -> Subword:
+        """The subword that carries a word's label for ``task`` on ``backbone`` (first or last)."""
+        return label_subword(self.suite.tasks[task].label_subword, BACKBONES.get(backbone).causal)
 
     def parallel_data(self) -> DataRef:
         """Multi-way parallel sentences for harmony weights."""

@@ -22,7 +22,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -50,12 +50,18 @@ def _check_language(code: str) -> str:
 
 
 class TaskSuite(_Strict):
-    """One task of a suite: where its data is, which targets to evaluate, which sources to use."""
+    """One task of a suite: where its data is, which targets to evaluate, which sources to use.
+
+    ``label_subword`` (tagging tasks): the subword a word is labelled and predicted at, for
+    every method of the suite: ``auto`` (last for causal backbones, first otherwise), ``first``
+    or ``last`` (:func:`harness.tasks.label_subword`).
+    """
 
     targets: tuple[str, ...] = Field(min_length=1)
     sources: tuple[str, ...] = SOURCE_LANGUAGES
     data: DataSource
     source_data: DataSource | None = None
+    label_subword: Literal["auto", "first", "last"] = "auto"
 
     def data_for(self, lang: str) -> DataSource:
         """Where ``lang``'s examples are: ``source_data`` for sources when given, else ``data``."""

@@ -79,3 +79,100 @@ def test_pair_task_encodes_both_sentences_and_scores(wordpiece):
 def test_registered_tasks():
     assert TASKS.names() == ["ner", "nli", "pos"]
     assert get_task("ner").metric_name == "f1" and get_task("pos").metric_name == "accuracy"
+
+
+# ---------------------------------------------------------------- first or last subword
+
+def causal_sentencepiece():
+    """A SentencePiece-style tokenizer that splits an unknown-script word into a bare ▁ + letters.
+
+    Hand-built vocabulary, no special tokens (as the GPT-2 family adds none): "ሰላም the city"
+    is ▁ ሰ ላ ም ▁the ▁ci ty, so the Amharic word starts with a bare ▁.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    pieces = ["<pad>", "<unk>", "▁", "ሰ", "ላ", "ም", "▁the", "▁ci", "ty"]
+    backend = Tokenizer(models.Unigram([(piece, -1.0) for piece in pieces], unk_id=1))
+    backend.pre_tokenizer = pre_tokenizers.Metaspace()
+    backend.decoder = decoders.Metaspace()
+    return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", unk_token="<unk>")
+
+
+def test_causal_example_labels_the_last_subword_by_hand():
+    tokenizer = causal_sentencepiece()
+    example = sentence(["ሰላም", "the", "city"], ["B-LOC", "O", "B-ORG"])
+    assert tokenizer.convert_ids_to_tokens(tokenizer("ሰላም the city")["input_ids"]) == [
+        "▁", "ሰ", "ላ", "ም", "▁the", "▁ci", "ty"]
+    ner = get_task("ner")
+    first = ner.encode([example], tokenizer, subword="first")
+    last = ner.encode([example], tokenizer, subword="last")
+    assert first.word_positions == [[0, 4, 5]]     # ሰላም labelled at the bare ▁
+    assert last.word_positions == [[3, 4, 6]]      # … and at ም, having read the whole word
+    ids = [ner.labels.index(tag) for tag in example.tags]
+    assert last.features[0]["labels"] == [-100, -100, -100, ids[0], ids[1], -100, ids[2]]
+
+
+def test_encoder_example_labels_the_first_subword_by_hand(tmp_path):
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "Add", "##is", "Ab", "##aba", "is"]
+    (tmp_path / "vocab.txt").write_text("\n".join(vocab))
+    wordpiece = BertTokenizerFast(vocab_file=str(tmp_path / "vocab.txt"), do_lower_case=False)
+    example = sentence(["Addis", "Ababa", "is"], ["B-LOC", "I-LOC", "O"])
+    assert wordpiece.convert_ids_to_tokens(wordpiece("Addis Ababa is")["input_ids"]) == [
+        "[CLS]", "Add", "##is", "Ab", "##aba", "is", "[SEP]"]
+    ner = get_task("ner")
+    assert ner.encode([example], wordpiece).word_positions == [[1, 3, 5]]  # default: first
+    assert ner.encode([example], wordpiece, subword="last").word_positions == [[2, 4, 5]]
+
+
+@pytest.mark.parametrize("subword", ["first", "last"])
+def test_predictions_are_read_where_the_labels_were_put(subword):
+    """Logits that are right exactly at labelled positions and wrong everywhere else."""
+    tokenizer, ner = causal_sentencepiece(), get_task("ner")
+    examples = [sentence(["ሰላም", "the", "city"], ["B-LOC", "O", "B-ORG"]),
+                sentence(["city", "ሰላም"], ["I-ORG", "B-PER"])]
+    encoded = ner.encode(examples, tokenizer, subword=subword)
+    wrong = ner.labels.index("I-PER")
+    logits = []
+    for feature in encoded.features:
+        rows = torch.zeros(len(feature["input_ids"]), len(ner.labels))
+        for position, label in enumerate(feature["labels"]):
+            rows[position, wrong if label == -100 else label] = 1.0
+        logits.append(rows)
+    assert ner.predict(encoded, logits) == [list(ex.tags) for ex in examples]
+
+
+def test_label_subword_resolves_auto_by_backbone_family():
+    from harness.backbones import BACKBONES
+    from harness.tasks import label_subword
+
+    assert [name for name in BACKBONES.names() if BACKBONES.get(name).causal] == ["mgpt", "tiny-mgpt"]
+    assert label_subword("auto", causal=True) == "last"
+    assert label_subword("auto", causal=False) == "first"
+    assert label_subword("first", causal=True) == "first"
+    assert label_subword("last", causal=False) == "last"
+    with pytest.raises(ValueError):
+        label_subword("middle", causal=True)
+    with pytest.raises(ValueError):
+        get_task("ner").encode([sentence(["city"], ["O"])], causal_sentencepiece(), subword="auto")
+
+
+@pytest.mark.parametrize("choice, mgpt, xlmr", [("auto", "last", "first"), ("first", "first", "first"),
+                                                ("last", "last", "last")])
+def test_suite_option_reaches_training_and_scoring_stages(choice, mgpt, xlmr):
+    from pathlib import Path
+
+    from harness.planning import prepare
+    from harness.suite import load_suite
+
+    suite = load_suite(Path(__file__).parents[1] / "suites" / "smoke.yaml")
+    ner = suite.tasks["ner"].model_copy(update={"label_subword": choice})
+    plan = prepare(suite.model_copy(update={"tasks": {"ner": ner}}), check_data=False)
+    for job in plan.jobs:
+        if job.method not in ("unibridge", "zero_shot"):
+            continue
+        final = plan.build(job)
+        training = [stage for name, stage in final.inputs.items() if name.startswith("task_")]
+        training = training or [final.inputs["model"]]
+        expected = {"tiny-mgpt": mgpt, "tiny-xlmr": xlmr}.get(job.backbone, xlmr)
+        assert final.config.label_subword == expected
+        assert {stage.config.label_subword for stage in training} == {expected}

@@ -18,7 +18,10 @@ once per sentence before training (:func:`teacher_states`) instead of at every s
 the same loss, at the cost of one forward pass over the corpus instead of one per epoch. The
 student side is the last hidden state of the training forward pass (on the masked input; for
 mBART the encoder's), passed through the invertible adapter's inverse
-(:func:`harness.models.invert`), mean-pooled over non-padding tokens.
+(:func:`harness.models.invert`), mean-pooled over non-padding tokens. Option
+``pi_unibridge: head_input`` reads π_UniBridge where the LM head's own forward feeds its output
+layer instead (:func:`harness.models.output_states`; docs/choices.md): the same option sets the
+harmony states of stage 5 (:mod:`harness.unibridge.harmony`).
 
 Checkpoints hold the trainable parameters only (plus optimizer and RNG state), written into
 ``ctx.partial_dir(stage)`` each epoch; a killed run resumes from the last one.
@@ -34,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 from torch import Tensor
 from tqdm.auto import tqdm
 from transformers import (
@@ -51,13 +54,17 @@ from harness.graph import Stage, StageContext, atomic_write_text
 from harness.models import (
     ADAPTER_DIR,
     EMBEDDINGS_FILE,
+    HEAD_INPUT,
+    LAST_LAYER,
     TOKENIZER_DIR,
+    PiReading,
+    drop_default_reading,
     install_target_embeddings,
-    invert,
     language_adapter_config,
     last_hidden_state,
     load_adapter_model,
     load_backbone_tokenizer,
+    output_states,
 )
 from harness.training import TrainingConfig, log_metrics_to_logging, train_resumably, training_arguments
 from harness.unibridge.kl import mean_pool, pooled_kl
@@ -79,7 +86,9 @@ class AdaptationConfig(BaseModel):
     because the backbone's tokenizer splits unseen-script text into more pieces and the teacher
     should read all of the text the student saw; ``train_embeddings`` (True: the paper trains
     the new matrix). ``max_device_batch_size`` only sets gradient accumulation; ``max_steps``
-    caps training for smoke runs.
+    caps training for smoke runs. ``pi_unibridge``: which tensor is π_UniBridge in the KL term
+    and in the harmony states (:data:`harness.models.PiReading`); the default ``last_layer``
+    is left out of the cache key, so the keys of existing artifacts stay valid.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -96,6 +105,11 @@ class AdaptationConfig(BaseModel):
     max_device_batch_size: int = Field(32, gt=0)
     max_steps: int | None = Field(None, gt=0)
     train_embeddings: bool = True
+    pi_unibridge: PiReading = LAST_LAYER
+
+    @model_serializer(mode="wrap")
+    def _default_reading_keeps_keys(self, handler) -> dict[str, Any]:
+        return drop_default_reading(handler(self))
 
     def training(self) -> TrainingConfig:
         """The optimisation part, for :func:`harness.training.training_arguments`."""
@@ -140,13 +154,14 @@ def set_trainable(model: PreTrainedModel, adapter: str, train_embeddings: bool) 
     model.get_input_embeddings().weight.requires_grad_(train_embeddings)
 
 
-def student_pooled(model: PreTrainedModel, outputs: Any, attention_mask: Tensor) -> Tensor:
-    """π_UniBridge before the softmax, from the outputs of the training forward pass."""
-    if model.config.is_encoder_decoder:
-        hidden = outputs.encoder_last_hidden_state
-    else:
-        hidden = outputs.hidden_states[-1]
-    return mean_pool(invert(model, hidden).float(), attention_mask)
+def student_pooled(model: PreTrainedModel, outputs: Any, attention_mask: Tensor,
+                   reading: PiReading = LAST_LAYER) -> Tensor:
+    """π_UniBridge before the softmax, from the outputs of the training forward pass.
+
+    For mBART's ``head_input`` the states are the decoder's, whose position i predicts token i
+    of the sentence: ``attention_mask`` marks the positions of real tokens there too.
+    """
+    return mean_pool(output_states(model, outputs, reading).float(), attention_mask)
 
 
 class AdaptationTrainer(Trainer):
@@ -155,11 +170,12 @@ class AdaptationTrainer(Trainer):
     Logs ``mlm_loss`` (the LM objective, whatever the architecture) and ``kl`` next to ``loss``.
     """
 
-    def __init__(self, *args, teacher: Tensor | None, beta: float, **kwargs):
+    def __init__(self, *args, teacher: Tensor | None, beta: float,
+                 reading: PiReading = LAST_LAYER, **kwargs):
         super().__init__(*args, **kwargs)
         if beta > 0 and teacher is None:
             raise ValueError("beta > 0 needs the teacher's pooled states")
-        self.teacher, self.beta = teacher, beta
+        self.teacher, self.beta, self.reading = teacher, beta, reading
         # the loss below is a mean per micro-batch: let the Trainer divide by accumulation steps
         self.model_accepts_loss_kwargs = False
         self._sums: dict[str, Tensor | float] = {}
@@ -169,12 +185,14 @@ class AdaptationTrainer(Trainer):
         """L = L_MLM + β · KL(π_UniBridge ‖ π_PLM) (Eq. 9)."""
         index = inputs.pop(EXAMPLE_INDEX)
         use_kl = self.beta > 0
-        outputs = model(**inputs, output_hidden_states=use_kl and not model.config.is_encoder_decoder)
+        # the encoder's last state is in every seq2seq output; other states need hidden_states
+        needs_states = not model.config.is_encoder_decoder or self.reading == HEAD_INPUT
+        outputs = model(**inputs, output_hidden_states=use_kl and needs_states)
         parts = {"mlm_loss": outputs.loss}
         if use_kl:
             if self.teacher.device != outputs.loss.device:
                 self.teacher = self.teacher.to(outputs.loss.device)
-            pooled = student_pooled(model, outputs, inputs["attention_mask"])
+            pooled = student_pooled(model, outputs, inputs["attention_mask"], self.reading)
             parts["kl"] = pooled_kl(pooled, self.teacher[index.to(self.teacher.device)])
         loss = parts["mlm_loss"] + self.beta * parts.get("kl", 0.0)
         for name, value in parts.items():
@@ -253,6 +271,7 @@ def train_language_adapter(config: AdaptationConfig, backbone: Path, corpus_file
     args = training_arguments(config.training(), work_dir, ctx)
     trainer = log_metrics_to_logging(AdaptationTrainer(
         model=model, args=args, train_dataset=corpus.features, teacher=teacher, beta=config.beta,
+        reading=config.pi_unibridge,
         data_collator=AdaptationCollator(
             objective_collator(backbone_arch(backbone), tokenizer, config.mask_probability)),
         callbacks=list(callbacks)))

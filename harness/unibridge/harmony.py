@@ -16,9 +16,12 @@ language's own embeddings and language adapter. For target t and source s, the d
 mean over the K parallel pairs of ‖H_t,k − H_s,k‖₂, the similarity d_{t,s} is its inverse, and
 the weights are w_t = softmax_s(d_{t,s}).
 
-The token states are :func:`harness.models.language_states`, the same function stage 3's KL
-term reads, so the two equations see one definition (for mBART: the encoder's last hidden
-state; see that module).
+The token states are :func:`harness.models.language_states`, the same definition stage 3's KL
+term reads (for mBART: the encoder's last hidden state; see that module). Option
+``pi_unibridge: head_input`` (set once, in the adaptation config, and handed to every
+:class:`DistanceConfig` by the method) reads instead the tensor the LM head's own forward feeds
+its output layer (XLM-R, mBERT: after the head's dense → GELU → LayerNorm; mBART: the decoder's
+state; mGPT: the same tensor as the default). docs/choices.md compares the two readings.
 """
 
 from __future__ import annotations
@@ -31,12 +34,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 from tqdm.auto import tqdm
 
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext, atomic_write_text
-from harness.models import language_states
+from harness.models import LAST_LAYER, PiReading, drop_default_reading, language_states
 from harness.unibridge.kl import mean_pool
 
 log = logging.getLogger(__name__)
@@ -94,11 +97,13 @@ def activate_language(model, name: str) -> None:
 
 @torch.no_grad()
 def sentence_states(model, tokenizer, sentences: Sequence[str], batch_size: int = 32,
-                    max_length: int = 128, progress: bool = False) -> torch.Tensor:
+                    max_length: int = 128, progress: bool = False,
+                    reading: PiReading = LAST_LAYER) -> torch.Tensor:
     """Eq. 10: one state per sentence, the mean of π_UniBridge over its non-padding tokens.
 
     Uses the model's active embeddings and adapters; ``tokenizer`` must match the active
-    embeddings. Returns a float32 CPU tensor [len(sentences), hidden].
+    embeddings; ``reading`` picks π_UniBridge (:func:`harness.models.language_states`).
+    Returns a float32 CPU tensor [len(sentences), hidden].
     """
     model.eval()
     device = next(model.parameters()).device
@@ -107,13 +112,14 @@ def sentence_states(model, tokenizer, sentences: Sequence[str], batch_size: int 
     for start in tqdm(starts, desc="sentence states", unit="batch", disable=not progress):
         encoding = tokenizer(list(sentences[start:start + batch_size]), padding=True, truncation=True,
                              max_length=max_length, return_tensors="pt").to(device)
-        hidden = language_states(model, encoding["input_ids"], encoding["attention_mask"])
+        hidden = language_states(model, encoding["input_ids"], encoding["attention_mask"], reading)
         states.append(mean_pool(hidden, encoding["attention_mask"]).float().cpu())
     return torch.cat(states)
 
 
 def pair_distance(model, pairs: Sequence[tuple[str, str]], target: tuple[str, object],
-                  source: tuple[str, object], batch_size: int = 32, max_length: int = 128) -> float:
+                  source: tuple[str, object], batch_size: int = 32, max_length: int = 128,
+                  reading: PiReading = LAST_LAYER) -> float:
     """Eqs. 10–11 for one (target, source) pair of languages loaded in ``model``.
 
     Args:
@@ -123,16 +129,22 @@ def pair_distance(model, pairs: Sequence[tuple[str, str]], target: tuple[str, ob
         source: (name in the model, tokenizer) of the source language.
         batch_size: sentences per forward pass.
         max_length: tokens kept per sentence.
+        reading: which tensor is π_UniBridge (see the module docstring).
     """
     sides = []
     for (name, tokenizer), sentences in zip((target, source), zip(*pairs)):
         activate_language(model, name)
-        sides.append(sentence_states(model, tokenizer, sentences, batch_size, max_length))
+        sides.append(sentence_states(model, tokenizer, sentences, batch_size, max_length,
+                                     reading=reading))
     return language_distance(*sides)
 
 
 class DistanceConfig(BaseModel):
-    """Eq. 11 for one (target, source) pair: which languages, which parallel data, K sentences."""
+    """Eq. 11 for one (target, source) pair: which languages, which parallel data, K sentences.
+
+    ``pi_unibridge`` is the adaptation config's (the method copies it here); its default is
+    left out of the key, as there.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -142,6 +154,11 @@ class DistanceConfig(BaseModel):
     k: int = Field(10, gt=0)
     max_length: int = Field(128, gt=0)
     batch_size: int = Field(32, gt=0)
+    pi_unibridge: PiReading = LAST_LAYER
+
+    @model_serializer(mode="wrap")
+    def _default_reading_keeps_keys(self, handler) -> dict[str, Any]:
+        return drop_default_reading(handler(self))
 
 
 class HarmonyDistanceStage(Stage):
@@ -170,9 +187,9 @@ class HarmonyDistanceStage(Stage):
         source = load_language(model, inputs["language"], SOURCE_LANGUAGE)
         model.to(ctx.device)
         distance = pair_distance(model, pairs, (TARGET_LANGUAGE, target), (SOURCE_LANGUAGE, source),
-                                 config.batch_size, config.max_length)
+                                 config.batch_size, config.max_length, config.pi_unibridge)
         record = {"lang": config.lang, "source": config.source, "distance": distance,
-                  "n_pairs": len(pairs)}
+                  "n_pairs": len(pairs), "pi_unibridge": config.pi_unibridge}
         atomic_write_text(out / DISTANCE_FILE, json.dumps(record, indent=2))
 
     def summary(self, artifact: Path) -> dict[str, Any]:

@@ -43,7 +43,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext
+from harness.models import LAST_LAYER, PiReading
 from harness.results import METRICS_FILE
+from harness.tasks import Subword
 from harness.unibridge.harmony import (  # noqa: F401  (the stage-5 API lives here too)
     DistanceConfig,
     HarmonyDistanceStage,
@@ -96,25 +98,32 @@ class InferenceConfig(BaseModel):
         return self
 
     def for_job(self, task: str, lang: str, sources: tuple[str, ...], split: str,
-                data: DataRef) -> MultiSourceConfig:
-        """The stage-5 config of one job."""
+                data: DataRef, label_subword: Subword = "first") -> MultiSourceConfig:
+        """The stage-5 config of one job (``label_subword`` as the task adapters were trained)."""
         return MultiSourceConfig(task=task, lang=lang, sources=sources, split=split, data=data,
-                                 inference=self)
+                                 inference=self, label_subword=label_subword)
 
     def needs_distances(self, sources: tuple[str, ...]) -> bool:
         """Whether the weights come from per-source distances (harmony, several sources)."""
         return self.weighting == "harmony" and len(sources) > 1
 
-    def distance_config(self, lang: str, source: str, parallel: DataRef) -> DistanceConfig:
-        """The config of the Eq. 11 distance between ``lang`` and ``source``."""
+    def distance_config(self, lang: str, source: str, parallel: DataRef,
+                        pi_unibridge: PiReading = LAST_LAYER) -> DistanceConfig:
+        """The config of the Eq. 11 distance between ``lang`` and ``source``.
+
+        ``pi_unibridge``: the adaptation config's reading of π_UniBridge (one option for Eq. 9
+        and Eqs. 10-11).
+        """
         return DistanceConfig(lang=lang, source=source, parallel=parallel, k=self.k,
-                              max_length=self.max_length, batch_size=self.batch_size)
+                              max_length=self.max_length, batch_size=self.batch_size,
+                              pi_unibridge=pi_unibridge)
 
 
 class MultiSourceConfig(BaseModel):
     """Stage-5 config: task, target language and split, sources, data and weighting.
 
-    ``data`` is a :class:`DataRef`: its content fingerprint enters the key.
+    ``data`` is a :class:`DataRef`: its content fingerprint enters the key. ``label_subword``:
+    where each word's prediction is read, the subword its training label was put at.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -125,6 +134,7 @@ class MultiSourceConfig(BaseModel):
     split: str = "test"
     data: DataRef
     inference: InferenceConfig = InferenceConfig()
+    label_subword: Subword = "first"
 
     @model_validator(mode="after")
     def _consistent(self) -> MultiSourceConfig:
@@ -204,7 +214,7 @@ class MultiSourceEvaluationStage(Stage):
     """
 
     kind = "evaluation"
-    version = 1
+    version = 2  # 2: tagging predictions read at the last subword on causal backbones
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Load everything into one model, weigh the sources, predict, write ``metrics.json``."""
@@ -219,7 +229,8 @@ class MultiSourceEvaluationStage(Stage):
         weights = harmony_weights(distances) if distances else fixed_source_weights(config)
         log.info("%s → %s weights %s", config.sources, config.lang, weights)
         examples = task.load(config.data.source, config.lang, config.split)
-        encoded = task.encode(examples, tokenizers[TARGET], config.inference.max_length)
+        encoded = task.encode(examples, tokenizers[TARGET], config.inference.max_length,
+                              config.label_subword)
         activate_language(model, TARGET)
         combined = WeightedHeads(model, TARGET, {task_name(s): w for s, w in weights.items()},
                                  max_rows=config.inference.batch_size)

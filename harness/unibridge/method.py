@@ -75,11 +75,13 @@ class UniBridge(Method):
             per_source[f"language_{source}"] = language
             per_source[f"task_{source}"] = self.task_adapter(job, env, source, backbone, language)
             if inference.needs_distances(sources):
-                distance = inference.distance_config(job.lang, source, env.parallel_data())
+                distance = inference.distance_config(job.lang, source, env.parallel_data(),
+                                                     config.adaptation.pi_unibridge)
                 per_source[f"distance_{source}"] = HarmonyDistanceStage(
                     distance, backbone=backbone, target=target, language=language)
         evaluation = inference.for_job(job.task, job.lang, sources, EVAL_SPLIT,
-                                       env.task_data(job.task, job.lang))
+                                       env.task_data(job.task, job.lang),
+                                       env.label_subword(job.task, job.backbone))
         return MultiSourceEvaluationStage(evaluation, backbone=backbone, target=target, **per_source)
 
     def sources(self, job: Job, env: BuildEnv) -> tuple[str, ...]:
@@ -93,7 +95,8 @@ class UniBridge(Method):
                      language: Stage) -> Stage:
         """Stage 4 for one source language."""
         return TaskAdapterStage(
-            self.config.task_adapter.for_task(job.task, source, env.task_data(job.task, source)),
+            self.config.task_adapter.for_task(job.task, source, env.task_data(job.task, source),
+                                              env.label_subword(job.task, job.backbone)),
             seed=job.seed, backbone=backbone, language=language,
         )
 

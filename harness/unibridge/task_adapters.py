@@ -28,16 +28,14 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext, atomic_write_text
+from harness.tasks import Subword, TaskSpec
 from harness.training import TrainingConfig
-
-if TYPE_CHECKING:
-    from harness.tasks import TaskSpec
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +65,22 @@ class TaskAdapterConfig(BaseModel):
                               max_device_batch_size=self.max_device_batch_size,
                               max_steps=self.max_steps)
 
-    def for_task(self, task: str, source: str, data: DataRef) -> TaskAdapterJob:
-        """The stage config that trains this task's adapter on ``source``'s data."""
-        return TaskAdapterJob(task=task, source=source, data=data, adapter=self)
+    def for_task(self, task: str, source: str, data: DataRef,
+                 label_subword: Subword = "first") -> TaskAdapterJob:
+        """The stage config that trains this task's adapter on ``source``'s data.
+
+        ``label_subword``: where tagging labels go (:func:`harness.tasks.label_subword`).
+        """
+        return TaskAdapterJob(task=task, source=source, data=data, adapter=self,
+                              label_subword=label_subword)
 
 
 class TaskAdapterJob(BaseModel):
     """Stage-4 config: which task, which source language and its data, and the hyperparameters.
 
     ``data`` is a :class:`DataRef`, so the training data's content fingerprint is part of the key.
+    ``label_subword``: the subword that carries a word's tag (the suite's choice, resolved for
+    the backbone; stage 5 must read predictions at the same one).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -84,6 +89,7 @@ class TaskAdapterJob(BaseModel):
     source: str
     data: DataRef
     adapter: TaskAdapterConfig = TaskAdapterConfig()
+    label_subword: Subword = "first"
 
 
 def add_task_adapter(model, task: TaskSpec, reduction_factor: int, language: str = LANGUAGE,
@@ -118,7 +124,7 @@ class TaskAdapterStage(Stage):
     """Train one source language's task adapter (inputs ``backbone`` and ``language``)."""
 
     kind = "task_adapter"
-    version = 2  # 2: train_loss of the whole training when resumed; complete checkpoints only
+    version = 3  # 2: last subword on causal backbones; 3: whole-training loss, complete checkpoints only
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Train on the source's train split, select on its validation split, save ``adapter/``."""
@@ -153,7 +159,8 @@ class TaskAdapterStage(Stage):
     def _split(self, task: TaskSpec, tokenizer, split: str):
         config: TaskAdapterJob = self.config
         examples = task.load(config.data.source, config.source, split)
-        return examples, task.encode(examples, tokenizer, config.adapter.max_length)
+        return examples, task.encode(examples, tokenizer, config.adapter.max_length,
+                                     config.label_subword)
 
     def summary(self, artifact: Path) -> dict[str, Any]:
         """Training loss and the selected epoch's source-validation score."""
