@@ -23,6 +23,11 @@ Atomicity: a stage runs into ``<cache>/<kind>/.tmp-<key>-<uuid>/`` and the direc
 to ``<cache>/<kind>/<key>/`` only after its ``manifest.json`` is written, so an entry that exists
 is complete. Long stages may keep resumable state (trainer checkpoints) in
 :meth:`Cache.partial_dir`, which survives a killed run and is deleted on success.
+
+Concurrency: a stage is built under a lock file ``<cache>/<kind>/.lock-<key>`` (``filelock``),
+so two runs on one workdir (or two workers on a shared filesystem) build each stage once: the
+second waits for the first and then finds the artifact. Whoever holds the lock also removes the
+``.tmp-<key>-*`` directories that killed runs left behind; no live run can own them then.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
+from filelock import FileLock
 from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
@@ -175,6 +181,17 @@ class Cache:
         final = self.path(stage)
         if self.is_done(stage):
             return final
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(final.parent / f".lock-{stage.key}"):
+            if self.is_done(stage):  # another run built it while this one waited
+                return final
+            for leftover in final.parent.glob(f".tmp-{stage.key}-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
+            return self._build(stage, ctx)
+
+    def _build(self, stage: Stage, ctx: StageContext) -> Path:
+        """Run ``stage`` into a temporary directory and publish it (caller holds the lock)."""
+        final = self.path(stage)
         inputs = {}
         for name, upstream in stage.inputs.items():
             if not self.is_done(upstream):

@@ -1,4 +1,7 @@
 import json
+import multiprocessing
+import time
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel, ConfigDict
@@ -74,7 +77,7 @@ def test_failed_stage_leaves_no_entry(tmp_path):
     with pytest.raises(RuntimeError):
         cache.materialize(stage, StageContext(cache=cache))
     assert not cache.is_done(stage)
-    assert list((tmp_path / "boom").iterdir()) == []
+    assert [p.name for p in (tmp_path / "boom").iterdir()] == [f".lock-{stage.key}"]  # lock only
 
 
 def test_corrupt_manifest_is_reported_with_path(tmp_path):
@@ -98,3 +101,45 @@ def test_unbuilt_input_is_an_error(tmp_path):
     cache = Cache(tmp_path)
     with pytest.raises(CacheError, match="not built"):
         cache.materialize(Write(Cfg(), up=Write(Cfg(name="u"))), StageContext(cache=cache))
+
+
+class SlowCount(Stage):
+    """Appends to a shared log, then takes a while: a second builder would show in the log."""
+
+    kind = "slow"
+
+    def run(self, ctx, inputs, out):
+        with open(self.config.name, "a") as log:
+            log.write("built\n")
+        time.sleep(1.0)
+        (out / "value.txt").write_text("done")
+
+
+def _materialize_slow(root, log_path):
+    Cache(Path(root)).materialize(SlowCount(Cfg(name=str(log_path))), StageContext())
+
+
+def test_two_processes_build_a_stage_once(tmp_path):
+    log_path = tmp_path / "builds.log"
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_materialize_slow, args=(tmp_path / "cache", log_path))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [w.exitcode for w in workers] == [0, 0]
+    assert log_path.read_text() == "built\n"
+    assert Cache(tmp_path / "cache").is_done(SlowCount(Cfg(name=str(log_path))))
+
+
+def test_leftovers_of_killed_runs_are_removed_when_the_stage_is_built(tmp_path):
+    cache = Cache(tmp_path)
+    stage = Write(Cfg(name="leftover"))
+    orphan = tmp_path / "write" / f".tmp-{stage.key}-deadbeef"
+    orphan.mkdir(parents=True)
+    (orphan / "value.txt").write_text("half")
+    other = tmp_path / "write" / ".tmp-someotherkey-deadbeef"  # another stage's: not ours to judge
+    other.mkdir()
+    cache.materialize(stage, StageContext())
+    assert not orphan.exists() and other.exists()
