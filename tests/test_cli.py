@@ -78,10 +78,13 @@ def test_list_methods():
     assert "unibridge_no_kl" in result.output and "zero_shot" in result.output
 
 
-def test_every_command_help_has_an_example():
-    for name in ("run", "validate", "plan", "list", "report", "vocab-search", "init-embeddings"):
-        result = invoke(name, "--help")
-        assert result.exit_code == 0 and "Example" in result.output, name
+@pytest.mark.parametrize("name", ["run", "validate", "plan", "list", "report", "vocab-search",
+                                  "init-embeddings", None])
+def test_every_command_help_shows_its_example_cleanly(name):
+    result = invoke(*([name] if name else []), "--help")
+    assert result.exit_code == 0 and "\\b" not in result.output
+    example = result.output.split("Example:")[1].splitlines()
+    assert example[0] == "" and example[1].lstrip().startswith("unibridge-bench ")  # own line
 
 
 def test_unreachable_hub_dataset_fails_validation_with_the_local_form(tmp_path, monkeypatch):

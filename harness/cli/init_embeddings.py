@@ -35,7 +35,7 @@ from harness.cli.common import UserError, setup_logging, user_errors, verbose_op
 @user_errors
 def init_embeddings(backbone, tokenizer_dir, corpus_file, out, init, semantic_alignment,
                     fasttext_dim, fasttext_epochs, fasttext_min_count, threads, seed, verbose):
-    r"""Build the target tokenizer and initialise its embeddings (UniBridge stage 2, Eqs. 2-8).
+    """Build the target tokenizer and initialise its embeddings (UniBridge stage 2, Eqs. 2-8).
 
     \b
     Example:

@@ -13,7 +13,7 @@ SUITES_DIR = Path("suites")
 @click.argument("kind", required=False,
                 type=click.Choice(["suites", "methods", "backbones", "tasks", "tables", "executors"]))
 def list_(kind):
-    r"""List what can be named in a suite (everything, or one KIND).
+    """List what can be named in a suite (everything, or one KIND).
 
     \b
     Example:

@@ -16,7 +16,7 @@ from harness.cli.vocab_search import vocab_search
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="unibridge-bench")
 def cli():
-    r"""Benchmark harness for cross-lingual transfer (UniBridge and baselines).
+    """Benchmark harness for cross-lingual transfer (UniBridge and baselines).
 
     \b
     Example:

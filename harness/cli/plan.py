@@ -17,7 +17,7 @@ from harness.runner import JobGraph
 @only_option
 @user_errors
 def plan(suite_file, only):
-    r"""Count the stages of SUITE.yaml per kind; 'shared' = used by more than one job.
+    """Count the stages of SUITE.yaml per kind; 'shared' = used by more than one job.
 
     \b
     Example:

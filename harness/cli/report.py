@@ -14,7 +14,7 @@ from harness.results import RESULTS_FILE, read_results
 @click.command("report")
 @click.argument("workdir", type=click.Path(file_okay=False, path_type=Path))
 def report(workdir: Path):
-    r"""Write results tables (Markdown, LaTeX, CSV) into WORKDIR/tables.
+    """Write results tables (Markdown, LaTeX, CSV) into WORKDIR/tables.
 
     \b
     Example:

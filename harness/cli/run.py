@@ -47,7 +47,7 @@ def resolve_device(device: str) -> str:
 @verbose_option
 @user_errors
 def run(suite_file, workdir, only, dry_run, device, seed, rerun, verbose):
-    r"""Run every job of SUITE.yaml; finished stages are reused.
+    """Run every job of SUITE.yaml; finished stages are reused.
 
     \b
     Example:

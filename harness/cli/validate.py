@@ -12,7 +12,7 @@ from harness.cli.common import load_plan, suite_argument, user_errors
 @click.option("--no-data-check", is_flag=True, help="Skip checking that every dataset is reachable.")
 @user_errors
 def validate(suite_file, no_data_check):
-    r"""Check SUITE.yaml: schema, names, hyperparameters, compatibility and data.
+    """Check SUITE.yaml: schema, names, hyperparameters, compatibility and data.
 
     \b
     Example:
