@@ -226,9 +226,11 @@ def test_rare_tokens_random_keeps_the_earlier_rule(tmp_path, source_embeddings,
     _, report = initialize_embeddings(source_embeddings, source_tokenizer, target_tokenizer,
                                       CORPUS, legacy, tmp_path)
     assert report["random"] == len(rare) > 0
+    assert report["fasttext_source_tokens"] < len(source_tokenizer)
     _, report = initialize_embeddings(source_embeddings, source_tokenizer, target_tokenizer,
                                       CORPUS, TINY, tmp_path)
     assert report["random"] == 0 and report["fasttext_target_tokens"] == len(target_tokenizer)
+    assert report["fasttext_source_tokens"] == len(source_tokenizer)  # Eq. 3 searches them all
     assert sum(report[rule] for rule in RULES) == report["total"] == len(target_tokenizer)
 
 
