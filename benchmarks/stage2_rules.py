@@ -25,6 +25,7 @@ import argparse
 import logging
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -69,7 +70,7 @@ def rerun_difference(stage: EmbeddingInitStage, cache: Cache, context: StageCont
     """Largest |difference| between the cached E^T and a second run of the same stage."""
     inputs = {name: cache.path(upstream) for name, upstream in stage.inputs.items()}
     with tempfile.TemporaryDirectory() as scratch:
-        stage.run(context, inputs, Path(scratch))
+        stage.run(replace(context, seed=stage.seed or 0), inputs, Path(scratch))  # as Cache does
         again = torch.load(Path(scratch) / EMBEDDINGS_FILE)
     first = torch.load(cache.path(stage) / EMBEDDINGS_FILE)
     return (first - again).abs().max().item()

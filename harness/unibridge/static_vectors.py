@@ -126,7 +126,7 @@ def _replace_zero_rows(vectors: np.ndarray) -> Tensor:
     """Replace all-zero rows by N(0, 1) draws (fixed seed), in place; return where they were.
 
     As the authors' FASE: a zero vector has no cosine similarity to anything. They are common
-    with one thread: fastText initialises only the first ``thread``/10 of its input matrix
+    with one thread: fastText initialises only the first min(``thread``, 10)/10 of its input matrix
     (``DenseMatrix::uniform``), so an unseen token whose n-grams were neither trained nor in
     that part comes out all-zero.
     """
