@@ -35,8 +35,8 @@ details in the authors' code"):
   have a vector; the others are not searched in Eq. 3 and get random rows (rule 5).
 
 FastText runs single-threaded by default: its Hogwild training is reproducible only with one
-thread (two 2-thread runs differed by up to 0.049 in E^T). ``threads > 1`` is faster and
-nondeterministic; it enters the stage config and so the cache key.
+thread (two 2-thread runs differed by up to 0.059 in E^T on the tiny backbones). ``threads > 1``
+is faster and nondeterministic; it enters the stage config and so the cache key.
 
 ``init="random"`` is the ablation "− embedding initialization": a Xavier-normal matrix.
 """
