@@ -20,7 +20,7 @@ from harness.results import read_results
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 UNIBRIDGE = {
     "vocab": {"start": 100, "step": 100, "max_size": 800},
-    "embeddings": {"fasttext_dim": 16, "fasttext_min_count": 1},
+    "embeddings": {"fasttext_dim": 16},
     "adaptation": {"max_steps": 2, "batch_size": 4, "max_device_batch_size": 4},
     "task_adapter": {"max_steps": 3, "batch_size": 4, "max_device_batch_size": 4},
 }

@@ -28,13 +28,20 @@ from harness.cli.common import UserError, setup_logging, user_errors, verbose_op
 @click.option("--fasttext-dim", type=click.IntRange(min=1), help="Default: 300 (the paper's).")
 @click.option("--fasttext-epochs", type=click.IntRange(min=1), help="Default: 3 (the paper's).")
 @click.option("--fasttext-min-count", type=click.IntRange(min=1),
-              help="Tokens rarer than this get no FastText vector (default: 10).")
-@click.option("--threads", type=click.IntRange(min=1), help="FastText threads (default: 2).")
+              help="FastText's minCount (default: 1, as the authors).")
+@click.option("--rare-tokens", type=click.Choice(["ngram", "random"]),
+              help="Tokens FastText did not keep: their n-gram vector (default, as the authors) "
+                   "or a random row ('random').")
+@click.option("--lexical-casefold/--no-lexical-casefold", default=None,
+              help="Also match tokens case-insensitively after exact matches (default: on).")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="FastText threads (default: 1, reproducible; more is faster, not reproducible).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random rows.")
 @verbose_option
 @user_errors
 def init_embeddings(backbone, tokenizer_dir, corpus_file, out, init, semantic_alignment,
-                    fasttext_dim, fasttext_epochs, fasttext_min_count, threads, seed, verbose):
+                    fasttext_dim, fasttext_epochs, fasttext_min_count, rare_tokens,
+                    lexical_casefold, threads, seed, verbose):
     """Build the target tokenizer and initialise its embeddings (UniBridge stage 2, Eqs. 2-8).
 
     \b
@@ -57,7 +64,7 @@ def init_embeddings(backbone, tokenizer_dir, corpus_file, out, init, semantic_al
         raise UserError(str(error)) from error
     options = dict(init=init, semantic_alignment=semantic_alignment, fasttext_dim=fasttext_dim,
                    fasttext_epochs=fasttext_epochs, fasttext_min_count=fasttext_min_count,
-                   threads=threads)
+                   rare_tokens=rare_tokens, lexical_casefold=lexical_casefold, threads=threads)
     config = EmbeddingInitConfig(**{k: v for k, v in options.items() if v is not None})
     report = build_embedding_artifact(backbone, spm_model, corpus_file, config, out, seed=seed,
                                       progress=True)

@@ -5,19 +5,38 @@ Example::
     target = build_target_tokenizer(Path("spm.model"), source_tokenizer)
     matrix, report = initialize_embeddings(model.get_input_embeddings().weight, source_tokenizer,
                                            target, corpus_lines, EmbeddingInitConfig(), work_dir)
-    report   # {"lexical": 3120, "semantic": 410, "weighted": 5200, "fallback": 1270, ...}
+    report   # {"lexical": 3120, "lexical_casefold": 40, "semantic": 410, "weighted": 6470, ...}
 
-Every row of E^T is set by exactly one rule, applied in this order and counted in the report:
+Every row of E^T is set by exactly one rule, applied in this order and counted in the report
+(``init_report.json``, the stage's summary and so every result record); the counts add up to
+``total``, the target vocabulary size:
 
 1. ``lexical`` (Eq. 2): the token is in the backbone vocabulary (:mod:`.overlap`): copy E^S.
-2. ``semantic`` (Eqs. 3-4): among the other tokens, target/source pairs that are mutual nearest
+2. ``lexical_casefold`` (Eq. 2, the authors' reading): no exact match, but a case-insensitive
+   one (``lexical_casefold=True``, the default; :func:`.overlap.casefold_overlap`): copy E^S.
+3. ``semantic`` (Eqs. 3-4): among the other tokens, target/source pairs that are mutual nearest
    neighbours by cosine similarity of FastText vectors F^T / F^S trained on the target corpus
-   tokenized by each tokenizer: copy E^S of the partner.
-3. ``weighted`` (Eqs. 5-8): every other token with an F^T vector: sparsemax-weighted sum of the
-   embeddings of the aligned tokens (1 and 2) that have an F^T vector.
-4. ``fallback`` (the paper is silent): tokens without an F^T vector (too rare for FastText's
-   ``min_count``) are drawn from N(mean, std) of the backbone embeddings, per dimension, as FOCUS
-   does for its unmatched tokens.
+   tokenized by each tokenizer: copy E^S of the partner. The search runs block-wise over the
+   whole non-overlapping source vocabulary A_S^L (:func:`.alignment.mutual_nearest_neighbours`).
+4. ``weighted`` (Eqs. 5-8): every other token with an F^T vector: sparsemax-weighted sum of the
+   embeddings of the aligned tokens (1-3) that have an F^T vector.
+5. ``random``: tokens without an F^T vector, drawn from N(mean, std) of the backbone embeddings
+   per dimension (as FOCUS does for unmatched tokens); with ``init="random"``, every row.
+
+Which tokens have a FastText vector (``rare_tokens``; the paper is silent, PAPER.md "Stage 2
+details in the authors' code"):
+
+- ``"ngram"`` (default, as the authors' FASE): FastText trains with minCount 1 and every token of
+  either vocabulary gets ``model.get_word_vector(token)``, which for a token absent from the
+  corpus is its character-n-gram vector; when that is all zeros (a one-character or unseen
+  token without known n-grams) a random N(0, 1) vector (fixed seed) stands in. So rule 5 never
+  applies and every remaining token is a weighted sum, as Eq. 8 says.
+- ``"random"`` (this harness's earlier rule): only tokens seen ``fasttext_min_count`` times
+  have a vector; the others are not searched in Eq. 3 and get random rows (rule 5).
+
+FastText runs single-threaded by default: its Hogwild training is reproducible only with one
+thread (two 2-thread runs differed by up to 0.059 in E^T on the tiny backbones). ``threads > 1``
+is faster and nondeterministic; it enters the stage config and so the cache key.
 
 ``init="random"`` is the ablation "− embedding initialization": a Xavier-normal matrix.
 """
@@ -28,12 +47,9 @@ import json
 import logging
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import fasttext
-import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import Tensor
@@ -47,7 +63,8 @@ from harness.unibridge.alignment import (
     procrustes,
     sparsemax_combine,
 )
-from harness.unibridge.overlap import lexical_overlap
+from harness.unibridge.overlap import casefold_overlap, lexical_overlap
+from harness.unibridge.static_vectors import StaticVectors, train_static_vectors
 from harness.unibridge.target_tokenizer import build_target_tokenizer
 
 log = logging.getLogger(__name__)
@@ -60,11 +77,15 @@ REPORT_FILE = "init_report.json"
 class EmbeddingInitConfig(BaseModel):
     """Stage 2 settings. Paper: FastText, 300 dimensions, 3 epochs (Table 7).
 
-    Where the paper is silent: ``fasttext_model="cbow"``, ``fasttext_min_count=10`` and 10
-    negative samples follow FOCUS (Dobler and de Melo, 2023), whose sparsemax step the paper
-    reuses; ``semantic_alignment="none"`` is the paper's variant, ``"procrustes"`` maps F^S onto
-    F^T with orthogonal Procrustes fitted on the lexically overlapping tokens before Eq. 3.
-    ``block_size`` and ``threads`` change speed and memory only, never the result.
+    Where the paper is silent: ``fasttext_min_count=1``, ``rare_tokens="ngram"`` and
+    ``lexical_casefold=True`` follow the authors' code (module docstring);
+    ``rare_tokens="random"`` with ``fasttext_min_count=10`` is this harness's earlier rule.
+    ``fasttext_model="cbow"`` and 10 negative samples follow FOCUS (Dobler and de Melo, 2023),
+    whose sparsemax step the paper reuses; ``semantic_alignment="none"`` is the paper's variant,
+    ``"procrustes"`` maps F^S onto F^T with orthogonal Procrustes fitted on the lexically
+    overlapping tokens before Eq. 3. ``threads`` is FastText's thread count: 1 is reproducible,
+    more is faster but changes the vectors from run to run. ``block_size`` changes speed and
+    memory only, never the result.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -73,86 +94,12 @@ class EmbeddingInitConfig(BaseModel):
     semantic_alignment: Literal["none", "procrustes"] = "none"
     fasttext_dim: int = Field(300, gt=0)
     fasttext_epochs: int = Field(3, gt=0)
-    fasttext_min_count: int = Field(10, ge=1)
+    fasttext_min_count: int = Field(1, ge=1)
     fasttext_model: Literal["cbow", "skipgram"] = "cbow"
+    rare_tokens: Literal["ngram", "random"] = "ngram"
+    lexical_casefold: bool = True
     block_size: int = Field(DEFAULT_BLOCK, gt=0)
-    threads: int = Field(2, gt=0)
-
-
-@dataclass(frozen=True)
-class StaticVectors:
-    """FastText vectors of the tokens a FastText model kept (F^T or F^S).
-
-    Attributes:
-        ids: ``[n]`` token ids, ascending.
-        vectors: ``[n, dim]`` fp32 vectors, row ``k`` belonging to ``ids[k]``.
-
-    """
-
-    ids: Tensor
-    vectors: Tensor
-
-    @classmethod
-    def empty(cls, dim: int) -> StaticVectors:
-        """No tokens, vectors of dimension ``dim``."""
-        return cls(torch.empty(0, dtype=torch.long), torch.empty(0, dim))
-
-    def rows(self, token_ids: Tensor) -> Tensor:
-        """Row of each token id in :attr:`vectors`, -1 for tokens without a vector."""
-        if len(self.ids) == 0:
-            return torch.full_like(token_ids, -1)
-        token_ids = token_ids.contiguous()
-        position = torch.searchsorted(self.ids, token_ids).clamp_max(len(self.ids) - 1)
-        return torch.where(self.ids[position] == token_ids, position, -1)
-
-
-#: Characters fastText splits words on; a token containing one cannot be a fastText word.
-_FASTTEXT_SEPARATORS = frozenset(" \n\r\t\v\f\0")
-
-
-def train_static_vectors(tokenizer: PreTrainedTokenizerFast, corpus: Sequence[str], path: Path,
-                         config: EmbeddingInitConfig) -> StaticVectors:
-    """Train FastText on ``corpus`` tokenized by ``tokenizer``; return the vectors of its tokens.
-
-    Each line of the training file is one sample's tokens (their vocabulary strings) joined by
-    spaces, so fastText's words are exactly the tokenizer's tokens (and its character n-grams
-    are n-grams of the token strings). Special tokens and tokens fastText would split are left
-    out; tokens rarer than ``fasttext_min_count`` get no vector. fastText's Python API seeds
-    its generator with a fixed 0, so a run is reproducible with ``threads=1`` only.
-    """
-    words = _write_training_file(tokenizer, corpus, path)
-    if max((count for _, count in words.values()), default=0) < config.fasttext_min_count:
-        log.warning("no token occurs %d times in the corpus: no FastText vectors",
-                    config.fasttext_min_count)
-        return StaticVectors.empty(config.fasttext_dim)
-    model = fasttext.train_unsupervised(
-        str(path), model=config.fasttext_model, dim=config.fasttext_dim,
-        epoch=config.fasttext_epochs, minCount=config.fasttext_min_count, neg=10,
-        thread=config.threads, verbose=0)
-    kept = sorted((words[word][0], word) for word in model.get_words() if word in words)
-    if not kept:
-        return StaticVectors.empty(config.fasttext_dim)
-    vectors = np.stack([model.get_word_vector(word) for _, word in kept])
-    ids = torch.tensor([token_id for token_id, _ in kept], dtype=torch.long)
-    return StaticVectors(ids, torch.from_numpy(vectors).float())
-
-
-def _write_training_file(tokenizer: PreTrainedTokenizerFast, corpus: Sequence[str],
-                         path: Path) -> dict[str, tuple[int, int]]:
-    """Write the tokenized corpus to ``path``; return token string -> (id, count) as written."""
-    special = set(tokenizer.all_special_ids)
-    words: dict[str, tuple[int, int]] = {}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    encoded = tokenizer(list(corpus), add_special_tokens=False)["input_ids"]
-    with open(path, "w", encoding="utf-8") as handle:
-        for ids in encoded:
-            tokens = [(token, token_id) for token, token_id in
-                      zip(tokenizer.convert_ids_to_tokens(ids), ids, strict=True)
-                      if token_id not in special and _FASTTEXT_SEPARATORS.isdisjoint(token)]
-            for token, token_id in tokens:
-                words[token] = (token_id, words.get(token, (token_id, 0))[1] + 1)
-            handle.write(" ".join(token for token, _ in tokens) + "\n")
-    return words
+    threads: int = Field(1, gt=0)
 
 
 def initialize_embeddings(source_embeddings: Tensor, source_tokenizer: PreTrainedTokenizerFast,
@@ -168,7 +115,7 @@ def initialize_embeddings(source_embeddings: Tensor, source_tokenizer: PreTraine
         corpus: target-language text, one sample per entry (FastText training data).
         config: stage settings.
         work_dir: scratch directory for the FastText training files.
-        seed: seed of the random rows (fallback and ``init="random"``).
+        seed: seed of the random rows (rule 5 and ``init="random"``).
         progress: show progress bars.
 
     Returns:
@@ -182,42 +129,58 @@ def initialize_embeddings(source_embeddings: Tensor, source_tokenizer: PreTraine
         matrix = torch.empty(size, source.shape[1])
         torch.nn.init.xavier_normal_(matrix, generator=generator)
         return matrix.to(source_embeddings.dtype), _report(size, random=size)
-    matrix = _fallback_rows(source, size, generator)
-    lexical = _lexical_pairs(target_tokenizer, source_tokenizer, len(source))
+    matrix = _random_rows(source, size, generator)
+    exact, folded = _lexical_pairs(target_tokenizer, source_tokenizer, len(source), config)
+    lexical = torch.cat([exact, folded])
     matrix[lexical[:, 0]] = source[lexical[:, 1]]
     vectors = [train_static_vectors(tokenizer, corpus, Path(work_dir) / f"{name}.txt", config)
                for name, tokenizer in (("target", target_tokenizer), ("source", source_tokenizer))]
-    target_vectors, source_vectors = vectors
+    target_vectors, source_vectors = vectors[0], vectors[1].below(len(source))
     if config.semantic_alignment == "procrustes":
         source_vectors = _procrustes_map(source_vectors, target_vectors, lexical)
     semantic = _semantic_pairs(target_vectors, source_vectors, lexical, config.block_size, progress)
     matrix[semantic[:, 0]] = source[semantic[:, 1]]
     aligned = torch.cat([lexical[:, 0], semantic[:, 0]])
     weighted = _weighted_rows(matrix, target_vectors, aligned, config.block_size, progress)
-    report = _report(size, lexical=len(lexical), semantic=len(semantic), weighted=weighted,
-                     fallback=size - len(lexical) - len(semantic) - weighted)
-    report.update(fasttext_target_tokens=len(target_vectors.ids),
-                  fasttext_source_tokens=len(source_vectors.ids))
+    report = _report(size, lexical=len(exact), lexical_casefold=len(folded),
+                     semantic=len(semantic), weighted=weighted,
+                     random=size - len(lexical) - len(semantic) - weighted)
+    for name, static in (("target", target_vectors), ("source", source_vectors)):
+        report.update({f"fasttext_{name}_tokens": len(static.ids),
+                       f"fasttext_{name}_ngram": static.count("ngram"),
+                       f"fasttext_{name}_drawn": static.count("drawn")})
+    report["semantic_with_drawn"] = int((target_vectors.is_drawn(semantic[:, 0])
+                                         | source_vectors.is_drawn(semantic[:, 1])).sum())
     log.info("embedding init: %s", report)
     return matrix.to(source_embeddings.dtype), report
 
 
+#: The rules of the module docstring, in order; their counts add up to ``total``.
+RULES = ("lexical", "lexical_casefold", "semantic", "weighted", "random")
+
+
 def _report(total: int, **counts: int) -> dict[str, Any]:
-    keys = ("lexical", "semantic", "weighted", "fallback", "random")
-    return {**{key: counts.get(key, 0) for key in keys}, "total": total}
+    return {**{key: counts.get(key, 0) for key in RULES}, "total": total}
 
 
-def _fallback_rows(source: Tensor, size: int, generator: torch.Generator) -> Tensor:
+def _random_rows(source: Tensor, size: int, generator: torch.Generator) -> Tensor:
     """``size`` rows drawn from N(mean, std) of ``source``, per dimension."""
     mean, std = source.mean(dim=0), source.std(dim=0)
     return mean + std * torch.randn(size, source.shape[1], generator=generator)
 
 
 def _lexical_pairs(target: PreTrainedTokenizerFast, source: PreTrainedTokenizerFast,
-                   source_rows: int) -> Tensor:
-    """Eq. 2's pairs as a ``[k, 2]`` tensor, without source ids beyond the embedding matrix."""
-    pairs = [pair for pair in lexical_overlap(target, source) if pair[1] < source_rows]
-    return torch.tensor(pairs, dtype=torch.long).reshape(-1, 2)
+                   source_rows: int, config: EmbeddingInitConfig) -> tuple[Tensor, Tensor]:
+    """Eq. 2's exact and case-insensitive pairs as ``[k, 2]`` tensors.
+
+    Source ids beyond the embedding matrix are left out.
+    """
+    exact = [pair for pair in lexical_overlap(target, source) if pair[1] < source_rows]
+    folded = []
+    if config.lexical_casefold:
+        folded = [pair for pair in casefold_overlap(target, source, [t for t, _ in exact])
+                  if pair[1] < source_rows]
+    return tuple(torch.tensor(pairs, dtype=torch.long).reshape(-1, 2) for pairs in (exact, folded))
 
 
 def _procrustes_map(source: StaticVectors, target: StaticVectors, lexical: Tensor) -> StaticVectors:
@@ -234,7 +197,11 @@ def _procrustes_map(source: StaticVectors, target: StaticVectors, lexical: Tenso
 
 def _semantic_pairs(target: StaticVectors, source: StaticVectors, lexical: Tensor,
                     block_size: int, progress: bool) -> Tensor:
-    """Eqs. 3-4: mutual nearest neighbours among the non-overlapping tokens with vectors."""
+    """Eqs. 3-4: mutual nearest neighbours between A_T^L and A_S^L, searched block-wise.
+
+    A_T^L and A_S^L are the tokens outside the lexical overlap that have a vector: with
+    ``rare_tokens="ngram"`` that is every one of them, the whole source vocabulary included.
+    """
     free_t = ~torch.isin(target.ids, lexical[:, 0])
     free_s = ~torch.isin(source.ids, lexical[:, 1])
     rows, cols = mutual_nearest_neighbours(target.vectors[free_t], source.vectors[free_s],
@@ -291,7 +258,7 @@ class EmbeddingInitStage(Stage):
     """
 
     kind = "embedding_init"
-    version = 1
+    version = 2  # 2: authors' rules for rare tokens, Eq. 3's search space, case-folded overlap
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Build the target tokenizer and E^T from the backbone and the target corpus."""

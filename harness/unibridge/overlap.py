@@ -3,6 +3,7 @@
 Example::
 
     pairs = lexical_overlap(target_tokenizer, source_tokenizer)   # [(target_id, source_id), ...]
+    folded = casefold_overlap(target_tokenizer, source_tokenizer, [t for t, _ in pairs])
 
 Tokenizers mark word boundaries differently: SentencePiece writes ``▁word`` for a word-initial
 piece and ``word`` for a continuation; WordPiece writes ``word`` (initial) and ``##word``
@@ -14,12 +15,23 @@ tokens are decoded to their UTF-8 text first, and a token that is not whole UTF-
 equal. Special tokens never match by string: they match the other tokenizer's special token of
 the same role (``unk``, ``pad``, ``bos`` ...), or an additional special token of the same string
 (e.g. mBART's language codes).
+
+After the exact matches, :func:`casefold_overlap` matches the remaining target tokens
+case-insensitively, as the paper's authors do (FASE's ``fuzzy_search``; the paper is silent):
+``▁Addis`` in the target vocabulary copies ``▁addis`` of the source when the source has no
+``▁Addis``. The word-initial flag must still agree. When several source tokens fold to the same
+key (``▁the``, ``▁The``, ``▁THE``), the one with the lowest id wins: SentencePiece and BPE number
+tokens by score or merge order, so that is the most frequent form (FASE keeps whichever string
+sorts last, an accident of its dict building). A source token may serve several target tokens,
+including one it already matched exactly (FASE does the same): the rows are copies, nothing is
+lost.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -160,3 +172,26 @@ def lexical_overlap(target_tokenizer: PreTrainedTokenizerFast,
             taken.add(source_id)
     log.info("lexical overlap: %d of %d target tokens", len(pairs), len(target_tokenizer))
     return sorted(pairs.items())
+
+
+def casefold_overlap(target_tokenizer: PreTrainedTokenizerFast,
+                     source_tokenizer: PreTrainedTokenizerFast,
+                     matched: Iterable[int]) -> list[tuple[int, int]]:
+    """Case-insensitive pairs for the target tokens not in ``matched``, sorted by target id.
+
+    Keys are compared after ``str.casefold`` of the surface string (the word-initial flag is
+    kept). Among source tokens with the same folded key the lowest id wins; a source token may
+    serve several target tokens (module docstring). Special tokens never match here.
+    """
+    folded: dict[Key, int] = {}
+    for (initial, surface), source_id in sorted(vocabulary_keys(source_tokenizer).items(),
+                                                key=lambda item: item[1]):
+        folded.setdefault((initial, surface.casefold()), source_id)
+    matched = set(matched)
+    pairs = []
+    for (initial, surface), target_id in vocabulary_keys(target_tokenizer).items():
+        source_id = folded.get((initial, surface.casefold()))
+        if source_id is not None and target_id not in matched:
+            pairs.append((target_id, source_id))
+    log.info("case-insensitive overlap: %d more target tokens", len(pairs))
+    return sorted(pairs)

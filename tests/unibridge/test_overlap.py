@@ -1,8 +1,10 @@
-"""Normalising tokens of each word-boundary convention to (word-initial, text), by hand."""
+"""Normalising tokens of each convention to (word-initial, text), and case-insensitive overlap, by hand."""
 
 import pytest
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+from transformers import PreTrainedTokenizerFast
 
-from harness.unibridge.overlap import Convention, normalise_token
+from harness.unibridge.overlap import Convention, casefold_overlap, lexical_overlap, normalise_token
 
 METASPACE = Convention("metaspace", "\u2581")
 WORDPIECE = Convention("wordpiece", "##")
@@ -50,3 +52,35 @@ def test_bytelevel_partial_character_has_no_key():
     amharic = "ሰ".encode()  # three bytes
     assert normalise_token(gpt2_chars(amharic[:2]), BYTELEVEL) is None
     assert normalise_token("not-in-table\u4e00", BYTELEVEL) is None
+
+
+def metaspace_tokenizer(pieces):
+    """A SentencePiece-style fast tokenizer whose ids are ``<unk>`` = 0, then ``pieces`` in order."""
+    backend = Tokenizer(models.Unigram([("<unk>", 0.0), *[(piece, -1.0) for piece in pieces]],
+                                       unk_id=0))
+    backend.pre_tokenizer = pre_tokenizers.Metaspace()
+    backend.decoder = decoders.Metaspace()
+    return PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>")
+
+
+def test_casefold_overlap_hand_worked():
+    source = metaspace_tokenizer(["▁the", "▁Dog", "▁DOG", "ing", "▁Ab", "▁ab"])
+    #                               1        2       3       4      5      6
+    target = metaspace_tokenizer(["▁The", "▁the", "▁dog", "ING", "▁ING", "▁Ab", "▁AB", "▁cat",
+                                  "▁ß", "▁STRASSE"])
+    #                               1       2        3       4      5       6      7      8
+    #                               9      10
+    exact = lexical_overlap(target, source)
+    assert exact == [(0, 0), (2, 1), (6, 5)]  # <unk> by role, ▁the, ▁Ab
+    # ▁The -> ▁the (already taken exactly: it may serve again); ▁dog -> ▁Dog (2), the lowest of
+    # ▁Dog/▁DOG; ING (continuation) -> ing; ▁ING finds no word-initial ▁ing; ▁AB -> ▁Ab (5), the
+    # lowest of ▁Ab/▁ab; ▁cat, ▁ß, ▁STRASSE find nothing (no ▁ss / ▁strasse in the source).
+    assert casefold_overlap(target, source, [t for t, _ in exact]) == [(1, 1), (3, 2), (4, 4),
+                                                                       (7, 5)]
+
+
+def test_casefold_overlap_uses_unicode_casefolding():
+    source = metaspace_tokenizer(["▁strasse", "▁ΣΟΦΟΣ"])
+    target = metaspace_tokenizer(["▁Straße", "▁σοφος", "▁σοφοσ"])
+    # str.lower() would match neither ß nor the final ς; casefold() folds ß to ss, ς and Σ to σ
+    assert casefold_overlap(target, source, []) == [(1, 1), (2, 2), (3, 2)]

@@ -1,0 +1,87 @@
+"""FastText vectors of stage 2 against fastText itself: which tokens, which vectors, reproducibility."""
+
+import random
+
+import fasttext
+import numpy as np
+import pytest
+import torch
+from tokenizers import SentencePieceUnigramTokenizer, processors
+from transformers import XLMRobertaTokenizerFast
+
+from harness.unibridge.embeddings import EmbeddingInitConfig
+from harness.unibridge.static_vectors import train_static_vectors
+
+SOURCE_WORDS = "the quick brown fox jumps over lazy dog привет мир собака 我们 学校 ሰላም".split()
+TARGET_WORDS = "ሰላም ዓለም ይህ the fox dog".split()
+TINY = EmbeddingInitConfig(fasttext_dim=8, fasttext_epochs=1)
+
+
+def sentences(words, n, seed):
+    rng = random.Random(seed)
+    return [" ".join(rng.choices(words, k=rng.randint(3, 9))) + "." for _ in range(n)]
+
+
+CORPUS = sentences(TARGET_WORDS, 200, seed=3)  # most source tokens never occur in it
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    model = SentencePieceUnigramTokenizer()
+    model.train_from_iterator(sentences(SOURCE_WORDS, 300, seed=4), vocab_size=150,
+                              special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+                              unk_token="<unk>", show_progress=False)
+    backend = model._tokenizer
+    backend.post_processor = processors.RobertaProcessing(sep=("</s>", 2), cls=("<s>", 0))
+    return XLMRobertaTokenizerFast(tokenizer_object=backend)
+
+
+def token_counts(tokenizer, corpus):
+    counts = {}
+    for ids in tokenizer(corpus, add_special_tokens=False)["input_ids"]:
+        for i in ids:
+            counts[i] = counts.get(i, 0) + 1
+    return counts
+
+
+def test_rare_tokens_random_covers_tokens_seen_min_count_times(tmp_path, tokenizer):
+    config = TINY.model_copy(update={"fasttext_min_count": 3, "rare_tokens": "random"})
+    vectors = train_static_vectors(tokenizer, CORPUS, tmp_path / "f.txt", config)
+    specials = set(tokenizer.all_special_ids)
+    expected = sorted(i for i, n in token_counts(tokenizer, CORPUS).items()
+                      if n >= 3 and i not in specials)
+    assert vectors.ids.tolist() == expected and len(expected) > 5
+    assert vectors.vectors.shape == (len(expected), 8) and torch.isfinite(vectors.vectors).all()
+    assert vectors.rows(torch.tensor([expected[2], 10_000])).tolist() == [2, -1]
+    assert vectors.count("ngram") == vectors.count("drawn") == 0
+
+
+def test_ngram_vectors_cover_the_whole_vocabulary(tmp_path, tokenizer):
+    """Every token gets fastText's own get_word_vector; all-zero ones a random stand-in."""
+    vectors = train_static_vectors(tokenizer, CORPUS, tmp_path / "f.txt", TINY)
+    reference = fasttext.train_unsupervised(str(tmp_path / "f.txt"), model="cbow", dim=8, epoch=1,
+                                            minCount=1, neg=10, thread=1, verbose=0)
+    vocab = sorted((i, token) for token, i in tokenizer.get_vocab().items())
+    assert vectors.ids.tolist() == [i for i, _ in vocab]
+    expected = np.stack([reference.get_word_vector(token) for _, token in vocab])
+    zero = ~expected.any(axis=1)
+    assert zero.any() and not zero.all()
+    assert np.array_equal(vectors.vectors.numpy()[~zero], expected[~zero])
+    assert vectors.drawn.numpy().tolist() == zero.tolist()
+    assert (vectors.vectors[vectors.drawn].abs().sum(dim=1) > 0).all()
+    unseen = [token not in set(reference.get_words()) for _, token in vocab]
+    assert vectors.ngram.tolist() == unseen and sum(unseen) > len(unseen) // 2
+    seen = set(token_counts(tokenizer, CORPUS)) - set(tokenizer.all_special_ids)  # <unk>: not written
+    assert seen and not any(unseen[k] for k, (i, _) in enumerate(vocab) if i in seen)
+
+
+def test_single_thread_is_reproducible(tmp_path, tokenizer):
+    first = train_static_vectors(tokenizer, CORPUS, tmp_path / "a.txt", TINY)
+    again = train_static_vectors(tokenizer, CORPUS, tmp_path / "b.txt", TINY)
+    assert TINY.threads == 1 and torch.equal(first.vectors, again.vectors)
+
+
+def test_no_frequent_tokens_gives_no_vectors(tmp_path, tokenizer):
+    config = TINY.model_copy(update={"fasttext_min_count": 1000})
+    vectors = train_static_vectors(tokenizer, CORPUS[:3], tmp_path / "f.txt", config)
+    assert vectors.ids.numel() == 0 and vectors.vectors.shape == (0, 8)
