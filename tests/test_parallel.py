@@ -198,3 +198,18 @@ def test_fingerprint_covers_only_the_pairs_files(tmp_path):
     parallel.hash_tree.cache_clear()
     assert ParallelRef.of(corpus, "amh", "eng").fingerprint != before
     assert "path" not in ParallelRef.of(corpus, "amh", "rus").model_dump_json()
+
+
+PAPER_FLORES = {"amh", "crh", "grn", "khm", "kan", "lij", "pbt", "quy", "san", "snd", "sin", "som",
+                "tam", "tgl", "tat"}  # PAPER.md "Parallel sentences in the authors' code"
+
+
+@pytest.mark.parametrize("name", ["wikiann", "ud", "americasnli"])
+def test_paper_suites_take_flores_or_opus_per_target_as_the_authors(name):
+    suite = load_suite(ROOT / "suites" / f"{name}.yaml")
+    for spec in suite.tasks.values():
+        for target in spec.targets:
+            for source in spec.sources:
+                corpus = suite.parallel_for(target, source)
+                assert (corpus.format == "flores_plus") == (target in PAPER_FLORES), (target, corpus)
+                assert corpus.format in ("flores_plus", "opus", "pairs")
