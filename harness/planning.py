@@ -14,6 +14,7 @@ compatibility, and that every dataset is reachable.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,6 +25,7 @@ from harness.backbones import BACKBONES, BackboneStage, backbone_config
 from harness.catalog import METHODS
 from harness.corpus import CorpusConfig, CorpusStage
 from harness.data import monolingual, parallel
+from harness.data.parallel import ParallelRef
 from harness.data.source import DataError, DataRef, DataSource, check_hub_reachable
 from harness.graph import Stage
 from harness.methods import Method
@@ -78,11 +80,12 @@ class BuildEnv:
         """The subword that carries a word's label for ``task`` on ``backbone`` (first or last)."""
         return label_subword(self.suite.tasks[task].label_subword, BACKBONES.get(backbone).causal)
 
-    def parallel_data(self) -> DataRef:
-        """Multi-way parallel sentences for harmony weights."""
-        if self.suite.parallel is None:
-            raise SuiteError(f"{self.suite.path}: parallel: required by the multi-source methods")
-        return DataRef.of(self.suite.parallel)
+    def parallel_data(self, target: str, source: str) -> ParallelRef:
+        """The parallel sentences of (target, source) for harmony weights."""
+        try:
+            return ParallelRef.of(self.suite.parallel_for(target, source), target, source)
+        except DataError as error:
+            raise SuiteError(f"{self.suite.path}: parallel: {error}") from None
 
 
 @dataclass
@@ -110,7 +113,7 @@ def prepare(suite: Suite, check_data: bool = True) -> Plan:
     if not problems:
         problems += _incompatibilities(suite, methods)
     if check_data and not problems:
-        problems += _data_problems(suite)
+        problems += _data_problems(suite, methods)
     if problems:
         raise SuiteError(f"{suite.path}: invalid suite\n" + "\n".join(dict.fromkeys(problems)))
     return Plan(suite, methods, suite.jobs())
@@ -147,7 +150,7 @@ def _incompatibilities(suite: Suite, methods: dict[str, Method]) -> list[str]:
     return sorted(problems)
 
 
-def _data_problems(suite: Suite) -> list[str]:
+def _data_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
     problems: list[str] = []
     for name, spec in suite.tasks.items():
         data = get_task(name).data
@@ -160,20 +163,49 @@ def _data_problems(suite: Suite) -> list[str]:
     languages = {lang for spec in suite.tasks.values() for lang in (*spec.targets, *spec.sources)}
     for lang in sorted(languages):
         _collect(problems, "monolingual.data", monolingual.check, suite.monolingual.data, lang)
-    if suite.parallel is not None:
-        pairs = {(t, s) for spec in suite.tasks.values() for t in spec.targets for s in spec.sources}
-        for target, source in sorted(pairs):
-            _collect(problems, "parallel", parallel.check, suite.parallel, target, source)
+    problems += _parallel_problems(suite, methods)
     for key, source in _hub_sources(suite).items():
         _collect(problems, key, check_hub_reachable, source, key)
     return problems
+
+
+def harmony_k(methods: Iterable[Method], sources: tuple[str, ...]) -> int | None:
+    """The most parallel pairs per (target, source) any method needs (None: no method reads them)."""
+    ks = [method.config.inference.k for method in methods
+          if hasattr(method.config, "inference") and method.config.inference.needs_distances(sources)]
+    return max(ks, default=None)
+
+
+def _parallel_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
+    """Every (target, source) pair a harmony method reads has a corpus with at least K pairs."""
+    problems: list[str] = []
+    for spec in suite.tasks.values():
+        k = harmony_k(methods.values(), spec.sources)
+        if k is None:
+            continue
+        if not suite.parallel:
+            problems.append("parallel: required by the methods with harmony weights "
+                            f"({', '.join(sorted(methods))}); docs/data.md lists the corpora")
+            break
+        for target, source in itertools.product(spec.targets, spec.sources):
+            _collect(problems, f"parallel ({target}-{source})", _check_pair, suite, target, source, k)
+    return problems
+
+
+def _check_pair(suite: Suite, target: str, source: str, k: int) -> None:
+    corpus = suite.parallel_for(target, source)
+    try:
+        parallel.check(corpus, target, source, k)
+    except DataError as error:
+        raise DataError(f"{corpus.describe()}: {error}") from None
 
 
 def _hub_sources(suite: Suite) -> dict[str, DataSource]:
     """Every hub data source of ``suite`` by the first suite key that names it."""
     named = {f"tasks.{name}.data": spec.data for name, spec in suite.tasks.items()}
     named |= {f"tasks.{name}.source_data": spec.source_data for name, spec in suite.tasks.items()}
-    named |= {"monolingual.data": suite.monolingual.data, "parallel": suite.parallel}
+    named |= {"monolingual.data": suite.monolingual.data}
+    named |= {f"parallel.{index}.data": corpus.data for index, corpus in enumerate(suite.parallel)}
     unique: dict[str, DataSource] = {}
     for key, source in named.items():
         if source is not None and source.hub is not None and source not in unique.values():

@@ -27,9 +27,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from harness.data.parallel import ParallelCorpus, corpora_from_yaml, corpus_for
 from harness.data.source import DataSource
-from harness.languages import LANGUAGES, SOURCE_LANGUAGES
-from harness.registry import UnknownNameError
+from harness.languages import SOURCE_LANGUAGES, canonical_code
 
 #: Top-level keys with this prefix only carry YAML anchors and are dropped before validation.
 ANCHOR_PREFIX = "x-"
@@ -43,10 +43,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _check_language(code: str) -> str:
-    if code not in LANGUAGES:
-        raise ValueError(str(UnknownNameError("language", code, sorted(LANGUAGES))))
-    return code
+def _canonical_languages(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """ISO 639-3 codes for ``codes`` (two-letter ones mapped), each at most once."""
+    codes = tuple(canonical_code(code) for code in codes)
+    if len(set(codes)) != len(codes):
+        raise ValueError(f"languages listed twice: {sorted({c for c in codes if codes.count(c) > 1})}")
+    return codes
 
 
 class TaskSuite(_Strict):
@@ -70,11 +72,7 @@ class TaskSuite(_Strict):
     @field_validator("targets", "sources")
     @classmethod
     def _known_languages(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
-        for code in codes:
-            _check_language(code)
-        if len(set(codes)) != len(codes):
-            raise ValueError(f"languages listed twice: {sorted(c for c in codes if codes.count(c) > 1)}")
-        return codes
+        return _canonical_languages(codes)
 
 
 class BackboneRef(_Strict):
@@ -103,8 +101,13 @@ class Suite(_Strict):
     tasks: dict[str, TaskSuite] = Field(min_length=1)
     methods: dict[str, dict[str, Any]] = Field(min_length=1)
     monolingual: CorpusSettings
-    parallel: DataSource | None = None
+    parallel: tuple[ParallelCorpus, ...] = ()
     path: Path | None = Field(None, exclude=True)
+
+    @field_validator("parallel", mode="before")
+    @classmethod
+    def _parallel_list(cls, value: Any) -> Any:
+        return () if value is None else corpora_from_yaml(value)
 
     @field_validator("backbones", mode="before")
     @classmethod
@@ -136,6 +139,14 @@ class Suite(_Strict):
         if duplicates:
             raise SuiteError(f"{self.path}: jobs listed twice: {duplicates}")
         return jobs
+
+    def parallel_for(self, target: str, source: str) -> ParallelCorpus:
+        """The parallel corpus serving (target, source): the first ``parallel:`` entry listing it.
+
+        Raises:
+            DataError: naming the pair and the corpora listed, when none serves it.
+        """
+        return corpus_for(self.parallel, target, source)
 
     def backbone(self, name: str) -> BackboneRef:
         """The suite's entry for backbone ``name``."""
@@ -218,5 +229,5 @@ def _resolve_paths(suite: Suite, base: Path) -> Suite:
         for name, spec in suite.tasks.items()
     }
     monolingual = suite.monolingual.model_copy(update={"data": suite.monolingual.data.resolved(base)})
-    parallel = suite.parallel and suite.parallel.resolved(base)
+    parallel = tuple(corpus.resolved(base) for corpus in suite.parallel)
     return suite.model_copy(update={"tasks": tasks, "monolingual": monolingual, "parallel": parallel})

@@ -36,7 +36,8 @@ Six AmericasNLI languages have no Wikipedia."""
 def mapped_code(lang: str, codes: Mapping[str, Any], dataset: str) -> Any:
     """The dataset's own code for canonical ``lang``, or a DataError listing the valid ones."""
     if lang not in codes:
-        raise DataError(f"{dataset} has no language {lang!r}; valid: {', '.join(sorted(codes))}")
+        raise DataError(f"{dataset} has no language {lang!r}; valid: {', '.join(sorted(codes))}. "
+                        f"For another language give local files instead (`path:`)")
     return codes[lang]
 
 

@@ -37,7 +37,8 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 from tqdm.auto import tqdm
 
-from harness.data.source import DataRef
+from harness.data.parallel import ParallelRef
+from harness.data.source import DataError
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.models import LAST_LAYER, PiReading, drop_default_reading, language_states
 from harness.unibridge.kl import mean_pool
@@ -142,6 +143,8 @@ def pair_distance(model, pairs: Sequence[tuple[str, str]], target: tuple[str, ob
 class DistanceConfig(BaseModel):
     """Eq. 11 for one (target, source) pair: which languages, which parallel data, K sentences.
 
+    ``parallel`` names the corpus serving the pair and fingerprints only that pair's files.
+
     ``pi_unibridge`` is the adaptation config's (the method copies it here); its default is
     left out of the key, as there.
     """
@@ -150,7 +153,7 @@ class DistanceConfig(BaseModel):
 
     lang: str
     source: str
-    parallel: DataRef
+    parallel: ParallelRef
     k: int = Field(10, gt=0)
     max_length: int = Field(128, gt=0)
     batch_size: int = Field(32, gt=0)
@@ -166,10 +169,12 @@ class HarmonyDistanceStage(Stage):
 
     Inputs: ``backbone``, ``target`` and ``language`` (the two language_adapter artifacts).
     Its key does not depend on the task, so NER, POS and NLI jobs of one target share it.
+    Version 2: the parallel data is per (target, source) pair (format, corpus, the pair's files),
+    and fewer than K usable pairs is an error instead of a distance over fewer sentences.
     """
 
     kind = "harmony_distance"
-    version = 1
+    version = 2
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Load both languages into the backbone, embed the first K pairs, write the distance."""
@@ -178,10 +183,10 @@ class HarmonyDistanceStage(Stage):
         from harness.models import load_adapter_model, load_language
 
         config: DistanceConfig = self.config
-        pairs = parallel.load(config.parallel.source, config.lang, config.source)[: config.k]
+        pairs = parallel.load(config.parallel.corpus, config.lang, config.source)[: config.k]
         if len(pairs) < config.k:
-            log.warning("only %d parallel sentences for %s-%s (k = %d)", len(pairs), config.lang,
-                        config.source, config.k)
+            raise DataError(f"parallel pair {config.lang}-{config.source}: only {len(pairs)} "
+                            f"sentence pairs, k = {config.k} ({config.parallel.corpus.describe()})")
         model = load_adapter_model(pretrained_path(inputs["backbone"]))
         target = load_language(model, inputs["target"], TARGET_LANGUAGE)
         source = load_language(model, inputs["language"], SOURCE_LANGUAGE)

@@ -41,6 +41,7 @@ from typing import Any, Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from harness.data.parallel import ParallelRef
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext
 from harness.models import LAST_LAYER, PiReading
@@ -107,7 +108,7 @@ class InferenceConfig(BaseModel):
         """Whether the weights come from per-source distances (harmony, several sources)."""
         return self.weighting == "harmony" and len(sources) > 1
 
-    def distance_config(self, lang: str, source: str, parallel: DataRef,
+    def distance_config(self, lang: str, source: str, parallel: ParallelRef,
                         pi_unibridge: PiReading = LAST_LAYER) -> DistanceConfig:
         """The config of the Eq. 11 distance between ``lang`` and ``source``.
 

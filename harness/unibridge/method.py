@@ -75,7 +75,7 @@ class UniBridge(Method):
             per_source[f"language_{source}"] = language
             per_source[f"task_{source}"] = self.task_adapter(job, env, source, backbone, language)
             if inference.needs_distances(sources):
-                distance = inference.distance_config(job.lang, source, env.parallel_data(),
+                distance = inference.distance_config(job.lang, source, env.parallel_data(job.lang, source),
                                                      config.adaptation.pi_unibridge)
                 per_source[f"distance_{source}"] = HarmonyDistanceStage(
                     distance, backbone=backbone, target=target, language=language)

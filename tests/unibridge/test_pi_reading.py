@@ -120,14 +120,18 @@ def test_sentence_states_follow_the_reading(backbones):
 
 
 def test_default_reading_keeps_the_cache_keys_and_the_option_changes_them(tmp_path):
-    from harness.data.source import DataRef, DataSource
+    from harness.data.parallel import ParallelCorpus, ParallelRef
+    from harness.data.source import DataSource
 
     assert "pi_unibridge" not in AdaptationConfig().model_dump(mode="json")
     option = AdaptationConfig(pi_unibridge="head_input")
     assert option.model_dump(mode="json")["pi_unibridge"] == "head_input"
     assert AdaptationConfig.model_validate(option.model_dump()) == option
     (tmp_path / "data").mkdir()
-    parallel = DataRef.of(DataSource(path=tmp_path / "data"))
+    for lang in ("amh", "eng"):
+        (tmp_path / "data" / f"{lang}.txt").write_text("x\n", encoding="utf-8")
+    corpus = ParallelCorpus(format="folder", data=DataSource(path=tmp_path / "data"))
+    parallel = ParallelRef.of(corpus, "amh", "eng")
     default = InferenceConfig().distance_config("amh", "eng", parallel)
     assert "pi_unibridge" not in default.model_dump(mode="json")
     chosen = InferenceConfig().distance_config("amh", "eng", parallel, "head_input")
