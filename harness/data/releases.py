@@ -36,6 +36,8 @@ from harness.data.source import DataError, DataSource
 logger = logging.getLogger(__name__)
 
 CACHE_ENV = "UNIBRIDGE_DATA_CACHE"
+_FAILED: dict[tuple[str, str], DataError] = {}
+"""Remote fetches that failed in this process, so that one unreachable URL is tried once."""
 
 
 @dataclass(frozen=True)
@@ -166,13 +168,18 @@ def _retrieve(url: str, checksum: str, folder: Path, name: str, processor=None) 
     kind, _, digest = checksum.partition(":")
     known = checksum if kind == "sha256" else None
     downloader = _copy_local if _is_local(url) else None
+    if (url, str(folder)) in _FAILED:  # one attempt per process: validate asks once per language
+        raise _FAILED[(url, str(folder))]
     try:
         pooch.retrieve(url, known, fname=name, path=folder, downloader=downloader,
                        processor=None if known is None else processor)
     except Exception as error:  # noqa: BLE001 - download, hash or archive failure: one message
-        raise DataError(f"cannot fetch {url} into {folder} ({type(error).__name__}: {error}). "
-                        f"Without network, copy the file there yourself or give a mirror with "
-                        f"`url:` (a local path works); the pinned checksum is {checksum}") from None
+        failure = DataError(f"cannot fetch {url} into {folder} ({type(error).__name__}: {error}). "
+                            f"Without network, copy the file there yourself or give a mirror with "
+                            f"`url:` (a local path works); the pinned checksum is {checksum}")
+        if not _is_local(url):
+            _FAILED[(url, str(folder))] = failure
+        raise failure from None
     path = folder / name
     if kind == "gitblob":
         _check_git_blob(path, digest, url)
