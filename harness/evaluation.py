@@ -101,7 +101,8 @@ class ModelEvaluationStage(Stage):
     """Score a fine-tuned model (input ``model``: an artifact with ``model/``) on one language."""
 
     kind = "evaluation"
-    version = 2  # 2: tagging predictions read at the last subword on causal backbones
+    version = 3  # 2: tagging predictions read at the last subword on causal backbones;
+    # 3: UD hub rows skip empty nodes (harness.data.ud)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Predict the split and write ``metrics.json``."""

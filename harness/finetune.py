@@ -73,7 +73,8 @@ class FinetuneStage(Stage):
     """Fine-tune every parameter of the backbone plus a task head."""
 
     kind = "finetune"
-    version = 4  # 2: head saved apart; 3: label_subword; 4: seeded before the model is built
+    version = 5  # 2: head saved apart; 3: label_subword; 4: seeded before the model is built;
+    # 5: UD hub rows skip empty nodes (harness.data.ud)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Train, select on source validation data, save ``model/`` and ``training.json``."""

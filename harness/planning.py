@@ -62,7 +62,7 @@ class BuildEnv:
         n_samples = settings.source_samples if role == "source" else settings.target_samples
         return CorpusStage(CorpusConfig(langs=langs, n_samples=n_samples,
                                         words_per_sample=settings.words_per_sample,
-                                        data=DataRef.of(settings.data)))
+                                        data=DataRef.of(settings.data_for(role))))
 
     def sources(self, task: str) -> tuple[str, ...]:
         """Source languages of ``task``."""
@@ -154,15 +154,18 @@ def _data_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
     problems: list[str] = []
     for name, spec in suite.tasks.items():
         data = get_task(name).data
-        for lang in spec.targets:
+        for lang in spec.targets:  # only the evaluation split of a target is ever read
             _collect(problems, f"tasks.{name}.data", data.check, spec.data_for(lang), lang,
-                     (SELECTION_SPLIT, EVAL_SPLIT))
+                     (EVAL_SPLIT,))
         for lang in spec.sources:
             _collect(problems, f"tasks.{name}.data", data.check, spec.data_for(lang), lang,
                      ("train", SELECTION_SPLIT))
-    languages = {lang for spec in suite.tasks.values() for lang in (*spec.targets, *spec.sources)}
-    for lang in sorted(languages):
-        _collect(problems, "monolingual.data", monolingual.check, suite.monolingual.data, lang)
+    corpora = suite.monolingual
+    for role, key in (("target", "monolingual.target_data"), ("source", "monolingual.data")):
+        key = key if role == "source" or corpora.target_data else "monolingual.data"
+        langs = {lang for spec in suite.tasks.values() for lang in getattr(spec, f"{role}s")}
+        for lang in sorted(langs):
+            _collect(problems, key, monolingual.check, corpora.data_for(role), lang)
     problems += _parallel_problems(suite, methods)
     for key, source in _hub_sources(suite).items():
         _collect(problems, key, check_hub_reachable, source, key)
@@ -204,7 +207,8 @@ def _hub_sources(suite: Suite) -> dict[str, DataSource]:
     """Every hub data source of ``suite`` by the first suite key that names it."""
     named = {f"tasks.{name}.data": spec.data for name, spec in suite.tasks.items()}
     named |= {f"tasks.{name}.source_data": spec.source_data for name, spec in suite.tasks.items()}
-    named |= {"monolingual.data": suite.monolingual.data}
+    named |= {"monolingual.data": suite.monolingual.data,
+              "monolingual.target_data": suite.monolingual.target_data}
     named |= {f"parallel.{index}.data": corpus.data for index, corpus in enumerate(suite.parallel)}
     unique: dict[str, DataSource] = {}
     for key, source in named.items():

@@ -83,12 +83,21 @@ class BackboneRef(_Strict):
 
 
 class CorpusSettings(_Strict):
-    """Monolingual text per language (PAPER.md: 10K × 128 words per target, 50K per source)."""
+    """Monolingual text per language (PAPER.md: 10K × 128 words per target, 50K per source).
+
+    ``target_data``, when given, serves the targets' corpora (e.g. AmericasNLP 2021 text for
+    languages without Wikipedia) and ``data`` the sources'.
+    """
 
     data: DataSource
+    target_data: DataSource | None = None
     target_samples: int = Field(10_000, gt=0)
     source_samples: int = Field(50_000, gt=0)
     words_per_sample: int = Field(128, gt=0)
+
+    def data_for(self, role: str) -> DataSource:
+        """Where a corpus of ``role`` ('source'/'target') is read: ``target_data`` or ``data``."""
+        return self.target_data if role == "target" and self.target_data else self.data
 
 
 class Suite(_Strict):
@@ -228,6 +237,9 @@ def _resolve_paths(suite: Suite, base: Path) -> Suite:
         })
         for name, spec in suite.tasks.items()
     }
-    monolingual = suite.monolingual.model_copy(update={"data": suite.monolingual.data.resolved(base)})
+    corpora = suite.monolingual
+    monolingual = corpora.model_copy(update={
+        "data": corpora.data.resolved(base),
+        "target_data": corpora.target_data and corpora.target_data.resolved(base)})
     parallel = tuple(corpus.resolved(base) for corpus in suite.parallel)
     return suite.model_copy(update={"tasks": tasks, "monolingual": monolingual, "parallel": parallel})

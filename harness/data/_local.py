@@ -98,6 +98,7 @@ def check_splits(source: DataSource, lang: str, splits: Iterable[str], suffix: s
     if source.is_local:
         check_local_splits(source, lang, splits, suffix)
         return
+    no_release(source, dataset)
     mapped_code(lang, codes, f"{dataset} {source.hub}")
     for split in splits:
         check_split(split, where=f"{source.hub} ({lang})")
@@ -122,10 +123,18 @@ def read_lines(path: Path) -> list[str]:
         raise DataError(f"{path}: not UTF-8 text ({error})") from None
 
 
+def no_release(source: DataSource, dataset: str) -> None:
+    """Raise a DataError if ``source`` is a release, which ``dataset``'s loader cannot read."""
+    if source.release is not None:
+        raise DataError(f"release {source.release!r} cannot serve {dataset}: give 'path' or 'hub' "
+                        f"(releases serve Universal Dependencies and monolingual text)")
+
+
 def load_hub(source: DataSource, config: str | None, split: str, **kwargs: Any) -> Any:
     """``datasets.load_dataset(hub, config, split=..., revision=...)`` with errors as DataError."""
     import datasets  # heavy: imported only when a hub dataset is read
 
+    no_release(source, f"hub config {config!r}")
     try:
         return datasets.load_dataset(source.hub, config, split=split, revision=source.revision,
                                      **kwargs)

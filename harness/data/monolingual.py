@@ -12,6 +12,15 @@ split="train", streaming=True, revision=revision)`` (e.g. ``wikimedia/wikipedia`
 ``text``; documents are read in dump order until there are ``HUB_OVERSAMPLE`` times the words
 needed, and the sample is drawn from those.
 
+Release form (``release: americasnlp2021``, :mod:`harness.data.releases`): for the AmericasNLI
+languages, "one side of the AmericasNLP 2021 translation data" (the paper): the
+indigenous-language side of the shared task's training data, ``data/<pair folder>/train.<code>``
+of the ``AmericasNLP/americasnlp2021`` repository at a pinned commit, one sentence per line.
+The folders and file codes (:data:`AMERICASNLP_FILES`) are the repository's own: Guarani is
+``gn``, Otomí's folder is ``hñähñu-spanish``, Quechua's ``train.quy`` is the JW300 side. Sources
+(English, …) are not in it: a suite gives this form as ``monolingual.target_data`` and keeps
+Wikipedia as ``monolingual.data``.
+
 Choices where the paper is silent:
 
 - The text (each line with its whitespace collapsed, lines joined by a space) is cut into
@@ -29,11 +38,23 @@ import logging
 import random
 import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
+from harness.data import releases
 from harness.data._local import WIKIPEDIA_CODES, language_file, load_hub, mapped_code, read_lines
 from harness.data.source import DataError, DataSource
 
 logger = logging.getLogger(__name__)
+
+AMERICASNLP = "AmericasNLP 2021 training data"
+AMERICASNLP_FILES: dict[str, str] = {
+    "aym": "data/aymara-spanish/train.aym", "bzd": "data/bribri-spanish/train.bzd",
+    "cni": "data/ashaninka-spanish/train.cni", "grn": "data/guarani-spanish/train.gn",
+    "hch": "data/wixarika-spanish/train.hch", "nah": "data/nahuatl-spanish/train.nah",
+    "oto": "data/hñähñu-spanish/train.oto", "quy": "data/quechua-spanish/train.quy",
+    "shp": "data/shipibo_konibo-spanish/train.shp", "tar": "data/raramuri-spanish/train.tar",
+}
+"""Canonical code → the language side of its AmericasNLP 2021 training pair (repository path)."""
 
 WIKIPEDIA_DUMP = "20231101"
 HUB_OVERSAMPLE = 2
@@ -47,6 +68,8 @@ def load(source: DataSource, lang: str, n_samples: int, words_per_sample: int,
     """Up to ``n_samples`` samples of ``words_per_sample`` words of ``lang``, chosen by ``seed``."""
     if source.is_local:
         documents: Iterable[str] = read_lines(language_file(source, lang))
+    elif source.release is not None:
+        documents = read_lines(_release_file(source, lang))
     else:
         documents = _wikipedia(source, lang, HUB_OVERSAMPLE * n_samples * words_per_sample)
     samples = cut_samples(documents, words_per_sample)
@@ -57,6 +80,8 @@ def check(source: DataSource, lang: str) -> None:
     """Raise a DataError unless text of ``lang`` is available (cheap, no reading)."""
     if source.is_local:
         language_file(source, lang)
+    elif source.release is not None:
+        _release_file(source, lang)
     else:
         mapped_code(lang, WIKIPEDIA_CODES, "Wikipedia (give local text files for the others)")
 
@@ -78,6 +103,14 @@ def choose_samples(samples: list[str], n_samples: int, seed: int, lang: str) -> 
         return list(samples)
     chosen = sorted(random.Random(seed).sample(range(len(samples)), n_samples))
     return [samples[i] for i in chosen]
+
+
+def _release_file(source: DataSource, lang: str) -> Path:
+    """The release's text file of ``lang``, fetched (once) into the data cache."""
+    relative = mapped_code(lang, AMERICASNLP_FILES,
+                           f"{AMERICASNLP} (release {source.release!r}; Wikipedia or local files "
+                           f"serve the others)")
+    return releases.fetch_file(source, "monolingual text", relative)
 
 
 def _wikipedia(source: DataSource, lang: str, words_wanted: int) -> Iterator[str]:

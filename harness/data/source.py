@@ -1,4 +1,4 @@
-"""Where a dataset comes from: a local file/folder or a hub dataset id.
+"""Where a dataset comes from: a local file/folder, a hub dataset id or a published release.
 
 Example (suite YAML)::
 
@@ -8,10 +8,18 @@ Example (suite YAML)::
     data:
       hub: unimelb-nlp/wikiann
       revision: main
+    # or (UD and AmericasNLP 2021 text only; harness.data.releases)
+    data:
+      release: ud
+      revision: "2.13"                 # the release's version (a commit for AmericasNLP)
 
-Every data source has both forms; the hub form stays real code (``datasets.load_dataset``) and
-the local form needs nothing but files. :meth:`DataSource.fingerprint` enters the cache key of
-every stage that reads the data, so an edited fixture file invalidates what was built from it.
+Every data source has a local and a hub form; the hub form stays real code
+(``datasets.load_dataset``) and the local form needs nothing but files. The release form
+downloads pinned, checksummed files once into a data cache (:mod:`harness.data.releases`);
+``url`` points it at a mirror or local copy of the same bytes. ``legacy_upos: map`` (read by
+the UD loader in every form) maps UD v1 / Google universal tags to UD v2 instead of failing.
+:meth:`DataSource.fingerprint` enters the cache key of every stage that reads the data, so an
+edited fixture file invalidates what was built from it.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -28,18 +37,35 @@ class DataError(RuntimeError):
 
 
 class DataSource(BaseModel):
-    """Exactly one of ``path`` (local file or folder) or ``hub`` (dataset id on the hub)."""
+    """Exactly one of ``path`` (local files), ``hub`` (dataset id) or ``release`` (pinned files).
+
+    ``revision``: the hub revision, or the release version (default: the release's pinned one).
+    ``url``: release form only, a mirror URL or local path holding the release's bytes.
+    ``legacy_upos``: ``error`` (default) rejects tags outside UD v2; ``map`` maps UD v1 ``CONJ``
+    and the Google universal tags ``PRT`` and ``.`` to ``CCONJ``, ``PART`` and ``PUNCT``.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: Path | None = None
     hub: str | None = None
+    release: str | None = None
     revision: str | None = None
+    url: str | None = None
+    legacy_upos: Literal["error", "map"] = "error"
 
     @model_validator(mode="after")
     def _exactly_one_form(self) -> DataSource:
-        if (self.path is None) == (self.hub is None):
-            raise ValueError("give exactly one of 'path' (local files) or 'hub' (dataset id)")
+        forms = [self.path, self.hub, self.release]
+        if sum(form is not None for form in forms) != 1:
+            raise ValueError("give exactly one of 'path' (local files), 'hub' (dataset id) or "
+                             "'release' (a published release: ud, americasnlp2021)")
+        if self.url is not None and self.release is None:
+            raise ValueError("'url' (a mirror of a release) needs 'release'")
+        if self.release is not None:
+            from harness.data.releases import release_version
+
+            release_version(self.release, self.revision)
         return self
 
     @property
@@ -48,16 +74,26 @@ class DataSource(BaseModel):
         return self.path is not None
 
     def resolved(self, base: Path) -> DataSource:
-        """A copy whose relative ``path`` is made absolute against ``base``."""
+        """A copy whose relative ``path`` (or local mirror ``url``) is made absolute against ``base``."""
+        if self.url is not None and "://" not in self.url and not Path(self.url).is_absolute():
+            return self.model_copy(update={"url": str((base / self.url).resolve())})
         if self.path is None or self.path.is_absolute():
             return self
         return self.model_copy(update={"path": (base / self.path).resolve()})
 
     def fingerprint(self) -> str:
-        """Content hash of the local files, or the hub id and revision."""
+        """Content hash of the local files, the hub id and revision, or the release's pin."""
+        options = "" if self.legacy_upos == "error" else f"+legacy_upos={self.legacy_upos}"
+        if self.release is not None:
+            from harness.data.releases import release_version
+
+            release, version = release_version(self.release, self.revision)
+            checksums = sorted(release.versions[version].checksums.items())
+            digest = hashlib.sha256(repr(checksums).encode()).hexdigest()
+            return f"release:{self.release}@{version}:{digest}{options}"
         if self.path is None:
-            return f"hub:{self.hub}@{self.revision or 'default'}"
-        return "sha256:" + hash_tree(self.path)
+            return f"hub:{self.hub}@{self.revision or 'default'}{options}"
+        return "sha256:" + hash_tree(self.path) + options
 
 
 class DataRef(BaseModel):

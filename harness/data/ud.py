@@ -1,20 +1,34 @@
-"""Universal Dependencies POS data: local CoNLL-U folders or a hub copy of UD.
+"""Universal Dependencies POS data: official release files, local CoNLL-U folders or a hub copy.
 
 Example::
 
     from harness.data import ud
-    sentences = ud.load(DataSource(path="fixtures/ud"), "tgl", "test")   # tags are UPOS
+    sentences = ud.load(DataSource(release="ud"), "tgl", "test")        # UD v2.13, tags are UPOS
+    sentences = ud.load(DataSource(path="fixtures/ud"), "tgl", "test")
+
+Release form (``release: ud``, the paper suites' default): the CoNLL-U files of the language's
+treebanks from the official release tarball at a pinned version (``revision``, default 2.13,
+:mod:`harness.data.releases`), laid out as
+``ud-treebanks-v2.13/UD_<Language>-<TB>/<lang>_<tb>-ud-<train|dev|test>.conllu``; split
+``validation`` is the ``dev`` file. A language with several treebanks reads every one of them
+that has the split, concatenated in the order of :data:`TREEBANKS` (``san``: sa_ufal then
+sa_vedic). The tarball is downloaded once and only the needed treebank folders are unpacked.
 
 Local form: ``<path>/<lang>/<split>.conllu`` (canonical ISO 639-3 ``lang``), parsed with the
-``conllu`` library. Multi-word token ranges (``1-2``) and empty nodes (``1.1``) are skipped, so
-the tokens are the syntactic words that carry the UPOS tags. Every token line must have the
-10 CoNLL-U columns.
+``conllu`` library. Every token line must have the 10 CoNLL-U columns.
 
 Hub form: ``datasets.load_dataset(hub, <treebank>, split=split, revision=revision)`` on a dataset
-with the schema of ``universal_dependencies`` (``tokens`` and ``upos`` class labels); tokens
-whose UPOS is ``_`` (multi-word ranges) are skipped. The original loading script does not run
-under ``datasets`` ≥ 4: point ``revision`` at a Parquet conversion (e.g. ``refs/convert/parquet``)
-or use local CoNLL-U folders. A language with several treebanks reads all of them, concatenated.
+with the schema of ``universal_dependencies`` (one entry per CoNLL-U line: ``tokens``, ``upos``
+class labels, ``head`` as text). The original loading script does not run under ``datasets`` ≥ 4
+and the hub copy is UD 2.7, which lacks lij_glt, sd_mazhardootio, si_stb and tt_nmctt: prefer
+the release form.
+
+In every form, multi-word token ranges (``1-2``) and empty nodes (``10.1``) are skipped, so the
+tokens are the syntactic words of the basic tree, which carry the UPOS tags (hub rows have no
+ids: a line is a word when its ``head`` is an integer). Tags outside UD v2 are an error naming
+the file and line, unless the source says ``legacy_upos: map``: then UD v1 ``CONJ`` becomes
+``CCONJ`` (the only UPOS change from v1 to v2, universaldependencies.org/v2/summary.html) and
+the Google universal tags ``PRT`` and ``.`` become ``PART`` and ``PUNCT``.
 
 Treebanks: the targets' are those of the authors' code (PAPER.md, UD v2.13): am_att, lij_glt,
 olo_kkpp, sa_ufal + sa_vedic, sd_mazhardootio, si_stb, ta_mwtt, tl_trg + tl_ugnayan, tt_nmctt.
@@ -29,6 +43,7 @@ from pathlib import Path
 
 import conllu
 
+from harness.data import releases
 from harness.data._local import (
     check_split,
     check_splits,
@@ -49,30 +64,77 @@ TREEBANKS: dict[str, tuple[str, ...]] = {
     "san": ("sa_ufal", "sa_vedic"), "snd": ("sd_mazhardootio",), "sin": ("si_stb",),
     "tam": ("ta_mwtt",), "tgl": ("tl_trg", "tl_ugnayan"), "tat": ("tt_nmctt",),
 }
-"""Canonical code → UD treebank names (hub configs)."""
+"""Canonical code → UD treebank names (hub configs, release file prefixes)."""
+
+FOLDERS: dict[str, str] = {
+    "en_ewt": "UD_English-EWT", "zh_gsdsimp": "UD_Chinese-GSDSimp",
+    "ru_syntagrus": "UD_Russian-SynTagRus", "ar_padt": "UD_Arabic-PADT", "ja_gsd": "UD_Japanese-GSD",
+    "am_att": "UD_Amharic-ATT", "lij_glt": "UD_Ligurian-GLT", "olo_kkpp": "UD_Livvi-KKPP",
+    "sa_ufal": "UD_Sanskrit-UFAL", "sa_vedic": "UD_Sanskrit-Vedic",
+    "sd_mazhardootio": "UD_Sindhi-MazharDootio", "si_stb": "UD_Sinhala-STB",
+    "ta_mwtt": "UD_Tamil-MWTT", "tl_trg": "UD_Tagalog-TRG", "tl_ugnayan": "UD_Tagalog-Ugnayan",
+    "tt_nmctt": "UD_Tatar-NMCTT",
+}
+"""Treebank → its folder in the release (``UD_<Language>-<TB>``)."""
+
+RELEASE_SPLITS = {"train": "train", "validation": "dev", "test": "test"}
+"""Our split names → the release's file names."""
+
+LEGACY_UPOS = {"CONJ": "CCONJ", "PRT": "PART", ".": "PUNCT"}
+"""UD v1 and Google universal tags → UD v2 (``legacy_upos: map``)."""
 
 
 def load(source: DataSource, lang: str, split: str) -> list[TaggedSentence]:
     """The sentences of ``lang``/``split`` with their UPOS tags."""
     if source.is_local:
-        return parse_conllu(split_file(source, lang, split, ".conllu"))
+        return parse_conllu(split_file(source, lang, split, ".conllu"), source.legacy_upos)
+    if source.release is not None:
+        files = release_files(source, lang, split)
+        return [s for path in files for s in parse_conllu(path, source.legacy_upos)]
     check_split(split, where=f"{source.hub} ({lang})")
     sentences = []
     for treebank in mapped_code(lang, TREEBANKS, f"{DATASET} {source.hub}"):
-        sentences += _hub_sentences(load_hub(source, treebank, split))
+        rows = load_hub(source, treebank, split)
+        sentences += _hub_sentences(rows, f"{source.hub} {treebank} {split}", source.legacy_upos)
     return sentences
 
 
 def check(source: DataSource, lang: str, splits: Iterable[str]) -> None:
-    """Raise a DataError unless ``lang`` has every split in ``splits`` (cheap, no parsing)."""
+    """Raise a DataError unless ``lang`` has every split in ``splits`` (no parsing).
+
+    The release form fetches the release on first use (once) and checks the files exist.
+    """
+    if source.release is not None:
+        for split in splits:
+            release_files(source, lang, split)
+        return
     check_splits(source, lang, splits, ".conllu", TREEBANKS, DATASET)
 
 
-def parse_conllu(path: Path) -> list[TaggedSentence]:
+def release_files(source: DataSource, lang: str, split: str) -> list[Path]:
+    """The CoNLL-U files of ``lang``/``split`` in the release, fetched (once) and unpacked."""
+    version = source.revision or releases.RELEASES[source.release].default_version
+    where = f"{DATASET} {version} (release {source.release!r})"
+    check_split(split, where=f"{where} ({lang})")
+    treebanks = mapped_code(lang, TREEBANKS, where)
+    folders = [mapped_code(tb, FOLDERS, f"{where}: folder of treebank") for tb in treebanks]
+    root = releases.fetch_archive_members(source, DATASET, folders)
+    files = [root / folder / f"{tb}-ud-{RELEASE_SPLITS[split]}.conllu"
+             for tb, folder in zip(treebanks, folders)]
+    present = [path for path in files if path.is_file()]
+    if not present:
+        there = sorted(p.name for folder in folders for p in (root / folder).glob("*.conllu"))
+        raise DataError(f"{where} has no {split!r} split for {lang!r}: none of "
+                        f"{', '.join(str(p.relative_to(root.parent)) for p in files)}; "
+                        f"files there: {', '.join(there) or 'none'}")
+    return present
+
+
+def parse_conllu(path: Path, legacy_upos: str = "error") -> list[TaggedSentence]:
     """The sentences of a CoNLL-U file; errors name the file and line."""
     sentences = []
     for start, lines in _blocks(read_lines(path)):
-        sentence = _parse_block(path, start, lines)
+        sentence = _parse_block(path, start, lines, legacy_upos)
         if sentence.tokens:
             sentences.append(sentence)
     return sentences
@@ -94,7 +156,7 @@ def _blocks(lines: list[str]) -> Iterable[tuple[int, list[str]]]:
         yield start, block
 
 
-def _parse_block(path: Path, start: int, lines: list[str]) -> TaggedSentence:
+def _parse_block(path: Path, start: int, lines: list[str], legacy_upos: str) -> TaggedSentence:
     numbers = [start + i for i, line in enumerate(lines) if not line.startswith("#")]
     if not numbers:
         return TaggedSentence((), ())  # comments only
@@ -111,18 +173,30 @@ def _parse_block(path: Path, start: int, lines: list[str]) -> TaggedSentence:
     for number, token in zip(numbers, token_list):
         if not isinstance(token["id"], int):
             continue  # multi-word range or empty node
-        if token["upos"] not in UPOS_LABELS:
-            raise DataError(f"{path}:{number}: unknown UPOS {token['upos']!r}; "
-                            f"valid: {', '.join(UPOS_LABELS)}")
         tokens.append(token["form"])
-        tags.append(token["upos"])
+        tags.append(upos_v2(token["upos"], legacy_upos, f"{path}:{number}"))
     return TaggedSentence(tuple(tokens), tuple(tags))
 
 
-def _hub_sentences(rows) -> list[TaggedSentence]:
+def upos_v2(tag: str, legacy_upos: str, where: str) -> str:
+    """``tag`` as a UD v2 UPOS (legacy tags mapped under ``map``), or a DataError at ``where``."""
+    if legacy_upos == "map":
+        tag = LEGACY_UPOS.get(tag, tag)
+    if tag in UPOS_LABELS:
+        return tag
+    hint = (f" (a UD v1 / Google universal tag: set `legacy_upos: map` on the data source to "
+            f"map it to {LEGACY_UPOS[tag]})" if tag in LEGACY_UPOS else "")
+    raise DataError(f"{where}: unknown UPOS {tag!r}{hint}; valid: {', '.join(UPOS_LABELS)}")
+
+
+def _hub_sentences(rows, where: str, legacy_upos: str) -> list[TaggedSentence]:
+    """Words of hub rows: lines whose ``head`` is an integer (no ranges, no empty nodes)."""
     names = rows.features["upos"].feature.names
     sentences = []
-    for row in rows:
-        pairs = [(t, names[u]) for t, u in zip(row["tokens"], row["upos"]) if names[u] != "_"]
-        sentences.append(TaggedSentence(tuple(t for t, _ in pairs), tuple(u for _, u in pairs)))
+    for index, row in enumerate(rows):
+        heads = row.get("head") or [None] * len(row["tokens"])
+        pairs = [(token, names[u]) for token, u, head in zip(row["tokens"], row["upos"], heads)
+                 if (head.isdigit() if head is not None else names[u] != "_")]
+        tags = tuple(upos_v2(u, legacy_upos, f"{where} row {index}") for _, u in pairs)
+        sentences.append(TaggedSentence(tuple(t for t, _ in pairs), tags))
     return sentences

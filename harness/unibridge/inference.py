@@ -215,7 +215,8 @@ class MultiSourceEvaluationStage(Stage):
     """
 
     kind = "evaluation"
-    version = 2  # 2: tagging predictions read at the last subword on causal backbones
+    version = 3  # 2: tagging predictions read at the last subword on causal backbones;
+    # 3: UD hub rows skip empty nodes (harness.data.ud)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Load everything into one model, weigh the sources, predict, write ``metrics.json``."""

@@ -124,7 +124,8 @@ class TaskAdapterStage(Stage):
     """Train one source language's task adapter (inputs ``backbone`` and ``language``)."""
 
     kind = "task_adapter"
-    version = 3  # 2: last subword on causal backbones; 3: whole-training loss, complete checkpoints only
+    version = 4  # 2: last subword on causal backbones; 3: whole-training loss, complete checkpoints
+    # only; 4: UD hub rows skip empty nodes (harness.data.ud)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Train on the source's train split, select on its validation split, save ``adapter/``."""

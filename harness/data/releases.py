@@ -1,0 +1,223 @@
+"""Published data releases, pinned by version and checksum, fetched once into a data cache.
+
+Example (suite YAML)::
+
+    data: {release: ud}                                    # UD v2.13 from LINDAT (the default)
+    data: {release: ud, revision: "2.13", url: /mirror/ud-treebanks-v2.13.tgz}
+    monolingual:
+      target_data: {release: americasnlp2021}              # pinned commit of AmericasNLP 2021
+
+Why: the paper's treebanks (UD v2.13) are not on the hub in a loadable form, and six AmericasNLI
+languages have no Wikipedia; both come from files their authors publish. Each release version
+is pinned by content: a SHA-256 (checked by ``pooch``) or, for a file of a git repository whose
+bytes we could not download here, its git blob id (checked by :func:`_check_git_blob`). A file
+is downloaded once into :func:`cache_dir` (``$UNIBRIDGE_DATA_CACHE``, else the user cache folder
+``unibridge-bench``) and re-verified on every use; a changed or partial file is an error, never
+silently reused.
+
+``url`` (suite key) replaces where the bytes come from: a mirror URL or a local path, for the
+archive itself (UD) or for the folder holding the release's files (AmericasNLP). The pinned
+checksums still apply, so a mirror must hold the very same bytes. Archives are unpacked member
+by member (``pooch.Untar``), so only the treebanks a suite reads are extracted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+from harness.data.source import DataError, DataSource
+
+logger = logging.getLogger(__name__)
+
+CACHE_ENV = "UNIBRIDGE_DATA_CACHE"
+_FAILED: dict[tuple[str, str], DataError] = {}
+"""Remote fetches that failed in this process, so that one unreachable URL is tried once."""
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """One downloadable file (or the base of a file set) of a release version."""
+
+    url: str
+    checksums: dict[str, str] = field(default_factory=dict)
+    """Relative path (``""`` for a single archive) → ``sha256:<hex>`` or ``gitblob:<hex>``."""
+    root: str = ""
+    """Top folder inside an archive (``ud-treebanks-v2.13``)."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """A published dataset: which loader reads it, its default version, its pinned versions."""
+
+    name: str
+    serves: str
+    default_version: str
+    versions: dict[str, Pinned]
+    homepage: str
+
+
+_AMERICASNLP_COMMIT = "d3f519c6b38299d8149311e65a369047350e6849"
+
+RELEASES: dict[str, Release] = {
+    "ud": Release(
+        name="ud", serves="Universal Dependencies", default_version="2.13",
+        homepage="http://hdl.handle.net/11234/1-5287",
+        versions={"2.13": Pinned(
+            url="https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-5287/"
+                "ud-treebanks-v2.13.tgz",
+            # As registered for the same LINDAT file by pyconll's corpus tests (tests/int).
+            checksums={"": "sha256:d6538ed4c05508be3bb7d9c3448de1062f6f9958c833b93558df300e4b1d3781"},
+            root="ud-treebanks-v2.13")}),
+    "americasnlp2021": Release(
+        name="americasnlp2021", serves="monolingual text", default_version=_AMERICASNLP_COMMIT,
+        homepage="https://github.com/AmericasNLP/americasnlp2021",
+        versions={_AMERICASNLP_COMMIT: Pinned(
+            url=f"https://raw.githubusercontent.com/AmericasNLP/americasnlp2021/{_AMERICASNLP_COMMIT}",
+            checksums={  # sha256 of each file at the commit; train.quy (JW300) by its git blob id
+                "data/ashaninka-spanish/train.cni":
+                    "sha256:dd528a5b61284dde62d1c957a8e7bdbad296f40cb9ed128b592e5aaa9bdf6d84",
+                "data/aymara-spanish/train.aym":
+                    "sha256:42235fe66489bb6314bd1019e02d9b8d382e6c7f651298f0a1c8e4011a6714b9",
+                "data/bribri-spanish/train.bzd":
+                    "sha256:22f1a52e3300d1565d455e6fd8c2f0a381709009123695117b16946cfbe7e783",
+                "data/guarani-spanish/train.gn":
+                    "sha256:26b918183bf3129ed930eb59c1fbeec7e82326ad7e6b90ac9cd3c1d48b751c4b",
+                "data/hñähñu-spanish/train.oto":
+                    "gitblob:dded1c0096c05cf6935fec9a179ea25ec8918c17",
+                "data/nahuatl-spanish/train.nah":
+                    "sha256:f41df0f2227eca674cac761e0926ac5e0fd1449ee70022a698e0cb0a0f9ea3d2",
+                "data/quechua-spanish/train.quy":
+                    "gitblob:086357e5b1d09127bfa6b51801a9e9365ccc904e",
+                "data/raramuri-spanish/train.tar":
+                    "sha256:6b65d3dc3384fe901032d4cfef83bba09df548f9d00421b9268d0e73684e8402",
+                "data/shipibo_konibo-spanish/train.shp":
+                    "sha256:50e4c69406ebe3410ac31730c550df3fa15434f52a0a92193211ab8216ea88d5",
+                "data/wixarika-spanish/train.hch":
+                    "sha256:f5cd835f25e11bb9f23a628c2b40e739cd36395d34054c16bf2c76b42585dc03",
+            })}),
+}
+"""Release name → definition. Adding a version is one entry with its URL and checksums."""
+
+
+def release_version(name: str, version: str | None) -> tuple[Release, str]:
+    """The release ``name`` and its version (default when ``None``); ValueError names the choices."""
+    if name not in RELEASES:
+        raise ValueError(f"unknown release {name!r}; valid: {', '.join(sorted(RELEASES))}")
+    release = RELEASES[name]
+    version = version or release.default_version
+    if version not in release.versions:
+        raise ValueError(f"release {name!r} has no pinned version {version!r}; "
+                         f"pinned: {', '.join(sorted(release.versions))}")
+    return release, version
+
+
+def pinned(source: DataSource, serves: str) -> tuple[Release, str, Pinned]:
+    """The release of ``source``, its version and pin; DataError unless it serves ``serves``."""
+    if source.release is None:
+        raise DataError(f"expected a release data source, got {source!r}")
+    release, version = release_version(source.release, source.revision)
+    if release.serves != serves:
+        valid = sorted(name for name, r in RELEASES.items() if r.serves == serves)
+        raise DataError(f"release {release.name!r} holds {release.serves}, not {serves}; "
+                        f"releases of {serves}: {', '.join(valid) or 'none'}")
+    return release, version, release.versions[version]
+
+
+def cache_dir() -> Path:
+    """Where releases are kept: ``$UNIBRIDGE_DATA_CACHE``, else the user cache folder."""
+    import pooch
+
+    return Path(os.environ.get(CACHE_ENV) or pooch.os_cache("unibridge-bench"))
+
+
+def fetch_archive_members(source: DataSource, serves: str, members: list[str]) -> Path:
+    """Download the archive once, unpack ``members`` (folders under its root); its root folder."""
+    import pooch
+
+    release, version, pin = pinned(source, serves)
+    url = source.url or pin.url
+    checksum = pin.checksums[""]
+    inside = [f"{pin.root}/{member}" for member in members]
+    archive = _retrieve(url, checksum, _cache_folder(release, version), _file_name(url),
+                        processor=pooch.Untar(members=inside))
+    return Path(f"{archive}.untar") / pin.root
+
+
+def fetch_file(source: DataSource, serves: str, relative: str) -> Path:
+    """Download file ``relative`` of the release once; its verified local path."""
+    release, version, pin = pinned(source, serves)
+    if relative not in pin.checksums:
+        raise DataError(f"release {release.name!r} {version} pins no file {relative!r}; "
+                        f"pinned: {', '.join(sorted(pin.checksums))}")
+    base = (source.url or pin.url).rstrip("/")
+    url = f"{base}/{relative}" if _is_local(base) else f"{base}/{quote(relative)}"
+    folder = _cache_folder(release, version) / Path(relative).parent
+    return _retrieve(url, pin.checksums[relative], folder, Path(relative).name)
+
+
+def _retrieve(url: str, checksum: str, folder: Path, name: str, processor=None) -> Path:
+    """``pooch.retrieve`` with a local-path downloader; the verified file (failures: DataError)."""
+    import pooch
+
+    kind, _, digest = checksum.partition(":")
+    known = checksum if kind == "sha256" else None
+    downloader = _copy_local if _is_local(url) else None
+    if (url, str(folder)) in _FAILED:  # one attempt per process: validate asks once per language
+        raise _FAILED[(url, str(folder))]
+    try:
+        pooch.retrieve(url, known, fname=name, path=folder, downloader=downloader,
+                       processor=None if known is None else processor)
+    except Exception as error:  # noqa: BLE001 - download, hash or archive failure: one message
+        failure = DataError(f"cannot fetch {url} into {folder} ({type(error).__name__}: {error}). "
+                            f"Without network, copy the file there yourself or give a mirror with "
+                            f"`url:` (a local path works); the pinned checksum is {checksum}")
+        if not _is_local(url):
+            _FAILED[(url, str(folder))] = failure
+        raise failure from None
+    path = folder / name
+    if kind == "gitblob":
+        _check_git_blob(path, digest, url)
+        if processor is not None:
+            processor(str(path), "fetch", None)
+    return path
+
+
+def _check_git_blob(path: Path, digest: str, url: str) -> None:
+    """Raise (and delete the file) unless its git blob id is ``digest``."""
+    data = path.read_bytes()
+    actual = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's id
+    if actual != digest:
+        path.unlink()
+        raise DataError(f"{url}: git blob id {actual} does not match the pinned {digest}; "
+                        f"the downloaded file was removed")
+
+
+def _cache_folder(release: Release, version: str) -> Path:
+    return cache_dir() / release.name / version
+
+
+def _file_name(url: str) -> str:
+    return Path(urlparse(url).path).name
+
+
+def _is_local(url: str) -> bool:
+    return "://" not in url or url.startswith("file://")
+
+
+def _copy_local(url: str, output_file, pooch_instance) -> None:
+    """A pooch downloader that copies a local path (or ``file://`` URL) into the cache."""
+    path = Path(urlparse(url).path if url.startswith("file://") else url)
+    if not path.is_file():
+        raise FileNotFoundError(f"no file {path}")
+    if isinstance(output_file, (str, Path)):
+        shutil.copyfile(path, output_file)
+    else:
+        with path.open("rb") as handle:
+            shutil.copyfileobj(handle, output_file)
+    logger.info("copied %s into the data cache", path)
