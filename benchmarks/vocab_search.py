@@ -8,15 +8,15 @@ downloaded. They imitate a morphologically rich low-resource language, on which 
 above v_i: stems of 1-3 syllables from a CV(C) inventory with Zipfian frequencies, an optional
 prefix and 0-3 suffixes per word, all deterministic by seed (corpus i uses seed i and its own Zipf
 exponent). Both arms get a fresh, empty training cache and the same SentencePiece options
-(``num_threads`` 2, the stage default).
+(``num_threads``: the stage default, 2, unless ``--num-threads`` says otherwise).
 
 Each arm runs ``--repeat`` times, interleaved, each time on an empty cache; its fastest run counts
 (other work on shared cores only slows a run down). Printed per corpus: each arm's size,
-trainings and wall time, whether the sizes agree, and a
-projection to ``--project-cores`` cores: Algorithm 1's sizes in batches of k, each batch taking its
-slowest training's serial time (measured; a linear fit in v beyond the measured sizes) times the
-oversubscription max(1, k·u/cores), u being the cores one training kept busy in the serial arm
-(CPU time / wall time). Next to it, the floor: one training at the returned size. Targets (issue
+trainings and wall time, whether the sizes agree, and a projection to ``--project-cores``
+cores: Algorithm 1's sizes in batches of k, each batch taking its slowest training's serial
+time (measured; a linear fit in v beyond the measured sizes) times the oversubscription
+max(1, k·u/cores), u being the cores one training kept busy in the serial arm (CPU time / wall
+time). Next to it, the floor: one training at the returned size. Targets (issue
 12): the same size as the serial scan on every corpus; wall ≤ 0.6 x the serial scan on 2 cores.
 """
 
