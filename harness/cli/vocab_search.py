@@ -24,11 +24,12 @@ from harness.cli.common import setup_logging, user_errors, verbose_option
               help="SentencePiece character coverage (default: 0.9995).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep trained tokenizers here for later searches (default: none kept).")
-@click.option("--linear", is_flag=True, help="Plain linear scan of Algorithm 1 (same result, slower).")
+@click.option("--lookahead", type=click.IntRange(min=1), metavar="K",
+              help="Train K sizes at once (default: usable cores; 1: serial scan). Same size, any K.")
 @verbose_option
 @user_errors
 def vocab_search(corpus, out, threshold, start, step, max_size, fixed_size, character_coverage,
-                 cache_dir, linear, verbose):
+                 cache_dir, lookahead, verbose):
     """Find the vocabulary size by average log probability (UniBridge stage 1, Algorithm 1, Eq. 1).
 
     CORPUS is the target-language text, one sample per line.
@@ -46,6 +47,6 @@ def vocab_search(corpus, out, threshold, start, step, max_size, fixed_size, char
     options = dict(threshold=threshold, start=start, step=step, max_size=max_size,
                    fixed_size=fixed_size, character_coverage=character_coverage)
     config = VocabSearchConfig(**{k: v for k, v in options.items() if v is not None})
-    report = run_search(corpus, config, out, cache_dir=cache_dir, fast=not linear)
+    report = run_search(corpus, config, out, cache_dir=cache_dir, lookahead=lookahead)
     click.echo(f"{out}: vocabulary size {report['vocab_size']} ({report['strategy']}, "
-               f"{report['trainings']} trainings)")
+               f"{report['trainings']} trainings, lookahead {report['lookahead']})")

@@ -1,42 +1,102 @@
-"""How the vocabulary-size search walks Algorithm 1's grid of sizes (stage 1's strategies).
+"""How stage 1 walks Algorithm 1's grid of sizes: its linear scan, ``k`` sizes trained at a time.
 
 Example::
 
-    memo = AlpMemo(trainer.evaluate)                  # {size: ALP}, each size trained once
-    index = bracketed_search(memo, grid, threshold)   # == linear_scan(memo, grid, threshold)
+    outcome = search_vocab_size(trainer.evaluate, config, lookahead=usable_cores())
+    outcome.size   # Algorithm 1's size, whatever the lookahead
 
-:func:`linear_scan` is Algorithm 1's loop verbatim: the first index k of ``grid`` with
-Δ_s = ALP(grid[k]) − ALP(grid[k − 1]) ≤ ε_s, None when the grid ends first.
+    memo = AlpMemo(trainer.evaluate)                  # {size: ALP}, each size evaluated once
+    index = linear_scan(memo, grid, threshold, lookahead=4)   # == linear_scan(memo, grid, threshold)
 
-The fast search (:func:`bracketed_search`) returns the same size with fewer trainings when ALP is
-a concave curve of v plus an error of at most ``DELTA_NOISE``/2 per size (SentencePiece's
-training noise), so every Δ_s is within ``DELTA_NOISE`` of a non-increasing Δ. It trains v_i,
-v_i + δ_v and v_i + 4δ_v (not v_m, which costs a large training and may not fit the corpus),
-then pairs (v − δ_v, v) placed by a power-law fit of ALP (bisection after two misses) until it
-has certified a lower end ``lo``: a chord of ALP between evaluated sizes, minus
-the noise allowance, bounds every Δ_s below ``lo`` above ε_s. It then runs Algorithm 1's loop
-from ``lo`` (:func:`scan_from`) on cached trainings, so the returned size always has a measured
-Δ_s ≤ ε_s and every earlier Δ_s is measured or certified > ε_s. Non-monotone Δ_s above ``lo``
-cost nothing; only chords below ``lo`` that rise by more than the noise allows make it warn and
-scan from v_i (still reusing the cache).
+:func:`search_vocab_size` runs the scan on Algorithm 1's grid and handles sizes SentencePiece
+cannot train on the corpus (:class:`UntrainableSizeError`): they narrow the grid and the scan
+restarts on what is already known.
+
+Algorithm 1 (paper) trains v_i, then v_i + δ_v, v_i + 2δ_v, ... and stops at the first size whose
+step changed ALP (Eq. 1) by Δ_s = ALP(v) − ALP(v − δ_v) ≤ ε_s. :func:`linear_scan` is that loop.
+With ``lookahead`` k > 1, whenever the next size it must read is untrained it asks for the next k
+untrained sizes of the grid in one call (the trainer trains them concurrently), then keeps
+reading Δ_s strictly in Algorithm 1's order. So the index it returns is the serial scan's for
+every k and every ALP curve, noisy or not: k only decides how many sizes beyond the answer are
+trained (at most k − 1, kept in the trainer's cache) and how long the search takes.
+
+Why not a search that skips sizes: the bracketed search this module used to hold certified
+"Δ_s > ε_s" for untrained sizes from a concavity bound that assumed ALP noise of at most 0.5
+nats; real SentencePiece trainings show about ±1.5 (docs/benchmarks.md), where it returned a
+larger size than Algorithm 1 on 2–25 % of noisy synthetic curves. Speed now comes from cores,
+never from guessing an ALP value.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    from harness.unibridge.vocab import VocabSearchConfig
 
 log = logging.getLogger(__name__)
 
-_FIRST_FIT_POINT = 4  # grid index of the third size trained, for the first power-law fit
-_MAX_MODEL_STEPS = 2  # interpolated probes before the search falls back to bisection
-_MAX_PROBES = 8  # probe pairs before the scan starts from the lower end reached
-_SCAN_WIDTH = 3  # scan once at most this many sizes separate the lower end from the crossing
-DELTA_NOISE = 0.5  # ALP noise allowance (per-sentence nats): Δ_s may stray this far from a concave curve
-
 Evaluate = Callable[[Sequence[int]], Mapping[int, float]]
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_TOO_HIGH = re.compile(r"Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+)")
+_TOO_LOW = re.compile(r"Vocabulary size is smaller than required_chars\. (\d+) vs (\d+)")
+
+
+class UntrainableSizeError(RuntimeError):
+    """SentencePiece cannot train ``size`` pieces on this corpus; ``bound`` is the nearest it can."""
+
+    relation = ""  # "large" or "small": the subclass's word for the message and the cache file
+
+    def __init__(self, size: int, bound: int):
+        super().__init__(f"vocabulary size {size} too {self.relation} for this corpus "
+                         f"(nearest trainable size {bound})")
+        self.size = size
+        self.bound = bound
+
+    @classmethod
+    def parse(cls, error: RuntimeError) -> UntrainableSizeError | None:
+        """The error SentencePiece's message describes, if it is one of these."""
+        for kind, pattern in ((VocabTooLargeError, _TOO_HIGH), (VocabTooSmallError, _TOO_LOW)):
+            match = pattern.search(str(error))
+            if match:
+                return kind(int(match[1]), int(match[2]))
+        return None
+
+
+class VocabTooLargeError(UntrainableSizeError):
+    """``size`` exceeds the pieces the corpus can fill; ``max_trainable`` (= bound) it can."""
+
+    relation = "large"
+
+    @property
+    def max_trainable(self) -> int:
+        """The largest size this corpus can fill."""
+        return self.bound
+
+
+class VocabTooSmallError(UntrainableSizeError):
+    """``size`` cannot hold the corpus's required characters; ``min_trainable`` (= bound) can."""
+
+    relation = "small"
+
+    @property
+    def min_trainable(self) -> int:
+        """The smallest size that holds every required character and the meta pieces."""
+        return self.bound
 
 
 class AlpMemo:
@@ -54,141 +114,118 @@ class AlpMemo:
         return [self.alp[s] for s in sizes]
 
 
+def linear_scan(memo: AlpMemo, grid: Sequence[int], threshold: float,
+                lookahead: int = 1) -> int | None:
+    """Algorithm 1's loop: index of the first size with Δ_s ≤ ε_s, None when the cap is hit.
 
-def linear_scan(memo: AlpMemo, grid: Sequence[int], threshold: float) -> int | None:
-    """Algorithm 1's loop: index of the first size with Δ_s ≤ ε_s, None when the cap is hit."""
-    (previous,) = memo.get([grid[0]])
+    Args:
+        memo: the ALP oracle; a call with several sizes may train them concurrently.
+        grid: v_i, v_i + δ_v, ... up to the cap v_m.
+        threshold: ε_s.
+        lookahead: k, how many untrained sizes to ask for at once (1: Algorithm 1 verbatim).
+    """
+    if lookahead < 1:
+        raise ValueError(f"lookahead must be at least 1, got {lookahead}")
     for k in range(1, len(grid)):
-        (current,) = memo.get([grid[k]])
-        if current - previous <= threshold:
-            return k
-        previous = current
-    return None
-
-
-def bracketed_search(memo: AlpMemo, grid: Sequence[int], threshold: float,
-                     noise: float = DELTA_NOISE) -> int | None:
-    """Same index as :func:`linear_scan` when ALP is concave up to ``noise`` (see module doc).
-
-    Phase 1 trains a few sizes to find ``lo``: every Δ_s before index ``lo`` is provably > ε_s.
-    Phase 2 is Algorithm 1's loop resumed at ``lo`` (:func:`scan_from`), so the answer is always
-    a directly measured Δ_s ≤ ε_s with every earlier Δ_s > ε_s.
-    """
-    last = len(grid) - 1
-    if last == 0:
-        return None
-    memo.get([grid[0], grid[1], grid[min(last, _FIRST_FIT_POINT)]])
-    lo = _locate(memo, grid, threshold, noise)
-    if _violations(memo, grid, lo, noise):
-        log.warning("ALP is not concave within the noise %.2f below size %d: linear scan",
-                    noise, grid[min(lo, last)])
-        lo = 1
-    return scan_from(memo, grid, threshold, lo)
-
-
-def scan_from(memo: AlpMemo, grid: Sequence[int], threshold: float, lo: int) -> int | None:
-    """Algorithm 1's loop from index ``lo`` on: first k ≥ lo with Δ_s(k) ≤ ε_s, None at the cap."""
-    for k in range(max(lo, 1), len(grid)):
-        previous, current = memo.get([grid[k - 1], grid[k]])
-        if current - previous <= threshold:
+        while grid[k - 1] not in memo.alp or grid[k] not in memo.alp:
+            memo.get(_next_untrained(memo, grid[k - 1:], lookahead))
+        if memo.alp[grid[k]] - memo.alp[grid[k - 1]] <= threshold:
             return k
     return None
 
 
-def _locate(memo: AlpMemo, grid: Sequence[int], threshold: float, noise: float) -> int:
-    """Probe pairs (k − 1, k) until few sizes are left to scan from ``lo``; returns ``lo``.
+def _next_untrained(memo: AlpMemo, sizes: Sequence[int], count: int) -> list[int]:
+    """The first ``count`` of ``sizes`` (in order) that ``memo`` has no ALP for."""
+    return [s for s in sizes if s not in memo.alp][:count]
 
-    Each probe aims just below where the fitted curve's Δ_s enters ε_s + 2·noise, the last place
-    a measured pair can still certify "Δ_s > ε_s below here"; bisection after model misses.
+
+@dataclass
+class SearchOutcome:
+    """What a search found: the size, every ALP it evaluated, and how."""
+
+    size: int
+    alp: dict[int, float]
+    strategy: str
+    max_trainable: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def deltas(self, step: int) -> dict[int, float]:
+        """Δ_s = ALP(v) − ALP(v − step) for every evaluated v whose predecessor was evaluated."""
+        return {v: a - self.alp[v - step] for v, a in sorted(self.alp.items()) if v - step in self.alp}
+
+
+def size_grid(config: VocabSearchConfig, top: int, floor: int = 0) -> list[int]:
+    """Sizes Algorithm 1 visits before the cap: v_i, v_i + δ_v, ... ≤ ``top``, none below ``floor``."""
+    return [v for v in range(config.start, top + 1, config.step) if v >= floor]
+
+
+def search_vocab_size(evaluate: Evaluate, config: VocabSearchConfig,
+                      lookahead: int | None = None) -> SearchOutcome:
+    """Algorithm 1's result, asking ``evaluate`` for ``lookahead`` sizes at a time.
+
+    ``lookahead`` (default: usable cores) changes which sizes beyond the answer get evaluated,
+    never the answer. A size the corpus cannot fill (:class:`VocabTooLargeError`) lowers the cap
+    v_m to the largest trainable size; a size too small for the corpus's characters
+    (:class:`VocabTooSmallError`) raises the floor of the grid to the smallest trainable size.
+    The search then restarts, reusing what was evaluated.
     """
-    for step in range(_MAX_PROBES):
-        lo = _certain_lower_end(memo, grid, threshold, noise)
-        hi = _first_measured_crossing(memo, grid, threshold)
-        if lo >= len(grid) or hi - lo <= _SCAN_WIDTH:
-            break
-        if _predict(memo, grid, threshold, lo, hi - 1) - lo <= _SCAN_WIDTH:
-            break
-        target = max(lo, _predict(memo, grid, threshold + 2 * noise, lo, hi - 1) - 1)
-        if step >= _MAX_MODEL_STEPS or _known_pair(memo, grid, target):
-            target = (lo + hi) // 2
-        if _known_pair(memo, grid, target):
-            break
-        memo.get([grid[target - 1], grid[target]])
-    return _certain_lower_end(memo, grid, threshold, noise)
+    memo = AlpMemo(evaluate)
+    bounds = _Bounds(top=config.max_size)
+    lookahead = usable_cores() if lookahead is None else lookahead
+    while True:
+        try:
+            return _search_within(memo, config, lookahead, bounds)
+        except UntrainableSizeError as error:
+            if not bounds.narrow(error):
+                raise
 
 
-def _known_pair(memo: AlpMemo, grid: Sequence[int], k: int) -> bool:
-    return grid[k - 1] in memo.alp and grid[k] in memo.alp
+@dataclass
+class _Bounds:
+    """The trainable size range learnt from SentencePiece so far, and the notes saying so."""
+
+    top: int
+    floor: int = 0
+    max_trainable: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def narrow(self, error: UntrainableSizeError) -> bool:
+        """Fold ``error``'s bound in; False when it teaches nothing new (the caller re-raises)."""
+        before = (self.top, self.floor, self.max_trainable)
+        if isinstance(error, VocabTooLargeError):
+            self.max_trainable = error.max_trainable
+            self.top = min(self.top, error.max_trainable)
+            self.notes.append(f"size {error.size} too large for the corpus: cap lowered to {self.top}")
+        else:
+            self.floor = max(self.floor, error.bound)
+            self.notes.append(f"size {error.size} too small for the corpus's characters: "
+                              f"sizes below {self.floor} skipped")
+        log.warning("%s", self.notes[-1])
+        if self.floor > self.top:
+            raise ValueError(f"no vocabulary size is trainable: the corpus needs at least "
+                             f"{self.floor} pieces and the cap is {self.top}")
+        return (self.top, self.floor, self.max_trainable) != before
+
+    def clamp_fixed(self, size: int) -> int:
+        """The ablation's fixed size moved into the trainable range (v_m does not apply to it)."""
+        size = max(size, self.floor)
+        return min(size, self.max_trainable) if self.max_trainable is not None else size
 
 
-def _evaluated(memo: AlpMemo, grid: Sequence[int]) -> list[int]:
-    return [k for k in range(len(grid)) if grid[k] in memo.alp]
-
-
-def _certain_lower_end(memo: AlpMemo, grid: Sequence[int], threshold: float, noise: float) -> int:
-    """Largest ``lo`` with Δ_s(m) > ε_s certain for every m < lo, from chords of evaluated sizes.
-
-    With ALP = concave curve + error of at most ``noise``/2, the chord of evaluated i < j bounds
-    the concave part's Δ(m) ≥ chord − noise/(j − i) for m ≤ i + 1, and the scan's Δ_s(m) is within
-    ``noise`` of it.
-    """
-    points, lo = _evaluated(memo, grid), 1
-    for a, i in enumerate(points):
-        for j in points[a + 1:]:
-            bound = _chord(memo, grid, i, j) - noise / (j - i) - noise
-            if bound > threshold:
-                lo = max(lo, i + 2)
-    return lo
-
-
-def _first_measured_crossing(memo: AlpMemo, grid: Sequence[int], threshold: float) -> int:
-    """Smallest k with both sizes evaluated and Δ_s(k) ≤ ε_s; len(grid) when there is none."""
-    points = _evaluated(memo, grid)
-    crossings = [k for k in points if k - 1 in points and _chord(memo, grid, k - 1, k) <= threshold]
-    return min(crossings, default=len(grid))
-
-
-def _violations(memo: AlpMemo, grid: Sequence[int], lo: int, noise: float) -> bool:
-    """Whether chords of consecutive evaluated sizes up to ``lo`` increase by more than noise allows."""
-    points = [k for k in _evaluated(memo, grid) if k <= lo]
-    spans = list(zip(points, points[1:]))
-    for (i, j), (_, n) in zip(spans, spans[1:]):
-        if _chord(memo, grid, j, n) - _chord(memo, grid, i, j) > noise / (j - i) + noise / (n - j):
-            return True
-    return False
-
-
-def _chord(memo: AlpMemo, grid: Sequence[int], i: int, j: int) -> float:
-    """Mean Δ_s over steps i+1..j: (ALP(grid[j]) − ALP(grid[i])) / (j − i)."""
-    return (memo.alp[grid[j]] - memo.alp[grid[i]]) / (j - i)
-
-
-def _predict(memo: AlpMemo, grid: Sequence[int], threshold: float, lo: int, top: int) -> int:
-    """Index in [lo, top] where Δ_s is expected to reach ε_s, from a curve fitted to the ALPs.
-
-    The model ALP(v) = α + β·h_p(v) with h_p(v) = v^(1−p) / (1−p) (log v for p = 1) makes Δ_s
-    decay like v^(−p), the flattening Algorithm 1 looks for; α, β are least squares for each p of
-    a grid and the best p wins. Only where to probe depends on it, never the answer.
-    """
-    known = sorted(set(memo.alp) & set(grid))
-    sizes = np.array(known, dtype=np.float64) / grid[0]
-    alps = np.array([memo.alp[s] for s in known])
-    _, p, beta = min((_fit(sizes, alps, p) for p in np.linspace(0.0, 3.0, 301)), key=lambda f: f[0])
-    candidates = np.arange(lo, top + 1)
-    v = np.array([grid[k] for k in candidates], dtype=np.float64) / grid[0]
-    delta = beta * (_shape(v, p) - _shape(v - (grid[1] - grid[0]) / grid[0], p))
-    below = np.flatnonzero(delta <= threshold)
-    return int(candidates[below[0]]) if below.size else top
-
-
-def _shape(v: np.ndarray, p: float) -> np.ndarray:
-    return np.log(v) if abs(p - 1) < 1e-9 else v ** (1 - p) / (1 - p)
-
-
-def _fit(sizes: np.ndarray, alps: np.ndarray, p: float) -> tuple[float, float, float]:
-    """(squared residual, p, β) of the least-squares fit ALP ≈ α + β·h_p(v)."""
-    design = np.stack([np.ones_like(sizes), _shape(sizes, p)], axis=1)
-    coefficients, *_ = np.linalg.lstsq(design, alps, rcond=None)
-    residual = float(np.sum((design @ coefficients - alps) ** 2))
-    return residual, float(p), float(coefficients[1])
-
+def _search_within(memo: AlpMemo, config: VocabSearchConfig, lookahead: int,
+                   bounds: _Bounds) -> SearchOutcome:
+    top, max_trainable, notes = bounds.top, bounds.max_trainable, bounds.notes
+    if config.fixed_size is not None:
+        size = bounds.clamp_fixed(config.fixed_size)
+        memo.get([size])
+        return SearchOutcome(size, dict(memo.alp), "fixed", max_trainable, notes)
+    grid = size_grid(config, top, bounds.floor)
+    if not grid:
+        notes.append(f"no size v_i + k·δ_v lies in [{bounds.floor}, {top}]: returning the cap")
+        log.warning("%s", notes[-1])
+        index, strategy = None, "cap"
+    else:
+        index, strategy = linear_scan(memo, grid, config.threshold, lookahead), "linear"
+    size = top if index is None else grid[index]
+    memo.get([size])
+    return SearchOutcome(size, dict(memo.alp), strategy, max_trainable, notes)

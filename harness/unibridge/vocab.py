@@ -6,15 +6,16 @@ Example::
     artifact = Cache(root).materialize(stage, ctx)   # spm.model, spm.vocab, search.json
 
     trainer = SpmTrainer(Path("corpus.txt"), VocabSearchConfig(), cache_dir=Path("spm-cache"))
-    outcome = search_vocab_size(trainer.evaluate, VocabSearchConfig())
+    outcome = search_vocab_size(trainer.evaluate, VocabSearchConfig(), lookahead=2)
     outcome.size, outcome.alp, trainer.trainings
 
 Algorithm 1 (paper): train at v_i; then repeatedly v += δ_v, train, Δ_s = ALP(v) − ALP(v − δ_v),
 and stop at the first v with Δ_s ≤ ε_s, returning the tokenizer of that v (the larger of the two
 sizes compared). When v would pass v_m it trains v_m and returns it.
 
-The search strategies (Algorithm 1's linear scan and a fast search that returns the same size)
-are in :mod:`harness.unibridge.size_search`.
+The search (:func:`search_vocab_size`, in :mod:`harness.unibridge.size_search`) trains the next k
+sizes of Algorithm 1's grid at once (``lookahead`` k, default the usable cores) and reads Δ_s in
+Algorithm 1's order, so it returns Algorithm 1's size for every k. This module trains and scores.
 
 Choices where the paper is silent:
 
@@ -34,9 +35,22 @@ Choices where the paper is silent:
   3-byte script exceeds SentencePiece's default 4192 and would be dropped).
 - Trained tokenizers and their ALP are cached on disk by (corpus hash, size, options,
   sentencepiece version), written atomically, so Figure 3's thresholds, the fixed-size ablation
-  and reruns share trainings. Up to ``parallel`` sizes train at once (SentencePiece releases the
-  GIL), each with ``num_threads`` threads. Neither ``parallel`` nor the choice of search enters
-  the stage key: they change the cost, not the result.
+  and reruns share trainings, including the up to k − 1 sizes trained beyond the answer.
+- Cores: k sizes train at once (threads; SentencePiece releases the GIL), each with
+  ``num_threads`` SentencePiece threads, so k × ``num_threads`` threads share the usable cores.
+  ``num_threads`` changes the trained pieces (the EM statistics are summed per thread), so it is
+  part of :class:`VocabSearchConfig`, the stage key and the training cache key, and is fixed
+  (default 1), never taken from the machine: the same corpus gives the same tokenizer on any
+  machine. One thread per training, with k trainings side by side, is what buys the speed on a
+  small machine (docs/benchmarks.md: 0.58× the serial scan on 2 cores, where 2 threads per
+  training gave 0.86–1.22×). k changes only the cost, never the size (see
+  :mod:`harness.unibridge.size_search`), so it is a run option outside the config and the key.
+  Default k = usable cores, which
+  oversubscribes them by up to ``num_threads``: a unigram training keeps its threads busy only
+  in the EM and pruning steps (loading, the seed-piece suffix array and finalising run on one
+  thread), and concurrent trainings fill those gaps. docs/choices.md weighs it with figures.
+- search.json's ``alp`` and ``delta`` hold Algorithm 1's trajectory (the sizes up to the one
+  returned, the same for every k); ``alp_ahead`` the sizes trained beyond it.
 """
 
 from __future__ import annotations
@@ -45,14 +59,13 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +73,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.corpus import CORPUS_FILE
 from harness.graph import Stage, StageContext, atomic_write_text, hash_payload
-from harness.unibridge.size_search import AlpMemo, Evaluate, bracketed_search, linear_scan
+from harness.unibridge.size_search import (
+    SearchOutcome,
+    UntrainableSizeError,
+    VocabTooLargeError,
+    VocabTooSmallError,
+    search_vocab_size,
+    size_grid,
+    usable_cores,
+)
+
+__all__ = [  # the search's names are re-exported: stage 1's API is this module
+    "SearchOutcome", "SpmTrainer", "UntrainableSizeError", "VocabSearchConfig", "VocabSearchStage",
+    "VocabTooLargeError", "VocabTooSmallError", "average_log_probability", "run_search",
+    "search_vocab_size", "size_grid",
+]
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +95,6 @@ SEARCH_FILE = "search.json"
 MODEL_FILE = "spm.model"
 VOCAB_FILE = "spm.vocab"
 ALP_FILE = "alp.json"
-_TOO_HIGH = re.compile(r"Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+)")
-_TOO_LOW = re.compile(r"Vocabulary size is smaller than required_chars\. (\d+) vs (\d+)")
 
 
 class VocabSearchConfig(BaseModel):
@@ -84,55 +109,13 @@ class VocabSearchConfig(BaseModel):
     fixed_size: int | None = Field(None, gt=0, description="ablation: train this size, no search")
     character_coverage: float = Field(0.9995, gt=0, le=1)
     max_sentence_length: int = Field(16384, gt=0, description="bytes; longer samples are dropped")
-    num_threads: int = Field(2, gt=0, description="SentencePiece threads per training")
+    num_threads: int = Field(1, gt=0, description="SentencePiece threads per training: changes the "
+                             "trained pieces, so fixed (never the machine's core count) and keyed")
 
     def training_options(self) -> dict:
         """The SentencePiece options that determine a trained model (the cache key's part)."""
         return dict(model_type="unigram", character_coverage=self.character_coverage,
                     max_sentence_length=self.max_sentence_length, num_threads=self.num_threads)
-
-
-class UntrainableSizeError(RuntimeError):
-    """SentencePiece cannot train ``size`` pieces on this corpus; ``bound`` is the nearest it can."""
-
-    relation = ""  # "large" or "small": the subclass's word for the message and the cache file
-
-    def __init__(self, size: int, bound: int):
-        super().__init__(f"vocabulary size {size} too {self.relation} for this corpus "
-                         f"(nearest trainable size {bound})")
-        self.size = size
-        self.bound = bound
-
-    @classmethod
-    def parse(cls, error: RuntimeError) -> UntrainableSizeError | None:
-        """The error SentencePiece's message describes, if it is one of these."""
-        for kind, pattern in ((VocabTooLargeError, _TOO_HIGH), (VocabTooSmallError, _TOO_LOW)):
-            match = pattern.search(str(error))
-            if match:
-                return kind(int(match[1]), int(match[2]))
-        return None
-
-
-class VocabTooLargeError(UntrainableSizeError):
-    """``size`` exceeds the pieces the corpus can fill; ``max_trainable`` (= bound) it can."""
-
-    relation = "large"
-
-    @property
-    def max_trainable(self) -> int:
-        """The largest size this corpus can fill."""
-        return self.bound
-
-
-class VocabTooSmallError(UntrainableSizeError):
-    """``size`` cannot hold the corpus's required characters; ``min_trainable`` (= bound) can."""
-
-    relation = "small"
-
-    @property
-    def min_trainable(self) -> int:
-        """The smallest size that holds every required character and the meta pieces."""
-        return self.bound
 
 
 def average_log_probability(sentences: Sequence[Sequence[int]]) -> float:
@@ -161,11 +144,12 @@ def file_sha256(path: Path) -> str:
 class SpmTrainer:
     """Trains SentencePiece unigram models on one corpus through an on-disk cache.
 
-    ``evaluate(sizes)`` returns {size: ALP} and is the oracle the searches use; ``trainings``
-    counts the trainings actually run (cache misses).
+    ``evaluate(sizes)`` returns {size: ALP} and is the oracle the search uses; up to
+    ``parallel`` uncached sizes train at once. ``trainings`` counts the trainings actually run
+    (cache misses); each cache entry's alp.json also records the training's wall ``seconds``.
     """
 
-    def __init__(self, corpus: Path, config: VocabSearchConfig, cache_dir: Path, parallel: int = 2):
+    def __init__(self, corpus: Path, config: VocabSearchConfig, cache_dir: Path, parallel: int = 1):
         import sentencepiece
 
         self.corpus = Path(corpus)
@@ -215,6 +199,7 @@ class SpmTrainer:
         tmp.mkdir()
         try:
             log.info("training SentencePiece unigram, vocab size %d", size)
+            started = time.perf_counter()
             try:
                 spm.SentencePieceTrainer.train(input=str(self.corpus), model_prefix=str(tmp / "spm"),
                                                vocab_size=size, minloglevel=2,
@@ -227,7 +212,8 @@ class SpmTrainer:
             ids = processor.encode(self.sentences, num_threads=self.config.num_threads)
             alp = average_log_probability(ids)
             log.info("vocab size %d: ALP %.4f", size, alp)
-            atomic_write_text(tmp / ALP_FILE, json.dumps({"size": size, "alp": alp}))
+            seconds = round(time.perf_counter() - started, 3)
+            atomic_write_text(tmp / ALP_FILE, json.dumps({"size": size, "alp": alp, "seconds": seconds}))
             _publish(tmp, self.entry(size))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -241,130 +227,50 @@ def _publish(tmp: Path, final: Path) -> None:
             raise
 
 
-@dataclass
-class SearchOutcome:
-    """What a search found: the size, every ALP it evaluated, and how."""
-
-    size: int
-    alp: dict[int, float]
-    strategy: str
-    max_trainable: int | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def deltas(self, step: int) -> dict[int, float]:
-        """Δ_s = ALP(v) − ALP(v − step) for every evaluated v whose predecessor was evaluated."""
-        return {v: a - self.alp[v - step] for v, a in sorted(self.alp.items()) if v - step in self.alp}
-
-
-def size_grid(config: VocabSearchConfig, top: int, floor: int = 0) -> list[int]:
-    """Sizes Algorithm 1 visits before the cap: v_i, v_i + δ_v, ... ≤ ``top``, none below ``floor``."""
-    return [v for v in range(config.start, top + 1, config.step) if v >= floor]
-
-
-def search_vocab_size(evaluate: Evaluate, config: VocabSearchConfig, fast: bool = True) -> SearchOutcome:
-    """Algorithm 1's result; ``fast`` (bracketed search) only changes how many sizes are evaluated.
-
-    A size the corpus cannot fill (:class:`VocabTooLargeError`) lowers the cap v_m to the largest
-    trainable size; a size too small for the corpus's characters (:class:`VocabTooSmallError`)
-    raises the floor of the grid to the smallest trainable size. The search then restarts,
-    reusing what was evaluated.
-    """
-    memo = AlpMemo(evaluate)
-    bounds = _Bounds(top=config.max_size)
-    while True:
-        try:
-            return _search_within(memo, config, fast, bounds)
-        except UntrainableSizeError as error:
-            if not bounds.narrow(error):
-                raise
-
-
-@dataclass
-class _Bounds:
-    """The trainable size range learnt from SentencePiece so far, and the notes saying so."""
-
-    top: int
-    floor: int = 0
-    max_trainable: int | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def narrow(self, error: UntrainableSizeError) -> bool:
-        """Fold ``error``'s bound in; False when it teaches nothing new (the caller re-raises)."""
-        before = (self.top, self.floor, self.max_trainable)
-        if isinstance(error, VocabTooLargeError):
-            self.max_trainable = error.max_trainable
-            self.top = min(self.top, error.max_trainable)
-            self.notes.append(f"size {error.size} too large for the corpus: cap lowered to {self.top}")
-        else:
-            self.floor = max(self.floor, error.bound)
-            self.notes.append(f"size {error.size} too small for the corpus's characters: "
-                              f"sizes below {self.floor} skipped")
-        log.warning("%s", self.notes[-1])
-        if self.floor > self.top:
-            raise ValueError(f"no vocabulary size is trainable: the corpus needs at least "
-                             f"{self.floor} pieces and the cap is {self.top}")
-        return (self.top, self.floor, self.max_trainable) != before
-
-    def clamp_fixed(self, size: int) -> int:
-        """The ablation's fixed size moved into the trainable range (v_m does not apply to it)."""
-        size = max(size, self.floor)
-        return min(size, self.max_trainable) if self.max_trainable is not None else size
-
-
-def _search_within(memo: AlpMemo, config: VocabSearchConfig, fast: bool, bounds: _Bounds) -> SearchOutcome:
-    top, max_trainable, notes = bounds.top, bounds.max_trainable, bounds.notes
-    if config.fixed_size is not None:
-        size = bounds.clamp_fixed(config.fixed_size)
-        memo.get([size])
-        return SearchOutcome(size, dict(memo.alp), "fixed", max_trainable, notes)
-    grid = size_grid(config, top, bounds.floor)
-    if not grid:
-        notes.append(f"no size v_i + k·δ_v lies in [{bounds.floor}, {top}]: returning the cap")
-        log.warning("%s", notes[-1])
-        index, strategy = None, "cap"
-    elif fast:
-        index, strategy = bracketed_search(memo, grid, config.threshold), "bracketed"
-    else:
-        index, strategy = linear_scan(memo, grid, config.threshold), "linear"
-    size = top if index is None else grid[index]
-    memo.get([size])
-    return SearchOutcome(size, dict(memo.alp), strategy, max_trainable, notes)
-
-
 def run_search(corpus: Path, config: VocabSearchConfig, out: Path, cache_dir: Path | None = None,
-               fast: bool = True, parallel: int = 2) -> dict:
+               lookahead: int | None = None) -> dict:
     """Search, copy the found tokenizer to ``out`` and write ``search.json``; returns its content.
 
-    Without ``cache_dir`` trainings are cached in a temporary directory for this search only.
+    ``lookahead`` k sizes train at once (default: usable cores; 1 is the serial scan); it
+    changes the cost only. Without ``cache_dir`` trainings are cached in a temporary directory
+    for this search only.
     """
+    lookahead = usable_cores() if lookahead is None else lookahead
     with tempfile.TemporaryDirectory() as scratch:
-        trainer = SpmTrainer(corpus, config, Path(cache_dir or scratch), parallel)
-        outcome = search_vocab_size(trainer.evaluate, config, fast)
+        trainer = SpmTrainer(corpus, config, Path(cache_dir or scratch), parallel=lookahead)
+        outcome = search_vocab_size(trainer.evaluate, config, lookahead)
         out.mkdir(parents=True, exist_ok=True)
         for name in (MODEL_FILE, VOCAB_FILE):
             shutil.copyfile(trainer.entry(outcome.size) / name, out / name)
-    report = {
-        "size": outcome.size, "vocab_size": outcome.size, "strategy": outcome.strategy,
-        "alp": {str(v): a for v, a in sorted(outcome.alp.items())},
-        "delta": {str(v): d for v, d in outcome.deltas(config.step).items()},
-        "trainings": trainer.trainings, "sizes_evaluated": len(outcome.alp),
-        "max_trainable": outcome.max_trainable, "notes": outcome.notes,
-        "threshold": config.threshold,
-    }
+    report = _report(outcome, config) | {"trainings": trainer.trainings, "lookahead": lookahead}
     atomic_write_text(out / SEARCH_FILE, json.dumps(report, indent=2))
-    log.info("vocabulary size %d (%s, %d trainings)", outcome.size, outcome.strategy,
-             trainer.trainings)
+    log.info("vocabulary size %d (%s, %d trainings, lookahead %d)", outcome.size,
+             outcome.strategy, trainer.trainings, lookahead)
     return report
+
+
+def _report(outcome: SearchOutcome, config: VocabSearchConfig) -> dict:
+    """search.json's facts: Algorithm 1's trajectory (``alp``, ``delta``), then what lay beyond."""
+    trajectory = {v: a for v, a in outcome.alp.items() if v <= outcome.size}
+    delta = {v: d for v, d in outcome.deltas(config.step).items() if v <= outcome.size}
+    return {
+        "size": outcome.size, "vocab_size": outcome.size, "strategy": outcome.strategy,
+        "alp": {str(v): a for v, a in sorted(trajectory.items())},
+        "delta": {str(v): d for v, d in delta.items()},
+        "alp_ahead": {str(v): a for v, a in sorted(outcome.alp.items()) if v > outcome.size},
+        "sizes_evaluated": len(outcome.alp), "max_trainable": outcome.max_trainable,
+        "notes": outcome.notes, "threshold": config.threshold,
+    }
 
 
 class VocabSearchStage(Stage):
     """Stage 1: ``corpus`` (corpus.txt) -> spm.model, spm.vocab, search.json."""
 
     kind = "vocab_search"
-    version = 1
+    version = 2  # 2: Algorithm 1's scan is the only search (version 1 could return another size)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
-        """Search on the corpus, with trainings cached under ``<cache root>/spm_trainings``."""
+        """Search on the corpus (k = usable cores), trainings cached under ``<cache root>/spm_trainings``."""
         cache_dir = ctx.cache.root / "spm_trainings" if ctx.cache is not None else None
         run_search(inputs["corpus"] / CORPUS_FILE, self.config, out, cache_dir)
 

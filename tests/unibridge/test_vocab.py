@@ -1,7 +1,8 @@
-"""Stage 1 (Algorithm 1, Eq. 1): ALP by hand, fast search vs linear scan, cache, stage and CLI."""
+"""Stage 1 (Algorithm 1, Eq. 1): ALP by hand, the lookahead scan vs the serial one, cache, stage, CLI."""
 
 import json
 import math
+import os
 import random
 from collections import Counter
 
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 
 from harness.cli.vocab_search import vocab_search
 from harness.graph import Cache, Stage, StageContext
-from harness.unibridge.size_search import DELTA_NOISE
+from harness.unibridge import size_search
 from harness.unibridge.vocab import (
     SpmTrainer,
     VocabSearchConfig,
@@ -19,6 +20,7 @@ from harness.unibridge.vocab import (
     VocabTooLargeError,
     VocabTooSmallError,
     average_log_probability,
+    run_search,
     search_vocab_size,
     size_grid,
 )
@@ -36,8 +38,9 @@ def write_corpus(path, lines=300, words=20, types=400, seed=0):
 
 
 def curve_evaluator(alp, cap=None, floor=None):
-    """A fake trainer: ALP from a formula, a corpus cap and floor, and the sizes asked for."""
-    asked = []
+    """A fake trainer: ALP from a formula, a corpus cap and floor, and the sizes asked for
+    (``asked.calls``: the sizes of each call that did not fail)."""
+    asked = AskLog()
 
     def evaluate(sizes):
         too_small = [s for s in sizes if floor is not None and s < floor]
@@ -47,9 +50,18 @@ def curve_evaluator(alp, cap=None, floor=None):
         if too_large:
             raise VocabTooLargeError(too_large[0], cap)
         asked.extend(sizes)
+        asked.calls.append(list(sizes))
         return {s: alp(s) for s in sizes}
 
     return evaluate, asked
+
+
+class AskLog(list):
+    """The sizes a fake trainer was asked for, in order, and the calls they came in."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
 
 
 def algorithm1(alp, config, cap=None, floor=None):
@@ -96,26 +108,9 @@ CURVES = {
     "never flat": lambda v: 0.01 * v,
     "exponential": lambda v: -3e4 * math.exp(-v / 9000),
     "saturating then flat": lambda v: -abs(min(v, 23_500) - 23_500) * 0.02,
+    "wavy": lambda v: 110 * math.log(v) + 4 * math.sin(v / 1700),  # Δ_s rises and falls
 }
-
-
-@pytest.mark.parametrize("threshold", [5.0, 10.0, 15.0])
-@pytest.mark.parametrize("cap", [None, 30_500, 6000])
-@pytest.mark.parametrize("name", sorted(CURVES))
-def test_bracketed_search_equals_algorithm1_on_monotone_curves(name, cap, threshold):
-    config = VocabSearchConfig(threshold=threshold)
-    expected = algorithm1(CURVES[name], config, cap)
-    linear, _ = curve_evaluator(CURVES[name], cap)
-    fast, _ = curve_evaluator(CURVES[name], cap)
-    assert search_vocab_size(linear, config, fast=False).size == expected
-    outcome = search_vocab_size(fast, config)
-    assert outcome.size == expected and outcome.strategy in {"bracketed", "cap"}
-
-
-def test_bracketed_search_evaluates_few_sizes():
-    evaluate, asked = curve_evaluator(CURVES["power law"])
-    assert search_vocab_size(evaluate, VocabSearchConfig()).size == 25_000  # Δ ≈ 120·1000/v ≤ 5
-    assert len(set(asked)) <= 15  # the linear scan evaluates 19; the noise allowance costs the rest
+LOOKAHEADS = [1, 2, 3, 4, 8, 16]
 
 
 def noisy(curve, seed, amplitude):
@@ -130,33 +125,97 @@ def noisy(curve, seed, amplitude):
     return alp
 
 
-@pytest.mark.parametrize("seed", range(40))
+def noisy_cases(seeds=range(100)):
+    """(curve name, seed, ALP with noise up to ±1.5 nats per size, config) over many seeds."""
+    for name in sorted(CURVES):
+        for seed in seeds:
+            amplitude = [0.25, 0.75, 1.5][seed % 3]  # Δ_s strays up to 2·amplitude
+            config = VocabSearchConfig(threshold=[5.0, 10.0, 15.0][seed // 3 % 3])
+            yield name, seed, noisy(CURVES[name], seed, amplitude), config
+
+
+def test_default_search_equals_algorithm1_on_noisy_curves():
+    wrong = []
+    for name, seed, alp, config in noisy_cases():
+        evaluate, _ = curve_evaluator(alp)
+        if search_vocab_size(evaluate, config).size != algorithm1(alp, config):
+            wrong.append((name, seed))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("lookahead", LOOKAHEADS)
+def test_lookahead_search_equals_serial_scan_on_noisy_curves(lookahead):
+    for name, seed, alp, config in noisy_cases(range(40)):
+        serial, serial_asked = curve_evaluator(alp)
+        ahead, ahead_asked = curve_evaluator(alp)
+        expected = search_vocab_size(serial, config, lookahead=1)
+        outcome = search_vocab_size(ahead, config, lookahead=lookahead)
+        assert outcome.size == expected.size == algorithm1(alp, config), (name, seed)
+        assert serial_asked.calls == [[v] for v in serial_asked]  # k = 1: one size at a time
+        assert set(serial_asked) <= set(ahead_asked)  # everything the serial scan knew, and more
+        assert len(set(ahead_asked) - set(serial_asked)) <= lookahead - 1
+
+
+@pytest.mark.parametrize("lookahead", LOOKAHEADS)
+@pytest.mark.parametrize("threshold", [5.0, 10.0, 15.0])
+@pytest.mark.parametrize("cap", [None, 30_500, 6000])
 @pytest.mark.parametrize("name", sorted(CURVES))
-def test_bracketed_search_equals_algorithm1_on_noisy_curves(name, seed):
-    config = VocabSearchConfig(threshold=[5.0, 10.0, 15.0][seed % 3])
-    alp = noisy(CURVES[name], seed, amplitude=DELTA_NOISE / 2)  # Δ_s strays up to DELTA_NOISE
-    evaluate, asked = curve_evaluator(alp)
-    outcome = search_vocab_size(evaluate, config)
-    assert outcome.size == algorithm1(alp, config)
-    assert outcome.strategy in {"bracketed", "cap"}
+def test_search_equals_algorithm1_on_clean_curves(name, cap, threshold, lookahead):
+    config = VocabSearchConfig(threshold=threshold)
+    evaluate, _ = curve_evaluator(CURVES[name], cap)
+    outcome = search_vocab_size(evaluate, config, lookahead=lookahead)
+    assert outcome.size == algorithm1(CURVES[name], config, cap)
+    assert outcome.strategy in {"linear", "cap"}
 
 
-def test_noisy_search_stays_cheap():
-    alp = noisy(CURVES["power law"], seed=3, amplitude=DELTA_NOISE / 2)
-    evaluate, asked = curve_evaluator(alp)
-    assert search_vocab_size(evaluate, VocabSearchConfig()).size == algorithm1(alp, VocabSearchConfig())
-    assert len(set(asked)) <= 15  # the linear scan evaluates about 19 sizes
+def test_hand_worked_lookahead():
+    # Δ_s: 8000: 8, 9000: 5.5, 10000: 5.5, 11000: 4.5 (first ≤ 5), 12000: 6.5, 13000: 3
+    table = {7000: -100.0, 8000: -92.0, 9000: -86.5, 10000: -81.0, 11000: -76.5, 12000: -70.0,
+             13000: -67.0, 14000: -66.0}
+    config = VocabSearchConfig(threshold=5.0)
+    evaluate, asked = curve_evaluator(table.__getitem__)
+    outcome = search_vocab_size(evaluate, config, lookahead=4)
+    assert outcome.size == 11000
+    assert asked.calls == [[7000, 8000, 9000, 10000], [11000, 12000, 13000, 14000]]
+    evaluate, asked = curve_evaluator(table.__getitem__)
+    assert search_vocab_size(evaluate, config, lookahead=3).size == 11000
+    assert asked.calls == [[7000, 8000, 9000], [10000, 11000, 12000]]
+    evaluate, asked = curve_evaluator(table.__getitem__)
+    assert search_vocab_size(evaluate, config, lookahead=1).size == 11000
+    assert asked.calls == [[7000], [8000], [9000], [10000], [11000]]
+
+
+def test_default_lookahead_is_the_usable_cores(monkeypatch):
+    monkeypatch.setattr(size_search.os, "sched_getaffinity", lambda pid: set(range(5)))
+    evaluate, asked = curve_evaluator(CURVES["power law"])
+    assert search_vocab_size(evaluate, VocabSearchConfig()).size == 25_000
+    assert asked.calls[0] == [7000, 8000, 9000, 10_000, 11_000]
+
+
+@pytest.mark.parametrize("cap", [25_400, 26_000, 27_999])
+@pytest.mark.parametrize("lookahead", [4, 8])
+def test_untrainable_size_beyond_the_answer_in_a_lookahead_window(cap, lookahead):
+    evaluate, asked = curve_evaluator(CURVES["power law"], cap=cap)  # Algorithm 1 stops at 25000
+    outcome = search_vocab_size(evaluate, VocabSearchConfig(), lookahead=lookahead)
+    assert outcome.size == 25_000 == algorithm1(CURVES["power law"], VocabSearchConfig(), cap)
+    assert max(asked) <= cap
 
 
 @pytest.mark.parametrize("kink", [30_000, 45_000, 55_000])
-def test_non_concave_alp_still_matches_algorithm1(kink):
+@pytest.mark.parametrize("lookahead", [1, 3])
+def test_non_concave_alp_still_matches_algorithm1(kink, lookahead):
     def alp(v):  # flattens, then Δ grows again above `kink` (convex there)
         return 100 * math.log(v) + 0.05 * max(0, v - kink)
 
     config = VocabSearchConfig()
     evaluate, _ = curve_evaluator(alp)
-    assert search_vocab_size(evaluate, config).size == algorithm1(alp, config)
+    assert search_vocab_size(evaluate, config, lookahead=lookahead).size == algorithm1(alp, config)
 
+
+def test_lookahead_must_be_positive():
+    evaluate, _ = curve_evaluator(CURVES["power law"])
+    with pytest.raises(ValueError, match="lookahead must be at least 1"):
+        search_vocab_size(evaluate, VocabSearchConfig(), lookahead=0)
 
 def test_fixed_size_bypasses_search_and_respects_cap():
     evaluate, _ = curve_evaluator(CURVES["power law"], cap=8000)
@@ -169,28 +228,29 @@ def test_fixed_size_bypasses_search_and_respects_cap():
     assert asked == [12_345]
 
 
-def test_real_sentencepiece_fast_equals_linear_and_cache_avoids_retraining(tmp_path):
+def test_real_sentencepiece_lookahead_equals_serial_and_cache_avoids_retraining(tmp_path):
     config = VocabSearchConfig(start=60, step=10, max_size=400, threshold=2.0, num_threads=1)
     for seed in (0, 1):
         corpus = write_corpus(tmp_path / f"c{seed}.txt", seed=seed)
-        linear = SpmTrainer(corpus, config, tmp_path / f"linear{seed}")
-        fast = SpmTrainer(corpus, config, tmp_path / f"fast{seed}")
-        expected = search_vocab_size(linear.evaluate, config, fast=False)
-        outcome = search_vocab_size(fast.evaluate, config)
+        serial = SpmTrainer(corpus, config, tmp_path / f"serial{seed}")
+        ahead = SpmTrainer(corpus, config, tmp_path / f"ahead{seed}", parallel=3)
+        expected = search_vocab_size(serial.evaluate, config, lookahead=1)
+        outcome = search_vocab_size(ahead.evaluate, config, lookahead=3)
         assert outcome.size == expected.size
-        assert fast.trainings == len(outcome.alp) and linear.trainings == len(expected.alp)
-        again = SpmTrainer(corpus, config, tmp_path / f"fast{seed}")
-        assert search_vocab_size(again.evaluate, config).size == outcome.size
+        assert {v: a for v, a in outcome.alp.items() if v <= outcome.size} == expected.alp
+        assert ahead.trainings == len(outcome.alp) and serial.trainings == len(expected.alp)
+        again = SpmTrainer(corpus, config, tmp_path / f"ahead{seed}")  # Figure 3's next threshold
+        assert search_vocab_size(again.evaluate, config, lookahead=1).size == outcome.size
         assert again.trainings == 0
 
 
 @pytest.mark.parametrize("floor", [7001, 9500, 12_000])
-@pytest.mark.parametrize("fast", [True, False])
-def test_sizes_below_the_corpus_floor_are_skipped(floor, fast):
+@pytest.mark.parametrize("lookahead", [1, 2, 5])
+def test_sizes_below_the_corpus_floor_are_skipped(floor, lookahead):
     alp = CURVES["power law"]
     evaluate, asked = curve_evaluator(alp, floor=floor)
     config = VocabSearchConfig()
-    outcome = search_vocab_size(evaluate, config, fast=fast)
+    outcome = search_vocab_size(evaluate, config, lookahead=lookahead)
     assert outcome.size == algorithm1(alp, config, floor=floor)
     assert min(asked) >= floor and (min(asked) - config.start) % config.step == 0
     assert any("too small" in note for note in outcome.notes)
@@ -237,6 +297,37 @@ def test_too_large_size_is_read_from_sentencepiece(tmp_path):
     assert 0 < cap < 5000 and trainer.evaluate([cap])[cap] < 0
 
 
+def test_search_json_trajectory_is_the_same_for_every_lookahead(tmp_path):
+    corpus = write_corpus(tmp_path / "c.txt", seed=2)
+    config = VocabSearchConfig(start=60, step=10, max_size=400, threshold=2.0, num_threads=1)
+    reports = {k: run_search(corpus, config, tmp_path / f"out{k}", lookahead=k) for k in (1, 4)}
+    assert reports[1]["alp_ahead"] == {} and len(reports[4]["alp_ahead"]) <= 3
+    assert reports[4]["lookahead"] == 4 and reports[4]["trainings"] >= reports[1]["trainings"]
+    for field in ("vocab_size", "alp", "delta", "strategy"):
+        assert reports[1][field] == reports[4][field]
+    assert pieces(tmp_path / "out1/spm.model") == pieces(tmp_path / "out4/spm.model")
+
+
+def pieces(model):
+    """(piece, score) of each id: what a model tokenizes with (its bytes also hold its temp path)."""
+    processor = spm.SentencePieceProcessor(model_file=str(model))
+    return [(processor.id_to_piece(i), processor.get_score(i)) for i in range(processor.get_piece_size())]
+
+
+def test_key_ignores_lookahead_and_keeps_num_threads_fixed(tmp_path, monkeypatch):
+    corpus = write_corpus(tmp_path / "c.txt")
+    stage = VocabSearchStage(VocabSearchConfig(), corpus=_Corpus())
+    roots = {SpmTrainer(corpus, VocabSearchConfig(), tmp_path, parallel=k).root for k in (1, 2, 16)}
+    monkeypatch.setattr(size_search.os, "sched_getaffinity", lambda pid: set(range(64)))
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert VocabSearchConfig().num_threads == 1  # never the machine's cores
+    assert VocabSearchStage(VocabSearchConfig(), corpus=_Corpus()).key == stage.key
+    assert len(roots) == 1 and not any("look" in name for name in VocabSearchConfig.model_fields)
+    threads = VocabSearchConfig(num_threads=2)  # changes the trained pieces: a different key
+    assert VocabSearchStage(threads, corpus=_Corpus()).key != stage.key
+    assert SpmTrainer(corpus, threads, tmp_path).root not in roots
+
+
 class _Corpus(Stage):
     kind = "corpus"
 
@@ -252,7 +343,7 @@ def test_stage_writes_documented_files_and_caps_gracefully(tmp_path):
     stage = VocabSearchStage(VocabSearchConfig(start=7000), corpus=corpus)
     artifact = cache.materialize(stage, ctx)
     search = json.loads((artifact / "search.json").read_text())
-    assert {"size", "vocab_size", "alp", "delta", "trainings"} <= set(search)
+    assert {"size", "vocab_size", "alp", "delta", "alp_ahead", "trainings", "lookahead"} <= set(search)
     assert search["vocab_size"] == search["max_trainable"] < 7000
     processor = spm.SentencePieceProcessor(model_file=str(artifact / "spm.model"))
     assert processor.get_piece_size() == search["vocab_size"]
