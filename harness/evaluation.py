@@ -6,7 +6,10 @@ Example::
     value = task.score(examples, task.predict(encoded, logits))
 
 The evaluation stage reads only the target language's evaluation split (``test`` by default),
-after model selection has happened upstream on source validation data.
+after model selection has happened upstream on source validation data. A tagging sentence
+longer than ``max_length`` is predicted in overlapping windows (``overflow="window"`` of
+:meth:`harness.tasks.TaskSpec.encode`); ``metrics.json`` details count the words and
+examples that needed them (``windowed_words``, ``windowed_examples``).
 """
 
 from __future__ import annotations
@@ -101,8 +104,8 @@ class ModelEvaluationStage(Stage):
     """Score a fine-tuned model (input ``model``: an artifact with ``model/``) on one language."""
 
     kind = "evaluation"
-    version = 3  # 2: tagging predictions read at the last subword on causal backbones;
-    # 3: UD hub rows skip empty nodes (harness.data.ud)
+    version = 4  # 2: tagging predictions read at the last subword on causal backbones;
+    # 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Predict the split and write ``metrics.json``."""
@@ -114,9 +117,11 @@ class ModelEvaluationStage(Stage):
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         model = load_finetuned(model_dir).to(ctx.device)
         examples = task.load(config.data.source, config.lang, config.split)
-        encoded = task.encode(examples, tokenizer, config.max_length, config.label_subword)
+        encoded = task.encode(examples, tokenizer, config.max_length, config.label_subword,
+                              overflow="window")
         logits = predict_logits(model, task.collator(tokenizer), encoded.features,
                                 config.batch_size, ctx.progress)
         value = task.score(examples, task.predict(encoded, logits))
-        write_metrics(out, task, value, {"n_examples": len(examples), "split": config.split})
+        write_metrics(out, task, value, {"n_examples": len(examples), "split": config.split,
+                                         **encoded.window_details()})
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.data.source import DataRef
 from harness.evaluation import MODEL_DIR, TASK_HEAD, save_finetuned
 from harness.graph import Stage, StageContext, atomic_write_text
-from harness.tasks import Encoded, Subword, TaskSpec, get_task
+from harness.tasks import Encoded, Subword, TaskSpec, get_task, overflow_for
 from harness.training import TrainingConfig, log_metrics_to_logging, train_resumably, training_arguments
 
 PAPER_FINETUNING = TrainingConfig(epochs=10, batch_size=32, learning_rate=1e-5)
@@ -42,13 +42,17 @@ class FinetuneConfig(BaseModel):
 
 
 def load_split(task: TaskSpec, config: FinetuneConfig, split: str, tokenizer) -> tuple[list, Encoded]:
-    """Examples and features of ``split`` for all sources, concatenated in source order."""
+    """Examples and features of ``split`` for all sources, concatenated in source order.
+
+    Long tagging sentences are truncated for training and windowed otherwise (:func:`overflow_for`).
+    """
     examples = [ex for lang in config.sources for ex in task.load(config.data[lang].source, lang, split)]
-    return examples, task.encode(examples, tokenizer, config.max_length, config.label_subword)
+    return examples, task.encode(examples, tokenizer, config.max_length, config.label_subword,
+                                 overflow=overflow_for(split))
 
 
 def score_function(task: TaskSpec, examples: list, encoded: Encoded):
-    """A Trainer ``compute_metrics`` giving the task score on unpadded per-example logits."""
+    """A Trainer ``compute_metrics`` giving the task score on unpadded per-feature logits."""
 
     def compute(prediction) -> dict[str, float]:
         logits = prediction.predictions
@@ -73,8 +77,8 @@ class FinetuneStage(Stage):
     """Fine-tune every parameter of the backbone plus a task head."""
 
     kind = "finetune"
-    version = 5  # 2: head saved apart; 3: label_subword; 4: seeded before the model is built;
-    # 5: UD hub rows skip empty nodes (harness.data.ud)
+    version = 6  # 2: head saved apart; 3: label_subword; 4: seeded before the model is built;
+    # 5: UD hub rows skip empty nodes (harness.data.ud); 6: validation scored in windows
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Train, select on source validation data, save ``model/`` and ``training.json``."""

@@ -15,7 +15,9 @@ At test time the model holds the target's embeddings and language adapter and ev
 task adapter (with its head); ``Stack(target, Parallel(task_eng, task_zho, ...))`` runs all task
 adapters in ONE forward pass (adapters replicates the batch once per source at the first
 ``Parallel`` layer and gives each channel its own head), and the per-source **logits** are
-combined as ŷ = Σ_s w_s ŷ_s (PAPER.md: logits, not probabilities).
+combined as ŷ = Σ_s w_s ŷ_s (PAPER.md: logits, not probabilities). A tagging sentence longer
+than ``max_length`` is predicted in overlapping windows, each window's logits combined as above
+(:meth:`harness.tasks.TaskSpec.encode`, ``overflow="window"``; counted in the details).
 
 Weights (``InferenceConfig.weighting``):
 
@@ -215,8 +217,8 @@ class MultiSourceEvaluationStage(Stage):
     """
 
     kind = "evaluation"
-    version = 3  # 2: tagging predictions read at the last subword on causal backbones;
-    # 3: UD hub rows skip empty nodes (harness.data.ud)
+    version = 4  # 2: tagging predictions read at the last subword on causal backbones;
+    # 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Load everything into one model, weigh the sources, predict, write ``metrics.json``."""
@@ -232,7 +234,7 @@ class MultiSourceEvaluationStage(Stage):
         log.info("%s → %s weights %s", config.sources, config.lang, weights)
         examples = task.load(config.data.source, config.lang, config.split)
         encoded = task.encode(examples, tokenizers[TARGET], config.inference.max_length,
-                              config.label_subword)
+                              config.label_subword, overflow="window")
         activate_language(model, TARGET)
         combined = WeightedHeads(model, TARGET, {task_name(s): w for s, w in weights.items()},
                                  max_rows=config.inference.batch_size)
@@ -241,7 +243,8 @@ class MultiSourceEvaluationStage(Stage):
                                 combined.examples_per_pass, ctx.progress)
         value = task.score(examples, task.predict(encoded, logits))
         details = {"weights": weights, "distances": distances, "n_examples": len(examples),
-                   "split": config.split, "weighting": config.inference.weighting}
+                   "split": config.split, "weighting": config.inference.weighting,
+                   **encoded.window_details()}
         write_metrics(out, task, value, details)
 
     def _load(self, inputs: Mapping[str, Path]) -> tuple[Any, dict[str, Any]]:

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext, atomic_write_text
-from harness.tasks import Subword, TaskSpec
+from harness.tasks import Subword, TaskSpec, overflow_for
 from harness.training import TrainingConfig
 
 log = logging.getLogger(__name__)
@@ -124,8 +124,8 @@ class TaskAdapterStage(Stage):
     """Train one source language's task adapter (inputs ``backbone`` and ``language``)."""
 
     kind = "task_adapter"
-    version = 4  # 2: last subword on causal backbones; 3: whole-training loss, complete checkpoints
-    # only; 4: UD hub rows skip empty nodes (harness.data.ud)
+    version = 5  # 2: last subword on causal backbones; 3: whole-training loss, complete checkpoints
+    # only; 4: UD hub rows skip empty nodes (harness.data.ud); 5: validation scored in windows
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Train on the source's train split, select on its validation split, save ``adapter/``."""
@@ -161,7 +161,7 @@ class TaskAdapterStage(Stage):
         config: TaskAdapterJob = self.config
         examples = task.load(config.data.source, config.source, split)
         return examples, task.encode(examples, tokenizer, config.adapter.max_length,
-                                     config.label_subword)
+                                     config.label_subword, overflow=overflow_for(split))
 
     def summary(self, artifact: Path) -> dict[str, Any]:
         """Training loss and the selected epoch's source-validation score."""
