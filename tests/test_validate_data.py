@@ -8,8 +8,9 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.data import wikiann
-from harness.data.source import DataSource
+from harness.data import parallel, wikiann
+from harness.data.parallel import ParallelCorpus
+from harness.data.source import DataError, DataSource
 from harness.runner import CACHE_DIR
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -158,3 +159,10 @@ def test_run_validates_the_data_before_any_stage(tmp_path):
     result = CliRunner().invoke(cli, ["run", str(path), "--workdir", str(workdir), "--device", "cpu"])
     assert_clear(result, f"{data}:1: unknown tag 'B-MISC'")
     assert not (workdir / CACHE_DIR).exists()
+
+
+def test_parallel_pairs_file_lists_every_malformed_line(tmp_path):
+    (tmp_path / "amh-eng.tsv").write_bytes(b"\xef\xbb\xbfa\tb\nno tab\nc\td\none\ttwo\tthree\n")
+    corpus = ParallelCorpus(format="pairs", data=DataSource(path=tmp_path))
+    with pytest.raises(DataError, match=r"(?s)amh-eng\.tsv:2: .*got 1 fields.*amh-eng\.tsv:4: .*got 3"):
+        parallel.check(corpus, "amh", "eng")
