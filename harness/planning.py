@@ -26,6 +26,7 @@ from harness.catalog import METHODS
 from harness.corpus import CorpusConfig, CorpusStage
 from harness.data import monolingual, parallel
 from harness.data.parallel import ParallelRef
+from harness.data.problems import Problems
 from harness.data.source import DataError, DataRef, DataSource, check_hub_reachable
 from harness.graph import Stage
 from harness.methods import Method
@@ -155,17 +156,17 @@ def _data_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
     for name, spec in suite.tasks.items():
         data = get_task(name).data
         for lang in spec.targets:  # only the evaluation split of a target is ever read
-            _collect(problems, f"tasks.{name}.data", data.check, spec.data_for(lang), lang,
-                     (EVAL_SPLIT,))
+            _scan(problems, f"tasks.{name}.data", data.check, spec.data_for(lang), lang,
+                  (EVAL_SPLIT,))
         for lang in spec.sources:
-            _collect(problems, f"tasks.{name}.data", data.check, spec.data_for(lang), lang,
-                     ("train", SELECTION_SPLIT))
+            key = f"tasks.{name}.{'source_data' if spec.source_data else 'data'}"
+            _scan(problems, key, data.check, spec.data_for(lang), lang, ("train", SELECTION_SPLIT))
     corpora = suite.monolingual
     for role, key in (("target", "monolingual.target_data"), ("source", "monolingual.data")):
         key = key if role == "source" or corpora.target_data else "monolingual.data"
         langs = {lang for spec in suite.tasks.values() for lang in getattr(spec, f"{role}s")}
         for lang in sorted(langs):
-            _collect(problems, key, monolingual.check, corpora.data_for(role), lang)
+            _scan(problems, key, monolingual.check, corpora.data_for(role), lang)
     problems += _parallel_problems(suite, methods)
     for key, source in _hub_sources(suite).items():
         _collect(problems, key, check_hub_reachable, source, key)
@@ -223,6 +224,13 @@ def _collect(problems: list[str], where: str, check: Callable[..., object], *arg
         check(*args)
     except (DataError, UnknownNameError) as error:
         problems.append(f"{where}: {error}")
+
+
+def _scan(problems: list[str], where: str, check: Callable[..., object], *args: object) -> None:
+    """Run a data ``check(*args, found)`` that reports every bad line; each becomes a message."""
+    found = Problems()
+    _collect(problems, where, check, *args, found)
+    problems += [f"{where}: {message}" for message in found.messages()]
 
 
 def filter_jobs(jobs: Iterable[Job], filters: dict[str, set[str]]) -> list[Job]:

@@ -214,11 +214,16 @@ def load_suite(path: Path) -> Suite:
     """Read and validate ``path``; data paths are resolved against the file's directory."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        raw = yaml.safe_load(data.decode("utf-8-sig"))
     except OSError as error:
         raise SuiteError(f"{path}: cannot read suite file ({error.strerror})") from error
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SuiteError(f"{path}:{line}: not UTF-8 text (byte {data[error.start]:#04x}); "
+                         f"save the suite file as UTF-8") from None
     except yaml.YAMLError as error:
-        raise SuiteError(f"{path}: not valid YAML: {error}") from error
+        raise SuiteError(_yaml_message(path, error)) from None
     if not isinstance(raw, dict):
         raise SuiteError(f"{path}: a suite must be a YAML mapping, got {type(raw).__name__}")
     raw = {key: value for key, value in raw.items() if not str(key).startswith(ANCHOR_PREFIX)}
@@ -227,6 +232,15 @@ def load_suite(path: Path) -> Suite:
     except ValidationError as error:
         raise SuiteError(f"{path}: invalid suite\n{format_validation_error(error)}") from error
     return _resolve_paths(suite, path.parent)
+
+
+def _yaml_message(path: Path, error: yaml.YAMLError) -> str:
+    """``file:line: not valid YAML: problem`` (the line where YAML reports one)."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    return f"{where}: not valid YAML: {problem}" + (f" ({context})" if context else "")
 
 
 def _resolve_paths(suite: Suite, base: Path) -> Suite:

@@ -13,10 +13,11 @@ Wikipedia) and the Wikipedia dumps of the monolingual data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.data.problems import Problems, collecting, read_numbered
 from harness.data.source import DataError, DataSource
 from harness.languages import LANGUAGES
 
@@ -88,6 +89,20 @@ def check_local_splits(source: DataSource, lang: str, splits: Iterable[str], suf
         split_file(source, lang, split, suffix)
 
 
+def scan_local_splits(source: DataSource, lang: str, splits: Iterable[str], suffix: str,
+                      parse: Callable[[Path, Problems], object],
+                      problems: Problems | None = None) -> None:
+    """Parse every split file of a local source, reporting each bad line to ``problems``.
+
+    Without a collector, raise one DataError listing them all.
+    """
+    if not source.is_local:
+        return
+    with collecting(problems) as found:
+        for split in splits:
+            parse(split_file(source, lang, split, suffix), found)
+
+
 def check_splits(source: DataSource, lang: str, splits: Iterable[str], suffix: str,
                  codes: Mapping[str, Any], dataset: str) -> None:
     """Raise a DataError unless ``lang`` has every split in ``splits`` (cheap, no parsing).
@@ -116,11 +131,14 @@ def language_file(source: DataSource, lang: str, suffix: str = ".txt") -> Path:
 
 
 def read_lines(path: Path) -> list[str]:
-    """The lines of a UTF-8 file without line endings; bad encoding becomes a DataError."""
-    try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not UTF-8 text ({error})") from None
+    """The lines of a UTF-8 file (a BOM is dropped) without line endings.
+
+    Lines that are not UTF-8 become one DataError naming each (up to a limit).
+    """
+    problems = Problems()
+    lines = [line for _, line in read_numbered(path, problems)]
+    problems.raise_if_any()
+    return lines
 
 
 def no_release(source: DataSource, dataset: str) -> None:

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from harness.data import releases
 from harness.data._local import WIKIPEDIA_CODES, language_file, load_hub, mapped_code, read_lines
+from harness.data.problems import Problems, collecting, read_numbered
 from harness.data.source import DataError, DataSource
 
 logger = logging.getLogger(__name__)
@@ -76,14 +77,22 @@ def load(source: DataSource, lang: str, n_samples: int, words_per_sample: int,
     return choose_samples(samples, n_samples, seed, lang)
 
 
-def check(source: DataSource, lang: str) -> None:
-    """Raise a DataError unless text of ``lang`` is available (cheap, no reading)."""
+def check(source: DataSource, lang: str, problems: Problems | None = None) -> None:
+    """Raise a DataError unless text of ``lang`` is available.
+
+    Local and release files are read line by line: a file that is not UTF-8 or holds no word
+    goes to ``problems`` (without one, a DataError lists them). Hub: names only.
+    """
     if source.is_local:
-        language_file(source, lang)
+        path = language_file(source, lang)
     elif source.release is not None:
-        _release_file(source, lang)
+        path = _release_file(source, lang)
     else:
         mapped_code(lang, WIKIPEDIA_CODES, "Wikipedia (give local text files for the others)")
+        return
+    with collecting(problems) as found:
+        texts = sum(WORD.search(line) is not None for _, line in read_numbered(path, found))
+        found.require(path, texts, f"text for {lang!r} (a corpus must not be empty)")
 
 
 def cut_samples(documents: Iterable[str], words_per_sample: int) -> list[str]:

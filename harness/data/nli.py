@@ -28,10 +28,11 @@ from harness.data._local import (
     check_split,
     load_hub,
     mapped_code,
-    read_lines,
+    scan_local_splits,
     split_file,
 )
 from harness.data.examples import NLI_LABELS, SentencePair
+from harness.data.problems import Problems, collecting, read_numbered
 from harness.data.source import DataError, DataSource
 
 HEADER = ("premise", "hypothesis", "label")
@@ -55,10 +56,16 @@ def load(source: DataSource, lang: str, split: str) -> list[SentencePair]:
     return [_hub_pair(source, row) for row in rows]
 
 
-def check(source: DataSource, lang: str, splits: Iterable[str]) -> None:
-    """Raise a DataError unless ``lang`` has every split in ``splits`` (cheap, no parsing)."""
+def check(source: DataSource, lang: str, splits: Iterable[str],
+          problems: Problems | None = None) -> None:
+    """Raise a DataError unless ``lang`` has every split in ``splits``.
+
+    Local files are read line by line: every problem (header, fields, labels, encoding, empty
+    split) goes to ``problems`` (without one, a DataError lists them). Hub: names only.
+    """
     if source.is_local:
         check_local_splits(source, lang, splits, ".tsv")
+        scan_local_splits(source, lang, splits, ".tsv", parse_tsv, problems)
         return
     for split in splits:
         _check_hub(source, lang, split)
@@ -79,21 +86,31 @@ def _hub_pair(source: DataSource, row: dict) -> SentencePair:
     return SentencePair(row["premise"], row["hypothesis"], int(row["label"]))
 
 
-def parse_tsv(path: Path) -> list[SentencePair]:
+def parse_tsv(path: Path, problems: Problems | None = None) -> list[SentencePair]:
     """The pairs of a ``premise<TAB>hypothesis<TAB>label`` file with a header line."""
-    lines = read_lines(path)
-    if not lines or tuple(lines[0].split("\t")) != HEADER:
-        raise DataError(f"{path}:1: expected the header {'<TAB>'.join(HEADER)!r}")
-    return [_pair(path, number, line)
-            for number, line in enumerate(lines[1:], start=2) if line.strip()]
+    pairs = []
+    with collecting(problems) as found:
+        lines = read_numbered(path, found)
+        header = next(lines, None)
+        if header is not None and tuple(header[1].split("\t")) != HEADER:
+            found.add(path, header[0], f"expected the header {'<TAB>'.join(HEADER)!r}")
+        for number, line in lines:
+            pair = _pair(line) if line.strip() else None
+            if isinstance(pair, str):
+                found.add(path, number, pair)
+            elif pair is not None:
+                pairs.append(pair)
+        found.require(path, len(pairs), "sentence pairs")
+    return pairs
 
 
-def _pair(path: Path, number: int, line: str) -> SentencePair:
+def _pair(line: str) -> SentencePair | str:
+    """The pair on ``line``, or what is wrong with it."""
     fields = line.split("\t")
     if len(fields) != len(HEADER):
-        raise DataError(f"{path}:{number}: expected 3 tab-separated fields "
-                        f"(premise, hypothesis, label), got {len(fields)}")
+        return (f"expected 3 tab-separated fields (premise, hypothesis, label), "
+                f"got {len(fields)}")
     premise, hypothesis, label = fields
     if label not in NLI_LABELS:
-        raise DataError(f"{path}:{number}: unknown label {label!r}; valid: {', '.join(NLI_LABELS)}")
+        return f"unknown label {label!r}; valid: {', '.join(NLI_LABELS)}"
     return SentencePair(premise, hypothesis, NLI_LABELS.index(label))

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from harness.data import opus
 from harness.data._local import language_file, load_hub, local_root, read_lines
+from harness.data.problems import Problems, read_numbered
 from harness.data.source import DataError, DataSource, hash_tree
 from harness.languages import canonical_code
 
@@ -251,12 +252,16 @@ def _pair_file(corpus: ParallelCorpus, target: str, source: str) -> Path:
 
 
 def _pair_rows(path: Path) -> list[tuple[str, str]]:
+    """The ``target<TAB>source`` rows of ``path``; a DataError lists every malformed line."""
     rows = []
-    for number, line in enumerate(read_lines(path), start=1):
+    problems = Problems()
+    for number, line in read_numbered(path, problems):
         if not line.strip():
             continue
         fields = line.split("\t")
         if len(fields) != 2:
-            raise DataError(f"{path}:{number}: expected 'target<TAB>source', got {len(fields)} fields")
+            problems.add(path, number, f"expected 'target<TAB>source', got {len(fields)} fields")
+            continue
         rows.append((fields[0], fields[1]))
+    problems.raise_if_any()
     return rows

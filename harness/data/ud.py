@@ -49,10 +49,10 @@ from harness.data._local import (
     check_splits,
     load_hub,
     mapped_code,
-    read_lines,
     split_file,
 )
 from harness.data.examples import UPOS_LABELS, TaggedSentence
+from harness.data.problems import Problems, collecting, read_numbered
 from harness.data.source import DataError, DataSource
 
 DATASET = "Universal Dependencies"
@@ -99,16 +99,23 @@ def load(source: DataSource, lang: str, split: str) -> list[TaggedSentence]:
     return sentences
 
 
-def check(source: DataSource, lang: str, splits: Iterable[str]) -> None:
-    """Raise a DataError unless ``lang`` has every split in ``splits`` (no parsing).
+def check(source: DataSource, lang: str, splits: Iterable[str],
+          problems: Problems | None = None) -> None:
+    """Raise a DataError unless ``lang`` has every split in ``splits``.
 
-    The release form fetches the release on first use (once) and checks the files exist.
+    The release form fetches the release on first use (once) and checks the files exist. Local
+    and release files are then read: every bad line (columns, UPOS, encoding) and empty split
+    goes to ``problems`` (without one, a DataError lists them). Hub: names only.
     """
-    if source.release is not None:
-        for split in splits:
-            release_files(source, lang, split)
-        return
-    check_splits(source, lang, splits, ".conllu", TREEBANKS, DATASET)
+    if source.release is None:
+        check_splits(source, lang, splits, ".conllu", TREEBANKS, DATASET)
+        files = [split_file(source, lang, split, ".conllu") for split in splits] \
+            if source.is_local else []
+    else:
+        files = [path for split in splits for path in release_files(source, lang, split)]
+    with collecting(problems) as found:
+        for path in files:
+            parse_conllu(path, source.legacy_upos, found)
 
 
 def release_files(source: DataSource, lang: str, split: str) -> list[Path]:
@@ -130,63 +137,76 @@ def release_files(source: DataSource, lang: str, split: str) -> list[Path]:
     return present
 
 
-def parse_conllu(path: Path, legacy_upos: str = "error") -> list[TaggedSentence]:
-    """The sentences of a CoNLL-U file; errors name the file and line."""
+def parse_conllu(path: Path, legacy_upos: str = "error",
+                 problems: Problems | None = None) -> list[TaggedSentence]:
+    """The sentences of a CoNLL-U file; every problem is reported with the file and line."""
     sentences = []
-    for start, lines in _blocks(read_lines(path)):
-        sentence = _parse_block(path, start, lines, legacy_upos)
-        if sentence.tokens:
-            sentences.append(sentence)
+    with collecting(problems) as found:
+        for block in _blocks(read_numbered(path, found)):
+            sentence = _parse_block(path, block, legacy_upos, found)
+            if sentence is not None and sentence.tokens:
+                sentences.append(sentence)
+        found.require(path, len(sentences), "sentences")
     return sentences
 
 
-def _blocks(lines: list[str]) -> Iterable[tuple[int, list[str]]]:
-    """(first line number, lines) of each blank-line separated block."""
-    block: list[str] = []
-    start = 1
-    for number, line in enumerate(lines, start=1):
+def _blocks(lines: Iterable[tuple[int, str]]) -> Iterable[list[tuple[int, str]]]:
+    """The (line number, line) pairs of each blank-line separated block."""
+    block: list[tuple[int, str]] = []
+    for number, line in lines:
         if line.strip():
-            if not block:
-                start = number
-            block.append(line)
+            block.append((number, line))
         elif block:
-            yield start, block
+            yield block
             block = []
     if block:
-        yield start, block
+        yield block
 
 
-def _parse_block(path: Path, start: int, lines: list[str], legacy_upos: str) -> TaggedSentence:
-    numbers = [start + i for i, line in enumerate(lines) if not line.startswith("#")]
-    if not numbers:
-        return TaggedSentence((), ())  # comments only
-    for number in numbers:
-        fields = lines[number - start].split("\t")
-        if len(fields) != COLUMNS:
-            raise DataError(f"{path}:{number}: expected {COLUMNS} tab-separated CoNLL-U columns, "
-                            f"got {len(fields)}")
+def _parse_block(path: Path, block: list[tuple[int, str]], legacy_upos: str,
+                 problems: Problems) -> TaggedSentence | None:
+    """The block's sentence, or None (reported to ``problems``) when it cannot be read."""
+    words = [(number, line) for number, line in block if not line.startswith("#")]
+    bad = [(number, len(line.split("\t"))) for number, line in words
+           if len(line.split("\t")) != COLUMNS]
+    for number, got in bad:
+        problems.add(path, number, f"expected {COLUMNS} tab-separated CoNLL-U columns, got {got}")
+    if bad or not words:
+        return None
     try:
-        (token_list,) = conllu.parse("\n".join(lines) + "\n")
+        (token_list,) = conllu.parse("\n".join(line for _, line in block) + "\n")
     except (conllu.exceptions.ParseException, ValueError) as error:
-        raise DataError(f"{path}:{start}: cannot parse CoNLL-U sentence: {error}") from None
+        problems.add(path, block[0][0], f"cannot parse CoNLL-U sentence: {error}")
+        return None
     tokens, tags = [], []
-    for number, token in zip(numbers, token_list):
+    for (number, _), token in zip(words, token_list):
         if not isinstance(token["id"], int):
             continue  # multi-word range or empty node
+        tag, error = _upos(token["upos"], legacy_upos)
+        if error:
+            problems.add(path, number, error)
         tokens.append(token["form"])
-        tags.append(upos_v2(token["upos"], legacy_upos, f"{path}:{number}"))
+        tags.append(tag)
     return TaggedSentence(tuple(tokens), tuple(tags))
+
+
+def _upos(tag: str, legacy_upos: str) -> tuple[str, str | None]:
+    """``tag`` as a UD v2 UPOS (legacy tags mapped under ``map``), and what is wrong with it."""
+    if legacy_upos == "map":
+        tag = LEGACY_UPOS.get(tag, tag)
+    if tag in UPOS_LABELS:
+        return tag, None
+    hint = (f" (a UD v1 / Google universal tag: set `legacy_upos: map` on the data source to "
+            f"map it to {LEGACY_UPOS[tag]})" if tag in LEGACY_UPOS else "")
+    return tag, f"unknown UPOS {tag!r}{hint}; valid: {', '.join(UPOS_LABELS)}"
 
 
 def upos_v2(tag: str, legacy_upos: str, where: str) -> str:
     """``tag`` as a UD v2 UPOS (legacy tags mapped under ``map``), or a DataError at ``where``."""
-    if legacy_upos == "map":
-        tag = LEGACY_UPOS.get(tag, tag)
-    if tag in UPOS_LABELS:
-        return tag
-    hint = (f" (a UD v1 / Google universal tag: set `legacy_upos: map` on the data source to "
-            f"map it to {LEGACY_UPOS[tag]})" if tag in LEGACY_UPOS else "")
-    raise DataError(f"{where}: unknown UPOS {tag!r}{hint}; valid: {', '.join(UPOS_LABELS)}")
+    tag, error = _upos(tag, legacy_upos)
+    if error:
+        raise DataError(f"{where}: {error}")
+    return tag
 
 
 def _hub_sentences(rows, where: str, legacy_upos: str) -> list[TaggedSentence]:

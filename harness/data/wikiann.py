@@ -28,11 +28,12 @@ from harness.data._local import (
     check_splits,
     load_hub,
     mapped_code,
-    read_lines,
+    scan_local_splits,
     split_file,
 )
 from harness.data.examples import NER_LABELS, TaggedSentence
-from harness.data.source import DataError, DataSource
+from harness.data.problems import Problems, collecting, read_numbered
+from harness.data.source import DataSource
 
 DATASET = "WikiANN"
 
@@ -47,34 +48,46 @@ def load(source: DataSource, lang: str, split: str) -> list[TaggedSentence]:
             for row in rows]
 
 
-def check(source: DataSource, lang: str, splits: Iterable[str]) -> None:
-    """Raise a DataError unless ``lang`` has every split in ``splits`` (cheap, no parsing)."""
+def check(source: DataSource, lang: str, splits: Iterable[str],
+          problems: Problems | None = None) -> None:
+    """Raise a DataError unless ``lang`` has every split in ``splits``.
+
+    Local files are read line by line: every malformed line, unknown tag, bad encoding or empty
+    split goes to ``problems`` (without one, a DataError lists them). Hub: names only.
+    """
     check_splits(source, lang, splits, ".tsv", WIKIPEDIA_CODES, DATASET)
+    scan_local_splits(source, lang, splits, ".tsv", parse_tsv, problems)
 
 
-def parse_tsv(path: Path) -> list[TaggedSentence]:
-    """Sentences of a ``token<TAB>tag`` file; a malformed line raises DataError with its number."""
+def parse_tsv(path: Path, problems: Problems | None = None) -> list[TaggedSentence]:
+    """Sentences of a ``token<TAB>tag`` file; every malformed line is reported with its number."""
     sentences: list[TaggedSentence] = []
     tokens: list[str] = []
     tags: list[str] = []
-    for number, line in enumerate(read_lines(path), start=1):
-        if not line.strip():
-            if tokens:
-                sentences.append(TaggedSentence(tuple(tokens), tuple(tags)))
-                tokens, tags = [], []
-            continue
-        token, tag = _token_and_tag(path, number, line)
-        tokens.append(token)
-        tags.append(tag)
-    if tokens:
-        sentences.append(TaggedSentence(tuple(tokens), tuple(tags)))
+    with collecting(problems) as found:
+        for number, line in read_numbered(path, found):
+            if not line.strip():
+                if tokens:
+                    sentences.append(TaggedSentence(tuple(tokens), tuple(tags)))
+                    tokens, tags = [], []
+                continue
+            error = _line_error(line)
+            if error:
+                found.add(path, number, error)
+                continue
+            token, tag = line.split("\t")
+            tokens.append(token)
+            tags.append(tag)
+        if tokens:
+            sentences.append(TaggedSentence(tuple(tokens), tuple(tags)))
+        found.require(path, len(sentences), "sentences")
     return sentences
 
 
-def _token_and_tag(path: Path, number: int, line: str) -> tuple[str, str]:
+def _line_error(line: str) -> str | None:
     fields = line.split("\t")
     if len(fields) != 2 or not fields[0]:
-        raise DataError(f"{path}:{number}: expected 'token<TAB>tag', got {line!r}")
+        return f"expected 'token<TAB>tag', got {line!r}"
     if fields[1] not in NER_LABELS:
-        raise DataError(f"{path}:{number}: unknown tag {fields[1]!r}; valid: {', '.join(NER_LABELS)}")
-    return fields[0], fields[1]
+        return f"unknown tag {fields[1]!r}; valid: {', '.join(NER_LABELS)}"
+    return None

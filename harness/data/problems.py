@@ -1,0 +1,99 @@
+"""Collect every problem of a data file with its line, instead of stopping at the first.
+
+Example::
+
+    problems = Problems()
+    for number, line in read_numbered(path, problems):   # BOM stripped, bad UTF-8 reported
+        if line.count(" ") > 9:
+            problems.add(path, number, "too many words")
+    problems.raise_if_any()          # one DataError listing them all, up to LIMIT per file
+
+``validate`` hands one collector to every data check of a suite, so that a user sees every
+problem of every file at once, each as ``file:line: message``; a file with more than
+:data:`LIMIT` problems shows the first ones and ``… and N more``. Loaders use a collector of
+their own and raise when they are done reading.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from harness.data.source import DataError
+
+LIMIT = 5
+"""Problems shown per file; the rest are counted."""
+
+
+class Problems:
+    """Problems per file, in the order they were found."""
+
+    def __init__(self, limit: int = LIMIT) -> None:
+        self.limit = limit
+        self._shown: dict[str, list[str]] = {}
+        self._counts: dict[str, int] = {}
+
+    def add(self, file: Path | str, line: int | None, message: str) -> None:
+        """Record ``message`` about ``file`` (at ``line`` when there is one)."""
+        key = str(file)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        shown = self._shown.setdefault(key, [])
+        if len(shown) < self.limit:
+            shown.append(f"{key}:{line}: {message}" if line is not None else f"{key}: {message}")
+
+    def count(self, file: Path | str) -> int:
+        """How many problems ``file`` has so far."""
+        return self._counts.get(str(file), 0)
+
+    def __bool__(self) -> bool:
+        return bool(self._counts)
+
+    def messages(self) -> list[str]:
+        """One line per shown problem, then ``file: … and N more problems`` where some were cut."""
+        lines = []
+        for key, shown in self._shown.items():
+            lines += shown
+            hidden = self._counts[key] - len(shown)
+            if hidden:
+                lines.append(f"{key}: … and {hidden} more problem{'s' if hidden > 1 else ''}")
+        return lines
+
+    def require(self, file: Path | str, count: int, what: str) -> None:
+        """Report ``file`` as empty when ``count`` is 0 and nothing else is wrong with it."""
+        if count == 0 and not self.count(file):
+            self.add(file, None, f"no {what} (the file is empty or has only blank lines)")
+
+    def raise_if_any(self) -> None:
+        """Raise one DataError listing every problem (up to the limit per file)."""
+        if self:
+            raise DataError("\n".join(self.messages()))
+
+
+def read_numbered(path: Path, problems: Problems) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line of ``path``, streamed, without line endings.
+
+    A UTF-8 byte order mark at the start is dropped; a line that is not UTF-8 is reported to
+    ``problems`` (with the offending byte) and skipped.
+    """
+    with Path(path).open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                problems.add(path, number, f"not UTF-8 text (byte {raw[error.start]:#04x} at "
+                                           f"column {error.start + 1}); save the file as UTF-8")
+                continue
+            yield number, text.rstrip("\r\n")
+
+
+@contextmanager
+def collecting(problems: Problems | None) -> Iterator[Problems]:
+    """``problems`` itself, or a fresh collector that raises its DataError on exit."""
+    own = Problems() if problems is None else problems
+    yield own
+    if problems is None:
+        own.raise_if_any()
