@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from harness.backbones import BACKBONES, BackboneConfig, build_tiny_backbone
 from harness.cli.main import cli
+from harness.planning import prepare
 from harness.results import read_results
 from harness.suite import load_suite
 
@@ -93,6 +94,8 @@ def test_registered_backbone_takes_a_relative_pretrained_override(tmp_path, chec
     suite = turkish_suite(tmp_path, {"name": "xlm-roberta-base", "pretrained": "../ckpt"})
     result = invoke("validate", suite)
     assert result.exit_code == 0, result.output
+    stage = prepare(load_suite(suite)).env.backbone("xlm-roberta-base")
+    assert stage.config.pretrained == str((tmp_path / "ckpt").resolve())
 
 
 def test_hub_ids_stay_hub_ids(tmp_path):
