@@ -13,7 +13,9 @@ The paper's backbones are hub ids: ``xlm-roberta-base``, ``bert-base-multilingua
 ``mgpt`` (ai-forever/mGPT) and ``mbart``. For mBART the paper cites Liu et al. (2020), the
 25-language model, so ``mbart`` is ``facebook/mbart-large-cc25`` (mbart-large-50 is Tang et al.).
 A suite may point any backbone at a local checkpoint directory instead (``pretrained:``), which
-is what an offline machine needs.
+is what an offline machine needs, or declare one the registry does not hold, with its
+architecture family: :func:`backbone_spec` makes its spec when the suite is planned, and the
+registry is never changed (a declared name that is a registered one must keep its family).
 
 Tiny backbones have the same model classes (XLMRobertaForMaskedLM, BertForMaskedLM,
 GPT2LMHeadModel, MBartForConditionalGeneration) with 2 layers, hidden size 32 and a tokenizer
@@ -33,11 +35,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
+from harness.archs import Arch
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.registry import Registry
-from harness.tiny_tokenizers import Arch, train_tiny_tokenizer
+from harness.tiny_tokenizers import train_tiny_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,10 @@ TINY_HIDDEN, TINY_LAYERS, TINY_HEADS, TINY_INTERMEDIATE, TINY_POSITIONS = 32, 2,
 
 class BackboneUnavailableError(RuntimeError):
     """A hub backbone that cannot be loaded here; the message says how to use a local copy."""
+
+
+class BackboneDeclarationError(ValueError):
+    """A suite's backbone entry that contradicts the registry; the message says what to change."""
 
 
 @dataclass(frozen=True)
@@ -140,21 +147,58 @@ def build_tiny_backbone(spec: BackboneSpec, corpus: Sequence[str], out_dir: Path
     log.info("%s: vocab %d, %d parameters", spec.name, len(tokenizer), model.num_parameters())
 
 
+def backbone_spec(name: str, arch: Arch | None = None, pretrained: str | None = None) -> BackboneSpec:
+    """The registered backbone ``name`` or, with ``arch``, the spec of a backbone a suite declares.
+
+    Raises:
+        UnknownNameError: ``name`` is not registered and no ``arch`` declares it.
+        BackboneDeclarationError: ``name`` is registered as another family than ``arch``.
+    """
+    if arch is None:
+        return BACKBONES.get(name)
+    if name not in BACKBONES:
+        return BackboneSpec(name, arch, hub_id=pretrained, tiny=False)
+    builtin = BACKBONES.get(name)
+    if builtin.arch != arch:
+        raise BackboneDeclarationError(
+            f"{name!r} is a built-in backbone of family {builtin.arch!r}, declared here as "
+            f"{arch!r}; give your backbone another name (or drop 'arch:' to load the built-in "
+            "from 'pretrained:')")
+    return builtin
+
+
 class BackboneConfig(BaseModel):
-    """Which backbone, and (optionally) a local checkpoint standing in for its hub id."""
+    """Which backbone, and (optionally) a local checkpoint standing in for its hub id.
+
+    ``arch`` is set for a backbone the suite declares (not registered); it is left out of the
+    serialised config when unset, so registered backbones keep their cache keys.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     pretrained: str | None = None
     vocab_size: int = Field(2000, gt=0, description="tiny backbones: tokenizer size bound")
+    arch: Arch | None = None
+
+    @model_serializer(mode="wrap")
+    def _unset_arch_keeps_keys(self, handler) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("arch") is None:
+            data.pop("arch", None)
+        return data
+
+    def spec(self) -> BackboneSpec:
+        """The backbone's spec: registered, or made from the declaration."""
+        return backbone_spec(self.name, self.arch, self.pretrained)
 
 
 def backbone_config(spec: BackboneSpec, pretrained: str | None = None) -> BackboneConfig:
     """The stage config of ``spec``, with ``pretrained`` (a local directory) overriding its hub id."""
     if pretrained is not None and spec.tiny:
         raise ValueError(f"{spec.name} is built from the corpus; it takes no 'pretrained' path")
-    return BackboneConfig(name=spec.name, pretrained=pretrained)
+    declared = spec.name not in BACKBONES
+    return BackboneConfig(name=spec.name, pretrained=pretrained, arch=spec.arch if declared else None)
 
 
 class BackboneStage(Stage):
@@ -169,7 +213,7 @@ class BackboneStage(Stage):
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Build the tiny model, or check that the pretrained one is loadable and point at it."""
         config: BackboneConfig = self.config
-        spec = BACKBONES.get(config.name)
+        spec = config.spec()
         if spec.tiny:
             lines = (inputs["corpus"] / CORPUS_FILE).read_text(encoding="utf-8").splitlines()
             build_tiny_backbone(spec, [line for line in lines if line.strip()], out / MODEL_DIR,

@@ -21,8 +21,9 @@ from functools import cache
 
 from pydantic import ValidationError
 
-from harness.backbones import BACKBONES, BackboneStage, backbone_config
+from harness.backbones import BackboneSpec, BackboneStage, backbone_config, backbone_spec
 from harness.catalog import METHODS
+from harness.checkpoints import backbone_problems
 from harness.corpus import CorpusConfig, CorpusStage
 from harness.data import monolingual, parallel
 from harness.data.parallel import ParallelRef
@@ -50,11 +51,16 @@ class BuildEnv:
 
     def backbone(self, name: str) -> Stage:
         """The backbone stage (tiny ones train their tokenizer on the source-language corpus)."""
-        spec = BACKBONES.get(name)
+        spec = self.spec(name)
         config = backbone_config(spec, self.suite.backbone(name).pretrained)
         if not spec.tiny:
             return BackboneStage(config)
         return BackboneStage(config, corpus=self.corpus(self.all_sources(), role="source"))
+
+    def spec(self, name: str) -> BackboneSpec:
+        """The spec of the suite's backbone ``name``: registered or declared by the suite."""
+        decl = self.suite.backbone(name)
+        return backbone_spec(decl.name, decl.arch, decl.pretrained)
 
     def corpus(self, langs: tuple[str, ...] | str, role: str) -> Stage:
         """Monolingual text of ``langs``; ``role`` ('source'/'target') picks the sample count."""
@@ -79,7 +85,7 @@ class BuildEnv:
 
     def label_subword(self, task: str, backbone: str) -> Subword:
         """The subword that carries a word's label for ``task`` on ``backbone`` (first or last)."""
-        return label_subword(self.suite.tasks[task].label_subword, BACKBONES.get(backbone).causal)
+        return label_subword(self.suite.tasks[task].label_subword, self.spec(backbone).causal)
 
     def parallel_data(self, target: str, source: str) -> ParallelRef:
         """The parallel sentences of (target, source) for harmony weights."""
@@ -134,8 +140,7 @@ def _instantiate_methods(suite: Suite, problems: list[str]) -> dict[str, Method]
 
 
 def _check_names(suite: Suite, problems: list[str]) -> None:
-    for index, backbone in enumerate(suite.backbones):
-        _collect(problems, f"backbones.{index}", lambda b=backbone: BACKBONES.get(b.name))
+    problems += backbone_problems(suite.backbones)
     for task in suite.tasks:
         _collect(problems, f"tasks.{task}", lambda t=task: TASKS.get(t))
 
@@ -145,7 +150,8 @@ def _incompatibilities(suite: Suite, methods: dict[str, Method]) -> list[str]:
     for method in methods.values():
         for backbone in suite.backbones:
             for task in suite.tasks:
-                reason = method.incompatibility(BACKBONES.get(backbone.name).arch, task)
+                arch = backbone_spec(backbone.name, backbone.arch, backbone.pretrained).arch
+                reason = method.incompatibility(arch, task)
                 if reason:
                     problems.add(f"methods.{method.name} × {backbone.name} × {task}: {reason}")
     return sorted(problems)

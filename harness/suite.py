@@ -11,9 +11,10 @@ overrides. Defaults merge in one place (:func:`method_config`): a method's paper
 the suite's overrides, deep-merged, so overriding one field of a nested stage config keeps the
 preset's other fields (an ablation's ``beta: 0`` survives ``adaptation: {max_steps: 2}``).
 Top-level keys starting with ``x-`` are ignored (the docker-compose convention): they hold YAML
-anchors that several methods share. Relative data paths are resolved against the suite file's
-directory. Every problem raises
-:class:`SuiteError` with the file, the key path and the valid choices.
+anchors that several methods share. Relative data paths and backbone checkpoint paths
+(``pretrained:``) are resolved against the suite file's directory. A backbone entry is a
+registered name or a declaration with ``pretrained:`` and ``arch:`` (:class:`BackboneDecl`).
+Every problem raises :class:`SuiteError` with the file, the key path and the valid choices.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from harness.archs import Arch
 from harness.data.parallel import ParallelCorpus, corpora_from_yaml, corpus_for
 from harness.data.source import DataSource
 from harness.languages import SOURCE_LANGUAGES, canonical_code
@@ -75,11 +77,39 @@ class TaskSuite(_Strict):
         return _canonical_languages(codes)
 
 
-class BackboneRef(_Strict):
-    """A registered backbone, optionally loaded from a local checkpoint instead of the hub."""
+class BackboneDecl(_Strict):
+    """A backbone of the suite: a registered name, or one the suite declares itself.
 
-    name: str
-    pretrained: str | None = None
+    ``{name: xlm-roberta-base}`` is a registered backbone; ``pretrained:`` loads it from a local
+    checkpoint or another hub id instead. ``{name: my-xlmr, pretrained: ./ckpt, arch: xlmr}``
+    declares a backbone the harness does not know: any name, its weights (a checkpoint directory
+    or a hub id) and its architecture family. ``pretrained`` is a path when it starts with
+    ``.``, ``/`` or ``~`` or names something that exists next to the suite file (relative paths
+    are resolved against that directory, like data paths); otherwise it is a hub id.
+    """
+
+    name: str = Field(min_length=1)
+    pretrained: str | None = Field(None, min_length=1)
+    arch: Arch | None = None
+
+    @model_validator(mode="after")
+    def _declared_needs_weights(self) -> BackboneDecl:
+        if self.arch is not None and self.pretrained is None:
+            raise ValueError(f"backbone {self.name!r} is declared with 'arch: {self.arch}' but no "
+                             "'pretrained:'; give a checkpoint directory or a hub id")
+        return self
+
+    def resolved(self, base: Path) -> BackboneDecl:
+        """A copy whose ``pretrained``, when it is a path, is absolute against ``base``."""
+        if self.pretrained is None or not looks_like_path(self.pretrained, base):
+            return self
+        return self.model_copy(update={
+            "pretrained": str((base / Path(self.pretrained).expanduser()).resolve())})
+
+
+def looks_like_path(value: str, base: Path) -> bool:
+    """Whether a ``pretrained:`` value is a local path (see :class:`BackboneDecl`), not a hub id."""
+    return value.startswith((".", "/", "~")) or (base / value).exists()
 
 
 class CorpusSettings(_Strict):
@@ -106,7 +136,7 @@ class Suite(_Strict):
     name: str
     description: str = ""
     seeds: tuple[int, ...] = (1,)
-    backbones: tuple[BackboneRef, ...] = Field(min_length=1)
+    backbones: tuple[BackboneDecl, ...] = Field(min_length=1)
     tasks: dict[str, TaskSuite] = Field(min_length=1)
     methods: dict[str, dict[str, Any]] = Field(min_length=1)
     monolingual: CorpusSettings
@@ -157,7 +187,7 @@ class Suite(_Strict):
         """
         return corpus_for(self.parallel, target, source)
 
-    def backbone(self, name: str) -> BackboneRef:
+    def backbone(self, name: str) -> BackboneDecl:
         """The suite's entry for backbone ``name``."""
         return next(b for b in self.backbones if b.name == name)
 
@@ -256,4 +286,6 @@ def _resolve_paths(suite: Suite, base: Path) -> Suite:
         "data": corpora.data.resolved(base),
         "target_data": corpora.target_data and corpora.target_data.resolved(base)})
     parallel = tuple(corpus.resolved(base) for corpus in suite.parallel)
-    return suite.model_copy(update={"tasks": tasks, "monolingual": monolingual, "parallel": parallel})
+    backbones = tuple(backbone.resolved(base) for backbone in suite.backbones)
+    return suite.model_copy(update={"tasks": tasks, "monolingual": monolingual, "parallel": parallel,
+                                    "backbones": backbones})

@@ -33,11 +33,11 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
-from typing import Literal
 
 from tokenizers import AddedToken
 
-Arch = Literal["xlmr", "bert", "gpt2", "mbart"]
+from harness.archs import Arch
+
 FAIRSEQ_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 GPT2_EOS = "<|endoftext|>"

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from harness.cli.common import (
+    UserError,
     load_plan,
     only_option,
     parse_filters,
@@ -25,12 +26,22 @@ log = logging.getLogger(__name__)
 
 
 def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``."""
-    if device != "auto":
+    """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``; ``cuda`` with none is an error.
+
+    Raises:
+        UserError: ``cuda`` was asked for and torch sees no GPU (checked before any stage runs).
+    """
+    if device == "cpu":
         return device
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "cuda":
+        raise UserError("--device cuda: torch sees no CUDA GPU on this machine "
+                        "(torch.cuda.is_available() is False; check the driver, CUDA_VISIBLE_DEVICES "
+                        "and that torch was built with CUDA); use --device cpu or --device auto")
+    return "cpu"
 
 
 @click.command("run")
@@ -55,13 +66,15 @@ def run(suite_file, workdir, only, dry_run, device, seed, rerun, verbose):
       unibridge-bench run suites/wikiann.yaml --only method=unibridge --only lang=amh --device cuda
     """
     setup_logging(verbose)
+    if not dry_run:  # before the plan, so that a missing GPU is the first thing said
+        device = resolve_device(device)
     plan = load_plan(suite_file, seed)
     jobs = filter_jobs(plan.jobs, parse_filters(only))
     workdir = workdir or Path("runs") / plan.suite.name
     if dry_run:
         _print_dry_run(plan, jobs, workdir)
         return
-    report = run_jobs(plan, jobs, RunOptions(workdir, resolve_device(device), rerun=frozenset(rerun)))
+    report = run_jobs(plan, jobs, RunOptions(workdir, device, rerun=frozenset(rerun)))
     write_result_tables(read_results(workdir / RESULTS_FILE), workdir / "tables")
     click.echo(f"{len(jobs)} jobs: {report.pending} stages run, {report.cached} cached; "
                f"results in {workdir / RESULTS_FILE}, tables in {workdir / 'tables'}")
