@@ -69,7 +69,7 @@ class BuildEnv:
         n_samples = settings.source_samples if role == "source" else settings.target_samples
         return CorpusStage(CorpusConfig(langs=langs, n_samples=n_samples,
                                         words_per_sample=settings.words_per_sample,
-                                        data=DataRef.of(settings.data_for(role))))
+                                        data=DataRef.of(settings.data_for(role), langs)))
 
     def sources(self, task: str) -> tuple[str, ...]:
         """Source languages of ``task``."""
@@ -81,7 +81,7 @@ class BuildEnv:
 
     def task_data(self, task: str, lang: str) -> DataRef:
         """The task dataset holding ``lang``."""
-        return DataRef.of(self.suite.tasks[task].data_for(lang))
+        return DataRef.of(self.suite.tasks[task].data_for(lang), (lang,))
 
     def label_subword(self, task: str, backbone: str) -> Subword:
         """The subword that carries a word's label for ``task`` on ``backbone`` (first or last)."""

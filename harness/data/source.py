@@ -25,6 +25,7 @@ edited fixture file invalidates what was built from it.
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -81,8 +82,12 @@ class DataSource(BaseModel):
             return self
         return self.model_copy(update={"path": (base / self.path).resolve()})
 
-    def fingerprint(self) -> str:
-        """Content hash of the local files, the hub id and revision, or the release's pin."""
+    def fingerprint(self, langs: tuple[str, ...] = ()) -> str:
+        """Content hash of the local files, the hub id and revision, or the release's pin.
+
+        ``langs`` scopes a local folder to the files of those languages (:func:`language_files`),
+        so that editing one language's file leaves the keys of stages reading others unchanged.
+        """
         options = "" if self.legacy_upos == "error" else f"+legacy_upos={self.legacy_upos}"
         if self.release is not None:
             from harness.data.releases import release_version
@@ -93,7 +98,30 @@ class DataSource(BaseModel):
             return f"release:{self.release}@{version}:{digest}{options}"
         if self.path is None:
             return f"hub:{self.hub}@{self.revision or 'default'}{options}"
-        return "sha256:" + hash_tree(self.path) + options
+        files = language_files(self.path, langs)
+        if files is None:
+            return "sha256:" + hash_tree(self.path) + options
+        return "sha256:" + ",".join(hash_tree(file) for file in files) + options
+
+
+def language_files(path: Path, langs: tuple[str, ...]) -> list[Path] | None:
+    """The files under folder ``path`` that belong to ``langs``, in order; None: not scopable.
+
+    A file belongs to ``lang`` when it sits in a top-level folder ``<lang>/`` (the task layouts:
+    ``wikiann/amh/test.tsv``) or is a top-level ``<lang>.<ext>`` (``monolingual/amh.txt``). When
+    some language has no such file (another layout, a single file), the whole folder is hashed:
+    more rebuilding, never a stale artifact.
+    """
+    if not langs or not Path(path).is_dir():
+        return None
+    files = []
+    for lang in langs:
+        own = sorted(p for p in (Path(path) / lang).rglob("*") if p.is_file())
+        own += sorted(p for p in Path(path).glob(f"{lang}.*") if p.is_file())
+        if not own:
+            return None
+        files += own
+    return files
 
 
 class DataRef(BaseModel):
@@ -109,9 +137,9 @@ class DataRef(BaseModel):
     fingerprint: str
 
     @classmethod
-    def of(cls, source: DataSource) -> DataRef:
-        """Reference ``source`` by its current fingerprint."""
-        return cls(source=source, fingerprint=source.fingerprint())
+    def of(cls, source: DataSource, langs: tuple[str, ...] = ()) -> DataRef:
+        """Reference ``source`` by its current fingerprint, scoped to ``langs`` when given."""
+        return cls(source=source, fingerprint=source.fingerprint(langs))
 
 
 @lru_cache(maxsize=256)
@@ -134,28 +162,48 @@ def check_hub_reachable(source: DataSource, key: str) -> None:
     Called once per hub dataset at validation, so that an offline machine stops before any
     training with a message naming the dataset and the local form to use instead (``key`` is the
     suite key that holds it). A dataset counts as present when the Hugging Face hub cache has a
-    folder for it; otherwise the hub is asked for its metadata (10 s timeout) unless
-    ``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE`` is set.
+    snapshot of the revision asked for (:func:`_in_hub_cache`); otherwise the hub is asked for
+    its metadata (10 s timeout) unless ``HF_HUB_OFFLINE`` or ``HF_DATASETS_OFFLINE`` is set.
     """
-    if source.hub is None or _in_hub_cache(source.hub):
+    if source.hub is None or _in_hub_cache(source.hub, source.revision):
         return
-    from huggingface_hub import HfApi, constants
+    from huggingface_hub import HfApi
 
-    reason = "HF_HUB_OFFLINE is set"
-    if not constants.HF_HUB_OFFLINE:
+    offline = [name for name in OFFLINE_VARIABLES if _truthy(os.environ.get(name))]
+    reason = f"{offline[0]} is set" if offline else ""
+    if not offline:
         try:
             HfApi().dataset_info(source.hub, revision=source.revision, timeout=10)
             return
         except Exception as error:  # noqa: BLE001 - any failure means: not reachable from here
-            reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            reason = type(error).__name__
+    revision = f" at revision {source.revision!r}" if source.revision else ""
     raise DataError(
-        f"hub dataset {source.hub!r} is not in the local cache and not reachable ({reason}). "
+        f"hub dataset {source.hub!r}{revision} is not in the local cache and not reachable "
+        f"({reason}). "
         f"Download it where there is network, or give local files instead: "
         f"`{key}: {{path: DIR}}` (the layout is in the docstring of the harness.data module "
         f"that reads it, and in fixtures/README.md).")
 
 
-def _in_hub_cache(hub: str) -> bool:
+#: Either makes ``datasets.load_dataset`` use only what is cached (datasets reads both).
+OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+
+
+def _truthy(value: str | None) -> bool:
+    return value is not None and value.upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def _in_hub_cache(hub: str, revision: str | None) -> bool:
+    """True when the hub cache holds a snapshot of ``hub`` at ``revision`` (default ``main``).
+
+    A cache folder for another revision, or an empty one, does not count: ``load_dataset``
+    offline would not find the revision asked for.
+    """
     from huggingface_hub import constants
 
-    return (Path(constants.HF_HUB_CACHE) / f"datasets--{hub.replace('/', '--')}").is_dir()
+    root = Path(constants.HF_HUB_CACHE) / f"datasets--{hub.replace('/', '--')}"
+    ref = root / "refs" / (revision or "main")
+    commit = ref.read_text().strip() if ref.is_file() else (revision or "")
+    snapshot = root / "snapshots" / commit
+    return bool(commit) and snapshot.is_dir() and any(snapshot.iterdir())
