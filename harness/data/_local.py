@@ -75,12 +75,7 @@ def split_file(source: DataSource, lang: str, split: str, suffix: str) -> Path:
     """``<path>/<lang>/<split><suffix>``, or a DataError listing the splits that exist."""
     check_split(split, where=f"{source.path} ({lang})")
     folder = language_dir(source, lang)
-    path = folder / f"{split}{suffix}"
-    if not path.is_file():
-        present = sorted(p.stem for p in folder.glob(f"*{suffix}"))
-        raise DataError(f"missing {path} for language {lang!r} split {split!r}; "
-                        f"splits there: {', '.join(present) or 'none'}")
-    return path
+    return existing_file(folder / f"{split}{suffix}", f"language {lang!r} split {split!r}", "splits")
 
 
 def check_local_splits(source: DataSource, lang: str, splits: Iterable[str], suffix: str) -> None:
@@ -122,11 +117,17 @@ def check_splits(source: DataSource, lang: str, splits: Iterable[str], suffix: s
 def language_file(source: DataSource, lang: str, suffix: str = ".txt") -> Path:
     """``<path>/<lang><suffix>``, or a DataError listing the languages that have a file."""
     root = local_root(source)
-    path = root / f"{lang}{suffix}"
+    return existing_file(root / f"{lang}{suffix}", f"language {lang!r}", "languages")
+
+
+def existing_file(path: Path, wanted: str, kind: str) -> Path:
+    """``path`` if it is a file, else a DataError naming ``wanted`` and what is there.
+
+    What is there: the stems of the files beside ``path`` with its suffix, called ``kind``.
+    """
     if not path.is_file():
-        present = sorted(p.stem for p in root.glob(f"*{suffix}"))
-        raise DataError(f"no file {path} for language {lang!r}; "
-                        f"languages there: {', '.join(present) or 'none'}")
+        present = sorted(p.stem for p in path.parent.glob(f"*{path.suffix}"))
+        raise DataError(f"no file {path} for {wanted}; {kind} there: {', '.join(present) or 'none'}")
     return path
 
 

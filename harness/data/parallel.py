@@ -34,7 +34,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.data import opus
-from harness.data._local import language_file, load_hub, local_root, read_lines
+from harness.data._local import existing_file, language_file, load_hub, local_root, read_lines
 from harness.data.problems import Problems, read_numbered
 from harness.data.source import DataError, DataSource, hash_tree
 from harness.languages import canonical_code
@@ -242,13 +242,8 @@ def _flores_lines(corpus: ParallelCorpus, lang: str) -> list[str]:
 
 
 def _pair_file(corpus: ParallelCorpus, target: str, source: str) -> Path:
-    root = local_root(corpus.data)
-    path = root / f"{target}-{source}{PAIRS_SUFFIX}"
-    if not path.is_file():
-        present = sorted(p.stem for p in root.glob(f"*{PAIRS_SUFFIX}"))
-        raise DataError(f"no file {path} for the parallel pair {target}-{source}; pairs there: "
-                        f"{', '.join(present) or 'none'}")
-    return path
+    path = local_root(corpus.data) / f"{target}-{source}{PAIRS_SUFFIX}"
+    return existing_file(path, f"the parallel pair {target}-{source}", "pairs")
 
 
 def _pair_rows(path: Path) -> list[tuple[str, str]]:

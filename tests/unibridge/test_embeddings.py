@@ -8,13 +8,11 @@ import pytest
 import sentencepiece as spm
 import torch
 from click.testing import CliRunner
-from tokenizers import SentencePieceUnigramTokenizer, processors
 from transformers import (
     AutoModel,
     AutoTokenizer,
     XLMRobertaConfig,
     XLMRobertaModel,
-    XLMRobertaTokenizerFast,
 )
 
 from harness.backbones import BACKBONES, build_tiny_backbone
@@ -45,17 +43,6 @@ def sentences(words, n, seed):
 
 
 CORPUS = sentences(TARGET_WORDS, 200, seed=3)
-
-
-@pytest.fixture(scope="module")
-def source_tokenizer():
-    model = SentencePieceUnigramTokenizer()
-    model.train_from_iterator(sentences(SOURCE_WORDS, 300, seed=4), vocab_size=150,
-                              special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
-                              unk_token="<unk>", show_progress=False)
-    backend = model._tokenizer
-    backend.post_processor = processors.RobertaProcessing(sep=("</s>", 2), cls=("<s>", 0))
-    return XLMRobertaTokenizerFast(tokenizer_object=backend)
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,11 @@ import random
 
 import fasttext
 import numpy as np
-import pytest
 import torch
-from tokenizers import SentencePieceUnigramTokenizer, processors
-from transformers import XLMRobertaTokenizerFast
 
 from harness.unibridge.embeddings import EmbeddingInitConfig
 from harness.unibridge.static_vectors import train_static_vectors
 
-SOURCE_WORDS = "the quick brown fox jumps over lazy dog привет мир собака 我们 学校 ሰላም".split()
 TARGET_WORDS = "ሰላም ዓለም ይህ the fox dog".split()
 TINY = EmbeddingInitConfig(fasttext_dim=8, fasttext_epochs=1)
 
@@ -25,30 +21,19 @@ def sentences(words, n, seed):
 CORPUS = sentences(TARGET_WORDS, 200, seed=3)  # most source tokens never occur in it
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    model = SentencePieceUnigramTokenizer()
-    model.train_from_iterator(sentences(SOURCE_WORDS, 300, seed=4), vocab_size=150,
-                              special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
-                              unk_token="<unk>", show_progress=False)
-    backend = model._tokenizer
-    backend.post_processor = processors.RobertaProcessing(sep=("</s>", 2), cls=("<s>", 0))
-    return XLMRobertaTokenizerFast(tokenizer_object=backend)
-
-
-def token_counts(tokenizer, corpus):
+def token_counts(source_tokenizer, corpus):
     counts = {}
-    for ids in tokenizer(corpus, add_special_tokens=False)["input_ids"]:
+    for ids in source_tokenizer(corpus, add_special_tokens=False)["input_ids"]:
         for i in ids:
             counts[i] = counts.get(i, 0) + 1
     return counts
 
 
-def test_rare_tokens_random_covers_tokens_seen_min_count_times(tmp_path, tokenizer):
+def test_rare_tokens_random_covers_tokens_seen_min_count_times(tmp_path, source_tokenizer):
     config = TINY.model_copy(update={"fasttext_min_count": 3, "rare_tokens": "random"})
-    vectors = train_static_vectors(tokenizer, CORPUS, tmp_path / "f.txt", config)
-    specials = set(tokenizer.all_special_ids)
-    expected = sorted(i for i, n in token_counts(tokenizer, CORPUS).items()
+    vectors = train_static_vectors(source_tokenizer, CORPUS, tmp_path / "f.txt", config)
+    specials = set(source_tokenizer.all_special_ids)
+    expected = sorted(i for i, n in token_counts(source_tokenizer, CORPUS).items()
                       if n >= 3 and i not in specials)
     assert vectors.ids.tolist() == expected and len(expected) > 5
     assert vectors.vectors.shape == (len(expected), 8) and torch.isfinite(vectors.vectors).all()
@@ -56,12 +41,12 @@ def test_rare_tokens_random_covers_tokens_seen_min_count_times(tmp_path, tokeniz
     assert vectors.count("ngram") == vectors.count("drawn") == 0
 
 
-def test_ngram_vectors_cover_the_whole_vocabulary(tmp_path, tokenizer):
+def test_ngram_vectors_cover_the_whole_vocabulary(tmp_path, source_tokenizer):
     """Every token gets fastText's own get_word_vector; all-zero ones a random stand-in."""
-    vectors = train_static_vectors(tokenizer, CORPUS, tmp_path / "f.txt", TINY)
+    vectors = train_static_vectors(source_tokenizer, CORPUS, tmp_path / "f.txt", TINY)
     reference = fasttext.train_unsupervised(str(tmp_path / "f.txt"), model="cbow", dim=8, epoch=1,
                                             minCount=1, neg=10, thread=1, verbose=0)
-    vocab = sorted((i, token) for token, i in tokenizer.get_vocab().items())
+    vocab = sorted((i, token) for token, i in source_tokenizer.get_vocab().items())
     assert vectors.ids.tolist() == [i for i, _ in vocab]
     expected = np.stack([reference.get_word_vector(token) for _, token in vocab])
     zero = ~expected.any(axis=1)
@@ -71,17 +56,18 @@ def test_ngram_vectors_cover_the_whole_vocabulary(tmp_path, tokenizer):
     assert (vectors.vectors[vectors.drawn].abs().sum(dim=1) > 0).all()
     unseen = [token not in set(reference.get_words()) for _, token in vocab]
     assert vectors.ngram.tolist() == unseen and sum(unseen) > len(unseen) // 2
-    seen = set(token_counts(tokenizer, CORPUS)) - set(tokenizer.all_special_ids)  # <unk>: not written
+    specials = set(source_tokenizer.all_special_ids)  # <unk>: not written
+    seen = set(token_counts(source_tokenizer, CORPUS)) - specials
     assert seen and not any(unseen[k] for k, (i, _) in enumerate(vocab) if i in seen)
 
 
-def test_single_thread_is_reproducible(tmp_path, tokenizer):
-    first = train_static_vectors(tokenizer, CORPUS, tmp_path / "a.txt", TINY)
-    again = train_static_vectors(tokenizer, CORPUS, tmp_path / "b.txt", TINY)
+def test_single_thread_is_reproducible(tmp_path, source_tokenizer):
+    first = train_static_vectors(source_tokenizer, CORPUS, tmp_path / "a.txt", TINY)
+    again = train_static_vectors(source_tokenizer, CORPUS, tmp_path / "b.txt", TINY)
     assert TINY.threads == 1 and torch.equal(first.vectors, again.vectors)
 
 
-def test_no_frequent_tokens_gives_no_vectors(tmp_path, tokenizer):
+def test_no_frequent_tokens_gives_no_vectors(tmp_path, source_tokenizer):
     config = TINY.model_copy(update={"fasttext_min_count": 1000})
-    vectors = train_static_vectors(tokenizer, CORPUS[:3], tmp_path / "f.txt", config)
+    vectors = train_static_vectors(source_tokenizer, CORPUS[:3], tmp_path / "f.txt", config)
     assert vectors.ids.numel() == 0 and vectors.vectors.shape == (0, 8)
