@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 
 
+class UnknownStageKindError(ValueError):
+    """A stage kind was named (``--rerun``) that no stage of the run has."""
+
+
 class CacheError(RuntimeError):
     """A cache entry is unreadable (e.g. a corrupt or hand-edited artifact)."""
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from harness.catalog import EXECUTORS
 from harness.executors.base import Failure
-from harness.graph import Cache, Stage, StageContext, topological_order
+from harness.graph import Cache, Stage, StageContext, UnknownStageKindError, topological_order
 from harness.planning import Plan
 from harness.results import aggregate, make_record, write_record
 from harness.suite import Job
@@ -73,10 +73,6 @@ class JobGraph:
         for final in self.finals.values():
             counts.update(stage.key for stage in topological_order([final]))
         return counts
-
-
-class UnknownStageKindError(ValueError):
-    """``--rerun`` named a stage kind that no job of the run has."""
 
 
 def invalidate_for_rerun(graph: JobGraph, cache: Cache, kinds: frozenset[str]) -> int:

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 import click
 
 from harness.data.source import DataError
-from harness.graph import CacheError
+from harness.graph import CacheError, UnknownStageKindError
 from harness.registry import UnknownNameError
-from harness.runner import UnknownStageKindError
 from harness.suite import SuiteError, load_suite
 
 if TYPE_CHECKING:
