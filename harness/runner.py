@@ -9,9 +9,9 @@ Re-running the same suite finds every finished stage in ``<workdir>/cache`` and 
 a run killed at any moment keeps every finished artifact and every written result record.
 ``rerun`` names stage kinds to recompute even when cached (MTEB's overwrite strategy, per kind);
 every stage that depends on a recomputed one is recomputed too, so no result mixes a new artifact
-with one built on the old. A job's record is written once every stage of its graph exists (after
-the stages it needs were recomputed, never before), and once more for all jobs at the end of the
-run.
+with one built on the old. A job's record is written once, as soon as every stage of its graph exists: when
+its final stage finishes, or at the end of the run for a cached final whose inputs had to be
+rebuilt first (never before them).
 """
 
 from __future__ import annotations
@@ -106,15 +106,19 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
     for job, final in graph.finals.items():
         jobs_by_final[final.key].append(job)
 
+    recorded: set[str] = set()
+
     def record(stage: Stage) -> None:
+        if stage.key in recorded or not all(cache.is_done(s) for s in topological_order([stage])):
+            return
+        recorded.add(stage.key)
         for job in jobs_by_final.get(stage.key, []):
-            if all(cache.is_done(s) for s in topological_order([stage])):
-                write_record(options.workdir, make_record(job, stage, cache))
+            write_record(options.workdir, make_record(job, stage, cache))
 
     ctx = StageContext(device=options.device, cache=cache, progress=options.progress)
     executor = EXECUTORS.get(options.executor)()
     report.failures = executor.execute(graph.stages, cache, ctx, on_done=record)
-    for final in {stage.key: stage for stage in graph.finals.values()}.values():
+    for final in graph.finals.values():  # cached finals whose inputs were rebuilt in this run
         record(final)
     aggregate(options.workdir)
     return report
