@@ -215,6 +215,12 @@ def _encode_tagged(example: Any, tokenizer: PreTrainedTokenizerBase, max_length:
     """Label each word's first or last subword; all other positions get -100 (ignored by the loss)."""
     text, char_to_word = _join_words(example.tokens)
     encoding = tokenizer(text, truncation=True, max_length=max_length, return_offsets_mapping=True)
+    return _single_feature(example, encoding, char_to_word, label_ids, subword)
+
+
+def _single_feature(example: Any, encoding, char_to_word: Sequence[int], label_ids: dict[str, int],
+                    subword: Subword) -> TaggedFeatures:
+    """One feature from ``encoding`` of the whole (or truncated) example, labelled per word."""
     positions = subword_positions(encoding["offset_mapping"], char_to_word, len(example.tokens),
                                   subword)
     labels = [-100] * len(encoding["input_ids"])
@@ -232,8 +238,8 @@ def _encode_windowed(example: Any, tokenizer: PreTrainedTokenizerBase, max_lengt
     text, char_to_word = _join_words(example.tokens)
     encoding = tokenizer(text, return_offsets_mapping=True, return_special_tokens_mask=True)
     ids = encoding["input_ids"]
-    if len(ids) <= max_length:
-        return _encode_tagged(example, tokenizer, max_length, label_ids, subword)
+    if len(ids) <= max_length:  # fits: the same encoding truncation would give
+        return _single_feature(example, encoding, char_to_word, label_ids, subword)
     full = subword_positions(encoding["offset_mapping"], char_to_word, len(example.tokens), subword)
     head, tail = _special_ends(encoding["special_tokens_mask"])
     spans = window_spans(head, len(ids) - tail, max_length - head - tail)
