@@ -109,7 +109,6 @@ class DataSource(BaseModel):
             return "sha256:" + hash_tree(self.path) + options
         return "sha256:" + ",".join(hash_tree(file) for file in files) + options
 
-
     def _hub_fingerprint(self) -> str:
         """``hub:<id>@<commit>``: the pin, the mirror's commit, or the commit the revision names.
 
@@ -239,4 +238,4 @@ def unpinned_warning(source: DataSource, key: str) -> str | None:
         unknown = "its commit could not be looked up here"
     now = f"it names commit {commit} now; pin it with `revision: {commit}`" if commit else unknown
     return (f"{key}: hub dataset {source.hub!r} is not pinned (revision {revision!r} can move): "
-            f"{now}. Cache keys record the commit resolved at each run.")
+            f"{now}. Each run keys its artifacts by the commit (or mirror content) it reads.")
