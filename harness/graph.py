@@ -107,6 +107,9 @@ class Stage(ABC):
 
     kind: ClassVar[str]
     version: ClassVar[int] = 1
+    #: Whether :meth:`run` puts a model on ``ctx.device``: a cluster executor gives such a stage
+    #: a GPU when the run is on CUDA, and the others CPUs only.
+    uses_device: ClassVar[bool] = False
 
     def __init__(self, config: BaseModel | None = None, *, seed: int | None = None,
                  **inputs: Stage):
