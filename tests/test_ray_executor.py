@@ -2,6 +2,7 @@
 of crashed workers, failures that stop only what depends on them, and per-stage resources."""
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -154,3 +155,11 @@ def test_reduced_suite_gives_the_local_executors_results(local_ray, tmp_path):
         assert report.failures == [] and report.cached == 0
     local, distributed = outcomes(tmp_path / "local"), outcomes(tmp_path / "ray")
     assert len(local) == 2 and distributed == local
+
+
+def test_light_commands_do_not_import_ray():
+    code = ("import sys; from click.testing import CliRunner; from harness.cli.main import cli; "
+            "[CliRunner().invoke(cli, a) for a in (['--help'], ['run', '--help'], ['list', 'methods'])]; "
+            "print('ray' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
