@@ -128,5 +128,6 @@ def test_a_nan_loss_stops_only_its_job(tmp_path):
 
 @pytest.mark.parametrize(("device", "fp16"), [("cuda", True), ("cpu", False)])
 def test_fp16_mixed_precision_on_cuda_only(tmp_path, device, fp16):
-    args = training_arguments(TrainingConfig(epochs=1, learning_rate=0.1), tmp_path, StageContext(device=device))
+    config = TrainingConfig(epochs=1, learning_rate=0.1)
+    args = training_arguments(config, tmp_path, StageContext(device=device))
     assert args.fp16 is fp16 and args.bf16 is False and args.use_cpu is not fp16
