@@ -18,6 +18,7 @@ from harness.cli.common import (
     user_errors,
     verbose_option,
 )
+from harness.cli.stopping import report_stop, resume_command, stop_requests
 from harness.planning import filter_jobs
 from harness.report.tables import write_result_tables
 from harness.results import RESULTS_FILE, read_results
@@ -78,7 +79,12 @@ def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbo
     if dry_run:
         _print_dry_run(plan, jobs, workdir)
         return
-    report = run_jobs(plan, jobs, RunOptions(workdir, device, executor, frozenset(rerun)))
+    try:
+        with stop_requests():
+            report = run_jobs(plan, jobs, RunOptions(workdir, device, executor, frozenset(rerun)))
+    except KeyboardInterrupt as stop:
+        resume = {"only": only, "device": device, "executor": executor, "seed": seed}
+        report_stop(stop, jobs, workdir, resume_command(suite_file, workdir, resume))
     write_result_tables(read_results(workdir / RESULTS_FILE), workdir / "tables")
     click.echo(f"{len(jobs)} jobs: {report.pending} stages run, {report.cached} cached; "
                f"results in {workdir / RESULTS_FILE}, tables in {workdir / 'tables'}")
