@@ -1,6 +1,7 @@
 """The Ray executor on a local Ray instance (2 CPUs): same results as the local executor, retries
 of crashed workers, failures that stop only what depends on them, and per-stage resources."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -109,6 +110,20 @@ def test_a_failed_stage_stops_only_what_depends_on_it(local_ray, tmp_path):
     assert reasons == {"broken": "ValueError: bad input data",
                        "downstream": f"input {broken.label} failed"}
     assert done == ["other"] and Path(log).read_text() == "other\n"
+
+
+class LogLevel(Append):
+    kind = "log_level"
+
+    def run(self, ctx, inputs, out):
+        (out / "text").write_text(str(logging.getLogger(self.config.name).getEffectiveLevel()))
+
+
+def test_workers_log_at_the_drivers_levels(local_ray, tmp_path):
+    logging.getLogger("chatty.library").setLevel(logging.ERROR)  # as setup_logging does below -vv
+    stage = LogLevel(Cfg(name="chatty.library.sub"))
+    assert execute([stage], tmp_path / "cache")[0] == []
+    assert (Cache(tmp_path / "cache").path(stage) / "text").read_text() == str(logging.ERROR)
 
 
 def test_gpus_are_asked_for_device_stages_on_cuda_only():

@@ -51,11 +51,25 @@ def _import_ray():
     return ray
 
 
-def _materialize(cache_root: str, stage: Stage, ctx: StageContext, *ready_inputs: str) -> str:
+def logging_levels() -> dict[str, int]:
+    """The levels this process gave its loggers (root under ""), to repeat them in the workers.
+
+    So a worker is as quiet as the driver: library chatter hidden unless ``-v`` asks for it.
+    """
+    loggers = logging.root.manager.loggerDict.items()
+    levels = {name: logger.level for name, logger in loggers
+              if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET}
+    return {"": logging.root.level, **levels}
+
+
+def _materialize(cache_root: str, stage: Stage, ctx: StageContext, levels: dict[str, int],
+                 *ready_inputs: str) -> str:
     """The body of one Ray task: build ``stage`` (its inputs exist) and return its artifact path.
 
     ``ready_inputs`` are the input tasks' results; Ray passes them only once they succeeded.
     """
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
     cache = Cache(Path(cache_root))
     return str(cache.materialize(stage, replace(ctx, cache=cache)))
 
@@ -81,8 +95,8 @@ class RayExecutor(Executor):
         """Submit every pending stage, then collect them as they finish; see :class:`Executor`."""
         ray = _import_ray()
         started = not ray.is_initialized()
-        if started:
-            ray.init()
+        if started:  # Ray's own start-up notices only with -v
+            ray.init(logging_level=logging.INFO if log.isEnabledFor(logging.INFO) else logging.ERROR)
         try:
             return self._run(ray, stages, cache, ctx, on_done)
         finally:
@@ -93,12 +107,12 @@ class RayExecutor(Executor):
         """One task per stage, inputs' refs as arguments; returns ref -> stage, in stage order."""
         task = ray.remote(_materialize)
         worker_ctx = replace(ctx, cache=None, progress=False)  # bars of parallel tasks would interleave
-        root = str(cache.root.resolve())
+        root, levels = str(cache.root.resolve()), logging_levels()
         refs: dict[str, Any] = {}
         for stage in pending:
             inputs = [refs[s.key] for s in stage.inputs.values() if s.key in refs]
             options = self.resources(stage, ctx.device)
-            refs[stage.key] = task.options(**options).remote(root, stage, worker_ctx, *inputs)
+            refs[stage.key] = task.options(**options).remote(root, stage, worker_ctx, levels, *inputs)
         return dict(zip(refs.values(), pending))
 
     def _run(self, ray, stages, cache, ctx, on_done) -> list[Failure]:
