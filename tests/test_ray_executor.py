@@ -170,6 +170,11 @@ def test_reduced_suite_gives_the_local_executors_results(local_ray, tmp_path):
         assert report.failures == [] and report.cached == 0
     local, distributed = outcomes(tmp_path / "local"), outcomes(tmp_path / "ray")
     assert len(local) == 2 and distributed == local
+    weights = sorted((tmp_path / "local" / "cache").rglob("*.safetensors"))  # backbone, fine-tuned
+    assert len(weights) == 2
+    for path in weights:
+        twin = tmp_path / "ray" / path.relative_to(tmp_path / "local")
+        assert twin.read_bytes() == path.read_bytes(), path
 
 
 def test_light_commands_do_not_import_ray():
