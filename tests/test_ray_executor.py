@@ -5,6 +5,7 @@ import logging
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -112,18 +113,26 @@ def test_a_failed_stage_stops_only_what_depends_on_it(local_ray, tmp_path):
     assert done == ["other"] and Path(log).read_text() == "other\n"
 
 
-class LogLevel(Append):
-    kind = "log_level"
+class Quiet(Append):
+    """Writes the effective level of logger ``name`` and how many of two warnings got through."""
+
+    kind = "quiet"
 
     def run(self, ctx, inputs, out):
-        (out / "text").write_text(str(logging.getLogger(self.config.name).getEffectiveLevel()))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.warn("chatty library notice", UserWarning, stacklevel=1)
+            warnings.warn("something the user must see", UserWarning, stacklevel=1)
+        level = logging.getLogger(self.config.name).getEffectiveLevel()
+        (out / "text").write_text(f"{level} {len(caught)}")
 
 
-def test_workers_log_at_the_drivers_levels(local_ray, tmp_path):
+def test_workers_are_as_quiet_as_the_driver(local_ray, tmp_path):
     logging.getLogger("chatty.library").setLevel(logging.ERROR)  # as setup_logging does below -vv
-    stage = LogLevel(Cfg(name="chatty.library.sub"))
-    assert execute([stage], tmp_path / "cache")[0] == []
-    assert (Cache(tmp_path / "cache").path(stage) / "text").read_text() == str(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="chatty library")
+        stage = Quiet(Cfg(name="chatty.library.sub"))
+        assert execute([stage], tmp_path / "cache")[0] == []
+    assert (Cache(tmp_path / "cache").path(stage) / "text").read_text() == f"{logging.ERROR} 1"
 
 
 def test_gpus_are_asked_for_device_stages_on_cuda_only():

@@ -28,8 +28,9 @@ started for the run and stopped after it.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,25 +52,44 @@ def _import_ray():
     return ray
 
 
-def logging_levels() -> dict[str, int]:
-    """The levels this process gave its loggers (root under ""), to repeat them in the workers.
+@dataclass(frozen=True)
+class Quietness:
+    """The driver's logger levels and warning filters, repeated in each worker.
 
-    So a worker is as quiet as the driver: library chatter hidden unless ``-v`` asks for it.
+    So that a worker is as quiet as the driver: library chatter hidden unless ``-v`` asks for it.
     """
-    loggers = logging.root.manager.loggerDict.items()
-    levels = {name: logger.level for name, logger in loggers
-              if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET}
-    return {"": logging.root.level, **levels}
+
+    levels: dict[str, int]
+    warning_filters: tuple
+
+    @classmethod
+    def of_this_process(cls) -> Quietness:
+        """The levels set on this process's loggers (root under "") and its warning filters."""
+        loggers = logging.root.manager.loggerDict.items()
+        levels = {name: logger.level for name, logger in loggers
+                  if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET}
+        return cls({"": logging.root.level, **levels}, tuple(warnings.filters))
+
+    def apply(self) -> None:
+        """Set the same levels and put the same warning filters first, in the same order."""
+        for name, level in self.levels.items():
+            logging.getLogger(name).setLevel(level)
+        for action, message, category, module, line in reversed(self.warning_filters):
+            warnings.filterwarnings(action, _pattern(message), category, _pattern(module), line)
 
 
-def _materialize(cache_root: str, stage: Stage, ctx: StageContext, levels: dict[str, int],
+def _pattern(text) -> str:
+    """A warning filter's regex (compiled, a plain string, or None for any) as a string."""
+    return getattr(text, "pattern", text) or ""
+
+
+def _materialize(cache_root: str, stage: Stage, ctx: StageContext, quietness: Quietness,
                  *ready_inputs: str) -> str:
     """The body of one Ray task: build ``stage`` (its inputs exist) and return its artifact path.
 
     ``ready_inputs`` are the input tasks' results; Ray passes them only once they succeeded.
     """
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
+    quietness.apply()
     cache = Cache(Path(cache_root))
     return str(cache.materialize(stage, replace(ctx, cache=cache)))
 
@@ -107,12 +127,12 @@ class RayExecutor(Executor):
         """One task per stage, inputs' refs as arguments; returns ref -> stage, in stage order."""
         task = ray.remote(_materialize)
         worker_ctx = replace(ctx, cache=None, progress=False)  # bars of parallel tasks would interleave
-        root, levels = str(cache.root.resolve()), logging_levels()
+        root, quietness = str(cache.root.resolve()), Quietness.of_this_process()
         refs: dict[str, Any] = {}
         for stage in pending:
             inputs = [refs[s.key] for s in stage.inputs.values() if s.key in refs]
             options = self.resources(stage, ctx.device)
-            refs[stage.key] = task.options(**options).remote(root, stage, worker_ctx, levels, *inputs)
+            refs[stage.key] = task.options(**options).remote(root, stage, worker_ctx, quietness, *inputs)
         return dict(zip(refs.values(), pending))
 
     def _run(self, ray, stages, cache, ctx, on_done) -> list[Failure]:
