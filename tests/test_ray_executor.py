@@ -5,6 +5,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -133,6 +134,40 @@ def test_workers_are_as_quiet_as_the_driver(local_ray, tmp_path):
         stage = Quiet(Cfg(name="chatty.library.sub"))
         assert execute([stage], tmp_path / "cache")[0] == []
     assert (Cache(tmp_path / "cache").path(stage) / "text").read_text() == f"{logging.ERROR} 1"
+
+
+class Sleeper(Append):
+    """Writes its worker's pid, then takes far longer than any test waits."""
+
+    kind = "sleeper"
+
+    def run(self, ctx, inputs, out):
+        Path(self.config.log).write_text(str(os.getpid()))
+        time.sleep(600)
+
+
+def wait_for(condition, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+def test_an_interrupted_run_stops_the_stages_still_running(local_ray, tmp_path):
+    pid_file = tmp_path / "sleeper.pid"
+
+    def interrupt_once_the_sleeper_runs(stage):
+        assert wait_for(pid_file.exists)
+        raise KeyboardInterrupt
+
+    cache = Cache(tmp_path / "cache")
+    stages = [Append(Cfg(name="quick", log=str(tmp_path / "log"))), Sleeper(Cfg(name="s", log=str(pid_file)))]
+    with pytest.raises(KeyboardInterrupt):
+        RayExecutor().execute(stages, cache, StageContext(cache=cache, progress=False),
+                              interrupt_once_the_sleeper_runs)
+    pid = int(pid_file.read_text())
+    assert wait_for(lambda: not Path(f"/proc/{pid}").exists())  # its worker was killed
+    assert not cache.is_done(stages[1])
 
 
 def test_gpus_are_asked_for_device_stages_on_cuda_only():
