@@ -1,7 +1,9 @@
 """The runner on a fake method: dedup of shared stages, records, and resume after a kill."""
 
 import json
+import multiprocessing
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -170,3 +172,39 @@ def test_summaries_of_stages_of_one_kind_are_kept_by_role(tmp_path):
     (record,) = read_results(tmp_path / "run" / "results.jsonl")
     assert record.facts("prepare") == {"prep": {"value": 10.0, "lang": "eng"},
                                        "prep_rus": {"value": 10.0, "lang": "rus"}}
+
+
+class SlowPrepare(Prepare):
+    """Takes a while, so that two runs started together overlap on it."""
+
+    def run(self, ctx, inputs, out):
+        time.sleep(1.0)
+        super().run(ctx, inputs, out)
+
+
+class Slow(FakeMethod):
+    def build(self, job, env):
+        return Evaluate(FakeConfig(task=job.task, lang=job.lang), seed=job.seed,
+                        prep=SlowPrepare(FakeConfig(task=job.task)))
+
+
+def _run_and_dump_log(tmp_path, name):
+    LOG.clear()
+    plan = make_plan(tmp_path)
+    plan.methods["fake"] = Slow("fake", FakeConfig())
+    report = run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False))
+    (tmp_path / name).write_text(json.dumps({"log": LOG, "failures": len(report.failures)}))
+
+
+def test_two_concurrent_runs_on_one_workdir_build_each_stage_once(tmp_path):
+    context = multiprocessing.get_context("fork")
+    runs = [context.Process(target=_run_and_dump_log, args=(tmp_path, f"run{i}.json")) for i in range(2)]
+    for process in runs:
+        process.start()
+    for process in runs:
+        process.join(120)
+    outputs = [json.loads((tmp_path / f"run{i}.json").read_text()) for i in range(2)]
+    assert [o["failures"] for o in outputs] == [0, 0]
+    builds = sorted(entry for o in outputs for entry in o["log"])
+    assert builds == ["evaluate:amh", "evaluate:kan", "evaluate:khm", "prepare:ner"]
+    assert len(read_results(tmp_path / "run" / "results.jsonl")) == 3
