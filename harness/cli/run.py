@@ -18,8 +18,9 @@ from harness.cli.common import (
     verbose_option,
 )
 from harness.planning import filter_jobs
-from harness.report.tables import write_result_tables
-from harness.results import RESULTS_FILE, read_results
+from harness.report.manifest import manifest_of, write_manifest
+from harness.report.write import write_report
+from harness.results import RESULTS_FILE
 from harness.runner import CACHE_DIR, JobGraph, RunOptions, run_jobs
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,11 @@ def run(suite_file, workdir, only, dry_run, device, seed, rerun, verbose):
         _print_dry_run(plan, jobs, workdir)
         return
     report = run_jobs(plan, jobs, RunOptions(workdir, device, rerun=frozenset(rerun)))
-    write_result_tables(read_results(workdir / RESULTS_FILE), workdir / "tables")
+    write_manifest(workdir, manifest_of(plan, jobs, report.failed_jobs))
+    write_report(workdir)  # every table, figure and report.html its results allow
     click.echo(f"{len(jobs)} jobs: {report.pending} stages run, {report.cached} cached; "
-               f"results in {workdir / RESULTS_FILE}, tables in {workdir / 'tables'}")
+               f"results in {workdir / RESULTS_FILE}, tables in {workdir / 'tables'}, "
+               f"report in {workdir / 'report.html'}")
     for failure in report.failures:
         click.echo(f"FAILED {failure.stage.label}: {failure.reason}", err=True)
     if report.failures:
