@@ -208,10 +208,8 @@ class _Filler:
         return FilledRow(row.label, row.method, backbone, cells, average)
 
     def average(self, cells: Sequence[Cell], paper: float | None) -> Cell:
-        absent = sum(cell.mean is None for cell in cells)
-        if absent:
-            note = f"no average: {absent} of {len(cells)} languages have no result"
-            return Cell(paper=paper, missing=self.notes.number(note))
+        if any(cell.mean is None for cell in cells):
+            return Cell(paper=paper, missing=self.notes.number("no average: a language has no result"))
         return Cell(statistics.fmean(cell.mean for cell in cells), None, len(cells), paper)
 
     def summary_row(self, row: Row, paper: PaperRow) -> FilledRow:
@@ -237,7 +235,12 @@ class _Filler:
             reason = f"not run: method {setting.method} is not in {suite}"
             return SettingRow(setting.label, setting.method, setting.path, None, paper.value,
                               self.notes.number(reason))
-        text = setting.template.format(_lookup(config, setting.path))
+        value = _lookup(config, setting.path)
+        if value is None:
+            reason = f"not recorded: {setting.method}.{setting.path} is not in run.json"
+            return SettingRow(setting.label, setting.method, setting.path, None, paper.value,
+                              self.notes.number(reason))
+        text = setting.template.format(value)
         cap = _lookup(config, setting.cap) if setting.cap else None
         if cap is not None:
             text += f" (capped at {cap} steps)"
@@ -245,7 +248,10 @@ class _Filler:
 
 
 def _lookup(config: dict[str, Any], path: str) -> Any:
+    """The value at dotted ``path``, or None when the recorded config lacks it."""
     for key in path.split("."):
+        if not isinstance(config, dict) or key not in config:
+            return None
         config = config[key]
     return config
 

@@ -53,7 +53,7 @@ class RunManifest(BaseModel):
         if method not in self.hyperparameters:
             return f"not run: method {method} is not in suite {self.suite}"
         if lang not in self.tasks.get(task, ()):
-            return f"not run: {lang} is not a {task} target of suite {self.suite}"
+            return f"not run: not a {task} target language of suite {self.suite}"
 
         def same_job(job_id: str) -> bool:
             m, b, t, lg, _ = job_id.split("/")
