@@ -4,6 +4,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness.report.paper import PAPER_DIR, PaperRow, PaperTable, average_disagreements, paper_table
@@ -92,3 +93,14 @@ def test_a_rounded_average_is_not_flagged_and_a_wrong_one_is():
         PaperRow(label="ok", cells=(1.0, 2.005), average=1.5),
         PaperRow(label="off", cells=(1.0, 2.0), average=1.6)))
     assert [check.label for check in average_disagreements(table)] == ["off"]
+
+
+@pytest.mark.parametrize("column, per_language", [(0, 16), (1, 17)])
+def test_table5_is_the_sample_mean_and_std_of_tables_16_and_17(column, per_language):
+    """Which std the paper means: n − 1 (numpy ddof=1), within its printing (45.956 printed 45.95)."""
+    for row in paper_table(per_language).rows:
+        label = "UniBridge" if row.label.startswith("UniBridge") else row.label
+        printed = paper_table(5).row(label).cells[column]
+        assert printed.mean == pytest.approx(np.mean(row.cells), abs=0.0061)
+        assert printed.std == pytest.approx(np.std(row.cells, ddof=1), abs=0.0051)
+        assert abs(printed.std - np.std(row.cells)) > 0.1  # the population std would not match
