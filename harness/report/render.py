@@ -81,18 +81,33 @@ def grid(table: FilledTable) -> tuple[tuple[str, ...], list[tuple[str, list[Show
     return ("", *table.headers), lines
 
 
+@dataclass(frozen=True)
+class Style:
+    """How a format writes bold, underline and a footnote number around an escaped cell text."""
+
+    escape: Callable[[str], str]
+    best: str
+    second: str
+    footnote: Callable[[int], str]
+
+    def cell(self, shown: Shown) -> str:
+        """The cell's text, marked and footnoted."""
+        text = self.escape(shown.text)
+        if shown.mark:
+            text = (self.best if shown.mark == "best" else self.second).format(text)
+        return text + (self.footnote(shown.footnote) if shown.footnote else "")
+
+
 def title(table: FilledTable) -> str:
     """``Table N: title``."""
     return f"Table {table.spec.number}: {table.spec.title}"
 
 
-def _markdown_cell(shown: Shown) -> str:
-    text = shown.text
-    if shown.mark == "best":
-        text = f"**{text}**"
-    elif shown.mark == "second":
-        text = f"<u>{text}</u>"
-    return text + (str(shown.footnote).translate(_SUPERSCRIPTS) if shown.footnote else "")
+def _superscript(number: int) -> str:
+    return str(number).translate(_SUPERSCRIPTS)
+
+
+MARKDOWN = Style(str, "**{}**", "<u>{}</u>", _superscript)
 
 
 def _markdown(table: FilledTable) -> str:
@@ -100,8 +115,8 @@ def _markdown(table: FilledTable) -> str:
     out = [f"### {title(table)}", "", "| " + " | ".join(headers) + " |",
            "|" + "|".join(["---"] + ["---:"] * (len(headers) - 1)) + "|"]
     out += ["| " + " | ".join([label.strip() if label.strip() in ("paper", "Δ") else label,
-                               *map(_markdown_cell, cells)]) + " |" for label, cells in lines]
-    out += [""] + [f"{str(n).translate(_SUPERSCRIPTS)} {reason}" for n, reason in _notes(table)]
+                               *map(MARKDOWN.cell, cells)]) + " |" for label, cells in lines]
+    out += [""] + [f"{_superscript(n)} {reason}" for n, reason in _notes(table)]
     out += [f"Note: {note}" for note in table.notes]
     return "\n".join(out).rstrip() + "\n"
 
@@ -111,13 +126,7 @@ def tex_escape(text: str) -> str:
     return "".join(_TEX.get(ch, ch) for ch in text)
 
 
-def _tex_cell(shown: Shown) -> str:
-    text = tex_escape(shown.text)
-    if shown.mark == "best":
-        text = rf"\textbf{{{text}}}"
-    elif shown.mark == "second":
-        text = rf"\underline{{{text}}}"
-    return text + (rf"\textsuperscript{{{shown.footnote}}}" if shown.footnote else "")
+LATEX = Style(tex_escape, r"\textbf{{{}}}", r"\underline{{{}}}", lambda n: rf"\textsuperscript{{{n}}}")
 
 
 def _latex(table: FilledTable) -> str:
@@ -128,7 +137,7 @@ def _latex(table: FilledTable) -> str:
            " & ".join(map(tex_escape, headers)) + r" \\", r"\midrule"]
     for i, (label, cells) in enumerate(lines):
         label_tex = rf"\quad {tex_escape(label.strip())}" if label.startswith("  ") else tex_escape(label)
-        out.append(" & ".join([label_tex, *map(_tex_cell, cells)]) + r" \\")
+        out.append(" & ".join([label_tex, *map(LATEX.cell, cells)]) + r" \\")
         if not table.spec.is_hyperparameters and i % 3 == 2 and i + 1 < len(lines):
             out.append(r"\midrule")
     out += [r"\bottomrule", r"\end{tabular}"]
@@ -141,13 +150,7 @@ def _latex(table: FilledTable) -> str:
     return "\n".join(out) + "\n"
 
 
-def _html_cell(shown: Shown) -> str:
-    text = html.escape(shown.text)
-    if shown.mark == "best":
-        text = f"<b>{text}</b>"
-    elif shown.mark == "second":
-        text = f"<u>{text}</u>"
-    return text + (f"<sup>{shown.footnote}</sup>" if shown.footnote else "")
+HTML = Style(html.escape, "<b>{}</b>", "<u>{}</u>", lambda n: f"<sup>{n}</sup>")
 
 
 def _html(table: FilledTable) -> str:
@@ -158,7 +161,7 @@ def _html(table: FilledTable) -> str:
     for label, cells in lines:
         kind = {"paper": "paper", "Δ": "delta"}.get(label.strip(), "ours")
         out.append(f'<tr class="{kind}"><th>{html.escape(label.strip())}</th>'
-                   + "".join(f"<td>{_html_cell(c)}</td>" for c in cells) + "</tr>")
+                   + "".join(f"<td>{HTML.cell(c)}</td>" for c in cells) + "</tr>")
     out += ["</tbody>", "</table>"]
     notes = [f"<sup>{n}</sup> {html.escape(reason)}" for n, reason in _notes(table)]
     notes += [html.escape(f"Note: {note}") for note in table.notes]
