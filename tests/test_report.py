@@ -3,6 +3,8 @@
 import csv
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +142,21 @@ def test_a_row_average_over_every_language_is_the_mean():
     run = RunData(records, RunManifest(**{**manifest().model_dump(), "tasks": {"pos": langs}}))
     average = next(r for r in fill(table_spec(3), run).rows if r.method == "unibridge").average
     assert average.mean == pytest.approx(np.mean(range(len(langs)))) and average.paper == 67.81
+
+
+def test_tables_carry_the_papers_notes_and_its_disagreeing_averages():
+    notes = fill(table_spec(14), RunData((), None)).notes
+    assert any(n.startswith("paper, lang2vec (XLM-R), pbt: lang2vec lacks Pashto") for n in notes)
+    assert any("lang2vec (XLM-R): printed average 38.03, mean of its cells 41.029" in n for n in notes)
+    assert fill(table_spec(2), RunData((), None)).notes == ()
+
+
+def test_report_command_imports_neither_torch_nor_transformers():
+    code = ("import sys, harness.cli.report, harness.report.write; "
+            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.stdout.strip() == "[]"
 
 
 def test_table20_shows_the_vocabulary_size_found():

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.report.manifest import RunManifest, read_manifest
-from harness.report.paper import HyperparameterRow, PaperRow, paper_table
+from harness.report.paper import HyperparameterRow, PaperRow, PaperTable, average_disagreements, paper_table
 from harness.report.specs import ARCH_NAMES, Row, Setting, TableSpec
 from harness.results import RESULTS_FILE, ResultRecord, read_results
 
@@ -269,7 +269,15 @@ def fill(spec: TableSpec, run: RunData) -> FilledTable:
     else:
         rows = mark(spec, tuple(filler.language_row(r, paper.row(r.label)) for r in spec.rows))
         headers = paper.columns + (("Average",) if spec.aggregate == "average" else ())
-    return FilledTable(spec, headers, rows, tuple(filler.notes.reasons), tuple(filler.remarks))
+    notes = (*filler.remarks, *paper_notes(paper))
+    return FilledTable(spec, headers, rows, tuple(filler.notes.reasons), notes)
+
+
+def paper_notes(paper: PaperTable) -> list[str]:
+    """The paper's own footnotes (Table 14's dagger) and its averages that disagree with its cells."""
+    notes = [f"paper, {row.label}, {column}: {note}" for row in paper.rows if isinstance(row, PaperRow)
+             for column, note in row.notes.items()]
+    return notes + [f"paper: {check}" for check in average_disagreements(paper)]
 
 
 def mark(spec: TableSpec, rows: tuple[FilledRow, ...]) -> tuple[FilledRow, ...]:
