@@ -27,7 +27,7 @@ METHODS.register_lazy("unibridge_uniform_weights", "harness.unibridge.method:Uni
 TABLES: Registry = Registry("table")
 TABLES.register_lazy("results", "harness.report.tables:results_table")
 for _spec in TABLE_SPECS:  # the paper's Tables 1–23: declarations in harness.report.specs
-    TABLES.register(str(_spec.number), _spec)
+    TABLES.register(_spec.name, _spec)
 
 EXECUTORS: Registry = Registry("executor")
 EXECUTORS.register_lazy("local", "harness.executors.local:LocalExecutor")

@@ -68,6 +68,13 @@ def test_every_declared_row_and_column_is_the_papers(spec):
                                                  {type(paper.rows[0])})
 
 
+def test_every_table_is_registered_under_its_file_stem():
+    from harness.catalog import TABLES
+
+    assert [TABLES.get(spec.name) for spec in TABLE_SPECS] == list(TABLE_SPECS)
+    assert [spec.number for spec in TABLE_SPECS] == list(range(1, 24))
+
+
 def test_settings_paths_exist_in_the_method_configs_and_defaults_match_the_paper():
     from baselines.zero_shot import ZeroShotConfig
     from harness.unibridge.method import UniBridgeConfig
