@@ -164,6 +164,8 @@ class _Footnotes:
 
 @dataclass
 class _Filler:
+    """Fills one declaration from ``run``, numbering the reasons of missing cells as it goes."""
+
     spec: TableSpec
     run: RunData
     notes: _Footnotes = field(default_factory=_Footnotes)
