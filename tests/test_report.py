@@ -273,6 +273,23 @@ def test_figure3_means_per_threshold_from_merged_runs(tmp_path):
         "figure3.pdf", "figure3.png", "languages-ner.pdf", "languages-ner.png"]
 
 
+def test_manifest_of_the_smoke_suite_plan(tmp_path):
+    from harness.cli.common import load_plan
+    from harness.report.manifest import manifest_of
+
+    plan = load_plan(Path(__file__).resolve().parents[1] / "suites" / "smoke.yaml", check_data=False)
+    jobs = [job for job in plan.jobs if job.lang == "amh"]
+    made = manifest_of(plan, jobs, {jobs[0].job_id: "evaluation: boom"})
+    assert made.backbones == {"tiny-xlmr": "xlmr", "tiny-mbert": "bert", "tiny-mgpt": "gpt2",
+                              "tiny-mbart": "mbart"}
+    assert made.hyperparameters["unibridge"]["vocab"]["start"] == 200  # the suite's override
+    assert made.hyperparameters["unibridge_no_kl"]["adaptation"]["beta"] == 0.0  # the preset
+    assert made.selected == tuple(job.job_id for job in jobs) and made.tasks["pos"] == ("tgl",)
+    write_manifest(tmp_path, made)
+    assert read_manifest(tmp_path) == made
+    assert made.why_missing(jobs[0].method, jobs[0].backbone, "ner", "amh") == "failed: evaluation: boom"
+
+
 def test_run_writes_the_report(tmp_path):
     """Through ``write_report`` as ``run`` calls it: nothing but records and run.json are read."""
     run = golden_run()

@@ -72,7 +72,7 @@ def manifest_of(plan: Plan, jobs: Iterable[Job], failed_jobs: Mapping[str, str])
     suite = plan.suite
     return RunManifest(
         suite=suite.name,
-        backbones={b.name: b.spec().arch for b in suite.backbones},
+        backbones={b.name: plan.env.spec(b.name).arch for b in suite.backbones},
         tasks={task: spec.targets for task, spec in suite.tasks.items()},
         seeds=suite.seeds,
         hyperparameters={name: method.config.model_dump(mode="json")
