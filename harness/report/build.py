@@ -182,10 +182,12 @@ class _Filler:
         return name
 
     def values(self, method: str, backbone: str | None, arch: str | None, lang: str) -> list[float]:
-        found = [value_of(r, self.spec.value) for r in self.run.records
+        """One value per seed; a vocabulary size is the same search for every backbone of a seed."""
+        found = {(r.seed, r.backbone if self.spec.value == "metric" else None): value_of(r, self.spec.value)
+                 for r in self.run.records
                  if r.method == method and r.task == self.spec.task and r.lang == lang
-                 and (arch is None or r.backbone == backbone)]
-        return [v for v in found if v is not None]
+                 and (arch is None or r.backbone == backbone)}
+        return [v for v in found.values() if v is not None]
 
     def missing(self, method: str, backbone: str | None, arch: str | None, lang: str) -> int:
         if self.run.manifest is None:
