@@ -13,6 +13,7 @@ Adding a method or a table is one new module plus one line here. Backbones are r
 from __future__ import annotations
 
 from harness.registry import Registry
+from harness.report.specs import TABLE_SPECS
 
 METHODS: Registry = Registry("method")
 METHODS.register_lazy("zero_shot", "baselines.zero_shot:ZeroShot")
@@ -25,6 +26,8 @@ METHODS.register_lazy("unibridge_uniform_weights", "harness.unibridge.method:Uni
 
 TABLES: Registry = Registry("table")
 TABLES.register_lazy("results", "harness.report.tables:results_table")
+for _spec in TABLE_SPECS:  # the paper's Tables 1–23: declarations in harness.report.specs
+    TABLES.register(_spec.name, _spec)
 
 EXECUTORS: Registry = Registry("executor")
 EXECUTORS.register_lazy("local", "harness.executors.local:LocalExecutor")

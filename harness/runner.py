@@ -52,6 +52,7 @@ class RunReport:
     pending: int = 0
     cached: int = 0
     failures: list[Failure] = field(default_factory=list)
+    failed_jobs: dict[str, str] = field(default_factory=dict)  # job id -> why its final stage failed
 
 
 @dataclass
@@ -123,4 +124,7 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
             record(final)
     finally:  # also when stopped (Ctrl-C, SIGTERM): results.jsonl holds every job that finished
         aggregate(options.workdir)
+    failed = {failure.stage.key: failure.reason for failure in report.failures}
+    report.failed_jobs = {job.job_id: failed[final.key]
+                          for job, final in graph.finals.items() if final.key in failed}
     return report

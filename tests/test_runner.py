@@ -123,6 +123,8 @@ def test_failed_stage_is_reported_and_others_still_run(tmp_path):
     report = run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False))
     assert len(report.failures) == 1 and "TypeError" in report.failures[0].reason
     assert {r.lang for r in read_results(tmp_path / "run" / "results.jsonl")} == {"amh", "kan"}
+    assert [(job_id.split("/")[3], "TypeError" in why) for job_id, why in report.failed_jobs.items()] == [
+        ("khm", True)]  # the job whose final stage failed, for the report's footnote
 
 
 @pytest.mark.parametrize("kind", ["prepare", "evaluation"])

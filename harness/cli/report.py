@@ -1,4 +1,4 @@
-"""``unibridge-bench report``: render the tables of a run directory from its results."""
+"""``unibridge-bench report``: render the paper's tables, figures and report.html from a run's results."""
 
 from __future__ import annotations
 
@@ -7,21 +7,66 @@ from pathlib import Path
 import click
 
 from harness.cli.common import UserError
-from harness.report.tables import write_result_tables
-from harness.results import RESULTS_FILE, read_results
+from harness.report.render import FORMATS
+from harness.report.specs import TABLE_SPECS
+from harness.results import RESULTS_FILE
+
+_NUMBERS = [spec.number for spec in TABLE_SPECS]
+
+
+def _table_numbers(ctx, param, value: str | None) -> list[int] | None:
+    if not value:
+        return None
+    try:
+        numbers = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give table numbers separated by commas, e.g. 1,5,20") from None
+    unknown = [n for n in numbers if n not in _NUMBERS]
+    if unknown:
+        raise click.BadParameter(
+            f"no table {unknown[0]}; the paper's tables are {_NUMBERS[0]}–{_NUMBERS[-1]}")
+    return numbers
+
+
+def _results_of(workdir: Path) -> Path:
+    results = workdir / RESULTS_FILE
+    if not results.is_file():
+        raise UserError(f"{results}: no results yet; run a suite with --workdir {workdir} first")
+    return results
 
 
 @click.command("report")
-@click.argument("workdir", type=click.Path(file_okay=False, path_type=Path))
-def report(workdir: Path):
-    """Write results tables (Markdown, LaTeX, CSV) into WORKDIR/tables.
+@click.argument("workdirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--tables", "numbers", callback=_table_numbers, metavar="N,N,…",
+              help="Only these paper tables (default: every table the results allow).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(FORMATS),
+              help="Output format; repeatable (default: all of md, tex, csv, html).")
+@click.option("--merge", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Add another run's records (e.g. an ALP-threshold run for Figure 3); repeatable.")
+@click.option("--compare", is_flag=True, help="Two workdirs A B: every score side by side with B − A.")
+def report(workdirs, numbers, formats, merge, compare):
+    """Write the paper's tables beside its numbers, figures and report.html into WORKDIR.
 
     \b
     Example:
       unibridge-bench report runs/smoke
+      unibridge-bench report runs/wikiann --tables 1,5,20 --format md
+      unibridge-bench report runs/eps5 --merge runs/eps10 --merge runs/eps15
+      unibridge-bench report --compare runs/a runs/b --format md
     """
-    results = workdir / RESULTS_FILE
-    if not results.is_file():
-        raise UserError(f"{results}: no results yet; run a suite with --workdir {workdir} first")
-    for path in write_result_tables(read_results(results), workdir / "tables"):
+    from harness.report.write import compare_runs, write_report
+
+    for workdir in (*workdirs, *merge):
+        _results_of(workdir)
+    if compare:
+        if len(workdirs) != 2:
+            raise UserError(f"--compare needs two workdirs, got {len(workdirs)}")
+        from harness.report.tables import render
+
+        for fmt in formats or ("md",):
+            click.echo(render(compare_runs(*workdirs), fmt))
+        return
+    if len(workdirs) != 1:
+        raise UserError(f"report takes one workdir (got {len(workdirs)}); two go with --compare")
+    for path in write_report(workdirs[0], numbers, formats or FORMATS, merge):
         click.echo(path)

@@ -20,8 +20,9 @@ from harness.cli.common import (
 )
 from harness.cli.stopping import report_stop, resume_command, stop_requests
 from harness.planning import filter_jobs
-from harness.report.tables import write_result_tables
-from harness.results import RESULTS_FILE, read_results
+from harness.report.manifest import manifest_of, write_manifest
+from harness.report.write import write_report
+from harness.results import RESULTS_FILE
 from harness.runner import CACHE_DIR, JobGraph, RunOptions, run_jobs
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,11 @@ def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbo
     except KeyboardInterrupt as stop:
         resume = {"only": only, "device": device, "executor": executor, "seed": seed}
         report_stop(stop, jobs, workdir, resume_command(suite_file, workdir, resume))
-    write_result_tables(read_results(workdir / RESULTS_FILE), workdir / "tables")
+    write_manifest(workdir, manifest_of(plan, jobs, report.failed_jobs))
+    write_report(workdir)  # every table, figure and report.html its results allow
     click.echo(f"{len(jobs)} jobs: {report.pending} stages run, {report.cached} cached; "
-               f"results in {workdir / RESULTS_FILE}, tables in {workdir / 'tables'}")
+               f"results in {workdir / RESULTS_FILE}, tables in {workdir / 'tables'}, "
+               f"report in {workdir / 'report.html'}")
     for failure in report.failures:
         click.echo(f"FAILED {failure.stage.label}: {failure.reason}", err=True)
     if report.failures:

@@ -7,7 +7,7 @@ Example::
 
 A missing cell stays missing and is never averaged over: a row's average is printed only when
 every language of the row has a result. The paper's Tables 1–23 plug in here as further
-functions registered in :mod:`harness.catalog`.
+declarations in :mod:`harness.report.specs` (rendered by :mod:`harness.report.write`).
 """
 
 from __future__ import annotations
@@ -54,14 +54,14 @@ def results_table(records: Sequence[ResultRecord], task: str) -> Table:
 
 
 def render(table: Table, fmt: str) -> str:
-    """The table as ``md``, ``tex`` or ``csv`` text; missing cells are empty (CSV) or '–'."""
+    """The table as ``md``, ``tex``, ``csv`` or ``html`` text; missing cells are empty (CSV) or '–'."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(table.headers)
         writer.writerows([["" if cell is None else cell for cell in row] for row in table.rows])
         return buffer.getvalue()
-    tablefmt = {"md": "github", "tex": "latex_booktabs"}[fmt]
+    tablefmt = {"md": "github", "tex": "latex_booktabs", "html": "html"}[fmt]
     return tabulate(table.rows, headers=table.headers, tablefmt=tablefmt, missingval="–") + "\n"
 
 
@@ -75,7 +75,8 @@ def write_table(table: Table, directory: Path, formats: Sequence[str] = ("md", "
     return paths
 
 
-def write_result_tables(records: Sequence[ResultRecord], directory: Path) -> list[Path]:
+def write_result_tables(records: Sequence[ResultRecord], directory: Path,
+                        formats: Sequence[str] = ("md", "tex", "csv")) -> list[Path]:
     """One results table per task present in ``records``."""
     tasks = sorted({record.task for record in records})
-    return [path for task in tasks for path in write_table(results_table(records, task), directory)]
+    return [path for task in tasks for path in write_table(results_table(records, task), directory, formats)]

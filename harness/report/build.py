@@ -1,0 +1,312 @@
+"""Fill a table declaration (:mod:`harness.report.specs`) from result records, beside the paper.
+
+Example::
+
+    run = RunData.load(workdir)                 # results.jsonl + run.json
+    table = fill(table_spec(1), run)            # ours, paper's, Δ, marks, footnotes
+    table.has_results                           # False: nothing of ours in it
+
+Rules: a cell is the mean over seeds (± the sample standard deviation when there are several);
+a cell without a record is missing, with a numbered footnote saying why (not run, filtered out,
+failed); a row average needs every column, so it is never taken over missing cells; Table 5's
+cells are mean ± sample std over the 14 WikiANN languages of one backbone, and need all 14.
+Marks follow the paper: per column and backbone family, the best value in bold and the
+second best underlined, compared as printed (two decimals); equal values share a mark, and the
+second mark goes to the next lower value (dense ranking); a column with one value is not marked.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from harness.report.manifest import RunManifest, read_manifest
+from harness.report.paper import HyperparameterRow, PaperRow, PaperTable, average_disagreements, paper_table
+from harness.report.specs import ARCH_NAMES, Row, Setting, TableSpec
+from harness.results import RESULTS_FILE, ResultRecord, read_results
+
+Mark = Literal["best", "second"]
+DECIMALS = 2
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Ours (mean, std over seeds or languages, how many values) beside the paper's."""
+
+    mean: float | None = None
+    std: float | None = None
+    n: int = 0
+    paper: float | None = None
+    paper_std: float | None = None
+    missing: int | None = None
+    mark: Mark | None = None
+
+    @property
+    def delta(self) -> float | None:
+        """Ours − paper's, when both exist."""
+        return None if self.mean is None or self.paper is None else self.mean - self.paper
+
+
+@dataclass(frozen=True)
+class FilledRow:
+    """One declared row; ``average`` is None when the table has no aggregate column."""
+
+    label: str
+    method: str
+    backbone: str | None
+    cells: tuple[Cell, ...]
+    average: Cell | None = None
+
+
+@dataclass(frozen=True)
+class SettingRow:
+    """One row of Tables 6–11: our effective value and the paper's, as text."""
+
+    label: str
+    method: str
+    path: str
+    ours: str | None
+    paper: str
+    missing: int | None = None
+
+
+@dataclass(frozen=True)
+class FilledTable:
+    """A declared table with our values, the paper's, footnotes and notes."""
+
+    spec: TableSpec
+    headers: tuple[str, ...]
+    rows: tuple[FilledRow, ...] | tuple[SettingRow, ...]
+    footnotes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def has_results(self) -> bool:
+        """True when at least one cell is ours."""
+        if self.spec.is_hyperparameters:
+            return any(row.ours is not None for row in self.rows)
+        return any(cell.mean is not None for row in self.rows for cell in row.cells)
+
+
+@dataclass(frozen=True)
+class RunData:
+    """The records of a run (and of runs merged into its report) with its manifest.
+
+    ``thresholds[i]`` is the ALP threshold ε_s of UniBridge's vocabulary search in the run that
+    wrote ``records[i]`` (from that run's manifest; None without one): Figure 3's x axis.
+    """
+
+    records: tuple[ResultRecord, ...]
+    manifest: RunManifest | None = None
+    thresholds: tuple[float | None, ...] = ()
+
+    @classmethod
+    def load(cls, workdir: Path, merged: Sequence[Path] = ()) -> RunData:
+        """Records of ``workdir`` (plus those of ``merged`` workdirs) and ``workdir``'s manifest."""
+        records, thresholds = [], []
+        for directory in (workdir, *merged):
+            path = Path(directory) / RESULTS_FILE
+            found = read_results(path) if path.is_file() else []
+            records += found
+            thresholds += [alp_threshold(read_manifest(directory))] * len(found)
+        return cls(tuple(records), read_manifest(workdir), tuple(thresholds))
+
+    def backbone_for(self, arch: str) -> tuple[str | None, list[str]]:
+        """The backbone whose records fill rows of ``arch`` (first by name) and the others of it."""
+        names = {backbone_arch(r): set() for r in self.records}
+        for record in self.records:
+            names[backbone_arch(record)].add(record.backbone)
+        if self.manifest:
+            for name, family in self.manifest.backbones.items():
+                names.setdefault(family, set()).add(name)
+        found = sorted(names.get(arch, ()))
+        return (found[0], found[1:]) if found else (None, [])
+
+
+def alp_threshold(manifest: RunManifest | None) -> float | None:
+    """ε_s of the run's ``unibridge`` method, or None."""
+    vocab = manifest.hyperparameters.get("unibridge", {}).get("vocab", {}) if manifest else {}
+    return vocab.get("threshold")
+
+
+def backbone_arch(record: ResultRecord) -> str | None:
+    """The backbone family of a record, from its backbone stage's facts."""
+    return next((facts.get("arch") for facts in record.facts("backbone").values()), None)
+
+
+def value_of(record: ResultRecord, value: str) -> float | None:
+    """The job's metric, or the vocabulary size its Algorithm 1 search found (Table 20)."""
+    if value == "metric":
+        return record.value
+    sizes = [facts["vocab_size"] for facts in record.facts("vocab_search").values() if "vocab_size" in facts]
+    return float(sizes[0]) if sizes else None
+
+
+def summarise(values: Sequence[float]) -> tuple[float, float | None]:
+    """Mean and sample standard deviation (None for a single value)."""
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
+
+
+class _Footnotes:
+    """Numbered reasons, each listed once."""
+
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+
+    def number(self, reason: str) -> int:
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        return self.reasons.index(reason) + 1
+
+
+@dataclass
+class _Filler:
+    """Fills one declaration from ``run``, numbering the reasons of missing cells as it goes."""
+
+    spec: TableSpec
+    run: RunData
+    notes: _Footnotes = field(default_factory=_Footnotes)
+    remarks: list[str] = field(default_factory=list)
+
+    def backbone(self, arch: str | None) -> str | None:
+        if arch is None:
+            return None
+        name, others = self.run.backbone_for(arch)
+        if others:
+            remark = f"{ARCH_NAMES[arch]} rows show {name}; also in the records: {', '.join(others)}"
+            if remark not in self.remarks:
+                self.remarks.append(remark)
+        return name
+
+    def values(self, method: str, backbone: str | None, arch: str | None, lang: str) -> list[float]:
+        """One value per seed; a vocabulary size is the same search for every backbone of a seed."""
+        found = {(r.seed, r.backbone if self.spec.value == "metric" else None): value_of(r, self.spec.value)
+                 for r in self.run.records
+                 if r.method == method and r.task == self.spec.task and r.lang == lang
+                 and (arch is None or r.backbone == backbone)}
+        return [v for v in found.values() if v is not None]
+
+    def missing(self, method: str, backbone: str | None, arch: str | None, lang: str) -> int:
+        if self.run.manifest is None:
+            return self.notes.number("no result record (the run wrote no run.json to say why)")
+        if arch is not None and backbone is None:
+            return self.notes.number(f"not run: suite {self.run.manifest.suite} has no "
+                                     f"{ARCH_NAMES[arch]} backbone")
+        return self.notes.number(self.run.manifest.why_missing(method, backbone, self.spec.task, lang))
+
+    def cell(self, row: Row, backbone: str | None, lang: str, paper: float | None) -> Cell:
+        values = self.values(row.method, backbone, row.arch, lang)
+        if not values:
+            return Cell(paper=paper, missing=self.missing(row.method, backbone, row.arch, lang))
+        mean, std = summarise(values)
+        return Cell(mean, std, len(values), paper)
+
+    def language_row(self, row: Row, paper: PaperRow) -> FilledRow:
+        backbone = self.backbone(row.arch)
+        cells = tuple(self.cell(row, backbone, lang, paper.cells[j])
+                      for j, lang in enumerate(self.spec.languages))
+        average = self.average(cells, paper.average) if self.spec.aggregate == "average" else None
+        return FilledRow(row.label, row.method, backbone, cells, average)
+
+    def average(self, cells: Sequence[Cell], paper: float | None) -> Cell:
+        if any(cell.mean is None for cell in cells):
+            return Cell(paper=paper, missing=self.notes.number("no average: a language has no result"))
+        return Cell(statistics.fmean(cell.mean for cell in cells), None, len(cells), paper)
+
+    def summary_row(self, row: Row, paper: PaperRow) -> FilledRow:
+        cells = []
+        for j, arch in enumerate(self.spec.columns):
+            backbone = self.backbone(arch)
+            printed = paper.cells[j]
+            per_lang = [self.values(row.method, backbone, arch, lang) for lang in self.spec.languages]
+            have = [statistics.fmean(v) for v in per_lang if v]
+            if len(have) < len(per_lang):
+                note = f"mean ± std needs all {len(per_lang)} languages; {len(have)} have a result"
+                cells.append(Cell(paper=printed.mean, paper_std=printed.std, missing=self.notes.number(note)))
+            else:
+                mean, std = summarise(have)
+                cells.append(Cell(mean, std, len(have), printed.mean, printed.std))
+        return FilledRow(row.label, row.method, None, tuple(cells))
+
+    def setting_row(self, setting: Setting, paper: HyperparameterRow) -> SettingRow:
+        manifest = self.run.manifest
+        config = manifest.hyperparameters.get(setting.method) if manifest else None
+        if config is None:
+            suite = f"suite {manifest.suite}" if manifest else "this run (no run.json)"
+            reason = f"not run: method {setting.method} is not in {suite}"
+            return SettingRow(setting.label, setting.method, setting.path, None, paper.value,
+                              self.notes.number(reason))
+        value = _lookup(config, setting.path)
+        if value is None:
+            reason = f"not recorded: {setting.method}.{setting.path} is not in run.json"
+            return SettingRow(setting.label, setting.method, setting.path, None, paper.value,
+                              self.notes.number(reason))
+        text = setting.template.format(value)
+        cap = _lookup(config, setting.cap) if setting.cap else None
+        if cap is not None:
+            text += f" (capped at {cap} steps)"
+        return SettingRow(setting.label, setting.method, setting.path, text, paper.value)
+
+
+def _lookup(config: dict[str, Any], path: str) -> Any:
+    """The value at dotted ``path``, or None when the recorded config lacks it."""
+    for key in path.split("."):
+        if not isinstance(config, dict) or key not in config:
+            return None
+        config = config[key]
+    return config
+
+
+def fill(spec: TableSpec, run: RunData) -> FilledTable:
+    """Table ``spec`` from ``run``'s records, beside the paper's numbers."""
+    paper = paper_table(spec.number)
+    filler = _Filler(spec, run)
+    if spec.is_hyperparameters:
+        rows = tuple(filler.setting_row(s, paper.row(s.label)) for s in spec.rows)
+        return FilledTable(spec, ("hyperparameter", "ours", "paper"), rows, tuple(filler.notes.reasons))
+    if spec.aggregate == "mean_std":
+        rows = tuple(filler.summary_row(r, paper.row(r.label)) for r in spec.rows)
+        headers = tuple(ARCH_NAMES[a] for a in spec.columns)
+    else:
+        rows = mark(spec, tuple(filler.language_row(r, paper.row(r.label)) for r in spec.rows))
+        headers = paper.columns + (("Average",) if spec.aggregate == "average" else ())
+    notes = (*filler.remarks, *paper_notes(paper))
+    return FilledTable(spec, headers, rows, tuple(filler.notes.reasons), notes)
+
+
+def paper_notes(paper: PaperTable) -> list[str]:
+    """The paper's own footnotes (Table 14's dagger) and its averages that disagree with its cells."""
+    notes = [f"paper, {row.label}, {column}: {note}" for row in paper.rows if isinstance(row, PaperRow)
+             for column, note in row.notes.items()]
+    return notes + [f"paper: {check}" for check in average_disagreements(paper)]
+
+
+def mark(spec: TableSpec, rows: tuple[FilledRow, ...]) -> tuple[FilledRow, ...]:
+    """Bold/underline per column within each backbone family (see the module docstring)."""
+    if spec.value != "metric":
+        return rows
+    families = {spec_row.arch for spec_row in spec.rows}
+    marked = [list(row.cells) for row in rows]
+    for family in families:
+        members = [i for i, spec_row in enumerate(spec.rows) if spec_row.arch == family]
+        for j in range(len(spec.languages)):
+            for i, kind in column_marks([rows[i].cells[j].mean for i in members]).items():
+                marked[members[i]][j] = replace(marked[members[i]][j], mark=kind)
+    return tuple(FilledRow(row.label, row.method, row.backbone, tuple(cells), row.average)
+                 for row, cells in zip(rows, marked))
+
+
+def column_marks(values: Sequence[float | None]) -> dict[int, Mark]:
+    """Index -> mark for one column: best (all equal to the maximum as printed) and second."""
+    shown = {i: round(v, DECIMALS) for i, v in enumerate(values) if v is not None}
+    if len(shown) < 2:
+        return {}
+    ranked = sorted(set(shown.values()), reverse=True)
+    marks: dict[int, Mark] = {i: "best" for i, v in shown.items() if v == ranked[0]}
+    if len(ranked) > 1:
+        marks.update({i: "second" for i, v in shown.items() if v == ranked[1]})
+    return marks
+

@@ -1,0 +1,119 @@
+"""Figures with matplotlib (Agg backend, no display): Figure 3 and one chart per task.
+
+Example::
+
+    write_figures(run, workdir / "figures")      # figure3.png/.pdf, languages-ner.png/.pdf, …
+
+Figure 3 plots UniBridge's mean WikiANN F1 against the ALP threshold ε_s of the run that
+produced each record (runs at 5, 10 and 15 are merged into one report with ``--merge``), one
+line per backbone family; a mean is over the languages present at that threshold. The paper
+prints Figure 3 only as an image: its one known point is ε_s = 5, Tables 1–2's UniBridge
+averages, drawn as open markers. The per-task charts put our UniBridge score beside the
+paper's for each language of the task's tables (Tables 1–2, 3–4, 12–13).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+from harness.report.build import FilledRow, RunData, backbone_arch, fill
+from harness.report.paper import PaperRow, paper_table
+from harness.report.specs import ARCH_NAMES, table_spec
+
+#: The tables whose UniBridge rows each task's chart shows, per backbone family.
+TASK_TABLES = {"ner": (1, 2), "pos": (3, 4), "nli": (12, 13)}
+TASK_METRICS = {"ner": "F1", "pos": "accuracy", "nli": "accuracy"}
+FIGURE3_ARCHS = {"xlmr": 1, "bert": 2}  # family -> the table holding its ε_s = 5 average
+SAVE = {"png": {"dpi": 110, "metadata": {"Software": None}},
+        "pdf": {"metadata": {"CreationDate": None, "Creator": None, "Producer": None}}}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(figure, directory: Path, stem: str) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt, options in SAVE.items():
+        path = directory / f"{stem}.{fmt}"
+        figure.savefig(path, format=fmt, bbox_inches="tight", **options)
+        paths.append(path)
+    _pyplot().close(figure)
+    return paths
+
+
+def figure3_points(run: RunData) -> dict[str, dict[float, float]]:
+    """Family -> ALP threshold -> mean over languages of UniBridge's NER F1 (seeds averaged first)."""
+    scores: dict[tuple[str, float], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for record, threshold in zip(run.records, run.thresholds):
+        arch = backbone_arch(record)
+        if record.method == "unibridge" and record.task == "ner" and arch in FIGURE3_ARCHS and threshold:
+            scores[(arch, threshold)][record.lang].append(record.value)
+    points: dict[str, dict[float, float]] = defaultdict(dict)
+    for (arch, threshold), by_lang in sorted(scores.items()):
+        points[arch][threshold] = statistics.fmean(statistics.fmean(v) for v in by_lang.values())
+    return dict(points)
+
+
+def figure3(run: RunData, directory: Path) -> list[Path]:
+    """Figure 3 as PNG and PDF; nothing when no UniBridge NER record has a known threshold."""
+    points = figure3_points(run)
+    if not points:
+        return []
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(4.5, 3.2))
+    for arch, table in FIGURE3_ARCHS.items():
+        row = paper_table(table).row(f"UniBridge ({ARCH_NAMES[arch]})")
+        line = None
+        if arch in points:
+            xs = sorted(points[arch])
+            (line,) = axes.plot(xs, [points[arch][x] for x in xs], marker="o",
+                                label=f"{ARCH_NAMES[arch]} (ours)")
+        axes.plot([5.0], [row.average], linestyle="none", marker="s", fillstyle="none",
+                  color=line.get_color() if line else None, label=f"{ARCH_NAMES[arch]} (paper, ε=5)")
+    axes.set(xlabel="ALP threshold ε_s", ylabel="mean F1 (WikiANN)", xticks=[5, 10, 15],
+             title="Figure 3: mean F1 against the ALP threshold")
+    axes.legend(fontsize="small")
+    return _save(figure, directory, "figure3")
+
+
+def _unibridge_row(run: RunData, number: int) -> tuple[FilledRow, PaperRow, tuple[str, ...]]:
+    table = fill(table_spec(number), run)
+    row = next(r for r in table.rows if r.method == "unibridge")
+    return row, paper_table(number).row(row.label), paper_table(number).columns
+
+
+def task_chart(run: RunData, task: str, directory: Path) -> list[Path]:
+    """Ours vs the paper's UniBridge score per language, one panel per backbone family."""
+    panels = [_unibridge_row(run, number) for number in TASK_TABLES[task]]
+    panels = [p for p in panels if any(cell.mean is not None for cell in p[0].cells)]
+    if not panels:
+        return []
+    plt = _pyplot()
+    figure, axes = plt.subplots(len(panels), 1, figsize=(9, 2.8 * len(panels)), squeeze=False)
+    for ax, (row, paper, columns) in zip(axes[:, 0], panels):
+        xs = range(len(columns))
+        ours = [cell.mean if cell.mean is not None else 0.0 for cell in row.cells]
+        ax.bar([x - 0.2 for x in xs], ours, width=0.4, label="ours")
+        ax.bar([x + 0.2 for x in xs], list(paper.cells), width=0.4, label="paper", alpha=0.6)
+        for x, cell in zip(xs, row.cells):
+            if cell.mean is None:
+                ax.text(x - 0.2, 0.5, "–", ha="center", va="bottom", fontsize="small")
+        ax.set_xticks(list(xs), columns)
+        ax.set(ylabel=f"{task} {TASK_METRICS[task]}", title=f"{row.label} ({row.backbone})")
+        ax.legend(fontsize="small")
+    figure.tight_layout()
+    return _save(figure, directory, f"languages-{task}")
+
+
+def write_figures(run: RunData, directory: Path) -> list[Path]:
+    """Figure 3 and every task chart the records allow."""
+    return figure3(run, directory) + [p for task in TASK_TABLES for p in task_chart(run, task, directory)]

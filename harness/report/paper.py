@@ -1,0 +1,109 @@
+"""The paper's published numbers, loaded from ``reports/paper/tableNN.yaml``.
+
+Example::
+
+    table = paper_table(1)                  # Table 1, XLM-R on WikiANN
+    table.row("UniBridge (XLM-R)").cells    # (49.6, 43.24, …)
+    average_disagreements(table)            # rows whose printed average is not their cells' mean
+
+The files are transcriptions of the paper's text (``reports/paper/README.md``);
+``tests/test_paper_numbers.py`` checks every cell against an independent parse of that text.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+#: Where the transcriptions live: ``reports/paper`` at the top of the repository.
+PAPER_DIR = Path(__file__).resolve().parents[2] / "reports" / "paper"
+#: Half a unit in the last printed digit: a printed average further than this from the mean
+#: of its printed cells disagrees with them.
+ROUNDING = 0.005
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MeanStd(_Frozen):
+    """A Table 5 cell: mean ± standard deviation over the 14 WikiANN languages."""
+
+    mean: float
+    std: float
+
+
+class PaperRow(_Frozen):
+    """One printed row: its label, cells in column order, and what the paper marks."""
+
+    label: str
+    cells: tuple[float | MeanStd, ...]
+    average: float | None = None
+    underlined: tuple[str, ...] = ()
+    notes: dict[str, str] = {}
+
+
+class HyperparameterRow(_Frozen):
+    """One row of Tables 6–11: a hyperparameter's name and printed value."""
+
+    hyperparameter: str
+    value: str
+
+
+class PaperTable(_Frozen):
+    """One of the paper's tables as printed."""
+
+    table: int
+    caption: str
+    transcription: str = ""
+    columns: tuple[str, ...] = ()
+    rows: tuple[PaperRow, ...] | tuple[HyperparameterRow, ...]
+
+    def row(self, label: str) -> PaperRow | HyperparameterRow:
+        """The row printed as ``label``.
+
+        Raises:
+            KeyError: naming the table and its labels.
+        """
+        for row in self.rows:
+            if getattr(row, "label", getattr(row, "hyperparameter", None)) == label:
+                return row
+        labels = [getattr(r, "label", getattr(r, "hyperparameter", "")) for r in self.rows]
+        raise KeyError(f"Table {self.table} has no row {label!r}; rows: {labels}")
+
+
+@cache
+def paper_table(number: int) -> PaperTable:
+    """Table ``number`` of the paper, validated."""
+    path = PAPER_DIR / f"table{number:02d}.yaml"
+    return PaperTable.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class AverageCheck:
+    """A row whose printed average differs from the mean of its printed cells."""
+
+    table: int
+    label: str
+    printed: float
+    mean: float
+
+    def __str__(self) -> str:
+        return (f"Table {self.table}, {self.label}: printed average {self.printed}, "
+                f"mean of its cells {self.mean:.3f} (off by {self.printed - self.mean:+.3f})")
+
+
+def average_disagreements(table: PaperTable) -> list[AverageCheck]:
+    """Rows of ``table`` whose printed average is more than rounding away from their cells' mean."""
+    found = []
+    for row in table.rows:
+        if isinstance(row, PaperRow) and row.average is not None:
+            mean = statistics.fmean(row.cells)
+            if abs(row.average - mean) > ROUNDING + 1e-9:
+                found.append(AverageCheck(table.table, row.label, row.average, mean))
+    return found

@@ -1,0 +1,91 @@
+"""Write a run's whole report: the paper's tables, the per-task tables, figures and report.html.
+
+Example::
+
+    write_report(Path("runs/smoke"))                               # everything the results allow
+    write_report(Path("runs/wikiann"), numbers=[1, 5, 20], formats=["md"])
+    compare_runs(Path("runs/a"), Path("runs/b"))                   # a Table, deltas B − A
+
+Output under the workdir: ``tables/tableNN.{md,tex,csv}`` (the paper's tables),
+``tables/results-<task>.*`` (every language and method of the run), ``figures/*.png|pdf`` and
+``report.html``. Without ``numbers``, a paper table is written when at least one of its cells
+is ours (Tables 6–11: when the run recorded its hyperparameters); tables asked for by number
+are written even when empty. Nothing is run: only result records and ``run.json`` are read.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.graph import atomic_write_text
+from harness.report.build import FilledTable, RunData, fill
+from harness.report.figures import write_figures
+from harness.report.page import provenance, write_page
+from harness.report.render import FORMATS, render
+from harness.report.specs import TABLE_SPECS, table_spec
+from harness.report.tables import Table, write_result_tables
+from harness.results import ResultRecord
+
+log = logging.getLogger(__name__)
+TABLES_DIR, FIGURES_DIR, PAGE_FILE = "tables", "figures", "report.html"
+
+
+def paper_tables(run: RunData, numbers: Sequence[int] | None = None) -> list[FilledTable]:
+    """The tables asked for, or every table with at least one value of ours."""
+    if numbers:
+        return [fill(table_spec(n), run) for n in numbers]
+    return [table for table in (fill(spec, run) for spec in TABLE_SPECS) if table.has_results]
+
+
+def write_report(workdir: Path, numbers: Sequence[int] | None = None, formats: Sequence[str] = FORMATS,
+                 merged: Sequence[Path] = ()) -> list[Path]:
+    """Render the report of ``workdir`` in ``formats``; returns the files written."""
+    workdir = Path(workdir)
+    run = RunData.load(workdir, merged)
+    tables = paper_tables(run, numbers)
+    written = [_write(render(table, fmt), workdir / TABLES_DIR / f"{table.spec.name}.{fmt}")
+               for table in tables for fmt in formats if fmt != "html"]
+    if not numbers:
+        text_formats = [fmt for fmt in formats if fmt != "html"]
+        written += write_result_tables(list(run.records), workdir / TABLES_DIR, text_formats)
+    if "html" in formats:
+        figures = write_figures(run, workdir / FIGURES_DIR)
+        written += figures + [write_page(workdir / PAGE_FILE, tables, figures, provenance(run))]
+    log.info("report of %s: %d tables, %d files", workdir, len(tables), len(written))
+    return written
+
+
+def _write(text: str, path: Path) -> Path:
+    atomic_write_text(path, text)
+    return path
+
+
+def _means(records: Sequence[ResultRecord]) -> dict[tuple[str, str, str, str], float]:
+    values: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
+    for r in records:
+        values[(r.task, r.backbone, r.method, r.lang)].append(r.value)
+    return {key: statistics.fmean(v) for key, v in values.items()}
+
+
+def compare_runs(workdir_a: Path, workdir_b: Path) -> Table:
+    """Every (task, backbone, method, language) of either run: A's and B's mean over seeds, B − A.
+
+    A job in one run only shows as missing (None) in the other, with no difference.
+    """
+    a, b = (_means(RunData.load(Path(w)).records) for w in (workdir_a, workdir_b))
+    rows = []
+    for key in sorted(a.keys() | b.keys()):
+        va, vb = a.get(key), b.get(key)
+        delta = round(vb - va, 2) if va is not None and vb is not None else None
+        rows.append((*key, _round(va), _round(vb), delta))
+    headers = ("task", "backbone", "method", "lang",
+               f"A: {Path(workdir_a).name}", f"B: {Path(workdir_b).name}", "B − A")
+    return Table("compare", headers, tuple(rows))
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
