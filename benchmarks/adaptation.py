@@ -44,7 +44,8 @@ from harness.models import (  # noqa: E402
     load_adapter_model,
 )
 from harness.training import TrainingConfig, training_arguments  # noqa: E402
-from harness.unibridge.adaptation import ADAPTER_NAME, AdaptationTrainer, set_trainable  # noqa: E402
+from harness.unibridge.adaptation import ADAPTER_NAME, set_trainable  # noqa: E402
+from harness.unibridge.adaptation_trainer import AdaptationTrainer  # noqa: E402
 
 SIZES = {
     "tiny": dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,

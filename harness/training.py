@@ -12,14 +12,16 @@ Choices: the suite's ``batch_size`` is the *effective* batch; a device holds at 
 still follows the paper's batch size. fp16 is used on CUDA (T4-class cards have no bf16).
 Checkpoints are written every epoch into the stage's partial directory and only the last is
 kept, which is what a killed run resumes from. A checkpoint counts only once the Trainer has
-finished writing it (:class:`MarkCheckpointComplete` drops a marker file after ``on_save``): a
-kill while one is being written leaves a directory without the marker, which
+finished writing it (:class:`harness.trainer_callbacks.MarkCheckpointComplete` drops a marker
+file after ``on_save``): a kill while one is being written leaves a directory without the marker, which
 :func:`last_checkpoint` deletes, so the stage resumes from the previous complete checkpoint or
 starts afresh — never from half-written weights. A resumed training reports the loss of the
 whole training (:func:`whole_training_loss`), not the Trainer's figure for the steps since the
 resume. The Trainer's own metric printing (dicts on
-stdout) is replaced by :class:`MetricsToLogging`: metrics go to ``logging`` (shown with ``-v``)
-and stdout stays clean; the progress bars stay.
+stdout) is replaced by :class:`harness.trainer_callbacks.MetricsToLogging`: metrics go to
+``logging`` (shown with ``-v``) and stdout stays clean; its bars (one left on screen per training
+and per evaluation) by one step bar that disappears when the training ends
+(:class:`harness.trainer_callbacks.StepBar`).
 """
 
 from __future__ import annotations
@@ -28,15 +30,19 @@ import logging
 import math
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
-from transformers import Trainer, TrainerCallback, TrainingArguments
-from transformers.trainer_callback import PrinterCallback, ProgressCallback
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
-from harness.graph import StageContext, atomic_write_text
+from harness.graph import StageContext
+
+if TYPE_CHECKING:
+    from transformers import Trainer, TrainingArguments
 
 log = logging.getLogger(__name__)
+
+#: Written into a checkpoint folder once the Trainer has finished writing it (see module).
+COMPLETE_MARKER = "checkpoint-complete"
 
 
 class TrainingConfig(BaseModel):
@@ -91,20 +97,9 @@ def training_arguments(
         label_names=["labels"],
     )
     kwargs.update(overrides)
+    from transformers import TrainingArguments
+
     return TrainingArguments(**kwargs)
-
-
-COMPLETE_MARKER = "checkpoint-complete"
-
-
-class MarkCheckpointComplete(TrainerCallback):
-    """Marks each checkpoint complete once the Trainer has written all of it (see module)."""
-
-    def on_save(self, args, state, control, **kwargs):
-        """Write the marker into the checkpoint just saved."""
-        folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
-        if folder.is_dir():
-            atomic_write_text(folder / COMPLETE_MARKER, str(state.global_step))
 
 
 def last_checkpoint(output_dir: Path) -> str | None:
@@ -112,6 +107,8 @@ def last_checkpoint(output_dir: Path) -> str | None:
 
     Checkpoints without :data:`COMPLETE_MARKER` were cut off while being written: deleted.
     """
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
+
     path = Path(output_dir)
     if not path.is_dir():
         return None
@@ -139,34 +136,22 @@ def whole_training_loss(log_history: list[dict]) -> float | None:
 
 def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
     """Train from the last complete checkpoint in ``work_dir``; the loss of the whole training."""
+    from harness.trainer_callbacks import MarkCheckpointComplete
+
     trainer.add_callback(MarkCheckpointComplete())
     result = trainer.train(resume_from_checkpoint=last_checkpoint(work_dir))
     return {"train_loss": whole_training_loss(trainer.state.log_history),
             "steps": result.global_step}
 
 
-class MetricsToLogging(TrainerCallback):
-    """Logs the Trainer's metrics (loss, learning rate, validation score) through ``logging``."""
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        """One INFO line per Trainer log event."""
-        if logs and state.is_world_process_zero:
-            values = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                               for k, v in logs.items())
-            log.info("step %d: %s", state.global_step, values)
-
-
-class _ProgressBarsOnly(ProgressCallback):
-    """The Trainer's progress bars without the metric dicts it writes to stdout."""
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        """Metrics go to :class:`MetricsToLogging` instead."""
-
-
 def log_metrics_to_logging(trainer: Trainer) -> Trainer:
-    """Route ``trainer``'s metric output to ``logging``, keeping its progress bars; returns it."""
+    """Route ``trainer``'s metric output to ``logging`` and its bars to one step bar; returns it."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    from harness.trainer_callbacks import MetricsToLogging, StepBar
+
     trainer.remove_callback(PrinterCallback)
     if trainer.pop_callback(ProgressCallback) is not None:
-        trainer.add_callback(_ProgressBarsOnly())
+        trainer.add_callback(StepBar())
     trainer.add_callback(MetricsToLogging())
     return trainer
