@@ -50,7 +50,7 @@ def _predict_logits(model: torch.nn.Module, collator: Callable, features: Sequen
     device = next(model.parameters()).device
     outputs: list[torch.Tensor] = []
     starts = range(0, len(features), batch_size)
-    for start in tqdm(starts, desc="predict", unit="batch", disable=not progress):
+    for start in tqdm(starts, desc="predict", unit="batch", disable=not progress, leave=False):
         chunk = features[start:start + batch_size]
         batch = {k: v.to(device) for k, v in collator([dict(f) for f in chunk]).items() if k != "labels"}
         logits = model(**batch).logits.float().cpu()

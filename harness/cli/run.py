@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import click
@@ -20,7 +21,7 @@ from harness.cli.common import (
 from harness.planning import filter_jobs
 from harness.report.tables import write_result_tables
 from harness.results import RESULTS_FILE, read_results
-from harness.runner import CACHE_DIR, JobGraph, RunOptions, run_jobs
+from harness.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +75,33 @@ def run(suite_file, workdir, only, dry_run, device, seed, rerun, verbose):
     if dry_run:
         _print_dry_run(plan, jobs, workdir)
         return
-    report = run_jobs(plan, jobs, RunOptions(workdir, device, rerun=frozenset(rerun)))
-    write_result_tables(read_results(workdir / RESULTS_FILE), workdir / "tables")
-    click.echo(f"{len(jobs)} jobs: {report.pending} stages run, {report.cached} cached; "
-               f"results in {workdir / RESULTS_FILE}, tables in {workdir / 'tables'}")
-    for failure in report.failures:
-        click.echo(f"FAILED {failure.stage.label}: {failure.reason}", err=True)
+    # bars only on a terminal: in a log file every redraw would be a line of its own
+    report = run_jobs(plan, jobs, RunOptions(workdir, device, rerun=frozenset(rerun),
+                                             progress=sys.stderr.isatty()))
+    _print_summary(report, workdir)
     if report.failures:
         raise SystemExit(1)
+
+
+def _print_summary(report: RunReport, workdir: Path) -> None:
+    """Jobs and stages done and failed, each failed job with its cause, what was written."""
+    failed = {failure.stage.key for failure in report.failures}
+    skipped = sum(any(s.key in failed for s in f.stage.inputs.values()) for f in report.failures)
+    raised = len(report.failures) - skipped
+    jobs = len(report.jobs)
+    click.echo(f"{jobs} jobs: {jobs - len(report.failed_jobs)} finished, "
+               f"{len(report.failed_jobs)} failed. {report.pending + report.cached} stages: "
+               f"{report.pending - len(report.failures)} run, {raised} failed, "
+               f"{skipped} not run because an input failed, {report.cached} cached.")
+    for job, failure in sorted(report.failed_jobs.items(), key=lambda item: item[0].job_id):
+        click.echo(f"FAILED {job.job_id}: {failure.stage.title}: {failure.reason}", err=True)
+    results = workdir / RESULTS_FILE
+    if not results.is_file():
+        click.echo("No results written.")
+        return
+    tables = write_result_tables(read_results(results), workdir / "tables")
+    written = f"; tables: {', '.join(str(path) for path in tables)}" if tables else ""
+    click.echo(f"Results: {results}{written}")
 
 
 def _print_dry_run(plan, jobs, workdir: Path) -> None:

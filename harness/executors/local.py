@@ -35,18 +35,21 @@ class LocalExecutor(Executor):
         for stage in stages:
             if cache.is_done(stage):
                 on_done(stage)
-        for stage in tqdm(pending, desc="stages", unit="stage", disable=not ctx.progress):
+        bar = tqdm(pending, desc="stages", unit="stage", disable=not ctx.progress)
+        for stage in bar:
             broken = [s for s in stage.inputs.values() if s.key in failed]
             if broken:
-                failed[stage.key] = Failure(stage, f"input {broken[0].label} failed")
+                failed[stage.key] = Failure(stage, f"input {broken[0].title} failed")
                 continue
-            log.info("running %s", stage.label)
+            bar.set_postfix_str(stage.title)
+            log.info("running %s (%s)", stage.title, stage.label)
             try:
                 cache.materialize(stage, ctx)
             except Exception as error:  # noqa: BLE001 - one failed stage must not lose the others
                 if not self.keep_going:
                     raise
-                log.exception("stage %s failed", stage.label)
+                log.warning("%s failed: %s: %s", stage.title, type(error).__name__, error)
+                log.info("traceback of %s", stage.label, exc_info=True)
                 failed[stage.key] = Failure(stage, f"{type(error).__name__}: {error}")
                 continue
             on_done(stage)

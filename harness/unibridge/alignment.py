@@ -80,7 +80,8 @@ def mutual_nearest_neighbours(a: Tensor, b: Tensor, block_size: int = DEFAULT_BL
     a, b = unit_rows(a), unit_rows(b)
     tiles = [(r0, c0) for r0 in range(0, n, block_size) for c0 in range(0, m, block_size)]
     workers = [_Worker(a, b, block_size) for _ in range(min(torch.get_num_threads(), len(tiles)))]
-    with tqdm(total=len(tiles), desc="mutual NN", disable=not progress, unit="tile") as bar:
+    with tqdm(total=len(tiles), desc="mutual NN", disable=not progress, unit="tile",
+              leave=False) as bar:
         _run_workers(workers, iter(tiles), bar)
     row_arg = _merge([w.row_best for w in workers], [w.row_arg for w in workers])
     col_arg = _merge([w.col_best for w in workers], [w.col_arg for w in workers])
@@ -248,7 +249,8 @@ def sparsemax_combine(queries: Tensor, keys: Tensor, values: Tensor,
     out = torch.empty(len(queries), values.shape[1], dtype=torch.float32)
     rows = max(1, max_elements // len(keys))
     topk = min(SPARSEMAX_TOPK, len(keys))
-    for r0 in tqdm(range(0, len(queries), rows), desc="sparsemax", disable=not progress):
+    for r0 in tqdm(range(0, len(queries), rows), desc="sparsemax", disable=not progress,
+                  leave=False):
         weights = sparsemax(queries[r0:r0 + rows] @ keys.T, dim=-1, k=topk)
         torch.matmul(weights, values32, out=out[r0:r0 + rows])
     return out.to(values.dtype)

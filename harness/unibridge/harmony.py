@@ -118,7 +118,8 @@ def sentence_states(model, tokenizer, sentences: Sequence[str], batch_size: int 
         device = next(model.parameters()).device
         states = []
         starts = range(0, len(sentences), batch_size)
-        for start in tqdm(starts, desc="sentence states", unit="batch", disable=not progress):
+        for start in tqdm(starts, desc="sentence states", unit="batch", disable=not progress,
+                          leave=False):
             encoding = tokenizer(list(sentences[start:start + batch_size]), padding=True, truncation=True,
                                  max_length=max_length, return_tensors="pt").to(device)
             hidden = language_states(model, encoding["input_ids"], encoding["attention_mask"], reading)
