@@ -15,10 +15,10 @@ term when beta > 0), backward, AdamW on the trainable parameters (target embeddi
 adapter, invertible adapter). Steps with and without KL are interleaved so that machine noise
 hits both alike; figures are medians.
 
-The KL teacher's states are computed once per sentence before training (see
-harness/unibridge/adaptation.py), so the per-step KL cost is the inverse adapter, pooling and
-the divergence. The one-off teacher pass is reported too, per batch and amortised over the
-paper's 50 epochs, next to what a per-step teacher forward would cost instead.
+The KL teacher's states are computed once per sentence, the first time a batch holds it (see
+harness/unibridge/adaptation_trainer.py), so the per-step KL cost after the first epoch is the
+inverse adapter, pooling and the divergence. The teacher's forward is reported too, per batch
+and amortised over the paper's 50 epochs, next to what a per-step teacher forward would cost.
 
 Target: KL adds at most 15 % to a step.
 
