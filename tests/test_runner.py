@@ -190,7 +190,7 @@ def test_failed_jobs_are_named_with_the_stage_that_raised(tmp_path):
     report = run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False))
     assert len(report.failures) == 3  # the shared prepare, and the two evaluations on it
     assert sorted(job.lang for job in report.failed_jobs) == ["amh", "khm"]
-    for job, failure in report.failed_jobs.items():
+    for failure in report.failed_jobs.values():
         assert failure.stage.kind == "prepare" and "no data" in failure.reason
         assert failure.stage.title == "prepare for fake/tiny-xlmr/ner/amh/seed1"  # first job
     assert [r.lang for r in read_results(tmp_path / "run" / "results.jsonl")] == ["kan"]
