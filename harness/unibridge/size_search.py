@@ -195,12 +195,12 @@ class _Bounds:
         if isinstance(error, VocabTooLargeError):
             self.max_trainable = error.max_trainable
             self.top = min(self.top, error.max_trainable)
-            self.notes.append(f"vocabulary size {error.size} is more pieces than this corpus can "
-                              f"make; the search stops at {self.top}")
+            self.notes.append(f"vocabulary size {error.size} is too large: this corpus makes at "
+                              f"most {self.top} pieces, so the search stops there")
         else:
             self.floor = max(self.floor, error.bound)
-            self.notes.append(f"vocabulary size {error.size} cannot hold every character of this "
-                              f"corpus; the search starts at {self.floor}")
+            self.notes.append(f"vocabulary size {error.size} is too small to hold every character "
+                              f"of this corpus; the search starts at {self.floor}")
         log.info("%s", self.notes[-1])  # a detail: the warning, if any, is the search's outcome
         if self.floor > self.top:
             raise ValueError(f"no vocabulary size is trainable: the corpus needs at least "
