@@ -28,3 +28,4 @@ TABLES.register_lazy("results", "harness.report.tables:results_table")
 
 EXECUTORS: Registry = Registry("executor")
 EXECUTORS.register_lazy("local", "harness.executors.local:LocalExecutor")
+EXECUTORS.register_lazy("ray", "harness.executors.ray_cluster:RayExecutor")  # needs the [ray] extra

@@ -82,6 +82,7 @@ class FinetuneStage(Stage):
     """Fine-tune every parameter of the backbone plus a task head."""
 
     kind = "finetune"
+    uses_device = True
     version = 6  # 2: head saved apart; 3: label_subword; 4: seeded before the model is built;
     # 5: UD hub rows skip empty nodes (harness.data.ud); 6: validation scored in windows
 

@@ -37,6 +37,7 @@ second waits for the first and then finds the artifact. Whoever holds the lock a
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -65,6 +66,19 @@ class UnknownStageKindError(ValueError):
 
 class CacheError(RuntimeError):
     """A cache entry is unreadable (e.g. a corrupt or hand-edited artifact)."""
+
+
+class RetryStageError(RuntimeError):
+    """A stage changed how it runs and must start again.
+
+    E.g. after CUDA ran out of memory it lowered its per-device batch
+    (:func:`harness.training.train_resumably`).
+    """
+
+
+#: How often one build may start again after :class:`RetryStageError` (a batch of 256 halves
+#: to 1 in 8 steps), so that a stage that keeps asking cannot loop for ever.
+MAX_STAGE_RESTARTS = 8
 
 
 def canonical_json(payload: Any) -> str:
@@ -112,6 +126,9 @@ class Stage(ABC):
 
     kind: ClassVar[str]
     version: ClassVar[int] = 1
+    #: Whether :meth:`run` puts a model on ``ctx.device``: a cluster executor gives such a stage
+    #: a GPU when the run is on CUDA, and the others CPUs only.
+    uses_device: ClassVar[bool] = False
     #: A job whose graph holds this stage (``method/backbone/task/lang/seed``), set by the
     #: runner for progress and failure messages; it does not enter the key.
     needed_by: str = ""
@@ -222,7 +239,17 @@ class Cache:
                 return final
             for leftover in final.parent.glob(f".tmp-{stage.key}-*"):
                 shutil.rmtree(leftover, ignore_errors=True)
-            return self._build(stage, ctx)
+            return self._build_restarting(stage, ctx)
+
+    def _build_restarting(self, stage: Stage, ctx: StageContext) -> Path:
+        """:meth:`_build`, started again when the stage raises :class:`RetryStageError`."""
+        for _ in range(MAX_STAGE_RESTARTS):
+            try:
+                return self._build(stage, ctx)
+            except RetryStageError as retry:
+                log.warning("%s: %s", stage.label, retry)
+            gc.collect()  # the failed attempt's model and optimizer, before the next one loads
+        return self._build(stage, ctx)
 
     def _build(self, stage: Stage, ctx: StageContext) -> Path:
         """Run ``stage`` into a temporary directory and publish it (caller holds the lock)."""

@@ -9,12 +9,14 @@ Example::
 sources of each task; methods never read the suite directly, so that the same wiring serves
 every suite. :func:`prepare` checks everything that can be checked before training: method,
 backbone and task names, each method's hyperparameters, method × backbone × task
-compatibility, and that every dataset is reachable.
+compatibility, and that every dataset is reachable; a hub dataset whose revision is not a
+commit id is reported as a warning naming the commit to pin (:mod:`harness.data.hub`).
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,12 +30,20 @@ from harness.corpus import CorpusConfig, CorpusStage
 from harness.data import monolingual, parallel
 from harness.data.parallel import ParallelRef
 from harness.data.problems import Problems
-from harness.data.source import DataError, DataRef, DataSource, check_hub_reachable
+from harness.data.source import (
+    DataError,
+    DataRef,
+    DataSource,
+    check_hub_reachable,
+    unpinned_warning,
+)
 from harness.graph import Stage
 from harness.methods import Method
 from harness.registry import UnknownNameError
 from harness.suite import Job, Suite, SuiteError, format_validation_error, method_config
 from harness.tasks import TASKS, Subword, get_task, label_subword
+
+logger = logging.getLogger(__name__)
 
 EVAL_SPLIT = "test"
 SELECTION_SPLIT = "validation"
@@ -176,6 +186,9 @@ def _data_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
     problems += _parallel_problems(suite, methods)
     for key, source in _hub_sources(suite).items():
         _collect(problems, key, check_hub_reachable, source, key)
+        warning = unpinned_warning(source, key)
+        if warning:
+            logger.warning("%s", warning)
     return problems
 
 
@@ -197,8 +210,13 @@ def _parallel_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
             problems.append("parallel: required by the methods with harmony weights "
                             f"({', '.join(sorted(methods))}); docs/data.md lists the corpora")
             break
+        pairs: dict[str, list[str]] = {}  # message -> the pairs it is about
         for target, source in itertools.product(spec.targets, spec.sources):
-            _collect(problems, f"parallel ({target}-{source})", _check_pair, suite, target, source, k)
+            found: list[str] = []
+            _collect(found, "", _check_pair, suite, target, source, k)
+            for message in found:
+                pairs.setdefault(message.removeprefix(": "), []).append(f"{target}-{source}")
+        problems += [f"parallel ({', '.join(names)}): {message}" for message, names in pairs.items()]
     return problems
 
 

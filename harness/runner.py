@@ -163,10 +163,12 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
 
     ctx = StageContext(device=options.device, cache=cache, progress=options.progress)
     executor = EXECUTORS.get(options.executor)()
-    report.failures = executor.execute(graph.stages, cache, ctx, on_done=record)
-    for final in graph.finals.values():  # cached finals whose inputs were rebuilt in this run
-        record(final)
-    jobs_bar.close()
+    try:
+        report.failures = executor.execute(graph.stages, cache, ctx, on_done=record)
+        for final in graph.finals.values():  # cached finals whose inputs were rebuilt in this run
+            record(final)
+    finally:  # also when stopped (Ctrl-C, SIGTERM): results.jsonl holds every job that finished
+        jobs_bar.close()
+        aggregate(options.workdir)
     report.failed_jobs = graph.failed_jobs(report.failures)
-    aggregate(options.workdir)
     return report

@@ -9,7 +9,11 @@ Example::
 
 Choices: the suite's ``batch_size`` is the *effective* batch; a device holds at most
 ``max_device_batch_size`` examples and gradient accumulation makes up the rest, so a small card
-still follows the paper's batch size. fp16 is used on CUDA (T4-class cards have no bf16).
+still follows the paper's batch size. fp16 is used on CUDA (T4-class cards have no bf16), with
+the Trainer's gradient scaler. When CUDA runs out of memory, :func:`train_resumably` halves the
+per-device batch, doubles the accumulation steps (the effective batch stays the paper's) and has
+the stage start again from its last complete checkpoint; a NaN or infinite step loss stops the
+stage with :class:`NonFiniteLossError` instead of training on with NaN weights.
 Checkpoints are written every epoch into the stage's partial directory and only the last is
 kept, which is what a killed run resumes from. A checkpoint counts only once the Trainer has
 finished writing it (:class:`harness.trainer_callbacks.MarkCheckpointComplete` drops a marker
@@ -26,6 +30,7 @@ and per evaluation) by one step bar that disappears when the training ends
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import shutil
@@ -34,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.graph import StageContext
+from harness.graph import RetryStageError, StageContext, atomic_write_text
 
 if TYPE_CHECKING:
     from transformers import Trainer, TrainingArguments
@@ -135,13 +140,113 @@ def whole_training_loss(log_history: list[dict]) -> float | None:
 
 
 def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
-    """Train from the last complete checkpoint in ``work_dir``; the loss of the whole training."""
+    """Train from the last complete checkpoint in ``work_dir``; the loss of the whole training.
+
+    Raises:
+        RetryStageError: CUDA ran out of memory; the per-device batch was halved (see
+            :func:`lower_device_batch`) and the stage must start again.
+        NonFiniteLossError: a step's loss was NaN or infinite.
+    """
+    import torch
+
     from harness.trainer_callbacks import MarkCheckpointComplete
 
     trainer.add_callback(MarkCheckpointComplete())
-    result = trainer.train(resume_from_checkpoint=last_checkpoint(work_dir))
+    stop_on_non_finite_loss(trainer)
+    checkpoint = last_checkpoint(work_dir)
+    use_device_batch(trainer.args, work_dir, checkpoint)
+    try:
+        result = trainer.train(resume_from_checkpoint=checkpoint)
+    except torch.cuda.OutOfMemoryError as error:
+        raise lower_device_batch(trainer.args, work_dir) from error
     return {"train_loss": whole_training_loss(trainer.state.log_history),
             "steps": result.global_step}
+
+
+DEVICE_BATCH_FILE = "device-batch.json"
+
+
+class DeviceMemoryError(RuntimeError):
+    """CUDA ran out of memory with a per-device batch of one example: the model does not fit."""
+
+
+class NonFiniteLossError(RuntimeError):
+    """A training step's loss was NaN or infinite: this job stops, the others go on."""
+
+
+def set_device_batch(args: TrainingArguments, effective: int, max_device_batch: int) -> None:
+    """Split ``effective`` into at most ``max_device_batch`` per device times accumulation steps."""
+    per_device, accumulation = split_batch(effective, max_device_batch)
+    args.per_device_train_batch_size = args.per_device_eval_batch_size = per_device
+    args.gradient_accumulation_steps = accumulation
+
+
+def lower_device_batch(args: TrainingArguments, work_dir: Path) -> RetryStageError:
+    """After CUDA ran out of memory: halve the per-device batch and keep the effective batch.
+
+    The new limit is written to ``work_dir`` (the stage's partial directory), where
+    :func:`use_device_batch` finds it when the stage starts again, also after a kill.
+
+    Raises:
+        DeviceMemoryError: the per-device batch was already one example.
+    """
+    per_device = args.per_device_train_batch_size
+    effective = per_device * args.gradient_accumulation_steps
+    if per_device == 1:
+        raise DeviceMemoryError(
+            "CUDA out of memory with a per-device batch of 1: the model does not fit on this GPU; "
+            "use a GPU with more memory or --device cpu")
+    limit = per_device // 2
+    atomic_write_text(Path(work_dir) / DEVICE_BATCH_FILE, json.dumps({"max_device_batch_size": limit}))
+    set_device_batch(args, effective, limit)
+    return RetryStageError(
+        f"CUDA out of memory with {per_device} examples per device; starting again with "
+        f"{args.per_device_train_batch_size} x {args.gradient_accumulation_steps} accumulation "
+        f"steps (effective batch {effective})")
+
+
+def use_device_batch(args: TrainingArguments, work_dir: Path, checkpoint: str | None) -> None:
+    """Apply a per-device limit that an earlier out-of-memory error left in ``work_dir``.
+
+    The Trainer resumes with the batch size stored in the checkpoint's state, whatever ``args``
+    say, so the checkpoint is told the current per-device batch too.
+    """
+    from transformers.trainer import TRAINER_STATE_NAME
+
+    path = Path(work_dir) / DEVICE_BATCH_FILE
+    if path.is_file():
+        limit = json.loads(path.read_text(encoding="utf-8"))["max_device_batch_size"]
+        effective = args.per_device_train_batch_size * args.gradient_accumulation_steps
+        set_device_batch(args, effective, min(limit, args.per_device_train_batch_size))
+    if checkpoint is not None:
+        state_file = Path(checkpoint) / TRAINER_STATE_NAME
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        if state.get("train_batch_size") != args.per_device_train_batch_size:
+            state["train_batch_size"] = args.per_device_train_batch_size
+            atomic_write_text(state_file, json.dumps(state, indent=2, sort_keys=True))
+
+
+def stop_on_non_finite_loss(trainer: Trainer) -> None:
+    """Make ``trainer`` raise :class:`NonFiniteLossError` at the first NaN or infinite step loss.
+
+    Left alone, the Trainer leaves such steps out of its logged loss (``logging_nan_inf_filter``)
+    and goes on updating the weights with NaN gradients for the rest of the run. It already
+    reads each step's loss for that filter, so the check costs no extra device sync.
+    """
+    import torch
+
+    step = trainer.training_step
+
+    def checked_step(model, inputs, *args, **kwargs):
+        loss = step(model, inputs, *args, **kwargs)
+        if not torch.isfinite(loss).all():
+            raise NonFiniteLossError(
+                f"training loss is {loss.item()} at step {trainer.state.global_step + 1}: the "
+                f"training diverged; lower the learning rate (on CUDA, --device cpu rules out "
+                f"fp16 overflow)")
+        return loss
+
+    trainer.training_step = checked_step
 
 
 def log_metrics_to_logging(trainer: Trainer) -> Trainer:

@@ -1,5 +1,6 @@
 """The command line: messages a user can act on, exit codes, dry run."""
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,12 @@ def test_unreachable_hub_dataset_fails_validation_with_the_local_form(tmp_path, 
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "tasks.ner.data: hub dataset 'unimelb-nlp/wikiann' is not in the local cache" in result.output
     assert "`tasks.ner.data: {path: DIR}`" in result.output
+
+
+def test_ray_executor_without_ray_installed_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
+    result = invoke("run", mini_suite(tmp_path), "--workdir", tmp_path / "work", "--device", "cpu",
+                    "--executor", "ray")
+    assert result.exit_code == 2
+    assert "needs Ray" in result.output and "unibridge-bench[ray]" in result.output
+    assert "Traceback" not in result.output

@@ -112,7 +112,7 @@ def test_ud_release_unreachable_names_url_and_fix(cache):
 def test_release_source_validation():
     with pytest.raises(ValueError, match=r"no pinned version '2\.7'; pinned: 2\.13"):
         DataSource(release="ud", revision="2.7")
-    with pytest.raises(ValueError, match=r"unknown release 'udx'; valid: americasnlp2021, ud"):
+    with pytest.raises(ValueError, match=r"unknown release 'udx'; valid: americasnli, americasnlp2021, ud"):
         DataSource(release="udx")
     with pytest.raises(ValueError, match="'url' .* needs 'release'"):
         DataSource(hub="x", url="y")

@@ -1,7 +1,9 @@
 """The runner on a fake method: dedup of shared stages, records, and resume after a kill."""
 
 import json
+import multiprocessing
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -194,3 +196,39 @@ def test_failed_jobs_are_named_with_the_stage_that_raised(tmp_path):
         assert failure.stage.kind == "prepare" and "no data" in failure.reason
         assert failure.stage.title == "prepare for fake/tiny-xlmr/ner/amh/seed1"  # first job
     assert [r.lang for r in read_results(tmp_path / "run" / "results.jsonl")] == ["kan"]
+
+
+class SlowPrepare(Prepare):
+    """Takes a while, so that two runs started together overlap on it."""
+
+    def run(self, ctx, inputs, out):
+        time.sleep(1.0)
+        super().run(ctx, inputs, out)
+
+
+class Slow(FakeMethod):
+    def build(self, job, env):
+        return Evaluate(FakeConfig(task=job.task, lang=job.lang), seed=job.seed,
+                        prep=SlowPrepare(FakeConfig(task=job.task)))
+
+
+def _run_and_dump_log(tmp_path, name):
+    LOG.clear()
+    plan = make_plan(tmp_path)
+    plan.methods["fake"] = Slow("fake", FakeConfig())
+    report = run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False))
+    (tmp_path / name).write_text(json.dumps({"log": LOG, "failures": len(report.failures)}))
+
+
+def test_two_concurrent_runs_on_one_workdir_build_each_stage_once(tmp_path):
+    context = multiprocessing.get_context("fork")
+    runs = [context.Process(target=_run_and_dump_log, args=(tmp_path, f"run{i}.json")) for i in range(2)]
+    for process in runs:
+        process.start()
+    for process in runs:
+        process.join(120)
+    outputs = [json.loads((tmp_path / f"run{i}.json").read_text()) for i in range(2)]
+    assert [o["failures"] for o in outputs] == [0, 0]
+    builds = sorted(entry for o in outputs for entry in o["log"])
+    assert builds == ["evaluate:amh", "evaluate:kan", "evaluate:khm", "prepare:ner"]
+    assert len(read_results(tmp_path / "run" / "results.jsonl")) == 3

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from harness.data.source import DataError
+from harness.executors.base import ExecutorUnavailableError
 from harness.graph import CacheError, UnknownStageKindError
 from harness.registry import UnknownNameError
 from harness.suite import SuiteError, load_suite
@@ -23,7 +24,8 @@ from harness.suite import SuiteError, load_suite
 if TYPE_CHECKING:
     from harness.planning import Plan
 
-USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError, UnknownStageKindError)
+USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError, UnknownStageKindError,
+               ExecutorUnavailableError)
 
 suite_argument = click.argument("suite_file", metavar="SUITE.yaml",
                                 type=click.Path(dir_okay=False, path_type=Path))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from harness.catalog import EXECUTORS
 from harness.cli.common import (
     UserError,
     load_plan,
@@ -18,6 +19,7 @@ from harness.cli.common import (
     user_errors,
     verbose_option,
 )
+from harness.cli.stopping import report_stop, resume_command, stop_requests
 from harness.planning import filter_jobs
 from harness.report.tables import write_result_tables
 from harness.results import RESULTS_FILE, read_results
@@ -52,13 +54,16 @@ def resolve_device(device: str) -> str:
 @only_option
 @click.option("--dry-run", is_flag=True, help="List the jobs and which are cached; run nothing.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--executor", type=click.Choice(EXECUTORS.names()), default="local", show_default=True,
+              help="local: stages one after another here; ray: stages as tasks on a Ray instance "
+                   "(RAY_ADDRESS, else a local one), the workdir on a filesystem all nodes share.")
 @click.option("--seed", type=int, help="Run this seed only (overrides the suite's seeds).")
 @click.option("--rerun", multiple=True, metavar="KIND",
               help="Recompute stages of this kind even when cached, and every stage built on them "
                    "(e.g. evaluation, language_adapter); repeatable.")
 @verbose_option
 @user_errors
-def run(suite_file, workdir, only, dry_run, device, seed, rerun, verbose):
+def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbose):
     """Run every job of SUITE.yaml; finished stages are reused.
 
     \b
@@ -76,8 +81,13 @@ def run(suite_file, workdir, only, dry_run, device, seed, rerun, verbose):
         _print_dry_run(plan, jobs, workdir)
         return
     # bars only on a terminal: in a log file every redraw would be a line of its own
-    report = run_jobs(plan, jobs, RunOptions(workdir, device, rerun=frozenset(rerun),
-                                             progress=sys.stderr.isatty()))
+    options = RunOptions(workdir, device, executor, frozenset(rerun), progress=sys.stderr.isatty())
+    try:
+        with stop_requests():
+            report = run_jobs(plan, jobs, options)
+    except KeyboardInterrupt as stop:
+        resume = {"only": only, "device": device, "executor": executor, "seed": seed}
+        report_stop(stop, jobs, workdir, resume_command(suite_file, workdir, resume))
     _print_summary(report, workdir)
     if report.failures:
         raise SystemExit(1)

@@ -13,7 +13,7 @@ Wikipedia) and the Wikipedia dumps of the monolingual data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,14 +150,42 @@ def no_release(source: DataSource, dataset: str) -> None:
 
 
 def load_hub(source: DataSource, config: str | None, split: str, **kwargs: Any) -> Any:
-    """``datasets.load_dataset(hub, config, split=..., revision=...)`` with errors as DataError."""
+    """``datasets.load_dataset(hub, config, split=..., revision=...)`` with errors as DataError.
+
+    With ``$UNIBRIDGE_HUB_MIRROR`` holding a copy of the dataset (:mod:`harness.data.hub`), the
+    same call reads that folder instead of the hub.
+    """
     import datasets  # heavy: imported only when a hub dataset is read
 
+    from harness.data import hub
+
     no_release(source, f"hub config {config!r}")
+    mirror = hub.mirror_dir(source.hub)
+    path, revision = (source.hub, source.revision) if mirror is None else (str(mirror), None)
+    where = source.hub if mirror is None else f"{source.hub} (mirror {mirror})"
     try:
-        return datasets.load_dataset(source.hub, config, split=split, revision=source.revision,
-                                     **kwargs)
+        return datasets.load_dataset(path, config, split=split, revision=revision, **kwargs)
     except Exception as error:  # noqa: BLE001 - any library failure becomes one clear message
-        raise DataError(f"cannot load hub dataset {source.hub!r} (config {config!r}, split "
+        raise DataError(f"cannot load hub dataset {where!r} (config {config!r}, split "
                         f"{split!r}, revision {source.revision or 'default'}): "
                         f"{type(error).__name__}: {error}") from None
+
+
+def label_names(rows: Any, column: str, valid: Sequence[str], where: str) -> Sequence[str]:
+    """The label names of ``column`` by integer id: the dataset's class labels, checked.
+
+    Hub datasets store labels as integers with their names in a ``ClassLabel`` feature (for a
+    sequence column, its element feature). Those names are what the ids mean, so they are read
+    from the data rather than assumed to follow ``valid``'s order; a name outside ``valid`` is
+    a DataError. A column without class labels is taken to count in ``valid``'s order.
+    """
+    feature = getattr(rows, "features", None) and rows.features.get(column)
+    feature = getattr(feature, "feature", feature)
+    names = getattr(feature, "names", None)
+    if names is None:
+        return tuple(valid)
+    unknown = [name for name in names if name not in valid]
+    if unknown:
+        raise DataError(f"{where}: column {column!r} has class labels {', '.join(map(repr, unknown))} "
+                        f"outside the task's labels ({', '.join(valid)})")
+    return tuple(names)

@@ -11,11 +11,18 @@ Local form: ``<path>/<lang>/<split>.tsv`` (canonical ISO 639-3 ``lang``) with th
 :data:`~harness.data.examples.NLI_LABELS`. Fields may not contain tabs (no quoting).
 
 Hub form: ``datasets.load_dataset(hub, config, split=split, revision=revision)`` with fields
-``premise``, ``hypothesis`` and an integer ``label`` in NLI_LABELS order. The language picks the
+``premise``, ``hypothesis`` and an integer ``label`` whose names come from the dataset's
+``ClassLabel`` (NLI_LABELS, in that order, on XNLI and AmericasNLI). The language picks the
 dataset's config: AmericasNLI codes for its ten languages (``aym``, ``gn`` for Guarani, ``quy``
 …; validation and test splits only), XNLI's ISO 639-1 codes for the others (XNLI has no
 Japanese, which is why the paper trains NLI on en, zh, ar, ru). ``check`` on the hub form only
 checks names (no network).
+
+Release form (``release: americasnli``, :mod:`harness.data.releases`): the AmericasNLI files of
+its authors' repository ``nala-cub/AmericasNLI`` at a pinned commit, the files the hub dataset
+was built from: ``dev/<code>.tsv`` (our ``validation``) and ``test/<code>.tsv``, with the
+header ``language<TAB>premise<TAB>hypothesis<TAB>label`` and labels by name. Read and checked
+line by line like the local form.
 """
 
 from __future__ import annotations
@@ -23,9 +30,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from harness.data import releases
 from harness.data._local import (
     check_local_splits,
     check_split,
+    label_names,
     load_hub,
     mapped_code,
     scan_local_splits,
@@ -36,6 +45,9 @@ from harness.data.problems import Problems, collecting, read_numbered
 from harness.data.source import DataError, DataSource
 
 HEADER = ("premise", "hypothesis", "label")
+RELEASE_HEADER = ("language", *HEADER)
+RELEASE_SPLITS = {"validation": "dev", "test": "test"}
+"""Our split names → the AmericasNLI repository's folders."""
 
 AMERICASNLI_CODES = {
     "aym": "aym", "bzd": "bzd", "cni": "cni", "grn": "gn", "hch": "hch",
@@ -51,9 +63,12 @@ def load(source: DataSource, lang: str, split: str) -> list[SentencePair]:
     """The sentence pairs of ``lang``/``split``."""
     if source.is_local:
         return parse_tsv(split_file(source, lang, split, ".tsv"))
+    if source.release is not None:
+        return parse_tsv(release_file(source, lang, split), header=RELEASE_HEADER)
     _check_hub(source, lang, split)
     rows = load_hub(source, HUB_CODES[lang], split)
-    return [_hub_pair(source, row) for row in rows]
+    names = label_names(rows, "label", NLI_LABELS, f"{source.hub} ({HUB_CODES[lang]})")
+    return [_hub_pair(source, row, names) for row in rows]
 
 
 def check(source: DataSource, lang: str, splits: Iterable[str],
@@ -67,8 +82,22 @@ def check(source: DataSource, lang: str, splits: Iterable[str],
         check_local_splits(source, lang, splits, ".tsv")
         scan_local_splits(source, lang, splits, ".tsv", parse_tsv, problems)
         return
+    if source.release is not None:
+        files = [release_file(source, lang, split) for split in splits]
+        with collecting(problems) as found:
+            for path in files:
+                parse_tsv(path, found, header=RELEASE_HEADER)
+        return
     for split in splits:
         _check_hub(source, lang, split)
+
+
+def release_file(source: DataSource, lang: str, split: str) -> Path:
+    """The release's file of ``lang``/``split``, fetched (once) into the data cache."""
+    where = f"AmericasNLI (release {source.release!r})"
+    code = mapped_code(lang, AMERICASNLI_CODES, f"{where}; XNLI or local files serve the others")
+    check_split(split, AMERICASNLI_SPLITS, where=f"{where} ({lang})")
+    return releases.fetch_file(source, "AmericasNLI", f"{RELEASE_SPLITS[split]}/{code}.tsv")
 
 
 def _check_hub(source: DataSource, lang: str, split: str) -> None:
@@ -79,23 +108,29 @@ def _check_hub(source: DataSource, lang: str, split: str) -> None:
         check_split(split, where=f"XNLI {source.hub} ({lang})")
 
 
-def _hub_pair(source: DataSource, row: dict) -> SentencePair:
-    if row["label"] not in range(len(NLI_LABELS)):
+def _hub_pair(source: DataSource, row: dict, names: tuple[str, ...]) -> SentencePair:
+    if row["label"] not in range(len(names)):
         raise DataError(f"hub dataset {source.hub!r}: label {row['label']!r} is not one of "
-                        f"0..{len(NLI_LABELS) - 1}")
-    return SentencePair(row["premise"], row["hypothesis"], int(row["label"]))
+                        f"0..{len(names) - 1}")
+    return SentencePair(row["premise"], row["hypothesis"], NLI_LABELS.index(names[row["label"]]))
 
 
-def parse_tsv(path: Path, problems: Problems | None = None) -> list[SentencePair]:
-    """The pairs of a ``premise<TAB>hypothesis<TAB>label`` file with a header line."""
+def parse_tsv(path: Path, problems: Problems | None = None,
+              header: tuple[str, ...] = HEADER) -> list[SentencePair]:
+    """The pairs of a ``premise<TAB>hypothesis<TAB>label`` file with a header line.
+
+    ``header`` ``RELEASE_HEADER``: the AmericasNLI repository's files, whose first column (the
+    language) is dropped.
+    """
     pairs = []
+    skip = len(header) - len(HEADER)
     with collecting(problems) as found:
         lines = read_numbered(path, found)
-        header = next(lines, None)
-        if header is not None and tuple(header[1].split("\t")) != HEADER:
-            found.add(path, header[0], f"expected the header {'<TAB>'.join(HEADER)!r}")
+        first = next(lines, None)
+        if first is not None and tuple(first[1].split("\t")) != header:
+            found.add(path, first[0], f"expected the header {'<TAB>'.join(header)!r}")
         for number, line in lines:
-            pair = _pair(line) if line.strip() else None
+            pair = _pair(line.split("\t", skip)[-1]) if line.strip() else None
             if isinstance(pair, str):
                 found.add(path, number, pair)
             elif pair is not None:

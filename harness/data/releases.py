@@ -6,9 +6,11 @@ Example (suite YAML)::
     data: {release: ud, revision: "2.13", url: /mirror/ud-treebanks-v2.13.tgz}
     monolingual:
       target_data: {release: americasnlp2021}              # pinned commit of AmericasNLP 2021
+    tasks: {nli: {data: {release: americasnli}}}           # AmericasNLI at its authors' commit
 
-Why: the paper's treebanks (UD v2.13) are not on the hub in a loadable form, and six AmericasNLI
-languages have no Wikipedia; both come from files their authors publish. Each release version
+Why: the paper's treebanks (UD v2.13) are not on the hub in a loadable form, six AmericasNLI
+languages have no Wikipedia, and no commit of the hub's AmericasNLI could be verified here; all
+three come from files their authors publish, pinned by content. Each release version
 is pinned by content: a SHA-256 (checked by ``pooch``) or, for a file of a git repository whose
 bytes we could not download here, its git blob id (checked by :func:`_check_git_blob`). A file
 is downloaded once into :func:`cache_dir` (``$UNIBRIDGE_DATA_CACHE``, else the user cache folder
@@ -63,6 +65,7 @@ class Release:
 
 
 _AMERICASNLP_COMMIT = "d3f519c6b38299d8149311e65a369047350e6849"
+_AMERICASNLI_COMMIT = "be3c351b7e1ae69936c61bfde3e24f30757db9ac"
 
 RELEASES: dict[str, Release] = {
     "ud": Release(
@@ -100,6 +103,53 @@ RELEASES: dict[str, Release] = {
                     "sha256:50e4c69406ebe3410ac31730c550df3fa15434f52a0a92193211ab8216ea88d5",
                 "data/wixarika-spanish/train.hch":
                     "sha256:f5cd835f25e11bb9f23a628c2b40e739cd36395d34054c16bf2c76b42585dc03",
+            })}),
+    "americasnli": Release(
+        name="americasnli", serves="AmericasNLI", default_version=_AMERICASNLI_COMMIT,
+        homepage="https://github.com/nala-cub/AmericasNLI",
+        versions={_AMERICASNLI_COMMIT: Pinned(
+            url=f"https://raw.githubusercontent.com/nala-cub/AmericasNLI/{_AMERICASNLI_COMMIT}",
+            checksums={  # sha256 of each file at the commit (the repository's head, 2021-04-20)
+                "dev/aym.tsv":
+                    "sha256:6f2ec5464654504632632f6db16326c34e4d8f98dccc237fed81405f1ec862e8",
+                "dev/bzd.tsv":
+                    "sha256:4916a7cac460ce5768546c7e803cdbb9af7818f064e92762c482cfd712936149",
+                "dev/cni.tsv":
+                    "sha256:e8160554467fa7bbb676d611a6fbc17f90175da1ea3e66390b442131c43381c6",
+                "dev/gn.tsv":
+                    "sha256:0ba815a4d3d41ad7cfbd9ffdaa494f3ca7cb55d71a728d3b1dfd1a3a377fe811",
+                "dev/hch.tsv":
+                    "sha256:fc5595639be321f7c2014917f00a25d79404ab8fa5e363f51f6ec4f85eb25a60",
+                "dev/nah.tsv":
+                    "sha256:98379975a835d8632eb1b9321235f90810b137f1a585e41b3339a6dda2036208",
+                "dev/oto.tsv":
+                    "sha256:5e219200138680723e571ece3f2c035a2e56d14c1e747fc5ba99f1c2a55d2235",
+                "dev/quy.tsv":
+                    "sha256:e38ac9b9d837b3a264874fd8d6199febf9c0ce66194b5c20e7d4d7306c447fdf",
+                "dev/shp.tsv":
+                    "sha256:538f823dc01c71216d9e24379067d6031fce18bfbbc471e577a436800327257a",
+                "dev/tar.tsv":
+                    "sha256:57717326e6730cb695ec9ca04451848264e60cee14bd175a27ff5806d00e7bb6",
+                "test/aym.tsv":
+                    "sha256:54968e3c336e01df6d948ec1b4c2aa6750a4650abb5e4275291514b5675f985b",
+                "test/bzd.tsv":
+                    "sha256:c99e37e8061ed3c724d93a57e7429489ed274b81bf97963cec1008a18a6896e0",
+                "test/cni.tsv":
+                    "sha256:168a06b9906e5f680af61333e0414aff2d2f0c3f2f21f2a54c6514fe6ea9fa6b",
+                "test/gn.tsv":
+                    "sha256:3e3c5c29ea6be0794a19c8823f6149f0c6ff3a33d5016ddb36b40c9bfd3d995d",
+                "test/hch.tsv":
+                    "sha256:4ee55a1e584c5e49645e7572ee46624daefebeaf51b654f99319441087756671",
+                "test/nah.tsv":
+                    "sha256:349dcd4beeba0939f949904174f73dfab4654e4e8ef28b9415162c9c84946da4",
+                "test/oto.tsv":
+                    "sha256:041d50e21cd0c53524179cf41c0b5d5e86a7655b3a1c12df52a2d571eb5d929c",
+                "test/quy.tsv":
+                    "sha256:b78a4cefbedf0e29e837c7eebe78122cfe379979f97bdf185f5e7479c967a419",
+                "test/shp.tsv":
+                    "sha256:6d4d928d252c9759735b5db02161ea5f49c6d9974c57bada3b628d95a62a47c6",
+                "test/tar.tsv":
+                    "sha256:f3e59ddc2579eaa37532dc832d3d0854b464da692ab9e6fa3e59ed02b515bea5",
             })}),
 }
 """Release name → definition. Adding a version is one entry with its URL and checksums."""
@@ -174,7 +224,7 @@ def _retrieve(url: str, checksum: str, folder: Path, name: str, processor=None) 
         pooch.retrieve(url, known, fname=name, path=folder, downloader=downloader,
                        processor=None if known is None else processor)
     except Exception as error:  # noqa: BLE001 - download, hash or archive failure: one message
-        failure = DataError(f"cannot fetch {url} into {folder} ({type(error).__name__}: {error}). "
+        failure = DataError(f"cannot fetch {url} into {folder} ({_reason(error)}). "
                             f"Without network, copy the file there yourself or give a mirror with "
                             f"`url:` (a local path works); the pinned checksum is {checksum}")
         if not _is_local(url):
@@ -186,6 +236,16 @@ def _retrieve(url: str, checksum: str, folder: Path, name: str, processor=None) 
         if processor is not None:
             processor(str(path), "fetch", None)
     return path
+
+
+def _reason(error: Exception) -> str:
+    """What went wrong, short: a network failure by its kind alone (no connection-pool dump)."""
+    import requests
+
+    if isinstance(error, (requests.ConnectionError, requests.Timeout)):
+        return f"{type(error).__name__}: no connection to {urlparse(error.request.url).netloc}" \
+            if getattr(error, "request", None) is not None else type(error).__name__
+    return f"{type(error).__name__}: {error}"
 
 
 def _check_git_blob(path: Path, digest: str, url: str) -> None:

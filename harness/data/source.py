@@ -7,14 +7,15 @@ Example (suite YAML)::
     # or
     data:
       hub: unimelb-nlp/wikiann
-      revision: main
-    # or (UD and AmericasNLP 2021 text only; harness.data.releases)
+      revision: f0a3be6dc5564c0cc4150bb660144800a1f539d4   # a commit: pinned
+    # or (UD, AmericasNLI and AmericasNLP 2021 text only; harness.data.releases)
     data:
       release: ud
-      revision: "2.13"                 # the release's version (a commit for AmericasNLP)
+      revision: "2.13"                 # the release's version (a commit for the others)
 
 Every data source has a local and a hub form; the hub form stays real code
-(``datasets.load_dataset``) and the local form needs nothing but files. The release form
+(``datasets.load_dataset``, also when it reads a local mirror of the hub repository:
+:mod:`harness.data.hub`) and the local form needs nothing but files. The release form
 downloads pinned, checksummed files once into a data cache (:mod:`harness.data.releases`);
 ``url`` points it at a mirror or local copy of the same bytes. ``legacy_upos: map`` (read by
 the UD loader in every form) maps UD v1 / Google universal tags to UD v2 instead of failing.
@@ -25,12 +26,13 @@ edited fixture file invalidates what was built from it.
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from harness.data import hub
 
 
 class DataError(RuntimeError):
@@ -60,7 +62,7 @@ class DataSource(BaseModel):
         forms = [self.path, self.hub, self.release]
         if sum(form is not None for form in forms) != 1:
             raise ValueError("give exactly one of 'path' (local files), 'hub' (dataset id) or "
-                             "'release' (a published release: ud, americasnlp2021)")
+                             "'release' (a published release: ud, americasnli, americasnlp2021)")
         if self.url is not None and self.release is None:
             raise ValueError("'url' (a mirror of a release) needs 'release'")
         if self.release is not None:
@@ -83,7 +85,11 @@ class DataSource(BaseModel):
         return self.model_copy(update={"path": (base / self.path).resolve()})
 
     def fingerprint(self, langs: tuple[str, ...] = ()) -> str:
-        """Content hash of the local files, the hub id and revision, or the release's pin.
+        """Content hash of the local files, the hub id and commit, or the release's pin.
+
+        A hub source is keyed by a commit: its pinned revision, the commit its mirror holds, or
+        the commit an unpinned revision names now (:meth:`_hub_fingerprint`), so that a dataset
+        that changes on the hub never reuses artifacts built from its old content.
 
         ``langs`` scopes a local folder to the files of those languages (:func:`language_files`),
         so that editing one language's file leaves the keys of stages reading others unchanged.
@@ -97,11 +103,29 @@ class DataSource(BaseModel):
             digest = hashlib.sha256(repr(checksums).encode()).hexdigest()
             return f"release:{self.release}@{version}:{digest}{options}"
         if self.path is None:
-            return f"hub:{self.hub}@{self.revision or 'default'}{options}"
+            return self._hub_fingerprint() + options
         files = language_files(self.path, langs)
         if files is None:
             return "sha256:" + hash_tree(self.path) + options
         return "sha256:" + ",".join(hash_tree(file) for file in files) + options
+
+    def _hub_fingerprint(self) -> str:
+        """``hub:<id>@<commit>``: the pin, the mirror's commit, or the commit the revision names.
+
+        A mirror that records no commit adds a digest of its files; an unpinned revision that
+        cannot be resolved stays by name (``@main``), as before pins existed.
+        """
+        revision = self.revision or "default"
+        mirror = hub.mirror_dir(self.hub)
+        if mirror is not None:
+            commit = hub.mirror_commit(mirror)
+            if commit is not None:
+                return f"hub:{self.hub}@{commit}"
+            return f"hub:{self.hub}@{revision}+mirror:{hub.mirror_digest(mirror)}"
+        if hub.is_commit(self.revision):
+            return f"hub:{self.hub}@{self.revision}"
+        commit = hub.resolved_commit(self.hub, self.revision)
+        return f"hub:{self.hub}@{revision}" + (f"={commit}" if commit else "")
 
 
 def language_files(path: Path, langs: tuple[str, ...]) -> list[Path] | None:
@@ -157,21 +181,31 @@ def hash_tree(path: Path) -> str:
 
 
 def check_hub_reachable(source: DataSource, key: str) -> None:
-    """Raise :class:`DataError` unless hub dataset ``source`` is cached here or downloadable.
+    """Raise :class:`DataError` unless hub dataset ``source`` is mirrored, cached or downloadable.
 
     Called once per hub dataset at validation, so that an offline machine stops before any
     training with a message naming the dataset and the local form to use instead (``key`` is the
-    suite key that holds it). A dataset counts as present when the Hugging Face hub cache has a
-    snapshot of the revision asked for (:func:`_in_hub_cache`); otherwise the hub is asked for
-    its metadata (10 s timeout) unless ``HF_HUB_OFFLINE`` or ``HF_DATASETS_OFFLINE`` is set.
+    suite key that holds it). A dataset counts as present when a mirror folder holds it
+    (:mod:`harness.data.hub`; a mirror of another commit than the pinned one is an error) or the
+    Hugging Face hub cache has a snapshot of the revision asked for; otherwise the hub is asked
+    for its metadata (10 s timeout) unless ``HF_HUB_OFFLINE`` or ``HF_DATASETS_OFFLINE`` is set.
     """
-    if source.hub is None or _in_hub_cache(source.hub, source.revision):
+    if source.hub is None:
         return
-    from huggingface_hub import HfApi
+    mirror = hub.mirror_dir(source.hub)
+    if mirror is not None:
+        held = hub.mirror_commit(mirror)
+        if hub.is_commit(source.revision) and held is not None and held != source.revision:
+            raise DataError(f"hub dataset {source.hub!r}: the mirror {mirror} holds commit {held}, "
+                            f"but the suite pins revision {source.revision}; download that "
+                            f"revision into the mirror or change the pin")
+        return
+    if hub.hub_cache_commit(source.hub, source.revision) is not None:
+        return
+    reason = hub.offline_reason()
+    if reason is None:
+        from huggingface_hub import HfApi
 
-    offline = [name for name in OFFLINE_VARIABLES if _truthy(os.environ.get(name))]
-    reason = f"{offline[0]} is set" if offline else ""
-    if not offline:
         try:
             HfApi().dataset_info(source.hub, revision=source.revision, timeout=10)
             return
@@ -181,29 +215,27 @@ def check_hub_reachable(source: DataSource, key: str) -> None:
     raise DataError(
         f"hub dataset {source.hub!r}{revision} is not in the local cache and not reachable "
         f"({reason}). "
-        f"Download it where there is network, or give local files instead: "
-        f"`{key}: {{path: DIR}}` (the layout is in the docstring of the harness.data module "
-        f"that reads it, and in fixtures/README.md).")
+        f"Download it where there is network, point ${hub.MIRROR_ENV} at a folder holding a copy "
+        f"of it (docs/data.md), or give local files instead: `{key}: {{path: DIR}}` (the layout "
+        f"is in the docstring of the harness.data module that reads it, and in fixtures/README.md).")
 
 
-#: Either makes ``datasets.load_dataset`` use only what is cached (datasets reads both).
-OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+def unpinned_warning(source: DataSource, key: str) -> str | None:
+    """A warning for a hub source whose revision can move (no full commit id), else None.
 
-
-def _truthy(value: str | None) -> bool:
-    return value is not None and value.upper() in {"1", "ON", "YES", "TRUE"}
-
-
-def _in_hub_cache(hub: str, revision: str | None) -> bool:
-    """True when the hub cache holds a snapshot of ``hub`` at ``revision`` (default ``main``).
-
-    A cache folder for another revision, or an empty one, does not count: ``load_dataset``
-    offline would not find the revision asked for.
+    It names the commit the revision stands for now (the mirror's, else the hub's or the
+    cache's, as the fingerprint does), ready to be pasted into the suite.
     """
-    from huggingface_hub import constants
-
-    root = Path(constants.HF_HUB_CACHE) / f"datasets--{hub.replace('/', '--')}"
-    ref = root / "refs" / (revision or "main")
-    commit = ref.read_text().strip() if ref.is_file() else (revision or "")
-    snapshot = root / "snapshots" / commit
-    return bool(commit) and snapshot.is_dir() and any(snapshot.iterdir())
+    if source.hub is None or hub.is_commit(source.revision):
+        return None
+    revision = source.revision or "main"
+    mirror = hub.mirror_dir(source.hub)
+    if mirror is not None:
+        commit = hub.mirror_commit(mirror)
+        unknown = f"the mirror {mirror} records no commit"
+    else:
+        commit = hub.resolved_commit(source.hub, source.revision)
+        unknown = "its commit could not be looked up here"
+    now = f"it names commit {commit} now; pin it with `revision: {commit}`" if commit else unknown
+    return (f"{key}: hub dataset {source.hub!r} is not pinned (revision {revision!r} can move): "
+            f"{now}. Each run keys its artifacts by the commit (or mirror content) it reads.")

@@ -11,7 +11,8 @@ line between sentences; ``lang`` is the canonical ISO 639-3 code and tags come f
 :data:`~harness.data.examples.NER_LABELS`.
 
 Hub form: ``datasets.load_dataset(hub, <wiki code>, split=split, revision=revision)`` with
-WikiANN's fields ``tokens`` and ``ner_tags`` (integers in NER_LABELS order). The config is the
+WikiANN's fields ``tokens`` and ``ner_tags`` (integers; their names come from the dataset's
+``ClassLabel``, which lists NER_LABELS in that order on the hub). The config is the
 Wikipedia code of the language (``am``, ``zh``, ``ang`` …, see
 :data:`harness.data._local.WIKIPEDIA_CODES`). ``check`` on the hub form only checks the
 language and split names (no network).
@@ -26,6 +27,7 @@ from harness.data._local import (
     WIKIPEDIA_CODES,
     check_split,
     check_splits,
+    label_names,
     load_hub,
     mapped_code,
     scan_local_splits,
@@ -43,8 +45,10 @@ def load(source: DataSource, lang: str, split: str) -> list[TaggedSentence]:
     if source.is_local:
         return parse_tsv(split_file(source, lang, split, ".tsv"))
     check_split(split, where=f"{source.hub} ({lang})")
-    rows = load_hub(source, mapped_code(lang, WIKIPEDIA_CODES, f"{DATASET} {source.hub}"), split)
-    return [TaggedSentence(tuple(row["tokens"]), tuple(NER_LABELS[t] for t in row["ner_tags"]))
+    config = mapped_code(lang, WIKIPEDIA_CODES, f"{DATASET} {source.hub}")
+    rows = load_hub(source, config, split)
+    names = label_names(rows, "ner_tags", NER_LABELS, f"{DATASET} {source.hub} ({config})")
+    return [TaggedSentence(tuple(row["tokens"]), tuple(names[t] for t in row["ner_tags"]))
             for row in rows]
 
 

@@ -13,7 +13,7 @@ same method and may run independent stages concurrently.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.graph import Cache, Stage, StageContext
@@ -25,6 +25,27 @@ class Failure:
 
     stage: Stage
     reason: str
+
+
+class ExecutorUnavailableError(RuntimeError):
+    """The chosen executor's optional dependency is not installed (e.g. Ray)."""
+
+
+def failed_input(stage: Stage, failed: Mapping[str, Failure]) -> Failure | None:
+    """The failure of ``stage`` when one of its inputs failed (it must not run), else None."""
+    broken = [s for s in stage.inputs.values() if s.key in failed]
+    return Failure(stage, f"input {broken[0].title} failed") if broken else None
+
+
+def split_cached(stages: Sequence[Stage], cache: Cache, on_done: Callable[[Stage], None]) -> list[Stage]:
+    """Call ``on_done`` for every cached stage; return the others (still in order)."""
+    pending = []
+    for stage in stages:
+        if cache.is_done(stage):
+            on_done(stage)
+        else:
+            pending.append(stage)
+    return pending
 
 
 class Executor(ABC):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from tqdm.auto import tqdm
 
-from harness.executors.base import Executor, Failure
+from harness.executors.base import Executor, Failure, failed_input, split_cached
 from harness.graph import Cache, Stage, StageContext
 
 log = logging.getLogger(__name__)
@@ -31,15 +31,12 @@ class LocalExecutor(Executor):
                 on_done: Callable[[Stage], None]) -> list[Failure]:
         """Run every pending stage in order; see :class:`Executor`."""
         failed: dict[str, Failure] = {}
-        pending = [stage for stage in stages if not cache.is_done(stage)]
-        for stage in stages:
-            if cache.is_done(stage):
-                on_done(stage)
+        pending = split_cached(stages, cache, on_done)
         bar = tqdm(pending, desc="stages", unit="stage", disable=not ctx.progress)
         for stage in bar:
-            broken = [s for s in stage.inputs.values() if s.key in failed]
-            if broken:
-                failed[stage.key] = Failure(stage, f"input {broken[0].title} failed")
+            skipped = failed_input(stage, failed)
+            if skipped:
+                failed[stage.key] = skipped
                 continue
             bar.set_postfix_str(stage.title)
             log.info("running %s (%s)", stage.title, stage.label)

@@ -210,6 +210,7 @@ class AdaptationStage(Stage):
     """
 
     kind = "language_adapter"
+    uses_device = True
     version = 2  # 2: train_loss of the whole training when resumed; complete checkpoints only
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:

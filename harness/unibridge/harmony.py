@@ -183,6 +183,7 @@ class HarmonyDistanceStage(Stage):
     """
 
     kind = "harmony_distance"
+    uses_device = True
     version = 2
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:

@@ -171,6 +171,7 @@ class MultiSourceEvaluationStage(Stage):
     """
 
     kind = "evaluation"
+    uses_device = True
     version = 4  # 2: tagging predictions read at the last subword on causal backbones;
     # 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows
 

@@ -124,6 +124,7 @@ class TaskAdapterStage(Stage):
     """Train one source language's task adapter (inputs ``backbone`` and ``language``)."""
 
     kind = "task_adapter"
+    uses_device = True
     version = 5  # 2: last subword on causal backbones; 3: whole-training loss, complete checkpoints
     # only; 4: UD hub rows skip empty nodes (harness.data.ud); 5: validation scored in windows
 

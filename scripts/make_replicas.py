@@ -1,0 +1,409 @@
+"""Write small replicas of the paper suites' datasets with their real layout and schema.
+
+Usage::
+
+    python3 scripts/make_replicas.py                  # rewrites fixtures/replicas/
+    python3 scripts/make_replicas.py --out /tmp/rep
+
+What a replica is: the published *form* of a dataset (file names and folders, hub configs and
+splits, column names and types, ``ClassLabel`` names in their order, header lines, code
+conventions) holding a few rows of **synthetic text** per language: enough for the loaders and
+``validate`` to run against the real schema without a network. Nothing in them is real data.
+Where each layout comes from, and what could not be verified, is in docs/data.md ("Replicas").
+
+Output (under ``--out``):
+
+- ``hub/<owner>/<name>/``: copies of hub dataset repositories, as ``hf download --local-dir``
+  would leave them (a ``README.md`` whose YAML holds ``dataset_info`` and ``configs``, and the
+  parquet files the configs name), for ``UNIBRIDGE_HUB_MIRROR`` (harness.data.hub):
+  ``unimelb-nlp/wikiann``, ``facebook/xnli``, ``nala-cub/americas_nli``,
+  ``openlanguagedata/flores_plus``, ``wikimedia/wikipedia``. Only the configs the paper
+  suites read are written.
+- ``releases/ud/ud-treebanks-v2.13.tgz``: the UD release tarball's layout
+  (``ud-treebanks-v2.13/UD_<Language>-<TB>/<tb>-ud-<split>.conllu``) for the suites' treebanks.
+- ``releases/americasnlp2021/data/<pair>/train.<code>``: the AmericasNLP 2021 files.
+- ``releases/americasnli/{dev,test}/<code>.tsv``: the AmericasNLI repository's files.
+- ``opus/<corpus>.<l1>-<l2>.<l1|l2>``: OPUS Moses files of the suites' OPUS pairs.
+- ``parallel_pairs/<target>-<source>.tsv``: the per-pair files of the suites.
+
+Deterministic: the same harness and library versions write the same bytes (parquet files embed
+the pyarrow version that wrote them; the tarball has fixed times and owners).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import io
+import shutil
+import sys
+import tarfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a plain script from a checkout
+
+import datasets  # noqa: E402
+import yaml  # noqa: E402
+
+from harness.data import monolingual, nli, opus, parallel, ud  # noqa: E402
+from harness.data._local import WIKIPEDIA_CODES  # noqa: E402
+from harness.data.examples import NER_LABELS, NLI_LABELS, UPOS_LABELS  # noqa: E402
+from harness.suite import load_suite  # noqa: E402
+
+SUITES = [ROOT / "suites" / f"{name}.yaml" for name in ("wikiann", "ud", "americasnli")]
+ROWS = 3
+"""Rows (sentences, pairs, articles) per language and split."""
+PAIRS = 12
+"""Lines per parallel pair: more than the harmony methods' default k = 10."""
+UD_ROOT = "ud-treebanks-v2.13"
+WIKIPEDIA_DUMP = monolingual.WIKIPEDIA_DUMP
+NOTE = ("Replica of the layout and schema of `{id}` for the unibridge-bench tests "
+        "(scripts/make_replicas.py). Every text in it is synthetic; see docs/data.md.\n")
+
+
+def words(lang: str, i: int, n: int = 5) -> list[str]:
+    """``n`` synthetic words for row ``i`` of ``lang`` (distinct per language and row)."""
+    return [f"{lang}{i}w{j}" for j in range(n)]
+
+
+def sentence(lang: str, i: int, n: int = 5) -> str:
+    """The words of :func:`words` as a sentence."""
+    return " ".join(words(lang, i, n)) + "."
+
+
+# -- hub repositories ---------------------------------------------------------------------------
+
+
+class CardDumper(yaml.SafeDumper):
+    """YAML as dataset cards write it: every block spelled out, no anchors."""
+
+    def ignore_aliases(self, data) -> bool:
+        """Never alias: repeated blocks are written out."""
+        return True
+
+
+def class_label_yaml(names) -> dict:
+    """A ``class_label`` as dataset cards write it (``'0': name``)."""
+    return {"class_label": {"names": {str(i): name for i, name in enumerate(names)}}}
+
+
+def write_hub_repo(root: Path, hub: str, configs: list[dict], extra: str = "") -> None:
+    """``README.md`` (``dataset_info`` + ``configs``) and the parquet files of ``configs``.
+
+    Each config: ``name``, ``features`` (datasets.Features), ``features_yaml`` (its card form),
+    ``splits`` {split: (relative file path, glob in the card, rows as a dict of columns)}.
+    """
+    folder = root / "hub" / hub
+    infos, cards = [], []
+    for config in configs:
+        splits = []
+        files = []
+        for split, (path, pattern, rows) in config["splits"].items():
+            table = datasets.Dataset.from_dict(rows, features=config["features"])
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            table.to_parquet(folder / path)
+            splits.append({"name": split, "num_examples": len(table)})
+            files.append({"split": split, "path": pattern})
+        infos.append({"config_name": config["name"], "features": config["features_yaml"],
+                      "splits": splits})
+        cards.append({"config_name": config["name"], "data_files": files})
+    meta = {"dataset_info": infos, "configs": cards}
+    text = "---\n" + yaml.dump(meta, Dumper=CardDumper, sort_keys=False, allow_unicode=True) + "---\n\n"
+    (folder / "README.md").write_text(text + NOTE.format(id=hub) + extra, encoding="utf-8")
+
+
+def suites():
+    """The paper suites, parsed."""
+    return [load_suite(path) for path in SUITES]
+
+
+def task_langs(task: str) -> list[str]:
+    """Every target and source of ``task`` in the paper suites, in first-seen order."""
+    langs = []
+    for suite in suites():
+        spec = suite.tasks.get(task)
+        if spec is not None:
+            langs += [*spec.targets, *spec.sources]
+    return list(dict.fromkeys(langs))
+
+
+def wikiann(root: Path) -> None:
+    """unimelb-nlp/wikiann: config = Wikipedia code, ``<code>/<split>-00000-of-00001.parquet``."""
+    features = datasets.Features({
+        "tokens": datasets.Sequence(datasets.Value("string")),
+        "ner_tags": datasets.Sequence(datasets.ClassLabel(names=list(NER_LABELS))),
+        "langs": datasets.Sequence(datasets.Value("string")),
+        "spans": datasets.Sequence(datasets.Value("string"))})
+    features_yaml = [{"name": "tokens", "sequence": "string"},
+                     {"name": "ner_tags", "sequence": class_label_yaml(NER_LABELS)},
+                     {"name": "langs", "sequence": "string"},
+                     {"name": "spans", "sequence": "string"}]
+    configs = []
+    for lang in task_langs("ner"):
+        code = WIKIPEDIA_CODES[lang]
+        splits = {}
+        for split in ("validation", "test", "train"):
+            rows = {"tokens": [], "ner_tags": [], "langs": [], "spans": []}
+            for i in range(ROWS):
+                tokens = words(code, i)
+                tags = [0, 5, 6, 0, 1]  # O B-LOC I-LOC O B-PER
+                rows["tokens"].append(tokens)
+                rows["ner_tags"].append(tags)
+                rows["langs"].append([code] * len(tokens))
+                rows["spans"].append([f"LOC: {tokens[1]} {tokens[2]}", f"PER: {tokens[4]}"])
+            splits[split] = (f"{code}/{split}-00000-of-00001.parquet", f"{code}/{split}-*", rows)
+        configs.append({"name": code, "features": features, "features_yaml": features_yaml,
+                        "splits": splits})
+    write_hub_repo(root, "unimelb-nlp/wikiann", configs)
+
+
+def nli_rows(lang: str, language_column: bool = False) -> dict:
+    """Columns of ``ROWS`` NLI pairs of ``lang``, labels cycling through the three."""
+    rows = {"premise": [], "hypothesis": [], "label": []}
+    if language_column:
+        rows = {"language": [], **rows}
+    for i in range(ROWS):
+        if language_column:
+            rows["language"].append(lang)
+        rows["premise"].append(sentence(lang, i, 6))
+        rows["hypothesis"].append(sentence(lang, i, 3))
+        rows["label"].append(i % len(NLI_LABELS))
+    return rows
+
+
+def nli_features(language_column: bool = False):
+    """XNLI's / AmericasNLI's features and their card form (``language`` in ``all_languages``)."""
+    label = datasets.ClassLabel(names=list(NLI_LABELS))
+    columns = {"premise": datasets.Value("string"), "hypothesis": datasets.Value("string"),
+               "label": label}
+    yaml_columns = [{"name": "premise", "dtype": "string"},
+                    {"name": "hypothesis", "dtype": "string"},
+                    {"name": "label", "dtype": class_label_yaml(NLI_LABELS)}]
+    if language_column:
+        columns = {"language": datasets.Value("string"), **columns}
+        yaml_columns = [{"name": "language", "dtype": "string"}, *yaml_columns]
+    return datasets.Features(columns), yaml_columns
+
+
+def xnli(root: Path) -> None:
+    """facebook/xnli: config = ISO 639-1 code, ``<code>/<split>-00000-of-00001.parquet``."""
+    features, features_yaml = nli_features()
+    configs = []
+    for lang in nli.XNLI_CODES:
+        code = nli.XNLI_CODES[lang]
+        splits = {split: (f"{code}/{split}-00000-of-00001.parquet", f"{code}/{split}-*",
+                          nli_rows(code)) for split in ("train", "test", "validation")}
+        configs.append({"name": code, "features": features, "features_yaml": features_yaml,
+                        "splits": splits})
+    write_hub_repo(root, "facebook/xnli", configs)
+
+
+def americas_nli(root: Path) -> None:
+    """nala-cub/americas_nli: ten language configs and ``all_languages``; validation and test."""
+    features, features_yaml = nli_features()
+    configs = []
+    codes = list(nli.AMERICASNLI_CODES.values())
+    for code in codes:
+        splits = {split: (f"{code}/{split}-00000-of-00001.parquet", f"{code}/{split}-*",
+                          nli_rows(code)) for split in ("validation", "test")}
+        configs.append({"name": code, "features": features, "features_yaml": features_yaml,
+                        "splits": splits})
+    all_features, all_yaml = nli_features(language_column=True)
+    merged = {}
+    for split in ("validation", "test"):
+        rows: dict[str, list] = {"language": [], "premise": [], "hypothesis": [], "label": []}
+        for code in codes:
+            for key, values in nli_rows(code, language_column=True).items():
+                rows[key] += values
+        merged[split] = (f"all_languages/{split}-00000-of-00001.parquet",
+                         f"all_languages/{split}-*", rows)
+    configs.append({"name": "all_languages", "features": all_features, "features_yaml": all_yaml,
+                    "splits": merged})
+    write_hub_repo(root, "nala-cub/americas_nli", configs)
+
+
+FLORES_FEATURES = datasets.Features({
+    "id": datasets.Value("int64"), "iso_639_3": datasets.Value("string"),
+    "iso_15924": datasets.Value("string"), "glottocode": datasets.Value("string"),
+    "text": datasets.Value("string"), "url": datasets.Value("string"),
+    "domain": datasets.Value("string"), "topic": datasets.Value("string"),
+    "has_image": datasets.Value("int64"), "has_hyperlink": datasets.Value("int64"),
+    "last_updated": datasets.Value("string")})
+"""FLORES+ columns (names verified, types not: docs/data.md); the loader reads ``id``, ``text``."""
+
+
+def flores_plus(root: Path) -> None:
+    """openlanguagedata/flores_plus: config ``<lang>_<Script>``, ``<split>/<config>.parquet``."""
+    codes = set()
+    for suite in suites():
+        for spec in suite.tasks.values():
+            for target in spec.targets:
+                for source in spec.sources:
+                    corpus = suite.parallel_for(target, source)
+                    if corpus.format == "flores_plus":
+                        codes |= {parallel.flores_code(corpus, lang) for lang in (target, source)}
+    features_yaml = [{"name": name, "dtype": feature.dtype} for name, feature in FLORES_FEATURES.items()]
+    configs = []
+    for code in sorted(codes):
+        iso, script = code.split("_")
+        splits = {}
+        for split in ("dev", "devtest"):
+            ids = list(range(ROWS + 2))[::-1]  # rows stored out of id order: the loader sorts
+            splits[split] = (f"{split}/{code}.parquet", f"{split}/{code}.parquet", {
+                "id": ids, "iso_639_3": [iso] * len(ids), "iso_15924": [script] * len(ids),
+                "glottocode": ["none0000"] * len(ids),
+                "text": [f"flores {split} {i} " + " ".join(words(code, i, 4)) for i in ids],
+                "url": [f"https://example.invalid/{i}" for i in ids],
+                "domain": ["wikinews"] * len(ids), "topic": ["synthetic"] * len(ids),
+                "has_image": [0] * len(ids), "has_hyperlink": [0] * len(ids),
+                "last_updated": ["2.0"] * len(ids)})
+        configs.append({"name": code, "features": FLORES_FEATURES, "features_yaml": features_yaml,
+                        "splits": splits})
+    write_hub_repo(root, "openlanguagedata/flores_plus", configs)
+    # every language at once: the dataset's own `default` config (docs/data.md)
+    readme = root / "hub/openlanguagedata/flores_plus/README.md"
+    text = readme.read_text(encoding="utf-8")
+    default = ("- config_name: default\n  data_files:\n  - split: dev\n    path: dev/*.parquet\n"
+               "  - split: devtest\n    path: devtest/*.parquet\n")
+    readme.write_text(text.replace("configs:\n", "configs:\n" + default, 1), encoding="utf-8")
+
+
+def wikipedia(root: Path) -> None:
+    """wikimedia/wikipedia: config ``20231101.<wiki>``, ``<config>/train-00000-of-00001.parquet``."""
+    langs = []
+    for suite in suites():
+        for role in ("source", "target"):
+            if suite.monolingual.data_for(role).hub is None:
+                continue
+            langs += [lang for spec in suite.tasks.values() for lang in getattr(spec, f"{role}s")]
+    features = datasets.Features({name: datasets.Value("string")
+                                  for name in ("id", "url", "title", "text")})
+    features_yaml = [{"name": name, "dtype": "string"} for name in features]
+    configs = []
+    for lang in dict.fromkeys(langs):
+        code = WIKIPEDIA_CODES[lang]
+        config = f"{WIKIPEDIA_DUMP}.{code}"
+        rows = {"id": [str(i + 1) for i in range(ROWS)],
+                "url": [f"https://{code}.wikipedia.org/wiki?curid={i + 1}" for i in range(ROWS)],
+                "title": [f"{code} {i}" for i in range(ROWS)],
+                "text": ["\n\n".join(sentence(code, 10 * i + j, 8) for j in range(4))
+                         for i in range(ROWS)]}
+        configs.append({"name": config, "features": features, "features_yaml": features_yaml,
+                        "splits": {"train": (f"{config}/train-00000-of-00001.parquet",
+                                             f"{config}/train-*", rows)}})
+    write_hub_repo(root, "wikimedia/wikipedia", configs)
+
+
+# -- releases, OPUS and pair files --------------------------------------------------------------
+
+
+def conllu(tb: str, split: str) -> str:
+    """Sentences with a multi-word token and an empty node, as UD writes them."""
+    blocks = []
+    for i in range(ROWS):
+        forms = words(tb.replace("_", ""), i, 3)
+        lines = [f"# sent_id = {tb}-{split}-{i}", f"# text = {' '.join(forms)}",
+                 f"1-2\t{forms[0]}{forms[1]}\t_\t_\t_\t_\t_\t_\t_\t_"]
+        for j, form in enumerate(forms, start=1):
+            upos = UPOS_LABELS[(i + j) % len(UPOS_LABELS)]
+            head = 0 if j == 1 else 1
+            lines.append(f"{j}\t{form}\t{form}\t{upos}\t_\t_\t{head}\t{'root' if j == 1 else 'dep'}\t_\t_")
+            if j == 1:
+                lines.append(f"1.1\t{form}\t{form}\t{upos}\t_\t_\t_\t_\t0:root\t_")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n\n"
+
+
+def ud_release(root: Path) -> None:
+    """Targets' test files; sources' train, dev and test files."""
+    files = {}
+    for suite in suites():
+        spec = suite.tasks.get("pos")
+        if spec is None:
+            continue
+        for lang, splits in [*((t, ("test",)) for t in spec.targets),
+                             *((s, ("train", "dev", "test")) for s in spec.sources)]:
+            for tb in ud.TREEBANKS[lang]:
+                if tb == "sa_ufal":
+                    splits = ("test",)  # the real sa_ufal has no train (nor dev) file
+                for split in splits:
+                    files[f"{UD_ROOT}/{ud.FOLDERS[tb]}/{tb}-ud-{split}.conllu"] = conllu(tb, split)
+    path = root / "releases" / "ud" / f"{UD_ROOT}.tgz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(files):
+            data = files[name].encode("utf-8")
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            tar.addfile(info, io.BytesIO(data))
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+        gz.write(buffer.getvalue())
+
+
+def americasnlp(root: Path) -> None:
+    """AmericasNLP 2021: ``data/<pair>/train.<code>``, one sentence per line."""
+    for lang, relative in monolingual.AMERICASNLP_FILES.items():
+        path = root / "releases" / "americasnlp2021" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(sentence(lang, i, 8) + "\n" for i in range(ROWS * 2)),
+                        encoding="utf-8")
+
+
+def americasnli(root: Path) -> None:
+    """AmericasNLI repository: ``{dev,test}/<code>.tsv`` with the language column."""
+    for split in nli.RELEASE_SPLITS.values():
+        for code in nli.AMERICASNLI_CODES.values():
+            path = root / "releases" / "americasnli" / split / f"{code}.tsv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            rows = nli_rows(code, language_column=True)
+            lines = ["\t".join(nli.RELEASE_HEADER)] + [
+                "\t".join([rows["language"][i], rows["premise"][i], rows["hypothesis"][i],
+                           NLI_LABELS[rows["label"][i]]]) for i in range(ROWS)]
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def local_parallel(root: Path) -> None:
+    """OPUS Moses files and per-pair files for every pair the suites serve from them."""
+    for suite in suites():
+        for spec in suite.tasks.values():
+            for target in spec.targets:
+                for source in spec.sources:
+                    corpus = suite.parallel_for(target, source)
+                    lines = [(f"{target} {i} " + " ".join(words(target, i, 4)),
+                              f"{source} {i} " + " ".join(words(source, i, 4))) for i in range(PAIRS)]
+                    if corpus.format == "opus":
+                        t, s = opus.opus_code(target, corpus.codes), opus.opus_code(source, corpus.codes)
+                        first, second = sorted((t, s))
+                        stem = root / "opus" / f"{corpus.corpus}.{first}-{second}"
+                        stem.parent.mkdir(parents=True, exist_ok=True)
+                        Path(f"{stem}.{t}").write_text("".join(a + "\n" for a, _ in lines), encoding="utf-8")
+                        Path(f"{stem}.{s}").write_text("".join(b + "\n" for _, b in lines), encoding="utf-8")
+                    elif corpus.format == "pairs":
+                        path = root / "parallel_pairs" / f"{target}-{source}{parallel.PAIRS_SUFFIX}"
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        path.write_text("".join(f"{a}\t{b}\n" for a, b in lines), encoding="utf-8")
+
+
+def main() -> None:
+    """Write every replica under ``--out``."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "fixtures" / "replicas")
+    out = parser.parse_args().out
+    for part in ("hub", "releases", "opus", "parallel_pairs"):
+        shutil.rmtree(out / part, ignore_errors=True)
+    datasets.disable_progress_bars()
+    for build in (wikiann, xnli, americas_nli, flores_plus, wikipedia, ud_release, americasnlp,
+                  americasnli, local_parallel):
+        build(out)
+    total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(out).as_posix().encode() + path.read_bytes())
+    print(f"wrote {out} ({total / 1024:.0f} KiB, sha256 {digest.hexdigest()[:16]})")
+
+
+if __name__ == "__main__":
+    main()
