@@ -129,8 +129,12 @@ def masked_lm_loss(model: PreTrainedModel, hidden: Tensor, labels: Tensor) -> Te
     The LM head's layers before its output layer and the inverse invertible adapter act on each
     position alone (:func:`harness.models.head_input`), so applying the head to the masked rows
     gives those rows' logits exactly; the loss is their mean cross-entropy, as the head's own.
+    A batch with no masked token has nothing to predict: its loss is 0 (the head's own would be
+    the NaN of an empty mean, which stops the job as a diverged training).
     """
     masked = labels != IGNORE_INDEX
+    if not masked.any():
+        return hidden.sum() * 0.0
     rows = hidden[masked].unsqueeze(0)  # [1, masked, hidden]: the adapter layers want 3 dimensions
     logits = lm_head(model)[-1](head_input(model, rows))[0]
     return F.cross_entropy(logits.float(), labels[masked])

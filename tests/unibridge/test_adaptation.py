@@ -321,6 +321,14 @@ def test_masked_rows_loss_equals_the_full_logits_loss(backbones, arch, with_embe
     torch.testing.assert_close(rows_only, reference)
 
 
+def test_a_batch_without_masked_tokens_has_zero_mlm_loss(backbones):
+    model, corpus, _, collator = student_setup(backbones, "xlmr", False)
+    batch = collator(corpus.features[:2])
+    hidden = last_hidden_state(model, batch["input_ids"], batch["attention_mask"])
+    loss = masked_lm_loss(model, hidden, torch.full_like(batch["labels"], -100))
+    assert loss.item() == 0.0 and loss.requires_grad
+
+
 @pytest.mark.parametrize("arch", ["gpt2", "mbart"])
 def test_other_objectives_are_not_masked_lms(backbones, arch):
     model, *_ = student_setup(backbones, arch, True)
