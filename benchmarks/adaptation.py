@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/adaptation.py            # tiny and base-sized XLM-R, batch 8 x 128
     python benchmarks/adaptation.py --quick    # tiny only
+    python benchmarks/adaptation.py --scale    # real scale, before/after (see below)
+    python benchmarks/adaptation.py --scale --layers 4 --steps 2   # the same, smaller and faster
 
 Models are randomly initialised XLM-R (masked LM) checkpoints: "tiny" (hidden 32, 2 layers) and
 "base-sized" (hidden 768, 12 layers, 12 heads, intermediate 3072; vocabulary 32K for both the
@@ -13,26 +15,38 @@ term when beta > 0), backward, AdamW on the trainable parameters (target embeddi
 adapter, invertible adapter). Steps with and without KL are interleaved so that machine noise
 hits both alike; figures are medians.
 
-The KL teacher's states are computed once per sentence before training (see
-harness/unibridge/adaptation.py), so the per-step KL cost is the inverse adapter, pooling and
-the divergence. The one-off teacher pass is reported too, per batch and amortised over the
-paper's 50 epochs, next to what a per-step teacher forward would cost instead.
+The KL teacher's states are computed once per sentence, the first time a batch holds it (see
+harness/unibridge/adaptation_trainer.py), so the per-step KL cost after the first epoch is the
+inverse adapter, pooling and the divergence. The teacher's forward is reported too, per batch
+and amortised over the paper's 50 epochs, next to what a per-step teacher forward would cost.
 
 Target: KL adds at most 15 % to a step.
+
+``--scale``: a source-language adapter on a randomly initialised base-sized XLM-R (12 layers,
+hidden 768, XLM-R's 250,002-token vocabulary; ``--layers`` etc. shrink it) with the KL term,
+before and after the two real-scale changes of issue 16, each in a fresh process so that its
+peak memory is its own: *before* computes the 250K-way logits at every position (the model's
+own MLM loss) and runs the KL teacher over the whole corpus (``--corpus`` sentences) before
+the first step; *after* computes the logits at the masked positions only and the teacher's
+states per batch, when first needed (harness/unibridge/adaptation_trainer.py). Printed: the
+time before the first step, the median step time, and the peak resident memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
-from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
+from transformers import BatchEncoding, XLMRobertaConfig, XLMRobertaForMaskedLM
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -44,7 +58,8 @@ from harness.models import (  # noqa: E402
     load_adapter_model,
 )
 from harness.training import TrainingConfig, training_arguments  # noqa: E402
-from harness.unibridge.adaptation import ADAPTER_NAME, AdaptationTrainer, set_trainable  # noqa: E402
+from harness.unibridge.adaptation import ADAPTER_NAME, set_trainable  # noqa: E402
+from harness.unibridge.adaptation_trainer import AdaptationTrainer  # noqa: E402
 
 SIZES = {
     "tiny": dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
@@ -152,13 +167,103 @@ def run_inference_benchmark(quick: bool) -> None:
     module.main()
 
 
+class RandomTokenizer:
+    """Stands in for the backbone's tokenizer at scale: ``length`` random ids per text."""
+
+    def __init__(self, vocab: int, length: int):
+        self.vocab, self.length = vocab, length
+
+    def __call__(self, texts, **_) -> BatchEncoding:
+        generator = torch.Generator().manual_seed(len(texts))
+        ids = torch.randint(5, self.vocab, (len(texts), self.length), generator=generator)
+        return BatchEncoding({"input_ids": ids, "attention_mask": torch.ones_like(ids)})
+
+
+def scale_variant(variant: str, options: argparse.Namespace) -> dict:
+    """One arm of ``--scale`` in this process: seconds before the first step, steps, peak RSS."""
+    from harness.unibridge.adaptation_trainer import TeacherStates, teacher_states
+
+    shape = dict(hidden_size=options.hidden, num_hidden_layers=options.layers,
+                 num_attention_heads=options.hidden // 64, intermediate_size=4 * options.hidden,
+                 vocab_size=options.vocab)
+    with tempfile.TemporaryDirectory() as folder:
+        torch.manual_seed(0)
+        XLMRobertaForMaskedLM(XLMRobertaConfig(max_position_embeddings=514, pad_token_id=PAD_ID,
+                                               **shape)).save_pretrained(folder)
+        model = load_adapter_model(folder)
+    texts = [f"sentence {i}" for i in range(options.corpus)]
+    tokenizer = RandomTokenizer(options.vocab, options.length)
+    started = time.perf_counter()
+    if variant == "before":  # the plain backbone over the whole corpus, before any step
+        teacher = teacher_states(model, tokenizer, texts, options.length, options.batch)
+    else:
+        teacher = TeacherStates(model, tokenizer, texts, options.length)
+    model.add_adapter(ADAPTER_NAME, config=language_adapter_config(model))
+    set_trainable(model, ADAPTER_NAME, train_embeddings=False)
+    model.train()
+    with tempfile.TemporaryDirectory() as scratch:
+        args = training_arguments(TrainingConfig(epochs=1, batch_size=options.batch, learning_rate=5e-4),
+                                  Path(scratch), StageContext(progress=False))
+        trainer = AdaptationTrainer(model=model, args=args, teacher=teacher, beta=1.0)
+    setup = time.perf_counter() - started
+    if variant == "before":  # the model's own loss: logits at every position
+        trainer._masked_lm_parts = lambda model, inputs: trainer._model_parts(model, inputs)[:2]
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-4)
+    generator = torch.Generator().manual_seed(0)
+    times = []
+    for step in range(options.steps):
+        batch = mlm_batch(options.batch, options.length, options.vocab, generator)
+        batch["example_index"] += step * options.batch
+        times.append(timed(lambda batch=batch: (trainer.compute_loss(model, batch).backward(),
+                                                optimizer.step(), optimizer.zero_grad())))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB (Linux)
+    return {"setup": setup, "first": times[0], "step": statistics.median(times[1:] or times),
+            "peak_gib": peak}
+
+
+def run_scale(options: argparse.Namespace) -> None:
+    """Both arms of ``--scale``, each in a fresh process; prints the comparison."""
+    print(f"\nreal scale: XLM-R-shaped, {options.layers} layers, hidden {options.hidden}, vocabulary "
+          f"{options.vocab:,}; source-language adapter with KL; batch {options.batch} x "
+          f"{options.length} tokens; corpus {options.corpus} sentences; {options.steps} steps")
+    figures = {}
+    for variant in ("before", "after"):
+        command = [sys.executable, __file__, "--variant", variant] + [
+            f"--{name}={getattr(options, name)}"
+            for name in ("layers", "hidden", "vocab", "batch", "length", "steps", "corpus")]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        figures[variant] = json.loads(done.stdout.strip().splitlines()[-1])
+    for variant, values in figures.items():
+        print(f"  {variant:6s}: {values['setup']:7.1f} s before the first step, first step "
+              f"{values['first']:6.2f} s, median step {values['step']:6.2f} s, "
+              f"peak RSS {values['peak_gib']:.2f} GiB")
+    before, after = figures["before"], figures["after"]
+    print(f"  after / before: step {after['step'] / before['step']:.2f}x, peak memory "
+          f"{after['peak_gib'] / before['peak_gib']:.2f}x, time to the end of step 1 "
+          f"{(after['setup'] + after['first']) / (before['setup'] + before['first']):.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny model only, fewer steps")
     parser.add_argument("--steps", type=int, default=None, help="timed steps per setting")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--length", type=int, default=128)
+    parser.add_argument("--scale", action="store_true", help="real-scale before/after (see above)")
+    parser.add_argument("--layers", type=int, default=12, help="--scale: transformer layers")
+    parser.add_argument("--hidden", type=int, default=768, help="--scale: hidden size")
+    parser.add_argument("--vocab", type=int, default=250_002, help="--scale: vocabulary size")
+    parser.add_argument("--corpus", type=int, default=256, help="--scale: sentences in the corpus")
+    parser.add_argument("--variant", choices=["before", "after"], help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.variant:
+        options.steps = options.steps or 3
+        print(json.dumps(scale_variant(options.variant, options)))
+        return
+    if options.scale:
+        options.steps = options.steps or 3
+        run_scale(options)
+        return
     sizes = ["tiny"] if options.quick else ["tiny", "base-sized"]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; the machine's cores "
           "are shared with other jobs, so timings are noisy (medians of interleaved steps)")

@@ -39,7 +39,8 @@ from harness.graph import Cache, StageContext, topological_order  # noqa: E402
 from harness.models import language_states, load_adapter_model, load_backbone_tokenizer, load_language  # noqa: E402
 from harness.planning import prepare  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
-from harness.unibridge.adaptation import TRAINING_FILE, read_corpus, teacher_states  # noqa: E402
+from harness.unibridge.adaptation import TRAINING_FILE, read_corpus  # noqa: E402
+from harness.unibridge.adaptation_trainer import teacher_states  # noqa: E402
 from harness.unibridge.harmony import HarmonyDistanceStage, harmony_weights, read_distance  # noqa: E402
 from harness.unibridge.kl import mean_pool, pooled_kl  # noqa: E402
 

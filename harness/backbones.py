@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from harness.archs import Arch
@@ -127,6 +126,7 @@ def build_tiny_backbone(spec: BackboneSpec, corpus: Sequence[str], out_dir: Path
         seed: seeds the random initialisation.
         vocab_size: upper bound of the tokenizer vocabulary.
     """
+    import torch
     from transformers import (
         BertForMaskedLM,
         GPT2LMHeadModel,

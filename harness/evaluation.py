@@ -17,9 +17,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 
@@ -28,20 +27,30 @@ from harness.graph import Stage, StageContext, atomic_write_text
 from harness.results import METRICS_FILE
 from harness.tasks import Subword, TaskSpec, get_task
 
+if TYPE_CHECKING:
+    import torch
+
 MODEL_DIR = "model"
 HEAD_DIR = "head"
 TASK_HEAD = "task"
 
 
-@torch.no_grad()
 def predict_logits(model: torch.nn.Module, collator: Callable, features: Sequence[dict],
                    batch_size: int = 32, progress: bool = False) -> list[torch.Tensor]:
     """One logits tensor per example, padding removed ([T, C] for tagging, [C] for pairs)."""
+    import torch
+
+    with torch.no_grad():
+        return _predict_logits(model, collator, features, batch_size, progress)
+
+
+def _predict_logits(model: torch.nn.Module, collator: Callable, features: Sequence[dict],
+                    batch_size: int, progress: bool) -> list[torch.Tensor]:
     model.eval()
     device = next(model.parameters()).device
     outputs: list[torch.Tensor] = []
     starts = range(0, len(features), batch_size)
-    for start in tqdm(starts, desc="predict", unit="batch", disable=not progress):
+    for start in tqdm(starts, desc="predict", unit="batch", disable=not progress, leave=False):
         chunk = features[start:start + batch_size]
         batch = {k: v.to(device) for k, v in collator([dict(f) for f in chunk]).items() if k != "labels"}
         logits = model(**batch).logits.float().cpu()

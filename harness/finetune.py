@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.data.source import DataRef
@@ -24,6 +24,9 @@ from harness.evaluation import MODEL_DIR, TASK_HEAD, save_finetuned
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.tasks import Encoded, Subword, TaskSpec, get_task, overflow_for
 from harness.training import TrainingConfig, log_metrics_to_logging, train_resumably, training_arguments
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PAPER_FINETUNING = TrainingConfig(epochs=10, batch_size=32, learning_rate=1e-5)
 
@@ -53,6 +56,8 @@ def load_split(task: TaskSpec, config: FinetuneConfig, split: str, tokenizer) ->
 
 def score_function(task: TaskSpec, examples: list, encoded: Encoded):
     """A Trainer ``compute_metrics`` giving the task score on unpadded per-feature logits."""
+    import numpy as np
+
 
     def compute(prediction) -> dict[str, float]:
         logits = prediction.predictions

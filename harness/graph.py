@@ -24,6 +24,11 @@ to ``<cache>/<kind>/<key>/`` only after its ``manifest.json`` is written, so an 
 is complete. Long stages may keep resumable state (trainer checkpoints) in
 :meth:`Cache.partial_dir`, which survives a killed run and is deleted on success.
 
+Integrity: the manifest records the size and SHA-256 of every file of the artifact;
+:meth:`Cache.verify` checks them before the artifact is read as an input, so a truncated or
+edited weights file stops the run with one message naming the entry and the fix
+(:func:`corrupt_entry`), not with a library's traceback from deep inside a loader.
+
 Concurrency: a stage is built under a lock file ``<cache>/<kind>/.lock-<key>`` (``filelock``),
 so two runs on one workdir (or two workers on a shared filesystem) build each stage once: the
 second waits for the first and then finds the artifact. Whoever holds the lock also removes the
@@ -124,6 +129,9 @@ class Stage(ABC):
     #: Whether :meth:`run` puts a model on ``ctx.device``: a cluster executor gives such a stage
     #: a GPU when the run is on CUDA, and the others CPUs only.
     uses_device: ClassVar[bool] = False
+    #: A job whose graph holds this stage (``method/backbone/task/lang/seed``), set by the
+    #: runner for progress and failure messages; it does not enter the key.
+    needed_by: str = ""
 
     def __init__(self, config: BaseModel | None = None, *, seed: int | None = None,
                  **inputs: Stage):
@@ -154,6 +162,11 @@ class Stage(ABC):
         """Short human-readable name used in logs and plans."""
         return f"{self.kind}:{self.key[:10]}"
 
+    @property
+    def title(self) -> str:
+        """What a person reads in the progress display: the kind and a job that needs it."""
+        return f"{self.kind} for {self.needed_by}" if self.needed_by else self.label
+
     def summary(self, artifact: Path) -> dict[str, Any]:
         """Facts from a finished artifact worth putting in result records (override)."""
         return {}
@@ -168,6 +181,7 @@ class Cache:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._verified: set[str] = set()
 
     def path(self, stage: Stage) -> Path:
         """Where the artifact of ``stage`` lives once finished."""
@@ -189,10 +203,27 @@ class Cache:
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as error:
-            raise CacheError(
-                f"corrupt cache entry {path.parent}: {error}. Delete that directory "
-                f"(or re-run with --rerun {stage.kind}) to recompute it."
-            ) from error
+            raise corrupt_entry(stage, path.parent, str(error)) from error
+
+    def verify(self, stage: Stage) -> None:
+        """Check a finished artifact's files against its manifest's checksums (once per key).
+
+        Entries written before manifests had ``files`` are taken as they are.
+
+        Raises:
+            CacheError: a file is missing, or its size or SHA-256 differs (truncated, edited).
+        """
+        if stage.key in self._verified:
+            return
+        entry = self.path(stage)
+        for name, expected in self.manifest(stage).get("files", {}).items():
+            file = entry / name
+            if not file.is_file():
+                raise corrupt_entry(stage, entry, f"{name} is missing")
+            if file.stat().st_size != expected["size"] or file_sha256(file) != expected["sha256"]:
+                raise corrupt_entry(stage, entry, f"{name} differs from the file the stage wrote "
+                                                  f"(truncated or changed since)")
+        self._verified.add(stage.key)
 
     def materialize(self, stage: Stage, ctx: StageContext) -> Path:
         """Return the artifact directory of ``stage``, running it if it is not cached.
@@ -227,6 +258,7 @@ class Cache:
         for name, upstream in stage.inputs.items():
             if not self.is_done(upstream):
                 raise CacheError(f"{stage.label}: input {name!r} ({upstream.label}) is not built")
+            self.verify(upstream)
             inputs[name] = self.path(upstream)
         tmp = final.parent / f".tmp-{stage.key}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir(parents=True)
@@ -258,6 +290,7 @@ class Cache:
             "extra": stage.extra_key(),
             "started": started,
             "seconds": round(time.time() - started, 3),
+            "files": file_checksums(tmp),
         }
         atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
 
@@ -266,6 +299,26 @@ class Cache:
         if final.exists():  # a crashed earlier attempt left a directory without a manifest
             shutil.rmtree(final)
         os.rename(tmp, final)
+
+
+def corrupt_entry(stage: Stage, entry: Path, problem: str) -> CacheError:
+    """The one message for a damaged cache entry: which entry, what is wrong, how to rebuild it."""
+    return CacheError(f"damaged cache entry {entry} ({stage.title}): {problem}. Re-run with "
+                      f"--rerun {stage.kind} to rebuild it and what is built on it, or delete "
+                      f"that directory.")
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file's bytes, read in chunks."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def file_checksums(folder: Path) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of every file under ``folder`` but the manifest, by relative path."""
+    return {path.relative_to(folder).as_posix(): {"size": path.stat().st_size,
+                                                   "sha256": file_sha256(path)}
+            for path in sorted(folder.rglob("*")) if path.is_file() and path.name != MANIFEST}
 
 
 def seed_everything(seed: int) -> None:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from seqeval.metrics import f1_score
-
 
 def entity_f1(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> float:
     """Entity-level micro F1 × 100 over IOB2 tag sequences (seqeval)."""
+    from seqeval.metrics import f1_score  # imports scikit-learn: only when scoring
+
     _check_lengths(gold, predicted)
     return 100.0 * float(f1_score([list(s) for s in gold], [list(s) for s in predicted]))
 

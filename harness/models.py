@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
-from adapters import AutoAdapterModel, SeqBnInvConfig
-from torch import Tensor, nn
-from transformers import AutoConfig, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+if TYPE_CHECKING:
+    from adapters import SeqBnInvConfig
+    from torch import Tensor, nn
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,9 @@ def load_adapter_model(pretrained: str) -> PreTrainedModel:
     Args:
         pretrained: a checkpoint directory or hub id (see :func:`harness.backbones.pretrained_path`).
     """
+    from adapters import AutoAdapterModel
+    from transformers import AutoConfig
+
     architectures = AutoConfig.from_pretrained(pretrained).architectures or []
     key_mapping = {_MLM_BIAS_KEYS[name]: "heads.default.3.bias"
                    for name in architectures[:1] if name in _MLM_BIAS_KEYS}
@@ -76,6 +79,8 @@ def load_adapter_model(pretrained: str) -> PreTrainedModel:
 
 def load_backbone_tokenizer(pretrained: str) -> PreTrainedTokenizerBase:
     """The backbone's tokenizer, with ``eos`` as padding where it has none (GPT-2 convention)."""
+    from transformers import AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(pretrained)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -97,6 +102,8 @@ def language_adapter_config(model: PreTrainedModel, reduction_factor: int = 2,
     For mBART the last layer is the decoder's last (the one feeding the LM head), as MAD-X
     leaves out the layer just below its MLM head.
     """
+    from adapters import SeqBnInvConfig
+
     return SeqBnInvConfig(reduction_factor=reduction_factor,
                           inv_adapter_reduction_factor=inv_reduction_factor,
                           leave_out=[num_layers(model) - 1])
@@ -116,6 +123,8 @@ def install_target_embeddings(model: PreTrainedModel, target_tokenizer: PreTrain
         ValueError: if the matrix does not match the tokenizer or the hidden size, or ``name``
             is taken.
     """
+    from torch import nn
+
     current = model.get_input_embeddings()
     rows, dim = embeddings.shape
     if rows != len(target_tokenizer) or dim != current.embedding_dim:
@@ -134,6 +143,9 @@ def install_target_embeddings(model: PreTrainedModel, target_tokenizer: PreTrain
 
 def tie_lm_heads(model: PreTrainedModel) -> None:
     """Point every LM head's output layer at the active input embedding matrix."""
+    import torch
+    from torch import nn
+
     embedding = model.get_input_embeddings()
     for head in getattr(model, "heads", {}).values():
         if head.config["head_type"] not in LM_HEAD_TYPES:
@@ -160,6 +172,9 @@ def load_language(model: PreTrainedModel, artifact: Path, name: str) -> PreTrain
     Returns:
         The tokenizer to encode this language's text with.
     """
+    import torch
+    from transformers import AutoTokenizer
+
     artifact = Path(artifact)
     tokenizer = AutoTokenizer.from_pretrained(artifact / TOKENIZER_DIR)
     if (artifact / EMBEDDINGS_FILE).is_file():
@@ -224,6 +239,8 @@ def decoder_inputs(input_ids: Tensor, attention_mask: Tensor) -> Tensor:
     ``shift_tokens_right`` of transformers (right padding), with the last real token found from
     the mask rather than by counting a padding id (a target tokenizer may pad with another id).
     """
+    import torch
+
     last = (attention_mask.sum(dim=1) - 1).clamp(min=0).unsqueeze(-1)
     return torch.cat([input_ids.gather(1, last), input_ids[:, :-1]], dim=1)
 

@@ -21,6 +21,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from harness.catalog import EXECUTORS
 from harness.executors.base import Failure
 from harness.graph import Cache, Stage, StageContext, UnknownStageKindError, topological_order
@@ -52,7 +54,8 @@ class RunReport:
     pending: int = 0
     cached: int = 0
     failures: list[Failure] = field(default_factory=list)
-    failed_jobs: dict[str, str] = field(default_factory=dict)  # job id -> why its final stage failed
+    #: Each job that did not finish, with the failure of a stage of its graph that raised.
+    failed_jobs: dict[Job, Failure] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,7 +69,31 @@ class JobGraph:
     def of(cls, plan: Plan, jobs: list[Job]) -> JobGraph:
         """Build every job's graph and merge them by stage key."""
         finals = {job: plan.build(job) for job in jobs}
-        return cls(finals, topological_order(list(finals.values())))
+        graph = cls(finals, topological_order(list(finals.values())))
+        graph.name_stages()
+        return graph
+
+    def name_stages(self) -> None:
+        """Set each stage's ``needed_by`` to the first job whose graph holds it."""
+        first: dict[str, str] = {}
+        for job, final in self.finals.items():
+            for stage in topological_order([final]):
+                first.setdefault(stage.key, job.job_id)
+        for stage in self.stages:
+            stage.needed_by = first[stage.key]
+
+    def failed_jobs(self, failures: list[Failure]) -> dict[Job, Failure]:
+        """Jobs whose graph holds a failed stage, each with a stage that raised (not one skipped)."""
+        failed = {failure.stage.key: failure for failure in failures}
+        raised = {key: failure for key, failure in failed.items()
+                  if not any(s.key in failed for s in failure.stage.inputs.values())}
+        result = {}
+        for job, final in self.finals.items():
+            keys = [stage.key for stage in topological_order([final])]
+            causes = [raised[key] for key in keys if key in raised]
+            if causes or final.key in failed:
+                result[job] = causes[0] if causes else failed[final.key]
+        return result
 
     def sharing(self) -> Counter:
         """For each stage key, the number of jobs whose graph contains it."""
@@ -96,11 +123,26 @@ def invalidate_for_rerun(graph: JobGraph, cache: Cache, kinds: frozenset[str]) -
     return len(stale)
 
 
+def verify_cached_reads(graph: JobGraph, cache: Cache) -> None:
+    """Check the checksums of every cached artifact this run reads, before anything runs.
+
+    Those are the inputs of the stages to run and the finished finals (their records are
+    read). A damaged one stops the run with one :class:`CacheError` naming it and the fix.
+    """
+    pending = {stage.key for stage in graph.stages if not cache.is_done(stage)}
+    read = [upstream for stage in graph.stages if stage.key in pending
+            for upstream in stage.inputs.values() if upstream.key not in pending]
+    read += [final for final in graph.finals.values() if final.key not in pending]
+    for stage in read:
+        cache.verify(stage)
+
+
 def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
     """Execute ``jobs``; see the module docstring."""
     graph = JobGraph.of(plan, jobs)
     cache = Cache(options.workdir / CACHE_DIR)
     invalidate_for_rerun(graph, cache, options.rerun)
+    verify_cached_reads(graph, cache)
     report = RunReport(jobs, cached=sum(cache.is_done(s) for s in graph.stages))
     report.pending = len(graph.stages) - report.cached
     jobs_by_final: dict[str, list[Job]] = defaultdict(list)
@@ -108,6 +150,7 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
         jobs_by_final[final.key].append(job)
 
     recorded: set[str] = set()
+    jobs_bar = tqdm(total=len(jobs), desc="jobs", unit="job", disable=not options.progress)
 
     def record(stage: Stage) -> None:
         if stage.key in recorded or not all(cache.is_done(s) for s in topological_order([stage])):
@@ -115,6 +158,8 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
         recorded.add(stage.key)
         for job in jobs_by_final.get(stage.key, []):
             write_record(options.workdir, make_record(job, stage, cache))
+            jobs_bar.update()
+            log.info("job %s: recorded", job.job_id)
 
     ctx = StageContext(device=options.device, cache=cache, progress=options.progress)
     executor = EXECUTORS.get(options.executor)()
@@ -123,8 +168,7 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
         for final in graph.finals.values():  # cached finals whose inputs were rebuilt in this run
             record(final)
     finally:  # also when stopped (Ctrl-C, SIGTERM): results.jsonl holds every job that finished
+        jobs_bar.close()
         aggregate(options.workdir)
-    failed = {failure.stage.key: failure.reason for failure in report.failures}
-    report.failed_jobs = {job.job_id: failed[final.key]
-                          for job, final in graph.finals.items() if final.key in failed}
+    report.failed_jobs = graph.failed_jobs(report.failures)
     return report

@@ -46,19 +46,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
-
-import torch
-from transformers import (
-    DataCollatorForTokenClassification,
-    DataCollatorWithPadding,
-    PreTrainedTokenizerBase,
-)
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from harness.data.examples import NER_LABELS, NLI_LABELS, UPOS_LABELS
 from harness.data.source import DataSource
 from harness.metrics import accuracy, entity_f1
 from harness.registry import Registry
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedTokenizerBase
 
 #: Which subword of a word carries its label (see the module docstring).
 Subword = Literal["first", "last"]
@@ -169,6 +166,8 @@ class TaskSpec:
 
     def collator(self, tokenizer: PreTrainedTokenizerBase) -> Callable:
         """The data collator that pads a batch of this task's features."""
+        from transformers import DataCollatorForTokenClassification, DataCollatorWithPadding
+
         if self.kind == "pair":
             return DataCollatorWithPadding(tokenizer)
         return DataCollatorForTokenClassification(tokenizer)

@@ -16,14 +16,16 @@ the stage start again from its last complete checkpoint; a NaN or infinite step 
 stage with :class:`NonFiniteLossError` instead of training on with NaN weights.
 Checkpoints are written every epoch into the stage's partial directory and only the last is
 kept, which is what a killed run resumes from. A checkpoint counts only once the Trainer has
-finished writing it (:class:`MarkCheckpointComplete` drops a marker file after ``on_save``): a
-kill while one is being written leaves a directory without the marker, which
+finished writing it (:class:`harness.trainer_callbacks.MarkCheckpointComplete` drops a marker
+file after ``on_save``): a kill while one is being written leaves a directory without the marker, which
 :func:`last_checkpoint` deletes, so the stage resumes from the previous complete checkpoint or
 starts afresh — never from half-written weights. A resumed training reports the loss of the
 whole training (:func:`whole_training_loss`), not the Trainer's figure for the steps since the
 resume. The Trainer's own metric printing (dicts on
-stdout) is replaced by :class:`MetricsToLogging`: metrics go to ``logging`` (shown with ``-v``)
-and stdout stays clean; the progress bars stay.
+stdout) is replaced by :class:`harness.trainer_callbacks.MetricsToLogging`: metrics go to
+``logging`` (shown with ``-v``) and stdout stays clean; its bars (one left on screen per training
+and per evaluation) by one step bar that disappears when the training ends
+(:class:`harness.trainer_callbacks.StepBar`).
 """
 
 from __future__ import annotations
@@ -33,17 +35,19 @@ import logging
 import math
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field
-from transformers import Trainer, TrainerCallback, TrainingArguments
-from transformers.trainer import TRAINER_STATE_NAME
-from transformers.trainer_callback import PrinterCallback, ProgressCallback
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
 from harness.graph import RetryStageError, StageContext, atomic_write_text
 
+if TYPE_CHECKING:
+    from transformers import Trainer, TrainingArguments
+
 log = logging.getLogger(__name__)
+
+#: Written into a checkpoint folder once the Trainer has finished writing it (see module).
+COMPLETE_MARKER = "checkpoint-complete"
 
 
 class TrainingConfig(BaseModel):
@@ -98,20 +102,9 @@ def training_arguments(
         label_names=["labels"],
     )
     kwargs.update(overrides)
+    from transformers import TrainingArguments
+
     return TrainingArguments(**kwargs)
-
-
-COMPLETE_MARKER = "checkpoint-complete"
-
-
-class MarkCheckpointComplete(TrainerCallback):
-    """Marks each checkpoint complete once the Trainer has written all of it (see module)."""
-
-    def on_save(self, args, state, control, **kwargs):
-        """Write the marker into the checkpoint just saved."""
-        folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
-        if folder.is_dir():
-            atomic_write_text(folder / COMPLETE_MARKER, str(state.global_step))
 
 
 def last_checkpoint(output_dir: Path) -> str | None:
@@ -119,6 +112,8 @@ def last_checkpoint(output_dir: Path) -> str | None:
 
     Checkpoints without :data:`COMPLETE_MARKER` were cut off while being written: deleted.
     """
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
+
     path = Path(output_dir)
     if not path.is_dir():
         return None
@@ -152,6 +147,10 @@ def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
             :func:`lower_device_batch`) and the stage must start again.
         NonFiniteLossError: a step's loss was NaN or infinite.
     """
+    import torch
+
+    from harness.trainer_callbacks import MarkCheckpointComplete
+
     trainer.add_callback(MarkCheckpointComplete())
     stop_on_non_finite_loss(trainer)
     checkpoint = last_checkpoint(work_dir)
@@ -212,6 +211,8 @@ def use_device_batch(args: TrainingArguments, work_dir: Path, checkpoint: str | 
     The Trainer resumes with the batch size stored in the checkpoint's state, whatever ``args``
     say, so the checkpoint is told the current per-device batch too.
     """
+    from transformers.trainer import TRAINER_STATE_NAME
+
     path = Path(work_dir) / DEVICE_BATCH_FILE
     if path.is_file():
         limit = json.loads(path.read_text(encoding="utf-8"))["max_device_batch_size"]
@@ -232,6 +233,8 @@ def stop_on_non_finite_loss(trainer: Trainer) -> None:
     and goes on updating the weights with NaN gradients for the rest of the run. It already
     reads each step's loss for that filter, so the check costs no extra device sync.
     """
+    import torch
+
     step = trainer.training_step
 
     def checked_step(model, inputs, *args, **kwargs):
@@ -246,28 +249,14 @@ def stop_on_non_finite_loss(trainer: Trainer) -> None:
     trainer.training_step = checked_step
 
 
-class MetricsToLogging(TrainerCallback):
-    """Logs the Trainer's metrics (loss, learning rate, validation score) through ``logging``."""
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        """One INFO line per Trainer log event."""
-        if logs and state.is_world_process_zero:
-            values = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                               for k, v in logs.items())
-            log.info("step %d: %s", state.global_step, values)
-
-
-class _ProgressBarsOnly(ProgressCallback):
-    """The Trainer's progress bars without the metric dicts it writes to stdout."""
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        """Metrics go to :class:`MetricsToLogging` instead."""
-
-
 def log_metrics_to_logging(trainer: Trainer) -> Trainer:
-    """Route ``trainer``'s metric output to ``logging``, keeping its progress bars; returns it."""
+    """Route ``trainer``'s metric output to ``logging`` and its bars to one step bar; returns it."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    from harness.trainer_callbacks import MetricsToLogging, StepBar
+
     trainer.remove_callback(PrinterCallback)
     if trainer.pop_callback(ProgressCallback) is not None:
-        trainer.add_callback(_ProgressBarsOnly())
+        trainer.add_callback(StepBar())
     trainer.add_callback(MetricsToLogging())
     return trainer

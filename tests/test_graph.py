@@ -89,6 +89,51 @@ def test_corrupt_manifest_is_reported_with_path(tmp_path):
         cache.manifest(stage)
 
 
+def test_manifest_holds_size_and_checksum_of_every_file(tmp_path):
+    import hashlib
+
+    cache = Cache(tmp_path)
+    stage = Write(Cfg(size=5))
+    cache.materialize(stage, StageContext(cache=cache))
+    content = (cache.path(stage) / "value.txt").read_bytes()
+    files = cache.manifest(stage)["files"]
+    assert files == {"value.txt": {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}}
+
+
+@pytest.mark.parametrize("damage", ["truncate", "edit", "delete"])
+def test_damaged_input_gives_one_message_naming_entry_and_fix(tmp_path, damage):
+    cache = Cache(tmp_path)
+    up = Write(Cfg(name="u"))
+    cache.materialize(up, StageContext(cache=cache))
+    weights = cache.path(up) / "value.txt"
+    if damage == "truncate":
+        weights.write_bytes(weights.read_bytes()[:2])
+    elif damage == "edit":  # same size, other bytes
+        weights.write_bytes(weights.read_bytes()[::-1])
+    else:
+        weights.unlink()
+    down = Write(Cfg(name="d"), up=up)
+    with pytest.raises(CacheError) as raised:
+        Cache(tmp_path).materialize(down, StageContext(cache=cache))
+    message = str(raised.value)
+    assert str(cache.path(up)) in message and "value.txt" in message
+    assert "--rerun write" in message and "delete" in message
+    assert not cache.is_done(down)
+
+
+def test_intact_entries_and_entries_without_checksums_pass(tmp_path):
+    cache = Cache(tmp_path)
+    stage = Write(Cfg())
+    cache.materialize(stage, StageContext(cache=cache))
+    cache.verify(stage)
+    manifest = cache.path(stage) / "manifest.json"
+    old = json.loads(manifest.read_text())
+    del old["files"]  # written before manifests had checksums
+    manifest.write_text(json.dumps(old))
+    (cache.path(stage) / "value.txt").write_text("anything")
+    Cache(tmp_path).verify(stage)
+
+
 def test_topological_order_deduplicates_shared_stages():
     shared = Write(Cfg(name="shared"))
     a = Write(Cfg(name="a"), x=shared)

@@ -123,7 +123,7 @@ def test_failed_stage_is_reported_and_others_still_run(tmp_path):
     report = run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False))
     assert len(report.failures) == 1 and "TypeError" in report.failures[0].reason
     assert {r.lang for r in read_results(tmp_path / "run" / "results.jsonl")} == {"amh", "kan"}
-    assert [(job_id.split("/")[3], "TypeError" in why) for job_id, why in report.failed_jobs.items()] == [
+    assert [(job.lang, "TypeError" in failure.reason) for job, failure in report.failed_jobs.items()] == [
         ("khm", True)]  # the job whose final stage failed, for the report's footnote
 
 
@@ -174,6 +174,30 @@ def test_summaries_of_stages_of_one_kind_are_kept_by_role(tmp_path):
     (record,) = read_results(tmp_path / "run" / "results.jsonl")
     assert record.facts("prepare") == {"prep": {"value": 10.0, "lang": "eng"},
                                        "prep_rus": {"value": 10.0, "lang": "rus"}}
+
+
+def test_failed_jobs_are_named_with_the_stage_that_raised(tmp_path):
+    """A failed shared stage fails every job built on it; each is named with that stage."""
+    class BrokenPrepare(Prepare):
+        def run(self, ctx, inputs, out):
+            raise ValueError("no data")
+
+    class Broken(FakeMethod):
+        def build(self, job, env):
+            stage = super().build(job, env)
+            if job.lang != "kan":
+                stage.inputs["prep"] = BrokenPrepare(FakeConfig(task=job.task, lang="x"))
+            return stage
+
+    plan = make_plan(tmp_path)
+    plan.methods["fake"] = Broken("fake", FakeConfig())
+    report = run_jobs(plan, plan.jobs, RunOptions(tmp_path / "run", progress=False))
+    assert len(report.failures) == 3  # the shared prepare, and the two evaluations on it
+    assert sorted(job.lang for job in report.failed_jobs) == ["amh", "khm"]
+    for failure in report.failed_jobs.values():
+        assert failure.stage.kind == "prepare" and "no data" in failure.reason
+        assert failure.stage.title == "prepare for fake/tiny-xlmr/ner/amh/seed1"  # first job
+    assert [r.lang for r in read_results(tmp_path / "run" / "results.jsonl")] == ["kan"]
 
 
 class SlowPrepare(Prepare):

@@ -214,7 +214,7 @@ def test_model_evaluation_records_windowed_words(tmp_path, fake_stage_world):
 def test_multi_source_evaluation_records_windowed_words(tmp_path, monkeypatch, fake_stage_world,
                                                         one_token_per_word):
     from harness.graph import StageContext
-    from harness.unibridge import inference
+    from harness.unibridge import inference, weighted_heads
     from harness.unibridge.inference import InferenceConfig, MultiSourceConfig, MultiSourceEvaluationStage
 
     n_labels = len(get_task("ner").labels)
@@ -224,7 +224,7 @@ def test_multi_source_evaluation_records_windowed_words(tmp_path, monkeypatch, f
             super().__init__(n_labels)
             self.examples_per_pass = 2
 
-    monkeypatch.setattr(inference, "WeightedHeads", FakeHeads)
+    monkeypatch.setattr(weighted_heads, "WeightedHeads", FakeHeads)
     monkeypatch.setattr(inference, "activate_language", lambda model, name: None)
     monkeypatch.setattr(MultiSourceEvaluationStage, "_load",
                         lambda self, inputs: (torch.nn.Linear(1, 1), {"target": one_token_per_word}))

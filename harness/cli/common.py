@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +32,9 @@ suite_argument = click.argument("suite_file", metavar="SUITE.yaml",
 only_option = click.option("--only", "only", multiple=True, metavar="KEY=VALUE",
                            help="Keep jobs whose KEY (method, backbone, task, lang, seed) is VALUE; "
                                 "repeatable.")
-verbose_option = click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+verbose_option = click.option("-v", "--verbose", count=True,
+                              help="More logging: -v info plus the model libraries' own messages "
+                                   "and bars, -vv debug.")
 
 
 class UserError(click.ClickException):
@@ -54,23 +57,74 @@ def user_errors(command: Callable) -> Callable:
 
 
 #: Libraries whose routine warnings (re-initialised heads, overwritten adapter names,
-#: checkpoint mtimes) would bury the harness's own messages; shown from ``-vv`` on.
-CHATTY_LIBRARIES = ("transformers", "adapters", "datasets", "huggingface_hub")
+#: checkpoint mtimes) and progress bars would bury the harness's own messages; shown from ``-v`` on.
+CHATTY_LIBRARIES = ("transformers", "adapters", "datasets", "huggingface_hub", "torch")
+
+
+class AboveBars(logging.StreamHandler):
+    """Writes log lines to stderr above the progress bars (``tqdm.write``), not into them."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Format and write one record."""
+        from tqdm.auto import tqdm
+
+        try:
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # noqa: BLE001 - logging must never raise (logging.Handler's rule)
+            self.handleError(record)
+
+
+class SayOnce(logging.Filter):
+    """Lets each distinct warning message through once per run (info and debug always pass)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: set[tuple[str, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a WARNING-or-above message already shown."""
+        if record.levelno < logging.WARNING:
+            return True
+        said = (record.name, record.getMessage())
+        if said in self.seen:
+            return False
+        self.seen.add(said)
+        return True
 
 
 def setup_logging(verbose: int) -> None:
-    """Log to stderr at WARNING, INFO (-v) or DEBUG (-vv); libraries at ERROR below -vv."""
+    """Log to stderr at WARNING, INFO (-v) or DEBUG (-vv), each warning once.
+
+    Below ``-v`` the model libraries are quiet: their loggers at ERROR, their progress bars off
+    (set through their environment variables, before they are imported), their Python warnings
+    (FutureWarning, DeprecationWarning, UserWarning) ignored.
+    """
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if verbose < 2:
-        import warnings
+    stamp = "%(asctime)s " if verbose else ""
+    handler = AboveBars()
+    handler.setFormatter(logging.Formatter(stamp + "%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SayOnce())
+    logging.basicConfig(level=level, handlers=[handler])
+    if verbose < 1:
+        quiet_libraries()
 
-        import transformers
 
-        transformers.logging.set_verbosity_error()
-        for name in CHATTY_LIBRARIES:
-            logging.getLogger(name).setLevel(logging.ERROR)
-        warnings.filterwarnings("ignore", message="mtime may not be reliable")
+def quiet_libraries() -> None:
+    """Silence the model libraries' loggers, progress bars and Python warnings (see above)."""
+    import os
+    import warnings
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for category in (FutureWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
+    for library in CHATTY_LIBRARIES:
+        warnings.filterwarnings("ignore", category=UserWarning, module=rf"{library}(\.|$)")
 
 
 def parse_filters(only: tuple[str, ...]) -> dict[str, set[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import click
@@ -21,9 +22,9 @@ from harness.cli.common import (
 from harness.cli.stopping import report_stop, resume_command, stop_requests
 from harness.planning import filter_jobs
 from harness.report.manifest import manifest_of, write_manifest
-from harness.report.write import write_report
+from harness.report.write import PAGE_FILE, TABLES_DIR, write_report
 from harness.results import RESULTS_FILE
-from harness.runner import CACHE_DIR, JobGraph, RunOptions, run_jobs
+from harness.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
 
 log = logging.getLogger(__name__)
 
@@ -80,21 +81,43 @@ def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbo
     if dry_run:
         _print_dry_run(plan, jobs, workdir)
         return
+    # bars only on a terminal: in a log file every redraw would be a line of its own
+    options = RunOptions(workdir, device, executor, frozenset(rerun), progress=sys.stderr.isatty())
     try:
         with stop_requests():
-            report = run_jobs(plan, jobs, RunOptions(workdir, device, executor, frozenset(rerun)))
+            report = run_jobs(plan, jobs, options)
     except KeyboardInterrupt as stop:
         resume = {"only": only, "device": device, "executor": executor, "seed": seed}
         report_stop(stop, jobs, workdir, resume_command(suite_file, workdir, resume))
-    write_manifest(workdir, manifest_of(plan, jobs, report.failed_jobs))
-    write_report(workdir)  # every table, figure and report.html its results allow
-    click.echo(f"{len(jobs)} jobs: {report.pending} stages run, {report.cached} cached; "
-               f"results in {workdir / RESULTS_FILE}, tables in {workdir / 'tables'}, "
-               f"report in {workdir / 'report.html'}")
-    for failure in report.failures:
-        click.echo(f"FAILED {failure.stage.label}: {failure.reason}", err=True)
+    why = {job.job_id: failure.reason for job, failure in report.failed_jobs.items()}
+    write_manifest(workdir, manifest_of(plan, jobs, why))
+    written = write_report(workdir)  # every table, figure and report.html its results allow
+    _print_summary(report, workdir, written)
     if report.failures:
         raise SystemExit(1)
+
+
+def _print_summary(report: RunReport, workdir: Path, written: list[Path]) -> None:
+    """Jobs and stages done and failed, each failed job with its cause, what was written."""
+    failed = {failure.stage.key for failure in report.failures}
+    skipped = sum(any(s.key in failed for s in f.stage.inputs.values()) for f in report.failures)
+    raised = len(report.failures) - skipped
+    jobs = len(report.jobs)
+    click.echo(f"{jobs} jobs: {jobs - len(report.failed_jobs)} finished, "
+               f"{len(report.failed_jobs)} failed. {report.pending + report.cached} stages: "
+               f"{report.pending - len(report.failures)} run, {raised} failed, "
+               f"{skipped} not run because an input failed, {report.cached} cached.")
+    for job, failure in sorted(report.failed_jobs.items(), key=lambda item: item[0].job_id):
+        click.echo(f"FAILED {job.job_id}: {failure.stage.title}: {failure.reason}", err=True)
+    results = workdir / RESULTS_FILE
+    if not results.is_file():
+        click.echo("No results written.")
+        return
+    page = workdir / PAGE_FILE
+    tables = [path for path in written if path.parent.name == TABLES_DIR]
+    report_line = f"; {len(tables)} table files in {workdir / TABLES_DIR}" if tables else ""
+    page_line = f"; report: {page}" if page in written else ""
+    click.echo(f"Results: {results}{report_line}{page_line}")
 
 
 def _print_dry_run(plan, jobs, workdir: Path) -> None:

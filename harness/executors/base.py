@@ -34,7 +34,7 @@ class ExecutorUnavailableError(RuntimeError):
 def failed_input(stage: Stage, failed: Mapping[str, Failure]) -> Failure | None:
     """The failure of ``stage`` when one of its inputs failed (it must not run), else None."""
     broken = [s for s in stage.inputs.values() if s.key in failed]
-    return Failure(stage, f"input {broken[0].label} failed") if broken else None
+    return Failure(stage, f"input {broken[0].title} failed") if broken else None
 
 
 def split_cached(stages: Sequence[Stage], cache: Cache, on_done: Callable[[Stage], None]) -> list[Stage]:

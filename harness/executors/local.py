@@ -32,18 +32,21 @@ class LocalExecutor(Executor):
         """Run every pending stage in order; see :class:`Executor`."""
         failed: dict[str, Failure] = {}
         pending = split_cached(stages, cache, on_done)
-        for stage in tqdm(pending, desc="stages", unit="stage", disable=not ctx.progress):
+        bar = tqdm(pending, desc="stages", unit="stage", disable=not ctx.progress)
+        for stage in bar:
             skipped = failed_input(stage, failed)
             if skipped:
                 failed[stage.key] = skipped
                 continue
-            log.info("running %s", stage.label)
+            bar.set_postfix_str(stage.title)
+            log.info("running %s (%s)", stage.title, stage.label)
             try:
                 cache.materialize(stage, ctx)
             except Exception as error:  # noqa: BLE001 - one failed stage must not lose the others
                 if not self.keep_going:
                     raise
-                log.exception("stage %s failed", stage.label)
+                log.warning("%s failed: %s: %s", stage.title, type(error).__name__, error)
+                log.info("traceback of %s", stage.label, exc_info=True)
                 failed[stage.key] = Failure(stage, f"{type(error).__name__}: {error}")
                 continue
             on_done(stage)

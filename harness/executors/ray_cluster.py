@@ -163,7 +163,7 @@ class RayExecutor(Executor):
                 raise cause from error
             failure = failed_input(stage, failed)
             if failure is None:
-                log.error("stage %s failed: %s", stage.label, error)
+                log.warning("%s failed: %s", stage.title, error)
                 failure = Failure(stage, f"{type(cause).__name__}: {cause}")
             failed[stage.key] = failure
             return

@@ -6,16 +6,18 @@ Example::
                             embeddings=embedding_init)       # omit embeddings for a source language
     path = cache.materialize(stage, ctx)     # tokenizer/, embeddings.pt, adapter/, training.json
 
-The backbone is frozen; trained are the new embedding matrix (tied to the LM head's output
-layer), a MAD-X language adapter and its invertible adapter (:func:`harness.models.
-language_adapter_config`). Without ``embeddings`` (source languages, MAD-X-style baselines) the
-backbone's tokenizer and embeddings are used and stay frozen.
+The training step (:class:`harness.unibridge.adaptation_trainer.AdaptationTrainer`) computes
+the MLM logits at masked positions only. The backbone is frozen; trained are the new embedding
+matrix (tied to the LM head's output layer), a MAD-X language adapter and its invertible
+adapter (:func:`harness.models.language_adapter_config`). Without ``embeddings`` (source
+languages, MAD-X-style baselines) the backbone's tokenizer and embeddings are used and stay frozen.
 
 The KL teacher (PAPER.md "KL term"): the original backbone without adapters, reading the text
 the student saw, tokenized by the backbone's own tokenizer. Its output depends on nothing that
 trains and it runs in eval mode (no dropout), so its mean-pooled last hidden state is computed
-once per sentence before training (:func:`teacher_states`) instead of at every step: exactly
-the same loss, at the cost of one forward pass over the corpus instead of one per epoch. The
+once per sentence, the first time a batch holds it
+(:class:`harness.unibridge.adaptation_trainer.TeacherStates`), instead of at every step: exactly
+the same loss, at the cost of one teacher forward pass per sentence trained on. The
 student side is the last hidden state of the training forward pass (on the masked input; for
 mBART the encoder's), passed through the invertible adapter's inverse
 (:func:`harness.models.invert`), mean-pooled over non-padding tokens. Option
@@ -34,41 +36,29 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
-from torch import Tensor
-from tqdm.auto import tqdm
-from transformers import (
-    AutoTokenizer,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-    Trainer,
-    TrainerCallback,
-    set_seed,
-)
 
 from harness.backbones import CORPUS_FILE, backbone_arch, pretrained_path
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.models import (
     ADAPTER_DIR,
     EMBEDDINGS_FILE,
-    HEAD_INPUT,
     LAST_LAYER,
     TOKENIZER_DIR,
     PiReading,
     drop_default_reading,
     install_target_embeddings,
     language_adapter_config,
-    last_hidden_state,
     load_adapter_model,
     load_backbone_tokenizer,
-    output_states,
 )
 from harness.training import TrainingConfig, log_metrics_to_logging, train_resumably, training_arguments
-from harness.unibridge.kl import mean_pool, pooled_kl
-from harness.unibridge.objectives import EXAMPLE_INDEX, AdaptationCollator, encode_corpus, objective_collator
+from harness.unibridge.objectives import AdaptationCollator, encode_corpus, objective_collator
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
 
 log = logging.getLogger(__name__)
 
@@ -119,29 +109,6 @@ class AdaptationConfig(BaseModel):
                               max_steps=self.max_steps)
 
 
-@torch.no_grad()
-def teacher_states(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, texts: Sequence[str],
-                   max_length: int, batch_size: int = 32, progress: bool = False) -> Tensor:
-    """π_PLM before the softmax: the frozen backbone's mean-pooled last hidden state per text.
-
-    Runs ``model`` as it is (call it before adapters or new embeddings exist), in eval mode.
-
-    Returns:
-        float32 tensor [len(texts), hidden] on the CPU.
-    """
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    pooled = []
-    for start in tqdm(range(0, len(texts), batch_size), desc="KL teacher", disable=not progress):
-        batch = tokenizer(list(texts[start:start + batch_size]), truncation=True, padding=True,
-                          max_length=max_length, return_tensors="pt").to(device)
-        hidden = last_hidden_state(model, batch["input_ids"], batch["attention_mask"])
-        pooled.append(mean_pool(hidden.float(), batch["attention_mask"]).cpu())
-    model.train(was_training)
-    return torch.cat(pooled)
-
-
 def set_trainable(model: PreTrainedModel, adapter: str, train_embeddings: bool) -> None:
     """Freeze everything but ``adapter`` (+ its invertible adapter) and, optionally, embeddings.
 
@@ -154,76 +121,10 @@ def set_trainable(model: PreTrainedModel, adapter: str, train_embeddings: bool) 
     model.get_input_embeddings().weight.requires_grad_(train_embeddings)
 
 
-def student_pooled(model: PreTrainedModel, outputs: Any, attention_mask: Tensor,
-                   reading: PiReading = LAST_LAYER) -> Tensor:
-    """π_UniBridge before the softmax, from the outputs of the training forward pass.
-
-    For mBART's ``head_input`` the states are the decoder's, whose position i predicts token i
-    of the sentence: ``attention_mask`` marks the positions of real tokens there too.
-    """
-    return mean_pool(output_states(model, outputs, reading).float(), attention_mask)
-
-
-class AdaptationTrainer(Trainer):
-    """A Trainer whose loss is Eq. 9 and whose checkpoints hold only the trainable parameters.
-
-    Logs ``mlm_loss`` (the LM objective, whatever the architecture) and ``kl`` next to ``loss``.
-    """
-
-    def __init__(self, *args, teacher: Tensor | None, beta: float,
-                 reading: PiReading = LAST_LAYER, **kwargs):
-        super().__init__(*args, **kwargs)
-        if beta > 0 and teacher is None:
-            raise ValueError("beta > 0 needs the teacher's pooled states")
-        self.teacher, self.beta, self.reading = teacher, beta, reading
-        # the loss below is a mean per micro-batch: let the Trainer divide by accumulation steps
-        self.model_accepts_loss_kwargs = False
-        self._sums: dict[str, Tensor | float] = {}
-        self._count = 0
-
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        """L = L_MLM + β · KL(π_UniBridge ‖ π_PLM) (Eq. 9)."""
-        index = inputs.pop(EXAMPLE_INDEX)
-        use_kl = self.beta > 0
-        # the encoder's last state is in every seq2seq output; other states need hidden_states
-        needs_states = not model.config.is_encoder_decoder or self.reading == HEAD_INPUT
-        outputs = model(**inputs, output_hidden_states=use_kl and needs_states)
-        parts = {"mlm_loss": outputs.loss}
-        if use_kl:
-            if self.teacher.device != outputs.loss.device:
-                self.teacher = self.teacher.to(outputs.loss.device)
-            pooled = student_pooled(model, outputs, inputs["attention_mask"], self.reading)
-            parts["kl"] = pooled_kl(pooled, self.teacher[index.to(self.teacher.device)])
-        loss = parts["mlm_loss"] + self.beta * parts.get("kl", 0.0)
-        for name, value in parts.items():
-            self._sums[name] = self._sums.get(name, 0.0) + value.detach()
-        self._count += 1
-        return (loss, outputs) if return_outputs else loss
-
-    def log(self, logs: dict[str, float], *args, **kwargs) -> None:
-        """Add the mean ``mlm_loss`` and ``kl`` since the last log to a training log."""
-        if "loss" in logs and self._count:
-            logs.update({name: round(float(total) / self._count, 6)
-                         for name, total in self._sums.items()})
-            self._sums, self._count = {}, 0
-        super().log(logs, *args, **kwargs)
-
-    def _save(self, output_dir: str | None = None, state_dict=None) -> None:
-        trainable = {name: parameter.detach() for name, parameter in self.model.named_parameters()
-                     if parameter.requires_grad}
-        super()._save(output_dir, state_dict=trainable)
-
-    def _issue_warnings_after_load(self, load_result) -> None:
-        # checkpoints deliberately omit the frozen backbone; only a missing trainable one is wrong
-        trainable = {name for name, p in self.model.named_parameters() if p.requires_grad}
-        missing = trainable & set(load_result.missing_keys)
-        if missing or load_result.unexpected_keys:
-            raise RuntimeError(f"checkpoint does not fit the model: missing {sorted(missing)}, "
-                               f"unexpected {sorted(load_result.unexpected_keys)}")
-
-
 def student_tokenizer(pretrained: str, embeddings: Path | None) -> PreTrainedTokenizerBase:
     """Stage 2's target tokenizer, or the backbone's own when there are no new embeddings."""
+    from transformers import AutoTokenizer
+
     if embeddings is None:
         return load_backbone_tokenizer(pretrained)
     return AutoTokenizer.from_pretrained(embeddings / TOKENIZER_DIR)
@@ -232,6 +133,8 @@ def student_tokenizer(pretrained: str, embeddings: Path | None) -> PreTrainedTok
 def prepare_student(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
                     embeddings: Path | None, config: AdaptationConfig) -> None:
     """Install the target embeddings (if given) and a fresh trainable language adapter."""
+    import torch
+
     if embeddings is not None:
         matrix = torch.load(embeddings / EMBEDDINGS_FILE, map_location="cpu", weights_only=True)
         install_target_embeddings(model, tokenizer, matrix, TARGET_EMBEDDINGS)
@@ -256,6 +159,10 @@ def train_language_adapter(config: AdaptationConfig, backbone: Path, corpus_file
     Returns:
         The content of ``training.json``.
     """
+    from transformers import set_seed
+
+    from harness.unibridge.adaptation_trainer import AdaptationTrainer, TeacherStates
+
     started = time.time()
     set_seed(ctx.seed)
     pretrained = pretrained_path(backbone)
@@ -263,10 +170,9 @@ def train_language_adapter(config: AdaptationConfig, backbone: Path, corpus_file
     tokenizer = student_tokenizer(pretrained, embeddings)
     corpus = encode_corpus(read_corpus(corpus_file), tokenizer, config.max_length)
     teacher = None
-    if config.beta > 0:  # before any adapter or new embedding exists: the plain backbone
-        teacher = teacher_states(model, load_backbone_tokenizer(pretrained), corpus.texts,
-                                 config.teacher_max_length, config.max_device_batch_size,
-                                 ctx.progress)
+    if config.beta > 0:
+        teacher = TeacherStates(model, load_backbone_tokenizer(pretrained), corpus.texts,
+                                config.teacher_max_length)
     prepare_student(model, tokenizer, embeddings, config)
     args = training_arguments(config.training(), work_dir, ctx)
     trainer = log_metrics_to_logging(AdaptationTrainer(
@@ -284,6 +190,8 @@ def train_language_adapter(config: AdaptationConfig, backbone: Path, corpus_file
 def write_artifact(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out: Path,
                    own_embeddings: bool, record: dict[str, Any]) -> dict[str, Any]:
     """Write ``tokenizer/``, ``embeddings.pt`` (own vocabulary only), ``adapter/``, ``training.json``."""
+    import torch
+
     tokenizer.save_pretrained(out / TOKENIZER_DIR)
     if own_embeddings:
         torch.save(model.get_input_embeddings().weight.detach().cpu().clone(), out / EMBEDDINGS_FILE)

@@ -20,11 +20,12 @@ import logging
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-import torch
-from entmax import sparsemax
-from torch import Tensor
 from tqdm.auto import tqdm
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ SPARSEMAX_TOPK = 64
 
 def unit_rows(matrix: Tensor) -> Tensor:
     """Rows scaled to unit L2 norm in fp32 (all-zero rows stay zero), for cosine similarity."""
+    import torch
+
     matrix = matrix.to(torch.float32)
     return matrix / matrix.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
@@ -67,6 +70,8 @@ def mutual_nearest_neighbours(a: Tensor, b: Tensor, block_size: int = DEFAULT_BL
         ``b[cols[k]]`` are mutual nearest neighbours.
 
     """
+    import torch
+
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"dimension mismatch: a is {tuple(a.shape)}, b is {tuple(b.shape)}")
     n, m = a.shape[0], b.shape[0]
@@ -75,7 +80,8 @@ def mutual_nearest_neighbours(a: Tensor, b: Tensor, block_size: int = DEFAULT_BL
     a, b = unit_rows(a), unit_rows(b)
     tiles = [(r0, c0) for r0 in range(0, n, block_size) for c0 in range(0, m, block_size)]
     workers = [_Worker(a, b, block_size) for _ in range(min(torch.get_num_threads(), len(tiles)))]
-    with tqdm(total=len(tiles), desc="mutual NN", disable=not progress, unit="tile") as bar:
+    with tqdm(total=len(tiles), desc="mutual NN", disable=not progress, unit="tile",
+              leave=False) as bar:
         _run_workers(workers, iter(tiles), bar)
     row_arg = _merge([w.row_best for w in workers], [w.row_arg for w in workers])
     col_arg = _merge([w.col_best for w in workers], [w.col_arg for w in workers])
@@ -88,6 +94,8 @@ class _Worker:
     """Running row and column maxima over the tiles one thread has processed."""
 
     def __init__(self, a: Tensor, b: Tensor, block_size: int):
+        import torch
+
         self.a, self.b, self.block_size = a, b, block_size
         self.row_best, self.row_arg = _running(len(a))
         self.col_best, self.col_arg = _running(len(b))
@@ -95,6 +103,8 @@ class _Worker:
 
     def process(self, r0: int, c0: int) -> None:
         """Compute one tile of the similarity matrix and fold its maxima in."""
+        import torch
+
         a_block = self.a[r0:r0 + self.block_size]
         b_block = self.b[c0:c0 + self.block_size]
         rows, cols = slice(r0, r0 + len(a_block)), slice(c0, c0 + len(b_block))
@@ -106,6 +116,8 @@ class _Worker:
 
 def _run_workers(workers: list[_Worker], tiles, bar) -> None:
     """Let each worker take tiles from the shared iterator until none is left."""
+    import torch
+
     lock = threading.Lock()
 
     def loop(worker: _Worker) -> None:
@@ -132,6 +144,8 @@ def _run_workers(workers: list[_Worker], tiles, bar) -> None:
 
 def _merge(bests: list[Tensor], args: list[Tensor]) -> Tensor:
     """Arg-max over workers' running maxima; equal maxima go to the lowest index."""
+    import torch
+
     best, arg = torch.stack(bests), torch.stack(args)
     top = best.max(dim=0).values
     return torch.where(best == top, arg, torch.iinfo(torch.long).max).min(dim=0).values
@@ -139,11 +153,15 @@ def _merge(bests: list[Tensor], args: list[Tensor]) -> Tensor:
 
 def _running(size: int) -> tuple[Tensor, Tensor]:
     """Start ``size`` running maxima at -inf, their arguments at 0."""
+    import torch
+
     return torch.full((size,), float("-inf")), torch.zeros(size, dtype=torch.long)
 
 
 def _update(sims: Tensor, dim: int, best: Tensor, arg: Tensor, offset: int) -> None:
     """Fold the max of ``sims`` over ``dim`` into ``best``/``arg`` in place (first index wins)."""
+    import torch
+
     values, indices = _grouped_max(sims, dim)
     better = values > best
     best.copy_(torch.where(better, values, best))
@@ -159,6 +177,8 @@ def _grouped_max(sims: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     group, and find the arg-max only inside that group: one fast pass over the tile plus a
     small gather. Values are exact, so the result equals ``sims.max(dim)``.
     """
+    import torch
+
     rows, cols = sims.shape
     if dim == 1:
         groups = math.gcd(cols, _GROUPS)
@@ -189,6 +209,8 @@ def procrustes(source: Tensor, target: Tensor) -> Tensor:
         ``[d, d]`` orthogonal matrix (fp64 computation, returned as fp32).
 
     """
+    import torch
+
     if source.shape != target.shape:
         raise ValueError(f"shape mismatch: {tuple(source.shape)} vs {tuple(target.shape)}")
     u, _, vh = torch.linalg.svd(source.double().T @ target.double())
@@ -217,6 +239,9 @@ def sparsemax_combine(queries: Tensor, keys: Tensor, values: Tensor,
         ``[q, h]`` tensor in the dtype of ``values``.
 
     """
+    import torch
+    from entmax import sparsemax
+
     if len(keys) == 0 or len(keys) != len(values):
         raise ValueError(f"need as many keys as values, at least one: {len(keys)} vs {len(values)}")
     queries, keys = unit_rows(queries), unit_rows(keys)
@@ -224,7 +249,8 @@ def sparsemax_combine(queries: Tensor, keys: Tensor, values: Tensor,
     out = torch.empty(len(queries), values.shape[1], dtype=torch.float32)
     rows = max(1, max_elements // len(keys))
     topk = min(SPARSEMAX_TOPK, len(keys))
-    for r0 in tqdm(range(0, len(queries), rows), desc="sparsemax", disable=not progress):
+    for r0 in tqdm(range(0, len(queries), rows), desc="sparsemax", disable=not progress,
+                  leave=False):
         weights = sparsemax(queries[r0:r0 + rows] @ keys.T, dim=-1, k=topk)
         torch.matmul(weights, values32, out=out[r0:r0 + rows])
     return out.to(values.dtype)

@@ -48,24 +48,20 @@ import logging
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field
-from torch import Tensor
-from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerFast
 
 from harness.backbones import pretrained_path
 from harness.graph import Stage, StageContext, atomic_write_text
-from harness.unibridge.alignment import (
-    DEFAULT_BLOCK,
-    mutual_nearest_neighbours,
-    procrustes,
-    sparsemax_combine,
-)
-from harness.unibridge.overlap import casefold_overlap, lexical_overlap
-from harness.unibridge.static_vectors import StaticVectors, train_static_vectors
-from harness.unibridge.target_tokenizer import build_target_tokenizer
+from harness.unibridge.alignment import DEFAULT_BLOCK
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+    from transformers import PreTrainedTokenizerFast
+
+    from harness.unibridge.static_vectors import StaticVectors
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +119,10 @@ def initialize_embeddings(source_embeddings: Tensor, source_tokenizer: PreTraine
         each rule (see the module docstring) and sums to ``total``.
 
     """
+    import torch
+
+    from harness.unibridge.static_vectors import train_static_vectors
+
     size, source = len(target_tokenizer), source_embeddings.detach().float().cpu()
     generator = torch.Generator().manual_seed(seed)
     if config.init == "random":
@@ -165,6 +165,8 @@ def _report(total: int, **counts: int) -> dict[str, Any]:
 
 def _random_rows(source: Tensor, size: int, generator: torch.Generator) -> Tensor:
     """``size`` rows drawn from N(mean, std) of ``source``, per dimension."""
+    import torch
+
     mean, std = source.mean(dim=0), source.std(dim=0)
     return mean + std * torch.randn(size, source.shape[1], generator=generator)
 
@@ -175,6 +177,10 @@ def _lexical_pairs(target: PreTrainedTokenizerFast, source: PreTrainedTokenizerF
 
     Source ids beyond the embedding matrix are left out.
     """
+    import torch
+
+    from harness.unibridge.overlap import casefold_overlap, lexical_overlap
+
     exact = [pair for pair in lexical_overlap(target, source) if pair[1] < source_rows]
     folded = []
     if config.lexical_casefold:
@@ -185,6 +191,9 @@ def _lexical_pairs(target: PreTrainedTokenizerFast, source: PreTrainedTokenizerF
 
 def _procrustes_map(source: StaticVectors, target: StaticVectors, lexical: Tensor) -> StaticVectors:
     """F^S rotated onto F^T by Procrustes fitted on the lexical pairs both models embed."""
+    from harness.unibridge.alignment import procrustes
+    from harness.unibridge.static_vectors import StaticVectors
+
     rows_t, rows_s = target.rows(lexical[:, 0]), source.rows(lexical[:, 1])
     both = (rows_t >= 0) & (rows_s >= 0)
     if int(both.sum()) < 2:
@@ -202,6 +211,10 @@ def _semantic_pairs(target: StaticVectors, source: StaticVectors, lexical: Tenso
     A_T^L and A_S^L are the tokens outside the lexical overlap that have a vector: with
     ``rare_tokens="ngram"`` that is every one of them, the whole source vocabulary included.
     """
+    import torch
+
+    from harness.unibridge.alignment import mutual_nearest_neighbours
+
     free_t = ~torch.isin(target.ids, lexical[:, 0])
     free_s = ~torch.isin(source.ids, lexical[:, 1])
     rows, cols = mutual_nearest_neighbours(target.vectors[free_t], source.vectors[free_s],
@@ -212,6 +225,10 @@ def _semantic_pairs(target: StaticVectors, source: StaticVectors, lexical: Tenso
 def _weighted_rows(matrix: Tensor, target: StaticVectors, aligned: Tensor, block_size: int,
                    progress: bool) -> int:
     """Eqs. 5-8 in place for the non-aligned tokens with an F^T vector; returns their number."""
+    import torch
+
+    from harness.unibridge.alignment import sparsemax_combine
+
     is_aligned = torch.isin(target.ids, aligned)
     if not bool(is_aligned.any()) or bool(is_aligned.all()):
         return 0
@@ -224,6 +241,8 @@ def _weighted_rows(matrix: Tensor, target: StaticVectors, aligned: Tensor, block
 
 def load_source(pretrained: str) -> tuple[PreTrainedTokenizerFast, Tensor]:
     """Load the backbone's tokenizer and its input embedding matrix E^S."""
+    from transformers import AutoModel, AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(pretrained)
     model = AutoModel.from_pretrained(pretrained)
     return tokenizer, model.get_input_embeddings().weight.detach().clone()
@@ -236,6 +255,10 @@ def build_embedding_artifact(pretrained: str, spm_model: Path, corpus_file: Path
 
     Shared by :class:`EmbeddingInitStage` and the ``init-embeddings`` command.
     """
+    import torch
+
+    from harness.unibridge.target_tokenizer import build_target_tokenizer
+
     source_tokenizer, source_embeddings = load_source(pretrained)
     target_tokenizer = build_target_tokenizer(spm_model, source_tokenizer)
     corpus = [line for line in Path(corpus_file).read_text(encoding="utf-8").splitlines() if line]

@@ -31,9 +31,8 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 from tqdm.auto import tqdm
 
@@ -42,6 +41,9 @@ from harness.data.source import DataError
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.models import LAST_LAYER, PiReading, drop_default_reading, language_states
 from harness.unibridge.kl import mean_pool
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ def harmony_weights(distances: Mapping[str, float]) -> dict[str, float]:
     Returns:
         One weight per source, in the order of ``distances``; they sum to 1.
     """
+    import torch
+
     if not distances:
         raise ValueError("harmony weights need at least one source")
     if any(not math.isfinite(d) or d < 0 for d in distances.values()):
@@ -80,6 +84,8 @@ def language_distance(target: torch.Tensor, source: torch.Tensor) -> float:
         target: sentence states of the target sides, [K, hidden].
         source: sentence states of the source sides, [K, hidden], row k translating row k.
     """
+    import torch
+
     if target.shape != source.shape or target.dim() != 2 or len(target) == 0:
         raise ValueError(f"need two [K, hidden] tensors of the same shape, got "
                          f"{tuple(target.shape)} and {tuple(source.shape)}")
@@ -96,7 +102,6 @@ def activate_language(model, name: str) -> None:
     model.set_active_adapters(name)
 
 
-@torch.no_grad()
 def sentence_states(model, tokenizer, sentences: Sequence[str], batch_size: int = 32,
                     max_length: int = 128, progress: bool = False,
                     reading: PiReading = LAST_LAYER) -> torch.Tensor:
@@ -106,16 +111,20 @@ def sentence_states(model, tokenizer, sentences: Sequence[str], batch_size: int 
     embeddings; ``reading`` picks π_UniBridge (:func:`harness.models.language_states`).
     Returns a float32 CPU tensor [len(sentences), hidden].
     """
-    model.eval()
-    device = next(model.parameters()).device
-    states = []
-    starts = range(0, len(sentences), batch_size)
-    for start in tqdm(starts, desc="sentence states", unit="batch", disable=not progress):
-        encoding = tokenizer(list(sentences[start:start + batch_size]), padding=True, truncation=True,
-                             max_length=max_length, return_tensors="pt").to(device)
-        hidden = language_states(model, encoding["input_ids"], encoding["attention_mask"], reading)
-        states.append(mean_pool(hidden, encoding["attention_mask"]).float().cpu())
-    return torch.cat(states)
+    import torch
+
+    with torch.no_grad():
+        model.eval()
+        device = next(model.parameters()).device
+        states = []
+        starts = range(0, len(sentences), batch_size)
+        for start in tqdm(starts, desc="sentence states", unit="batch", disable=not progress,
+                          leave=False):
+            encoding = tokenizer(list(sentences[start:start + batch_size]), padding=True, truncation=True,
+                                 max_length=max_length, return_tensors="pt").to(device)
+            hidden = language_states(model, encoding["input_ids"], encoding["attention_mask"], reading)
+            states.append(mean_pool(hidden, encoding["attention_mask"]).float().cpu())
+        return torch.cat(states)
 
 
 def pair_distance(model, pairs: Sequence[tuple[str, str]], target: tuple[str, object],

@@ -12,8 +12,10 @@ turns the pooled vector into a distribution. The loss is D_KL(π_UniBridge ‖ �
 
 from __future__ import annotations
 
-import torch.nn.functional as F
-from torch import Tensor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 def mean_pool(hidden: Tensor, mask: Tensor) -> Tensor:
@@ -29,6 +31,8 @@ def pooled_kl(student_pooled: Tensor, teacher_pooled: Tensor) -> Tensor:
     is KL(target ‖ exp(input)), so π_PLM's log-probabilities are the input and π_UniBridge the
     target: Σ_h π_U(h) (log π_U(h) − log π_PLM(h)), summed over h, mean over sentences.
     """
+    import torch.nn.functional as F
+
     log_student = F.log_softmax(student_pooled.float(), dim=-1)
     log_teacher = F.log_softmax(teacher_pooled.float(), dim=-1)
     return F.kl_div(log_teacher, log_student, reduction="batchmean", log_target=True)

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerBase
-from transformers.models.mbart.modeling_mbart import shift_tokens_right
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedTokenizerBase
+
 
 EXAMPLE_INDEX = "example_index"
 
@@ -70,6 +71,9 @@ class TokenMaskingCollator:
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         """Pad, mask and build ``labels`` and ``decoder_input_ids``."""
+        import torch
+        from transformers.models.mbart.modeling_mbart import shift_tokens_right
+
         pad = self.tokenizer.pad_token_id
         batch = self.tokenizer.pad(
             [{"input_ids": f["input_ids"], "special_tokens_mask": f["special_tokens_mask"]}
@@ -90,6 +94,8 @@ class TokenMaskingCollator:
 def objective_collator(arch: str, tokenizer: PreTrainedTokenizerBase,
                        mask_probability: float) -> Callable[[list[dict]], dict]:
     """The collator implementing ``arch``'s objective (see the module docstring)."""
+    from transformers import DataCollatorForLanguageModeling
+
     if arch in ("xlmr", "bert"):
         return DataCollatorForLanguageModeling(tokenizer, mlm=True,
                                                mlm_probability=mask_probability)
@@ -108,6 +114,8 @@ class AdaptationCollator:
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         """The objective's batch plus ``example_index`` [batch]."""
+        import torch
+
         index = torch.tensor([f[EXAMPLE_INDEX] for f in features])
         batch = self.objective([{k: v for k, v in f.items() if k != EXAMPLE_INDEX}
                                 for f in features])

@@ -195,12 +195,13 @@ class _Bounds:
         if isinstance(error, VocabTooLargeError):
             self.max_trainable = error.max_trainable
             self.top = min(self.top, error.max_trainable)
-            self.notes.append(f"size {error.size} too large for the corpus: cap lowered to {self.top}")
+            self.notes.append(f"vocabulary size {error.size} is too large: this corpus makes at "
+                              f"most {self.top} pieces, so the search stops there")
         else:
             self.floor = max(self.floor, error.bound)
-            self.notes.append(f"size {error.size} too small for the corpus's characters: "
-                              f"sizes below {self.floor} skipped")
-        log.warning("%s", self.notes[-1])
+            self.notes.append(f"vocabulary size {error.size} is too small to hold every character "
+                              f"of this corpus; the search starts at {self.floor}")
+        log.info("%s", self.notes[-1])  # a detail: the warning, if any, is the search's outcome
         if self.floor > self.top:
             raise ValueError(f"no vocabulary size is trainable: the corpus needs at least "
                              f"{self.floor} pieces and the cap is {self.top}")
@@ -221,7 +222,9 @@ def _search_within(memo: AlpMemo, config: VocabSearchConfig, lookahead: int,
         return SearchOutcome(size, dict(memo.alp), "fixed", max_trainable, notes)
     grid = size_grid(config, top, bounds.floor)
     if not grid:
-        notes.append(f"no size v_i + k·δ_v lies in [{bounds.floor}, {top}]: returning the cap")
+        notes.append(f"the corpus is too small for the vocabulary search: it allows sizes "
+                     f"{bounds.floor} to {top} only, and none of the sizes to try (from "
+                     f"{config.start} in steps of {config.step}) is among them; using {top}")
         log.warning("%s", notes[-1])
         index, strategy = None, "cap"
     else:

@@ -68,7 +68,6 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.corpus import CORPUS_FILE
@@ -124,6 +123,8 @@ def average_log_probability(sentences: Sequence[Sequence[int]]) -> float:
     p_uni(x) = count of x in all ``sentences`` / total token count; |t(D)| = len(sentences).
     Computed per token type: Σ_x count(x) · log(count(x) / total).
     """
+    import numpy as np
+
     if not sentences:
         raise ValueError("ALP of an empty corpus")
     ids = np.concatenate([np.asarray(s, dtype=np.int64) for s in sentences])

@@ -11,17 +11,22 @@ from transformers import AutoModel, AutoTokenizer, TrainerCallback
 
 from harness.backbones import BACKBONES, build_tiny_backbone, train_tiny_tokenizer
 from harness.graph import Cache, Stage, StageContext
-from harness.models import load_adapter_model, load_backbone_tokenizer, load_language
+from harness.models import last_hidden_state, load_adapter_model, load_backbone_tokenizer, load_language
 from harness.training import training_arguments
 from harness.unibridge.adaptation import (
     ADAPTER_NAME,
     AdaptationConfig,
     AdaptationStage,
-    AdaptationTrainer,
     prepare_student,
     student_tokenizer,
-    teacher_states,
     train_language_adapter,
+)
+from harness.unibridge.adaptation_trainer import (
+    AdaptationTrainer,
+    TeacherStates,
+    is_masked_lm,
+    masked_lm_loss,
+    teacher_states,
 )
 from harness.unibridge.kl import kl_term, mean_pool
 from harness.unibridge.objectives import (
@@ -290,3 +295,79 @@ def test_resumed_training_matches_uninterrupted_training(backbones, tmp_path):
     assert [e["loss"] for e in resumed["losses"]] == pytest.approx(expected, rel=1e-5)
     torch.testing.assert_close(torch.load(tmp_path / "resumed" / "embeddings.pt"),
                                torch.load(tmp_path / "straight" / "embeddings.pt"))
+
+
+# ---------------------------------------------------------------- cost at real scale
+
+@pytest.mark.parametrize("arch", ["xlmr", "bert"])
+@pytest.mark.parametrize("with_embeddings", [True, False])
+def test_masked_rows_loss_equals_the_full_logits_loss(backbones, arch, with_embeddings):
+    """The LM head on masked rows only gives the loss of the model's own full-logits forward."""
+    model, corpus, _, collator = student_setup(backbones, arch, with_embeddings)
+    model.eval()  # no dropout: both passes see the same network
+    torch.manual_seed(0)
+    batch = collator(corpus.features[:6])
+    batch.pop("example_index")
+    assert is_masked_lm(model)
+    assert 0 < int((batch["labels"] != -100).sum()) < batch["labels"].numel()
+    with torch.no_grad():
+        full = model(**batch)
+        hidden = last_hidden_state(model, batch["input_ids"], batch["attention_mask"])
+        rows_only = masked_lm_loss(model, hidden, batch["labels"])
+    vocab = full.logits.shape[-1]
+    reference = torch.nn.functional.cross_entropy(full.logits.reshape(-1, vocab),
+                                                  batch["labels"].reshape(-1), ignore_index=-100)
+    torch.testing.assert_close(rows_only, full.loss)
+    torch.testing.assert_close(rows_only, reference)
+
+
+def test_a_batch_without_masked_tokens_has_zero_mlm_loss(backbones):
+    model, corpus, _, collator = student_setup(backbones, "xlmr", False)
+    batch = collator(corpus.features[:2])
+    hidden = last_hidden_state(model, batch["input_ids"], batch["attention_mask"])
+    loss = masked_lm_loss(model, hidden, torch.full_like(batch["labels"], -100))
+    assert loss.item() == 0.0 and loss.requires_grad
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "mbart"])
+def test_other_objectives_are_not_masked_lms(backbones, arch):
+    model, *_ = student_setup(backbones, arch, True)
+    assert not is_masked_lm(model)
+
+
+@pytest.mark.parametrize("arch", ["xlmr", "mbart"])
+@pytest.mark.parametrize("with_embeddings", [True, False])
+def test_lazy_teacher_states_equal_the_states_computed_before_training(backbones, arch,
+                                                                       with_embeddings):
+    """Per-batch teacher states, taken from the student model switched to its plain setup."""
+    model, corpus, precomputed, _ = student_setup(backbones, arch, with_embeddings)
+    pretrained = str(backbones / arch / "backbone" / "model")
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    active = model.active_adapters
+    model.train()  # as during training: the teacher itself runs without dropout
+    lazy = TeacherStates(model, load_backbone_tokenizer(pretrained), corpus.texts,
+                         SMOKE.teacher_max_length)
+    index = torch.tensor([5, 0, 3, 5])
+    torch.testing.assert_close(lazy(index), precomputed[index], atol=1e-5, rtol=1e-5)
+    assert sorted(lazy.cache) == [0, 3, 5]  # only the sentences asked for, once each
+    # the student is left as it was: same adapters, trainable parameters and embeddings
+    assert str(model.active_adapters) == str(active) and model.training
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == trainable
+    assert model.active_embeddings == ("target" if with_embeddings else "default")
+
+
+def test_kl_with_lazy_teacher_equals_kl_with_precomputed_teacher(backbones, tmp_path):
+    model, corpus, precomputed, collator = student_setup(backbones, "xlmr", True)
+    pretrained = str(backbones / "xlmr" / "backbone" / "model")
+    lazy = TeacherStates(model, load_backbone_tokenizer(pretrained), corpus.texts,
+                         SMOKE.teacher_max_length)
+    model.eval()
+    batch = collator(corpus.features[2:8])
+    values = []
+    for teacher in (precomputed, lazy):
+        trainer = make_trainer(model, tmp_path, teacher)
+        with torch.no_grad():
+            trainer.compute_loss(model, dict(batch))
+        values.append(float(trainer._sums["kl"]))
+    assert values[0] > 0
+    assert values[1] == pytest.approx(values[0], rel=1e-5)

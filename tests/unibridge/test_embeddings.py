@@ -18,15 +18,15 @@ from transformers import (
 from harness.backbones import BACKBONES, build_tiny_backbone
 from harness.cli.init_embeddings import init_embeddings
 from harness.graph import Cache, Stage, StageContext
-from harness.unibridge import embeddings as stage2
+from harness.unibridge import static_vectors
 from harness.unibridge.embeddings import (
     EmbeddingInitConfig,
     EmbeddingInitStage,
-    StaticVectors,
     build_embedding_artifact,
     initialize_embeddings,
 )
 from harness.unibridge.overlap import casefold_overlap, lexical_overlap
+from harness.unibridge.static_vectors import StaticVectors
 from harness.unibridge.target_tokenizer import build_target_tokenizer
 
 TARGET_WORDS = "ሰላም ዓለም ይህ የአማርኛ ነገር ነው ዛሬ ጥሩ ቀን ቤት the fox dog Dog FOX".split()
@@ -108,7 +108,7 @@ def as_static(vectors: dict) -> StaticVectors:
 
 
 def patch_vectors(monkeypatch, vectors):
-    monkeypatch.setattr(stage2, "train_static_vectors",
+    monkeypatch.setattr(static_vectors, "train_static_vectors",  # stage 2 imports it when it runs
                         lambda tokenizer, *args, **kwargs: vectors[id(tokenizer)])
 
 

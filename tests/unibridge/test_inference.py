@@ -13,12 +13,12 @@ from harness.models import install_target_embeddings, language_adapter_config
 from harness.unibridge.harmony import activate_language
 from harness.unibridge.inference import (
     InferenceConfig,
-    WeightedHeads,
     harmony_weights,
     language_distance,
     pair_distance,
     sentence_states,
 )
+from harness.unibridge.weighted_heads import WeightedHeads
 
 ARCHS = ["tiny-xlmr", "tiny-mbert", "tiny-mgpt", "tiny-mbart"]
 CORPUS = ["the cat sat on the mat", "a dog ran in the park", "the river flows through the old city",

@@ -1,0 +1,74 @@
+"""Trainer callbacks of the training stages (kept apart so that importing a stage imports no torch).
+
+Example::
+
+    trainer.add_callback(MarkCheckpointComplete())
+    trainer.add_callback(StepBar())        # the current stage's own bar, under the run's bar
+
+:mod:`harness.training` adds these; this module imports transformers, so only code that trains
+imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from tqdm.auto import tqdm
+from transformers import TrainerCallback
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+from harness.graph import atomic_write_text
+from harness.training import COMPLETE_MARKER
+
+log = logging.getLogger("harness.training")
+
+
+class MarkCheckpointComplete(TrainerCallback):
+    """Marks each checkpoint complete once the Trainer has written all of it (see harness.training)."""
+
+    def on_save(self, args, state, control, **kwargs):
+        """Write the marker into the checkpoint just saved."""
+        folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
+        if folder.is_dir():
+            atomic_write_text(folder / COMPLETE_MARKER, str(state.global_step))
+
+
+class MetricsToLogging(TrainerCallback):
+    """Logs the Trainer's metrics (loss, learning rate, validation score) through ``logging``."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        """One INFO line per Trainer log event."""
+        if logs and state.is_world_process_zero:
+            values = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                               for k, v in logs.items())
+            log.info("step %d: %s", state.global_step, values)
+
+
+class StepBar(TrainerCallback):
+    """One labelled bar of optimisation steps that disappears when training ends.
+
+    Replaces the Trainer's own bars (one left on screen per training, unlabelled, plus one per
+    evaluation), so that a run shows its overall bar and the current stage's bar only.
+    """
+
+    def __init__(self, desc: str = "training"):
+        self.desc = desc
+        self.bar: tqdm | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        """Open the bar at the resumed step."""
+        if state.is_world_process_zero:
+            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc=self.desc,
+                            unit="step", leave=False, dynamic_ncols=True)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        """Advance to the Trainer's step."""
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        """Close (and erase) the bar."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

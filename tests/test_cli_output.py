@@ -1,0 +1,95 @@
+"""What a person reads after ``unibridge-bench run``: a short stderr, a summary, clear errors.
+
+A reduced suite (tiny XLM-R, NER on Amharic with English as the one source, the zero-shot
+baseline and UniBridge without multi-source transfer, a few steps each) runs through the CLI in
+a subprocess, with stderr a pipe as in a log file. Before this output work the same run wrote
+about a hundred lines of bars and warnings to stderr (and the full smoke suite about 2,000).
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+STEPS = {"max_steps": 2, "batch_size": 4, "max_device_batch_size": 4}
+#: One line per distinct warning the run has reason to give: too little monolingual text for
+#: each of the two languages, the vocabulary search's outcome on a tiny corpus, and slack for
+#: one more of the harness's own. Bars (stderr is no terminal) and library messages: none.
+MAX_STDERR_LINES = 6
+#: Traces of the model libraries' own output: tqdm bars, Python warnings, transformers' notes.
+LEAKS = re.compile(r"it/s\]|step/s|\d+%\||Warning:|Some weights|You should probably|"
+                   r"^\s*warnings\.warn|Traceback|\x1b\[")
+
+pytestmark = pytest.mark.slow
+
+
+def reduced_suite(folder: Path) -> Path:
+    payload = {
+        "name": "reduced",
+        "backbones": ["tiny-xlmr"],
+        "tasks": {"ner": {"targets": ["amh"], "sources": ["eng"],
+                          "data": {"path": str(FIXTURES / "wikiann")}}},
+        "monolingual": {"data": {"path": str(FIXTURES / "monolingual")}, "target_samples": 120,
+                        "source_samples": 120, "words_per_sample": 24},
+        "parallel": {"path": str(FIXTURES / "parallel")},
+        "methods": {
+            "zero_shot": {"training": STEPS},
+            "unibridge_no_multi_source": {
+                "vocab": {"start": 100, "step": 100, "max_size": 800},
+                "embeddings": {"fasttext_dim": 16}, "adaptation": STEPS, "task_adapter": STEPS},
+        },
+    }
+    path = folder / "reduced.yaml"
+    path.write_text(yaml.safe_dump(payload))
+    return path
+
+
+def cli(*args: object) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "harness.cli.main", *map(str, args)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reduced")
+    suite, workdir = reduced_suite(folder), folder / "work"
+    return suite, workdir, cli("run", suite, "--workdir", workdir, "--device", "cpu")
+
+
+def test_stderr_is_a_few_plain_lines(first_run):
+    *_, done = first_run
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) <= MAX_STDERR_LINES, done.stderr
+    assert not [line for line in lines if LEAKS.search(line)], done.stderr
+    assert len(set(lines)) == len(lines), "a warning was said twice"
+
+
+def test_summary_counts_jobs_and_names_the_tables_written(first_run):
+    _, workdir, done = first_run
+    assert done.stdout.startswith("2 jobs: 2 finished, 0 failed."), done.stdout
+    tables = sorted((workdir / "tables").iterdir())
+    assert tables and f"{len(tables)} table files in {workdir / 'tables'}" in done.stdout, done.stdout
+    assert f"report: {workdir / 'report.html'}" in done.stdout
+
+
+def test_truncated_weights_give_one_message_naming_entry_and_fix(first_run):
+    suite, workdir, _ = first_run
+    weights = sorted((workdir / "cache" / "finetune").glob("*/**/*.safetensors"))
+    assert weights, "the finetune entry has a weights file"
+    entry = workdir / "cache" / "finetune" / weights[0].relative_to(
+        workdir / "cache" / "finetune").parts[0]
+    weights[0].write_bytes(weights[0].read_bytes()[:1000])
+    done = cli("run", suite, "--workdir", workdir, "--device", "cpu", "--rerun", "evaluation")
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert str(entry) in lines[0] and "--rerun finetune" in lines[0] and "delete" in lines[0]
+    assert "Traceback" not in done.stderr and not done.stdout
