@@ -16,6 +16,7 @@ from harness.registry import Registry
 
 METHODS: Registry = Registry("method")
 METHODS.register_lazy("zero_shot", "baselines.zero_shot:ZeroShot")
+METHODS.register_lazy("mad_x", "baselines.mad_x:MadX")
 METHODS.register_lazy("unibridge", "harness.unibridge.method:UniBridge")
 METHODS.register_lazy("unibridge_no_kl", "harness.unibridge.method:UniBridgeNoKL")
 METHODS.register_lazy("unibridge_no_embedding_init", "harness.unibridge.method:UniBridgeNoEmbeddingInit")
