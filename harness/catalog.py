@@ -23,6 +23,7 @@ METHODS.register_lazy("unibridge_no_embedding_init", "harness.unibridge.method:U
 METHODS.register_lazy("unibridge_no_vocab_search", "harness.unibridge.method:UniBridgeNoVocabSearch")
 METHODS.register_lazy("unibridge_no_multi_source", "harness.unibridge.method:UniBridgeNoMultiSource")
 METHODS.register_lazy("unibridge_uniform_weights", "harness.unibridge.method:UniBridgeUniformWeights")
+METHODS.register_lazy("unibridge_lang2vec", "baselines.lang2vec_weights:UniBridgeLang2Vec")
 
 TABLES: Registry = Registry("table")
 TABLES.register_lazy("results", "harness.report.tables:results_table")
