@@ -25,6 +25,7 @@ METHODS.register_lazy("unibridge_no_multi_source", "harness.unibridge.method:Uni
 METHODS.register_lazy("unibridge_uniform_weights", "harness.unibridge.method:UniBridgeUniformWeights")
 METHODS.register_lazy("unibridge_lang2vec", "baselines.lang2vec_weights:UniBridgeLang2Vec")
 METHODS.register_lazy("focus", "baselines.focus:Focus")
+METHODS.register_lazy("extend", "baselines.extend:Extend")
 
 TABLES: Registry = Registry("table")
 TABLES.register_lazy("results", "harness.report.tables:results_table")
