@@ -3,15 +3,16 @@
 Example::
 
     graph = JobGraph.of(plan, plan.jobs)
-    rows = stage_costs(graph.stages, graph.sharing(), stage_hours(workdir / "cache"))
+    rows = stage_costs(graph.stages, graph.sharing(), measured_hours(workdir / "cache"))
     total_hours(rows, shared=True), total_hours(rows, shared=False)
 
 *With sharing* each distinct stage runs once (what the runner does: stages are deduplicated by
 key). *Without sharing* every job would build its whole graph alone: a stage runs once per job
-that needs it. Hours per stage: the mean ``seconds`` of the finished stages of that kind in the
-workdir's cache (their manifests), where there are any; else the paper's T4 figures (Appendix C:
-about 2.5 hours per language adapter, 0.5 per task adapter); kinds with neither are counted but
-not costed (``hours`` None).
+that needs it. In between, :func:`per_method_hours`: each method deduplicates its own stages but
+shares none with another method (what sharing *across* methods saves). Hours per stage: the mean
+``seconds`` of the finished stages of that kind in the workdir's cache (their manifests), where
+there are any; else the paper's T4 figures (Appendix C: about 2.5 hours per language adapter,
+0.5 per task adapter); kinds with neither are counted but not costed (``hours`` None).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.graph import Stage
+from harness.graph import Stage, topological_order
 
 #: The paper's T4 hours per stage (Appendix C).
 PAPER_T4_HOURS = {"language_adapter": 2.5, "task_adapter": 0.5}
@@ -81,3 +82,16 @@ def stage_costs(stages: Iterable[Stage], sharing: Mapping[str, int],
 def total_hours(rows: Iterable[KindCost], shared: bool) -> float:
     """Hours of every costed kind, with or without sharing."""
     return sum(row.total(shared) for row in rows if row.hours is not None)
+
+
+def per_method_hours(finals: Mapping[object, Stage], rows: Iterable[KindCost]) -> float:
+    """Hours if each method ran its own deduplicated graph, sharing nothing with other methods.
+
+    ``finals``: each job (with a ``method``) and its final stage, as :class:`JobGraph` holds them.
+    """
+    hours = {row.kind: row.hours for row in rows if row.hours is not None}
+    total = 0.0
+    for method in {job.method for job in finals}:
+        stages = topological_order([final for job, final in finals.items() if job.method == method])
+        total += sum(hours.get(stage.kind, 0.0) for stage in stages)
+    return total

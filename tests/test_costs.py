@@ -1,7 +1,7 @@
 """Stage costs with and without sharing, and the `plan` command's figures."""
 
 import json
-from collections import Counter
+from collections import Counter, namedtuple
 from types import SimpleNamespace
 
 import pytest
@@ -54,3 +54,16 @@ def test_plan_prints_shared_stages_and_hours(suite, tmp_path):
     stages, shared, uses = map(int, language[1:4])
     assert shared <= stages < uses
     assert "paper T4" in result.output and "sharing saves" in result.output
+    assert "sharing across methods saves" in result.output
+
+
+def test_per_method_hours_share_within_a_method_only():
+    from harness.costs import KindCost, per_method_hours
+
+    shared = SimpleNamespace(kind="language_adapter", key="eng", inputs={})
+    job = namedtuple("Job", "method n")
+    finals = {job(m, n): SimpleNamespace(kind="evaluation", key=f"{m}{n}",
+                                                               inputs={"la": shared})
+              for m in ("a", "b") for n in (1, 2)}
+    rows = [KindCost("language_adapter", 1, 4, 1, 2.5, "paper T4")]
+    assert per_method_hours(finals, rows) == 2 * 2.5  # once per method, not once per job

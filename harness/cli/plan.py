@@ -8,7 +8,7 @@ import click
 from tabulate import tabulate
 
 from harness.cli.common import load_plan, only_option, parse_filters, suite_argument, user_errors
-from harness.costs import measured_hours, stage_costs, total_hours
+from harness.costs import measured_hours, per_method_hours, stage_costs, total_hours
 from harness.planning import filter_jobs
 from harness.runner import CACHE_DIR, JobGraph
 
@@ -43,8 +43,11 @@ def plan(suite_file, only, workdir):
     click.echo(f"{len(graph.finals)} jobs, {len(graph.stages)} stages")
     with_sharing, without = total_hours(rows, True), total_hours(rows, False)
     if without:
+        alone = per_method_hours(graph.finals, rows)
         click.echo(f"GPU-hours (costed kinds): {with_sharing:.1f} with sharing, {without:.1f} without; "
                    f"sharing saves {100 * (1 - with_sharing / without):.1f} %")
+        click.echo(f"each method sharing only its own stages: {alone:.1f}; sharing across methods "
+                   f"saves {100 * (1 - with_sharing / alone):.1f} % of that")
 
 
 def _hours(value: float | None) -> str:
