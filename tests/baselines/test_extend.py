@@ -1,7 +1,6 @@
 """EXTEND: the vocabulary grows by exactly the new wordpieces, old ids keep their rows bit for bit."""
 
 import json
-import random
 
 import pytest
 import sentencepiece as spm
@@ -9,29 +8,14 @@ import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
 from baselines.extend import ContinuedPretrainingStage, PretrainingConfig, VocabExtensionStage
-from harness.backbones import BACKBONES, build_tiny_backbone
 from harness.graph import Cache, StageContext
 from harness.suite import SuiteError
 from harness.training import TrainingConfig
 
-SOURCE_WORDS = "the quick brown fox jumps over lazy dog hello world school book read day".split()
-TARGET_WORDS = "the school ሰላም ዓለም ይህ የአማርኛ ዓረፍተ ነገር ነው ዛሬ ጥሩ ቀን ትምህርት ቤት".split()
-SOURCE = [" ".join(random.Random(i).choices(SOURCE_WORDS, k=9)) + "." for i in range(80)]
-TARGET = [" ".join(random.Random(-i).choices(TARGET_WORDS, k=8)) + "." for i in range(200)]
-
 
 @pytest.fixture(scope="module")
-def extended(tmp_path_factory):
-    root = tmp_path_factory.mktemp("extend")
-    build_tiny_backbone(BACKBONES.get("tiny-mbert"), SOURCE, root / "backbone" / "model", seed=0)
-    (root / "backbone" / "backbone.json").write_text(
-        json.dumps({"name": "tiny-mbert", "arch": "bert", "pretrained": "model"}))
-    (root / "corpus").mkdir()
-    (root / "corpus" / "corpus.txt").write_text("\n".join(TARGET) + "\n", encoding="utf-8")
-    (root / "tokenizer").mkdir()
-    spm.SentencePieceTrainer.train(input=str(root / "corpus" / "corpus.txt"),
-                                   model_prefix=str(root / "tokenizer" / "spm"), vocab_size=50,
-                                   model_type="unigram", num_threads=1, minloglevel=2)
+def extended(make_stage_inputs):
+    root = make_stage_inputs("tiny-mbert", "bert")
     out = root / "out"
     out.mkdir()
     VocabExtensionStage(None, seed=1).run(StageContext(seed=1, progress=False),

@@ -1,39 +1,22 @@
 """FOCUS: overlapping tokens copy the backbone's rows; the stage equals deepfocus run directly."""
 
 import json
-import random
 
 import pytest
-import sentencepiece as spm
 import torch
 from deepfocus import FOCUS, fasttext_embs
 from transformers import AutoTokenizer
 
 from baselines.focus import FocusConfig, FocusInitStage
-from harness.backbones import BACKBONES, build_tiny_backbone
 from harness.graph import StageContext
 from harness.unibridge.embeddings import load_source
 from harness.unibridge.target_tokenizer import build_target_tokenizer
 
-SOURCE_WORDS = "the quick brown fox jumps over lazy dog hello world school book read day".split()
-TARGET_WORDS = "the school dog ሰላም ዓለም ይህ የአማርኛ ዓረፍተ ነገር ነው ዛሬ ጥሩ ቀን ትምህርት ቤት".split()
-SOURCE = [" ".join(random.Random(i).choices(SOURCE_WORDS, k=9)) + "." for i in range(80)]
-TARGET = [" ".join(random.Random(-i).choices(TARGET_WORDS, k=8)) + "." for i in range(200)]
-
 
 @pytest.fixture(scope="module")
-def artifacts(tmp_path_factory):
+def artifacts(make_stage_inputs):
     """Backbone, stage-1 tokenizer and corpus artifacts of a tiny XLM-R and an Amharic-ish corpus."""
-    root = tmp_path_factory.mktemp("focus")
-    build_tiny_backbone(BACKBONES.get("tiny-xlmr"), SOURCE, root / "backbone" / "model", seed=0)
-    (root / "backbone" / "backbone.json").write_text(
-        json.dumps({"name": "tiny-xlmr", "arch": "xlmr", "pretrained": "model"}))
-    (root / "corpus").mkdir()
-    (root / "corpus" / "corpus.txt").write_text("\n".join(TARGET) + "\n", encoding="utf-8")
-    (root / "tokenizer").mkdir()
-    spm.SentencePieceTrainer.train(input=str(root / "corpus" / "corpus.txt"),
-                                   model_prefix=str(root / "tokenizer" / "spm"), vocab_size=50,
-                                   model_type="unigram", num_threads=1, minloglevel=2)
+    root = make_stage_inputs("tiny-xlmr", "xlmr")
     out = root / "out"
     out.mkdir()
     FocusInitStage(FocusConfig(), seed=3).run(
