@@ -9,14 +9,14 @@ Example::
 A suite names backbones, tasks (targets, sources, data) and methods with hyperparameter
 overrides. Defaults merge in one place (:func:`method_config`): a method's paper defaults, then
 the suite's overrides, deep-merged, so overriding one field of a nested stage config keeps the
-preset's other fields (an ablation's ``beta: 0`` survives ``adaptation: {max_steps: 2}``). A
-method's entry may name the backbones it runs on (``backbones: [...]``, default all of the
-suite's): jobs are expanded only for those. Top-level keys starting with ``x-`` are ignored (the
-docker-compose convention): they hold YAML anchors that several methods share. Relative data
-paths and backbone checkpoint paths (``pretrained:``) are resolved against the suite file's
-directory. A backbone entry is a registered name or a declaration with ``pretrained:`` and
-``arch:`` (:class:`BackboneDecl`). Every problem raises :class:`SuiteError` with the file, the
-key path and the valid choices.
+preset's other fields (an ablation's ``beta: 0`` survives ``adaptation: {max_steps: 2}``).
+Top-level keys starting with ``x-`` are ignored (the docker-compose convention): they hold YAML
+anchors that several methods share. Relative data paths and backbone checkpoint paths
+(``pretrained:``) are resolved against the suite file's directory. A backbone entry is a
+registered name or a declaration with ``pretrained:`` and ``arch:`` (:class:`BackboneDecl`).
+Every problem raises :class:`SuiteError` with the file, the key path and the valid choices.
+A method's entry may name the backbones it runs on (``backbones: [...]``, default all of the
+suite's): jobs are expanded only for those.
 """
 
 from __future__ import annotations
