@@ -39,7 +39,8 @@ def plan(suite_file, only, workdir):
     table = [(r.kind, r.stages, r.shared, r.uses, _hours(r.hours), _hours(r.total(True)),
               _hours(r.total(False)), r.source) for r in rows]
     click.echo(tabulate(table, headers=["stage", "stages", "shared", "uses", "h/stage",
-                                        "h shared", "h unshared", "hours from"]))
+                                        "h shared", "h unshared", "hours from"],
+                        disable_numparse=True))
     click.echo(f"{len(graph.finals)} jobs, {len(graph.stages)} stages")
     with_sharing, without = total_hours(rows, True), total_hours(rows, False)
     if without:
@@ -51,4 +52,4 @@ def plan(suite_file, only, workdir):
 
 
 def _hours(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+    return "-" if value is None else f"{value:.3g}"
