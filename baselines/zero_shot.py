@@ -42,17 +42,26 @@ class ZeroShot(Method):
     def build(self, job: Job, env: BuildEnv) -> Stage:
         """finetune(backbone, sources) -> evaluation(target)."""
         config: ZeroShotConfig = self.config
-        sources = env.sources(job.task)
-        subword = env.label_subword(job.task, job.backbone)
-        finetune = FinetuneStage(
-            FinetuneConfig(task=job.task, sources=sources,
-                           data={lang: env.task_data(job.task, lang) for lang in sources},
-                           training=config.training, max_length=config.max_length,
-                           label_subword=subword),
-            seed=job.seed, backbone=env.backbone(job.backbone),
-        )
-        evaluation = EvaluationConfig(task=job.task, lang=job.lang, split=EVAL_SPLIT,
-                                      data=env.task_data(job.task, job.lang),
-                                      max_length=config.max_length, batch_size=config.eval_batch_size,
-                                      label_subword=subword)
-        return ModelEvaluationStage(evaluation, model=finetune)
+        return finetune_and_evaluate(job, env, env.backbone(job.backbone), config.training,
+                                     config.max_length, config.eval_batch_size)
+
+
+def finetune_and_evaluate(job: Job, env: BuildEnv, backbone: Stage, training: TrainingConfig,
+                          max_length: int, eval_batch_size: int) -> Stage:
+    """Fine-tune ``backbone`` on the union of the task's sources, evaluate on ``job``'s target.
+
+    Shared by the baselines that fine-tune a whole model (zero-shot, EXTEND).
+    """
+    sources = env.sources(job.task)
+    subword = env.label_subword(job.task, job.backbone)
+    finetune = FinetuneStage(
+        FinetuneConfig(task=job.task, sources=sources,
+                       data={lang: env.task_data(job.task, lang) for lang in sources},
+                       training=training, max_length=max_length, label_subword=subword),
+        seed=job.seed, backbone=backbone,
+    )
+    evaluation = EvaluationConfig(task=job.task, lang=job.lang, split=EVAL_SPLIT,
+                                  data=env.task_data(job.task, job.lang),
+                                  max_length=max_length, batch_size=eval_batch_size,
+                                  label_subword=subword)
+    return ModelEvaluationStage(evaluation, model=finetune)

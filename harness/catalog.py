@@ -17,12 +17,16 @@ from harness.report.specs import TABLE_SPECS
 
 METHODS: Registry = Registry("method")
 METHODS.register_lazy("zero_shot", "baselines.zero_shot:ZeroShot")
+METHODS.register_lazy("mad_x", "baselines.mad_x:MadX")
 METHODS.register_lazy("unibridge", "harness.unibridge.method:UniBridge")
 METHODS.register_lazy("unibridge_no_kl", "harness.unibridge.method:UniBridgeNoKL")
 METHODS.register_lazy("unibridge_no_embedding_init", "harness.unibridge.method:UniBridgeNoEmbeddingInit")
 METHODS.register_lazy("unibridge_no_vocab_search", "harness.unibridge.method:UniBridgeNoVocabSearch")
 METHODS.register_lazy("unibridge_no_multi_source", "harness.unibridge.method:UniBridgeNoMultiSource")
 METHODS.register_lazy("unibridge_uniform_weights", "harness.unibridge.method:UniBridgeUniformWeights")
+METHODS.register_lazy("unibridge_lang2vec", "baselines.lang2vec_weights:UniBridgeLang2Vec")
+METHODS.register_lazy("focus", "baselines.focus:Focus")
+METHODS.register_lazy("extend", "baselines.extend:Extend")
 
 TABLES: Registry = Registry("table")
 TABLES.register_lazy("results", "harness.report.tables:results_table")

@@ -138,10 +138,10 @@ def prepare(suite: Suite, check_data: bool = True) -> Plan:
 
 def _instantiate_methods(suite: Suite, problems: list[str]) -> dict[str, Method]:
     methods = {}
-    for name, overrides in suite.methods.items():
+    for name in suite.methods:
         try:
             cls = METHODS.get(name)
-            methods[name] = cls(name, method_config(cls.Config, overrides))
+            methods[name] = cls(name, method_config(cls.Config, suite.method_overrides(name)))
         except UnknownNameError as error:
             problems.append(f"methods.{name}: {error}")
         except ValidationError as error:
@@ -158,7 +158,7 @@ def _check_names(suite: Suite, problems: list[str]) -> None:
 def _incompatibilities(suite: Suite, methods: dict[str, Method]) -> list[str]:
     problems = set()
     for method in methods.values():
-        for backbone in suite.backbones:
+        for backbone in map(suite.backbone, suite.method_backbones(method.name)):
             for task in suite.tasks:
                 arch = backbone_spec(backbone.name, backbone.arch, backbone.pretrained).arch
                 reason = method.incompatibility(arch, task)

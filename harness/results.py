@@ -33,7 +33,8 @@ from harness.suite import Job
 RESULTS_DIR = "results"
 RESULTS_FILE = "results.jsonl"
 METRICS_FILE = "metrics.json"
-_PACKAGES = ("unibridge-bench", "torch", "transformers", "adapters", "sentencepiece", "datasets")
+_PACKAGES = ("unibridge-bench", "torch", "transformers", "adapters", "sentencepiece", "datasets",
+             "lang2vec", "deepfocus")
 
 
 class ResultRecord(BaseModel):

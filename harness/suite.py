@@ -15,6 +15,8 @@ anchors that several methods share. Relative data paths and backbone checkpoint 
 (``pretrained:``) are resolved against the suite file's directory. A backbone entry is a
 registered name or a declaration with ``pretrained:`` and ``arch:`` (:class:`BackboneDecl`).
 Every problem raises :class:`SuiteError` with the file, the key path and the valid choices.
+A method's entry may name the backbones it runs on (``backbones: [...]``, default all of the
+suite's): jobs are expanded only for those.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from harness.languages import SOURCE_LANGUAGES, canonical_code
 
 #: Top-level keys with this prefix only carry YAML anchors and are dropped before validation.
 ANCHOR_PREFIX = "x-"
+#: Key of a method's entry naming the backbones it runs on (the paper pairs some methods with
+#: some backbones only); the rest of the entry is hyperparameter overrides.
+METHOD_BACKBONES = "backbones"
 
 
 class SuiteError(ValueError):
@@ -164,6 +169,25 @@ class Suite(_Strict):
             return {name: overrides or {} for name, overrides in value.items()}
         return value
 
+    @model_validator(mode="after")
+    def _method_backbones_known(self) -> Suite:
+        names = [backbone.name for backbone in self.backbones]
+        for method, overrides in self.methods.items():
+            chosen = overrides.get(METHOD_BACKBONES, names)
+            if not isinstance(chosen, list) or not chosen or not all(n in names for n in chosen):
+                raise ValueError(f"methods.{method}.{METHOD_BACKBONES}: {chosen!r} is not a non-empty "
+                                 f"list of the suite's backbones (valid: {', '.join(names)})")
+        return self
+
+    def method_backbones(self, method: str) -> tuple[str, ...]:
+        """The backbones ``method`` runs on: its entry's ``backbones:``, else every backbone."""
+        names = self.methods[method].get(METHOD_BACKBONES)
+        return tuple(names) if names is not None else tuple(b.name for b in self.backbones)
+
+    def method_overrides(self, method: str) -> dict[str, Any]:
+        """``method``'s hyperparameter overrides (its entry without ``backbones:``)."""
+        return {k: v for k, v in self.methods[method].items() if k != METHOD_BACKBONES}
+
     def jobs(self) -> list[Job]:
         """Every (method, backbone, task, target, seed) job, in a stable order, IDs unique."""
         jobs = [
@@ -171,6 +195,7 @@ class Suite(_Strict):
             for method, backbone, (task, spec), seed in itertools.product(
                 self.methods, self.backbones, self.tasks.items(), self.seeds
             )
+            if backbone.name in self.method_backbones(method)
             for target in spec.targets
         ]
         ids = [job.job_id for job in jobs]

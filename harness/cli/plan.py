@@ -1,23 +1,32 @@
-"""``unibridge-bench plan``: how many stages of each kind a suite needs, and how many are shared."""
+"""``unibridge-bench plan``: the stages a suite needs per kind, how many are shared, and their cost."""
 
 from __future__ import annotations
 
-from collections import Counter
+from pathlib import Path
 
 import click
 from tabulate import tabulate
 
 from harness.cli.common import load_plan, only_option, parse_filters, suite_argument, user_errors
+from harness.costs import measured_hours, per_method_hours, stage_costs, total_hours
 from harness.planning import filter_jobs
-from harness.runner import JobGraph
+from harness.runner import CACHE_DIR, JobGraph
 
 
 @click.command("plan")
 @suite_argument
 @only_option
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where measured stage timings are read (default: runs/<suite name>).")
 @user_errors
-def plan(suite_file, only):
-    """Count the stages of SUITE.yaml per kind; 'shared' = used by more than one job.
+def plan(suite_file, only, workdir):
+    """Count the stages of SUITE.yaml per kind and estimate GPU-hours with and without sharing.
+
+    'stages': distinct stages (each runs once); 'shared': needed by more than one job; 'uses':
+    stages summed over jobs, as if each job built its whole graph alone. Hours per stage are
+    the mean of that kind's finished stages in the workdir's cache when there are any, else the
+    paper's T4 figures (2.5 h per language adapter, 0.5 h per task adapter); other kinds are
+    not costed.
 
     \b
     Example:
@@ -25,11 +34,22 @@ def plan(suite_file, only):
     """
     loaded = load_plan(suite_file, check_data=False)
     graph = JobGraph.of(loaded, filter_jobs(loaded.jobs, parse_filters(only)))
-    sharing = graph.sharing()
-    stages, shared = Counter(), Counter()
-    for stage in graph.stages:
-        stages[stage.kind] += 1
-        shared[stage.kind] += sharing[stage.key] > 1
-    rows = [(kind, stages[kind], shared[kind]) for kind in sorted(stages)]
-    click.echo(tabulate(rows, headers=["stage", "jobs", "shared"]))
+    workdir = workdir or Path("runs") / loaded.suite.name
+    rows = stage_costs(graph.stages, graph.sharing(), measured_hours(workdir / CACHE_DIR))
+    table = [(r.kind, r.stages, r.shared, r.uses, _hours(r.hours), _hours(r.total(True)),
+              _hours(r.total(False)), r.source) for r in rows]
+    click.echo(tabulate(table, headers=["stage", "stages", "shared", "uses", "h/stage",
+                                        "h shared", "h unshared", "hours from"],
+                        disable_numparse=True))
     click.echo(f"{len(graph.finals)} jobs, {len(graph.stages)} stages")
+    with_sharing, without = total_hours(rows, True), total_hours(rows, False)
+    if without:
+        alone = per_method_hours(graph.finals, rows)
+        click.echo(f"GPU-hours (costed kinds): {with_sharing:.1f} with sharing, {without:.1f} without; "
+                   f"sharing saves {100 * (1 - with_sharing / without):.1f} %")
+        click.echo(f"each method sharing only its own stages: {alone:.1f}; sharing across methods "
+                   f"saves {100 * (1 - with_sharing / alone):.1f} % of that")
+
+
+def _hours(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"

@@ -62,8 +62,7 @@ class UniBridge(Method):
         backbone = env.backbone(job.backbone)
         target_corpus = env.corpus(job.lang, role="target")
         vocab = VocabSearchStage(config.vocab, corpus=target_corpus)
-        embeddings = EmbeddingInitStage(config.embeddings, seed=job.seed, backbone=backbone,
-                                        tokenizer=vocab, corpus=target_corpus)
+        embeddings = self.embeddings(job, backbone, vocab, target_corpus)
         target = AdaptationStage(config.adaptation, seed=job.seed, backbone=backbone,
                                  corpus=target_corpus, embeddings=embeddings)
         sources = self.sources(job, env)
@@ -75,10 +74,8 @@ class UniBridge(Method):
             per_source[f"language_{source}"] = language
             per_source[f"task_{source}"] = self.task_adapter(job, env, source, backbone, language)
             if inference.needs_distances(sources):
-                distance = inference.distance_config(job.lang, source, env.parallel_data(job.lang, source),
-                                                     config.adaptation.pi_unibridge)
-                per_source[f"distance_{source}"] = HarmonyDistanceStage(
-                    distance, backbone=backbone, target=target, language=language)
+                per_source[f"distance_{source}"] = self.distance(job, env, source, backbone, target,
+                                                                 language)
         evaluation = inference.for_job(job.task, job.lang, sources, EVAL_SPLIT,
                                        env.task_data(job.task, job.lang),
                                        env.label_subword(job.task, job.backbone))
@@ -90,6 +87,19 @@ class UniBridge(Method):
         if self.config.inference.weighting == "english_only":
             return ("eng",)
         return sources
+
+    def embeddings(self, job: Job, backbone: Stage, vocab: Stage, corpus: Stage) -> Stage:
+        """Stage 2: the target vocabulary's initial embeddings (Eqs. 2–8)."""
+        return EmbeddingInitStage(self.config.embeddings, seed=job.seed, backbone=backbone,
+                                  tokenizer=vocab, corpus=corpus)
+
+    def distance(self, job: Job, env: BuildEnv, source: str, backbone: Stage, target: Stage,
+                 language: Stage) -> Stage:
+        """The (target, source) distance the weights come from (Eq. 11)."""
+        config: UniBridgeConfig = self.config
+        distance = config.inference.distance_config(job.lang, source, env.parallel_data(job.lang, source),
+                                                    config.adaptation.pi_unibridge)
+        return HarmonyDistanceStage(distance, backbone=backbone, target=target, language=language)
 
     def task_adapter(self, job: Job, env: BuildEnv, source: str, backbone: Stage,
                      language: Stage) -> Stage:

@@ -1,0 +1,223 @@
+"""EXTEND baseline (Wang et al. 2020; PAPER.md "Baselines"; Table 19, mBERT).
+
+Example (suite YAML)::
+
+Methods:
+      extend: {pretraining: {learning_rate: 2.0e-5}}
+
+Graph of one job (target ``t``)::
+
+    corpus(t) ─► vocab_search ─► vocab_extension ─► continued_pretraining(t)
+              ─► finetune(sources) ─► evaluation
+
+1. ``vocab_extension``: the target's new wordpieces are appended to mBERT's vocabulary; every
+   old id keeps its id and its embedding row (and LM-head bias) bit for bit; the new rows are
+   drawn as BERT initialises weights, N(0, ``initializer_range``) (Wang et al.: new weights
+   randomly initialised; transformers' ``resize_token_embeddings(mean_resizing=False)``).
+   Where the new wordpieces come from (docs/choices.md "EXTEND"): Wang et al. learn a WordPiece
+   vocabulary on the target data; here it is UniBridge's stage-1 tokenizer of the target
+   (Algorithm 1's size; the same stage and key as UniBridge's), its pieces written as
+   WordPiece tokens (``▁x`` → ``x``, ``x`` → ``##x``, every character in both forms) as the
+   tiny mBERT's vocabulary is built (:func:`harness.tiny_tokenizers.wordpiece_vocabulary`);
+   those mBERT lacks are the new tokens.
+2. ``continued_pretraining``: full-model MLM (15 % masking) on the target's monolingual corpus.
+   The paper gives no settings; the defaults are stage 3's schedule (50 epochs, batch 32) with
+   a learning rate of 2e-5, usual for continued BERT pretraining (a suite option).
+3. Fine-tuning of the whole model on all sources (as the zero-shot baseline: 10 epochs, batch
+   32, lr 1e-5), then evaluation on the target.
+
+Only mBERT (``bert`` backbones): the extension writes WordPiece tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from baselines.zero_shot import finetune_and_evaluate
+from harness.backbones import BACKBONE_FILE, CORPUS_FILE, MODEL_DIR
+from harness.finetune import PAPER_FINETUNING
+from harness.graph import Stage, StageContext, atomic_write_text
+from harness.methods import Method
+from harness.planning import BuildEnv
+from harness.suite import Job
+from harness.training import TrainingConfig
+from harness.unibridge.vocab import VocabSearchConfig, VocabSearchStage
+
+log = logging.getLogger(__name__)
+
+EXTENSION_FILE = "extension.json"
+TRAINING_FILE = "training.json"
+EXTEND_PRETRAINING = TrainingConfig(epochs=50, batch_size=32, learning_rate=2e-5)
+
+
+class ExtendConfig(BaseModel):
+    """EXTEND's settings: stage 1 as UniBridge, MLM pretraining, zero-shot fine-tuning."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    vocab: VocabSearchConfig = VocabSearchConfig()
+    pretraining: TrainingConfig = EXTEND_PRETRAINING
+    mask_probability: float = Field(0.15, gt=0, lt=1)
+    max_length: int = Field(128, gt=2)
+    finetuning: TrainingConfig = PAPER_FINETUNING
+    eval_batch_size: int = Field(32, gt=0)
+
+
+class PretrainingConfig(BaseModel):
+    """Config of the continued-pretraining stage."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    training: TrainingConfig = EXTEND_PRETRAINING
+    mask_probability: float = Field(0.15, gt=0, lt=1)
+    max_length: int = Field(128, gt=2)
+
+
+def new_wordpieces(spm_model: Path, vocabulary: Mapping[str, int]) -> list[str]:
+    """The target tokenizer's pieces as WordPiece tokens that ``vocabulary`` lacks, in piece order."""
+    from harness.tiny_tokenizers import BERT_SPECIALS, wordpiece_vocabulary
+    from harness.unibridge.target_tokenizer import ORDINARY_TYPES, parse_spm_model
+
+    spm = parse_spm_model(Path(spm_model).read_bytes())
+    pieces = [piece for piece, _, kind in spm.pieces if kind in ORDINARY_TYPES]
+    tokens = wordpiece_vocabulary(pieces, vocab_size=3 * len(pieces) + len(BERT_SPECIALS))
+    return [token for token in tokens if token not in vocabulary and token not in BERT_SPECIALS]
+
+
+def extend_tokenizer(tokenizer, new_tokens: Sequence[str], out: Path):
+    """``tokenizer`` saved into ``out`` with ``new_tokens`` appended to its WordPiece vocabulary.
+
+    Appended to the model vocabulary itself (``tokenizer.json`` and ``vocab.txt``), not as
+    "added tokens", so that WordPiece segments words with them as with any other piece.
+    """
+    from transformers import AutoTokenizer
+
+    tokenizer.save_pretrained(out)
+    state = json.loads((out / "tokenizer.json").read_text(encoding="utf-8"))
+    vocab = state["model"]["vocab"]
+    if sorted(vocab.values()) != list(range(len(vocab))):
+        raise ValueError("the backbone's WordPiece ids are not 0..n-1: cannot append to them")
+    for token in new_tokens:
+        vocab[token] = len(vocab)
+    (out / "tokenizer.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    with (out / "vocab.txt").open("a", encoding="utf-8") as file:
+        file.writelines(token + "\n" for token in new_tokens)
+    return AutoTokenizer.from_pretrained(out)
+
+
+def extend_model(pretrained: str, spm_model: Path, out: Path, seed: int) -> dict[str, Any]:
+    """Write the extended model and tokenizer into ``out``; returns the extension's facts."""
+    import torch
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(pretrained)
+    model = AutoModelForMaskedLM.from_pretrained(pretrained)
+    new_tokens = new_wordpieces(spm_model, tokenizer.get_vocab())
+    extended = extend_tokenizer(tokenizer, new_tokens, out)
+    torch.manual_seed(seed)
+    model.resize_token_embeddings(len(extended), mean_resizing=False)
+    model.save_pretrained(out)
+    return {"old_size": len(tokenizer), "new_tokens": len(new_tokens), "size": len(extended)}
+
+
+class VocabExtensionStage(Stage):
+    """EXTEND's step 1 (artifact kind ``vocab_extension``, laid out as a backbone artifact).
+
+    Inputs: ``backbone`` (mBERT) and ``tokenizer`` (stage 1's ``spm.model``). Writes
+    ``backbone.json``, ``model/`` (model + extended tokenizer) and ``extension.json``.
+    """
+
+    kind = "vocab_extension"
+    version = 1
+
+    def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
+        """Extend the vocabulary and the embedding matrix."""
+        from harness.backbones import pretrained_path
+
+        facts = extend_model(pretrained_path(inputs["backbone"]), inputs["tokenizer"] / "spm.model",
+                             out / MODEL_DIR, ctx.seed)
+        write_backbone_record(out, "extended")
+        atomic_write_text(out / EXTENSION_FILE, json.dumps(facts, indent=2))
+
+    def summary(self, artifact: Path) -> dict[str, Any]:
+        """Old and new vocabulary sizes."""
+        return json.loads((artifact / EXTENSION_FILE).read_text(encoding="utf-8"))
+
+
+def write_backbone_record(out: Path, name: str) -> None:
+    """``backbone.json`` pointing at ``out/model``, so later stages read ``out`` as a backbone."""
+    record = {"name": name, "arch": "bert", "pretrained": MODEL_DIR}
+    atomic_write_text(out / BACKBONE_FILE, json.dumps(record, indent=2))
+
+
+def pretrain(config: PretrainingConfig, pretrained: str, corpus_file: Path, out: Path,
+             work: Path, ctx: StageContext) -> dict[str, Any]:
+    """Full-model MLM on the corpus (resuming from ``work``); saves model + tokenizer into ``out``."""
+    from transformers import AutoModelForMaskedLM, AutoTokenizer, Trainer
+
+    from harness.training import log_metrics_to_logging, train_resumably, training_arguments
+    from harness.unibridge.adaptation import read_corpus
+    from harness.unibridge.objectives import EXAMPLE_INDEX, encode_corpus, objective_collator
+
+    tokenizer = AutoTokenizer.from_pretrained(pretrained)
+    model = AutoModelForMaskedLM.from_pretrained(pretrained).to(ctx.device)
+    corpus = encode_corpus(read_corpus(corpus_file), tokenizer, config.max_length)
+    features = [{k: v for k, v in f.items() if k != EXAMPLE_INDEX} for f in corpus.features]
+    trainer = log_metrics_to_logging(Trainer(
+        model=model, args=training_arguments(config.training, work, ctx), train_dataset=features,
+        data_collator=objective_collator("bert", tokenizer, config.mask_probability)))
+    record = train_resumably(trainer, work) | {"n_examples": len(features)}
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return record
+
+
+class ContinuedPretrainingStage(Stage):
+    """EXTEND's step 2 (artifact kind ``continued_pretraining``, laid out as a backbone artifact).
+
+    Inputs: ``backbone`` (a ``vocab_extension`` artifact) and ``corpus`` (the target's text).
+    """
+
+    kind = "continued_pretraining"
+    version = 1
+
+    def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
+        """MLM on the whole model; ``backbone.json`` + ``model/`` + ``training.json``."""
+        from harness.backbones import pretrained_path
+
+        record = pretrain(self.config or PretrainingConfig(), pretrained_path(inputs["backbone"]),
+                          inputs["corpus"] / CORPUS_FILE, out / MODEL_DIR, ctx.partial_dir(self), ctx)
+        write_backbone_record(out, "extended-pretrained")
+        atomic_write_text(out / TRAINING_FILE, json.dumps(record, indent=2))
+
+    def summary(self, artifact: Path) -> dict[str, Any]:
+        """The MLM loss of the whole training and its number of steps."""
+        return json.loads((artifact / TRAINING_FILE).read_text(encoding="utf-8"))
+
+
+class Extend(Method):
+    """Vocabulary extension + MLM on the target, fine-tuning on the sources."""
+
+    Config = ExtendConfig
+    archs = frozenset({"bert"})  # WordPiece extension of mBERT (Wang et al.; the paper's Table 19)
+    description = "EXTEND: mBERT vocabulary extended with target wordpieces, MLM, fine-tuning"
+
+    def build(self, job: Job, env: BuildEnv) -> Stage:
+        """vocab_search → vocab_extension → continued_pretraining → finetune → evaluation."""
+        config: ExtendConfig = self.config
+        corpus = env.corpus(job.lang, role="target")
+        vocab = VocabSearchStage(config.vocab, corpus=corpus)
+        extended = VocabExtensionStage(None, seed=job.seed, backbone=env.backbone(job.backbone),
+                                       tokenizer=vocab)
+        pretrained = ContinuedPretrainingStage(
+            PretrainingConfig(training=config.pretraining, mask_probability=config.mask_probability,
+                              max_length=config.max_length),
+            seed=job.seed, backbone=extended, corpus=corpus)
+        return finetune_and_evaluate(job, env, pretrained, config.finetuning, config.max_length,
+                                     config.eval_batch_size)

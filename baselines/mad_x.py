@@ -1,0 +1,132 @@
+"""MAD-X baseline (Pfeiffer et al. 2020; PAPER.md "Baselines"; Tables 1–4, 12–13, 18, 23).
+
+Example (suite YAML)::
+
+Methods:
+      mad_x: {adaptation: {learning_rate: 1.0e-4}, task_sources: all}
+
+Graph of one job (target ``t``, sources ``s``)::
+
+    corpus(t) ──► language_adapter(t, β = 0, backbone vocabulary) ─────────────────┐
+    corpus(eng) ► language_adapter(eng, β = 0) ─► task_adapter(all sources' data) ─► evaluation
+
+Language adapters are the adapters library's MAD-X configuration (``SeqBnInvConfig``: a
+bottleneck adapter per layer plus an invertible adapter on the embeddings, reduction factor 2,
+none in the last layer; :func:`harness.models.language_adapter_config`), trained with the
+backbone's own LM objective (MLM; causal LM for mGPT, denoising for mBART) on the same
+monolingual data as UniBridge, on the backbone's own vocabulary and frozen embeddings, with no
+KL term. At test time the target's language adapter replaces the source's under the task
+adapter: ``Stack(target language adapter, task adapter)``.
+
+Five sources, one row (``task_sources``; docs/choices.md "MAD-X"): the paper trains one
+"universal" task adapter on the union of all sources' training data (``all``, the default).
+MAD-X stacks a task adapter on the language adapter of the language it is trained on; the
+paper does not say which one the universal adapter sits on, so it sits on the English adapter
+(MAD-X's own source language), and is selected on the union of the sources' validation splits.
+``english``: MAD-X's original setup, English data only; that task adapter equals UniBridge's
+English task adapter without KL, so ``unibridge_no_kl`` and ``mad_x`` share it.
+
+The source language adapters equal UniBridge's exactly when UniBridge's β is 0 (same config,
+same corpus, same backbone): ``mad_x`` shares them with ``unibridge_no_kl``, not with
+``unibridge`` (β = 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.data.source import DataRef
+from harness.finetune import FinetuneConfig, load_split
+from harness.graph import Stage
+from harness.methods import Method
+from harness.planning import EVAL_SPLIT, BuildEnv
+from harness.suite import Job
+from harness.tasks import Subword, TaskSpec
+from harness.unibridge.adaptation import AdaptationConfig, AdaptationStage
+from harness.unibridge.inference import ENGLISH, InferenceConfig, MultiSourceEvaluationStage
+from harness.unibridge.task_adapters import TaskAdapterConfig, TaskAdapterStage
+
+#: MAD-X trains its language adapters with the LM objective alone.
+MADX_ADAPTATION = AdaptationConfig(beta=0.0)
+
+
+class MadXConfig(BaseModel):
+    """Hyperparameters of MAD-X (the paper's language- and task-adapter settings, β = 0).
+
+    ``adaptation.train_embeddings`` has no effect: MAD-X keeps the backbone's vocabulary, whose
+    embeddings stay frozen.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    adaptation: AdaptationConfig = Field(MADX_ADAPTATION)
+    task_adapter: TaskAdapterConfig = TaskAdapterConfig()
+    task_sources: Literal["all", "english"] = "all"
+    max_length: int = Field(128, gt=0)
+    batch_size: int = Field(32, gt=0)
+
+
+class UniversalTaskAdapterJob(BaseModel):
+    """Stage-4 config of the universal task adapter: one adapter trained on several sources."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: str
+    sources: tuple[str, ...] = Field(min_length=1)
+    data: dict[str, DataRef]
+    adapter: TaskAdapterConfig = TaskAdapterConfig()
+    label_subword: Subword = "first"
+
+
+class UniversalTaskAdapterStage(TaskAdapterStage):
+    """A task adapter trained on the union of ``sources``' data, stacked on input ``language``.
+
+    Training and selection as :class:`TaskAdapterStage`; the splits are the sources' splits
+    concatenated in source order.
+    """
+
+    def _split(self, task: TaskSpec, tokenizer, split: str):
+        config: UniversalTaskAdapterJob = self.config
+        union = FinetuneConfig(task=config.task, sources=config.sources, data=config.data,
+                               max_length=config.adapter.max_length, label_subword=config.label_subword)
+        return load_split(task, union, split, tokenizer)
+
+
+class MadX(Method):
+    """MAD-X language adapters + one task adapter, Stack(target LA, task adapter) at test time."""
+
+    Config = MadXConfig
+    description = "MAD-X: language + invertible adapters (MLM), universal task adapter, adapter swap"
+
+    def build(self, job: Job, env: BuildEnv) -> Stage:
+        """Language adapters of the target and English, the task adapter, evaluation."""
+        config: MadXConfig = self.config
+        backbone = env.backbone(job.backbone)
+        target = AdaptationStage(config.adaptation, seed=job.seed, backbone=backbone,
+                                 corpus=env.corpus(job.lang, role="target"))
+        english = AdaptationStage(config.adaptation, seed=job.seed, backbone=backbone,
+                                  corpus=env.corpus(ENGLISH, role="source"))
+        subword = env.label_subword(job.task, job.backbone)
+        task_config = self._task_config(job, env, subword)
+        stage = UniversalTaskAdapterStage if config.task_sources == "all" else TaskAdapterStage
+        task = stage(task_config, seed=job.seed, backbone=backbone, language=english)
+        inference = InferenceConfig(weighting="uniform", max_length=config.max_length,
+                                    batch_size=config.batch_size)
+        evaluation = inference.for_job(job.task, job.lang, (ENGLISH,), EVAL_SPLIT,
+                                       env.task_data(job.task, job.lang), subword)
+        return MultiSourceEvaluationStage(evaluation, backbone=backbone, target=target,
+                                          language_eng=english, task_eng=task)
+
+    def _task_config(self, job: Job, env: BuildEnv, subword: Subword) -> BaseModel:
+        """The task adapter's config: English only, or every source (universal)."""
+        config: MadXConfig = self.config
+        if config.task_sources == "english":
+            return config.task_adapter.for_task(job.task, ENGLISH, env.task_data(job.task, ENGLISH),
+                                                subword)
+        sources = env.sources(job.task)
+        data: Mapping[str, DataRef] = {lang: env.task_data(job.task, lang) for lang in sources}
+        return UniversalTaskAdapterJob(task=job.task, sources=sources, data=dict(data),
+                                       adapter=config.task_adapter, label_subword=subword)

@@ -1,0 +1,87 @@
+"""MAD-X: what its language stage trains, and which stages it shares with UniBridge."""
+
+import json
+import random
+
+import pytest
+import torch
+from transformers import TrainerCallback
+
+from baselines.mad_x import MadXConfig, UniversalTaskAdapterStage
+from harness.backbones import BACKBONES, build_tiny_backbone
+from harness.graph import StageContext
+from harness.unibridge.adaptation import ADAPTER_NAME, train_language_adapter
+from harness.unibridge.task_adapters import TaskAdapterStage
+
+WORDS = "the quick brown fox jumps over lazy dog hello world school book read day".split()
+CORPUS = [" ".join(random.Random(i).choices(WORDS, k=9)) + "." for i in range(40)]
+ARCHS = {"xlmr": "tiny-xlmr", "gpt2": "tiny-mgpt", "mbart": "tiny-mbart"}
+
+
+class Snapshots(TrainerCallback):
+    """Every parameter's value when training starts and when it ends."""
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        self.before = {name: p.detach().clone() for name, p in model.named_parameters()}
+
+    def on_train_end(self, args, state, control, model=None, **kwargs):
+        self.after = {name: p.detach().clone() for name, p in model.named_parameters()}
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_language_stage_changes_exactly_the_language_and_invertible_adapters(tmp_path, arch):
+    backbone = tmp_path / "backbone"
+    build_tiny_backbone(BACKBONES.get(ARCHS[arch]), CORPUS, backbone / "model", seed=0)
+    (backbone / "backbone.json").write_text(json.dumps({"name": ARCHS[arch], "arch": arch,
+                                                        "pretrained": "model"}))
+    (tmp_path / "corpus.txt").write_text("\n".join(CORPUS), encoding="utf-8")
+    config = MadXConfig().adaptation.model_copy(update={
+        "max_steps": 3, "batch_size": 4, "max_device_batch_size": 4, "max_length": 24,
+        "learning_rate": 1e-2})
+    snapshots, out = Snapshots(), tmp_path / "out"
+    out.mkdir()
+    train_language_adapter(config, backbone, tmp_path / "corpus.txt", None, out, tmp_path / "work",
+                           StageContext(progress=False), callbacks=[snapshots])
+    changed = {name for name, value in snapshots.after.items()
+               if not torch.equal(value, snapshots.before[name])}
+    adapter = {name for name in snapshots.before if f".{ADAPTER_NAME}." in name}
+    assert any("invertible_adapters" in name for name in adapter)
+    assert any("invertible_adapters" not in name for name in adapter)
+    # every changed parameter is the language adapter's or its invertible adapter's ...
+    assert changed <= adapter
+    # ... and the adapter's up-projections all moved (a down-projection may stay put behind ReLU)
+    assert {n for n in adapter if "adapter_up.weight" in n} <= changed
+
+
+def test_paper_defaults():
+    config = MadXConfig()
+    assert config.adaptation.beta == 0.0 and config.adaptation.reduction_factor == 2
+    assert config.adaptation.inv_reduction_factor == 2
+    assert config.task_adapter.reduction_factor == 16 and config.task_sources == "all"
+
+
+def test_shares_source_adapters_with_unibridge_without_kl_only(plan_of, method_stages):
+    plan = plan_of({"mad_x": {}, "unibridge": {}, "unibridge_no_kl": {}})
+    madx, full, no_kl = (method_stages(plan, m) for m in ("mad_x", "unibridge", "unibridge_no_kl"))
+    kinds = {key: stage.kind for key, stage in madx.items()}
+    shared_no_kl = {kinds[key] for key in madx.keys() & no_kl.keys()}
+    shared_full = {kinds[key] for key in madx.keys() & full.keys()}
+    # corpora and backbone with every UniBridge variant; the English language adapter (β = 0) with
+    # the KL-free ablation only; the universal task adapter and the evaluation with nobody
+    assert shared_full == {"backbone", "corpus"}
+    assert shared_no_kl == {"backbone", "corpus", "language_adapter"}
+    english = [s for s in madx.values() if s.kind == "language_adapter" and s.key in no_kl]
+    assert len(english) == 1
+    assert english[0].inputs["corpus"].config.langs == ("eng",)
+    universal = [s for s in madx.values() if s.kind == "task_adapter"]
+    assert len(universal) == 1 and isinstance(universal[0], UniversalTaskAdapterStage)
+    assert universal[0].config.sources == ("eng", "zho", "rus", "ara", "jpn")
+
+
+def test_english_task_adapter_option_shares_unibridge_no_kl_task_adapter(plan_of, method_stages):
+    plan = plan_of({"mad_x": {"task_sources": "english"}, "unibridge_no_kl": {}})
+    madx, no_kl = method_stages(plan, "mad_x"), method_stages(plan, "unibridge_no_kl")
+    task = [s for s in madx.values() if s.kind == "task_adapter"]
+    assert len(task) == 1 and type(task[0]) is TaskAdapterStage and task[0].key in no_kl
+    target = [s for s in madx.values() if s.kind == "language_adapter" and s.key not in no_kl]
+    assert len(target) == 1 and "embeddings" not in target[0].inputs

@@ -1,0 +1,69 @@
+"""Stage costs with and without sharing, and the `plan` command's figures."""
+
+import json
+from collections import Counter, namedtuple
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli.main import cli
+from harness.costs import PAPER_T4_HOURS, measured_hours, stage_costs, total_hours
+
+
+def Fake(kind, key):  # noqa: N802  (stands in for a Stage: costs read only kind and key)
+    return SimpleNamespace(kind=kind, key=key)
+
+
+def test_costs_count_each_stage_once_with_sharing_and_once_per_job_without():
+    stages = [Fake("language_adapter", "la-eng"), Fake("language_adapter", "la-amh"),
+              Fake("task_adapter", "ta-eng"), Fake("corpus", "c")]
+    sharing = Counter({"la-eng": 3, "la-amh": 1, "ta-eng": 3, "c": 4})
+    rows = {row.kind: row for row in stage_costs(stages, sharing, {})}
+    la = rows["language_adapter"]
+    assert (la.stages, la.uses, la.shared, la.hours, la.source) == (2, 4, 1, 2.5, "paper T4")
+    assert la.total(True) == 5.0 and la.total(False) == 10.0
+    assert rows["corpus"].hours is None and rows["corpus"].total(True) is None
+    assert total_hours(rows.values(), True) == 2 * 2.5 + 1 * 0.5
+    assert total_hours(rows.values(), False) == 4 * 2.5 + 3 * 0.5
+
+
+def test_measured_timings_replace_the_paper_figures(tmp_path):
+    for key, seconds in (("a", 1800), ("b", 5400)):
+        (tmp_path / "task_adapter" / key).mkdir(parents=True)
+        (tmp_path / "task_adapter" / key / "manifest.json").write_text(
+            json.dumps({"kind": "task_adapter", "seconds": seconds}))
+    measured = measured_hours(tmp_path)
+    assert measured == {"task_adapter": (1.0, 2)}
+    rows = stage_costs([Fake("task_adapter", "t"), Fake("language_adapter", "l")],
+                       Counter({"t": 2, "l": 1}), measured)
+    assert [(r.kind, r.hours, r.source) for r in rows] == [
+        ("language_adapter", PAPER_T4_HOURS["language_adapter"], "paper T4"),
+        ("task_adapter", 1.0, "measured (2)")]
+
+
+@pytest.mark.parametrize("suite", ["smoke_baselines"])
+def test_plan_prints_shared_stages_and_hours(suite, tmp_path):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "suites" / f"{suite}.yaml"
+    result = CliRunner().invoke(cli, ["plan", str(path), "--workdir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    language = next(line.split() for line in lines if line.startswith("language_adapter"))
+    stages, shared, uses = map(int, language[1:4])
+    assert shared <= stages < uses
+    assert "paper T4" in result.output and "sharing saves" in result.output
+    assert "sharing across methods saves" in result.output
+
+
+def test_per_method_hours_share_within_a_method_only():
+    from harness.costs import KindCost, per_method_hours
+
+    shared = SimpleNamespace(kind="language_adapter", key="eng", inputs={})
+    job = namedtuple("Job", "method n")
+    finals = {job(m, n): SimpleNamespace(kind="evaluation", key=f"{m}{n}",
+                                                               inputs={"la": shared})
+              for m in ("a", "b") for n in (1, 2)}
+    rows = [KindCost("language_adapter", 1, 4, 1, 2.5, "paper T4")]
+    assert per_method_hours(finals, rows) == 2 * 2.5  # once per method, not once per job
