@@ -61,13 +61,17 @@ def focus_embeddings(source_embeddings, source_tokenizer, target_tokenizer, corp
     deepfocus keeps the tokenized corpus and the FastText model in a module-level cache folder
     (``~/.cache/deepfocus``); it is pointed at ``work`` while FOCUS runs, so that nothing is
     written outside the stage's artifact. (Its cache-less mode trains FastText on a temporary
-    file it has not flushed, i.e. on a truncated corpus, so it is not used.)
+    file it has not flushed, i.e. on a truncated corpus, so it is not used.) fastText trains with
+    ``verbose=0``: its C++ progress lines would bypass the harness's quiet output.
     """
+    from functools import partial
     from unittest import mock
 
     from deepfocus import FOCUS, fasttext_embs
 
-    with mock.patch.object(fasttext_embs, "CACHE_DIR", work):
+    quiet_training = partial(fasttext_embs.fasttext.train_unsupervised, verbose=0)  # no C++ chatter
+    with (mock.patch.object(fasttext_embs, "CACHE_DIR", work),
+          mock.patch.object(fasttext_embs.fasttext, "train_unsupervised", quiet_training)):
         return FOCUS(target_tokenizer=target_tokenizer, source_tokenizer=source_tokenizer,
                      source_embeddings=source_embeddings,
                      auxiliary_embedding_mode="fasttext-tokenlevel",

@@ -82,11 +82,25 @@ class Lang2VecDistanceConfig(BaseModel):
 
 @cache
 def _lang2vec():
+    """The ``lang2vec.lang2vec`` module, imported only when a distance stage runs (4 s).
+
+    The lang2vec wheel also installs a script ``lang2vec.py`` into the environment's ``bin/``.
+    A console script (``unibridge-bench``) runs with ``bin/`` as ``sys.path[0]``, where that
+    script would shadow the package (and look for its data in ``bin/data``), so the import
+    leaves out every ``sys.path`` entry holding a top-level ``lang2vec.py``.
+    """
+    import os
+    import sys
     import warnings
 
-    with warnings.catch_warnings():  # it imports the deprecated pkg_resources (setuptools < 81)
-        warnings.simplefilter("ignore", UserWarning)
-        import lang2vec.lang2vec as l2v  # 4 s: only when a distance stage runs
+    saved = list(sys.path)
+    sys.path[:] = [entry for entry in saved if not os.path.isfile(os.path.join(entry or ".", "lang2vec.py"))]
+    try:
+        with warnings.catch_warnings():  # it imports the deprecated pkg_resources (setuptools < 81)
+            warnings.simplefilter("ignore", UserWarning)
+            import lang2vec.lang2vec as l2v
+    finally:
+        sys.path[:] = saved
     return l2v
 
 

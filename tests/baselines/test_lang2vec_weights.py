@@ -2,6 +2,10 @@
 
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +86,16 @@ def test_shares_every_stage_with_unibridge_but_the_distances(plan_of, method_sta
     assert own == {"lang2vec_distance", "evaluation"}
     assert {stage.kind for key, stage in full.items() if key not in l2v_stages} == {
         "harmony_distance", "evaluation"}
+
+
+def test_the_wheels_lang2vec_script_on_sys_path_does_not_shadow_the_package(tmp_path):
+    """Under the console script, ``bin/`` (which holds the wheel's ``lang2vec.py``) is sys.path[0]."""
+    (tmp_path / "lang2vec.py").write_text("raise ImportError('the script, not the package')\n")
+    probe = tmp_path / "probe.py"  # a script in that folder: the folder is its sys.path[0]
+    probe.write_text("from baselines.lang2vec_weights import uriel_languages\n"
+                     "print(sorted({'amh', 'eng'} & uriel_languages()))\n")
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(repo)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['amh', 'eng']"
