@@ -181,6 +181,10 @@ class UniBridgeLang2Vec(UniBridge):
     Config = UniBridgeLang2VecConfig
     description = "UniBridge with weights from lang2vec (URIEL) distances instead of harmony weights"
 
+    def parallel_pairs(self, sources: tuple[str, ...]) -> int | None:
+        """None: the weights come from URIEL, no parallel sentence is read."""
+        return None
+
     def distance(self, job: Job, env: BuildEnv, source: str, backbone: Stage, target: Stage,
                  language: Stage) -> Stage:
         """The lang2vec distance of (target, source): no model involved."""

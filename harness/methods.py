@@ -50,6 +50,13 @@ class Method(ABC):
             return f"method {self.name!r} does not support task {task!r} (supports {sorted(self.tasks)})"
         return None
 
+    def parallel_pairs(self, sources: tuple[str, ...]) -> int | None:
+        """How many parallel sentence pairs per (target, source) the method reads; None: none.
+
+        ``validate`` checks the suite's parallel corpora only for methods that read them.
+        """
+        return None
+
     @abstractmethod
     def build(self, job: Job, env: BuildEnv) -> Stage:
         """The final stage of ``job``: an evaluation stage writing ``metrics.json``."""

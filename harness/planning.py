@@ -194,8 +194,7 @@ def _data_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
 
 def harmony_k(methods: Iterable[Method], sources: tuple[str, ...]) -> int | None:
     """The most parallel pairs per (target, source) any method needs (None: no method reads them)."""
-    ks = [method.config.inference.k for method in methods
-          if hasattr(method.config, "inference") and method.config.inference.needs_distances(sources)]
+    ks = [k for k in (method.parallel_pairs(sources) for method in methods) if k is not None]
     return max(ks, default=None)
 
 
@@ -207,8 +206,10 @@ def _parallel_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
         if k is None:
             continue
         if not suite.parallel:
+            readers = sorted(name for name, method in methods.items()
+                             if method.parallel_pairs(spec.sources) is not None)
             problems.append("parallel: required by the methods with harmony weights "
-                            f"({', '.join(sorted(methods))}); docs/data.md lists the corpora")
+                            f"({', '.join(readers)}); docs/data.md lists the corpora")
             break
         pairs: dict[str, list[str]] = {}  # message -> the pairs it is about
         for target, source in itertools.product(spec.targets, spec.sources):

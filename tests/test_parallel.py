@@ -117,9 +117,10 @@ def test_k_follows_the_method_config(tmp_path):
 
 
 def test_methods_without_harmony_weights_need_no_parallel_data(tmp_path):
-    prepare(load_suite(suite_file(tmp_path, methods={"zero_shot": {}})))
-    with pytest.raises(SuiteError, match="parallel: required by the methods with harmony weights"):
-        prepare(load_suite(suite_file(tmp_path)))
+    prepare(load_suite(suite_file(tmp_path, methods={"zero_shot": {}, "unibridge_lang2vec": {}})))
+    methods = {"zero_shot": {}, "unibridge_lang2vec": {}, "unibridge": {}}
+    with pytest.raises(SuiteError, match=r"with harmony weights \(unibridge\);"):
+        prepare(load_suite(suite_file(tmp_path, methods=methods)))
 
 
 # --- formats and which corpus serves which pair ------------------------------------------------

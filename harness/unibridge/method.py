@@ -56,6 +56,11 @@ class UniBridge(Method):
     Config = UniBridgeConfig
     description = "UniBridge: ALP vocabulary search, aligned embeddings, MLM+KL adapters, harmony weights"
 
+    def parallel_pairs(self, sources: tuple[str, ...]) -> int | None:
+        """K pairs per (target, source) when the weights are harmony weights over several sources."""
+        inference = self.config.inference
+        return inference.k if inference.needs_distances(sources) else None
+
     def build(self, job: Job, env: BuildEnv) -> Stage:
         """Wire stages 1–5 for one target language."""
         config: UniBridgeConfig = self.config
