@@ -63,6 +63,8 @@ def focus_embeddings(source_embeddings, source_tokenizer, target_tokenizer, corp
     written outside the stage's artifact. (Its cache-less mode trains FastText on a temporary
     file it has not flushed, i.e. on a truncated corpus, so it is not used.) fastText trains with
     ``verbose=0``: its C++ progress lines would bypass the harness's quiet output.
+    It trains in this process, so fastText's uninitialised input rows may hold reused heap here
+    (unlike stage 2's :mod:`harness.unibridge.fasttext_process`); not yet isolated.
     """
     from functools import partial
     from unittest import mock

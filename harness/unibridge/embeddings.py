@@ -281,7 +281,7 @@ class EmbeddingInitStage(Stage):
     """
 
     kind = "embedding_init"
-    version = 2  # 2: authors' rules for rare tokens, Eq. 3's search space, case-folded overlap
+    version = 3  # 2: authors' rules, Eq. 3, case-folded overlap; 3: FastText in a fresh process
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Build the target tokenizer and E^T from the backbone and the target corpus."""

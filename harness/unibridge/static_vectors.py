@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import fasttext
 import numpy as np
 import torch
 from torch import Tensor
 from transformers import PreTrainedTokenizerFast
+
+from harness.unibridge.fasttext_process import train_and_query
 
 if TYPE_CHECKING:
     from harness.unibridge.embeddings import EmbeddingInitConfig
@@ -97,25 +98,26 @@ def train_static_vectors(tokenizer: PreTrainedTokenizerFast, corpus: Sequence[st
     ``get_word_vector`` (an n-gram vector when unseen, a random stand-in when that is zero);
     with ``"random"`` only the tokens FastText kept (seen ``fasttext_min_count`` times).
     fastText's Python API seeds its generator with a fixed 0, so a run is reproducible with
-    ``threads=1`` only.
+    ``threads=1`` only, and it trains in a fresh process (:mod:`harness.unibridge.fasttext_process`:
+    fastText leaves most of its input matrix uninitialised).
     """
     words = _write_training_file(tokenizer, corpus, path)
     if max((count for _, count in words.values()), default=0) < config.fasttext_min_count:
         log.warning("no token occurs %d times in the corpus: no FastText vectors",
                     config.fasttext_min_count)
         return StaticVectors.empty(config.fasttext_dim)
-    model = fasttext.train_unsupervised(
-        str(path), model=config.fasttext_model, dim=config.fasttext_dim,
-        epoch=config.fasttext_epochs, minCount=config.fasttext_min_count, neg=10,
-        thread=config.threads, verbose=0)
-    trained = set(model.get_words())
-    if config.rare_tokens == "random":
-        entries = sorted((words[word][0], word) for word in trained if word in words)
+    if config.rare_tokens == "random":  # the tokens fastText keeps are among those written
+        candidates = sorted((token_id, word) for word, (token_id, _) in words.items())
     else:
-        entries = sorted((token_id, token) for token, token_id in tokenizer.get_vocab().items())
-    if not entries:
+        candidates = sorted((token_id, token) for token, token_id in tokenizer.get_vocab().items())
+    kept, queried = train_and_query(
+        path, [word for _, word in candidates], model=config.fasttext_model, dim=config.fasttext_dim,
+        epoch=config.fasttext_epochs, minCount=config.fasttext_min_count, neg=10, thread=config.threads)
+    trained = set(kept)
+    rows = [k for k, (_, word) in enumerate(candidates) if config.rare_tokens != "random" or word in trained]
+    if not rows:
         return StaticVectors.empty(config.fasttext_dim)
-    vectors = np.stack([model.get_word_vector(word) for _, word in entries])
+    entries, vectors = [candidates[k] for k in rows], queried[rows]
     drawn = _replace_zero_rows(vectors)
     ids = torch.tensor([token_id for token_id, _ in entries], dtype=torch.long)
     ngram = torch.tensor([word not in trained for _, word in entries])
