@@ -51,9 +51,18 @@ SELECTION_SPLIT = "validation"
 
 @dataclass
 class BuildEnv:
-    """Shared stage factories and data sources for the methods of one suite."""
+    """Shared stage factories and data sources for the methods of one suite.
+
+    ``provisional_data``: a data source that cannot be read here (a local folder not yet
+    filled, say) gets a placeholder fingerprint naming it instead of stopping the build, and
+    is listed in ``unavailable`` (what -> why). Only ``plan`` asks for it: counting stages and
+    their sharing needs the graph's shape, not the data's content; a run never does (its keys
+    must be the data's).
+    """
 
     suite: Suite
+    provisional_data: bool = False
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.backbone = cache(self.backbone)
@@ -77,9 +86,9 @@ class BuildEnv:
         settings = self.suite.monolingual
         langs = (langs,) if isinstance(langs, str) else tuple(langs)
         n_samples = settings.source_samples if role == "source" else settings.target_samples
+        data = self._data_ref(settings.data_for(role), langs, f"monolingual {role} data")
         return CorpusStage(CorpusConfig(langs=langs, n_samples=n_samples,
-                                        words_per_sample=settings.words_per_sample,
-                                        data=DataRef.of(settings.data_for(role), langs)))
+                                        words_per_sample=settings.words_per_sample, data=data))
 
     def sources(self, task: str) -> tuple[str, ...]:
         """Source languages of ``task``."""
@@ -91,7 +100,7 @@ class BuildEnv:
 
     def task_data(self, task: str, lang: str) -> DataRef:
         """The task dataset holding ``lang``."""
-        return DataRef.of(self.suite.tasks[task].data_for(lang), (lang,))
+        return self._data_ref(self.suite.tasks[task].data_for(lang), (lang,), f"tasks.{task} data")
 
     def label_subword(self, task: str, backbone: str) -> Subword:
         """The subword that carries a word's label for ``task`` on ``backbone`` (first or last)."""
@@ -100,9 +109,31 @@ class BuildEnv:
     def parallel_data(self, target: str, source: str) -> ParallelRef:
         """The parallel sentences of (target, source) for harmony weights."""
         try:
-            return ParallelRef.of(self.suite.parallel_for(target, source), target, source)
+            corpus = self.suite.parallel_for(target, source)
         except DataError as error:
             raise SuiteError(f"{self.suite.path}: parallel: {error}") from None
+        try:
+            return ParallelRef.of(corpus, target, source)
+        except DataError as error:
+            if not self.provisional_data:
+                raise SuiteError(f"{self.suite.path}: parallel: {error}") from None
+            placeholder = self._placeholder(f"parallel {corpus.describe()}", f"{target}-{source}", error)
+        return ParallelRef(corpus=corpus, format=corpus.format, name=corpus.corpus, fingerprint=placeholder)
+
+    def _data_ref(self, source: DataSource, langs: tuple[str, ...], what: str) -> DataRef:
+        """``DataRef.of(source, langs)``, or a placeholder when data may be provisional."""
+        try:
+            return DataRef.of(source, langs)
+        except DataError as error:
+            if not self.provisional_data:
+                raise
+            what = f"{what} ({source.path or source.hub or source.release})"
+            return DataRef(source=source, fingerprint=self._placeholder(what, ",".join(langs), error))
+
+    def _placeholder(self, what: str, scope: str, error: DataError) -> str:
+        """A fingerprint naming data that cannot be read here, which is recorded (provisional only)."""
+        self.unavailable.setdefault(what, str(error))
+        return f"unavailable:{what}:{scope}"
 
 
 @dataclass
@@ -112,10 +143,11 @@ class Plan:
     suite: Suite
     methods: dict[str, Method]
     jobs: list[Job]
+    provisional_data: bool = False  # BuildEnv.provisional_data: for counting stages only
     env: BuildEnv = field(init=False)
 
     def __post_init__(self) -> None:
-        self.env = BuildEnv(self.suite)
+        self.env = BuildEnv(self.suite, self.provisional_data)
 
     def build(self, job: Job) -> Stage:
         """The evaluation stage (and, through its inputs, the whole graph) of ``job``."""

@@ -1,6 +1,7 @@
 """Stage costs with and without sharing, and the `plan` command's figures."""
 
 import json
+import re
 from collections import Counter, namedtuple
 from types import SimpleNamespace
 
@@ -55,6 +56,23 @@ def test_plan_prints_shared_stages_and_hours(suite, tmp_path):
     assert shared <= stages < uses
     assert "paper T4" in result.output and "sharing saves" in result.output
     assert "sharing across methods saves" in result.output
+
+
+@pytest.mark.parametrize("suite", ["wikiann", "ud", "americasnli"])
+def test_plan_of_a_paper_suite_needs_no_data_and_sharing_saves_40_percent(suite, tmp_path, monkeypatch):
+    """The shipped suites name OPUS/per-pair folders the user fills: plan counts them all the same."""
+    from pathlib import Path
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    path = Path(__file__).resolve().parents[1] / "suites" / f"{suite}.yaml"
+    result = CliRunner().invoke(cli, ["plan", str(path), "--workdir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    missing = [line for line in result.stderr.splitlines() if line.startswith("not readable here")]
+    assert missing and all("does not exist" in line for line in missing)
+    saved = next(line for line in result.stdout.splitlines() if line.startswith("GPU-hours"))
+    hours = re.fullmatch(r"GPU-hours \(costed kinds\): ([\d.]+) with sharing, ([\d.]+) without; .*", saved)
+    with_sharing, without = float(hours[1]), float(hours[2])
+    assert 0 < with_sharing and 1 - with_sharing / without >= 0.40, saved
 
 
 def test_per_method_hours_share_within_a_method_only():
