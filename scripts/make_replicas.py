@@ -15,7 +15,8 @@ Output (under ``--out``):
 
 - ``hub/<owner>/<name>/``: copies of hub dataset repositories, as ``hf download --local-dir``
   would leave them (a ``README.md`` whose YAML holds ``dataset_info`` and ``configs``, and the
-  parquet files the configs name), for ``UNIBRIDGE_HUB_MIRROR`` (harness.data.hub):
+  data files the configs name: parquet, JSON lines for FLORES+), for ``UNIBRIDGE_HUB_MIRROR``
+  (harness.data.hub):
   ``unimelb-nlp/wikiann``, ``facebook/xnli``, ``nala-cub/americas_nli``,
   ``openlanguagedata/flores_plus``, ``wikimedia/wikipedia``. Only the configs the paper
   suites read are written.
@@ -90,10 +91,11 @@ def class_label_yaml(names) -> dict:
 
 
 def write_hub_repo(root: Path, hub: str, configs: list[dict], extra: str = "") -> None:
-    """``README.md`` (``dataset_info`` + ``configs``) and the parquet files of ``configs``.
+    """``README.md`` (``dataset_info`` + ``configs``) and the data files of ``configs``.
 
     Each config: ``name``, ``features`` (datasets.Features), ``features_yaml`` (its card form),
-    ``splits`` {split: (relative file path, glob in the card, rows as a dict of columns)}.
+    ``splits`` {split: (relative file path, glob in the card, rows as a dict of columns)}; a
+    path ending in ``.jsonl`` is written as JSON lines, any other as parquet.
     """
     folder = root / "hub" / hub
     infos, cards = [], []
@@ -103,7 +105,10 @@ def write_hub_repo(root: Path, hub: str, configs: list[dict], extra: str = "") -
         for split, (path, pattern, rows) in config["splits"].items():
             table = datasets.Dataset.from_dict(rows, features=config["features"])
             (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            table.to_parquet(folder / path)
+            if path.endswith(".jsonl"):
+                table.to_json(folder / path, lines=True, force_ascii=False)
+            else:
+                table.to_parquet(folder / path)
             splits.append({"name": split, "num_examples": len(table)})
             files.append({"split": split, "path": pattern})
         infos.append({"config_name": config["name"], "features": config["features_yaml"],
@@ -227,15 +232,19 @@ def americas_nli(root: Path) -> None:
 FLORES_FEATURES = datasets.Features({
     "id": datasets.Value("int64"), "iso_639_3": datasets.Value("string"),
     "iso_15924": datasets.Value("string"), "glottocode": datasets.Value("string"),
-    "text": datasets.Value("string"), "url": datasets.Value("string"),
-    "domain": datasets.Value("string"), "topic": datasets.Value("string"),
-    "has_image": datasets.Value("int64"), "has_hyperlink": datasets.Value("int64"),
-    "last_updated": datasets.Value("string")})
-"""FLORES+ columns (names verified, types not: docs/data.md); the loader reads ``id``, ``text``."""
+    "variant": datasets.Value("string"), "text": datasets.Value("string"),
+    "url": datasets.Value("string"), "domain": datasets.Value("string"),
+    "topic": datasets.Value("string"), "has_image": datasets.Value("string"),
+    "has_hyperlink": datasets.Value("string"), "last_updated": datasets.Value("string"),
+    "split": datasets.Value("string")})
+"""FLORES+ columns and types at the pinned commit (docs/data.md); the loader reads ``id``, ``text``."""
 
 
 def flores_plus(root: Path) -> None:
-    """openlanguagedata/flores_plus: config ``<lang>_<Script>``, ``<split>/<config>.parquet``."""
+    """openlanguagedata/flores_plus at its pinned commit: one JSON-lines config per language.
+
+    Config ``<lang>_<Script>``, files ``<split>/<config>.jsonl``, plus ``default`` over every file.
+    """
     codes = set()
     for suite in suites():
         for spec in suite.tasks.values():
@@ -251,22 +260,22 @@ def flores_plus(root: Path) -> None:
         splits = {}
         for split in ("dev", "devtest"):
             ids = list(range(ROWS + 2))[::-1]  # rows stored out of id order: the loader sorts
-            splits[split] = (f"{split}/{code}.parquet", f"{split}/{code}.parquet", {
+            splits[split] = (f"{split}/{code}.jsonl", f"{split}/{code}.jsonl", {
                 "id": ids, "iso_639_3": [iso] * len(ids), "iso_15924": [script] * len(ids),
-                "glottocode": ["none0000"] * len(ids),
+                "glottocode": ["none0000"] * len(ids), "variant": [""] * len(ids),
                 "text": [f"flores {split} {i} " + " ".join(words(code, i, 4)) for i in ids],
                 "url": [f"https://example.invalid/{i}" for i in ids],
                 "domain": ["wikinews"] * len(ids), "topic": ["synthetic"] * len(ids),
-                "has_image": [0] * len(ids), "has_hyperlink": [0] * len(ids),
-                "last_updated": ["2.0"] * len(ids)})
+                "has_image": ["no"] * len(ids), "has_hyperlink": ["no"] * len(ids),
+                "last_updated": ["1.0"] * len(ids), "split": [split] * len(ids)})
         configs.append({"name": code, "features": FLORES_FEATURES, "features_yaml": features_yaml,
                         "splits": splits})
     write_hub_repo(root, "openlanguagedata/flores_plus", configs)
     # every language at once: the dataset's own `default` config (docs/data.md)
     readme = root / "hub/openlanguagedata/flores_plus/README.md"
     text = readme.read_text(encoding="utf-8")
-    default = ("- config_name: default\n  data_files:\n  - split: dev\n    path: dev/*.parquet\n"
-               "  - split: devtest\n    path: devtest/*.parquet\n")
+    default = ("- config_name: default\n  data_files:\n  - split: dev\n    path: dev/*.jsonl\n"
+               "  - split: devtest\n    path: devtest/*.jsonl\n")
     readme.write_text(text.replace("configs:\n", "configs:\n" + default, 1), encoding="utf-8")
 
 

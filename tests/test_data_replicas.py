@@ -101,8 +101,19 @@ def test_replica_configs_cover_the_codes_the_loaders_ask_for():
     assert {f"{monolingual.WIKIPEDIA_DUMP}.{WIKIPEDIA_CODES[lang]}" for lang in ("olo", "tgl", "eng")} \
         <= configs["wikimedia/wikipedia"]
     files = {c["config_name"]: c["data_files"] for c in card("openlanguagedata/flores_plus")["configs"]}
-    assert files["amh_Ethi"] == [{"split": "dev", "path": "dev/amh_Ethi.parquet"},
-                                 {"split": "devtest", "path": "devtest/amh_Ethi.parquet"}]
+    assert files["amh_Ethi"] == [{"split": "dev", "path": "dev/amh_Ethi.jsonl"},
+                                 {"split": "devtest", "path": "devtest/amh_Ethi.jsonl"}]
+
+
+def test_flores_plus_replica_has_the_columns_and_types_of_the_pinned_commit(mirror):
+    """At 5fec6c1 FLORES+ is JSON lines with string flags and `variant`, `split` (docs/data.md)."""
+    rows = datasets.load_dataset(str(mirror / "openlanguagedata/flores_plus"), "amh_Ethi", split="dev")
+    assert list(rows.features) == ["id", "iso_639_3", "iso_15924", "glottocode", "variant", "text",
+                                   "url", "domain", "topic", "has_image", "has_hyperlink",
+                                   "last_updated", "split"]
+    assert rows.features["id"].dtype == "int64"
+    assert {rows.features[c].dtype for c in rows.features if c != "id"} == {"string"}
+    assert set(rows["split"]) == {"dev"} and set(rows["has_image"]) <= {"yes", "no"}
 
 
 def test_replicas_are_what_the_script_writes(tmp_path):
