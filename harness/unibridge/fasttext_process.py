@@ -11,33 +11,65 @@ fastText 0.9.3 (the PyPI wheel) does not zero its input matrix: it initialises o
 straight from the operating system and is zero; in a long-lived one (the runner, a test session)
 it may be reused heap, and the n-gram rows then start from whatever another library left there:
 measured here, vectors of 1e17–1e38 or fastText's own "Encountered NaN", depending on what ran
-before. Training in a spawned interpreter (not a fork, which shares the parent's heap) gives every
+before. Training in a new interpreter (not a fork, which shares the parent's heap) gives every
 run the zeroed memory of a clean start. This module imports only fastText and NumPy, so the child
 starts in well under a second.
+
+The child is a plain subprocess (``python -m harness.unibridge.fasttext_process REQUEST``) that
+reads its request from a JSON file and writes its answer next to it, in a folder beside the
+training file (inside the stage's work folder). Its stderr is captured, not inherited: when a
+run is stopped (Ctrl-C, SIGTERM) the parent kills it and no child traceback reaches the
+terminal (a ``multiprocessing`` spawn child left half-started printed ``EOFError: Ran out of
+input`` after the run's last line); when the child fails, its stderr is in the error raised.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import subprocess
+import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+REQUEST, WORDS, VECTORS = "request.json", "words.json", "vectors.npy"
+
+
+class FastTextError(RuntimeError):
+    """fastText failed in its own interpreter; the message holds the end of its stderr."""
+
 
 def train_and_query(path: Path, words: Sequence[str], **options) -> tuple[list[str], np.ndarray]:
-    """Train ``fasttext.train_unsupervised(path, **options)`` in a fresh process.
+    """Train ``fasttext.train_unsupervised(path, **options)`` in a fresh interpreter.
 
     Returns the words fastText kept and ``get_word_vector`` of each of ``words`` (``[n, dim]``).
     """
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(_train_and_query, (str(path), list(words), options))
+    with tempfile.TemporaryDirectory(prefix="fasttext-", dir=Path(path).parent) as folder:
+        request = Path(folder) / REQUEST
+        request.write_text(json.dumps({"path": str(path), "words": list(words), "options": options}),
+                           encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", __name__, str(request)], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            raise FastTextError(f"fastText training on {path} failed (exit {done.returncode}): "
+                                f"{done.stderr.strip()[-2000:]}")
+        kept = json.loads((Path(folder) / WORDS).read_text(encoding="utf-8"))
+        return kept, np.load(Path(folder) / VECTORS)
 
 
-def _train_and_query(path: str, words: list[str], options: dict) -> tuple[list[str], np.ndarray]:
+def _answer(request: Path) -> None:
+    """The child: train as ``request`` asks and write the kept words and queried vectors beside it."""
     import fasttext
 
-    model = fasttext.train_unsupervised(path, verbose=0, **options)
-    dim = model.get_dimension()
+    asked = json.loads(request.read_text(encoding="utf-8"))
+    model = fasttext.train_unsupervised(asked["path"], verbose=0, **asked["options"])
+    words, dim = asked["words"], model.get_dimension()
     vectors = np.stack([model.get_word_vector(word) for word in words]) if words else np.empty((0, dim))
-    return list(model.get_words()), vectors.astype(np.float32)
+    np.save(request.parent / VECTORS, vectors.astype(np.float32))
+    (request.parent / WORDS).write_text(json.dumps(list(model.get_words())), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    _answer(Path(sys.argv[1]))

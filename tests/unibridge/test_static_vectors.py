@@ -88,3 +88,18 @@ def test_no_frequent_tokens_gives_no_vectors(tmp_path, source_tokenizer):
     config = TINY.model_copy(update={"fasttext_min_count": 1000})
     vectors = train_static_vectors(source_tokenizer, CORPUS[:3], tmp_path / "f.txt", config)
     assert vectors.ids.numel() == 0 and vectors.vectors.shape == (0, 8)
+
+
+def test_a_failing_fasttext_child_raises_with_its_stderr_and_prints_nothing(tmp_path, capfd):
+    """The child's stderr is captured (a stopped run shows no child traceback) and is in the error."""
+    import pytest
+
+    from harness.unibridge.fasttext_process import FastTextError, train_and_query
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("a b c\n", encoding="utf-8")
+    with pytest.raises(FastTextError) as caught:
+        train_and_query(corpus, ["a"], model="cbow", dim=4, epoch=1, minCount=1, no_such_option=1)
+    assert "no_such_option" in str(caught.value) and str(corpus) in str(caught.value)
+    assert capfd.readouterr().err == ""
+    assert [p.name for p in tmp_path.iterdir()] == ["corpus.txt"]  # its request folder is gone
