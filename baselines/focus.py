@@ -61,19 +61,19 @@ def focus_embeddings(source_embeddings, source_tokenizer, target_tokenizer, corp
     deepfocus keeps the tokenized corpus and the FastText model in a module-level cache folder
     (``~/.cache/deepfocus``); it is pointed at ``work`` while FOCUS runs, so that nothing is
     written outside the stage's artifact. (Its cache-less mode trains FastText on a temporary
-    file it has not flushed, i.e. on a truncated corpus, so it is not used.) fastText trains with
-    ``verbose=0``: its C++ progress lines would bypass the harness's quiet output.
-    It trains in this process, so fastText's uninitialised input rows may hold reused heap here
-    (unlike stage 2's :mod:`harness.unibridge.fasttext_process`); not yet isolated.
+    file it has not flushed, i.e. on a truncated corpus, so it is not used.) fastText trains
+    in a fresh interpreter (:func:`harness.unibridge.fasttext_process.train_model`, quiet), as
+    stage 2's does: in this process fastText's uninitialised input rows could start from reused
+    heap, and FOCUS's weights with them.
     """
-    from functools import partial
     from unittest import mock
 
     from deepfocus import FOCUS, fasttext_embs
 
-    quiet_training = partial(fasttext_embs.fasttext.train_unsupervised, verbose=0)  # no C++ chatter
+    from harness.unibridge.fasttext_process import train_model
+
     with (mock.patch.object(fasttext_embs, "CACHE_DIR", work),
-          mock.patch.object(fasttext_embs.fasttext, "train_unsupervised", quiet_training)):
+          mock.patch.object(fasttext_embs.fasttext, "train_unsupervised", train_model)):
         return FOCUS(target_tokenizer=target_tokenizer, source_tokenizer=source_tokenizer,
                      source_embeddings=source_embeddings,
                      auxiliary_embedding_mode="fasttext-tokenlevel",
@@ -104,7 +104,7 @@ class FocusInitStage(Stage):
     """
 
     kind = "focus_init"
-    version = 1
+    version = 2  # 2: fastText trains in a fresh interpreter (its heap could seed the rows)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Build the target tokenizer and its FOCUS embeddings."""

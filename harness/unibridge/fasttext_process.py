@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-REQUEST, WORDS, VECTORS = "request.json", "words.json", "vectors.npy"
+REQUEST, WORDS, VECTORS, MODEL = "request.json", "words.json", "vectors.npy", "model.bin"
 
 
 class FastTextError(RuntimeError):
@@ -47,24 +47,43 @@ def train_and_query(path: Path, words: Sequence[str], **options) -> tuple[list[s
     Returns the words fastText kept and ``get_word_vector`` of each of ``words`` (``[n, dim]``).
     """
     with tempfile.TemporaryDirectory(prefix="fasttext-", dir=Path(path).parent) as folder:
-        request = Path(folder) / REQUEST
-        request.write_text(json.dumps({"path": str(path), "words": list(words), "options": options}),
-                           encoding="utf-8")
-        done = subprocess.run([sys.executable, "-m", __name__, str(request)], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if done.returncode != 0:
-            raise FastTextError(f"fastText training on {path} failed (exit {done.returncode}): "
-                                f"{done.stderr.strip()[-2000:]}")
+        _run_child(Path(folder), {"path": str(path), "words": list(words), "options": options})
         kept = json.loads((Path(folder) / WORDS).read_text(encoding="utf-8"))
         return kept, np.load(Path(folder) / VECTORS)
 
 
+def train_model(path: str | Path, **options):
+    """``fasttext.train_unsupervised(path, **options)``, trained in a fresh interpreter.
+
+    The child saves the model and this process loads it (``fasttext.load_model`` reads every
+    matrix from the file): a drop-in for ``train_unsupervised`` where a library calls it (FOCUS).
+    """
+    import fasttext
+
+    with tempfile.TemporaryDirectory(prefix="fasttext-", dir=Path(path).parent) as folder:
+        _run_child(Path(folder), {"path": str(path), "options": options, "save": True})
+        return fasttext.load_model(str(Path(folder) / MODEL))
+
+
+def _run_child(folder: Path, request: dict) -> None:
+    """Write ``request`` into ``folder`` and answer it in a new interpreter; FastTextError if it fails."""
+    (folder / REQUEST).write_text(json.dumps(request), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", __name__, str(folder / REQUEST)], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise FastTextError(f"fastText training on {request['path']} failed (exit {done.returncode}): "
+                            f"{done.stderr.strip()[-2000:]}")
+
+
 def _answer(request: Path) -> None:
-    """The child: train as ``request`` asks and write the kept words and queried vectors beside it."""
+    """The child: train as ``request`` asks; save the model, or the kept words and queried vectors."""
     import fasttext
 
     asked = json.loads(request.read_text(encoding="utf-8"))
     model = fasttext.train_unsupervised(asked["path"], verbose=0, **asked["options"])
+    if asked.get("save"):
+        model.save_model(str(request.parent / MODEL))
+        return
     words, dim = asked["words"], model.get_dimension()
     vectors = np.stack([model.get_word_vector(word) for word in words]) if words else np.empty((0, dim))
     np.save(request.parent / VECTORS, vectors.astype(np.float32))

@@ -1,10 +1,11 @@
 """FOCUS: overlapping tokens copy the backbone's rows; the stage equals deepfocus run directly."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
-from deepfocus import FOCUS, fasttext_embs
 from transformers import AutoTokenizer
 
 from baselines.focus import FocusConfig, FocusInitStage
@@ -39,16 +40,32 @@ def test_overlapping_tokens_copy_the_backbone_rows(artifacts):
     assert report["total"] == len(target_tokenizer) and report["overlapping"] >= len(shared)
 
 
-def test_stage_equals_deepfocus_run_directly(artifacts, tmp_path, monkeypatch):
-    monkeypatch.setattr(fasttext_embs, "CACHE_DIR", tmp_path)  # keep its cache out of ~/.cache
+DIRECT_FOCUS = """
+import sys, torch
+from deepfocus import FOCUS, fasttext_embs
+from transformers import AutoTokenizer
+work, corpus = sys.argv[1], sys.argv[2]
+fasttext_embs.CACHE_DIR = __import__("pathlib").Path(work) / "cache"  # keep it out of ~/.cache
+matrix = FOCUS(target_tokenizer=AutoTokenizer.from_pretrained(work + "/target"),
+               source_tokenizer=AutoTokenizer.from_pretrained(work + "/source"),
+               source_embeddings=torch.load(work + "/source.pt"),
+               auxiliary_embedding_mode="fasttext-tokenlevel", target_training_data_path=corpus,
+               fasttext_model_epochs=3, fasttext_model_dim=100, fasttext_model_min_count=10,
+               processes=1, seed=3, verbosity="silent")
+torch.save(matrix, work + "/direct.pt")
+"""
+
+
+def test_stage_equals_deepfocus_run_directly(artifacts, tmp_path):
+    """deepfocus's FOCUS itself, in a fresh interpreter (fastText's heap: fasttext_process)."""
     source_tokenizer, source = load_source(str(artifacts / "backbone" / "model"))
     target_tokenizer = build_target_tokenizer(artifacts / "tokenizer" / "spm.model", source_tokenizer)
-    direct = FOCUS(target_tokenizer=target_tokenizer, source_tokenizer=source_tokenizer,
-                   source_embeddings=source, auxiliary_embedding_mode="fasttext-tokenlevel",
-                   target_training_data_path=str(artifacts / "corpus" / "corpus.txt"),
-                   fasttext_model_epochs=3, fasttext_model_dim=100, fasttext_model_min_count=10,
-                   processes=1, seed=3, verbosity="silent")
-    assert torch.equal(torch.load(artifacts / "out" / "embeddings.pt"), direct)
+    target_tokenizer.save_pretrained(tmp_path / "target")
+    source_tokenizer.save_pretrained(tmp_path / "source")
+    torch.save(source, tmp_path / "source.pt")
+    subprocess.run([sys.executable, "-c", DIRECT_FOCUS, str(tmp_path),
+                    str(artifacts / "corpus" / "corpus.txt")], check=True, capture_output=True)
+    assert torch.equal(torch.load(artifacts / "out" / "embeddings.pt"), torch.load(tmp_path / "direct.pt"))
 
 
 def test_shares_stage_one_and_sources_with_unibridge_not_stage_two(plan_of, method_stages):
