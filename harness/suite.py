@@ -22,7 +22,7 @@ suite's): jobs are expanded only for those.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -265,12 +265,35 @@ def format_validation_error(error: ValidationError, prefix: str = "") -> str:
     return "\n".join(lines)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last).
+
+    Keys a merge (``<<: *anchor``) brings in may still be overridden: only the mapping's own
+    keys are compared.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        """The mapping of ``node``; ConstructorError at the second place a key is given."""
+        first_line: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, Hashable) and key in first_line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} given twice (first on line {first_line[key]})",
+                    key_node.start_mark)
+            if isinstance(key, Hashable):
+                first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
 def load_suite(path: Path) -> Suite:
     """Read and validate ``path``; data paths are resolved against the file's directory."""
     path = Path(path)
     try:
         data = path.read_bytes()
-        raw = yaml.safe_load(data.decode("utf-8-sig"))
+        raw = yaml.load(data.decode("utf-8-sig"), Loader=_UniqueKeyLoader)  # a SafeLoader
     except OSError as error:
         raise SuiteError(f"{path}: cannot read suite file ({error.strerror})") from error
     except UnicodeDecodeError as error:

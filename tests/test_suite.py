@@ -39,6 +39,22 @@ def test_malformed_yaml(tmp_path):
     assert "not valid YAML" in error_of(tmp_path, "name: [unclosed\n")
 
 
+def test_a_key_given_twice_is_an_error_naming_both_lines(tmp_path):
+    text = yaml.safe_dump(VALID, sort_keys=False) + "methods: {unibridge: {}}\n"  # PyYAML keeps the last
+    message = error_of(tmp_path, text)
+    line = text.splitlines().index("methods: {unibridge: {}}") + 1
+    first = text.splitlines().index("methods:") + 1
+    assert f"suite.yaml:{line}: not valid YAML: key 'methods' given twice (first on line {first})" in message
+
+
+def test_a_merged_key_may_be_overridden(tmp_path):
+    text = ("x-base: &base {adaptation: {beta: 1.0}, vocab: {start: 200}}\n"
+            + yaml.safe_dump({k: v for k, v in VALID.items() if k != "methods"})
+            + "methods:\n  unibridge: {<<: *base, adaptation: {beta: 0.0}}\n")
+    suite = load_suite(write(tmp_path, text))
+    assert suite.method_overrides("unibridge")["adaptation"] == {"beta": 0.0}
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(SuiteError, match="cannot read suite file"):
         load_suite(tmp_path / "absent.yaml")
