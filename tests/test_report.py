@@ -264,6 +264,12 @@ def test_compare_two_runs(tmp_path):
     assert result.exit_code == 0 and "B − A" in result.output and "4" in result.output
 
 
+def test_compare_labels_two_workdirs_of_the_same_name_by_their_parents(tmp_path):
+    a = workdir_with(tmp_path / "old" / "w", [record("unibridge", "amh", 40.0)])
+    b = workdir_with(tmp_path / "new" / "w", [record("unibridge", "amh", 41.0)])
+    assert compare_runs(a, b).headers[4:6] == ("A: old/w", "B: new/w")
+
+
 def test_figure3_means_per_threshold_from_merged_runs(tmp_path):
     runs = [workdir_with(tmp_path / f"eps{eps}", [record("unibridge", "amh", 40.0 - eps),
                                                    record("unibridge", "ang", 20.0 - eps)],

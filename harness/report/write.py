@@ -82,9 +82,19 @@ def compare_runs(workdir_a: Path, workdir_b: Path) -> Table:
         va, vb = a.get(key), b.get(key)
         delta = round(vb - va, 2) if va is not None and vb is not None else None
         rows.append((*key, _round(va), _round(vb), delta))
-    headers = ("task", "backbone", "method", "lang",
-               f"A: {Path(workdir_a).name}", f"B: {Path(workdir_b).name}", "B − A")
+    label_a, label_b = _distinct_labels(Path(workdir_a), Path(workdir_b))
+    headers = ("task", "backbone", "method", "lang", f"A: {label_a}", f"B: {label_b}", "B − A")
     return Table("compare", headers, tuple(rows))
+
+
+def _distinct_labels(a: Path, b: Path) -> tuple[str, str]:
+    """The shortest trailing parts of the two paths that tell them apart (``runs/x`` vs ``old/x``)."""
+    parts_a, parts_b = a.resolve().parts, b.resolve().parts
+    for n in range(1, max(len(parts_a), len(parts_b)) + 1):
+        label_a, label_b = "/".join(parts_a[-n:]), "/".join(parts_b[-n:])
+        if label_a != label_b:
+            return label_a, label_b
+    return str(a), str(b)  # the same folder twice
 
 
 def _round(value: float | None) -> float | None:
