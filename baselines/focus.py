@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,8 @@ def focus_embeddings(source_embeddings, source_tokenizer, target_tokenizer, corp
     file it has not flushed, i.e. on a truncated corpus, so it is not used.) fastText trains
     in a fresh interpreter (:func:`harness.unibridge.fasttext_process.train_model`, quiet), as
     stage 2's does: in this process fastText's uninitialised input rows could start from reused
-    heap, and FOCUS's weights with them.
+    heap, and FOCUS's weights with them. deepfocus's progress bars are library chatter: shown
+    only when the ``deepfocus`` logger is at INFO (``-v``; the CLI sets the libraries' levels).
     """
     from unittest import mock
 
@@ -73,7 +75,7 @@ def focus_embeddings(source_embeddings, source_tokenizer, target_tokenizer, corp
     from harness.unibridge.fasttext_process import train_model
 
     with (mock.patch.object(fasttext_embs, "CACHE_DIR", work),
-          mock.patch.object(fasttext_embs.fasttext, "train_unsupervised", train_model)):
+          mock.patch.object(fasttext_embs.fasttext, "train_unsupervised", train_model), _deepfocus_bars()):
         return FOCUS(target_tokenizer=target_tokenizer, source_tokenizer=source_tokenizer,
                      source_embeddings=source_embeddings,
                      auxiliary_embedding_mode="fasttext-tokenlevel",
@@ -88,10 +90,26 @@ def overlap_count(target_tokenizer, source_tokenizer) -> int:
     """How many target tokens FOCUS matched in the backbone's vocabulary (and so copied)."""
     from deepfocus.focus import get_overlapping_tokens
 
-    overlapping, _ = get_overlapping_tokens(target_tokenizer=target_tokenizer,
-                                            source_tokenizer=source_tokenizer, match_symbols=False,
-                                            exact_match_all=True, fuzzy_match_all=False)
+    with _deepfocus_bars():
+        overlapping, _ = get_overlapping_tokens(target_tokenizer=target_tokenizer,
+                                                source_tokenizer=source_tokenizer, match_symbols=False,
+                                                exact_match_all=True, fuzzy_match_all=False)
     return len(overlapping)
+
+
+@contextmanager
+def _deepfocus_bars():
+    """Turn deepfocus's progress bars off unless its logger is at INFO (``-v``): library chatter."""
+    from functools import partial
+    from unittest import mock
+
+    from deepfocus import fasttext_embs, focus, vocab_helper
+
+    with ExitStack() as patches:
+        if not logging.getLogger("deepfocus").isEnabledFor(logging.INFO):
+            for module in (fasttext_embs, focus, vocab_helper):
+                patches.enter_context(mock.patch.object(module, "tqdm", partial(module.tqdm, disable=True)))
+        yield
 
 
 class FocusInitStage(Stage):

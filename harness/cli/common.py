@@ -58,7 +58,8 @@ def user_errors(command: Callable) -> Callable:
 
 #: Libraries whose routine warnings (re-initialised heads, overwritten adapter names,
 #: checkpoint mtimes) and progress bars would bury the harness's own messages; shown from ``-v`` on.
-CHATTY_LIBRARIES = ("transformers", "adapters", "datasets", "huggingface_hub", "torch")
+CHATTY_LIBRARIES = ("transformers", "adapters", "datasets", "huggingface_hub", "torch",
+                    "deepfocus")  # deepfocus prints through its own printer: its bars follow this level
 
 
 class AboveBars(logging.StreamHandler):

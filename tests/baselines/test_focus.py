@@ -82,3 +82,22 @@ def test_fails_validation_on_backbones_the_paper_does_not_pair_it_with(plan_of):
 
     with pytest.raises(SuiteError, match="focus.*gpt2"):
         plan_of({"focus": {}}, backbones=("tiny-mgpt",))
+
+
+def test_deepfocus_bars_show_only_when_its_logger_is_at_info(artifacts, capfd):
+    import logging
+
+    from baselines.focus import overlap_count
+
+    source_tokenizer, _ = load_source(str(artifacts / "backbone" / "model"))
+    target_tokenizer = build_target_tokenizer(artifacts / "tokenizer" / "spm.model", source_tokenizer)
+    quiet = overlap_count(target_tokenizer, source_tokenizer)
+    assert capfd.readouterr().err == ""
+    logger = logging.getLogger("deepfocus")
+    level = logger.level
+    logger.setLevel(logging.INFO)  # what -v leaves it at
+    try:
+        assert overlap_count(target_tokenizer, source_tokenizer) == quiet
+    finally:
+        logger.setLevel(level)
+    assert "Canonicalizing" in capfd.readouterr().err
