@@ -279,12 +279,13 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self.construct_object(key_node, deep=True)
-            if isinstance(key, Hashable) and key in first_line:
+            if not isinstance(key, Hashable):  # SafeLoader's own error names it
+                continue
+            if key in first_line:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} given twice (first on line {first_line[key]})",
                     key_node.start_mark)
-            if isinstance(key, Hashable):
-                first_line[key] = key_node.start_mark.line + 1
+            first_line[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep)
 
 
