@@ -2,8 +2,7 @@
 
 Example (suite YAML)::
 
-Methods:
-      extend: {pretraining: {learning_rate: 2.0e-5}}
+    methods: {extend: {pretraining: {learning_rate: 2.0e-5}, token_set: wang}}
 
 Graph of one job (target ``t``)::
 
@@ -14,12 +13,15 @@ Graph of one job (target ``t``)::
    old id keeps its id and its embedding row (and LM-head bias) bit for bit; the new rows are
    drawn as BERT initialises weights, N(0, ``initializer_range``) (Wang et al.: new weights
    randomly initialised; transformers' ``resize_token_embeddings(mean_resizing=False)``).
-   Where the new wordpieces come from (docs/choices.md "EXTEND"): Wang et al. learn a WordPiece
-   vocabulary on the target data; here it is UniBridge's stage-1 tokenizer of the target
-   (Algorithm 1's size; the same stage and key as UniBridge's), its pieces written as
-   WordPiece tokens (``▁x`` → ``x``, ``x`` → ``##x``, every character in both forms) as the
-   tiny mBERT's vocabulary is built (:func:`harness.tiny_tokenizers.wordpiece_vocabulary`);
-   those mBERT lacks are the new tokens.
+   Where the new wordpieces come from (docs/choices.md "EXTEND"): Wang et al. train a
+   SentencePiece unigram model on the target data and write its pieces as WordPiece tokens;
+   here the SentencePiece model is UniBridge's stage-1 tokenizer of the target (Algorithm 1's
+   size; the same stage and key as UniBridge's). ``token_set`` says how its pieces become
+   WordPiece tokens (:data:`TOKEN_SETS`): ``wang`` (default), Wang et al.'s own conversion
+   (``▁x`` → ``x``, otherwise ``##x``; :func:`wang_wordpieces`), or ``wang_with_characters``,
+   which adds every character of the pieces in both forms as the tiny mBERT's vocabulary is
+   built (:func:`harness.tiny_tokenizers.wordpiece_vocabulary`). Those mBERT lacks are the
+   new tokens.
 2. ``continued_pretraining``: full-model MLM (15 % masking) on the target's monolingual corpus.
    The paper gives no settings; the defaults are stage 3's schedule (50 epochs, batch 32) with
    a learning rate of 2e-5, usual for continued BERT pretraining (a suite option).
@@ -35,7 +37,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,6 +56,10 @@ log = logging.getLogger(__name__)
 EXTENSION_FILE = "extension.json"
 TRAINING_FILE = "training.json"
 EXTEND_PRETRAINING = TrainingConfig(epochs=50, batch_size=32, learning_rate=2e-5)
+SPM_MARKER = "\u2581"
+TokenSet = Literal["wang", "wang_with_characters"]
+WORD_PIECE_TYPES = (1, 4)
+"""SentencePiece piece types converted: NORMAL and USER_DEFINED (not CONTROL, UNKNOWN, BYTE)."""
 
 
 class ExtendConfig(BaseModel):
@@ -62,6 +68,7 @@ class ExtendConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     vocab: VocabSearchConfig = VocabSearchConfig()
+    token_set: TokenSet = "wang"
     pretraining: TrainingConfig = EXTEND_PRETRAINING
     mask_probability: float = Field(0.15, gt=0, lt=1)
     max_length: int = Field(128, gt=2)
@@ -79,14 +86,56 @@ class PretrainingConfig(BaseModel):
     max_length: int = Field(128, gt=2)
 
 
-def new_wordpieces(spm_model: Path, vocabulary: Mapping[str, int]) -> list[str]:
-    """The target tokenizer's pieces as WordPiece tokens that ``vocabulary`` lacks, in piece order."""
+class ExtensionConfig(BaseModel):
+    """Config of the vocabulary-extension stage: how SentencePiece pieces become WordPiece tokens."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    token_set: TokenSet = "wang"
+
+
+def wang_wordpieces(pieces: Sequence[str]) -> list[str]:
+    """Wang et al.'s conversion of SentencePiece pieces to WordPiece tokens, in piece order.
+
+    As ``parse_sentencepiece_token`` in their ``preprocessing-scripts/mkvocab.py``
+    (ZihanWangKi/extend_bert): a piece that opens a word (``▁x``) becomes ``x``, any other
+    piece ``##x``. Two departures, both for pieces their trainer settings never produce or that
+    cannot be a WordPiece token: the bare marker ``▁`` (their rule writes an empty line into
+    ``vocab.txt``) is skipped, and duplicates keep their first place (their ``extend_vocab.py``
+    appends a token once).
+    """
+    tokens = (piece[1:] if piece.startswith(SPM_MARKER) else "##" + piece for piece in pieces)
+    return [token for token in dict.fromkeys(tokens) if token]
+
+
+def wang_with_characters_wordpieces(pieces: Sequence[str]) -> list[str]:
+    """Wang et al.'s tokens plus every character of the pieces in both forms (``c``, ``##c``).
+
+    The tiny mBERT's own construction (:func:`harness.tiny_tokenizers.wordpiece_vocabulary`):
+    no character of the target can fall to ``[UNK]``, at the price of more new rows.
+    """
     from harness.tiny_tokenizers import BERT_SPECIALS, wordpiece_vocabulary
-    from harness.unibridge.target_tokenizer import ORDINARY_TYPES, parse_spm_model
+
+    return wordpiece_vocabulary(pieces, vocab_size=3 * len(pieces) + len(BERT_SPECIALS))
+
+
+TOKEN_SETS = {"wang": wang_wordpieces, "wang_with_characters": wang_with_characters_wordpieces}
+"""``token_set`` name → function from SentencePiece pieces (id order) to WordPiece tokens."""
+
+
+def new_wordpieces(spm_model: Path, vocabulary: Mapping[str, int], token_set: TokenSet) -> list[str]:
+    """The target tokenizer's pieces as WordPiece tokens (``token_set``) that ``vocabulary`` lacks.
+
+    Control and unknown pieces (``<unk>``, ``<s>``, ``</s>``) and byte pieces are not converted:
+    Wang et al.'s SentencePiece settings have no ``<s>``/``</s>`` and no byte fallback, and skip
+    ``<unk>`` (the first line of the ``.vocab`` file).
+    """
+    from harness.tiny_tokenizers import BERT_SPECIALS
+    from harness.unibridge.target_tokenizer import parse_spm_model
 
     spm = parse_spm_model(Path(spm_model).read_bytes())
-    pieces = [piece for piece, _, kind in spm.pieces if kind in ORDINARY_TYPES]
-    tokens = wordpiece_vocabulary(pieces, vocab_size=3 * len(pieces) + len(BERT_SPECIALS))
+    pieces = [piece for piece, _, kind in spm.pieces if kind in WORD_PIECE_TYPES]
+    tokens = TOKEN_SETS[token_set](pieces)
     return [token for token in tokens if token not in vocabulary and token not in BERT_SPECIALS]
 
 
@@ -111,14 +160,15 @@ def extend_tokenizer(tokenizer, new_tokens: Sequence[str], out: Path):
     return AutoTokenizer.from_pretrained(out)
 
 
-def extend_model(pretrained: str, spm_model: Path, out: Path, seed: int) -> dict[str, Any]:
+def extend_model(pretrained: str, spm_model: Path, out: Path, seed: int,
+                 token_set: TokenSet) -> dict[str, Any]:
     """Write the extended model and tokenizer into ``out``; returns the extension's facts."""
     import torch
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(pretrained)
     model = AutoModelForMaskedLM.from_pretrained(pretrained)
-    new_tokens = new_wordpieces(spm_model, tokenizer.get_vocab())
+    new_tokens = new_wordpieces(spm_model, tokenizer.get_vocab(), token_set)
     extended = extend_tokenizer(tokenizer, new_tokens, out)
     torch.manual_seed(seed)
     model.resize_token_embeddings(len(extended), mean_resizing=False)
@@ -131,17 +181,20 @@ class VocabExtensionStage(Stage):
 
     Inputs: ``backbone`` (mBERT) and ``tokenizer`` (stage 1's ``spm.model``). Writes
     ``backbone.json``, ``model/`` (model + extended tokenizer) and ``extension.json``.
+    Config: :class:`ExtensionConfig` (``None``: its defaults). Version 2: Wang et al.'s token
+    set became the default (version 1 added every character in both forms).
     """
 
     kind = "vocab_extension"
-    version = 1
+    version = 2
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Extend the vocabulary and the embedding matrix."""
         from harness.backbones import pretrained_path
 
+        config = self.config or ExtensionConfig()
         facts = extend_model(pretrained_path(inputs["backbone"]), inputs["tokenizer"] / "spm.model",
-                             out / MODEL_DIR, ctx.seed)
+                             out / MODEL_DIR, ctx.seed, config.token_set)
         write_backbone_record(out, "extended")
         atomic_write_text(out / EXTENSION_FILE, json.dumps(facts, indent=2))
 
@@ -213,8 +266,8 @@ class Extend(Method):
         config: ExtendConfig = self.config
         corpus = env.corpus(job.lang, role="target")
         vocab = VocabSearchStage(config.vocab, corpus=corpus)
-        extended = VocabExtensionStage(None, seed=job.seed, backbone=env.backbone(job.backbone),
-                                       tokenizer=vocab)
+        extended = VocabExtensionStage(ExtensionConfig(token_set=config.token_set), seed=job.seed,
+                                       backbone=env.backbone(job.backbone), tokenizer=vocab)
         pretrained = ContinuedPretrainingStage(
             PretrainingConfig(training=config.pretraining, mask_probability=config.mask_probability,
                               max_length=config.max_length),

@@ -7,56 +7,94 @@ import sentencepiece as spm
 import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-from baselines.extend import ContinuedPretrainingStage, PretrainingConfig, VocabExtensionStage
+from baselines.extend import (
+    ContinuedPretrainingStage,
+    ExtensionConfig,
+    PretrainingConfig,
+    VocabExtensionStage,
+    wang_wordpieces,
+)
 from harness.graph import Cache, StageContext
 from harness.suite import SuiteError
 from harness.training import TrainingConfig
 
 
-@pytest.fixture(scope="module")
-def extended(make_stage_inputs):
+@pytest.fixture(scope="module", params=["wang", "wang_with_characters"])
+def extended(make_stage_inputs, request):
     root = make_stage_inputs("tiny-mbert", "bert")
-    out = root / "out"
+    out = root / f"out-{request.param}"
     out.mkdir()
-    VocabExtensionStage(None, seed=1).run(StageContext(seed=1, progress=False),
-                                          {"backbone": root / "backbone", "tokenizer": root / "tokenizer"},
-                                          out)
-    return root
+    VocabExtensionStage(ExtensionConfig(token_set=request.param), seed=1).run(
+        StageContext(seed=1, progress=False),
+        {"backbone": root / "backbone", "tokenizer": root / "tokenizer"}, out)
+    return root, out, request.param
 
 
-def expected_new_tokens(spm_file, old_vocab):
-    """By hand: each piece in WordPiece notation, every character in both forms, minus the old ones."""
+def wang_by_hand(spm_file, old_vocab):
+    """Wang et al.'s mkvocab.py + extend_vocab.py applied by hand to the model's pieces.
+
+    Their ``read_sentencepiece_vocab`` reads the ``.vocab`` lines and drops ``<unk>`` (their
+    trainer has no ``<s>``/``</s>``; ours has, and they are dropped too); each piece becomes
+    ``x`` for ``▁x``, else ``##x``; then each token the base vocabulary lacks is appended once.
+    """
     processor = spm.SentencePieceProcessor(model_file=str(spm_file))
     pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())
-              if not (processor.is_control(i) or processor.is_unknown(i))]
-    tokens = set()
+              if not (processor.is_control(i) or processor.is_unknown(i) or processor.is_byte(i))]
+    appended, checker = [], set(old_vocab)
+    for piece in pieces:
+        word = piece[1:] if piece.startswith("▁") else "##" + piece
+        if word and word not in checker:
+            appended.append(word)
+            checker.add(word)
+    return appended
+
+
+def characters_by_hand(spm_file, old_vocab):
+    """Wang et al.'s tokens plus each character of the pieces in both forms, minus the old ones."""
+    processor = spm.SentencePieceProcessor(model_file=str(spm_file))
+    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())
+              if not (processor.is_control(i) or processor.is_unknown(i) or processor.is_byte(i))]
+    tokens = set(wang_by_hand(spm_file, old_vocab))
     for piece in pieces:
         tokens |= {c for c in piece if c != "▁"} | {"##" + c for c in piece if c != "▁"}
-        word = piece[1:] if piece.startswith("▁") else "##" + piece
-        if word not in ("", "##"):
-            tokens.add(word)
     return tokens - set(old_vocab)
 
 
+def test_wang_conversion_on_a_hand_worked_vocabulary():
+    pieces = ["▁the", "ing", "▁", "▁a", "b", "▁x", "ing"]
+    assert wang_wordpieces(pieces) == ["the", "##ing", "a", "##b", "x"]
+    assert [t for t in wang_wordpieces(pieces) if t not in {"the", "##b"}] == ["##ing", "a", "x"]
+
+
 def test_vocabulary_grows_by_exactly_the_new_tokens(extended):
-    old = AutoTokenizer.from_pretrained(extended / "backbone" / "model")
-    new = AutoTokenizer.from_pretrained(extended / "out" / "model")
+    root, out, token_set = extended
+    old = AutoTokenizer.from_pretrained(root / "backbone" / "model")
+    new = AutoTokenizer.from_pretrained(out / "model")
     old_vocab, new_vocab = old.get_vocab(), new.get_vocab()
-    added = expected_new_tokens(extended / "tokenizer" / "spm.model", old_vocab)
+    spm_file = root / "tokenizer" / "spm.model"
+    if token_set == "wang":
+        added = wang_by_hand(spm_file, old_vocab)
+        assert [t for t, _ in sorted(new_vocab.items(), key=lambda item: item[1])][len(old):] == added
+        added = set(added)
+    else:
+        added = characters_by_hand(spm_file, old_vocab)
+        assert added > set(wang_by_hand(spm_file, old_vocab))  # characters come on top of Wang's
     assert len(added) > 20 and any("ሰ" in t for t in added)
     assert set(new_vocab) == set(old_vocab) | added
     assert len(new) == len(old) + len(added)
     assert all(new_vocab[token] == i for token, i in old_vocab.items())  # old ids unchanged
     # the new pieces segment target words (as vocabulary, not as added tokens)
     assert new.tokenize("ሰላም ዓለም") != old.tokenize("ሰላም ዓለም")
-    assert old.unk_token not in new.tokenize("ሰላም ዓለም")
-    facts = json.loads((extended / "out" / "extension.json").read_text())
+    if token_set == "wang_with_characters":  # every character is a token: no [UNK] is left
+        assert old.unk_token not in new.tokenize("ሰላም ዓለም")
+    facts = json.loads((out / "extension.json").read_text())
     assert facts == {"old_size": len(old), "new_tokens": len(added), "size": len(new)}
 
 
 def test_old_rows_are_kept_bit_for_bit_and_new_rows_drawn_as_bert_does(extended):
-    old = AutoModelForMaskedLM.from_pretrained(extended / "backbone" / "model")
-    new = AutoModelForMaskedLM.from_pretrained(extended / "out" / "model")
+    root, out, _ = extended
+    old = AutoModelForMaskedLM.from_pretrained(root / "backbone" / "model")
+    new = AutoModelForMaskedLM.from_pretrained(out / "model")
     n = old.get_input_embeddings().weight.shape[0]
     old_rows, new_rows = old.get_input_embeddings().weight, new.get_input_embeddings().weight
     assert torch.equal(new_rows[:n], old_rows)
@@ -72,6 +110,7 @@ def test_old_rows_are_kept_bit_for_bit_and_new_rows_drawn_as_bert_does(extended)
 
 
 def test_continued_pretraining_trains_the_whole_extended_model(extended, tmp_path):
+    root, extended_dir, _ = extended
     config = PretrainingConfig(training=TrainingConfig(epochs=1, batch_size=4, learning_rate=1e-3,
                                                        max_device_batch_size=4, max_steps=2),
                                max_length=24)
@@ -79,13 +118,30 @@ def test_continued_pretraining_trains_the_whole_extended_model(extended, tmp_pat
     out.mkdir()
     stage = ContinuedPretrainingStage(config, seed=1)
     ctx = StageContext(seed=1, progress=False, cache=Cache(tmp_path / "cache"))
-    stage.run(ctx, {"backbone": extended / "out", "corpus": extended / "corpus"}, out)
-    before = AutoModelForMaskedLM.from_pretrained(extended / "out" / "model")
+    stage.run(ctx, {"backbone": extended_dir, "corpus": root / "corpus"}, out)
+    before = AutoModelForMaskedLM.from_pretrained(extended_dir / "model")
     after = AutoModelForMaskedLM.from_pretrained(out / "model")
     assert stage.summary(out)["steps"] == 2
     layer = "bert.encoder.layer.0.attention.self.query.weight"
     assert not torch.equal(before.get_parameter(layer), after.get_parameter(layer))
     assert len(AutoTokenizer.from_pretrained(out / "model")) == before.config.vocab_size
+
+
+def test_token_set_is_a_suite_option_that_enters_the_key(plan_of):
+    def extension_keys(plan):
+        found, todo = set(), [plan.build(job) for job in plan.jobs]
+        while todo:
+            stage = todo.pop()
+            found |= {stage.key} if stage.kind == "vocab_extension" else set()
+            todo += stage.inputs.values()
+        return found
+
+    keys = {token_set: extension_keys(plan_of({"extend": {"token_set": token_set}},
+                                              backbones=("tiny-mbert",)))
+            for token_set in ("wang", "wang_with_characters")}
+    assert len(keys["wang"]) == 1 and keys["wang"] != keys["wang_with_characters"]
+    with pytest.raises(SuiteError, match="token_set"):
+        plan_of({"extend": {"token_set": "characters"}}, backbones=("tiny-mbert",))
 
 
 def test_only_mbert(plan_of):
