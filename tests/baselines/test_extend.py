@@ -127,18 +127,12 @@ def test_continued_pretraining_trains_the_whole_extended_model(extended, tmp_pat
     assert len(AutoTokenizer.from_pretrained(out / "model")) == before.config.vocab_size
 
 
-def test_token_set_is_a_suite_option_that_enters_the_key(plan_of):
-    def extension_keys(plan):
-        found, todo = set(), [plan.build(job) for job in plan.jobs]
-        while todo:
-            stage = todo.pop()
-            found |= {stage.key} if stage.kind == "vocab_extension" else set()
-            todo += stage.inputs.values()
-        return found
-
-    keys = {token_set: extension_keys(plan_of({"extend": {"token_set": token_set}},
-                                              backbones=("tiny-mbert",)))
-            for token_set in ("wang", "wang_with_characters")}
+def test_token_set_is_a_suite_option_that_enters_the_key(plan_of, method_stages):
+    keys = {}
+    for token_set in ("wang", "wang_with_characters"):
+        plan = plan_of({"extend": {"token_set": token_set}}, backbones=("tiny-mbert",))
+        keys[token_set] = {key for key, stage in method_stages(plan, "extend").items()
+                           if stage.kind == "vocab_extension"}
     assert len(keys["wang"]) == 1 and keys["wang"] != keys["wang_with_characters"]
     with pytest.raises(SuiteError, match="token_set"):
         plan_of({"extend": {"token_set": "characters"}}, backbones=("tiny-mbert",))

@@ -53,15 +53,35 @@ def test_language_stage_changes_exactly_the_language_and_invertible_adapters(tmp
     assert {n for n in adapter if "adapter_up.weight" in n} <= changed
 
 
-def test_paper_defaults():
+def test_madx_standard_defaults():
     config = MadXConfig()
-    assert config.adaptation.beta == 0.0 and config.adaptation.reduction_factor == 2
-    assert config.adaptation.inv_reduction_factor == 2
+    for adaptation, steps in ((config.adaptation, 50_000), (config.source_adaptation, 250_000)):
+        assert adaptation.beta == 0.0 and adaptation.reduction_factor == 2
+        assert adaptation.inv_reduction_factor == 2
+        assert (adaptation.batch_size, adaptation.learning_rate, adaptation.max_steps) == (64, 1e-4, steps)
     assert config.task_adapter.reduction_factor == 16 and config.task_sources == "all"
 
 
-def test_shares_source_adapters_with_unibridge_without_kl_only(plan_of, method_stages):
+def test_an_override_keeps_the_other_standard_settings(plan_of, method_stages):
+    plan = plan_of({"mad_x": {"adaptation": {"max_steps": 7}}})
+    adapters = [s for s in method_stages(plan, "mad_x").values() if s.kind == "language_adapter"]
+    steps = {s.inputs["corpus"].config.langs: (s.config.max_steps, s.config.learning_rate) for s in adapters}
+    assert steps == {("amh",): (7, 1e-4), ("eng",): (250_000, 1e-4)}
+
+
+def test_shares_only_backbones_and_corpora_with_its_standard_schedule(plan_of, method_stages):
     plan = plan_of({"mad_x": {}, "unibridge": {}, "unibridge_no_kl": {}})
+    madx, full, no_kl = (method_stages(plan, m) for m in ("mad_x", "unibridge", "unibridge_no_kl"))
+    kinds = {key: stage.kind for key, stage in madx.items()}
+    assert {kinds[key] for key in madx.keys() & (full.keys() | no_kl.keys())} == {"backbone", "corpus"}
+
+
+UNIBRIDGE_SCHEDULE = {"epochs": 50, "batch_size": 32, "learning_rate": 5.0e-4, "max_steps": None}
+
+
+def test_shares_source_adapters_with_unibridge_without_kl_only(plan_of, method_stages):
+    plan = plan_of({"mad_x": {"source_adaptation": UNIBRIDGE_SCHEDULE}, "unibridge": {},
+                    "unibridge_no_kl": {}})
     madx, full, no_kl = (method_stages(plan, m) for m in ("mad_x", "unibridge", "unibridge_no_kl"))
     kinds = {key: stage.kind for key, stage in madx.items()}
     shared_no_kl = {kinds[key] for key in madx.keys() & no_kl.keys()}
@@ -79,7 +99,8 @@ def test_shares_source_adapters_with_unibridge_without_kl_only(plan_of, method_s
 
 
 def test_english_task_adapter_option_shares_unibridge_no_kl_task_adapter(plan_of, method_stages):
-    plan = plan_of({"mad_x": {"task_sources": "english"}, "unibridge_no_kl": {}})
+    plan = plan_of({"mad_x": {"task_sources": "english", "source_adaptation": UNIBRIDGE_SCHEDULE},
+                    "unibridge_no_kl": {}})
     madx, no_kl = method_stages(plan, "mad_x"), method_stages(plan, "unibridge_no_kl")
     task = [s for s in madx.values() if s.kind == "task_adapter"]
     assert len(task) == 1 and type(task[0]) is TaskAdapterStage and task[0].key in no_kl
