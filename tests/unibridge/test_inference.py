@@ -1,3 +1,4 @@
+import hashlib
 import math
 import re
 from pathlib import Path
@@ -247,17 +248,35 @@ def authors_files(tmp_path, monkeypatch):
                                                               url=str(ALIGNMENT)))
 
 
-def test_target_side_comes_from_the_target_english_file_for_every_source(authors_files):
-    """aym's files differ in their target lines; weight.py reads them from aym_Latn-eng_Latn.txt."""
-    folder = ALIGNMENT / "xlm" / "alignment" / "opus" / "aym"
-    english_side = weight_py_load_data(folder / "aym_Latn-eng_Latn.txt", is_src=False)
-    for lang, code in AUTHOR_SOURCES.items():
-        pairs = parallel.load(authors_files, "aym", lang)
-        own_file = folder / f"aym_Latn-{code}.txt"
-        assert [t for t, _ in pairs] == [t.strip() for t in english_side]
-        assert [s for _, s in pairs] == [s.strip() for s in weight_py_load_data(own_file, is_src=True)]
-    own_target_side = weight_py_load_data(folder / "aym_Latn-zho_Hant.txt", is_src=False)
-    assert [t for t, _ in parallel.load(authors_files, "aym", "zho")] != own_target_side
+def test_target_side_comes_from_the_target_english_file_for_every_source(tmp_path, monkeypatch):
+    """As weight.py's gen_weight: the (t, s) file gives only the source side (a two-file release)."""
+    folder = tmp_path / "repo"
+    files = {"xlm/alignment/opus/ang/ang_Latn-eng_Latn.txt": "eng_Latn: s1\nang_Latn: t1\n\n"
+                                                             "eng_Latn: s2\nang_Latn: t2\n",
+             "xlm/alignment/opus/ang/ang_Latn-zho_Hant.txt": "zho_Hant: z1\nang_Latn: other1\n\n"
+                                                             "zho_Hant: z2\nang_Latn: other2"}
+    for relative, text in files.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text, encoding="utf-8")
+    release = releases.RELEASES["unibridge_alignment"]
+    monkeypatch.setitem(release.versions, release.default_version, releases.Pinned(
+        url=str(folder), checksums={r: "sha256:" + hashlib.sha256(t.encode()).hexdigest()
+                                    for r, t in files.items()}))
+    monkeypatch.setenv(releases.CACHE_ENV, str(tmp_path / "cache"))
+    corpus = ParallelCorpus(format="unibridge", data=DataSource(release="unibridge_alignment"))
+    assert parallel.load(corpus, "ang", "zho") == [("t1", "z1"), ("t2", "z2")]
+    assert parallel.load(corpus, "ang", "eng") == [("t1", "s1"), ("t2", "s2")]
+
+
+def test_the_real_files_are_read_by_position_not_by_their_labels(authors_files):
+    """aym_Latn-eng_Latn.txt lists Aymara first: weight.py's "English" side is Aymara (docs/data.md)."""
+    english = ALIGNMENT / "xlm" / "alignment" / "opus" / "aym" / "aym_Latn-eng_Latn.txt"
+    pairs = parallel.load(authors_files, "aym", "eng")
+    assert [t for t, _ in pairs] == [t.strip() for t in weight_py_load_data(english, is_src=False)]
+    assert [s for _, s in pairs] == [s.strip() for s in weight_py_load_data(english, is_src=True)]
+    assert pairs[0][1].startswith("Akatxamat Abraham Bojorquez")  # the line labelled aym_Latn
+    for lang in AUTHOR_SOURCES:
+        assert [t for t, _ in parallel.load(authors_files, "aym", lang)] == [t for t, _ in pairs]
 
 
 def test_harmony_weights_from_the_authors_files_match_a_hand_computation(backbones, authors_files):
