@@ -39,6 +39,7 @@ from harness.data.source import DataError, DataSource
 logger = logging.getLogger(__name__)
 
 SERVES = "parallel sentences"
+REPOSITORY = "https://github.com/TokisakiKurumi2001/UniBridge"
 ENGLISH = "eng"
 AUTHOR_CODES = {
     "eng": "eng_Latn", "rus": "rus_Cyrl", "jpn": "jpn_Jpan", "zho": "zho_Hant", "ara": "arb_Arab",
@@ -119,7 +120,8 @@ def _fetch(source: DataSource, target: str, lang: str) -> Path:
     try:
         return releases.fetch_file(source, SERVES, relative)
     except DataError as error:
-        failure = DataError(f"the UniBridge authors' alignment files: {error}")
+        failure = DataError(f"the UniBridge authors' alignment files: {error}; a clone of "
+                            f"{REPOSITORY} checked out at that commit serves as `url:` too")
         if "://" in base:  # the same host serves every file: one failure stands for all
             failure = DataError(f"{failure} (no other file of the release is tried after one "
                                 f"failure)")
