@@ -220,6 +220,18 @@ def test_releases_from_their_replicas(release_replicas):
     assert monolingual.load(DataSource(release="americasnlp2021"), "oto", 2, 8, seed=0)
 
 
+def test_the_authors_parallel_files_are_their_real_bytes():
+    """Each replica file has the SHA-256 pinned for the real file; evidence.yaml lists exactly them."""
+    folder = REPLICAS / "unibridge_alignment"
+    release = releases.RELEASES["unibridge_alignment"]
+    pins = release.versions[release.default_version].checksums
+    held = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.txt"))
+    assert len(held) == 130 and all(sha256(folder / relative) == pins[relative] for relative in held)
+    evidence = yaml.safe_load((folder / "evidence.yaml").read_text(encoding="utf-8"))
+    assert sorted(evidence["files"]) == held and "\n" not in evidence["source"]
+    assert evidence["evidence"][0] == f"TokisakiKurumi2001/UniBridge@{release.default_version}:xlm/alignment"
+
+
 # -- mirrors, pins and the commits that enter the keys ------------------------------------------
 
 
