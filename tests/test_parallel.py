@@ -324,3 +324,14 @@ def test_readable_flores_plus_passes_and_network_failures_are_left_to_reachabili
 
     monkeypatch.setattr(huggingface_hub, "get_hf_file_metadata", no_network)
     parallel.check(corpus, "amh", "eng", K)
+
+
+def test_each_format_reads_its_own_form_of_data(tmp_path):
+    with pytest.raises(ValueError, match=r"format 'unibridge' reads a release \(data: \{release: "):
+        ParallelCorpus(format="unibridge", data=DataSource(path=tmp_path))
+    with pytest.raises(ValueError, match=r"format 'pairs' reads local files"):
+        ParallelCorpus(format="pairs", data=DataSource(release="unibridge_alignment"))
+    corpus = ParallelCorpus(format="unibridge", data=DataSource(release="americasnli"))
+    with pytest.raises(DataError, match=r"holds AmericasNLI, not parallel sentences; releases of "
+                                        r"parallel sentences: unibridge_alignment"):
+        parallel.check(corpus, "amh", "eng", K)
