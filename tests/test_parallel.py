@@ -236,7 +236,7 @@ def test_a_pair_the_authors_lack_names_the_sources_they_have():
 def test_authors_file_without_code_prefixes_is_refused(tmp_path):
     path = tmp_path / "amh_Ethi-eng_Latn.txt"
     path.write_text("eng_Latn: hello\namh_Ethi: selam\n\nhello again\namh_Ethi: x\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"amh_Ethi-eng_Latn.txt: line 4 lack a '<code>: ' prefix"):
+    with pytest.raises(DataError, match=r"amh_Ethi-eng_Latn.txt: no '<code>: ' prefix on line 4;"):
         alignment.read_side(path, "target")
     path.write_text("eng_Latn: hello\n", encoding="utf-8")
     with pytest.raises(DataError, match="an odd line count"):

@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import Literal
 
 from harness.data import releases
 from harness.data.source import DataError, DataSource
@@ -88,7 +89,7 @@ def load(source: DataSource, target: str, lang: str) -> list[tuple[str, str]]:
     return list(zip(targets, sources))
 
 
-def read_side(path: Path, side: str) -> list[str]:
+def read_side(path: Path, side: Literal["source", "target"]) -> list[str]:
     """The ``source`` (first line of each block) or ``target`` (second) sentences of ``path``.
 
     As ``weight.py``'s ``load_data``: empty lines skipped, position decides the side, the
@@ -98,7 +99,7 @@ def read_side(path: Path, side: str) -> list[str]:
              if line]
     bad = [f"line {n}" for n, line in lines if not _PREFIX.match(line)]
     if bad or len(lines) % 2:
-        problem = f"{', '.join(bad[:3])} lack a '<code>: ' prefix" if bad else "an odd line count"
+        problem = f"no '<code>: ' prefix on {', '.join(bad[:3])}" if bad else "an odd line count"
         raise DataError(f"{path}: {problem}; expected blocks of two '<code>: sentence' lines")
     first = 0 if side == "source" else 1
     return [line[len("eng_Latn: "):] for i, (_, line) in enumerate(lines) if i % 2 == first]
