@@ -257,8 +257,9 @@ def _check_pair(suite: Suite, target: str, source: str, k: int) -> None:
     corpus = suite.parallel_for(target, source)
     try:
         parallel.check(corpus, target, source, k)
-    except DataError as error:
-        raise DataError(f"{corpus.describe()}: {error}") from None
+    except DataError as error:  # the suite key of the entry, to say where to change it
+        key = f"parallel.{suite.parallel.index(corpus)}.data"
+        raise DataError(f"{key} {corpus.describe()}: {error}") from None
 
 
 def _hub_sources(suite: Suite) -> dict[str, DataSource]:

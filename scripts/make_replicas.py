@@ -24,8 +24,11 @@ Output (under ``--out``):
   (``ud-treebanks-v2.13/UD_<Language>-<TB>/<tb>-ud-<split>.conllu``) for the suites' treebanks.
 - ``releases/americasnlp2021/data/<pair>/train.<code>``: the AmericasNLP 2021 files.
 - ``releases/americasnli/{dev,test}/<code>.tsv``: the AmericasNLI repository's files.
-- ``opus/<corpus>.<l1>-<l2>.<l1|l2>``: OPUS Moses files of the suites' OPUS pairs.
-- ``parallel_pairs/<target>-<source>.tsv``: the per-pair files of the suites.
+- ``unibridge_alignment/xlm/alignment/...``: **real files**, not synthetic: the UniBridge authors'
+  parallel sentences of every pair the suites read, byte for byte (MIT licence), checked against
+  the SHA-256 that ``harness/data/releases.py`` pins; copied from the shipped replica or, with
+  ``--unibridge-repo DIR`` (a clone of TokisakiKurumi2001/UniBridge), from the commit itself.
+  Its ``evidence.yaml`` says where each file is in the real repository.
 
 Deterministic: the same harness and library versions write the same bytes (parquet files embed
 the pyarrow version that wrote them; the tarball has fixed times and owners).
@@ -37,6 +40,7 @@ import argparse
 import gzip
 import hashlib
 import io
+import itertools
 import shutil
 import sys
 import tarfile
@@ -48,7 +52,7 @@ sys.path.insert(0, str(ROOT))  # run as a plain script from a checkout
 import datasets  # noqa: E402
 import yaml  # noqa: E402
 
-from harness.data import monolingual, nli, opus, parallel, ud  # noqa: E402
+from harness.data import alignment, monolingual, nli, parallel, releases, ud  # noqa: E402
 from harness.data._local import WIKIPEDIA_CODES  # noqa: E402
 from harness.data.examples import NER_LABELS, NLI_LABELS, UPOS_LABELS  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
@@ -56,8 +60,6 @@ from harness.suite import load_suite  # noqa: E402
 SUITES = [ROOT / "suites" / f"{name}.yaml" for name in ("wikiann", "ud", "americasnli")]
 ROWS = 3
 """Rows (sentences, pairs, articles) per language and split."""
-PAIRS = 12
-"""Lines per parallel pair: more than the harmony methods' default k = 10."""
 UD_ROOT = "ud-treebanks-v2.13"
 WIKIPEDIA_DUMP = monolingual.WIKIPEDIA_DUMP
 NOTE = ("Replica of the layout and schema of `{id}` for the unibridge-bench tests "
@@ -245,14 +247,13 @@ def flores_plus(root: Path) -> None:
 
     Config ``<lang>_<Script>``, files ``<split>/<config>.jsonl``, plus ``default`` over every file.
     """
-    codes = set()
+    codes = set()  # the pairs the authors took from FLORES (their alignment/flores/ tree)
+    source = parallel.DataSource(release=ALIGNMENT)
     for suite in suites():
         for spec in suite.tasks.values():
-            for target in spec.targets:
-                for source in spec.sources:
-                    corpus = suite.parallel_for(target, source)
-                    if corpus.format == "flores_plus":
-                        codes |= {parallel.flores_code(corpus, lang) for lang in (target, source)}
+            for target, lang in itertools.product(spec.targets, spec.sources):
+                if "/flores/" in alignment.relative_path(source, target, lang):
+                    codes |= {parallel.FLORES_CODES[code] for code in (target, lang)}
     features_yaml = [{"name": name, "dtype": feature.dtype} for name, feature in FLORES_FEATURES.items()]
     configs = []
     for code in sorted(codes):
@@ -305,7 +306,7 @@ def wikipedia(root: Path) -> None:
     write_hub_repo(root, "wikimedia/wikipedia", configs)
 
 
-# -- releases, OPUS and pair files --------------------------------------------------------------
+# -- releases and the authors' parallel files ---------------------------------------------------
 
 
 def conllu(tb: str, split: str) -> str:
@@ -374,39 +375,64 @@ def americasnli(root: Path) -> None:
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def local_parallel(root: Path) -> None:
-    """OPUS Moses files and per-pair files for every pair the suites serve from them."""
-    for suite in suites():
-        for spec in suite.tasks.values():
-            for target in spec.targets:
-                for source in spec.sources:
-                    corpus = suite.parallel_for(target, source)
-                    lines = [(f"{target} {i} " + " ".join(words(target, i, 4)),
-                              f"{source} {i} " + " ".join(words(source, i, 4))) for i in range(PAIRS)]
-                    if corpus.format == "opus":
-                        t, s = opus.opus_code(target, corpus.codes), opus.opus_code(source, corpus.codes)
-                        first, second = sorted((t, s))
-                        stem = root / "opus" / f"{corpus.corpus}.{first}-{second}"
-                        stem.parent.mkdir(parents=True, exist_ok=True)
-                        Path(f"{stem}.{t}").write_text("".join(a + "\n" for a, _ in lines), encoding="utf-8")
-                        Path(f"{stem}.{s}").write_text("".join(b + "\n" for _, b in lines), encoding="utf-8")
-                    elif corpus.format == "pairs":
-                        path = root / "parallel_pairs" / f"{target}-{source}{parallel.PAIRS_SUFFIX}"
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        path.write_text("".join(f"{a}\t{b}\n" for a, b in lines), encoding="utf-8")
+ALIGNMENT = "unibridge_alignment"
+ALIGNMENT_EVIDENCE = """\
+source: "the UniBridge authors' K parallel sentences per (target, source) pair, copied byte for byte"
+evidence:
+  - TokisakiKurumi2001/UniBridge@{commit}:xlm/alignment
+  - TokisakiKurumi2001/UniBridge@{commit}:xlm/weight.py
+files:
+{files}"""
+
+
+def unibridge_alignment(root: Path, shipped: dict[str, bytes]) -> None:
+    """The authors' files of every (target, source) and (target, eng) pair the suites read."""
+    pin = releases.RELEASES[ALIGNMENT].versions[releases.RELEASES[ALIGNMENT].default_version]
+    source = parallel.DataSource(release=ALIGNMENT)
+    wanted = sorted({alignment.relative_path(source, target, lang)
+                     for suite in suites() for spec in suite.tasks.values()
+                     for target in spec.targets for lang in (alignment.ENGLISH, *spec.sources)})
+    for relative in wanted:
+        data = shipped[relative]
+        if "sha256:" + hashlib.sha256(data).hexdigest() != pin.checksums[relative]:
+            raise SystemExit(f"{relative}: not the pinned bytes of the authors' file")
+        path = root / ALIGNMENT / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    commit = releases.RELEASES[ALIGNMENT].default_version
+    files = "".join(f"  - {r}\n" for r in wanted)
+    (root / ALIGNMENT / "evidence.yaml").write_text(
+        ALIGNMENT_EVIDENCE.format(commit=commit, files=files), encoding="utf-8")
+
+
+def alignment_bytes(repo: Path | None) -> dict[str, bytes]:
+    """The authors' files by relative path: from a clone at the pinned commit, else the replica."""
+    import subprocess
+
+    pin = releases.RELEASES[ALIGNMENT].versions[releases.RELEASES[ALIGNMENT].default_version]
+    commit = releases.RELEASES[ALIGNMENT].default_version
+    if repo is not None:
+        return {r: subprocess.run(["git", "-C", str(repo), "show", f"{commit}:{r}"], check=True,
+                                  capture_output=True).stdout for r in pin.checksums}
+    folder = ROOT / "fixtures" / "replicas" / ALIGNMENT
+    return {r: (folder / r).read_bytes() for r in pin.checksums if (folder / r).is_file()}
 
 
 def main() -> None:
     """Write every replica under ``--out``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "fixtures" / "replicas")
-    out = parser.parse_args().out
-    for part in ("hub", "releases", "opus", "parallel_pairs"):
+    parser.add_argument("--unibridge-repo", type=Path, default=None,
+                        help="a git clone of TokisakiKurumi2001/UniBridge (else the shipped copies)")
+    args = parser.parse_args()
+    out, shipped = args.out, alignment_bytes(args.unibridge_repo)
+    for part in ("hub", "releases", ALIGNMENT):
         shutil.rmtree(out / part, ignore_errors=True)
     datasets.disable_progress_bars()
     for build in (wikiann, xnli, americas_nli, flores_plus, wikipedia, ud_release, americasnlp,
-                  americasnli, local_parallel):
+                  americasnli):
         build(out)
+    unibridge_alignment(out, shipped)
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     digest = hashlib.sha256()
     for path in sorted(p for p in out.rglob("*") if p.is_file()):

@@ -5,7 +5,8 @@ each dataset the paper suites read, with synthetic text: hub repositories (READM
 parquet files with the real features and ``ClassLabel`` names) read through
 ``UNIBRIDGE_HUB_MIRROR`` by the very ``datasets.load_dataset`` call of the hub form; the UD
 tarball, the AmericasNLI and AmericasNLP files fetched by pooch from the replica with its
-checksums pinned in place of the real ones; OPUS Moses files and per-pair files. Then each paper
+checksums pinned in place of the real ones; the UniBridge authors' parallel files (real bytes,
+under their real checksums) fetched from the replica in place of GitHub. Then each paper
 suite, as shipped, passes ``validate`` against them, pins every hub dataset, and, offline,
 names exactly what it cannot reach.
 """
@@ -68,6 +69,10 @@ def release_replicas(monkeypatch, mirror):
                      for relative in release.versions[release.default_version].checksums}
         monkeypatch.setitem(release.versions, release.default_version,
                             releases.Pinned(url=str(folder), checksums=checksums))
+    alignment = releases.RELEASES["unibridge_alignment"]  # real bytes: the real checksums stay
+    pin = alignment.versions[alignment.default_version]
+    monkeypatch.setitem(alignment.versions, alignment.default_version, releases.Pinned(
+        url=str(REPLICAS / "unibridge_alignment"), checksums=pin.checksums))
 
 
 def card(hub_id: str) -> dict:
@@ -215,6 +220,18 @@ def test_releases_from_their_replicas(release_replicas):
     assert monolingual.load(DataSource(release="americasnlp2021"), "oto", 2, 8, seed=0)
 
 
+def test_the_authors_parallel_files_are_their_real_bytes():
+    """Each replica file has the SHA-256 pinned for the real file; evidence.yaml lists exactly them."""
+    folder = REPLICAS / "unibridge_alignment"
+    release = releases.RELEASES["unibridge_alignment"]
+    pins = release.versions[release.default_version].checksums
+    held = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.txt"))
+    assert len(held) == 130 and all(sha256(folder / relative) == pins[relative] for relative in held)
+    evidence = yaml.safe_load((folder / "evidence.yaml").read_text(encoding="utf-8"))
+    assert sorted(evidence["files"]) == held and "\n" not in evidence["source"]
+    assert evidence["evidence"][0] == f"TokisakiKurumi2001/UniBridge@{release.default_version}:xlm/alignment"
+
+
 # -- mirrors, pins and the commits that enter the keys ------------------------------------------
 
 
@@ -291,7 +308,6 @@ def test_validate_warns_about_an_unpinned_hub_source_naming_its_commit(release_r
                                                                        caplog):
     suite = yaml.safe_load((ROOT / "suites" / "americasnli.yaml").read_text())
     suite["tasks"]["nli"]["source_data"] = {"hub": "facebook/xnli"}  # no revision
-    suite["parallel"] = [{"format": "pairs", "data": {"path": str(REPLICAS / "parallel_pairs")}}]
     suite["tasks"]["nli"]["targets"] = ["bzd"]
     path = tmp_path / "suite.yaml"
     path.write_text(yaml.safe_dump(suite))
@@ -305,13 +321,10 @@ def test_validate_warns_about_an_unpinned_hub_source_naming_its_commit(release_r
 # -- the paper suites ---------------------------------------------------------------------------
 
 
-def suite_copy(tmp_path, name, data=True):
-    """The shipped suite in ``tmp_path/suites`` (its ``../data`` is then ``tmp_path/data``)."""
+def suite_copy(tmp_path, name):
+    """The shipped suite in ``tmp_path/suites`` (the paper suites read no local folder)."""
     (tmp_path / "suites").mkdir(exist_ok=True)
     shutil.copy(ROOT / "suites" / f"{name}.yaml", tmp_path / "suites")
-    if data and not (tmp_path / "data").exists():
-        shutil.copytree(REPLICAS / "opus", tmp_path / "data" / "opus")
-        shutil.copytree(REPLICAS / "parallel_pairs", tmp_path / "data" / "parallel_pairs")
     return tmp_path / "suites" / f"{name}.yaml"
 
 
@@ -347,34 +360,30 @@ def test_paper_suite_validates_against_the_replicas(name, release_replicas, tmp_
             assert len(parallel.load(suite.parallel_for(target, source), target, source)) >= 5
 
 
+def every_pair(name: str) -> str:
+    """``parallel (t1-s1, t1-s2, …)``: the key of a problem shared by every pair of a suite."""
+    spec = next(iter(load_suite(ROOT / "suites" / f"{name}.yaml").tasks.values()))
+    return f"parallel ({', '.join(f'{t}-{s}' for t in spec.targets for s in spec.sources)})"
+
+
+AUTHORS = "raw.githubusercontent.com/TokisakiKurumi2001/UniBridge/"
 EXPECTED_OFFLINE = {  # what each shipped suite cannot reach here: key -> (lines, text in each)
     "wikiann": {
         "tasks.ner.data": (1, "'unimelb-nlp/wikiann' at revision"),
         "monolingual.data": (1, "'wikimedia/wikipedia' at revision"),
-        "parallel.0.data": (1, "'openlanguagedata/flores_plus' at revision"),
-        "parallel (ang-eng, ang-zho, ang-rus, ang-ara, ang-jpn, frr-eng, frr-zho, frr-rus, frr-ara, "
-        "frr-jpn)": (1, "opus Tatoeba"),
-        "parallel (cdo-eng, cdo-zho, cdo-rus, cdo-ara, cdo-jpn, eml-eng, eml-zho, eml-rus, eml-ara, "
-        "eml-jpn)": (1, "opus wikimedia"),
+        every_pair("wikiann"): (1, AUTHORS),
     },
     "ud": {
         "tasks.pos.data": (1, "ud-treebanks-v2.13.tgz"),
         "monolingual.data": (1, "'wikimedia/wikipedia' at revision"),
-        "parallel.0.data": (1, "'openlanguagedata/flores_plus' at revision"),
-        "parallel (olo-eng, olo-zho, olo-rus, olo-ara, olo-jpn)": (1, "pairs"),
+        every_pair("ud"): (1, AUTHORS),
     },
     "americasnli": {
         "tasks.nli.data": (10, "raw.githubusercontent.com/nala-cub/AmericasNLI/"),
         "tasks.nli.source_data": (1, "'facebook/xnli' at revision"),
         "monolingual.data": (1, "'wikimedia/wikipedia' at revision"),
         "monolingual.target_data": (10, "raw.githubusercontent.com/AmericasNLP/americasnlp2021/"),
-        "parallel.0.data": (1, "'openlanguagedata/flores_plus' at revision"),
-        "parallel (aym-eng, aym-zho, aym-ara, aym-rus)": (1, "opus GlobalVoices"),
-        "parallel (cni-eng, cni-zho, cni-ara, cni-rus)": (1, "opus bible-uedin"),
-        "parallel (hch-eng, hch-zho, hch-ara, hch-rus)": (1, "opus QED"),
-        "parallel (nah-eng, nah-zho, nah-ara, nah-rus)": (1, "opus Tatoeba"),
-        "parallel (bzd-eng, bzd-zho, bzd-ara, bzd-rus, oto-eng, oto-zho, oto-ara, oto-rus, shp-eng, "
-        "shp-zho, shp-ara, shp-rus, tar-eng, tar-zho, tar-ara, tar-rus)": (1, "pairs"),
+        every_pair("americasnli"): (1, AUTHORS),
     },
 }
 
@@ -392,7 +401,7 @@ def test_shipped_suite_offline_names_exactly_what_it_cannot_reach(name, tmp_path
 
     monkeypatch.setattr(pooch.HTTPDownloader, "__call__", no_network)
     with pytest.raises(SuiteError) as caught:
-        prepare(load_suite(suite_copy(tmp_path, name, data=False)))
+        prepare(load_suite(suite_copy(tmp_path, name)))
     lines = str(caught.value).splitlines()[1:]
     found: dict[str, list[str]] = {}
     for line in lines:
@@ -404,5 +413,6 @@ def test_shipped_suite_offline_names_exactly_what_it_cannot_reach(name, tmp_path
         assert all(text in message for message in found[key]), (key, found[key])
     hub_lines = [m for ms in found.values() for m in ms if "hub dataset" in m]
     assert all("(HF_HUB_OFFLINE is set)" in m and hub.MIRROR_ENV in m for m in hub_lines)
-    folders = [m for ms in found.values() for m in ms if "data folder" in m]
-    assert all(str(tmp_path / "data") in m and "does not exist" in m for m in folders)
+    authors = found[every_pair(name)][0]
+    assert authors.startswith("parallel.0.data unibridge (unibridge_alignment): ")
+    assert "`url:`" in authors and "no other file of the release is tried" in authors

@@ -8,7 +8,7 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.data import opus, parallel
+from harness.data import alignment, opus, parallel
 from harness.data.parallel import FLORES_CODES, ParallelCorpus, ParallelRef
 from harness.data.source import DataError, DataSource
 from harness.languages import UnknownLanguageError, canonical_code, get_language
@@ -94,8 +94,8 @@ def test_turkish_target_validates_from_local_files(tmp_path):
 
 # --- too few pairs: validate, not stage 5 ------------------------------------------------------
 
-@pytest.mark.parametrize("amh_text, expected", [("", "only 0 sentence pairs"),
-                                                ("one\ntwo\nthree\n", "only 3 sentence pairs")])
+@pytest.mark.parametrize("amh_text, expected", [("", ": 0 of the k = 10 sentence pairs"),
+                                                ("one\ntwo\nthree\n", ": 3 of the k = 10 sentence pairs")])
 def test_short_parallel_file_fails_validate_naming_pair_and_file(tmp_path, amh_text, expected):
     folder = copy_parallel(tmp_path, amh_text)
     path = suite_file(tmp_path, {"path": str(folder)})
@@ -151,12 +151,14 @@ def test_missing_opus_files_say_which_and_how_to_get_them(tmp_path):
     with pytest.raises(DataError) as error:
         parallel.check(corpus, "aym", "eng", K)
     message = str(error.value)
+    assert message.startswith(f"parallel pair aym-eng: 0 of the k = {K} sentence pairs")
     assert "Tatoeba.aym-en.aym" in message and "Tatoeba.aym-en.en" in message
     assert "opus_get --directory CORPUS" in message and "--preprocess moses" in message
     assert opus.opus_code("amh", {}) == "am" and opus.opus_code("ang", {}) == "ang"
 
 
-def test_flores_plus_codes_and_what_it_lacks():
+def test_flores_plus_codes_and_what_it_lacks(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # codes only: the hub is not asked for its files
     assert FLORES_CODES["tgl"] == "fil_Latn" and FLORES_CODES["grn"] == "gug_Latn"
     lacking = "ang cdo eml frr olo bzd cni hch nah oto shp tar".split()
     assert not set(lacking) & set(FLORES_CODES)
@@ -202,15 +204,135 @@ def test_fingerprint_covers_only_the_pairs_files(tmp_path):
 
 
 PAPER_FLORES = {"amh", "crh", "grn", "khm", "kan", "lij", "pbt", "quy", "san", "snd", "sin", "som",
-                "tam", "tgl", "tat"}  # PAPER.md "Parallel sentences in the authors' code"
+                "tam", "tgl", "tat"}  # weight.py's from_flores=True targets
 
 
 @pytest.mark.parametrize("name", ["wikiann", "ud", "americasnli"])
-def test_paper_suites_take_flores_or_opus_per_target_as_the_authors(name):
+def test_paper_suites_read_the_authors_files_from_their_flores_or_opus_tree(name):
+    """Every pair from the authors' files; FLORES targets from alignment/flores/ as in weight.py."""
     suite = load_suite(ROOT / "suites" / f"{name}.yaml")
     for spec in suite.tasks.values():
         for target in spec.targets:
             for source in spec.sources:
                 corpus = suite.parallel_for(target, source)
-                assert (corpus.format == "flores_plus") == (target in PAPER_FLORES), (target, corpus)
-                assert corpus.format in ("flores_plus", "opus", "pairs")
+                assert corpus.format == "unibridge" and corpus.data.release == "unibridge_alignment"
+                tree = "flores" if target in PAPER_FLORES else "opus"
+                for lang in (source, "eng"):
+                    relative = alignment.relative_path(corpus.data, target, lang)
+                    assert relative.startswith(f"xlm/alignment/{tree}/"), (target, lang, relative)
+
+
+def test_a_pair_the_authors_lack_names_the_sources_they_have():
+    source = DataSource(release="unibridge_alignment")
+    with pytest.raises(DataError, match=r"no pair grn-jpn \(file grn_Latn-jpn_Jpan.txt\); they hold "
+                                        r"for grn: sources ara, eng, rus, zho\. Serve this pair"):
+        alignment.relative_path(source, "grn", "jpn")
+    with pytest.raises(DataError, match=r"no target 'tur'"):
+        alignment.relative_path(source, "tur", "eng")
+    assert alignment.relative_path(source, "tgl", "zho") == \
+        "xlm/alignment/flores/tl/tgl_Latn-zho_Hant.txt"  # tgl_Latn, not FLORES+'s fil_Latn
+
+
+def test_authors_file_without_code_prefixes_is_refused(tmp_path):
+    path = tmp_path / "amh_Ethi-eng_Latn.txt"
+    path.write_text("eng_Latn: hello\namh_Ethi: selam\n\nhello again\namh_Ethi: x\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"amh_Ethi-eng_Latn.txt: no '<code>: ' prefix on line 4;"):
+        alignment.read_side(path, "target")
+    path.write_text("eng_Latn: hello\n", encoding="utf-8")
+    with pytest.raises(DataError, match="an odd line count"):
+        alignment.read_side(path, "source")
+
+
+def test_a_missing_folder_names_its_suite_key_and_how_to_fill_it(tmp_path):
+    value = [{"format": "opus", "corpus": "Tatoeba", "data": {"path": "no_such_opus"}}]
+    with pytest.raises(SuiteError) as error:
+        prepare(load_suite(suite_file(tmp_path, value)))
+    lines = [line for line in str(error.value).splitlines() if line.startswith("parallel (")]
+    assert len(lines) == 1 and lines[0].startswith("parallel (amh-eng, amh-zho): parallel.0.data "
+                                                   "opus Tatoeba")
+    assert f"data folder {tmp_path / 'no_such_opus'} does not exist" in lines[0]
+    assert "opus_get --directory CORPUS" in lines[0]
+
+
+def test_opus_says_per_pair_how_many_sentences_exist(tmp_path):
+    folder = tmp_path / "opus"
+    folder.mkdir()
+    (folder / "Tatoeba.am-en.am").write_text("t\n" * 4, encoding="utf-8")
+    (folder / "Tatoeba.am-en.en").write_text("s\n" * 4, encoding="utf-8")
+    value = [{"format": "opus", "corpus": "Tatoeba", "data": {"path": str(folder)}}]
+    with pytest.raises(SuiteError) as error:
+        prepare(load_suite(suite_file(tmp_path, value)))
+    message = str(error.value)
+    assert f"parallel (amh-eng): parallel.0.data opus Tatoeba ({folder}): parallel pair amh-eng: " \
+           f"4 of the k = {K} sentence pairs" in message
+    assert f"parallel (amh-zho): parallel.0.data opus Tatoeba ({folder}): parallel pair amh-zho: " \
+           f"0 of the k = {K} sentence pairs" in message
+
+
+@pytest.fixture
+def online_hub(tmp_path, monkeypatch):
+    """No mirror, an empty hub cache, not offline: the hub would be asked (the test patches it)."""
+    from huggingface_hub import constants
+
+    from harness.data import hub
+
+    monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
+    for name in hub.OFFLINE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub_cache"))
+    monkeypatch.setattr(hub, "_ACCESS", {})
+    return hub
+
+
+def test_gated_flores_plus_says_how_to_accept_its_terms(online_hub, monkeypatch):
+    import huggingface_hub
+    from huggingface_hub.errors import GatedRepoError
+
+    asked = []
+
+    def refuse(url, **kwargs):
+        asked.append(url)
+        raise GatedRepoError(f"403 Client Error. Cannot access gated repo for url {url}.")
+
+    monkeypatch.setattr(huggingface_hub, "get_hf_file_metadata", refuse)
+    revision = "5fec6c13f9e5a4db2f745d4ec0d7c9721ddc4f06"
+    corpus = ParallelCorpus(format="flores_plus", data=DataSource(hub=parallel.FLORES_HUB,
+                                                                  revision=revision))
+    messages = set()
+    for target, source in (("amh", "eng"), ("tgl", "zho"), ("amh", "rus")):
+        with pytest.raises(DataError) as error:
+            parallel.check(corpus, target, source, K)
+        messages.add(str(error.value))
+    assert asked == [f"https://huggingface.co/datasets/{parallel.FLORES_HUB}/resolve/{revision}/"
+                     f"dev/amh_Ethi.jsonl"]  # one file the suite reads, asked once
+    (message,) = messages  # the same line for every pair: validate prints it once
+    assert "is gated" in message and f"https://huggingface.co/datasets/{parallel.FLORES_HUB}" in message
+    assert "accept its terms" in message and "huggingface-cli login" in message
+
+
+def test_readable_flores_plus_passes_and_network_failures_are_left_to_reachability(online_hub,
+                                                                                    monkeypatch):
+    import huggingface_hub
+    import requests
+
+    corpus = ParallelCorpus(format="flores_plus", data=DataSource(hub=parallel.FLORES_HUB))
+    monkeypatch.setattr(huggingface_hub, "get_hf_file_metadata", lambda url, **kwargs: None)
+    parallel.check(corpus, "amh", "eng", K)
+    monkeypatch.setattr(online_hub, "_ACCESS", {})
+
+    def no_network(url, **kwargs):
+        raise requests.ConnectionError("no network")
+
+    monkeypatch.setattr(huggingface_hub, "get_hf_file_metadata", no_network)
+    parallel.check(corpus, "amh", "eng", K)
+
+
+def test_each_format_reads_its_own_form_of_data(tmp_path):
+    with pytest.raises(ValueError, match=r"format 'unibridge' reads a release \(data: \{release: "):
+        ParallelCorpus(format="unibridge", data=DataSource(path=tmp_path))
+    with pytest.raises(ValueError, match=r"format 'pairs' reads local files"):
+        ParallelCorpus(format="pairs", data=DataSource(release="unibridge_alignment"))
+    corpus = ParallelCorpus(format="unibridge", data=DataSource(release="americasnli"))
+    with pytest.raises(DataError, match=r"holds AmericasNLI, not parallel sentences; releases of "
+                                        r"parallel sentences: unibridge_alignment"):
+        parallel.check(corpus, "amh", "eng", K)

@@ -146,7 +146,8 @@ def no_release(source: DataSource, dataset: str) -> None:
     """Raise a DataError if ``source`` is a release, which ``dataset``'s loader cannot read."""
     if source.release is not None:
         raise DataError(f"release {source.release!r} cannot serve {dataset}: give 'path' or 'hub' "
-                        f"(releases serve Universal Dependencies and monolingual text)")
+                        f"(releases serve Universal Dependencies, AmericasNLI, monolingual text "
+                        f"and parallel sentences)")
 
 
 def load_hub(source: DataSource, config: str | None, split: str, **kwargs: Any) -> Any:

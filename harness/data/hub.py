@@ -148,3 +148,44 @@ def _git_head(git: Path) -> str | None:
             if len(parts) == 2 and parts[1] == ref and is_commit(parts[0]):
                 return parts[0]
     return None
+
+
+_ACCESS: dict[tuple[str, str | None], str | None] = {}
+"""(hub id, revision) → why its files cannot be read here (None: they can), asked once."""
+
+
+def file_access_problem(hub_id: str, revision: str | None, filename: str) -> str | None:
+    """Why this machine's token cannot read ``filename`` of dataset ``hub_id`` (None: it can).
+
+    Why: a gated dataset (FLORES+) answers ``dataset_info`` whatever the token, and refuses its
+    files until the token's account has accepted the terms, so that a suite would fail at the
+    first stage that reads them, after hours of training. One HEAD request of the file
+    (``get_hf_file_metadata``, 10 s) per dataset and revision and process; a gated or missing
+    repository (``GatedRepoError``, ``RepositoryNotFoundError``) is the problem, with how to
+    accept the terms and log in. Any other failure (network) is left to the reachability check.
+    """
+    key = (hub_id, revision)
+    if key not in _ACCESS:
+        _ACCESS[key] = _ask_file_access(hub_id, revision, filename)
+    return _ACCESS[key]
+
+
+def _ask_file_access(hub_id: str, revision: str | None, filename: str) -> str | None:
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    url = hf_hub_url(hub_id, filename, repo_type="dataset", revision=revision)
+    page = f"https://huggingface.co/datasets/{hub_id}"
+    login = ("log in here with a token of that account (`huggingface-cli login`, `hf auth login`, "
+             "or set HF_TOKEN)")
+    try:
+        get_hf_file_metadata(url, timeout=10)
+    except GatedRepoError:
+        return (f"hub dataset {hub_id!r} is gated and this machine's token may not read its files "
+                f"(HEAD {url} refused): accept its terms on {page} while logged in, then {login}")
+    except RepositoryNotFoundError:
+        return (f"hub dataset {hub_id!r}: its files cannot be read without a token that may read "
+                f"them (HEAD {url} refused); if it is gated, accept its terms on {page}, then {login}")
+    except Exception:  # noqa: BLE001 - network failures are the reachability check's to report
+        return None
+    return None

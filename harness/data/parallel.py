@@ -11,6 +11,9 @@ A suite's ``parallel:`` is a list of corpora; the first whose ``targets`` (and `
 optional: all when left out) contain a (target, source) pair serves it
 (:func:`corpus_for`). Formats, every file UTF-8 (docs/data.md has the paper's table):
 
+- ``unibridge`` (the paper suites' default): the K sentences the UniBridge authors used for every
+  pair, ``data: {release: unibridge_alignment}``, read as their ``weight.py`` reads them (the
+  target side from the target–English file for every source; :mod:`harness.data.alignment`).
 - ``flores_plus``: the hub dataset ``openlanguagedata/flores_plus`` (gated: accept its terms on
   its hub page and log in with a token, ``hf auth login`` or ``HF_TOKEN``),
   ``load_dataset(hub, <code>_<Script>, split="dev")``, field ``text``, rows aligned by ``id``.
@@ -33,7 +36,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.data import opus
+from harness.data import alignment, hub, opus
 from harness.data._local import existing_file, language_file, load_hub, local_root, read_lines
 from harness.data.problems import Problems, read_numbered
 from harness.data.source import DataError, DataSource, hash_tree
@@ -53,8 +56,19 @@ FLORES+ has no ang, cdo, eml, frr, olo, bzd, cni, hch, nah, oto, shp, tar: the a
 pairs for those (docs/data.md)."""
 FLORES_ACCESS = (f"{FLORES_HUB} is gated: accept its terms on its hub page, then log in with a "
                  f"token (`hf auth login`, or set HF_TOKEN)")
-Format = Literal["flores_plus", "opus", "folder", "pairs"]
+Format = Literal["unibridge", "flores_plus", "opus", "folder", "pairs"]
+FORMS = {"unibridge": "release", "flores_plus": "hub"}
+"""Format → the data source form it reads (``release``, ``hub``); the others read ``path``."""
+FORM_EXAMPLES = {"release": "a release (data: {release: unibridge_alignment})",
+                 "hub": "a hub dataset (data: {hub: ID})", "path": "local files (data: {path: DIR})"}
 PAIRS_SUFFIX = ".tsv"
+FILL_HINTS = {
+    "opus": f"fill it with the OPUS Moses files of each pair: {opus.DOWNLOAD_HINT}",
+    "folder": "write one <lang>.txt per language there, line i of every file the same sentence",
+    "pairs": f"write one <target>-<source>{PAIRS_SUFFIX} per pair there, a 'target<TAB>source' "
+             f"pair per line",
+}
+"""How to fill the folder of each local format (named when it is missing)."""
 
 
 class ParallelCorpus(BaseModel):
@@ -86,10 +100,9 @@ class ParallelCorpus(BaseModel):
 
     @model_validator(mode="after")
     def _form_fits_format(self) -> ParallelCorpus:
-        if (self.format == "flores_plus") != (self.data.hub is not None):
-            form = "a hub dataset (data: {hub: ID})" if self.format == "flores_plus" else \
-                "local files (data: {path: DIR})"
-            raise ValueError(f"format {self.format!r} reads {form}")
+        form = FORMS.get(self.format, "path")
+        if getattr(self.data, form) is None:
+            raise ValueError(f"format {self.format!r} reads {FORM_EXAMPLES[form]}")
         if (self.format == "opus") != (self.corpus is not None):
             raise ValueError("give 'corpus' (the OPUS corpus name in the file names) exactly for "
                              "format 'opus'")
@@ -102,7 +115,7 @@ class ParallelCorpus(BaseModel):
 
     def describe(self) -> str:
         """Short name for messages: format, corpus and where the data is."""
-        where = self.data.path if self.data.is_local else self.data.hub
+        where = self.data.path or self.data.hub or self.data.release
         corpus = f" {self.corpus}" if self.corpus else ""
         return f"{self.format}{corpus} ({where})"
 
@@ -167,7 +180,9 @@ def as_corpus(corpus: ParallelCorpus | DataSource) -> ParallelCorpus:
 def load(corpus: ParallelCorpus | DataSource, target: str, source: str) -> list[tuple[str, str]]:
     """(target sentence, source sentence) pairs in file order, skipping pairs with an empty side."""
     corpus = as_corpus(corpus)
-    if corpus.format == "pairs":
+    if corpus.format == "unibridge":
+        rows = alignment.load(corpus.data, target, source)
+    elif corpus.format == "pairs":
         rows = _pair_rows(_pair_file(corpus, target, source))
     else:
         rows = list(zip(*_sides(corpus, target, source)))
@@ -177,23 +192,53 @@ def load(corpus: ParallelCorpus | DataSource, target: str, source: str) -> list[
 def check(corpus: ParallelCorpus | DataSource, target: str, source: str, k: int = 1) -> None:
     """Raise a DataError unless (target, source) has at least ``k`` usable pairs.
 
-    Local files are read and counted; for the hub the languages must have a FLORES+ config
-    (FLORES+ has 997 ``dev`` sentences per language).
+    Files (local, or a release's, fetched once) are read and counted, and a pair with fewer than
+    ``k`` says how many it has; a missing local folder says how to fill it. For the hub the
+    languages must have a FLORES+ config (FLORES+ has 997 ``dev`` sentences per language) and
+    this machine's token must be able to read its files (:func:`check_flores_access`).
     """
     corpus = as_corpus(corpus)
     if corpus.format == "flores_plus":
         for lang in (target, source):
             flores_code(corpus, lang)
+        check_flores_access(corpus, target)
         return
+    if corpus.data.is_local and not Path(corpus.data.path).is_dir():
+        raise DataError(f"data folder {corpus.data.path} does not exist; {FILL_HINTS[corpus.format]}")
+    try:
+        where = ", ".join(map(str, files(corpus, target, source)))
+    except DataError as error:
+        if corpus.format != "opus":
+            raise
+        raise DataError(f"parallel pair {target}-{source}: 0 of the k = {k} sentence pairs harmony "
+                        f"weights need; {error}") from None
     n_pairs = len(load(corpus, target, source))
     if n_pairs < k:
-        raise DataError(f"parallel pair {target}-{source}: only {n_pairs} sentence pairs with both "
-                        f"sides non-empty in {', '.join(map(str, files(corpus, target, source)))}; "
-                        f"harmony weights need k = {k}")
+        raise DataError(f"parallel pair {target}-{source}: {n_pairs} of the k = {k} sentence pairs "
+                        f"harmony weights need (both sides non-empty) in {where}")
+
+
+def check_flores_access(corpus: ParallelCorpus, lang: str) -> None:
+    """Raise a DataError when FLORES+ is gated for this machine's token (terms not accepted).
+
+    Asks the hub for one file the suite reads, ``dev/<config>.jsonl`` of ``lang`` at the pinned
+    revision (:func:`harness.data.hub.file_access_problem`, once per revision). Skipped where the
+    files are read locally (a mirror, the hub cache) or the hub may not be asked (offline).
+    """
+    data = corpus.data
+    if (hub.mirror_dir(data.hub) is not None or hub.offline_reason() is not None
+            or hub.hub_cache_commit(data.hub, data.revision) is not None):
+        return
+    problem = hub.file_access_problem(data.hub, data.revision,
+                                      f"{FLORES_SPLIT}/{flores_code(corpus, lang)}.jsonl")
+    if problem:
+        raise DataError(problem)
 
 
 def files(corpus: ParallelCorpus, target: str, source: str) -> list[Path]:
     """The local files that hold the (target, source) pair (DataError when one is missing)."""
+    if corpus.format == "unibridge":
+        return list(dict.fromkeys(alignment.pair_files(corpus.data, target, source)))
     if corpus.format == "pairs":
         return [_pair_file(corpus, target, source)]
     if corpus.format == "opus":
@@ -207,6 +252,8 @@ def fingerprint(corpus: ParallelCorpus, target: str, source: str) -> str:
     if corpus.format == "flores_plus":
         configs = ",".join(flores_code(corpus, lang) for lang in (target, source))
         return f"{corpus.data.fingerprint()}:{configs}"
+    if corpus.format == "unibridge":
+        return alignment.fingerprint(corpus.data, target, source)
     return "sha256:" + ",".join(hash_tree(path) for path in files(corpus, target, source))
 
 

@@ -7,10 +7,12 @@ Example (suite YAML)::
     monolingual:
       target_data: {release: americasnlp2021}              # pinned commit of AmericasNLP 2021
     tasks: {nli: {data: {release: americasnli}}}           # AmericasNLI at its authors' commit
+    parallel: [{format: unibridge, data: {release: unibridge_alignment}}]  # the authors' K pairs
 
 Why: the paper's treebanks (UD v2.13) are not on the hub in a loadable form, six AmericasNLI
-languages have no Wikipedia, and no commit of the hub's AmericasNLI could be verified here; all
-three come from files their authors publish, pinned by content. Each release version
+languages have no Wikipedia, no commit of the hub's AmericasNLI could be verified here, and the
+exact parallel sentences of the harmony weights are only in the UniBridge authors' repository;
+all four come from files their authors publish, pinned by content. Each release version
 is pinned by content: a SHA-256 (checked by ``pooch``) or, for a file of a git repository whose
 bytes we could not download here, its git blob id (checked by :func:`_check_git_blob`). A file
 is downloaded once into :func:`cache_dir` (``$UNIBRIDGE_DATA_CACHE``, else the user cache folder
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
+from harness.data.alignment_checksums import CHECKSUMS as _ALIGNMENT_CHECKSUMS
 from harness.data.source import DataError, DataSource
 
 logger = logging.getLogger(__name__)
@@ -66,6 +69,7 @@ class Release:
 
 _AMERICASNLP_COMMIT = "d3f519c6b38299d8149311e65a369047350e6849"
 _AMERICASNLI_COMMIT = "be3c351b7e1ae69936c61bfde3e24f30757db9ac"
+_UNIBRIDGE_COMMIT = "6a38462b6598325894582ca163ded9a6a99d7c4a"
 
 RELEASES: dict[str, Release] = {
     "ud": Release(
@@ -151,6 +155,12 @@ RELEASES: dict[str, Release] = {
                 "test/tar.tsv":
                     "sha256:f3e59ddc2579eaa37532dc832d3d0854b464da692ab9e6fa3e59ed02b515bea5",
             })}),
+    "unibridge_alignment": Release(
+        name="unibridge_alignment", serves="parallel sentences", default_version=_UNIBRIDGE_COMMIT,
+        homepage="https://github.com/TokisakiKurumi2001/UniBridge",
+        versions={_UNIBRIDGE_COMMIT: Pinned(  # the authors' K = 10 pairs (harness.data.alignment)
+            url=f"https://raw.githubusercontent.com/TokisakiKurumi2001/UniBridge/{_UNIBRIDGE_COMMIT}",
+            checksums=_ALIGNMENT_CHECKSUMS)}),
 }
 """Release name → definition. Adding a version is one entry with its URL and checksums."""
 

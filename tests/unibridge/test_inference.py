@@ -1,4 +1,7 @@
+import hashlib
 import math
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -7,6 +10,8 @@ from adapters import AutoAdapterModel, SeqBnConfig
 from adapters.composition import Stack
 from transformers import AutoTokenizer
 
+from harness.data import parallel, releases
+from harness.data.parallel import ParallelCorpus
 from harness.data.source import DataRef, DataSource
 from harness.heads import add_task_head
 from harness.models import install_target_embeddings, language_adapter_config
@@ -218,3 +223,92 @@ def test_config_checks(tmp_path):
             "ner", "amh", ("eng", "zho"), "test", data)
     single = InferenceConfig().for_job("ner", "amh", ("eng",), "test", data)
     assert single.inference.k == 10 and single.inference.weighting == "harmony"
+
+
+# --- the authors' parallel sentences (PAPER.md stage 5) --------------------------------------
+
+ALIGNMENT = Path(__file__).resolve().parents[2] / "fixtures" / "replicas" / "unibridge_alignment"
+AUTHOR_SOURCES = {"eng": "eng_Latn", "zho": "zho_Hant", "rus": "rus_Cyrl", "ara": "arb_Arab"}
+
+
+def weight_py_load_data(path, is_src):
+    """The authors' weight.py ``load_data``, line for line (TokisakiKurumi2001/UniBridge@6a38462)."""
+    with open(path) as fin:
+        lines = fin.readlines()
+    lines = [line for line in (re.sub("\n", "", x) for x in lines) if len(line) > 0]
+    return [line[len("eng_Latn: "):] for idx, line in enumerate(lines)
+            if (idx % 2 == 0 and is_src) or (idx % 2 == 1 and not is_src)]
+
+
+@pytest.fixture
+def authors_files(tmp_path, monkeypatch):
+    """The authors' files (the replica holds their real bytes) as the release, cached in tmp_path."""
+    monkeypatch.setenv(releases.CACHE_ENV, str(tmp_path / "cache"))
+    return ParallelCorpus(format="unibridge", data=DataSource(release="unibridge_alignment",
+                                                              url=str(ALIGNMENT)))
+
+
+def test_target_side_comes_from_the_target_english_file_for_every_source(tmp_path, monkeypatch):
+    """As weight.py's gen_weight: the (t, s) file gives only the source side (a two-file release)."""
+    folder = tmp_path / "repo"
+    files = {"xlm/alignment/opus/ang/ang_Latn-eng_Latn.txt": "eng_Latn: s1\nang_Latn: t1\n\n"
+                                                             "eng_Latn: s2\nang_Latn: t2\n",
+             "xlm/alignment/opus/ang/ang_Latn-zho_Hant.txt": "zho_Hant: z1\nang_Latn: other1\n\n"
+                                                             "zho_Hant: z2\nang_Latn: other2"}
+    for relative, text in files.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text, encoding="utf-8")
+    release = releases.RELEASES["unibridge_alignment"]
+    monkeypatch.setitem(release.versions, release.default_version, releases.Pinned(
+        url=str(folder), checksums={r: "sha256:" + hashlib.sha256(t.encode()).hexdigest()
+                                    for r, t in files.items()}))
+    monkeypatch.setenv(releases.CACHE_ENV, str(tmp_path / "cache"))
+    corpus = ParallelCorpus(format="unibridge", data=DataSource(release="unibridge_alignment"))
+    assert parallel.load(corpus, "ang", "zho") == [("t1", "z1"), ("t2", "z2")]
+    assert parallel.load(corpus, "ang", "eng") == [("t1", "s1"), ("t2", "s2")]
+
+
+def test_the_real_files_are_read_by_position_not_by_their_labels(authors_files):
+    """aym_Latn-eng_Latn.txt lists Aymara first: weight.py's "English" side is Aymara (docs/data.md)."""
+    english = ALIGNMENT / "xlm" / "alignment" / "opus" / "aym" / "aym_Latn-eng_Latn.txt"
+    pairs = parallel.load(authors_files, "aym", "eng")
+    assert [t for t, _ in pairs] == [t.strip() for t in weight_py_load_data(english, is_src=False)]
+    assert [s for _, s in pairs] == [s.strip() for s in weight_py_load_data(english, is_src=True)]
+    assert pairs[0][1].startswith("Akatxamat Abraham Bojorquez")  # the line labelled aym_Latn
+    for lang in AUTHOR_SOURCES:
+        assert [t for t, _ in parallel.load(authors_files, "aym", lang)] == [t for t, _ in pairs]
+
+
+def test_harmony_weights_from_the_authors_files_match_a_hand_computation(backbones, authors_files):
+    """Eqs. 10-13 for Old English on a tiny XLM-R from the authors' ten pairs per source."""
+    from harness.backbones import train_tiny_tokenizer
+
+    folder = ALIGNMENT / "xlm" / "alignment" / "opus" / "ang"
+    targets = weight_py_load_data(folder / "ang_Latn-eng_Latn.txt", is_src=False)
+    model, source_tokenizer = load(backbones, "tiny-xlmr")
+    tokenizer = train_tiny_tokenizer("xlmr", targets * 4, 80)
+    install_target_embeddings(model, tokenizer, torch.randn(len(tokenizer), model.config.hidden_size),
+                              "target")
+    add_language(model, "target")
+    for lang in AUTHOR_SOURCES:
+        add_language(model, f"language_{lang}")
+    model.eval()
+
+    distances = {lang: pair_distance(model, parallel.load(authors_files, "ang", lang),
+                                     ("target", tokenizer), (f"language_{lang}", source_tokenizer))
+                 for lang in AUTHOR_SOURCES}
+    weights = harmony_weights(distances)
+
+    activate_language(model, "target")  # by hand: weight.py's sides, one sentence at a time
+    target = reference_states(model, tokenizer, "target", targets)
+    hand = {}
+    for lang, code in AUTHOR_SOURCES.items():
+        sources = weight_py_load_data(folder / f"ang_Latn-{code}.txt", is_src=True)
+        activate_language(model, f"language_{lang}")
+        source = reference_states(model, source_tokenizer, f"language_{lang}", sources)
+        hand[lang] = sum(float((t - s).norm()) for t, s in zip(target, source)) / len(sources)
+    assert len(targets) == 10 and distances == pytest.approx(hand, rel=1e-5)
+    scores = {lang: math.exp(1 / d) for lang, d in hand.items()}
+    expected = {lang: score / sum(scores.values()) for lang, score in scores.items()}
+    assert weights == pytest.approx(expected, rel=1e-5)
+    assert len(set(distances.values())) == len(AUTHOR_SOURCES)  # the sources' sides mattered
