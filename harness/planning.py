@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -44,6 +45,7 @@ from harness.suite import Job, Suite, SuiteError, format_validation_error, metho
 from harness.tasks import TASKS, Subword, get_task, label_subword
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EVAL_SPLIT = "test"
 SELECTION_SPLIT = "validation"
@@ -213,8 +215,12 @@ def _data_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
     for role, key in (("target", "monolingual.target_data"), ("source", "monolingual.data")):
         key = key if role == "source" or corpora.target_data else "monolingual.data"
         langs = {lang for spec in suite.tasks.values() for lang in getattr(spec, f"{role}s")}
-        for lang in sorted(langs):
-            _scan(problems, key, monolingual.check, corpora.data_for(role), lang)
+        words = {lang: _scan(problems, key, monolingual.check, corpora.data_for(role), lang)
+                 for lang in sorted(langs)}
+        n_samples = corpora.source_samples if role == "source" else corpora.target_samples
+        short = monolingual.shortfall(key, role, words, n_samples, corpora.words_per_sample)
+        if short:
+            logger.warning("%s", short)
     problems += _parallel_problems(suite, methods)
     for key, source in _hub_sources(suite).items():
         _collect(problems, key, check_hub_reachable, source, key)
@@ -275,19 +281,21 @@ def _hub_sources(suite: Suite) -> dict[str, DataSource]:
     return unique
 
 
-def _collect(problems: list[str], where: str, check: Callable[..., object], *args: object) -> None:
-    """Run ``check(*args)``; a data or name problem becomes one message prefixed by ``where``."""
+def _collect(problems: list[str], where: str, check: Callable[..., T], *args: object) -> T | None:
+    """``check(*args)``; a data or name problem becomes one message prefixed by ``where`` (None)."""
     try:
-        check(*args)
+        return check(*args)
     except (DataError, UnknownNameError) as error:
         problems.append(f"{where}: {error}")
+        return None
 
 
-def _scan(problems: list[str], where: str, check: Callable[..., object], *args: object) -> None:
-    """Run a data ``check(*args, found)`` that reports every bad line; each becomes a message."""
+def _scan(problems: list[str], where: str, check: Callable[..., T], *args: object) -> T | None:
+    """A data ``check(*args, found)`` that reports every bad line; each becomes a message."""
     found = Problems()
-    _collect(problems, where, check, *args, found)
+    result = _collect(problems, where, check, *args, found)
     problems += [f"{where}: {message}" for message in found.messages()]
+    return result
 
 
 def filter_jobs(jobs: Iterable[Job], filters: dict[str, set[str]]) -> list[Job]:

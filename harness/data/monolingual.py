@@ -29,7 +29,11 @@ Choices where the paper is silent:
   character counts as one word, so Chinese and Japanese (written without spaces) get samples of
   ``words_per_sample`` characters; samples keep the original text (no spaces are added).
 - ``n_samples`` samples are drawn without replacement by ``random.Random(seed)`` and returned in
-  text order; with fewer samples than asked, all are returned and a warning is logged.
+  text order; with fewer samples than asked, all are returned. ``validate`` (and ``run``, which
+  validates first) counts the words of local and release text (:func:`check`) and says each
+  shortfall before anything runs, one line per role for every language short
+  (:func:`shortfall`); at run time the corpus stage repeats it per language only at INFO, except
+  for Wikipedia, whose text validate does not read (a warning then).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from harness.data import releases
@@ -74,14 +78,19 @@ def load(source: DataSource, lang: str, n_samples: int, words_per_sample: int,
     else:
         documents = _wikipedia(source, lang, HUB_OVERSAMPLE * n_samples * words_per_sample)
     samples = cut_samples(documents, words_per_sample)
-    return choose_samples(samples, n_samples, seed, lang)
+    if len(samples) < n_samples:
+        counted = source.is_local or source.release is not None  # validate said it already
+        logger.log(logging.INFO if counted else logging.WARNING,
+                   "%s: only %d samples of text, fewer than the %d asked for", lang, len(samples),
+                   n_samples)
+    return choose_samples(samples, n_samples, seed)
 
 
-def check(source: DataSource, lang: str, problems: Problems | None = None) -> None:
-    """Raise a DataError unless text of ``lang`` is available.
+def check(source: DataSource, lang: str, problems: Problems | None = None) -> int | None:
+    """Raise a DataError unless text of ``lang`` is available; return how many words it has.
 
     Local and release files are read line by line: a file that is not UTF-8 or holds no word
-    goes to ``problems`` (without one, a DataError lists them). Hub: names only.
+    goes to ``problems`` (without one, a DataError lists them). Hub: names only (returns None).
     """
     if source.is_local:
         path = language_file(source, lang)
@@ -89,10 +98,32 @@ def check(source: DataSource, lang: str, problems: Problems | None = None) -> No
         path = _release_file(source, lang)
     else:
         mapped_code(lang, WIKIPEDIA_CODES, "Wikipedia (give local text files for the others)")
-        return
+        return None
+    texts = words = 0
     with collecting(problems) as found:
-        texts = sum(WORD.search(line) is not None for _, line in read_numbered(path, found))
+        for _, line in read_numbered(path, found):
+            count = len(WORD.findall(line))
+            texts, words = texts + (count > 0), words + count
         found.require(path, texts, f"text for {lang!r} (a corpus must not be empty)")
+    return words
+
+
+def shortfall(where: str, role: str, words: Mapping[str, int | None], n_samples: int,
+              words_per_sample: int) -> str | None:
+    """One line naming every language whose ``words`` give fewer than ``n_samples`` samples.
+
+    ``words`` is :func:`check`'s count per language (None: not counted). The count of samples is
+    :func:`cut_samples`'s: ⌈words / words_per_sample⌉, the last one shorter.
+    """
+    samples = {lang: -(-count // words_per_sample) for lang, count in words.items()
+               if count is not None}
+    short = {lang: count for lang, count in sorted(samples.items()) if count < n_samples}
+    if not short:
+        return None
+    listed = ", ".join(f"{lang} {count}" for lang, count in short.items())
+    return (f"{where}: {role} text of {len(short)} language(s) gives fewer samples of "
+            f"{words_per_sample} words than the {n_samples} asked for (monolingual.{role}_samples): "
+            f"{listed}; a run uses what there is")
 
 
 def cut_samples(documents: Iterable[str], words_per_sample: int) -> list[str]:
@@ -103,12 +134,9 @@ def cut_samples(documents: Iterable[str], words_per_sample: int) -> list[str]:
             for i in range(0, len(spans), words_per_sample)]
 
 
-def choose_samples(samples: list[str], n_samples: int, seed: int, lang: str) -> list[str]:
-    """``n_samples`` of ``samples`` drawn by ``seed``, in their original order."""
+def choose_samples(samples: list[str], n_samples: int, seed: int) -> list[str]:
+    """``n_samples`` of ``samples`` drawn by ``seed``, in their original order (all, if fewer)."""
     if len(samples) <= n_samples:
-        if len(samples) < n_samples:
-            logger.warning("%s: only %d samples of text, fewer than the %d asked for",
-                           lang, len(samples), n_samples)
         return list(samples)
     chosen = sorted(random.Random(seed).sample(range(len(samples)), n_samples))
     return [samples[i] for i in chosen]
