@@ -1,13 +1,15 @@
-"""What validate says before a run (issue 21.12): monolingual shortfalls, one line per role."""
+"""What validate says before a run (issue 21.12): monolingual shortfalls, one line per role;
+legacy UD tags mapped as UD's own conversion maps them, and a hint for those it does not."""
 
 import logging
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.data import monolingual
-from harness.data.source import DataSource
+from harness.data import monolingual, ud
+from harness.data.source import DataError, DataSource
 from tests.test_validate_data import copy_suite
 
 
@@ -55,3 +57,36 @@ def test_shortfall_counts_samples_as_the_corpus_stage_cuts_them(tmp_path):
     assert words == 7 and samples_of(tmp_path, "amh", 3) == 3  # ⌈7 / 3⌉
     assert monolingual.shortfall("k", "target", {"amh": words}, 3, 3) is None
     assert "amh 3" in monolingual.shortfall("k", "target", {"amh": words, "x": None}, 4, 3)
+
+
+# -- legacy_upos: map does what UD's own v1→v2 conversion does, and hints at the rest --------
+
+def conllu_row(i, form, upos, head, deprel):
+    return f"{i}\t{form}\t{form}\t{upos}\t_\t_\t{head}\t{deprel}\t_\t_"
+
+
+def turkish_v1(tmp_path, *extra_rows):
+    """A UD v1 sentence: "Ev büyük idi ve güzel" with the copula tagged VERB, CONJ for "ve"."""
+    rows = [conllu_row(1, "Ev", "NOUN", 2, "nsubj"), conllu_row(2, "büyük", "ADJ", 0, "root"),
+            conllu_row(3, "idi", "VERB", 2, "cop"), conllu_row(4, "ve", "CONJ", 5, "cc"),
+            conllu_row(5, "güzel", "ADJ", 2, "conj"), *extra_rows]
+    (tmp_path / "tur").mkdir()
+    (tmp_path / "tur" / "test.conllu").write_text("\n".join(rows) + "\n\n", encoding="utf-8")
+
+
+def test_map_renames_conj_and_tags_copulas_aux_as_the_official_conversion_does(tmp_path):
+    turkish_v1(tmp_path, conllu_row(6, "o", "PRON", 2, "cop"))
+    [sentence] = ud.load(DataSource(path=str(tmp_path), legacy_upos="map"), "tur", "test")
+    # udapi ud.Convert1to2: change_upos (CONJ→CCONJ), change_upos_copula (cop → AUX unless PRON)
+    assert sentence.tags == ("NOUN", "ADJ", "AUX", "CCONJ", "ADJ", "PRON")
+
+
+def test_a_tag_no_conversion_maps_is_named_with_what_to_do(tmp_path):
+    turkish_v1(tmp_path, conllu_row(6, "şırıl", "ONOM", 2, "advmod"),
+               conllu_row(7, "-de", "AFFIX", 2, "dep"))
+    with pytest.raises(DataError) as raised:
+        ud.load(DataSource(path=str(tmp_path), legacy_upos="map"), "tur", "test")
+    message = str(raised.value)
+    assert "test.conllu:6: unknown UPOS 'ONOM' (not a tag of UD v1 or v2" in message
+    assert "test.conllu:7: unknown UPOS 'AFFIX'" in message
+    assert "renames only CONJ to CCONJ" in message and "UD v2 release" in message
