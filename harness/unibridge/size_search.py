@@ -229,6 +229,28 @@ def _search_within(memo: AlpMemo, config: VocabSearchConfig, lookahead: int,
         index, strategy = None, "cap"
     else:
         index, strategy = linear_scan(memo, grid, config.threshold, lookahead), "linear"
+        if index is None:
+            notes.append(cap_reached_note(memo, grid, config, top))
+            log.warning("%s", notes[-1])
     size = top if index is None else grid[index]
     memo.get([size])
     return SearchOutcome(size, dict(memo.alp), strategy, max_trainable, notes)
+
+
+def cap_reached_note(memo: AlpMemo, grid: Sequence[int], config: VocabSearchConfig,
+                     top: int) -> str:
+    """Why the scan's size is its cap: no step met ε_s before it (Algorithm 1 ends at v_m).
+
+    Names the last Δ_s and what would let the search go on: a larger ``max_size``, or, when the
+    corpus itself set the cap (fewer pieces than ``max_size``), more text.
+    """
+    last = (f"; the last step's Δ_s was {memo.alp[grid[-1]] - memo.alp[grid[-2]]:.2f}"
+            if len(grid) > 1 else "")
+    if top < config.max_size:
+        cap, remedy = (f"the largest size this corpus can train ({top}, below max_size "
+                       f"{config.max_size})"), "more text would let it go on"
+    else:
+        cap, remedy = f"its cap max_size {top}", "a larger vocab.max_size would let it go on"
+    return (f"the vocabulary search reached {cap} before any step changed ALP by at most "
+            f"ε_s = {config.threshold:g}{last}: the size is the cap, not a size Algorithm 1 "
+            f"settled on; {remedy}")

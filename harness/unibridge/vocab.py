@@ -276,5 +276,7 @@ class VocabSearchStage(Stage):
         run_search(inputs["corpus"] / CORPUS_FILE, self.config, out, cache_dir)
 
     def summary(self, artifact: Path) -> dict:
-        """The found vocabulary size (Table 20)."""
-        return {"vocab_size": json.loads((artifact / SEARCH_FILE).read_text())["vocab_size"]}
+        """The found vocabulary size (Table 20) and, when there are any, the search's notes."""
+        search = json.loads((artifact / SEARCH_FILE).read_text())
+        notes = {"notes": search["notes"]} if search.get("notes") else {}
+        return {"vocab_size": search["vocab_size"], **notes}
