@@ -41,7 +41,14 @@ from harness.data.source import (
 from harness.graph import Stage
 from harness.methods import Method
 from harness.registry import UnknownNameError
-from harness.suite import Job, Suite, SuiteError, format_validation_error, method_config
+from harness.suite import (
+    CorpusSettings,
+    Job,
+    Suite,
+    SuiteError,
+    format_validation_error,
+    method_config,
+)
 from harness.tasks import TASKS, Subword, get_task, label_subword
 
 logger = logging.getLogger(__name__)
@@ -146,6 +153,8 @@ class Plan:
     methods: dict[str, Method]
     jobs: list[Job]
     provisional_data: bool = False  # BuildEnv.provisional_data: for counting stages only
+    #: What the data check found worth saying that is no error (monolingual text running short).
+    notes: list[str] = field(default_factory=list)
     env: BuildEnv = field(init=False)
 
     def __post_init__(self) -> None:
@@ -159,15 +168,16 @@ class Plan:
 def prepare(suite: Suite, check_data: bool = True) -> Plan:
     """Validate names, hyperparameters, compatibility and data; expand the jobs."""
     problems: list[str] = []
+    notes: list[str | None] = []
     methods = _instantiate_methods(suite, problems)
     _check_names(suite, problems)
     if not problems:
         problems += _incompatibilities(suite, methods)
     if check_data and not problems:
-        problems += _data_problems(suite, methods)
+        problems += _data_problems(suite, methods, notes)
     if problems:
         raise SuiteError(f"{suite.path}: invalid suite\n" + "\n".join(dict.fromkeys(problems)))
-    return Plan(suite, methods, suite.jobs())
+    return Plan(suite, methods, suite.jobs(), notes=[note for note in notes if note])
 
 
 def _instantiate_methods(suite: Suite, problems: list[str]) -> dict[str, Method]:
@@ -201,7 +211,7 @@ def _incompatibilities(suite: Suite, methods: dict[str, Method]) -> list[str]:
     return sorted(problems)
 
 
-def _data_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
+def _data_problems(suite: Suite, methods: dict[str, Method], notes: list[str | None]) -> list[str]:
     problems: list[str] = []
     for name, spec in suite.tasks.items():
         data = get_task(name).data
@@ -217,10 +227,7 @@ def _data_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
         langs = {lang for spec in suite.tasks.values() for lang in getattr(spec, f"{role}s")}
         words = {lang: _scan(problems, key, monolingual.check, corpora.data_for(role), lang)
                  for lang in sorted(langs)}
-        n_samples = corpora.source_samples if role == "source" else corpora.target_samples
-        short = monolingual.shortfall(key, role, words, n_samples, corpora.words_per_sample)
-        if short:
-            logger.warning("%s", short)
+        notes.append(_shortfall(key, role, words, corpora))
     problems += _parallel_problems(suite, methods)
     for key, source in _hub_sources(suite).items():
         _collect(problems, key, check_hub_reachable, source, key)
@@ -228,6 +235,16 @@ def _data_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
         if warning:
             logger.warning("%s", warning)
     return problems
+
+
+def _shortfall(key: str, role: str, words: dict[str, int | None],
+               corpora: CorpusSettings) -> str | None:
+    """The line naming the ``role`` languages whose text gives fewer samples than the suite asks."""
+    n_samples = corpora.source_samples if role == "source" else corpora.target_samples
+    samples = {lang: None if count is None else monolingual.samples_in(count, corpora.words_per_sample)
+               for lang, count in words.items()}
+    return monolingual.shortfall(f"{key}: {role} text", samples, n_samples,
+                                 corpora.words_per_sample, f"monolingual.{role}_samples")
 
 
 def harmony_k(methods: Iterable[Method], sources: tuple[str, ...]) -> int | None:

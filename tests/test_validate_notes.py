@@ -8,8 +8,10 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli.main import cli
+from harness.corpus import CorpusConfig, CorpusStage
 from harness.data import monolingual, ud
-from harness.data.source import DataError, DataSource
+from harness.data.source import DataError, DataRef, DataSource
+from harness.graph import Cache, StageContext
 from tests.test_validate_data import copy_suite
 
 
@@ -26,37 +28,50 @@ def samples_of(folder, lang, words_per_sample):
                                 words_per_sample=words_per_sample, seed=0))
 
 
-def test_validate_names_each_monolingual_shortfall_in_one_line_per_role(tmp_path, caplog):
+def test_validate_names_each_monolingual_shortfall_in_one_line_per_role(tmp_path):
     suite = with_monolingual(copy_suite(tmp_path), target_samples=500, source_samples=600,
                              words_per_sample=16)
     amh, eng = (samples_of(tmp_path / "mono", lang, 16) for lang in ("amh", "eng"))
     assert amh < 500 and eng < 600
-    with caplog.at_level(logging.WARNING):
-        done = CliRunner().invoke(cli, ["validate", str(suite)])
+    done = CliRunner().invoke(cli, ["validate", str(suite)])
     assert done.exit_code == 0, done.output
-    said = [m for m in caplog.messages if "fewer samples" in m]
-    assert said == [
-        f"monolingual.data: target text of 1 language(s) gives fewer samples of 16 words than the "
-        f"500 asked for (monolingual.target_samples): amh {amh}; a run uses what there is",
-        f"monolingual.data: source text of 1 language(s) gives fewer samples of 16 words than the "
-        f"600 asked for (monolingual.source_samples): eng {eng}; a run uses what there is"]
+    assert done.output.splitlines()[1:] == [
+        f"note: monolingual.data: target text of 1 language(s) gives fewer samples of 16 words "
+        f"than the 500 asked for (monolingual.target_samples): amh {amh}; a run uses what there is",
+        f"note: monolingual.data: source text of 1 language(s) gives fewer samples of 16 words "
+        f"than the 600 asked for (monolingual.source_samples): eng {eng}; a run uses what there is"]
 
 
-def test_validate_says_nothing_when_the_text_suffices(tmp_path, caplog):
+def test_validate_says_nothing_when_the_text_suffices(tmp_path):
     suite = copy_suite(tmp_path)
     fewest = min(samples_of(tmp_path / "mono", lang, 16) for lang in ("amh", "eng"))
     with_monolingual(suite, target_samples=fewest, source_samples=fewest, words_per_sample=16)
-    with caplog.at_level(logging.WARNING):
-        done = CliRunner().invoke(cli, ["validate", str(suite)])
-    assert done.exit_code == 0 and not [m for m in caplog.messages if "fewer samples" in m]
+    done = CliRunner().invoke(cli, ["validate", str(suite)])
+    assert done.exit_code == 0 and "note:" not in done.output, done.output
 
 
 def test_shortfall_counts_samples_as_the_corpus_stage_cuts_them(tmp_path):
     (tmp_path / "amh.txt").write_text("a b c d e\n\nf g\n", encoding="utf-8")
     words = monolingual.check(DataSource(path=str(tmp_path)), "amh")
-    assert words == 7 and samples_of(tmp_path, "amh", 3) == 3  # ⌈7 / 3⌉
-    assert monolingual.shortfall("k", "target", {"amh": words}, 3, 3) is None
-    assert "amh 3" in monolingual.shortfall("k", "target", {"amh": words, "x": None}, 4, 3)
+    assert words == 7 and samples_of(tmp_path, "amh", 3) == monolingual.samples_in(words, 3) == 3
+    assert monolingual.shortfall("k", {"amh": 3}, 3, 3) is None
+    assert monolingual.shortfall("k", {"amh": 3, "x": None}, 4, 3).startswith("k of 1 language(s)")
+
+
+def test_a_corpus_stage_says_its_shortfall_in_one_warning_when_it_builds(tmp_path, caplog):
+    for lang, words in (("amh", 7), ("eng", 40), ("rus", 2)):
+        (tmp_path / f"{lang}.txt").write_text(" ".join(["w"] * words) + "\n", encoding="utf-8")
+    config = CorpusConfig(langs=("amh", "eng", "rus"), n_samples=5, words_per_sample=4,
+                          data=DataRef.of(DataSource(path=str(tmp_path)), ("amh", "eng", "rus")))
+    cache = Cache(tmp_path / "cache")
+    with caplog.at_level(logging.WARNING, logger="harness.corpus"):
+        cache.materialize(CorpusStage(config), StageContext(cache=cache))
+    [said] = caplog.messages
+    assert said.endswith("text of 2 language(s) gives fewer samples of 4 words than the 5 asked "
+                         "for: amh 2, rus 1; a run uses what there is")
+    caplog.clear()
+    cache.materialize(CorpusStage(config), StageContext(cache=cache))  # cached: nothing said
+    assert caplog.messages == []
 
 
 # -- legacy_upos: map does what UD's own v1→v2 conversion does, and hints at the rest --------

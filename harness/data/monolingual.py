@@ -29,16 +29,14 @@ Choices where the paper is silent:
   character counts as one word, so Chinese and Japanese (written without spaces) get samples of
   ``words_per_sample`` characters; samples keep the original text (no spaces are added).
 - ``n_samples`` samples are drawn without replacement by ``random.Random(seed)`` and returned in
-  text order; with fewer samples than asked, all are returned. ``validate`` (and ``run``, which
-  validates first) counts the words of local and release text (:func:`check`) and says each
-  shortfall before anything runs, one line per role for every language short
-  (:func:`shortfall`); at run time the corpus stage repeats it per language only at INFO, except
-  for Wikipedia, whose text validate does not read (a warning then).
+  text order; with fewer samples than asked, all are returned. ``validate`` counts the words of
+  local and release text (:func:`check`) and names the shortfalls before anything runs, one line
+  per role (:func:`shortfall`); a run's corpus stage says its own in one warning when it builds
+  (Wikipedia's included, whose text validate does not read), and nothing when it is cached.
 """
 
 from __future__ import annotations
 
-import logging
 import random
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -48,8 +46,6 @@ from harness.data import releases
 from harness.data._local import WIKIPEDIA_CODES, language_file, load_hub, mapped_code, read_lines
 from harness.data.problems import Problems, collecting, read_numbered
 from harness.data.source import DataError, DataSource
-
-logger = logging.getLogger(__name__)
 
 AMERICASNLP = "AmericasNLP 2021 training data"
 AMERICASNLP_FILES: dict[str, str] = {
@@ -78,11 +74,6 @@ def load(source: DataSource, lang: str, n_samples: int, words_per_sample: int,
     else:
         documents = _wikipedia(source, lang, HUB_OVERSAMPLE * n_samples * words_per_sample)
     samples = cut_samples(documents, words_per_sample)
-    if len(samples) < n_samples:
-        counted = source.is_local or source.release is not None  # validate said it already
-        logger.log(logging.INFO if counted else logging.WARNING,
-                   "%s: only %d samples of text, fewer than the %d asked for", lang, len(samples),
-                   n_samples)
     return choose_samples(samples, n_samples, seed)
 
 
@@ -108,22 +99,26 @@ def check(source: DataSource, lang: str, problems: Problems | None = None) -> in
     return words
 
 
-def shortfall(where: str, role: str, words: Mapping[str, int | None], n_samples: int,
-              words_per_sample: int) -> str | None:
-    """One line naming every language whose ``words`` give fewer than ``n_samples`` samples.
+def samples_in(words: int, words_per_sample: int) -> int:
+    """How many samples :func:`cut_samples` makes of ``words`` words: ⌈words / words_per_sample⌉."""
+    return -(-words // words_per_sample)
 
-    ``words`` is :func:`check`'s count per language (None: not counted). The count of samples is
-    :func:`cut_samples`'s: ⌈words / words_per_sample⌉, the last one shorter.
+
+def shortfall(what: str, samples: Mapping[str, int | None], n_samples: int, words_per_sample: int,
+              setting: str = "") -> str | None:
+    """One line naming every language with fewer than ``n_samples`` ``samples`` (None: not counted).
+
+    ``what`` opens the line (``"monolingual.data: source text"``); ``setting`` names the suite key
+    that asked for ``n_samples``.
     """
-    samples = {lang: -(-count // words_per_sample) for lang, count in words.items()
-               if count is not None}
-    short = {lang: count for lang, count in sorted(samples.items()) if count < n_samples}
+    short = {lang: count for lang, count in sorted(samples.items())
+             if count is not None and count < n_samples}
     if not short:
         return None
     listed = ", ".join(f"{lang} {count}" for lang, count in short.items())
-    return (f"{where}: {role} text of {len(short)} language(s) gives fewer samples of "
-            f"{words_per_sample} words than the {n_samples} asked for (monolingual.{role}_samples): "
-            f"{listed}; a run uses what there is")
+    asked = f"the {n_samples} asked for" + (f" ({setting})" if setting else "")
+    return (f"{what} of {len(short)} language(s) gives fewer samples of {words_per_sample} words "
+            f"than {asked}: {listed}; a run uses what there is")
 
 
 def cut_samples(documents: Iterable[str], words_per_sample: int) -> list[str]:
