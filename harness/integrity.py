@@ -20,13 +20,15 @@ from the intact entry before the damage, and its key names the damaged entry's k
 next run rebuilds from the same config and inputs. Records are kept too (they were written from
 intact artifacts); an unreadable record file is removed, and written again by the next run of
 its job. Work directories (``.tmp-*``, ``.partial-*``, ``.lock-*``) are not entries and are
-left to the runs that own them.
+left to the runs that own them; so is the vocabulary search's training cache
+(``cache/spm_trainings/``), whose folders are not named by stage keys.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,8 @@ from harness.results import aggregate, read_record, record_files
 from harness.runner import CACHE_DIR
 
 log = logging.getLogger(__name__)
+
+STAGE_KEY = re.compile("[0-9a-f]{64}")  # harness.graph.hash_payload's SHA-256 hex digest
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def check_workdir(workdir: Path) -> WorkdirCheck:
     root = workdir / CACHE_DIR
     if not root.is_dir():
         raise FileNotFoundError(f"{workdir} has no {CACHE_DIR}/ folder: not the workdir of a run")
-    entries = [check_entry(path) for kind in sorted(root.iterdir()) if is_entry_dir(kind)
+    entries = [check_entry(path) for kind in sorted(root.iterdir()) if is_kind_dir(kind)
                for path in sorted(kind.iterdir()) if is_entry_dir(path)]
     check = WorkdirCheck(workdir, entries)
     for path in record_files(workdir):
@@ -115,9 +119,18 @@ def check_workdir(workdir: Path) -> WorkdirCheck:
     return check
 
 
-def is_entry_dir(path: Path) -> bool:
-    """A kind folder or an entry: a directory not named ``.tmp-*``, ``.partial-*``, ``.lock-*``."""
+def is_kind_dir(path: Path) -> bool:
+    """A folder of the cache root that may hold entries (not a ``.``-named work folder)."""
     return path.is_dir() and not path.name.startswith(".")
+
+
+def is_entry_dir(path: Path) -> bool:
+    """An entry: a directory named by a stage key (64 hex digits), finished or damaged.
+
+    Work folders (``.tmp-*``, ``.partial-*``) and what other caches keep under the cache root
+    (the vocabulary search's ``spm_trainings/<corpus hash>/``) are not entries.
+    """
+    return path.is_dir() and STAGE_KEY.fullmatch(path.name) is not None
 
 
 def check_entry(path: Path) -> Entry:

@@ -48,6 +48,8 @@ def damaged_run(tmp_path):
     (evaluation_entry(workdir, plan, "amh") / "manifest.json").write_text("{")  # a manifest
     (evaluation_entry(workdir, plan, "khm") / "metrics.json").unlink()          # a file removed
     (evaluation_entry(workdir, plan, "kan") / "notes.txt").write_text("mine")   # a stray file
+    for work in ("spm_trainings/0123abcd/4567ef89/8000", "prepare/.partial-" + "0" * 64):
+        (workdir / "cache" / work).mkdir(parents=True)  # no entries: left alone
     damaged = {prepare, *(evaluation_entry(workdir, plan, lang) for lang in ("amh", "khm", "kan"))}
     return plan, workdir, before, damaged
 
@@ -112,3 +114,29 @@ def test_rerun_checks_what_it_reads_before_deleting_anything(tmp_path):
         run_jobs(plan, plan.jobs, RunOptions(workdir, rerun=frozenset({"evaluation"}),
                                              progress=False))
     assert all(evaluation_entry(workdir, plan, lang).is_dir() for lang in TARGETS)
+
+
+@pytest.mark.slow
+def test_verify_and_repair_on_a_real_run(tmp_path):
+    """Real stages (the vocabulary search's training cache included): clean, then one damage."""
+    from tests.test_cli_output import cli, reduced_suite
+
+    suite, workdir = reduced_suite(tmp_path), tmp_path / "work"
+    assert cli("run", suite, "--workdir", workdir, "--device", "cpu").returncode == 0
+    before = records_without_timings(workdir)
+    clean = cli("verify", workdir)
+    assert clean.returncode == 0 and clean.stdout.endswith(" damaged.\n"), clean.stdout
+    [backbone] = [path for path in (workdir / "cache" / "backbone").iterdir() if path.is_dir()]
+    weights = backbone / "model" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    started = {path: json.loads(path.read_text())["started"]
+               for path in (workdir / "cache").glob("*/*/manifest.json") if path.parent != backbone}
+    damaged = cli("verify", workdir)
+    assert damaged.returncode == 1
+    assert [line.split()[1] for line in damaged.stdout.splitlines()
+            if line.startswith("damaged ")] == [str(backbone)]
+    assert "evaluation" in damaged.stdout and "zero_shot/tiny-xlmr/ner/amh/seed1" in damaged.stdout
+    assert cli("verify", workdir, "--repair").returncode == 0 and not backbone.exists()
+    assert cli("run", suite, "--workdir", workdir, "--device", "cpu").returncode == 0
+    assert backbone.is_dir() and records_without_timings(workdir) == before
+    assert {path: json.loads(path.read_text())["started"] for path in started} == started
