@@ -191,7 +191,8 @@ def test_headless_encoder_saved_through_the_mlm_class_is_refused(tmp_path, headl
 def test_the_same_bert_with_a_trained_head_passes(tmp_path, headless_bert):
     from transformers import AutoTokenizer, BertForMaskedLM
 
-    model, tokenizer = BertForMaskedLM.from_pretrained(headless_bert), AutoTokenizer.from_pretrained(headless_bert)
+    model = BertForMaskedLM.from_pretrained(headless_bert)
+    tokenizer = AutoTokenizer.from_pretrained(headless_bert)
     train_mlm_step(model, tokenizer)
     model.save_pretrained(tmp_path / "ckpt")
     tokenizer.save_pretrained(tmp_path / "ckpt")

@@ -73,3 +73,13 @@ def test_a_garbage_record_of_a_selected_job_is_written_again(tmp_path, caplog):
     record_files(workdir)[0].write_bytes(GARBAGE)
     run_jobs(plan, plan.jobs, RunOptions(workdir, progress=False))
     assert (workdir / RESULTS_FILE).read_bytes() == intact
+
+
+def test_report_rebuilds_a_deleted_results_jsonl_from_the_record_files(tmp_path):
+    _, workdir = finished_run(tmp_path)
+    results = workdir / RESULTS_FILE
+    intact = results.read_bytes()
+    results.unlink()
+    done = CliRunner().invoke(cli, ["report", str(workdir), "--format", "csv"])
+    assert done.exit_code == 0, done.output
+    assert results.read_bytes() == intact
