@@ -31,6 +31,7 @@ import logging
 import re
 import shutil
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from harness.graph import MANIFEST, damaged_file
@@ -77,18 +78,25 @@ class WorkdirCheck:
         """True when no entry is damaged and every record file is readable."""
         return not self.damaged and not self.unreadable_records
 
+    @cached_property
+    def consumers(self) -> dict[str, list[Entry]]:
+        """Key -> the entries whose manifests name it as an input."""
+        consumers: dict[str, list[Entry]] = {}
+        for entry in self.entries:
+            for key in entry.inputs:
+                consumers.setdefault(key, []).append(entry)
+        return consumers
+
     def built_on(self, damaged: Entry) -> list[Entry]:
         """Entries whose manifests name ``damaged`` as an input, directly or through others."""
-        reached = {damaged.key}
+        reached, queue = {damaged.key}, [damaged.key]
         found: list[Entry] = []
-        grew = True
-        while grew:
-            grew = False
-            for entry in self.entries:
-                if entry.key not in reached and entry.inputs & reached:
+        while queue:
+            for entry in self.consumers.get(queue.pop(), []):
+                if entry.key not in reached:
                     reached.add(entry.key)
                     found.append(entry)
-                    grew = True
+                    queue.append(entry.key)
         return sorted(found, key=lambda entry: (entry.kind, entry.key))
 
     def jobs_on(self, damaged: Entry) -> list[str]:

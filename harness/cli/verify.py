@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from harness.cli.common import UserError, setup_logging, verbose_option
+
+if TYPE_CHECKING:
+    from harness.integrity import Entry, WorkdirCheck
 
 #: How many dependent job ids one damaged entry lists before it says "and N more".
 SHOWN_JOBS = 3
@@ -50,7 +54,7 @@ def verify(workdir, repair, verbose):
         raise SystemExit(1)
 
 
-def dependents_line(check, entry) -> str:
+def dependents_line(check: WorkdirCheck, entry: Entry) -> str:
     """What was built on ``entry``: how many entries of which kinds, and which jobs."""
     built = check.built_on(entry)
     if not built:
@@ -65,7 +69,7 @@ def dependents_line(check, entry) -> str:
     return f"built on it: {counts}; jobs: {shown or 'none recorded'}"
 
 
-def summary_line(check, repaired: bool) -> str:
+def summary_line(check: WorkdirCheck, repaired: bool) -> str:
     """Entries checked, damaged, records unreadable, and what --repair does or did."""
     damaged, records = len(check.damaged), len(check.unreadable_records)
     said = f"{len(check.entries)} cache entries checked: {damaged} damaged"
