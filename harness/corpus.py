@@ -55,8 +55,8 @@ class CorpusStage(Stage):
                                        config.words_per_sample, seed=config.sample_seed)
             lines += samples
             counts[lang] = len(samples)
-        short = monolingual.shortfall(f"{self.title}: text", counts, config.n_samples,
-                                      config.words_per_sample)
+        short = monolingual.samples_shortfall(f"{self.title}: text", counts, config.n_samples,
+                                              config.words_per_sample)
         if short:
             log.warning("%s", short)
         (out / CORPUS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")

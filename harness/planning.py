@@ -41,14 +41,7 @@ from harness.data.source import (
 from harness.graph import Stage
 from harness.methods import Method
 from harness.registry import UnknownNameError
-from harness.suite import (
-    CorpusSettings,
-    Job,
-    Suite,
-    SuiteError,
-    format_validation_error,
-    method_config,
-)
+from harness.suite import Job, Suite, SuiteError, format_validation_error, method_config
 from harness.tasks import TASKS, Subword, get_task, label_subword
 
 logger = logging.getLogger(__name__)
@@ -227,7 +220,9 @@ def _data_problems(suite: Suite, methods: dict[str, Method], notes: list[str | N
         langs = {lang for spec in suite.tasks.values() for lang in getattr(spec, f"{role}s")}
         words = {lang: _scan(problems, key, monolingual.check, corpora.data_for(role), lang)
                  for lang in sorted(langs)}
-        notes.append(_shortfall(key, role, words, corpora))
+        asked = corpora.source_samples if role == "source" else corpora.target_samples
+        notes.append(monolingual.shortfall(f"{key}: {role} text", words, asked,
+                                           corpora.words_per_sample, f"monolingual.{role}_samples"))
     problems += _parallel_problems(suite, methods)
     for key, source in _hub_sources(suite).items():
         _collect(problems, key, check_hub_reachable, source, key)
@@ -235,16 +230,6 @@ def _data_problems(suite: Suite, methods: dict[str, Method], notes: list[str | N
         if warning:
             logger.warning("%s", warning)
     return problems
-
-
-def _shortfall(key: str, role: str, words: dict[str, int | None],
-               corpora: CorpusSettings) -> str | None:
-    """The line naming the ``role`` languages whose text gives fewer samples than the suite asks."""
-    n_samples = corpora.source_samples if role == "source" else corpora.target_samples
-    samples = {lang: None if count is None else monolingual.samples_in(count, corpora.words_per_sample)
-               for lang, count in words.items()}
-    return monolingual.shortfall(f"{key}: {role} text", samples, n_samples,
-                                 corpora.words_per_sample, f"monolingual.{role}_samples")
 
 
 def harmony_k(methods: Iterable[Method], sources: tuple[str, ...]) -> int | None:

@@ -54,8 +54,9 @@ def test_shortfall_counts_samples_as_the_corpus_stage_cuts_them(tmp_path):
     (tmp_path / "amh.txt").write_text("a b c d e\n\nf g\n", encoding="utf-8")
     words = monolingual.check(DataSource(path=str(tmp_path)), "amh")
     assert words == 7 and samples_of(tmp_path, "amh", 3) == monolingual.samples_in(words, 3) == 3
-    assert monolingual.shortfall("k", {"amh": 3}, 3, 3) is None
-    assert monolingual.shortfall("k", {"amh": 3, "x": None}, 4, 3).startswith("k of 1 language(s)")
+    assert monolingual.shortfall("k", {"amh": words}, 3, 3, "s") is None
+    assert monolingual.shortfall("k", {"amh": words, "x": None}, 4, 3, "s").startswith(
+        "k of 1 language(s) gives fewer samples of 3 words than the 4 asked for (s): amh 3;")
 
 
 def test_a_corpus_stage_says_its_shortfall_in_one_warning_when_it_builds(tmp_path, caplog):

@@ -104,8 +104,16 @@ def samples_in(words: int, words_per_sample: int) -> int:
     return -(-words // words_per_sample)
 
 
-def shortfall(what: str, samples: Mapping[str, int | None], n_samples: int, words_per_sample: int,
-              setting: str = "") -> str | None:
+def shortfall(what: str, words: Mapping[str, int | None], n_samples: int, words_per_sample: int,
+              setting: str) -> str | None:
+    """:func:`samples_shortfall` of the samples that :func:`check`'s word counts make."""
+    samples = {lang: None if count is None else samples_in(count, words_per_sample)
+               for lang, count in words.items()}
+    return samples_shortfall(what, samples, n_samples, words_per_sample, setting)
+
+
+def samples_shortfall(what: str, samples: Mapping[str, int | None], n_samples: int,
+                      words_per_sample: int, setting: str = "") -> str | None:
     """One line naming every language with fewer than ``n_samples`` ``samples`` (None: not counted).
 
     ``what`` opens the line (``"monolingual.data: source text"``); ``setting`` names the suite key
