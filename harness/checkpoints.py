@@ -184,7 +184,6 @@ def stored_tensors(path: Path, names: list[str]) -> dict:
 
 def _read_weights(file: Path, names: list[str]) -> dict:
     """The tensors (float32) of those of ``names`` stored in one weights file."""
-    import torch
     from safetensors import safe_open
 
     try:
@@ -192,11 +191,21 @@ def _read_weights(file: Path, names: list[str]) -> dict:
             with safe_open(str(file), framework="pt") as handle:
                 present = set(handle.keys())
                 return {name: handle.get_tensor(name).float() for name in names if name in present}
-        state = torch.load(file, map_location="cpu", mmap=True, weights_only=True)
+        state = _load_state(file)
     except Exception as error:  # noqa: BLE001 - safetensors and torch raise many kinds for a bad file
         raise CheckpointError(f"{file}: not a readable weights file ({error}); it must be "
                               f"{SAVE_HINT}") from None
     return {name: state[name].float() for name in names if name in state}
+
+
+def _load_state(file: Path) -> dict:
+    """A ``pytorch_model.bin`` state dict, memory-mapped (read whole if written before zip files)."""
+    import torch
+
+    try:
+        return torch.load(file, map_location="cpu", mmap=True, weights_only=True)
+    except RuntimeError:  # legacy (pre-1.6) serialisation cannot be memory-mapped
+        return torch.load(file, map_location="cpu", weights_only=True)
 
 
 def has_lm_head(architecture: str) -> bool:

@@ -175,11 +175,13 @@ def test_checkpoint_without_lm_head(tmp_path, checkpoint):
                              "without a trained MLM head cannot serve", "random head")
 
 
-def test_headless_encoder_saved_through_the_mlm_class_is_refused(tmp_path, headless_bert):
+@pytest.mark.parametrize("safetensors", [True, False], ids=["safetensors", "pytorch_model.bin"])
+def test_headless_encoder_saved_through_the_mlm_class_is_refused(tmp_path, headless_bert, safetensors):
     """Issue 21.11: what the old refusal suggested makes a random head under the right class."""
     from transformers import AutoTokenizer, BertForMaskedLM
 
-    BertForMaskedLM.from_pretrained(headless_bert).save_pretrained(tmp_path / "ckpt")
+    model = BertForMaskedLM.from_pretrained(headless_bert)
+    model.save_pretrained(tmp_path / "ckpt", safe_serialization=safetensors)
     AutoTokenizer.from_pretrained(headless_bert).save_pretrained(tmp_path / "ckpt")
     suite = turkish_suite(tmp_path, {"name": "foo", "pretrained": "../ckpt", "arch": "bert"})
     result = invoke("validate", suite)
