@@ -348,8 +348,9 @@ def test_stage_writes_documented_files_and_caps_gracefully(tmp_path):
     processor = spm.SentencePieceProcessor(model_file=str(artifact / "spm.model"))
     assert processor.get_piece_size() == search["vocab_size"]
     assert (artifact / "spm.vocab").is_file()
-    assert stage.summary(artifact) == {"vocab_size": search["vocab_size"], "notes": search["notes"]}
-    assert any("too small for the vocabulary search" in note for note in search["notes"])
+    assert search["outcome_note"].startswith("the corpus is too small for the vocabulary search")
+    assert search["outcome_note"] in search["notes"]
+    assert stage.summary(artifact) == {"vocab_size": search["vocab_size"], "note": search["outcome_note"]}
 
 
 def test_a_search_that_reaches_max_size_without_meeting_the_threshold_says_so(caplog):
@@ -357,7 +358,7 @@ def test_a_search_that_reaches_max_size_without_meeting_the_threshold_says_so(ca
     config = VocabSearchConfig(start=7000, step=1000, max_size=10_000, threshold=5.0)
     outcome = search_vocab_size(curve_evaluator(steady)[0], config, lookahead=2)
     assert outcome.size == 10_000 and outcome.strategy == "linear"
-    assert outcome.notes == [
+    assert outcome.notes == [outcome.outcome_note] == [
         "the vocabulary search reached its cap max_size 10000 before any step changed ALP by at "
         "most ε_s = 5; the last step's Δ_s was 10.00: the size is the cap, not a size Algorithm 1 "
         "settled on; a larger vocab.max_size would let it go on"]
@@ -365,9 +366,10 @@ def test_a_search_that_reaches_max_size_without_meeting_the_threshold_says_so(ca
     capped = search_vocab_size(curve_evaluator(steady, cap=9500)[0], config, lookahead=1)
     assert capped.size == 9500
     assert "the largest size this corpus can train (9500, below max_size 10000)" in capped.notes[-1]
-    assert "more text would let it go on" in capped.notes[-1]
+    assert "more text would let it go on" in capped.notes[-1] == capped.outcome_note
     met = VocabSearchConfig(start=7000, step=1000, max_size=10_000, threshold=10.0)
-    assert search_vocab_size(curve_evaluator(steady)[0], met, lookahead=1).notes == []
+    found = search_vocab_size(curve_evaluator(steady)[0], met, lookahead=1)
+    assert found.notes == [] and found.outcome_note is None
 
 
 def test_cli_smoke(tmp_path):
