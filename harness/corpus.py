@@ -6,12 +6,14 @@ Example::
 
 Each language contributes ``n_samples`` samples of at most ``words_per_sample`` words
 (PAPER.md: 10K × 128 words per target, 50K per source), one sample per line; a language with
-less text contributes what it has. The sample is fixed by ``sample_seed``, not by the job's
+less text contributes what it has, and the stage says so in one warning naming every language
+short (``validate`` names them before a run). The sample is fixed by ``sample_seed``, not by the job's
 training seed, so all seeds of a job adapt on the same text.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.data import monolingual
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext
+
+log = logging.getLogger(__name__)
 
 CORPUS_FILE = "corpus.txt"
 
@@ -45,10 +49,16 @@ class CorpusStage(Stage):
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Write the samples of every language, in the order of ``langs``."""
         config: CorpusConfig = self.config
-        lines = []
+        lines, counts = [], {}
         for lang in config.langs:
-            lines += monolingual.load(config.data.source, lang, config.n_samples,
-                                      config.words_per_sample, seed=config.sample_seed)
+            samples = monolingual.load(config.data.source, lang, config.n_samples,
+                                       config.words_per_sample, seed=config.sample_seed)
+            lines += samples
+            counts[lang] = len(samples)
+        short = monolingual.samples_shortfall(f"{self.title}: text", counts, config.n_samples,
+                                              config.words_per_sample)
+        if short:
+            log.warning("%s", short)
         (out / CORPUS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def summary(self, artifact: Path) -> dict:

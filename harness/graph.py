@@ -216,13 +216,9 @@ class Cache:
         if stage.key in self._verified:
             return
         entry = self.path(stage)
-        for name, expected in self.manifest(stage).get("files", {}).items():
-            file = entry / name
-            if not file.is_file():
-                raise corrupt_entry(stage, entry, f"{name} is missing")
-            if file.stat().st_size != expected["size"] or file_sha256(file) != expected["sha256"]:
-                raise corrupt_entry(stage, entry, f"{name} differs from the file the stage wrote "
-                                                  f"(truncated or changed since)")
+        problem = damaged_file(entry, self.manifest(stage).get("files", {}))
+        if problem:
+            raise corrupt_entry(stage, entry, problem)
         self._verified.add(stage.key)
 
     def materialize(self, stage: Stage, ctx: StageContext) -> Path:
@@ -301,11 +297,26 @@ class Cache:
         os.rename(tmp, final)
 
 
+def damaged_file(entry: Path, files: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """What is wrong with the first of ``files`` (a manifest's) that is missing or differs, if any."""
+    for name, expected in files.items():
+        file = entry / name
+        if not file.is_file():
+            return f"{name} is missing"
+        if file.stat().st_size != expected["size"] or file_sha256(file) != expected["sha256"]:
+            return f"{name} differs from the file the stage wrote (truncated or changed since)"
+    return None
+
+
 def corrupt_entry(stage: Stage, entry: Path, problem: str) -> CacheError:
-    """The one message for a damaged cache entry: which entry, what is wrong, how to rebuild it."""
-    return CacheError(f"damaged cache entry {entry} ({stage.title}): {problem}. Re-run with "
-                      f"--rerun {stage.kind} to rebuild it and what is built on it, or delete "
-                      f"that directory.")
+    """The one message for a damaged cache entry: which entry, what is wrong, how to rebuild it.
+
+    ``entry`` is ``<workdir>/cache/<kind>/<key>``, so the workdir to verify is three levels up.
+    """
+    return CacheError(f"damaged cache entry {entry} ({stage.title}): {problem}. Remove it with "
+                      f"`unibridge-bench verify {entry.parents[2]} --repair` (the next run "
+                      f"rebuilds it), re-run with --rerun {stage.kind} to rebuild it and what is "
+                      f"built on it, or delete that directory.")
 
 
 def file_sha256(path: Path) -> str:

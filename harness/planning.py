@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -44,6 +45,7 @@ from harness.suite import Job, Suite, SuiteError, format_validation_error, metho
 from harness.tasks import TASKS, Subword, get_task, label_subword
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EVAL_SPLIT = "test"
 SELECTION_SPLIT = "validation"
@@ -144,6 +146,8 @@ class Plan:
     methods: dict[str, Method]
     jobs: list[Job]
     provisional_data: bool = False  # BuildEnv.provisional_data: for counting stages only
+    #: What the data check found worth saying that is no error (monolingual text running short).
+    notes: list[str] = field(default_factory=list)
     env: BuildEnv = field(init=False)
 
     def __post_init__(self) -> None:
@@ -157,15 +161,16 @@ class Plan:
 def prepare(suite: Suite, check_data: bool = True) -> Plan:
     """Validate names, hyperparameters, compatibility and data; expand the jobs."""
     problems: list[str] = []
+    notes: list[str | None] = []
     methods = _instantiate_methods(suite, problems)
     _check_names(suite, problems)
     if not problems:
         problems += _incompatibilities(suite, methods)
     if check_data and not problems:
-        problems += _data_problems(suite, methods)
+        problems += _data_problems(suite, methods, notes)
     if problems:
         raise SuiteError(f"{suite.path}: invalid suite\n" + "\n".join(dict.fromkeys(problems)))
-    return Plan(suite, methods, suite.jobs())
+    return Plan(suite, methods, suite.jobs(), notes=[note for note in notes if note])
 
 
 def _instantiate_methods(suite: Suite, problems: list[str]) -> dict[str, Method]:
@@ -199,7 +204,7 @@ def _incompatibilities(suite: Suite, methods: dict[str, Method]) -> list[str]:
     return sorted(problems)
 
 
-def _data_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
+def _data_problems(suite: Suite, methods: dict[str, Method], notes: list[str | None]) -> list[str]:
     problems: list[str] = []
     for name, spec in suite.tasks.items():
         data = get_task(name).data
@@ -213,8 +218,11 @@ def _data_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
     for role, key in (("target", "monolingual.target_data"), ("source", "monolingual.data")):
         key = key if role == "source" or corpora.target_data else "monolingual.data"
         langs = {lang for spec in suite.tasks.values() for lang in getattr(spec, f"{role}s")}
-        for lang in sorted(langs):
-            _scan(problems, key, monolingual.check, corpora.data_for(role), lang)
+        words = {lang: _scan(problems, key, monolingual.check, corpora.data_for(role), lang)
+                 for lang in sorted(langs)}
+        asked = corpora.source_samples if role == "source" else corpora.target_samples
+        notes.append(monolingual.shortfall(f"{key}: {role} text", words, asked,
+                                           corpora.words_per_sample, f"monolingual.{role}_samples"))
     problems += _parallel_problems(suite, methods)
     for key, source in _hub_sources(suite).items():
         _collect(problems, key, check_hub_reachable, source, key)
@@ -276,19 +284,21 @@ def _hub_sources(suite: Suite) -> dict[str, DataSource]:
     return unique
 
 
-def _collect(problems: list[str], where: str, check: Callable[..., object], *args: object) -> None:
-    """Run ``check(*args)``; a data or name problem becomes one message prefixed by ``where``."""
+def _collect(problems: list[str], where: str, check: Callable[..., T], *args: object) -> T | None:
+    """``check(*args)``; a data or name problem becomes one message prefixed by ``where`` (None)."""
     try:
-        check(*args)
+        return check(*args)
     except (DataError, UnknownNameError) as error:
         problems.append(f"{where}: {error}")
+        return None
 
 
-def _scan(problems: list[str], where: str, check: Callable[..., object], *args: object) -> None:
-    """Run a data ``check(*args, found)`` that reports every bad line; each becomes a message."""
+def _scan(problems: list[str], where: str, check: Callable[..., T], *args: object) -> T | None:
+    """A data ``check(*args, found)`` that reports every bad line; each becomes a message."""
     found = Problems()
-    _collect(problems, where, check, *args, found)
+    result = _collect(problems, where, check, *args, found)
     problems += [f"{where}: {message}" for message in found.messages()]
+    return result
 
 
 def filter_jobs(jobs: Iterable[Job], filters: dict[str, set[str]]) -> list[Job]:

@@ -5,6 +5,13 @@ Example::
     record = make_record(job, final_stage, cache)
     write_record(workdir, record)          # <workdir>/results/<job id>.json, atomic
     aggregate(workdir)                     # <workdir>/results.jsonl from every record file
+    load_records(workdir)                  # the records; results.jsonl rebuilt from results/ first
+
+``results.jsonl`` is derived from ``results/``: whoever reads a workdir's records rebuilds it from
+the record files first (:func:`load_records`), so a damaged line there costs nothing. A record
+file that cannot be read (garbage, a half-edited file, a record of another schema) is named in
+one warning line and left out; the other records are kept. The next run of that job writes its
+record again.
 
 Records carry provenance (config hash = the evaluation stage's key, package versions, the
 summaries of every stage in the job's graph, e.g. the vocabulary size Table 20 needs, and the
@@ -20,15 +27,18 @@ input names from the job's final stage, e.g. ``target`` (the target language ada
 from __future__ import annotations
 
 import json
+import logging
 from collections import deque
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.graph import Cache, Stage, atomic_write_text
 from harness.suite import Job
+
+log = logging.getLogger(__name__)
 
 RESULTS_DIR = "results"
 RESULTS_FILE = "results.jsonl"
@@ -126,16 +136,64 @@ def write_record(workdir: Path, record: ResultRecord) -> Path:
 
 
 def aggregate(workdir: Path) -> Path:
-    """Rewrite ``results.jsonl`` from every record file, sorted by job id."""
-    records = [json.loads(p.read_text(encoding="utf-8"))
-               for p in sorted((Path(workdir) / RESULTS_DIR).glob("*.json"))]
-    lines = [json.dumps(r, sort_keys=True, ensure_ascii=False) for r in records]
+    """Rewrite ``results.jsonl`` from every readable record file, sorted by job id.
+
+    A record file that cannot be read is named in a warning and left out (:func:`read_record`).
+    """
+    records = [record for record in map(read_record, record_files(workdir)) if record is not None]
+    lines = [json.dumps(r.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+             for r in records]
     target = Path(workdir) / RESULTS_FILE
     atomic_write_text(target, "".join(line + "\n" for line in lines))
     return target
 
 
+def record_files(workdir: Path) -> list[Path]:
+    """The record files of ``workdir``, sorted by name (= by job id)."""
+    return sorted((Path(workdir) / RESULTS_DIR).glob("*.json"))
+
+
+def read_record(path: Path) -> ResultRecord | None:
+    """The record stored in ``path``, or None (after one warning naming it) when unreadable."""
+    try:
+        return ResultRecord.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError) as error:
+        log.warning("%s: not a readable result record (%s); left out of %s until a run of its "
+                    "job writes it again", path, first_problem(error), RESULTS_FILE)
+        return None
+
+
+def first_problem(error: Exception) -> str:
+    """One line for why a record could not be read (pydantic's first error, not all forty)."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where}: {first['msg']}" if where else first["msg"]
+    return str(error)
+
+
+def load_records(workdir: Path) -> list[ResultRecord]:
+    """The records of ``workdir``: ``results.jsonl`` rebuilt from ``results/`` first when it exists.
+
+    A workdir that holds only ``results.jsonl`` (copied without its record files) is read as it is.
+    """
+    workdir = Path(workdir)
+    if (workdir / RESULTS_DIR).is_dir():
+        aggregate(workdir)
+    path = workdir / RESULTS_FILE
+    return read_results(path) if path.is_file() else []
+
+
 def read_results(path: Path) -> list[ResultRecord]:
-    """Records from a ``results.jsonl`` file."""
-    with open(path, encoding="utf-8") as handle:
-        return [ResultRecord.model_validate_json(line) for line in handle if line.strip()]
+    """Records from a ``results.jsonl`` file; a line that is not a record is named and skipped."""
+    records = []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(ResultRecord.model_validate_json(line))
+            except ValidationError as error:
+                log.warning("%s, line %d: not a result record (%s); skipped", path, number,
+                            first_problem(error))
+    return records

@@ -103,8 +103,8 @@ class JobGraph:
         return counts
 
 
-def invalidate_for_rerun(graph: JobGraph, cache: Cache, kinds: frozenset[str]) -> int:
-    """Delete the artifacts of stages of ``kinds`` and of every stage downstream; return how many.
+def stale_for_rerun(graph: JobGraph, kinds: frozenset[str]) -> set[str]:
+    """Keys of the stages of ``kinds`` and of every stage downstream: what ``--rerun`` recomputes.
 
     Raises:
         UnknownStageKindError: a kind that is not in ``graph`` (a typo must not be a no-op).
@@ -118,18 +118,18 @@ def invalidate_for_rerun(graph: JobGraph, cache: Cache, kinds: frozenset[str]) -
     stale: set[str] = set()
     for stage in graph.stages:  # inputs come first
         if stage.kind in kinds or any(s.key in stale for s in stage.inputs.values()):
-            cache.invalidate(stage)
             stale.add(stage.key)
-    return len(stale)
+    return stale
 
 
-def verify_cached_reads(graph: JobGraph, cache: Cache) -> None:
+def verify_cached_reads(graph: JobGraph, cache: Cache, stale: set[str] = frozenset()) -> None:
     """Check the checksums of every cached artifact this run reads, before anything runs.
 
-    Those are the inputs of the stages to run and the finished finals (their records are
-    read). A damaged one stops the run with one :class:`CacheError` naming it and the fix.
+    Those are the inputs of the stages to run (not built yet, or ``stale`` for ``--rerun``) and
+    the finished finals (their records are read). A damaged one stops the run with one
+    :class:`CacheError` naming it and the fix, before ``--rerun`` has deleted anything.
     """
-    pending = {stage.key for stage in graph.stages if not cache.is_done(stage)}
+    pending = stale | {stage.key for stage in graph.stages if not cache.is_done(stage)}
     read = [upstream for stage in graph.stages if stage.key in pending
             for upstream in stage.inputs.values() if upstream.key not in pending]
     read += [final for final in graph.finals.values() if final.key not in pending]
@@ -141,8 +141,11 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
     """Execute ``jobs``; see the module docstring."""
     graph = JobGraph.of(plan, jobs)
     cache = Cache(options.workdir / CACHE_DIR)
-    invalidate_for_rerun(graph, cache, options.rerun)
-    verify_cached_reads(graph, cache)
+    stale = stale_for_rerun(graph, options.rerun)
+    verify_cached_reads(graph, cache, stale)
+    for stage in graph.stages:
+        if stage.key in stale:
+            cache.invalidate(stage)
     report = RunReport(jobs, cached=sum(cache.is_done(s) for s in graph.stages))
     report.pending = len(graph.stages) - report.cached
     jobs_by_final: dict[str, list[Job]] = defaultdict(list)

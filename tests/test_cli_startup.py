@@ -39,6 +39,7 @@ def heavy_imports(*command: str, prelude: str = "") -> list[str]:
 @pytest.mark.parametrize("command", [
     ["--help"], ["list"], ["run", "--help"], ["report", "--help"], ["vocab-search", "--help"],
     ["init-embeddings", "--help"], ["validate", "suites/smoke.yaml"], ["plan", "suites/smoke.yaml"],
+    ["verify", "--help"],
 ], ids=" ".join)
 def test_light_commands_import_no_model_library(command):
     assert heavy_imports(*command) == []

@@ -32,13 +32,42 @@ UNIBRIDGE = {
 }
 
 
+ENGLISH = (FIXTURES / "monolingual" / "eng.txt").read_text(encoding="utf-8").splitlines()
+
+
+def train_mlm_step(model, tokenizer) -> None:
+    """One AdamW step of masked-LM loss on English: every head parameter leaves its initial value."""
+    batch = tokenizer(ENGLISH[:8], padding=True, truncation=True, max_length=32, return_tensors="pt")
+    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model(**batch, labels=labels).loss.backward()
+    optimizer.step()
+
+
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
-    """A tiny XLM-R with its MLM head, saved as a user's checkpoint would be."""
+    """A tiny XLM-R with its trained MLM head, saved as a user's checkpoint would be."""
+    from transformers import AutoTokenizer, XLMRobertaForMaskedLM
+
     out = tmp_path_factory.mktemp("user") / "ckpt"
-    corpus = (FIXTURES / "monolingual" / "eng.txt").read_text(encoding="utf-8").splitlines()
-    build_tiny_backbone(BACKBONES.get("tiny-xlmr"), corpus, out, seed=1)
+    build_tiny_backbone(BACKBONES.get("tiny-xlmr"), ENGLISH, out, seed=1)
+    model = XLMRobertaForMaskedLM.from_pretrained(out)
+    train_mlm_step(model, AutoTokenizer.from_pretrained(out))
+    model.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="module")
+def headless_bert(tmp_path_factory) -> Path:
+    """A tiny BERT encoder without an MLM head (as e5 or LaBSE are published), with a tokenizer."""
+    from transformers import AutoTokenizer, BertModel
+
+    out = tmp_path_factory.mktemp("user") / "encoder"
+    build_tiny_backbone(BACKBONES.get("tiny-mbert"), ENGLISH, out / "mlm", seed=1)
+    encoder = BertModel.from_pretrained(out / "mlm")
+    encoder.save_pretrained(out / "headless")
+    AutoTokenizer.from_pretrained(out / "mlm").save_pretrained(out / "headless")
+    return out / "headless"
 
 
 def turkish_suite(tmp_path: Path, backbone: dict, methods: dict | None = None) -> Path:
@@ -142,7 +171,53 @@ def test_checkpoint_without_lm_head(tmp_path, checkpoint):
     user_checkpoint(tmp_path, checkpoint, architectures=["XLMRobertaModel"])
     suite = turkish_suite(tmp_path, {"name": "foo", "pretrained": "../ckpt", "arch": "xlmr"})
     assert_one_clear_message(invoke("validate", suite), "config.json: architectures ['XLMRobertaModel']",
-                             "no language-modelling head", "XLMRobertaForMaskedLM")
+                             "no language-modelling head", "XLMRobertaForMaskedLM",
+                             "without a trained MLM head cannot serve", "random head")
+
+
+@pytest.mark.parametrize("safetensors", [True, False], ids=["safetensors", "pytorch_model.bin"])
+def test_headless_encoder_saved_through_the_mlm_class_is_refused(tmp_path, headless_bert, safetensors):
+    """Issue 21.11: what the old refusal suggested makes a random head under the right class."""
+    from transformers import AutoTokenizer, BertForMaskedLM
+
+    model = BertForMaskedLM.from_pretrained(headless_bert)
+    model.save_pretrained(tmp_path / "ckpt", safe_serialization=safetensors)
+    AutoTokenizer.from_pretrained(headless_bert).save_pretrained(tmp_path / "ckpt")
+    suite = turkish_suite(tmp_path, {"name": "foo", "pretrained": "../ckpt", "arch": "bert"})
+    result = invoke("validate", suite)
+    assert_one_clear_message(result, "backbones.0 (foo)", "ckpt: the MLM head was never trained",
+                             "cannot serve")
+    assert result.output.count("backbones.0") == 1, result.output
+
+
+def test_the_same_bert_with_a_trained_head_passes(tmp_path, headless_bert):
+    from transformers import AutoTokenizer, BertForMaskedLM
+
+    model = BertForMaskedLM.from_pretrained(headless_bert)
+    tokenizer = AutoTokenizer.from_pretrained(headless_bert)
+    train_mlm_step(model, tokenizer)
+    model.save_pretrained(tmp_path / "ckpt")
+    tokenizer.save_pretrained(tmp_path / "ckpt")
+    suite = turkish_suite(tmp_path, {"name": "foo", "pretrained": "../ckpt", "arch": "bert"})
+    result = invoke("validate", suite)
+    assert result.exit_code == 0, result.output
+
+
+def test_headless_weights_under_an_mlm_config_are_refused(tmp_path, headless_bert):
+    copy = tmp_path / "ckpt"
+    shutil.copytree(headless_bert, copy)
+    config = json.loads((copy / "config.json").read_text())
+    (copy / "config.json").write_text(json.dumps({**config, "architectures": ["BertForMaskedLM"]}))
+    suite = turkish_suite(tmp_path, {"name": "foo", "pretrained": "../ckpt", "arch": "bert"})
+    assert_one_clear_message(invoke("validate", suite), "the weights hold no MLM head",
+                             "cls.predictions.transform.LayerNorm.weight", "cannot serve")
+
+
+def test_truncated_weights_are_one_message(tmp_path, checkpoint):
+    weights = user_checkpoint(tmp_path, checkpoint) / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    suite = turkish_suite(tmp_path, {"name": "foo", "pretrained": "../ckpt", "arch": "xlmr"})
+    assert_one_clear_message(invoke("validate", suite), "model.safetensors: not a readable weights file")
 
 
 def test_checkpoint_of_another_family(tmp_path, checkpoint):

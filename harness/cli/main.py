@@ -10,6 +10,7 @@ from harness.cli.plan import plan
 from harness.cli.report import report
 from harness.cli.run import run
 from harness.cli.validate import validate
+from harness.cli.verify import verify
 from harness.cli.vocab_search import vocab_search
 
 
@@ -25,7 +26,7 @@ def cli():
     """
 
 
-for command in (run, validate, plan, list_, report, vocab_search, init_embeddings):
+for command in (run, validate, verify, plan, list_, report, vocab_search, init_embeddings):
     cli.add_command(command)
 
 

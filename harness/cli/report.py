@@ -9,7 +9,7 @@ import click
 from harness.cli.common import UserError
 from harness.report.render import FORMATS
 from harness.report.specs import TABLE_SPECS
-from harness.results import RESULTS_FILE
+from harness.results import RESULTS_DIR, RESULTS_FILE
 
 _NUMBERS = [spec.number for spec in TABLE_SPECS]
 
@@ -30,7 +30,7 @@ def _table_numbers(ctx, param, value: str | None) -> list[int] | None:
 
 def _results_of(workdir: Path) -> Path:
     results = workdir / RESULTS_FILE
-    if not results.is_file():
+    if not results.is_file() and not (workdir / RESULTS_DIR).is_dir():  # results/ rebuilds it
         raise UserError(f"{results}: no results yet; run a suite with --workdir {workdir} first")
     return results
 

@@ -20,3 +20,5 @@ def validate(suite_file, no_data_check):
     """
     plan = load_plan(suite_file, check_data=not no_data_check)
     click.echo(f"{suite_file}: ok ({len(plan.jobs)} jobs)")
+    for note in plan.notes:
+        click.echo(f"note: {note}")

@@ -29,23 +29,23 @@ Choices where the paper is silent:
   character counts as one word, so Chinese and Japanese (written without spaces) get samples of
   ``words_per_sample`` characters; samples keep the original text (no spaces are added).
 - ``n_samples`` samples are drawn without replacement by ``random.Random(seed)`` and returned in
-  text order; with fewer samples than asked, all are returned and a warning is logged.
+  text order; with fewer samples than asked, all are returned. ``validate`` counts the words of
+  local and release text (:func:`check`) and names the shortfalls before anything runs, one line
+  per role (:func:`shortfall`); a run's corpus stage says its own in one warning when it builds
+  (Wikipedia's included, whose text validate does not read), and nothing when it is cached.
 """
 
 from __future__ import annotations
 
-import logging
 import random
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from harness.data import releases
 from harness.data._local import WIKIPEDIA_CODES, language_file, load_hub, mapped_code, read_lines
 from harness.data.problems import Problems, collecting, read_numbered
 from harness.data.source import DataError, DataSource
-
-logger = logging.getLogger(__name__)
 
 AMERICASNLP = "AmericasNLP 2021 training data"
 AMERICASNLP_FILES: dict[str, str] = {
@@ -74,14 +74,14 @@ def load(source: DataSource, lang: str, n_samples: int, words_per_sample: int,
     else:
         documents = _wikipedia(source, lang, HUB_OVERSAMPLE * n_samples * words_per_sample)
     samples = cut_samples(documents, words_per_sample)
-    return choose_samples(samples, n_samples, seed, lang)
+    return choose_samples(samples, n_samples, seed)
 
 
-def check(source: DataSource, lang: str, problems: Problems | None = None) -> None:
-    """Raise a DataError unless text of ``lang`` is available.
+def check(source: DataSource, lang: str, problems: Problems | None = None) -> int | None:
+    """Raise a DataError unless text of ``lang`` is available; return how many words it has.
 
     Local and release files are read line by line: a file that is not UTF-8 or holds no word
-    goes to ``problems`` (without one, a DataError lists them). Hub: names only.
+    goes to ``problems`` (without one, a DataError lists them). Hub: names only (returns None).
     """
     if source.is_local:
         path = language_file(source, lang)
@@ -89,10 +89,44 @@ def check(source: DataSource, lang: str, problems: Problems | None = None) -> No
         path = _release_file(source, lang)
     else:
         mapped_code(lang, WIKIPEDIA_CODES, "Wikipedia (give local text files for the others)")
-        return
+        return None
+    texts = words = 0
     with collecting(problems) as found:
-        texts = sum(WORD.search(line) is not None for _, line in read_numbered(path, found))
+        for _, line in read_numbered(path, found):
+            count = len(WORD.findall(line))
+            texts, words = texts + (count > 0), words + count
         found.require(path, texts, f"text for {lang!r} (a corpus must not be empty)")
+    return words
+
+
+def samples_in(words: int, words_per_sample: int) -> int:
+    """How many samples :func:`cut_samples` makes of ``words`` words: ⌈words / words_per_sample⌉."""
+    return -(-words // words_per_sample)
+
+
+def shortfall(what: str, words: Mapping[str, int | None], n_samples: int, words_per_sample: int,
+              setting: str) -> str | None:
+    """:func:`samples_shortfall` of the samples that :func:`check`'s word counts make."""
+    samples = {lang: None if count is None else samples_in(count, words_per_sample)
+               for lang, count in words.items()}
+    return samples_shortfall(what, samples, n_samples, words_per_sample, setting)
+
+
+def samples_shortfall(what: str, samples: Mapping[str, int | None], n_samples: int,
+                      words_per_sample: int, setting: str = "") -> str | None:
+    """One line naming every language with fewer than ``n_samples`` ``samples`` (None: not counted).
+
+    ``what`` opens the line (``"monolingual.data: source text"``); ``setting`` names the suite key
+    that asked for ``n_samples``.
+    """
+    short = {lang: count for lang, count in sorted(samples.items())
+             if count is not None and count < n_samples}
+    if not short:
+        return None
+    listed = ", ".join(f"{lang} {count}" for lang, count in short.items())
+    asked = f"the {n_samples} asked for" + (f" ({setting})" if setting else "")
+    return (f"{what} of {len(short)} language(s) gives fewer samples of {words_per_sample} words "
+            f"than {asked}: {listed}; a run uses what there is")
 
 
 def cut_samples(documents: Iterable[str], words_per_sample: int) -> list[str]:
@@ -103,12 +137,9 @@ def cut_samples(documents: Iterable[str], words_per_sample: int) -> list[str]:
             for i in range(0, len(spans), words_per_sample)]
 
 
-def choose_samples(samples: list[str], n_samples: int, seed: int, lang: str) -> list[str]:
-    """``n_samples`` of ``samples`` drawn by ``seed``, in their original order."""
+def choose_samples(samples: list[str], n_samples: int, seed: int) -> list[str]:
+    """``n_samples`` of ``samples`` drawn by ``seed``, in their original order (all, if fewer)."""
     if len(samples) <= n_samples:
-        if len(samples) < n_samples:
-            logger.warning("%s: only %d samples of text, fewer than the %d asked for",
-                           lang, len(samples), n_samples)
         return list(samples)
     chosen = sorted(random.Random(seed).sample(range(len(samples)), n_samples))
     return [samples[i] for i in chosen]

@@ -44,8 +44,9 @@ class DataSource(BaseModel):
 
     ``revision``: the hub revision, or the release version (default: the release's pinned one).
     ``url``: release form only, a mirror URL or local path holding the release's bytes.
-    ``legacy_upos``: ``error`` (default) rejects tags outside UD v2; ``map`` maps UD v1 ``CONJ``
-    and the Google universal tags ``PRT`` and ``.`` to ``CCONJ``, ``PART`` and ``PUNCT``.
+    ``legacy_upos``: ``error`` (default) rejects tags outside UD v2; ``map`` does what UD's
+    v1→v2 conversion does to UPOS (``CONJ`` → ``CCONJ``, copulas → ``AUX``) and maps the Google
+    universal tags ``PRT`` and ``.`` to ``PART`` and ``PUNCT`` (:mod:`harness.data.ud`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -95,7 +96,8 @@ class DataSource(BaseModel):
         ``langs`` scopes a local folder to the files of those languages (:func:`language_files`),
         so that editing one language's file leaves the keys of stages reading others unchanged.
         """
-        options = "" if self.legacy_upos == "error" else f"+legacy_upos={self.legacy_upos}"
+        # "map-cop": the mapping retags copulas AUX since, so data mapped before gets new keys
+        options = "" if self.legacy_upos == "error" else "+legacy_upos=map-cop"
         if self.release is not None:
             from harness.data.releases import release_version
 

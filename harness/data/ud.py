@@ -26,9 +26,13 @@ the release form.
 In every form, multi-word token ranges (``1-2``) and empty nodes (``10.1``) are skipped, so the
 tokens are the syntactic words of the basic tree, which carry the UPOS tags (hub rows have no
 ids: a line is a word when its ``head`` is an integer). Tags outside UD v2 are an error naming
-the file and line, unless the source says ``legacy_upos: map``: then UD v1 ``CONJ`` becomes
-``CCONJ`` (the only UPOS change from v1 to v2, universaldependencies.org/v2/summary.html) and
-the Google universal tags ``PRT`` and ``.`` become ``PART`` and ``PUNCT``.
+the file and line, unless the source says ``legacy_upos: map``: then what UD's own v1→v2
+conversion does to UPOS is done (udapi's ``ud.Convert1to2``, the successor of the UD tools'
+``v2-conversion``; universaldependencies.org/v2/summary.html): ``CONJ`` becomes ``CCONJ`` (the
+only renamed tag) and a copula (deprel ``cop``) becomes ``AUX`` unless it is ``AUX`` or ``PRON``
+(v2 tags every copula AUX); the Google universal tags ``PRT`` and ``.`` become ``PART`` and
+``PUNCT``. A tag of neither inventory (e.g. ``ONOM``, ``AFFIX`` of a treebank's own tagset) has
+no official mapping: the error says so and points at the treebank's UD v2 release.
 
 Treebanks: the targets' are those of the authors' code (PAPER.md, UD v2.13): am_att, lij_glt,
 olo_kkpp, sa_ufal + sa_vedic, sd_mazhardootio, si_stb, ta_mwtt, tl_trg + tl_ugnayan, tt_nmctt.
@@ -82,6 +86,9 @@ RELEASE_SPLITS = {"train": "train", "validation": "dev", "test": "test"}
 
 LEGACY_UPOS = {"CONJ": "CCONJ", "PRT": "PART", ".": "PUNCT"}
 """UD v1 and Google universal tags → UD v2 (``legacy_upos: map``)."""
+
+COPULA_TAGS = ("AUX", "PRON")
+"""The tags a copula keeps under ``legacy_upos: map``; any other becomes AUX (ud.Convert1to2)."""
 
 
 def load(source: DataSource, lang: str, split: str) -> list[TaggedSentence]:
@@ -182,7 +189,7 @@ def _parse_block(path: Path, block: list[tuple[int, str]], legacy_upos: str,
     for (number, _), token in zip(words, token_list):
         if not isinstance(token["id"], int):
             continue  # multi-word range or empty node
-        tag, error = _upos(token["upos"], legacy_upos)
+        tag, error = _upos(token["upos"], legacy_upos, token["deprel"])
         if error:
             problems.add(path, number, error)
         tokens.append(token["form"])
@@ -190,20 +197,31 @@ def _parse_block(path: Path, block: list[tuple[int, str]], legacy_upos: str,
     return TaggedSentence(tuple(tokens), tuple(tags))
 
 
-def _upos(tag: str, legacy_upos: str) -> tuple[str, str | None]:
+def _upos(tag: str, legacy_upos: str, deprel: str | None = None) -> tuple[str, str | None]:
     """``tag`` as a UD v2 UPOS (legacy tags mapped under ``map``), and what is wrong with it."""
     if legacy_upos == "map":
         tag = LEGACY_UPOS.get(tag, tag)
+        if deprel == "cop" and tag in UPOS_LABELS and tag not in COPULA_TAGS:
+            tag = "AUX"
     if tag in UPOS_LABELS:
         return tag, None
-    hint = (f" (a UD v1 / Google universal tag: set `legacy_upos: map` on the data source to "
-            f"map it to {LEGACY_UPOS[tag]})" if tag in LEGACY_UPOS else "")
-    return tag, f"unknown UPOS {tag!r}{hint}; valid: {', '.join(UPOS_LABELS)}"
+    return tag, f"unknown UPOS {tag!r} ({_unknown_tag_hint(tag)}); valid: {', '.join(UPOS_LABELS)}"
 
 
-def upos_v2(tag: str, legacy_upos: str, where: str) -> str:
+def _unknown_tag_hint(tag: str) -> str:
+    """What to do about a tag outside UD v2: map it by option, or convert the treebank."""
+    if tag in LEGACY_UPOS:  # seen only without the option
+        return (f"a UD v1 / Google universal tag: set `legacy_upos: map` on the data source to "
+                f"map it to {LEGACY_UPOS[tag]}")
+    return ("not a tag of UD v1 or v2, so `legacy_upos: map` cannot map it: UD's v1→v2 "
+            "conversion renames only CONJ to CCONJ (and tags copulas AUX). It comes from the "
+            "treebank's own tagset: use the treebank's UD v2 release, or convert its tags to UD "
+            "v2 UPOS as its documentation says")
+
+
+def upos_v2(tag: str, legacy_upos: str, where: str, deprel: str | None = None) -> str:
     """``tag`` as a UD v2 UPOS (legacy tags mapped under ``map``), or a DataError at ``where``."""
-    tag, error = _upos(tag, legacy_upos)
+    tag, error = _upos(tag, legacy_upos, deprel)
     if error:
         raise DataError(f"{where}: {error}")
     return tag
@@ -215,8 +233,10 @@ def _hub_sentences(rows, where: str, legacy_upos: str) -> list[TaggedSentence]:
     sentences = []
     for index, row in enumerate(rows):
         heads = row.get("head") or [None] * len(row["tokens"])
-        pairs = [(token, names[u]) for token, u, head in zip(row["tokens"], row["upos"], heads)
+        deprels = row.get("deprel") or [None] * len(row["tokens"])
+        words = [(token, names[u], deprel)
+                 for token, u, head, deprel in zip(row["tokens"], row["upos"], heads, deprels)
                  if (head.isdigit() if head is not None else names[u] != "_")]
-        tags = tuple(upos_v2(u, legacy_upos, f"{where} row {index}") for _, u in pairs)
-        sentences.append(TaggedSentence(tuple(t for t, _ in pairs), tags))
+        tags = tuple(upos_v2(u, legacy_upos, f"{where} row {index}", deprel) for _, u, deprel in words)
+        sentences.append(TaggedSentence(tuple(token for token, _, _ in words), tags))
     return sentences

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from harness.report.manifest import RunManifest, read_manifest
 from harness.report.paper import HyperparameterRow, PaperRow, PaperTable, average_disagreements, paper_table
 from harness.report.specs import ARCH_NAMES, Row, Setting, TableSpec
-from harness.results import RESULTS_FILE, ResultRecord, read_results
+from harness.results import ResultRecord, load_records
 
 Mark = Literal["best", "second"]
 DECIMALS = 2
@@ -108,8 +108,7 @@ class RunData:
         """Records of ``workdir`` (plus those of ``merged`` workdirs) and ``workdir``'s manifest."""
         records, thresholds = [], []
         for directory in (workdir, *merged):
-            path = Path(directory) / RESULTS_FILE
-            found = read_results(path) if path.is_file() else []
+            found = load_records(directory)  # results.jsonl rebuilt from results/ first
             records += found
             thresholds += [alp_threshold(read_manifest(directory))] * len(found)
         return cls(tuple(records), read_manifest(workdir), tuple(thresholds))

@@ -148,6 +148,9 @@ class SearchOutcome:
     strategy: str
     max_trainable: int | None = None
     notes: list[str] = field(default_factory=list)
+    #: Why the size is not one the threshold chose (the grid was empty, or the scan hit the cap);
+    #: also in ``notes``. Unlike the other notes it does not depend on the lookahead.
+    outcome_note: str | None = None
 
     def deltas(self, step: int) -> dict[int, float]:
         """Δ_s = ALP(v) − ALP(v − step) for every evaluated v whose predecessor was evaluated."""
@@ -221,14 +224,37 @@ def _search_within(memo: AlpMemo, config: VocabSearchConfig, lookahead: int,
         memo.get([size])
         return SearchOutcome(size, dict(memo.alp), "fixed", max_trainable, notes)
     grid = size_grid(config, top, bounds.floor)
+    outcome_note = None
     if not grid:
-        notes.append(f"the corpus is too small for the vocabulary search: it allows sizes "
-                     f"{bounds.floor} to {top} only, and none of the sizes to try (from "
-                     f"{config.start} in steps of {config.step}) is among them; using {top}")
-        log.warning("%s", notes[-1])
+        outcome_note = (f"the corpus is too small for the vocabulary search: it allows sizes "
+                        f"{bounds.floor} to {top} only, and none of the sizes to try (from "
+                        f"{config.start} in steps of {config.step}) is among them; using {top}")
         index, strategy = None, "cap"
     else:
         index, strategy = linear_scan(memo, grid, config.threshold, lookahead), "linear"
+        if index is None:
+            outcome_note = cap_reached_note(memo, grid, config, top)
+    if outcome_note:
+        log.warning("%s", outcome_note)
     size = top if index is None else grid[index]
     memo.get([size])
-    return SearchOutcome(size, dict(memo.alp), strategy, max_trainable, notes)
+    return SearchOutcome(size, dict(memo.alp), strategy, max_trainable,
+                         notes + ([outcome_note] if outcome_note else []), outcome_note)
+
+def cap_reached_note(memo: AlpMemo, grid: Sequence[int], config: VocabSearchConfig,
+                     top: int) -> str:
+    """Why the scan's size is its cap: no step met ε_s before it (Algorithm 1 ends at v_m).
+
+    Names the last Δ_s and what would let the search go on: a larger ``max_size``, or, when the
+    corpus itself set the cap (fewer pieces than ``max_size``), more text.
+    """
+    last = (f"; the last step's Δ_s was {memo.alp[grid[-1]] - memo.alp[grid[-2]]:.2f}"
+            if len(grid) > 1 else "")
+    if top < config.max_size:
+        cap, remedy = (f"the largest size this corpus can train ({top}, below max_size "
+                       f"{config.max_size})"), "more text would let it go on"
+    else:
+        cap, remedy = f"its cap max_size {top}", "a larger vocab.max_size would let it go on"
+    return (f"the vocabulary search reached {cap} before any step changed ALP by at most "
+            f"ε_s = {config.threshold:g}{last}: the size is the cap, not a size Algorithm 1 "
+            f"settled on; {remedy}")

@@ -260,7 +260,7 @@ def _report(outcome: SearchOutcome, config: VocabSearchConfig) -> dict:
         "delta": {str(v): d for v, d in delta.items()},
         "alp_ahead": {str(v): a for v, a in sorted(outcome.alp.items()) if v > outcome.size},
         "sizes_evaluated": len(outcome.alp), "max_trainable": outcome.max_trainable,
-        "notes": outcome.notes, "threshold": config.threshold,
+        "notes": outcome.notes, "outcome_note": outcome.outcome_note, "threshold": config.threshold,
     }
 
 
@@ -276,5 +276,7 @@ class VocabSearchStage(Stage):
         run_search(inputs["corpus"] / CORPUS_FILE, self.config, out, cache_dir)
 
     def summary(self, artifact: Path) -> dict:
-        """The found vocabulary size (Table 20)."""
-        return {"vocab_size": json.loads((artifact / SEARCH_FILE).read_text())["vocab_size"]}
+        """The found vocabulary size (Table 20) and, when it is not the threshold's, why (a note)."""
+        search = json.loads((artifact / SEARCH_FILE).read_text())
+        note = {"note": search["outcome_note"]} if search.get("outcome_note") else {}
+        return {"vocab_size": search["vocab_size"], **note}

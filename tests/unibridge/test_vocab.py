@@ -348,7 +348,28 @@ def test_stage_writes_documented_files_and_caps_gracefully(tmp_path):
     processor = spm.SentencePieceProcessor(model_file=str(artifact / "spm.model"))
     assert processor.get_piece_size() == search["vocab_size"]
     assert (artifact / "spm.vocab").is_file()
-    assert stage.summary(artifact) == {"vocab_size": search["vocab_size"]}
+    assert search["outcome_note"].startswith("the corpus is too small for the vocabulary search")
+    assert search["outcome_note"] in search["notes"]
+    assert stage.summary(artifact) == {"vocab_size": search["vocab_size"], "note": search["outcome_note"]}
+
+
+def test_a_search_that_reaches_max_size_without_meeting_the_threshold_says_so(caplog):
+    steady = lambda v: v / 100  # noqa: E731 - Δ_s = 10 per step of 1000, never ≤ ε_s = 5
+    config = VocabSearchConfig(start=7000, step=1000, max_size=10_000, threshold=5.0)
+    outcome = search_vocab_size(curve_evaluator(steady)[0], config, lookahead=2)
+    assert outcome.size == 10_000 and outcome.strategy == "linear"
+    assert outcome.notes == [outcome.outcome_note] == [
+        "the vocabulary search reached its cap max_size 10000 before any step changed ALP by at "
+        "most ε_s = 5; the last step's Δ_s was 10.00: the size is the cap, not a size Algorithm 1 "
+        "settled on; a larger vocab.max_size would let it go on"]
+    assert outcome.notes[0] in caplog.text  # a warning in the run's log
+    capped = search_vocab_size(curve_evaluator(steady, cap=9500)[0], config, lookahead=1)
+    assert capped.size == 9500
+    assert "the largest size this corpus can train (9500, below max_size 10000)" in capped.notes[-1]
+    assert "more text would let it go on" in capped.notes[-1] == capped.outcome_note
+    met = VocabSearchConfig(start=7000, step=1000, max_size=10_000, threshold=10.0)
+    found = search_vocab_size(curve_evaluator(steady)[0], met, lookahead=1)
+    assert found.notes == [] and found.outcome_note is None
 
 
 def test_cli_smoke(tmp_path):
