@@ -22,6 +22,8 @@ Output (under ``--out``):
   suites read are written.
 - ``releases/ud/ud-treebanks-v2.13.tgz``: the UD release tarball's layout
   (``ud-treebanks-v2.13/UD_<Language>-<TB>/<tb>-ud-<split>.conllu``) for the suites' treebanks.
+- ``releases/ud_repositories/UD_<Language>-<TB>/<file>``: treebank files a suite reads from a
+  repository's pinned commit (Sindhi, in no release).
 - ``releases/americasnlp2021/data/<pair>/train.<code>``: the AmericasNLP 2021 files.
 - ``releases/americasnli/{dev,test}/<code>.tsv``: the AmericasNLI repository's files.
 - ``opus/<corpus>.<l1>-<l2>.<l1|l2>``: OPUS Moses files of the suites' OPUS pairs.
@@ -48,7 +50,7 @@ sys.path.insert(0, str(ROOT))  # run as a plain script from a checkout
 import datasets  # noqa: E402
 import yaml  # noqa: E402
 
-from harness.data import monolingual, nli, opus, parallel, ud  # noqa: E402
+from harness.data import monolingual, nli, opus, parallel, releases, ud  # noqa: E402
 from harness.data._local import WIKIPEDIA_CODES  # noqa: E402
 from harness.data.examples import NER_LABELS, NLI_LABELS, UPOS_LABELS  # noqa: E402
 from harness.suite import load_suite  # noqa: E402
@@ -60,6 +62,8 @@ PAIRS = 12
 """Lines per parallel pair: more than the harmony methods' default k = 10."""
 UD_ROOT = "ud-treebanks-v2.13"
 WIKIPEDIA_DUMP = monolingual.WIKIPEDIA_DUMP
+EVIDENCE = "evidence.yaml"
+"""Beside each replica: what its real source holds and where that was seen."""
 NOTE = ("Replica of the layout and schema of `{id}` for the unibridge-bench tests "
         "(scripts/make_replicas.py). Every text in it is synthetic; see docs/data.md.\n")
 
@@ -308,37 +312,53 @@ def wikipedia(root: Path) -> None:
 # -- releases, OPUS and pair files --------------------------------------------------------------
 
 
-def conllu(tb: str, split: str) -> str:
-    """Sentences with a multi-word token and an empty node, as UD writes them."""
+def conllu(tb: str, split: str, multiword: bool = True) -> str:
+    """Sentences with a multi-word token and an empty node (``multiword``), as UD writes them."""
     blocks = []
     for i in range(ROWS):
         forms = words(tb.replace("_", ""), i, 3)
-        lines = [f"# sent_id = {tb}-{split}-{i}", f"# text = {' '.join(forms)}",
-                 f"1-2\t{forms[0]}{forms[1]}\t_\t_\t_\t_\t_\t_\t_\t_"]
+        lines = [f"# sent_id = {tb}-{split}-{i}", f"# text = {' '.join(forms)}"]
+        if multiword:
+            lines.append(f"1-2\t{forms[0]}{forms[1]}\t_\t_\t_\t_\t_\t_\t_\t_")
         for j, form in enumerate(forms, start=1):
             upos = UPOS_LABELS[(i + j) % len(UPOS_LABELS)]
             head = 0 if j == 1 else 1
             lines.append(f"{j}\t{form}\t{form}\t{upos}\t_\t_\t{head}\t{'root' if j == 1 else 'dep'}\t_\t_")
-            if j == 1:
+            if j == 1 and multiword:
                 lines.append(f"1.1\t{form}\t{form}\t{upos}\t_\t_\t_\t_\t0:root\t_")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n\n"
 
 
-def ud_release(root: Path) -> None:
-    """Targets' test files; sources' train, dev and test files."""
+def ud_files(release: str) -> dict[str, str]:
+    """Relative path → text of every treebank file the paper suites read from ``release``.
+
+    The file names are the real ones: for the tarball those of each repository's ``r2.13`` tag
+    (``releases.py`` pins them; ru_syntagrus's train is three parts, sa_ufal has no train),
+    for ``ud_repositories`` the pinned files themselves. Targets need test, sources all splits.
+    """
+    listing = [name for version in releases.RELEASES["ud_repositories"].versions.values()
+               for name in version.checksums]
     files = {}
     for suite in suites():
         spec = suite.tasks.get("pos")
         if spec is None:
             continue
         for lang, splits in [*((t, ("test",)) for t in spec.targets),
-                             *((s, ("train", "dev", "test")) for s in spec.sources)]:
+                             *((s, ("train", "validation", "test")) for s in spec.sources)]:
+            if spec.data_for(lang).release != release:
+                continue
             for tb in ud.TREEBANKS[lang]:
-                if tb == "sa_ufal":
-                    splits = ("test",)  # the real sa_ufal has no train (nor dev) file
                 for split in splits:
-                    files[f"{UD_ROOT}/{ud.FOLDERS[tb]}/{tb}-ud-{split}.conllu"] = conllu(tb, split)
+                    for name in listing:
+                        if ud._is_split_file(name, ud.FOLDERS[tb], tb, split):
+                            files[name] = conllu(tb, split, multiword=tb != "sd_mazhardootio")
+    return files
+
+
+def ud_release(root: Path) -> None:
+    """The tarball (suites' ``release: ud``) and the file set (``release: ud_repositories``)."""
+    files = {f"{UD_ROOT}/{name}": text for name, text in ud_files("ud").items()}
     path = root / "releases" / "ud" / f"{UD_ROOT}.tgz"
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
@@ -350,6 +370,10 @@ def ud_release(root: Path) -> None:
             tar.addfile(info, io.BytesIO(data))
     with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
         gz.write(buffer.getvalue())
+    for name, text in ud_files("ud_repositories").items():
+        path = root / "releases" / "ud_repositories" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def americasnlp(root: Path) -> None:
@@ -401,12 +425,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "fixtures" / "replicas")
     out = parser.parse_args().out
+    evidence = {path: path.read_bytes() for path in out.rglob(EVIDENCE)}  # hand-written: kept
     for part in ("hub", "releases", "opus", "parallel_pairs"):
         shutil.rmtree(out / part, ignore_errors=True)
     datasets.disable_progress_bars()
     for build in (wikiann, xnli, americas_nli, flores_plus, wikipedia, ud_release, americasnlp,
                   americasnli, local_parallel):
         build(out)
+    for path, data in evidence.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     digest = hashlib.sha256()
     for path in sorted(p for p in out.rglob("*") if p.is_file()):

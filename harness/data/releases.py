@@ -4,6 +4,8 @@ Example (suite YAML)::
 
     data: {release: ud}                                    # UD v2.13 from LINDAT (the default)
     data: {release: ud, revision: "2.13", url: /mirror/ud-treebanks-v2.13.tgz}
+    data: {release: ud_repositories, revision: r2.13}      # the same treebanks, file by file
+    data: {release: ud_repositories, revision: 625e88d50fafef92a4e33f19252d39b8eabe554b}
     monolingual:
       target_data: {release: americasnlp2021}              # pinned commit of AmericasNLP 2021
     tasks: {nli: {data: {release: americasnli}}}           # AmericasNLI at its authors' commit
@@ -17,8 +19,15 @@ is downloaded once into :func:`cache_dir` (``$UNIBRIDGE_DATA_CACHE``, else the u
 ``unibridge-bench``) and re-verified on every use; a changed or partial file is an error, never
 silently reused.
 
+A release is an archive (checksum key ``""``) or a file set: files of a git repository at a
+pinned tag or commit, fetched from ``raw.githubusercontent.com`` (``ud_repositories``: each UD
+treebank repository at its ``r2.13`` tag, the way the authors' loader reads them, and Sindhi at
+the ``dev`` commit the authors read, since it is in no release). A pin may name mirrors: URLs
+of the same bytes tried in order when the first fails.
+
 ``url`` (suite key) replaces where the bytes come from: a mirror URL or a local path, for the
-archive itself (UD) or for the folder holding the release's files (AmericasNLP). The pinned
+archive itself (UD) or for the folder holding the release's files in their relative layout
+(AmericasNLP; ``UD_<Treebank>/<file>`` for ``ud_repositories``). The pinned
 checksums still apply, so a mirror must hold the very same bytes. Archives are unpacked member
 by member (``pooch.Untar``), so only the treebanks a suite reads are extracted.
 """
@@ -51,6 +60,20 @@ class Pinned:
     """Relative path (``""`` for a single archive) → ``sha256:<hex>`` or ``gitblob:<hex>``."""
     root: str = ""
     """Top folder inside an archive (``ud-treebanks-v2.13``)."""
+    mirrors: tuple[str, ...] = ()
+    """Further places holding the same bytes, tried in order after ``url``."""
+    url_path: str = "{relative}"
+    """Where file ``relative`` sits under ``url`` (and each mirror): a format string of
+    ``relative``, ``top`` (its first folder) and ``rest`` (the path below it). A git file set
+    puts the ref between repository and file (``{top}/r2.13/{rest}``); a suite's ``url:`` (a
+    local copy) always holds the plain ``relative`` layout."""
+
+    def file_urls(self, relative: str) -> list[str]:
+        """Every URL of file ``relative`` (``""``: the archive itself), in the order to try."""
+        top, _, rest = relative.partition("/")
+        below = self.url_path.format(relative=relative, top=top, rest=rest) if relative else ""
+        return [f"{base.rstrip('/')}/{below if _is_local(base) else quote(below)}" if below
+                else base for base in (self.url, *self.mirrors)]
 
 
 @dataclass(frozen=True)
@@ -67,6 +90,71 @@ class Release:
 _AMERICASNLP_COMMIT = "d3f519c6b38299d8149311e65a369047350e6849"
 _AMERICASNLI_COMMIT = "be3c351b7e1ae69936c61bfde3e24f30757db9ac"
 
+_UD_SINDHI_COMMIT = "625e88d50fafef92a4e33f19252d39b8eabe554b"
+_UD_R213_FILES = {  # UniversalDependencies/UD_<Treebank> at tag r2.13 (git ls-tree there)
+    "UD_Amharic-ATT/am_att-ud-test.conllu":
+        "sha256:b9eaa078cf68dfb51a1e32b0f9253eb3907b001c8fae87824ccdcdc5ec2c7185",
+    "UD_Arabic-PADT/ar_padt-ud-dev.conllu":
+        "gitblob:fcad1aa48094194f3e8a3b53c2a97efc88112b1f",
+    "UD_Arabic-PADT/ar_padt-ud-test.conllu":
+        "gitblob:36a50ec2b7ebfde6a0ad3a63e0e86fe99aa6a6ba",
+    "UD_Arabic-PADT/ar_padt-ud-train.conllu":
+        "gitblob:62a9208d0fadd76e4ebbe232689a8aa5e6b8108a",
+    "UD_Chinese-GSDSimp/zh_gsdsimp-ud-dev.conllu":
+        "sha256:342a2969df6d6d08bdc25dbc067c93c86ab3099bb054a9921ae7067cbc2c53ad",
+    "UD_Chinese-GSDSimp/zh_gsdsimp-ud-test.conllu":
+        "sha256:573f59b799b499a920d2d5bdc0e3c1dbd7bcacf86bdece4334ecbd03e21b6150",
+    "UD_Chinese-GSDSimp/zh_gsdsimp-ud-train.conllu":
+        "gitblob:920b17964ee245a508b9de0f69330f3dca6b1749",
+    "UD_English-EWT/en_ewt-ud-dev.conllu":
+        "sha256:bea3f4b869539cf343a35c53148c85737f0c78231ee9321f73e0ae26f387394f",
+    "UD_English-EWT/en_ewt-ud-test.conllu":
+        "sha256:1655a2756f3db5386ad0fb08bef94a018827cc1c67ba097f16b9bde93ad2a188",
+    "UD_English-EWT/en_ewt-ud-train.conllu":
+        "gitblob:799958f1a15dfecc8db88822b0195765e18a4cec",
+    "UD_Japanese-GSD/ja_gsd-ud-dev.conllu":
+        "sha256:d858ca4d36865ea6c6cbe367b548b912603597eba5e77673aa87c63410a715bd",
+    "UD_Japanese-GSD/ja_gsd-ud-test.conllu":
+        "sha256:25453d766c8eb45dfd7938e86ece13bcc617967e1539cb4c504dd0d1f3c82ffc",
+    "UD_Japanese-GSD/ja_gsd-ud-train.conllu":
+        "gitblob:e92fac05b1945395afed0d68ad339492982c22da",
+    "UD_Ligurian-GLT/lij_glt-ud-test.conllu":
+        "sha256:a31e3ac494e3cca5e28546f02e6b8195048ee86d764df161472cebab5ba24e5a",
+    "UD_Ligurian-GLT/lij_glt-ud-train.conllu":
+        "sha256:496a6133ecadddbb2ed39e783e249e77b589525d083f635250e1e7ddfec87209",
+    "UD_Livvi-KKPP/olo_kkpp-ud-test.conllu":
+        "sha256:36ebdba077be37020fad4fc75ca1048c38dd5ddae23aa820e8bb00c8bfd9e95b",
+    "UD_Livvi-KKPP/olo_kkpp-ud-train.conllu":
+        "sha256:589557f4affa0ceec55292c4e58f805c5291da88d0d99f11ea03cef552fb0fc3",
+    "UD_Russian-SynTagRus/ru_syntagrus-ud-dev.conllu":
+        "gitblob:bfe07e557abf250fad285c74ecb90b14b4904953",
+    "UD_Russian-SynTagRus/ru_syntagrus-ud-test.conllu":
+        "gitblob:d234f18d2c470517456cea4bfe58284b114cf3c3",
+    "UD_Russian-SynTagRus/ru_syntagrus-ud-train-a.conllu":
+        "gitblob:93a724850b6e119785608c438404a282f984ff1f",
+    "UD_Russian-SynTagRus/ru_syntagrus-ud-train-b.conllu":
+        "gitblob:07238cedab7a307e11823e8a9ed761f58e923c68",
+    "UD_Russian-SynTagRus/ru_syntagrus-ud-train-c.conllu":
+        "gitblob:fb7f26481599e7fdb5aa42d31b2fb777722733eb",
+    "UD_Sanskrit-UFAL/sa_ufal-ud-test.conllu":
+        "sha256:4ff682801eb260347ee10ac05c8007d5e5e5e2048e7b5274617e3a0ffc7facdf",
+    "UD_Sanskrit-Vedic/sa_vedic-ud-test.conllu":
+        "sha256:1f956de82ffb3adadf871b12b564267da45461db7a927224931e2810d633a3ca",
+    "UD_Sanskrit-Vedic/sa_vedic-ud-train.conllu":
+        "sha256:db757954e74655aea6d1a3d3ba59e562a1587320eb5def94161f2eb390ef9122",
+    "UD_Sinhala-STB/si_stb-ud-test.conllu":
+        "sha256:7847eb43b4199aab75d84b4f63d2009e7d8ca47600e90bc5a2df60071798e3b6",
+    "UD_Tagalog-TRG/tl_trg-ud-test.conllu":
+        "sha256:d21eb1072f6da530de2e0e3a9065a76ae36559efd43afc7c6d48264024afa8c1",
+    "UD_Tagalog-Ugnayan/tl_ugnayan-ud-test.conllu":
+        "sha256:f48eb82e9baab1bf928330924e45fad2dded3b14b688178be864aa97ea68c9ef",
+    "UD_Tamil-MWTT/ta_mwtt-ud-test.conllu":
+        "sha256:ebdd562cef43144b4c1ffa38cd3c3b8b1a7c37b48debf463f7eb2dff7583c527",
+    "UD_Tatar-NMCTT/tt_nmctt-ud-test.conllu":
+        "sha256:94ed206be1ef7f91580598947e1d05542a694ab09a8cecad500142abb27c6bb8",
+}
+"""The paper's treebank files at r2.13: SHA-256 where the bytes were read, else the blob id."""
+
 RELEASES: dict[str, Release] = {
     "ud": Release(
         name="ud", serves="Universal Dependencies", default_version="2.13",
@@ -76,7 +164,23 @@ RELEASES: dict[str, Release] = {
                 "ud-treebanks-v2.13.tgz",
             # As registered for the same LINDAT file by pyconll's corpus tests (tests/int).
             checksums={"": "sha256:d6538ed4c05508be3bb7d9c3448de1062f6f9958c833b93558df300e4b1d3781"},
-            root="ud-treebanks-v2.13")}),
+            root="ud-treebanks-v2.13",
+            # the same item through LINDAT's download parameters (public scripts use both)
+            mirrors=("https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-5287/"
+                     "ud-treebanks-v2.13.tgz?sequence=1&isAllowed=y",))}),
+    "ud_repositories": Release(
+        name="ud_repositories", serves="Universal Dependencies", default_version="r2.13",
+        homepage="https://github.com/UniversalDependencies",
+        versions={
+            "r2.13": Pinned(  # each treebank repository's release tag, file by file
+                url="https://raw.githubusercontent.com/UniversalDependencies",
+                url_path="{top}/r2.13/{rest}", checksums=_UD_R213_FILES),
+            _UD_SINDHI_COMMIT: Pinned(  # in no release: its dev branch, 2023-07-25
+                url="https://raw.githubusercontent.com/UniversalDependencies",
+                url_path=f"{{top}}/{_UD_SINDHI_COMMIT}/{{rest}}",
+                checksums={"UD_Sindhi-MazharDootio/sd_mazhardootio-ud-test.conllu":
+                           "sha256:ea7f7454e5b2bb80a2e86eb1cf2ee4abb4dcd46ea2de78e62bc74b3706ad7c2f"}),
+        }),
     "americasnlp2021": Release(
         name="americasnlp2021", serves="monolingual text", default_version=_AMERICASNLP_COMMIT,
         homepage="https://github.com/AmericasNLP/americasnlp2021",
@@ -191,11 +295,10 @@ def fetch_archive_members(source: DataSource, serves: str, members: list[str]) -
     import pooch
 
     release, version, pin = pinned(source, serves)
-    url = source.url or pin.url
-    checksum = pin.checksums[""]
+    urls = [source.url] if source.url else pin.file_urls("")
     inside = [f"{pin.root}/{member}" for member in members]
-    archive = _retrieve(url, checksum, _cache_folder(release, version), _file_name(url),
-                        processor=pooch.Untar(members=inside))
+    archive = _retrieve(urls, pin.checksums[""], _cache_folder(release, version),
+                        _file_name(urls[0]), processor=pooch.Untar(members=inside))
     return Path(f"{archive}.untar") / pin.root
 
 
@@ -205,13 +308,36 @@ def fetch_file(source: DataSource, serves: str, relative: str) -> Path:
     if relative not in pin.checksums:
         raise DataError(f"release {release.name!r} {version} pins no file {relative!r}; "
                         f"pinned: {', '.join(sorted(pin.checksums))}")
-    base = (source.url or pin.url).rstrip("/")
-    url = f"{base}/{relative}" if _is_local(base) else f"{base}/{quote(relative)}"
+    if source.url:  # a local copy or mirror: the plain layout
+        base = source.url.rstrip("/")
+        urls = [f"{base}/{relative}" if _is_local(base) else f"{base}/{quote(relative)}"]
+    else:
+        urls = pin.file_urls(relative)
     folder = _cache_folder(release, version) / Path(relative).parent
-    return _retrieve(url, pin.checksums[relative], folder, Path(relative).name)
+    return _retrieve(urls, pin.checksums[relative], folder, Path(relative).name)
 
 
-def _retrieve(url: str, checksum: str, folder: Path, name: str, processor=None) -> Path:
+def pinned_files(source: DataSource, serves: str) -> list[str]:
+    """The relative paths a file-set release pins (empty for an archive), sorted."""
+    return sorted(relative for relative in pinned(source, serves)[2].checksums if relative)
+
+
+def _retrieve(urls: list[str], checksum: str, folder: Path, name: str, processor=None) -> Path:
+    """The verified file from the first of ``urls`` that serves it (all failing: one DataError)."""
+    failures = []
+    for url in urls:
+        try:
+            return _retrieve_one(url, checksum, folder, name, processor)
+        except DataError as error:
+            failures.append(error)
+    if len(failures) == 1:
+        raise failures[0]
+    tried = "; ".join(str(error).split(" Without network")[0] for error in failures)
+    raise DataError(f"{tried}. Without network, copy the file there yourself or give a mirror "
+                    f"with `url:` (a local path works); the pinned checksum is {checksum}")
+
+
+def _retrieve_one(url: str, checksum: str, folder: Path, name: str, processor=None) -> Path:
     """``pooch.retrieve`` with a local-path downloader; the verified file (failures: DataError)."""
     import pooch
 
