@@ -62,7 +62,8 @@ class DataSource(BaseModel):
         forms = [self.path, self.hub, self.release]
         if sum(form is not None for form in forms) != 1:
             raise ValueError("give exactly one of 'path' (local files), 'hub' (dataset id) or "
-                             "'release' (a published release: ud, americasnli, americasnlp2021)")
+                             "'release' (a published release: ud, ud_repositories, americasnli, "
+                             "americasnlp2021)")
         if self.url is not None and self.release is None:
             raise ValueError("'url' (a mirror of a release) needs 'release'")
         if self.release is not None:
