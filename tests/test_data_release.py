@@ -218,7 +218,7 @@ def test_americasnlp_errors(americasnlp):
     source = DataSource(release="americasnlp2021", url=str(americasnlp))
     with pytest.raises(DataError, match=r"no language 'eng'; valid: aym, bzd, cni, grn, hch"):
         monolingual.check(source, "eng")
-    (americasnlp / "data/raramuri-spanish/train.tar").write_text("changed\n")
+    (americasnlp / "data/raramuri-spanish/train_nontok.tar").write_text("changed\n")
     with pytest.raises(DataError, match="git blob id .* does not match the pinned"):
         monolingual.load(source, "tar", 10, 3, seed=0)
     (americasnlp / "data/wixarika-spanish/train.hch").write_text("changed\n")

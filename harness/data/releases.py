@@ -201,8 +201,8 @@ RELEASES: dict[str, Release] = {
                     "sha256:f41df0f2227eca674cac761e0926ac5e0fd1449ee70022a698e0cb0a0f9ea3d2",
                 "data/quechua-spanish/train.quy":
                     "gitblob:086357e5b1d09127bfa6b51801a9e9365ccc904e",
-                "data/raramuri-spanish/train.tar":
-                    "sha256:6b65d3dc3384fe901032d4cfef83bba09df548f9d00421b9268d0e73684e8402",
+                "data/raramuri-spanish/train_nontok.tar":  # untokenized: monolingual.py
+                    "sha256:32db933b4317d87cda1af0c50dc6a75914c29d6a5b63322fb246073e439b4fa3",
                 "data/shipibo_konibo-spanish/train.shp":
                     "sha256:50e4c69406ebe3410ac31730c550df3fa15434f52a0a92193211ab8216ea88d5",
                 "data/wixarika-spanish/train.hch":
