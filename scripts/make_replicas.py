@@ -26,8 +26,12 @@ Output (under ``--out``):
   repository's pinned commit (Sindhi, in no release).
 - ``releases/americasnlp2021/data/<pair>/train.<code>``: the AmericasNLP 2021 files.
 - ``releases/americasnli/{dev,test}/<code>.tsv``: the AmericasNLI repository's files.
-- ``opus/<corpus>.<l1>-<l2>.<l1|l2>``: OPUS Moses files of the suites' OPUS pairs.
-- ``parallel_pairs/<target>-<source>.tsv``: the per-pair files of the suites.
+- ``opus/<corpus>.<l1>-<l2>.<l1|l2>``: OPUS Moses files of the suites' OPUS pairs that OPUS
+  has, each with at most as many lines as the real file has pairs (``opus/evidence.yaml``).
+
+Beside each replica, a hand-written ``evidence.yaml`` lists what its real source holds and where
+that was seen; this script keeps those files and ``tests/test_replica_evidence.py`` checks every
+replica file against them. No public source fills the suites' per-pair folders: none is written.
 
 Deterministic: the same harness and library versions write the same bytes (parquet files embed
 the pyarrow version that wrote them; the tarball has fixed times and owners).
@@ -39,6 +43,7 @@ import argparse
 import gzip
 import hashlib
 import io
+import itertools
 import shutil
 import sys
 import tarfile
@@ -62,6 +67,8 @@ PAIRS = 12
 """Lines per parallel pair: more than the harmony methods' default k = 10."""
 UD_ROOT = "ud-treebanks-v2.13"
 WIKIPEDIA_DUMP = monolingual.WIKIPEDIA_DUMP
+WIKIPEDIA_SHARDS = {"en": 41, "ja": 15, "ru": 21, "zh": 6, "ar": 7}
+"""Shards of the big 20231101 configs (the hub commits adding them); the replica writes the first."""
 EVIDENCE = "evidence.yaml"
 """Beside each replica: what its real source holds and where that was seen."""
 NOTE = ("Replica of the layout and schema of `{id}` for the unibridge-bench tests "
@@ -210,12 +217,15 @@ def xnli(root: Path) -> None:
 
 
 def americas_nli(root: Path) -> None:
-    """nala-cub/americas_nli: ten language configs and ``all_languages``; validation and test."""
+    """nala-cub/americas_nli: ten language configs and ``all_languages``; validation and test.
+
+    Files ``<config>/<split>/0000.parquet``, the parquet converter's layout (seen at 468f2b9).
+    """
     features, features_yaml = nli_features()
     configs = []
     codes = list(nli.AMERICASNLI_CODES.values())
     for code in codes:
-        splits = {split: (f"{code}/{split}-00000-of-00001.parquet", f"{code}/{split}-*",
+        splits = {split: (f"{code}/{split}/0000.parquet", f"{code}/{split}/*.parquet",
                           nli_rows(code)) for split in ("validation", "test")}
         configs.append({"name": code, "features": features, "features_yaml": features_yaml,
                         "splits": splits})
@@ -226,8 +236,8 @@ def americas_nli(root: Path) -> None:
         for code in codes:
             for key, values in nli_rows(code, language_column=True).items():
                 rows[key] += values
-        merged[split] = (f"all_languages/{split}-00000-of-00001.parquet",
-                         f"all_languages/{split}-*", rows)
+        merged[split] = (f"all_languages/{split}/0000.parquet",
+                         f"all_languages/{split}/*.parquet", rows)
     configs.append({"name": "all_languages", "features": all_features, "features_yaml": all_yaml,
                     "splits": merged})
     write_hub_repo(root, "nala-cub/americas_nli", configs)
@@ -303,8 +313,9 @@ def wikipedia(root: Path) -> None:
                 "title": [f"{code} {i}" for i in range(ROWS)],
                 "text": ["\n\n".join(sentence(code, 10 * i + j, 8) for j in range(4))
                          for i in range(ROWS)]}
+        shards = WIKIPEDIA_SHARDS.get(code, 1)
         configs.append({"name": config, "features": features, "features_yaml": features_yaml,
-                        "splits": {"train": (f"{config}/train-00000-of-00001.parquet",
+                        "splits": {"train": (f"{config}/train-00000-of-{shards:05d}.parquet",
                                              f"{config}/train-*", rows)}})
     write_hub_repo(root, "wikimedia/wikipedia", configs)
 
@@ -398,26 +409,36 @@ def americasnli(root: Path) -> None:
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def opus_pairs() -> dict[str, int]:
+    """Moses file stem (``Tatoeba.ang-en``) → sentence pairs in the real file (opus/evidence.yaml)."""
+    listing = yaml.safe_load((ROOT / "fixtures" / "replicas" / "opus" / EVIDENCE).read_text())
+    return listing["pairs"]
+
+
 def local_parallel(root: Path) -> None:
-    """OPUS Moses files and per-pair files for every pair the suites serve from them."""
+    """OPUS Moses files of the pairs the suites read that OPUS has, with at most its pair count.
+
+    No per-pair files: no public source holds the suites' ``pairs`` folders.
+    """
+    real = opus_pairs()
     for suite in suites():
         for spec in suite.tasks.values():
-            for target in spec.targets:
-                for source in spec.sources:
-                    corpus = suite.parallel_for(target, source)
-                    lines = [(f"{target} {i} " + " ".join(words(target, i, 4)),
-                              f"{source} {i} " + " ".join(words(source, i, 4))) for i in range(PAIRS)]
-                    if corpus.format == "opus":
-                        t, s = opus.opus_code(target, corpus.codes), opus.opus_code(source, corpus.codes)
-                        first, second = sorted((t, s))
-                        stem = root / "opus" / f"{corpus.corpus}.{first}-{second}"
-                        stem.parent.mkdir(parents=True, exist_ok=True)
-                        Path(f"{stem}.{t}").write_text("".join(a + "\n" for a, _ in lines), encoding="utf-8")
-                        Path(f"{stem}.{s}").write_text("".join(b + "\n" for _, b in lines), encoding="utf-8")
-                    elif corpus.format == "pairs":
-                        path = root / "parallel_pairs" / f"{target}-{source}{parallel.PAIRS_SUFFIX}"
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        path.write_text("".join(f"{a}\t{b}\n" for a, b in lines), encoding="utf-8")
+            for target, source in itertools.product(spec.targets, spec.sources):
+                corpus = suite.parallel_for(target, source)
+                if corpus.format != "opus":
+                    continue
+                t, s = opus.opus_code(target, corpus.codes), opus.opus_code(source, corpus.codes)
+                first, second = sorted((t, s))
+                name = f"{corpus.corpus}.{first}-{second}"
+                if name not in real:
+                    continue  # OPUS has no such file
+                lines = [(f"{target} {i} " + " ".join(words(target, i, 4)),
+                          f"{source} {i} " + " ".join(words(source, i, 4)))
+                         for i in range(min(PAIRS, real[name]))]
+                stem = root / "opus" / name
+                stem.parent.mkdir(parents=True, exist_ok=True)
+                Path(f"{stem}.{t}").write_text("".join(a + "\n" for a, _ in lines), encoding="utf-8")
+                Path(f"{stem}.{s}").write_text("".join(b + "\n" for _, b in lines), encoding="utf-8")
 
 
 def main() -> None:
@@ -428,13 +449,13 @@ def main() -> None:
     evidence = {path: path.read_bytes() for path in out.rglob(EVIDENCE)}  # hand-written: kept
     for part in ("hub", "releases", "opus", "parallel_pairs"):
         shutil.rmtree(out / part, ignore_errors=True)
+    for path, data in evidence.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     datasets.disable_progress_bars()
     for build in (wikiann, xnli, americas_nli, flores_plus, wikipedia, ud_release, americasnlp,
                   americasnli, local_parallel):
         build(out)
-    for path, data in evidence.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     digest = hashlib.sha256()
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
