@@ -339,3 +339,15 @@ def test_language_data_must_name_a_language_of_the_task(tmp_path):
     spec = load_suite(path).tasks["pos"]
     assert spec.data_for("tgl").path == tmp_path / "local" and spec.data_key("tgl") == "language_data.tgl"
     assert spec.data_key("eng") == "data"
+
+
+def test_fetch_pinned_downloads_every_pinned_file_of_a_version(ud_replica, repositories, cache):
+    archive = releases.fetch_pinned(DataSource(release="ud", url=str(ud_replica)))
+    assert archive == [cache / "ud" / "2.13" / "ud-treebanks-v2.13.tgz"]
+    assert not list(cache.rglob("*.untar"))  # fetched, not unpacked
+    files = releases.fetch_pinned(DataSource(release="ud_repositories", url=str(repositories)))
+    assert [p.relative_to(cache / "ud_repositories" / "r2.13").as_posix() for p in files] == [
+        "UD_Russian-SynTagRus/ru_syntagrus-ud-dev.conllu",
+        "UD_Russian-SynTagRus/ru_syntagrus-ud-train-a.conllu",
+        "UD_Russian-SynTagRus/ru_syntagrus-ud-train-b.conllu",
+        "UD_Tagalog-TRG/tl_trg-ud-test.conllu"]

@@ -253,6 +253,20 @@ def fetch_file(source: DataSource, serves: str, relative: str) -> Path:
     return _retrieve(urls, pin.checksums[relative], folder, Path(relative).name)
 
 
+def fetch_pinned(source: DataSource) -> list[Path]:
+    """Every file the version of release ``source`` pins, downloaded once and verified.
+
+    The generic download (e.g. staging a suite's data for an offline node): an archive is
+    fetched whole and not unpacked; a file set file by file. Failures: one DataError each.
+    """
+    release, version, pin = pinned(source, RELEASES[source.release].serves)
+    if "" in pin.checksums:
+        urls = [source.url] if source.url else pin.file_urls("")
+        return [_retrieve(urls, pin.checksums[""], _cache_folder(release, version),
+                          _file_name(urls[0]))]
+    return [fetch_file(source, release.serves, relative) for relative in sorted(pin.checksums)]
+
+
 def pinned_files(source: DataSource, serves: str) -> list[str]:
     """The relative paths a file-set release pins (empty for an archive), sorted."""
     return sorted(relative for relative in pinned(source, serves)[2].checksums if relative)
