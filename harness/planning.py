@@ -209,11 +209,11 @@ def _data_problems(suite: Suite, methods: dict[str, Method], notes: list[str | N
     for name, spec in suite.tasks.items():
         data = get_task(name).data
         for lang in spec.targets:  # only the evaluation split of a target is ever read
-            _scan(problems, f"tasks.{name}.data", data.check, spec.data_for(lang), lang,
-                  (EVAL_SPLIT,))
+            _scan(problems, f"tasks.{name}.{spec.data_key(lang)}", data.check, spec.data_for(lang),
+                  lang, (EVAL_SPLIT,))
         for lang in spec.sources:
-            key = f"tasks.{name}.{'source_data' if spec.source_data else 'data'}"
-            _scan(problems, key, data.check, spec.data_for(lang), lang, ("train", SELECTION_SPLIT))
+            _scan(problems, f"tasks.{name}.{spec.data_key(lang)}", data.check, spec.data_for(lang),
+                  lang, ("train", SELECTION_SPLIT))
     corpora = suite.monolingual
     for role, key in (("target", "monolingual.target_data"), ("source", "monolingual.data")):
         key = key if role == "source" or corpora.target_data else "monolingual.data"
@@ -274,6 +274,8 @@ def _hub_sources(suite: Suite) -> dict[str, DataSource]:
     """Every hub data source of ``suite`` by the first suite key that names it."""
     named = {f"tasks.{name}.data": spec.data for name, spec in suite.tasks.items()}
     named |= {f"tasks.{name}.source_data": spec.source_data for name, spec in suite.tasks.items()}
+    named |= {f"tasks.{name}.language_data.{lang}": data for name, spec in suite.tasks.items()
+              for lang, data in spec.language_data.items()}
     named |= {"monolingual.data": suite.monolingual.data,
               "monolingual.target_data": suite.monolingual.target_data}
     named |= {f"parallel.{index}.data": corpus.data for index, corpus in enumerate(suite.parallel)}

@@ -22,13 +22,23 @@ Output (under ``--out``):
   suites read are written.
 - ``releases/ud/ud-treebanks-v2.13.tgz``: the UD release tarball's layout
   (``ud-treebanks-v2.13/UD_<Language>-<TB>/<tb>-ud-<split>.conllu``) for the suites' treebanks.
+- ``releases/ud_repositories/UD_<Language>-<TB>/<file>``: treebank files a suite reads from a
+  repository's pinned commit (Sindhi, in no release).
 - ``releases/americasnlp2021/data/<pair>/train.<code>``: the AmericasNLP 2021 files.
 - ``releases/americasnli/{dev,test}/<code>.tsv``: the AmericasNLI repository's files.
+- ``opus/<corpus>.<l1>-<l2>.<l1|l2>``: OPUS Moses files, one pair of files for each file
+  ``opus/evidence.yaml`` lists (from the OPUS index), each with at most as many lines as the real
+  file has pairs. No paper suite reads OPUS now (they read the authors' files below); the replica
+  serves the OPUS option and the suites' public alternative blocks in the tests.
 - ``unibridge_alignment/xlm/alignment/...``: **real files**, not synthetic: the UniBridge authors'
   parallel sentences of every pair the suites read, byte for byte (MIT licence), checked against
   the SHA-256 that ``harness/data/releases.py`` pins; copied from the shipped replica or, with
   ``--unibridge-repo DIR`` (a clone of TokisakiKurumi2001/UniBridge), from the commit itself.
-  Its ``evidence.yaml`` says where each file is in the real repository.
+  Its ``evidence.yaml`` (written here) says where each file is in the real repository.
+
+Beside every other replica, a hand-written ``evidence.yaml`` lists what its real source holds and
+where that was seen; this script keeps those files and ``tests/test_replica_evidence.py`` checks
+every replica file against them. No public source fills a per-pair folder: none is written.
 
 Deterministic: the same harness and library versions write the same bytes (parquet files embed
 the pyarrow version that wrote them; the tarball has fixed times and owners).
@@ -60,8 +70,14 @@ from harness.suite import load_suite  # noqa: E402
 SUITES = [ROOT / "suites" / f"{name}.yaml" for name in ("wikiann", "ud", "americasnli")]
 ROWS = 3
 """Rows (sentences, pairs, articles) per language and split."""
+PAIRS = 12
+"""Lines per OPUS file (at most the real file's pairs): more than the harmony methods' k = 10."""
 UD_ROOT = "ud-treebanks-v2.13"
 WIKIPEDIA_DUMP = monolingual.WIKIPEDIA_DUMP
+WIKIPEDIA_SHARDS = {"en": 41, "ja": 15, "ru": 21, "zh": 6, "ar": 7}
+"""Shards of the big 20231101 configs (the hub commits adding them); the replica writes the first."""
+EVIDENCE = "evidence.yaml"
+"""Beside each replica: what its real source holds and where that was seen."""
 NOTE = ("Replica of the layout and schema of `{id}` for the unibridge-bench tests "
         "(scripts/make_replicas.py). Every text in it is synthetic; see docs/data.md.\n")
 
@@ -208,12 +224,15 @@ def xnli(root: Path) -> None:
 
 
 def americas_nli(root: Path) -> None:
-    """nala-cub/americas_nli: ten language configs and ``all_languages``; validation and test."""
+    """nala-cub/americas_nli: ten language configs and ``all_languages``; validation and test.
+
+    Files ``<config>/<split>/0000.parquet``, the parquet converter's layout (seen at 468f2b9).
+    """
     features, features_yaml = nli_features()
     configs = []
     codes = list(nli.AMERICASNLI_CODES.values())
     for code in codes:
-        splits = {split: (f"{code}/{split}-00000-of-00001.parquet", f"{code}/{split}-*",
+        splits = {split: (f"{code}/{split}/0000.parquet", f"{code}/{split}/*.parquet",
                           nli_rows(code)) for split in ("validation", "test")}
         configs.append({"name": code, "features": features, "features_yaml": features_yaml,
                         "splits": splits})
@@ -224,8 +243,8 @@ def americas_nli(root: Path) -> None:
         for code in codes:
             for key, values in nli_rows(code, language_column=True).items():
                 rows[key] += values
-        merged[split] = (f"all_languages/{split}-00000-of-00001.parquet",
-                         f"all_languages/{split}-*", rows)
+        merged[split] = (f"all_languages/{split}/0000.parquet",
+                         f"all_languages/{split}/*.parquet", rows)
     configs.append({"name": "all_languages", "features": all_features, "features_yaml": all_yaml,
                     "splits": merged})
     write_hub_repo(root, "nala-cub/americas_nli", configs)
@@ -300,46 +319,63 @@ def wikipedia(root: Path) -> None:
                 "title": [f"{code} {i}" for i in range(ROWS)],
                 "text": ["\n\n".join(sentence(code, 10 * i + j, 8) for j in range(4))
                          for i in range(ROWS)]}
+        shards = WIKIPEDIA_SHARDS.get(code, 1)
         configs.append({"name": config, "features": features, "features_yaml": features_yaml,
-                        "splits": {"train": (f"{config}/train-00000-of-00001.parquet",
+                        "splits": {"train": (f"{config}/train-00000-of-{shards:05d}.parquet",
                                              f"{config}/train-*", rows)}})
     write_hub_repo(root, "wikimedia/wikipedia", configs)
 
 
-# -- releases and the authors' parallel files ---------------------------------------------------
+# -- releases, OPUS and the authors' parallel files ---------------------------------------------
 
 
-def conllu(tb: str, split: str) -> str:
-    """Sentences with a multi-word token and an empty node, as UD writes them."""
+def conllu(tb: str, split: str, multiword: bool = True) -> str:
+    """Sentences with a multi-word token and an empty node (``multiword``), as UD writes them."""
     blocks = []
     for i in range(ROWS):
         forms = words(tb.replace("_", ""), i, 3)
-        lines = [f"# sent_id = {tb}-{split}-{i}", f"# text = {' '.join(forms)}",
-                 f"1-2\t{forms[0]}{forms[1]}\t_\t_\t_\t_\t_\t_\t_\t_"]
+        lines = [f"# sent_id = {tb}-{split}-{i}", f"# text = {' '.join(forms)}"]
+        if multiword:
+            lines.append(f"1-2\t{forms[0]}{forms[1]}\t_\t_\t_\t_\t_\t_\t_\t_")
         for j, form in enumerate(forms, start=1):
             upos = UPOS_LABELS[(i + j) % len(UPOS_LABELS)]
             head = 0 if j == 1 else 1
             lines.append(f"{j}\t{form}\t{form}\t{upos}\t_\t_\t{head}\t{'root' if j == 1 else 'dep'}\t_\t_")
-            if j == 1:
+            if j == 1 and multiword:
                 lines.append(f"1.1\t{form}\t{form}\t{upos}\t_\t_\t_\t_\t0:root\t_")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n\n"
 
 
-def ud_release(root: Path) -> None:
-    """Targets' test files; sources' train, dev and test files."""
+def ud_files(release: str) -> dict[str, str]:
+    """Relative path → text of every treebank file the paper suites read from ``release``.
+
+    The file names are the real ones: for the tarball those of each repository's ``r2.13`` tag
+    (``releases.py`` pins them; ru_syntagrus's train is three parts, sa_ufal has no train),
+    for ``ud_repositories`` the pinned files themselves. Targets need test, sources all splits.
+    """
+    listing = [name for version in releases.RELEASES["ud_repositories"].versions.values()
+               for name in version.checksums]
     files = {}
     for suite in suites():
         spec = suite.tasks.get("pos")
         if spec is None:
             continue
         for lang, splits in [*((t, ("test",)) for t in spec.targets),
-                             *((s, ("train", "dev", "test")) for s in spec.sources)]:
+                             *((s, ("train", "validation", "test")) for s in spec.sources)]:
+            if spec.data_for(lang).release != release:
+                continue
             for tb in ud.TREEBANKS[lang]:
-                if tb == "sa_ufal":
-                    splits = ("test",)  # the real sa_ufal has no train (nor dev) file
                 for split in splits:
-                    files[f"{UD_ROOT}/{ud.FOLDERS[tb]}/{tb}-ud-{split}.conllu"] = conllu(tb, split)
+                    for name in listing:
+                        if ud._is_split_file(name, ud.FOLDERS[tb], tb, split):
+                            files[name] = conllu(tb, split, multiword=tb != "sd_mazhardootio")
+    return files
+
+
+def ud_release(root: Path) -> None:
+    """The tarball (suites' ``release: ud``) and the file set (``release: ud_repositories``)."""
+    files = {f"{UD_ROOT}/{name}": text for name, text in ud_files("ud").items()}
     path = root / "releases" / "ud" / f"{UD_ROOT}.tgz"
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
@@ -351,6 +387,10 @@ def ud_release(root: Path) -> None:
             tar.addfile(info, io.BytesIO(data))
     with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
         gz.write(buffer.getvalue())
+    for name, text in ud_files("ud_repositories").items():
+        path = root / "releases" / "ud_repositories" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def americasnlp(root: Path) -> None:
@@ -373,6 +413,28 @@ def americasnli(root: Path) -> None:
                 "\t".join([rows["language"][i], rows["premise"][i], rows["hypothesis"][i],
                            NLI_LABELS[rows["label"][i]]]) for i in range(ROWS)]
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def opus_pairs() -> dict[str, int]:
+    """Moses file stem (``Tatoeba.ang-en``) → sentence pairs in the real file (opus/evidence.yaml)."""
+    listing = yaml.safe_load((ROOT / "fixtures" / "replicas" / "opus" / EVIDENCE).read_text())
+    return listing["pairs"]
+
+
+def opus_files(root: Path) -> None:
+    """Every OPUS Moses file pair the listing names, with min(PAIRS, its real pair count) lines.
+
+    From the listing itself, not the suites: no paper suite reads OPUS now, and the replica
+    serves the OPUS option and the public alternatives the suites list. No per-pair files: no
+    public source holds a ``pairs`` folder.
+    """
+    for stem, count in opus_pairs().items():
+        codes = stem.split(".", 1)[1].split("-")
+        for code in codes:
+            lines = [f"{code} {i} " + " ".join(words(code, i, 4)) for i in range(min(PAIRS, count))]
+            path = root / "opus" / f"{stem}.{code}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
 ALIGNMENT = "unibridge_alignment"
@@ -426,11 +488,15 @@ def main() -> None:
                         help="a git clone of TokisakiKurumi2001/UniBridge (else the shipped copies)")
     args = parser.parse_args()
     out, shipped = args.out, alignment_bytes(args.unibridge_repo)
-    for part in ("hub", "releases", ALIGNMENT):
+    evidence = {path: path.read_bytes() for path in out.rglob(EVIDENCE)}  # hand-written: kept
+    for part in ("hub", "releases", "opus", ALIGNMENT):
         shutil.rmtree(out / part, ignore_errors=True)
+    for path, data in evidence.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     datasets.disable_progress_bars()
     for build in (wikiann, xnli, americas_nli, flores_plus, wikipedia, ud_release, americasnlp,
-                  americasnli):
+                  americasnli, opus_files):
         build(out)
     unibridge_alignment(out, shipped)
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())

@@ -218,7 +218,7 @@ def test_americasnlp_errors(americasnlp):
     source = DataSource(release="americasnlp2021", url=str(americasnlp))
     with pytest.raises(DataError, match=r"no language 'eng'; valid: aym, bzd, cni, grn, hch"):
         monolingual.check(source, "eng")
-    (americasnlp / "data/raramuri-spanish/train.tar").write_text("changed\n")
+    (americasnlp / "data/raramuri-spanish/train_nontok.tar").write_text("changed\n")
     with pytest.raises(DataError, match="git blob id .* does not match the pinned"):
         monolingual.load(source, "tar", 10, 3, seed=0)
     (americasnlp / "data/wixarika-spanish/train.hch").write_text("changed\n")
@@ -246,3 +246,108 @@ def test_validate_requires_no_target_validation_split(tmp_path, ud_replica, amer
     suite["monolingual"]["target_data"] = {"path": str(fixtures / "monolingual")}
     path.write_text(yaml.safe_dump(suite))
     prepare(load_suite(path))  # am_att has no dev split: nothing asks for one
+
+
+# -- mirrors, file-set releases (ud_repositories) and per-language sources ----------------------
+
+
+def test_mirrors_are_tried_in_order_under_the_same_checksum(ud_replica, monkeypatch, tmp_path):
+    pin = releases.Pinned(url=str(tmp_path / "gone" / "ud-treebanks-v2.13.tgz"),
+                          mirrors=(str(ud_replica),), checksums={"": f"sha256:{sha256(ud_replica)}"},
+                          root=ROOT)
+    monkeypatch.setitem(releases.RELEASES["ud"].versions, "2.13", pin)
+    assert ud.load(DataSource(release="ud"), "amh", "test")[0].tokens == ("ሰላም",)
+    bad = releases.Pinned(url=pin.url, mirrors=(str(tmp_path / "also-gone.tgz"),),
+                          checksums=pin.checksums, root=ROOT)
+    monkeypatch.setitem(releases.RELEASES["ud"].versions, "2.13", bad)
+    monkeypatch.setenv(releases.CACHE_ENV, str(tmp_path / "fresh"))  # nothing cached yet
+    with pytest.raises(DataError) as caught:
+        ud.check(DataSource(release="ud"), "tgl", ("test",))
+    message = str(caught.value)
+    assert message.index("gone/ud-treebanks-v2.13.tgz") < message.index("also-gone.tgz")
+    assert message.count("Without network") == 1 and "give a mirror with `url:`" in message
+
+
+def test_git_file_urls_put_the_ref_between_repository_and_file():
+    pin = releases.RELEASES["ud_repositories"].versions["r2.13"]
+    assert pin.file_urls("UD_Livvi-KKPP/olo_kkpp-ud-test.conllu") == [
+        "https://raw.githubusercontent.com/UniversalDependencies/UD_Livvi-KKPP/r2.13/"
+        "olo_kkpp-ud-test.conllu"]
+    sindhi = releases.RELEASES["ud_repositories"].versions["625e88d50fafef92a4e33f19252d39b8eabe554b"]
+    assert sindhi.file_urls("UD_Sindhi-MazharDootio/sd_mazhardootio-ud-test.conllu") == [
+        "https://raw.githubusercontent.com/UniversalDependencies/UD_Sindhi-MazharDootio/"
+        "625e88d50fafef92a4e33f19252d39b8eabe554b/sd_mazhardootio-ud-test.conllu"]
+
+
+@pytest.fixture
+def repositories(tmp_path, monkeypatch, cache):
+    """A local copy of UD repositories' files (``UD_<TB>/<file>``), pinned as version r2.13."""
+    def one(form, upos):
+        return "\n".join([row(1, form, upos, "0"), "", ""])
+
+    russian = "UD_Russian-SynTagRus/ru_syntagrus-ud"
+    files = {f"{russian}-train-a.conllu": one("Мы", "PRON"), f"{russian}-train-b.conllu": one("шли", "VERB"),
+             f"{russian}-dev.conllu": one("Да", "INTJ"), "UD_Tagalog-TRG/tl_trg-ud-test.conllu": TRG_TEST}
+    folder = tmp_path / "repositories"
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    pin = releases.Pinned(url="https://example.invalid/UniversalDependencies",
+                          url_path="{top}/r2.13/{rest}",
+                          checksums={name: f"sha256:{sha256(folder / name)}" for name in files})
+    monkeypatch.setitem(releases.RELEASES["ud_repositories"].versions, "r2.13", pin)
+    return folder
+
+
+def test_ud_file_set_reads_split_parts_in_order_and_fetches_only_the_split(repositories, cache):
+    source = DataSource(release="ud_repositories", revision="r2.13", url=str(repositories))
+    assert [s.tokens for s in ud.load(source, "rus", "train")] == [("Мы",), ("шли",)]
+    assert {p.name for p in cache.rglob("*.conllu")} == {"ru_syntagrus-ud-train-a.conllu",
+                                                         "ru_syntagrus-ud-train-b.conllu"}
+    with pytest.raises(DataError, match=r"no 'validation' split for 'tgl': none of "
+                                        r"UD_Tagalog-TRG/tl_trg-ud-dev\.conllu, "
+                                        r"UD_Tagalog-Ugnayan/tl_ugnayan-ud-dev\.conllu; files there: "
+                                        r"UD_Tagalog-TRG/tl_trg-ud-test\.conllu"):
+        ud.check(source, "tgl", ("validation",))
+
+
+def test_r2_13_pins_every_file_the_paper_suite_reads():
+    """Targets' test and sources' train, dev and test files, as each repository's r2.13 tag has them."""
+    pinned = set(releases.RELEASES["ud_repositories"].versions["r2.13"].checksums)
+    suite = load_suite(Path(__file__).resolve().parents[1] / "suites" / "ud.yaml")
+    spec = suite.tasks["pos"]
+    needs = [(lang, ("test",)) for lang in spec.targets if lang != "snd"]
+    needs += [(lang, ("train", "validation", "test")) for lang in spec.sources]
+    for lang, splits in needs:
+        for split in splits:
+            assert any(ud._is_split_file(name, ud.FOLDERS[tb], tb, split)
+                       for tb in ud.TREEBANKS[lang] for name in pinned), (lang, split)
+    assert not any(name.startswith("UD_Sindhi") for name in pinned)  # no r2.13 tag there
+    assert spec.data_for("snd") == DataSource(release="ud_repositories",
+                                              revision="625e88d50fafef92a4e33f19252d39b8eabe554b")
+
+
+def test_language_data_must_name_a_language_of_the_task(tmp_path):
+    path = tmp_path / "suite.yaml"
+    suite = yaml.safe_load((Path(__file__).resolve().parents[1] / "suites" / "ud.yaml").read_text())
+    suite["tasks"]["pos"]["language_data"] = {"xho": {"path": "x"}}
+    path.write_text(yaml.safe_dump(suite))
+    with pytest.raises(Exception, match=r"language_data names xho, not a target or source .*valid: amh"):
+        load_suite(path)
+    suite["tasks"]["pos"]["language_data"] = {"tl": {"path": "local"}}  # two-letter: canonical
+    path.write_text(yaml.safe_dump(suite))
+    spec = load_suite(path).tasks["pos"]
+    assert spec.data_for("tgl").path == tmp_path / "local" and spec.data_key("tgl") == "language_data.tgl"
+    assert spec.data_key("eng") == "data"
+
+
+def test_fetch_pinned_downloads_every_pinned_file_of_a_version(ud_replica, repositories, cache):
+    archive = releases.fetch_pinned(DataSource(release="ud", url=str(ud_replica)))
+    assert archive == [cache / "ud" / "2.13" / "ud-treebanks-v2.13.tgz"]
+    assert not list(cache.rglob("*.untar"))  # fetched, not unpacked
+    files = releases.fetch_pinned(DataSource(release="ud_repositories", url=str(repositories)))
+    assert [p.relative_to(cache / "ud_repositories" / "r2.13").as_posix() for p in files] == [
+        "UD_Russian-SynTagRus/ru_syntagrus-ud-dev.conllu",
+        "UD_Russian-SynTagRus/ru_syntagrus-ud-train-a.conllu",
+        "UD_Russian-SynTagRus/ru_syntagrus-ud-train-b.conllu",
+        "UD_Tagalog-TRG/tl_trg-ud-test.conllu"]

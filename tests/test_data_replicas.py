@@ -12,6 +12,7 @@ names exactly what it cannot reach.
 """
 
 import hashlib
+import itertools
 import logging
 import shutil
 from pathlib import Path
@@ -62,13 +63,14 @@ def release_replicas(monkeypatch, mirror):
     tarball = REPLICAS / "releases" / "ud" / "ud-treebanks-v2.13.tgz"
     monkeypatch.setitem(releases.RELEASES["ud"].versions, "2.13", releases.Pinned(
         url=str(tarball), checksums={"": sha256(tarball)}, root="ud-treebanks-v2.13"))
-    for name in ("americasnlp2021", "americasnli"):
+    for name in ("americasnlp2021", "americasnli", "ud_repositories"):
         release = releases.RELEASES[name]
         folder = REPLICAS / "releases" / name
-        checksums = {relative: sha256(folder / relative)
-                     for relative in release.versions[release.default_version].checksums}
-        monkeypatch.setitem(release.versions, release.default_version,
-                            releases.Pinned(url=str(folder), checksums=checksums))
+        for version, pin in list(release.versions.items()):  # the files the replica holds
+            checksums = {relative: sha256(folder / relative) for relative in pin.checksums
+                         if (folder / relative).is_file()}
+            monkeypatch.setitem(release.versions, version,
+                                releases.Pinned(url=str(folder), checksums=checksums))
     alignment = releases.RELEASES["unibridge_alignment"]  # real bytes: the real checksums stay
     pin = alignment.versions[alignment.default_version]
     monkeypatch.setitem(alignment.versions, alignment.default_version, releases.Pinned(
@@ -131,7 +133,10 @@ def test_replicas_are_what_the_script_writes(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_replicas.py"), "--out",
                     str(tmp_path)], check=True, capture_output=True)
     made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
-    shipped = sorted(p.relative_to(REPLICAS) for p in REPLICAS.rglob("*") if p.is_file())
+    shipped = sorted(p.relative_to(REPLICAS) for p in REPLICAS.rglob("*") if p.is_file()
+                     and (p.name != "evidence.yaml" or p.parent.name == "unibridge_alignment"))
+    # evidence.yaml is hand-written beside each replica, but the script writes the list of the
+    # authors' files it copies
     assert made == shipped
     for relative in made:
         if relative.suffix == ".parquet":  # bytes embed the pyarrow version: compare tables
@@ -339,12 +344,19 @@ def test_paper_suites_pin_every_hub_dataset(name):
 
 @pytest.mark.parametrize("name", SUITES)
 def test_paper_suite_validates_against_the_replicas(name, release_replicas, tmp_path, caplog):
-    """Validate passes as shipped; then every file it names is read by its loader."""
+    """Validate passes as shipped, no pair lacking (the authors' files); every file it names is read."""
     with caplog.at_level(logging.WARNING):
         plan = prepare(load_suite(suite_copy(tmp_path, name)))
     assert plan.jobs
     assert not [r for r in caplog.records if "not pinned" in r.getMessage()]
-    suite = plan.suite
+    read_every_file(plan.suite, missing={})
+
+
+def read_every_file(suite, missing: dict[str, str]) -> None:
+    """Each task, monolingual and parallel file the suite names is read by its loader.
+
+    Parallel: every (target, source) pair but those in ``missing`` (``target-source``).
+    """
     for task, spec in suite.tasks.items():
         loader = {"ner": wikiann, "pos": ud, "nli": nli}[task]
         for lang in spec.targets:
@@ -355,9 +367,113 @@ def test_paper_suite_validates_against_the_replicas(name, release_replicas, tmp_
         for role in ("source", "target"):
             for lang in getattr(spec, f"{role}s"):
                 assert monolingual.load(suite.monolingual.data_for(role), lang, 2, 4, seed=0), lang
-        pairs = {(t, spec.sources[0]) for t in spec.targets} | {(spec.targets[0], s) for s in spec.sources}
-        for target, source in sorted(pairs):  # every target and source once, through its corpus
-            assert len(parallel.load(suite.parallel_for(target, source), target, source)) >= 5
+        for target, source in itertools.product(spec.targets, spec.sources):
+            if f"{target}-{source}" not in missing:  # every pair the sources have, read
+                assert parallel.load(suite.parallel_for(target, source), target, source)
+
+
+FLORES_PLUS = "{format: flores_plus, data: {hub: openlanguagedata/flores_plus, " \
+              "revision: 5fec6c13f9e5a4db2f745d4ec0d7c9721ddc4f06}, "
+PUBLIC_PARALLEL = {  # per paper suite: its parallel block on the public sources (before the
+    # authors' files; the suites list these entries as commented alternatives)
+    "wikiann": [FLORES_PLUS + "targets: [amh, crh, khm, kan, lij, pbt, san, snd, sin, som]}",
+                "{format: opus, corpus: Tatoeba, data: {path: ../data/opus}, targets: [ang]}",
+                "{format: opus, corpus: wikimedia, data: {path: ../data/opus}, targets: [cdo, eml]}",
+                "{format: opus, corpus: Tatoeba, data: {path: ../data/opus}, targets: [frr]}"],
+    "ud": [FLORES_PLUS + "targets: [amh, lij, san, snd, sin, tam, tgl, tat]}",
+           "{format: pairs, data: {path: ../data/parallel_pairs}, targets: [olo]}"],
+    "americasnli": [
+        FLORES_PLUS + "targets: [grn, quy]}",
+        "{format: opus, corpus: GlobalVoices, data: {path: ../data/opus}, targets: [aym], "
+        "codes: {aym: aym}}",
+        "{format: opus, corpus: bible-uedin, data: {path: ../data/opus}, targets: [cni]}",
+        "{format: opus, corpus: QED, data: {path: ../data/opus}, targets: [hch]}",
+        "{format: opus, corpus: Tatoeba, data: {path: ../data/opus}, targets: [nah]}",
+        "{format: pairs, data: {path: ../data/parallel_pairs}, targets: [bzd, oto, shp, tar]}"],
+}
+
+
+def _gaps(pairs: str, text: str) -> dict[str, str]:
+    return dict.fromkeys(pairs.split(), text)
+
+
+NO_FOLDER = "data folder"  # the suite's per-pair folder: no public source fills it
+REAL_SOURCE_GAPS = {  # per paper suite on PUBLIC_PARALLEL: (target-source) -> what validate says
+    # Counts from the OPUS index (fixtures/replicas/opus/evidence.yaml); harmony weights need
+    # K = 10 pairs. The authors' alignment files, the suites' default, fill every one of them.
+    "wikiann": {
+        **_gaps("ang-zho ang-jpn frr-zho frr-rus frr-ara frr-jpn", "no OPUS Tatoeba files"),
+        **_gaps("cdo-rus cdo-ara cdo-jpn eml-zho eml-rus eml-ara eml-jpn", "no OPUS wikimedia files"),
+        "ang-ara": "4 of the k = 10 sentence pairs", "cdo-eng": "2 of the k = 10 sentence pairs",
+        "eml-eng": "2 of the k = 10 sentence pairs",
+    },
+    "ud": _gaps("olo-eng olo-zho olo-rus olo-ara olo-jpn", NO_FOLDER),
+    "americasnli": {
+        "aym-zho": "no OPUS GlobalVoices files", "hch-zho": "no OPUS QED files",
+        **_gaps("nah-zho nah-ara nah-rus", "no OPUS Tatoeba files"),
+        "hch-eng": "0 of the k = 10 sentence pairs", "hch-ara": "1 of the k = 10 sentence pairs",
+        "hch-rus": "1 of the k = 10 sentence pairs",
+        **_gaps(" ".join(f"{t}-{s}" for t in ("bzd", "oto", "shp", "tar")
+                         for s in ("eng", "zho", "ara", "rus")), NO_FOLDER),
+    },
+}
+
+
+def problems_by_key(error: SuiteError) -> dict[str, list[str]]:
+    """The lines of a validate error, grouped by the suite key each names."""
+    found: dict[str, list[str]] = {}
+    for line in str(error).splitlines()[1:]:
+        key, _, message = line.partition(": ")
+        found.setdefault(key, []).append(message)
+    return found
+
+
+@pytest.mark.parametrize("name", SUITES)
+def test_the_suites_list_their_public_parallel_entries_as_alternatives(name):
+    """Each OPUS and FLORES+ entry of PUBLIC_PARALLEL is a commented line of the shipped suite."""
+    text = (ROOT / "suites" / f"{name}.yaml").read_text(encoding="utf-8")
+    commented = [yaml.safe_load(line.removeprefix("# - ")) for line in text.splitlines()
+                 if line.startswith("# - {format:")]
+    public = [yaml.safe_load(entry) for entry in PUBLIC_PARALLEL[name]]
+    assert commented == [entry for entry in public if entry["format"] != "pairs"]
+
+
+@pytest.mark.parametrize("name", SUITES)
+def test_paper_suite_on_the_public_sources_names_exactly_what_they_lack(name, release_replicas,
+                                                                        tmp_path):
+    """FLORES+ and OPUS (replicas with the real pair counts), no per-pair folder (no public source
+    fills one): validate names exactly REAL_SOURCE_GAPS; every pair they have is read."""
+    suite = yaml.safe_load(suite_copy(tmp_path, name).read_text(encoding="utf-8"))
+    suite["parallel"] = [yaml.safe_load(entry.replace("../data/", f"{REPLICAS}/"))
+                         for entry in PUBLIC_PARALLEL[name]]
+    path = tmp_path / "suites" / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(suite), encoding="utf-8")
+    with pytest.raises(SuiteError) as caught:
+        prepare(load_suite(path))
+    said: dict[str, str] = {}  # pair -> the one message about it
+    for key, messages in problems_by_key(caught.value).items():
+        assert key.startswith("parallel (") and len(messages) == 1, (key, messages)
+        for pair in key.removeprefix("parallel (").removesuffix(")").split(", "):
+            assert pair not in said, pair
+            said[pair] = messages[0]
+    missing = REAL_SOURCE_GAPS[name]
+    assert sorted(said) == sorted(missing)
+    for pair, text in missing.items():
+        assert text in said[pair], (pair, said[pair])
+    read_every_file(load_suite(path), missing)
+
+
+def test_the_ud_suite_reaches_sindhi_from_its_pinned_commit(release_replicas, tmp_path):
+    spec = load_suite(suite_copy(tmp_path, "ud")).tasks["pos"]
+    sentences = ud.load(spec.data_for("snd"), "snd", "test")
+    assert sentences[0].tokens == ("sdmazhardootio0w0", "sdmazhardootio0w1", "sdmazhardootio0w2")
+    cached = list((tmp_path / "cache" / "ud_repositories").rglob("*.conllu"))
+    assert [p.relative_to(tmp_path / "cache").as_posix() for p in cached] == [
+        "ud_repositories/625e88d50fafef92a4e33f19252d39b8eabe554b/UD_Sindhi-MazharDootio/"
+        "sd_mazhardootio-ud-test.conllu"]
+    untar = tmp_path / "cache" / "ud" / "2.13" / "ud-treebanks-v2.13.tgz.untar"
+    ud.load(spec.data_for("tgl"), "tgl", "test")
+    assert not list(untar.rglob("sd_mazhardootio*"))  # not looked for in the release
 
 
 def every_pair(name: str) -> str:
@@ -374,7 +490,8 @@ EXPECTED_OFFLINE = {  # what each shipped suite cannot reach here: key -> (lines
         every_pair("wikiann"): (1, AUTHORS),
     },
     "ud": {
-        "tasks.pos.data": (1, "ud-treebanks-v2.13.tgz"),
+        "tasks.pos.data": (1, "ud-treebanks-v2.13.tgz?sequence=1&isAllowed=y"),  # both tried
+        "tasks.pos.language_data.snd": (1, "UD_Sindhi-MazharDootio/625e88d"),
         "monolingual.data": (1, "'wikimedia/wikipedia' at revision"),
         every_pair("ud"): (1, AUTHORS),
     },

@@ -79,7 +79,10 @@ def test_wrong_type(tmp_path):
 
 def test_data_needs_exactly_one_form(tmp_path):
     payload = deep_merge(VALID, {"tasks": {"ner": {"data": {"hub": "unimelb-nlp/wikiann"}}}})
-    assert "exactly one of 'path'" in error_of(tmp_path, payload)
+    message = error_of(tmp_path, payload)
+    assert "exactly one of 'path'" in message
+    assert ("a published release: americasnli, americasnlp2021, ud, ud_repositories, "
+            "unibridge_alignment)") in message  # every release the harness pins, by name
 
 
 def test_top_level_must_be_mapping(tmp_path):

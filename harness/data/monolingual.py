@@ -17,7 +17,12 @@ languages, "one side of the AmericasNLP 2021 translation data" (the paper): the
 indigenous-language side of the shared task's training data, ``data/<pair folder>/train.<code>``
 of the ``AmericasNLP/americasnlp2021`` repository at a pinned commit, one sentence per line.
 The folders and file codes (:data:`AMERICASNLP_FILES`) are the repository's own: Guarani is
-``gn``, Otomí's folder is ``hñähñu-spanish``, Quechua's ``train.quy`` is the JW300 side. Sources
+``gn``, Otomí's folder is ``hñähñu-spanish``, Quechua's ``train.quy`` is the JW300 side.
+Rarámuri reads ``train_nontok.tar``, the untokenized version of its training side that the
+organisers added on 2021-03-08, not the tokenized ``train.tar`` (punctuation split off by
+spaces): every other target's file, the AmericasNLI sentences the adapted model is evaluated
+on and the Wikipedia text of the other suites are untokenized text, and the authors' code
+does not say which file they used (it reads text prepared beforehand; docs/data.md). Sources
 (English, …) are not in it: a suite gives this form as ``monolingual.target_data`` and keeps
 Wikipedia as ``monolingual.data``.
 
@@ -53,7 +58,7 @@ AMERICASNLP_FILES: dict[str, str] = {
     "cni": "data/ashaninka-spanish/train.cni", "grn": "data/guarani-spanish/train.gn",
     "hch": "data/wixarika-spanish/train.hch", "nah": "data/nahuatl-spanish/train.nah",
     "oto": "data/hñähñu-spanish/train.oto", "quy": "data/quechua-spanish/train.quy",
-    "shp": "data/shipibo_konibo-spanish/train.shp", "tar": "data/raramuri-spanish/train.tar",
+    "shp": "data/shipibo_konibo-spanish/train.shp", "tar": "data/raramuri-spanish/train_nontok.tar",
 }
 """Canonical code → the language side of its AmericasNLP 2021 training pair (repository path)."""
 

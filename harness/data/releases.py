@@ -4,6 +4,8 @@ Example (suite YAML)::
 
     data: {release: ud}                                    # UD v2.13 from LINDAT (the default)
     data: {release: ud, revision: "2.13", url: /mirror/ud-treebanks-v2.13.tgz}
+    data: {release: ud_repositories, revision: r2.13}      # the same treebanks, file by file
+    data: {release: ud_repositories, revision: 625e88d50fafef92a4e33f19252d39b8eabe554b}
     monolingual:
       target_data: {release: americasnlp2021}              # pinned commit of AmericasNLP 2021
     tasks: {nli: {data: {release: americasnli}}}           # AmericasNLI at its authors' commit
@@ -19,8 +21,15 @@ is downloaded once into :func:`cache_dir` (``$UNIBRIDGE_DATA_CACHE``, else the u
 ``unibridge-bench``) and re-verified on every use; a changed or partial file is an error, never
 silently reused.
 
+A release is an archive (checksum key ``""``) or a file set: files of a git repository at a
+pinned tag or commit, fetched from ``raw.githubusercontent.com`` (``ud_repositories``: each UD
+treebank repository at its ``r2.13`` tag, the way the authors' loader reads them, and Sindhi at
+the ``dev`` commit the authors read, since it is in no release). A pin may name mirrors: URLs
+of the same bytes tried in order when the first fails.
+
 ``url`` (suite key) replaces where the bytes come from: a mirror URL or a local path, for the
-archive itself (UD) or for the folder holding the release's files (AmericasNLP). The pinned
+archive itself (UD) or for the folder holding the release's files in their relative layout
+(AmericasNLP; ``UD_<Treebank>/<file>`` for ``ud_repositories``). The pinned
 checksums still apply, so a mirror must hold the very same bytes. Archives are unpacked member
 by member (``pooch.Untar``), so only the treebanks a suite reads are extracted.
 """
@@ -37,6 +46,7 @@ from urllib.parse import quote, urlparse
 
 from harness.data.alignment_checksums import CHECKSUMS as _ALIGNMENT_CHECKSUMS
 from harness.data.source import DataError, DataSource
+from harness.data.ud_pins import UD_R213_FILES, UD_SINDHI_COMMIT
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +64,20 @@ class Pinned:
     """Relative path (``""`` for a single archive) → ``sha256:<hex>`` or ``gitblob:<hex>``."""
     root: str = ""
     """Top folder inside an archive (``ud-treebanks-v2.13``)."""
+    mirrors: tuple[str, ...] = ()
+    """Further places holding the same bytes, tried in order after ``url``."""
+    url_path: str = "{relative}"
+    """Where file ``relative`` sits under ``url`` (and each mirror): a format string of
+    ``relative``, ``top`` (its first folder) and ``rest`` (the path below it). A git file set
+    puts the ref between repository and file (``{top}/r2.13/{rest}``); a suite's ``url:`` (a
+    local copy) always holds the plain ``relative`` layout."""
+
+    def file_urls(self, relative: str) -> list[str]:
+        """Every URL of file ``relative`` (``""``: the archive itself), in the order to try."""
+        top, _, rest = relative.partition("/")
+        below = self.url_path.format(relative=relative, top=top, rest=rest) if relative else ""
+        return [f"{base.rstrip('/')}/{below if _is_local(base) else quote(below)}" if below
+                else base for base in (self.url, *self.mirrors)]
 
 
 @dataclass(frozen=True)
@@ -80,7 +104,23 @@ RELEASES: dict[str, Release] = {
                 "ud-treebanks-v2.13.tgz",
             # As registered for the same LINDAT file by pyconll's corpus tests (tests/int).
             checksums={"": "sha256:d6538ed4c05508be3bb7d9c3448de1062f6f9958c833b93558df300e4b1d3781"},
-            root="ud-treebanks-v2.13")}),
+            root="ud-treebanks-v2.13",
+            # the same item through LINDAT's download parameters (public scripts use both)
+            mirrors=("https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-5287/"
+                     "ud-treebanks-v2.13.tgz?sequence=1&isAllowed=y",))}),
+    "ud_repositories": Release(
+        name="ud_repositories", serves="Universal Dependencies", default_version="r2.13",
+        homepage="https://github.com/UniversalDependencies",
+        versions={
+            "r2.13": Pinned(  # each treebank repository's release tag, file by file
+                url="https://raw.githubusercontent.com/UniversalDependencies",
+                url_path="{top}/r2.13/{rest}", checksums=UD_R213_FILES),
+            UD_SINDHI_COMMIT: Pinned(  # in no release: its dev branch, 2023-07-25
+                url="https://raw.githubusercontent.com/UniversalDependencies",
+                url_path=f"{{top}}/{UD_SINDHI_COMMIT}/{{rest}}",
+                checksums={"UD_Sindhi-MazharDootio/sd_mazhardootio-ud-test.conllu":
+                           "sha256:ea7f7454e5b2bb80a2e86eb1cf2ee4abb4dcd46ea2de78e62bc74b3706ad7c2f"}),
+        }),
     "americasnlp2021": Release(
         name="americasnlp2021", serves="monolingual text", default_version=_AMERICASNLP_COMMIT,
         homepage="https://github.com/AmericasNLP/americasnlp2021",
@@ -101,8 +141,8 @@ RELEASES: dict[str, Release] = {
                     "sha256:f41df0f2227eca674cac761e0926ac5e0fd1449ee70022a698e0cb0a0f9ea3d2",
                 "data/quechua-spanish/train.quy":
                     "gitblob:086357e5b1d09127bfa6b51801a9e9365ccc904e",
-                "data/raramuri-spanish/train.tar":
-                    "sha256:6b65d3dc3384fe901032d4cfef83bba09df548f9d00421b9268d0e73684e8402",
+                "data/raramuri-spanish/train_nontok.tar":  # untokenized: monolingual.py
+                    "sha256:32db933b4317d87cda1af0c50dc6a75914c29d6a5b63322fb246073e439b4fa3",
                 "data/shipibo_konibo-spanish/train.shp":
                     "sha256:50e4c69406ebe3410ac31730c550df3fa15434f52a0a92193211ab8216ea88d5",
                 "data/wixarika-spanish/train.hch":
@@ -201,11 +241,10 @@ def fetch_archive_members(source: DataSource, serves: str, members: list[str]) -
     import pooch
 
     release, version, pin = pinned(source, serves)
-    url = source.url or pin.url
-    checksum = pin.checksums[""]
+    urls = [source.url] if source.url else pin.file_urls("")
     inside = [f"{pin.root}/{member}" for member in members]
-    archive = _retrieve(url, checksum, _cache_folder(release, version), _file_name(url),
-                        processor=pooch.Untar(members=inside))
+    archive = _retrieve(urls, pin.checksums[""], _cache_folder(release, version),
+                        _file_name(urls[0]), processor=pooch.Untar(members=inside))
     return Path(f"{archive}.untar") / pin.root
 
 
@@ -215,13 +254,50 @@ def fetch_file(source: DataSource, serves: str, relative: str) -> Path:
     if relative not in pin.checksums:
         raise DataError(f"release {release.name!r} {version} pins no file {relative!r}; "
                         f"pinned: {', '.join(sorted(pin.checksums))}")
-    base = (source.url or pin.url).rstrip("/")
-    url = f"{base}/{relative}" if _is_local(base) else f"{base}/{quote(relative)}"
+    if source.url:  # a local copy or mirror: the plain layout
+        base = source.url.rstrip("/")
+        urls = [f"{base}/{relative}" if _is_local(base) else f"{base}/{quote(relative)}"]
+    else:
+        urls = pin.file_urls(relative)
     folder = _cache_folder(release, version) / Path(relative).parent
-    return _retrieve(url, pin.checksums[relative], folder, Path(relative).name)
+    return _retrieve(urls, pin.checksums[relative], folder, Path(relative).name)
 
 
-def _retrieve(url: str, checksum: str, folder: Path, name: str, processor=None) -> Path:
+def fetch_pinned(source: DataSource) -> list[Path]:
+    """Every file the version of release ``source`` pins, downloaded once and verified.
+
+    The generic download (e.g. staging a suite's data for an offline node): an archive is
+    fetched whole and not unpacked; a file set file by file. Failures: one DataError each.
+    """
+    release, version, pin = pinned(source, RELEASES[source.release].serves)
+    if "" in pin.checksums:
+        urls = [source.url] if source.url else pin.file_urls("")
+        return [_retrieve(urls, pin.checksums[""], _cache_folder(release, version),
+                          _file_name(urls[0]))]
+    return [fetch_file(source, release.serves, relative) for relative in sorted(pin.checksums)]
+
+
+def pinned_files(source: DataSource, serves: str) -> list[str]:
+    """The relative paths a file-set release pins (empty for an archive), sorted."""
+    return sorted(relative for relative in pinned(source, serves)[2].checksums if relative)
+
+
+def _retrieve(urls: list[str], checksum: str, folder: Path, name: str, processor=None) -> Path:
+    """The verified file from the first of ``urls`` that serves it (all failing: one DataError)."""
+    failures = []
+    for url in urls:
+        try:
+            return _retrieve_one(url, checksum, folder, name, processor)
+        except DataError as error:
+            failures.append(error)
+    if len(failures) == 1:
+        raise failures[0]
+    tried = "; ".join(str(error).split(" Without network")[0] for error in failures)
+    raise DataError(f"{tried}. Without network, copy the file there yourself or give a mirror "
+                    f"with `url:` (a local path works); the pinned checksum is {checksum}")
+
+
+def _retrieve_one(url: str, checksum: str, folder: Path, name: str, processor=None) -> Path:
     """``pooch.retrieve`` with a local-path downloader; the verified file (failures: DataError)."""
     import pooch
 

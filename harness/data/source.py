@@ -8,7 +8,8 @@ Example (suite YAML)::
     data:
       hub: unimelb-nlp/wikiann
       revision: f0a3be6dc5564c0cc4150bb660144800a1f539d4   # a commit: pinned
-    # or (UD, AmericasNLI and AmericasNLP 2021 text only; harness.data.releases)
+    # or (UD, AmericasNLI, AmericasNLP 2021 text, the UniBridge authors' parallel files;
+    #     harness.data.releases)
     data:
       release: ud
       revision: "2.13"                 # the release's version (a commit for the others)
@@ -39,6 +40,16 @@ class DataError(RuntimeError):
     """Data that cannot be loaded; the message says which source and how to fix it."""
 
 
+def release_names() -> list[str]:
+    """The names of the published releases (:data:`harness.data.releases.RELEASES`), sorted.
+
+    Imported lazily: :mod:`harness.data.releases` imports this module.
+    """
+    from harness.data.releases import RELEASES
+
+    return sorted(RELEASES)
+
+
 class DataSource(BaseModel):
     """Exactly one of ``path`` (local files), ``hub`` (dataset id) or ``release`` (pinned files).
 
@@ -63,8 +74,7 @@ class DataSource(BaseModel):
         forms = [self.path, self.hub, self.release]
         if sum(form is not None for form in forms) != 1:
             raise ValueError("give exactly one of 'path' (local files), 'hub' (dataset id) or "
-                             "'release' (a published release: ud, americasnli, americasnlp2021, "
-                             "unibridge_alignment)")
+                             f"'release' (a published release: {', '.join(release_names())})")
         if self.url is not None and self.release is None:
             raise ValueError("'url' (a mirror of a release) needs 'release'")
         if self.release is not None:

@@ -13,6 +13,11 @@ treebanks from the official release tarball at a pinned version (``revision``, d
 ``validation`` is the ``dev`` file. A language with several treebanks reads every one of them
 that has the split, concatenated in the order of :data:`TREEBANKS` (``san``: sa_ufal then
 sa_vedic). The tarball is downloaded once and only the needed treebank folders are unpacked.
+A split may be cut into parts, ``<tb>-ud-train-a.conllu``, ``-b``, ``-c`` (ru_syntagrus at
+r2.13, "just for GitHub"): the parts are read in name order, as one file.
+The file-set release ``ud_repositories`` holds the same layout file by file (each treebank
+repository at its ``r2.13`` tag, or Sindhi at its pinned ``dev`` commit): only the files of the
+needed splits are downloaded. A suite reads Sindhi that way through ``language_data``.
 
 Local form: ``<path>/<lang>/<split>.conllu`` (canonical ISO 639-3 ``lang``), parsed with the
 ``conllu`` library. Every token line must have the 10 CoNLL-U columns.
@@ -42,6 +47,7 @@ en_ewt, zh_gsdsimp (simplified script, like the other Chinese data), ru_syntagru
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -132,16 +138,32 @@ def release_files(source: DataSource, lang: str, split: str) -> list[Path]:
     check_split(split, where=f"{where} ({lang})")
     treebanks = mapped_code(lang, TREEBANKS, where)
     folders = [mapped_code(tb, FOLDERS, f"{where}: folder of treebank") for tb in treebanks]
-    root = releases.fetch_archive_members(source, DATASET, folders)
-    files = [root / folder / f"{tb}-ud-{RELEASE_SPLITS[split]}.conllu"
-             for tb, folder in zip(treebanks, folders)]
-    present = [path for path in files if path.is_file()]
+    held = releases.pinned_files(source, DATASET)
+    if held:  # a file set: fetch only the pinned files of this split
+        wanted = [[name for name in held if _is_split_file(name, folder, tb, split)]
+                  for tb, folder in zip(treebanks, folders)]
+        present = [releases.fetch_file(source, DATASET, name) for names in wanted for name in names]
+        there = [name for name in held if name.split("/")[0] in folders]
+    else:
+        root = releases.fetch_archive_members(source, DATASET, folders)
+        present = [path for tb, folder in zip(treebanks, folders)
+                   for path in sorted((root / folder).glob(f"{tb}-ud-{RELEASE_SPLITS[split]}*"))
+                   if _is_split_file(f"{folder}/{path.name}", folder, tb, split)]
+        there = [f"{folder}/{p.name}" for folder in folders for p in (root / folder).glob("*.conllu")]
     if not present:
-        there = sorted(p.name for folder in folders for p in (root / folder).glob("*.conllu"))
+        expected = [f"{folder}/{tb}-ud-{RELEASE_SPLITS[split]}.conllu"
+                    for tb, folder in zip(treebanks, folders)]
         raise DataError(f"{where} has no {split!r} split for {lang!r}: none of "
-                        f"{', '.join(str(p.relative_to(root.parent)) for p in files)}; "
-                        f"files there: {', '.join(there) or 'none'}")
+                        f"{', '.join(expected)}; files there: {', '.join(sorted(there)) or 'none'}")
     return present
+
+
+def _is_split_file(relative: str, folder: str, tb: str, split: str) -> bool:
+    """Whether ``relative`` is ``<folder>/<tb>-ud-<split>.conllu`` or one part ``…-<split>-a``."""
+    top, _, name = relative.partition("/")
+    stem = f"{tb}-ud-{RELEASE_SPLITS[split]}"
+    return top == folder and (name == f"{stem}.conllu" or re.fullmatch(
+        rf"{re.escape(stem)}-[a-z]\.conllu", name) is not None)
 
 
 def parse_conllu(path: Path, legacy_upos: str = "error",
