@@ -271,8 +271,16 @@ class Cache:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(final.parent / f".partial-{stage.key}", ignore_errors=True)
+        self.discard_partial(stage)
         return final
+
+    def discard_partial(self, stage: Stage) -> None:
+        """Remove the scratch directory of ``stage`` (its checkpoints), if any.
+
+        Done once its artifact is published, and by the runner for a published stage whose
+        scratch a run killed right after publishing left behind: nothing reads it again.
+        """
+        shutil.rmtree(self.root / stage.kind / f".partial-{stage.key}", ignore_errors=True)
 
     def invalidate(self, stage: Stage) -> None:
         """Remove a finished artifact so that the next run recomputes it."""

@@ -143,7 +143,10 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
     cache = Cache(options.workdir / CACHE_DIR)
     invalidate_for_rerun(graph, cache, options.rerun)
     verify_cached_reads(graph, cache)
-    report = RunReport(jobs, cached=sum(cache.is_done(s) for s in graph.stages))
+    cached = [stage for stage in graph.stages if cache.is_done(stage)]
+    for stage in cached:  # a run killed between publishing and cleaning up left its scratch
+        cache.discard_partial(stage)
+    report = RunReport(jobs, cached=len(cached))
     report.pending = len(graph.stages) - report.cached
     jobs_by_final: dict[str, list[Job]] = defaultdict(list)
     for job, final in graph.finals.items():

@@ -19,7 +19,9 @@ kept, which is what a killed run resumes from. A checkpoint counts only once the
 finished writing it (:class:`harness.trainer_callbacks.MarkCheckpointComplete` drops a marker
 file after ``on_save``): a kill while one is being written leaves a directory without the marker, which
 :func:`last_checkpoint` deletes, so the stage resumes from the previous complete checkpoint or
-starts afresh — never from half-written weights. A resumed training reports the loss of the
+starts afresh — never from half-written weights. A checkpoint saved at the last step (the stage
+was stopped before its artifact was published) is loaded, not resumed: the Trainer would run one
+more step (:func:`training_finished`). A resumed training reports the loss of the
 whole training (:func:`whole_training_loss`), not the Trainer's figure for the steps since the
 resume. The Trainer's own metric printing (dicts on
 stdout) is replaced by :class:`harness.trainer_callbacks.MetricsToLogging`: metrics go to
