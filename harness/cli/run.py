@@ -103,10 +103,12 @@ def _print_summary(report: RunReport, workdir: Path, written: list[Path]) -> Non
     skipped = sum(any(s.key in failed for s in f.stage.inputs.values()) for f in report.failures)
     raised = len(report.failures) - skipped
     jobs = len(report.jobs)
+    elsewhere = f", {report.built_elsewhere} built by another run" if report.built_elsewhere else ""
     click.echo(f"{jobs} jobs: {jobs - len(report.failed_jobs)} finished, "
                f"{len(report.failed_jobs)} failed. {report.pending + report.cached} stages: "
-               f"{report.pending - len(report.failures)} run, {raised} failed, "
-               f"{skipped} not run because an input failed, {report.cached} cached.")
+               f"{report.built} run, "
+               f"{raised} failed, {skipped} not run because an input failed, {report.cached} cached"
+               f"{elsewhere}.")
     for job, failure in sorted(report.failed_jobs.items(), key=lambda item: item[0].job_id):
         click.echo(f"FAILED {job.job_id}: {failure.stage.title}: {failure.reason}", err=True)
     results = workdir / RESULTS_FILE
