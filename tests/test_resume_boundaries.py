@@ -23,6 +23,8 @@ from harness.results import read_results
 from harness.runner import CACHE_DIR, RunOptions, run_jobs
 from harness.suite import Suite
 from harness.trainer_callbacks import MarkCheckpointComplete
+from harness.workdir import NoSpaceError
+from tests.test_workdir_faults import torch_save_into_full_disk
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BATCH = 8
@@ -141,3 +143,17 @@ def test_stopped_while_writing_results(reference, tmp_path, monkeypatch, writer)
     cut = stop_then_resume(reference, tmp_path, monkeypatch,
                            lambda patch: patch.setattr(f"harness.runner.{writer}", stop))
     assert comparable(cut) == comparable(reference[0])
+
+
+def test_a_full_disk_while_checkpointing_stops_once_and_resumes(reference, tmp_path, monkeypatch):
+    """The Trainer's torch.save of a checkpoint meets a full disk: one NoSpaceError naming the
+    stage; the cut-off checkpoint is discarded on resume and the records are the same."""
+    workdir, plan, _ = reference
+    cut = seeded_workdir(workdir, tmp_path / "cut")
+    with monkeypatch.context() as patch:
+        torch_save_into_full_disk(patch)
+        with pytest.raises(NoSpaceError, match=f"of {cut / CACHE_DIR} while building {ADAPTER} for"):
+            run_jobs(plan, plan.jobs, RunOptions(cut, progress=False))
+    assert not [p for p in cut.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".tmp-")]
+    assert run_jobs(plan, plan.jobs, RunOptions(cut, progress=False)).failures == []
+    assert comparable(cut) == comparable(workdir)

@@ -266,7 +266,8 @@ def test_lock_files_go_once_their_stage_is_built_and_stay_for_a_failed_one(tmp_p
     assert not list(tmp_path.rglob(".lock-*"))
 
 
-@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)],
+                         ids=["022", "027", "002"])
 def test_artifact_files_follow_the_umask(tmp_path, umask, mode):
     from safetensors.torch import save_file
 
