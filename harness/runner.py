@@ -27,7 +27,7 @@ from harness.catalog import EXECUTORS
 from harness.executors.base import Failure
 from harness.graph import Cache, Stage, StageContext, UnknownStageKindError, topological_order
 from harness.planning import Plan
-from harness.results import RESULTS_FILE, aggregate, make_record, write_record
+from harness.results import RESULTS_DIR, RESULTS_FILE, aggregate, make_record, write_record
 from harness.suite import Job
 from harness.workdir import NoSpaceError, check_writable, out_of_space_stops
 
@@ -152,7 +152,7 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
         WorkdirError: the workdir cannot be written (said before anything runs).
         NoSpaceError: its filesystem filled up; the same call resumes once space is freed.
     """
-    check_writable(options.workdir)
+    check_writable(options.workdir, CACHE_DIR, RESULTS_DIR)
     graph = JobGraph.of(plan, jobs)
     cache = Cache(options.workdir / CACHE_DIR)
     invalidate_for_rerun(graph, cache, options.rerun)

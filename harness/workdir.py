@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,23 +70,27 @@ def out_of_space_stops(where: Path, doing: str) -> Iterator[None]:
             f"complete checkpoint") from error
 
 
-def check_writable(workdir: Path) -> None:
-    """Create ``workdir`` if needed and create and delete a file in it.
+def check_writable(workdir: Path, *folders: str) -> None:
+    """Create ``workdir`` if needed; create and delete a file in it and in its existing ``folders``.
 
     Probing by creating a file (not by ``os.access`` or the mode bits) gives the answer the run
     would get, also as root, on a read-only mount and under ACLs.
 
     Raises:
-        WorkdirError: the directory cannot be created or written.
+        WorkdirError: a directory cannot be created or written.
     """
+    root = where = Path(workdir)
     try:
-        Path(workdir).mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=workdir, prefix=".write-probe-"):
-            pass
+        root.mkdir(parents=True, exist_ok=True)
+        for where in [root, *(root / name for name in folders)]:
+            if where.is_dir():
+                with tempfile.TemporaryFile(dir=where, prefix=".write-probe-"):
+                    pass
     except OSError as error:
+        inside = "" if where == root else f"{where.name}/ in "
         raise WorkdirError(
-            f"workdir {workdir} is not writable ({error.strerror or error}): the run writes its "
-            f"cache and results there; fix its permissions or choose another --workdir") from error
+            f"{inside}workdir {root} is not writable ({error.strerror or error}): the run writes "
+            f"its cache and results there; fix its permissions or choose another --workdir") from error
 
 
 def process_umask() -> int:
@@ -102,15 +107,18 @@ def process_umask() -> int:
 
 
 def follow_umask(folder: Path) -> None:
-    """Give every file under ``folder`` the mode a plain ``open`` would: 0666 minus the umask.
+    """Give everything under ``folder`` the mode a plain ``open``/``mkdir`` would under the umask.
 
     Some writers create files 0600 whatever the umask (safetensors' ``save_file``, which
-    ``save_pretrained`` uses for weights), so on a shared workdir other users could not read the
-    weights while they can read everything else. Execute bits are left as they are.
+    ``save_pretrained`` uses for weights), and ``tempfile.mkdtemp`` makes directories 0700, so
+    on a shared workdir other users could not read the weights while they read everything
+    else. Files get 0666 minus the umask (execute bits kept), directories 0777 minus it.
     """
-    wanted = 0o666 & ~process_umask()
+    umask = process_umask()
     for path in Path(folder).rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            mode = path.stat().st_mode & 0o777
-            if mode & 0o666 != wanted:
-                path.chmod((mode & 0o111) | wanted)
+        if path.is_symlink():
+            continue
+        mode = stat.S_IMODE(path.stat().st_mode)
+        wanted = (0o777 if path.is_dir() else (mode & 0o111) | 0o666) & ~umask
+        if mode != wanted:
+            path.chmod(wanted)

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import pathlib
 import stat
+import tempfile
 import time
 from pathlib import Path
 
@@ -199,6 +200,21 @@ def test_a_read_only_workdir_is_said_once_before_any_stage(tmp_path, monkeypatch
         run_jobs(plan, plan.jobs, RunOptions(tmp_path / "ro", progress=False))
 
 
+def test_a_read_only_cache_folder_of_a_writable_workdir_is_named(tmp_path, monkeypatch):
+    original = tempfile.TemporaryFile
+
+    def refuse_in_cache(*args, dir=None, **kwargs):
+        if Path(dir).name == CACHE_DIR:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        return original(*args, dir=dir, **kwargs)
+
+    (tmp_path / "work" / CACHE_DIR).mkdir(parents=True)
+    monkeypatch.setattr("harness.workdir.tempfile.TemporaryFile", refuse_in_cache)
+    plan = make_plan(tmp_path)
+    with pytest.raises(WorkdirError, match=f"^cache/ in workdir {tmp_path / 'work'} is not writable"):
+        run_jobs(plan, plan.jobs, RunOptions(tmp_path / "work", progress=False))
+
+
 def test_the_cli_says_a_read_only_workdir_in_one_line(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
@@ -277,6 +293,7 @@ def test_artifact_files_follow_the_umask(tmp_path, umask, mode):
         def run(self, ctx, inputs, out):
             save_file({"w": torch.zeros(2)}, out / "model.safetensors")  # written 0600
             (out / "config.json").write_text("{}")
+            Path(tempfile.mkdtemp(dir=out)).rename(out / "vectors")  # made 0700
 
     previous = os.umask(umask)
     try:
@@ -284,4 +301,5 @@ def test_artifact_files_follow_the_umask(tmp_path, umask, mode):
     finally:
         os.umask(previous)
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in path.iterdir()}
-    assert modes == {"model.safetensors": mode, "config.json": mode, "manifest.json": mode}
+    assert modes == {"model.safetensors": mode, "config.json": mode, "manifest.json": mode,
+                     "vectors": 0o777 & ~umask}
