@@ -61,7 +61,7 @@ from typing import Any, ClassVar
 from filelock import FileLock
 from pydantic import BaseModel
 
-from harness.workdir import follow_umask, out_of_space_stops
+from harness.workdir import atomic_write_text, follow_umask, out_of_space_stops
 
 log = logging.getLogger(__name__)
 
@@ -378,19 +378,6 @@ def seed_everything(seed: int) -> None:
     from transformers import set_seed
 
     set_seed(seed)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:  # a full disk, a kill: no temporary file left behind
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def topological_order(finals: list[Stage]) -> list[Stage]:

@@ -10,7 +10,7 @@ Example::
 A full disk stops the run (every later stage would fail the same way, each with a different
 library's message) with one :class:`NoSpaceError` naming the directory and what was being
 written; the writer's partial files are removed by their owners (the stage's temporary
-directory, :func:`harness.graph.atomic_write_text`'s temporary file), checkpoints cut off by it are
+directory, :func:`atomic_write_text`'s temporary file), checkpoints cut off by it are
 discarded on resume, so the same command resumes to the same records once space is freed.
 """
 
@@ -20,6 +20,7 @@ import errno
 import os
 import stat
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -122,3 +123,16 @@ def follow_umask(folder: Path) -> None:
         wanted = (0o777 if path.is_dir() else (mode & 0o111) | 0o666) & ~umask
         if mode != wanted:
             path.chmod(wanted)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, a kill: no temporary file left behind
+        tmp.unlink(missing_ok=True)
+        raise
