@@ -229,6 +229,32 @@ def test_the_cli_says_a_read_only_workdir_in_one_line(tmp_path, monkeypatch):
         f"its cache and results there; fix its permissions or choose another --workdir"]
 
 
+@pytest.mark.slow
+def test_the_cli_says_a_full_disk_in_one_line_and_the_same_command_resumes(tmp_path, monkeypatch):
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    steps = {"max_steps": 1, "batch_size": 4, "max_device_batch_size": 4}
+    suite = tmp_path / "disk.yaml"
+    suite.write_text(json.dumps({  # JSON is YAML
+        "name": "disk", "backbones": ["tiny-xlmr"],
+        "tasks": {"ner": {"targets": ["amh"], "sources": ["eng"],
+                          "data": {"path": str(fixtures / "wikiann")}}},
+        "monolingual": {"data": {"path": str(fixtures / "monolingual")}, "target_samples": 24,
+                        "source_samples": 24, "words_per_sample": 16},
+        "methods": {"zero_shot": {"training": steps}}}))
+    command = ["run", str(suite), "--workdir", str(tmp_path / "w"), "--device", "cpu"]
+    with monkeypatch.context() as patch:
+        fail_writing(patch, "results/.*.json.*.tmp")
+        result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: no space left on the device of {tmp_path / 'w'} while writing "
+                           f"the record of zero_shot/tiny-xlmr/ner/amh/seed1")
+    assert leftovers(tmp_path / "w") == []
+    again = CliRunner().invoke(cli, command)
+    assert again.exit_code == 0, again.output
+    assert "0 failed" in again.stdout and len(comparable(tmp_path / "w")) == 1
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only directory: the "
                                               "refusal cannot be observed (faked above)")
 def test_a_chmod_read_only_workdir_is_refused(tmp_path):
