@@ -12,6 +12,10 @@ every stage that depends on a recomputed one is recomputed too, so no result mix
 with one built on the old. A job's record is written once, as soon as every stage of its graph exists: when
 its final stage finishes, or at the end of the run for a cached final whose inputs had to be
 rebuilt first (never before them).
+
+Before anything runs the workdir is checked to be writable; a full disk stops the run with one
+message (:mod:`harness.workdir`), also while a record or ``results.jsonl`` is written. A stage
+another run on the same workdir built meanwhile is counted apart (``built_elsewhere``).
 """
 
 from __future__ import annotations
@@ -157,10 +161,7 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
     cache = Cache(options.workdir / CACHE_DIR)
     invalidate_for_rerun(graph, cache, options.rerun)
     verify_cached_reads(graph, cache)
-    pending = [stage for stage in graph.stages if not cache.is_done(stage)]
-    for stage in graph.stages:  # a run killed between publishing and cleaning up left its scratch
-        if cache.is_done(stage):
-            cache.discard_partial(stage)
+    pending = pending_stages(graph, cache)
     report = RunReport(jobs, pending=len(pending), cached=len(graph.stages) - len(pending))
     jobs_by_final: dict[str, list[Job]] = defaultdict(list)
     for job, final in graph.finals.items():
@@ -192,8 +193,22 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
         write_results_file(options.workdir, stopped)
     report.failed_jobs = graph.failed_jobs(report.failures)
     report.built_elsewhere = sum(cache.is_done(s) and cache.manifest(s).get("run") != ctx.run_id
-                                 for s in pending)
+                                 for s in pending)  # by another run on this workdir, meanwhile
     return report
+
+
+def pending_stages(graph: JobGraph, cache: Cache) -> list[Stage]:
+    """The stages not yet built; of the built ones, the scratch a kill left is removed.
+
+    (A run killed between publishing a stage and removing its checkpoints leaves them.)
+    """
+    pending = []
+    for stage in graph.stages:
+        if cache.is_done(stage):
+            cache.discard_partial(stage)
+        else:
+            pending.append(stage)
+    return pending
 
 
 def write_results_file(workdir: Path, stopped: bool) -> None:
