@@ -293,6 +293,15 @@ def test_two_runs_on_one_workdir_count_what_the_other_built(tmp_path):
     assert not list((tmp_path / "run" / CACHE_DIR).rglob(".lock-*"))
 
 
+def test_the_summary_counts_apart_what_another_run_built(tmp_path, capsys):
+    from harness.cli.run import _print_summary
+    from harness.runner import RunReport
+
+    _print_summary(RunReport([], pending=5, cached=60, built_elsewhere=4), tmp_path, [])
+    assert ("65 stages: 1 run, 0 failed, 0 not run because an input failed, 60 cached, "
+            "4 built by another run.") in capsys.readouterr().out
+
+
 def test_lock_files_go_once_their_stage_is_built_and_stay_for_a_failed_one(tmp_path):
     class Failing(Weights):
         def run(self, ctx, inputs, out):
