@@ -171,9 +171,11 @@ def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
 def training_finished(checkpoint: str) -> bool:
     """Whether ``checkpoint`` was saved at the last step (the stage stopped before publishing).
 
-    The Trainer must not resume from such a checkpoint: when the step cap falls mid-epoch it
-    runs one more step before it checks the cap (transformers 4.57 checks ``max_steps`` only
-    after a step), which would change the weights and the loss of a finished training.
+    The Trainer must not resume from such a checkpoint when the step cap falls mid-epoch:
+    transformers 4.57 re-enters the unfinished epoch (``global_step // steps per epoch`` epochs
+    are done) and checks ``max_steps`` only in ``on_step_end``, after a step, so it would train
+    one step more and change the weights and the loss of a finished training. (At a cap on an
+    epoch's end no epoch is left to enter, which is why only mid-epoch caps showed it.)
     """
     from transformers.trainer import TRAINER_STATE_NAME
 
