@@ -32,11 +32,17 @@ edited weights file stops the run with one message naming the entry and the fix
 Concurrency: a stage is built under a lock file ``<cache>/<kind>/.lock-<key>`` (``filelock``),
 so two runs on one workdir (or two workers on a shared filesystem) build each stage once: the
 second waits for the first and then finds the artifact. Whoever holds the lock also removes the
-``.tmp-<key>-*`` directories that killed runs left behind; no live run can own them then.
+``.tmp-<key>-*`` directories that killed runs left behind; no live run can own them then, and
+deletes the lock file once the artifact is published (:meth:`Cache._drop_lock_file`). Each
+manifest names the run that built it (``run``), so a run counts apart what another built.
+
+Files: an artifact's files get the modes the umask gives (:func:`harness.workdir.follow_umask`);
+a full disk stops the run with one :class:`harness.workdir.NoSpaceError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -54,6 +60,8 @@ from typing import Any, ClassVar
 
 from filelock import FileLock
 from pydantic import BaseModel
+
+from harness.workdir import atomic_write_text, follow_umask, out_of_space_stops
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +113,9 @@ class StageContext:
     cache: Cache | None = None
     progress: bool = True
     options: dict[str, Any] = field(default_factory=dict)
+    #: Which run builds: written into each manifest, so that a run can tell the stages it built
+    #: from those another run on the same workdir built meanwhile.
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def partial_dir(self, stage: Stage) -> Path:
         """Persistent scratch directory for resumable state of ``stage`` (checkpoints)."""
@@ -225,17 +236,43 @@ class Cache:
         """Return the artifact directory of ``stage``, running it if it is not cached.
 
         Input stages must already be materialized (the runner orders them).
+
+        Raises:
+            NoSpaceError: the cache's filesystem is full (the run must stop, see
+                :mod:`harness.workdir`).
         """
         final = self.path(stage)
         if self.is_done(stage):
             return final
-        final.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(final.parent / f".lock-{stage.key}"):
-            if self.is_done(stage):  # another run built it while this one waited
-                return final
-            for leftover in final.parent.glob(f".tmp-{stage.key}-*"):
-                shutil.rmtree(leftover, ignore_errors=True)
-            return self._build_restarting(stage, ctx)
+        with out_of_space_stops(self.root, f"building {stage.title}"):
+            final.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(self.lock_path(stage)):
+                try:
+                    if self.is_done(stage):  # another run built it while this one waited
+                        return final
+                    for leftover in final.parent.glob(f".tmp-{stage.key}-*"):
+                        shutil.rmtree(leftover, ignore_errors=True)
+                    return self._build_restarting(stage, ctx)
+                finally:
+                    self._drop_lock_file(stage)
+
+    def lock_path(self, stage: Stage) -> Path:
+        """The lock file under which ``stage`` is built."""
+        return self.path(stage).parent / f".lock-{stage.key}"
+
+    def _drop_lock_file(self, stage: Stage) -> None:
+        """Delete the lock file of a published stage, while still holding the lock.
+
+        ``filelock`` keeps lock files on Unix, since a process waiting on the unlinked file and
+        one creating a new file could both hold "the" lock. Here that overlap is harmless: the
+        artifact is published before the file goes, and whoever gets a lock checks
+        :meth:`is_done` before building, so no stage is built twice; and filelock 4 notices a
+        lock whose file was unlinked and takes it again. A stage that failed or was stopped
+        keeps its lock file until it is built, so the files do not accumulate.
+        """
+        if self.is_done(stage):
+            with contextlib.suppress(OSError):  # Windows: an open file cannot be unlinked
+                self.lock_path(stage).unlink(missing_ok=True)
 
     def _build_restarting(self, stage: Stage, ctx: StageContext) -> Path:
         """:meth:`_build`, started again when the stage raises :class:`RetryStageError`."""
@@ -262,20 +299,29 @@ class Cache:
         try:
             seed_everything(stage.seed or 0)
             stage.run(replace(ctx, seed=stage.seed or 0), inputs, tmp)
-            self._write_manifest(stage, tmp, started)
+            follow_umask(tmp)
+            self._write_manifest(stage, tmp, started, ctx.run_id)
             self._publish(tmp, final)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(final.parent / f".partial-{stage.key}", ignore_errors=True)
+        self.discard_partial(stage)
         return final
+
+    def discard_partial(self, stage: Stage) -> None:
+        """Remove the scratch directory of ``stage`` (its checkpoints), if any.
+
+        Done once its artifact is published, and by the runner for a published stage whose
+        scratch a run killed right after publishing left behind: nothing reads it again.
+        """
+        shutil.rmtree(self.root / stage.kind / f".partial-{stage.key}", ignore_errors=True)
 
     def invalidate(self, stage: Stage) -> None:
         """Remove a finished artifact so that the next run recomputes it."""
         shutil.rmtree(self.path(stage), ignore_errors=True)
 
     @staticmethod
-    def _write_manifest(stage: Stage, tmp: Path, started: float) -> None:
+    def _write_manifest(stage: Stage, tmp: Path, started: float, run_id: str) -> None:
         manifest = {
             "kind": stage.kind,
             "version": stage.version,
@@ -286,6 +332,7 @@ class Cache:
             "extra": stage.extra_key(),
             "started": started,
             "seconds": round(time.time() - started, 3),
+            "run": run_id,
             "files": file_checksums(tmp),
         }
         atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
@@ -342,15 +389,6 @@ def seed_everything(seed: int) -> None:
     from transformers import set_seed
 
     set_seed(seed)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def topological_order(finals: list[Stage]) -> list[Stage]:

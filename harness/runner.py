@@ -12,6 +12,10 @@ every stage that depends on a recomputed one is recomputed too, so no result mix
 with one built on the old. A job's record is written once, as soon as every stage of its graph exists: when
 its final stage finishes, or at the end of the run for a cached final whose inputs had to be
 rebuilt first (never before them).
+
+Before anything runs the workdir is checked to be writable; a full disk stops the run with one
+message (:mod:`harness.workdir`), also while a record or ``results.jsonl`` is written. A stage
+another run on the same workdir built meanwhile is counted apart (``built_elsewhere``).
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from harness.catalog import EXECUTORS
 from harness.executors.base import Failure
 from harness.graph import Cache, Stage, StageContext, UnknownStageKindError, topological_order
 from harness.planning import Plan
-from harness.results import aggregate, make_record, write_record
+from harness.results import RESULTS_DIR, RESULTS_FILE, aggregate, make_record, write_record
 from harness.suite import Job
+from harness.workdir import NoSpaceError, check_writable, out_of_space_stops
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +58,16 @@ class RunReport:
     jobs: list[Job]
     pending: int = 0
     cached: int = 0
+    #: Stages pending at the start that another run on the same workdir built meanwhile.
+    built_elsewhere: int = 0
     failures: list[Failure] = field(default_factory=list)
     #: Each job that did not finish, with the failure of a stage of its graph that raised.
     failed_jobs: dict[Job, Failure] = field(default_factory=dict)
+
+    @property
+    def built(self) -> int:
+        """Stages this run built itself."""
+        return self.pending - len(self.failures) - self.built_elsewhere
 
 
 @dataclass
@@ -138,7 +150,13 @@ def verify_cached_reads(graph: JobGraph, cache: Cache, stale: set[str] = frozens
 
 
 def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
-    """Execute ``jobs``; see the module docstring."""
+    """Execute ``jobs``; see the module docstring.
+
+    Raises:
+        WorkdirError: the workdir cannot be written (said before anything runs).
+        NoSpaceError: its filesystem filled up; the same call resumes once space is freed.
+    """
+    check_writable(options.workdir, CACHE_DIR, RESULTS_DIR)
     graph = JobGraph.of(plan, jobs)
     cache = Cache(options.workdir / CACHE_DIR)
     stale = stale_for_rerun(graph, options.rerun)
@@ -146,8 +164,8 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
     for stage in graph.stages:
         if stage.key in stale:
             cache.invalidate(stage)
-    report = RunReport(jobs, cached=sum(cache.is_done(s) for s in graph.stages))
-    report.pending = len(graph.stages) - report.cached
+    pending = pending_stages(graph, cache)
+    report = RunReport(jobs, pending=len(pending), cached=len(graph.stages) - len(pending))
     jobs_by_final: dict[str, list[Job]] = defaultdict(list)
     for job, final in graph.finals.items():
         jobs_by_final[final.key].append(job)
@@ -160,18 +178,52 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
             return
         recorded.add(stage.key)
         for job in jobs_by_final.get(stage.key, []):
-            write_record(options.workdir, make_record(job, stage, cache))
+            with out_of_space_stops(options.workdir, f"writing the record of {job.job_id}"):
+                write_record(options.workdir, make_record(job, stage, cache))
             jobs_bar.update()
             log.info("job %s: recorded", job.job_id)
 
     ctx = StageContext(device=options.device, cache=cache, progress=options.progress)
     executor = EXECUTORS.get(options.executor)()
+    stopped = True
     try:
         report.failures = executor.execute(graph.stages, cache, ctx, on_done=record)
         for final in graph.finals.values():  # cached finals whose inputs were rebuilt in this run
             record(final)
+        stopped = False
     finally:  # also when stopped (Ctrl-C, SIGTERM): results.jsonl holds every job that finished
         jobs_bar.close()
-        aggregate(options.workdir)
+        write_results_file(options.workdir, stopped)
     report.failed_jobs = graph.failed_jobs(report.failures)
+    report.built_elsewhere = sum(cache.is_done(s) and cache.manifest(s).get("run") != ctx.run_id
+                                 for s in pending)  # by another run on this workdir, meanwhile
     return report
+
+
+def pending_stages(graph: JobGraph, cache: Cache) -> list[Stage]:
+    """The stages not yet built; of the built ones, the scratch a kill left is removed.
+
+    (A run killed between publishing a stage and removing its checkpoints leaves them.)
+    """
+    pending = []
+    for stage in graph.stages:
+        if cache.is_done(stage):
+            cache.discard_partial(stage)
+        else:
+            pending.append(stage)
+    return pending
+
+
+def write_results_file(workdir: Path, stopped: bool) -> None:
+    """:func:`aggregate`; a full disk while the run is stopping anyway is logged at INFO only.
+
+    The run's own error (the stage that met the full disk, Ctrl-C) is the one message to say,
+    and ``results.jsonl`` is written again from ``results/`` by the next run.
+    """
+    try:
+        with out_of_space_stops(workdir, f"writing {workdir / RESULTS_FILE}"):
+            aggregate(workdir)
+    except NoSpaceError as error:
+        if not stopped:
+            raise
+        log.info("%s", error)

@@ -19,7 +19,9 @@ kept, which is what a killed run resumes from. A checkpoint counts only once the
 finished writing it (:class:`harness.trainer_callbacks.MarkCheckpointComplete` drops a marker
 file after ``on_save``): a kill while one is being written leaves a directory without the marker, which
 :func:`last_checkpoint` deletes, so the stage resumes from the previous complete checkpoint or
-starts afresh — never from half-written weights. A resumed training reports the loss of the
+starts afresh — never from half-written weights. A checkpoint saved at the last step (the stage
+was stopped before its artifact was published) is loaded, not resumed: the Trainer would run one
+more step (:func:`training_finished`). A resumed training reports the loss of the
 whole training (:func:`whole_training_loss`), not the Trainer's figure for the steps since the
 resume. The Trainer's own metric printing (dicts on
 stdout) is replaced by :class:`harness.trainer_callbacks.MetricsToLogging`: metrics go to
@@ -155,12 +157,46 @@ def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
     stop_on_non_finite_loss(trainer)
     checkpoint = last_checkpoint(work_dir)
     use_device_batch(trainer.args, work_dir, checkpoint)
-    try:
-        result = trainer.train(resume_from_checkpoint=checkpoint)
-    except torch.cuda.OutOfMemoryError as error:
-        raise lower_device_batch(trainer.args, work_dir) from error
+    if checkpoint is not None and training_finished(checkpoint):
+        load_finished_training(trainer, checkpoint)
+    else:
+        try:
+            trainer.train(resume_from_checkpoint=checkpoint)
+        except torch.cuda.OutOfMemoryError as error:
+            raise lower_device_batch(trainer.args, work_dir) from error
     return {"train_loss": whole_training_loss(trainer.state.log_history),
-            "steps": result.global_step}
+            "steps": trainer.state.global_step}
+
+
+def training_finished(checkpoint: str) -> bool:
+    """Whether ``checkpoint`` was saved at the last step (the stage stopped before publishing).
+
+    The Trainer must not resume from such a checkpoint when the step cap falls mid-epoch:
+    transformers 4.57 re-enters the unfinished epoch (``global_step // steps per epoch`` epochs
+    are done) and checks ``max_steps`` only in ``on_step_end``, after a step, so it would train
+    one step more and change the weights and the loss of a finished training. (At a cap on an
+    epoch's end no epoch is left to enter, which is why only mid-epoch caps showed it.)
+    """
+    from transformers.trainer import TRAINER_STATE_NAME
+
+    state = json.loads((Path(checkpoint) / TRAINER_STATE_NAME).read_text(encoding="utf-8"))
+    return state["global_step"] >= state["max_steps"]
+
+
+def load_finished_training(trainer: Trainer, checkpoint: str) -> None:
+    """Leave ``trainer`` as its :meth:`train` would have ended: weights, state, best model.
+
+    Uses the Trainer's own loading steps (``_load_from_checkpoint``, ``_load_best_model``, as
+    :meth:`Trainer.train` does), so adapter-only checkpoints load as they do on a resume.
+    """
+    from transformers.trainer import TRAINER_STATE_NAME
+    from transformers.trainer_callback import TrainerState
+
+    log.info("training already finished in %s: loading it instead of resuming", checkpoint)
+    trainer._load_from_checkpoint(checkpoint)
+    trainer.state = TrainerState.load_from_json(str(Path(checkpoint) / TRAINER_STATE_NAME))
+    if trainer.args.load_best_model_at_end and trainer.state.best_model_checkpoint is not None:
+        trainer._load_best_model()
 
 
 DEVICE_BATCH_FILE = "device-batch.json"

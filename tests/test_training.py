@@ -64,11 +64,11 @@ class _StopAfter(TrainerCallback):
             raise KeyboardInterrupt
 
 
-def regression_trainer(work_dir, *callbacks):
+def regression_trainer(work_dir, *callbacks, max_steps=None):
     torch.manual_seed(0)
     data = [{"x": torch.randn(1), "labels": torch.tensor([2.0])} for _ in range(12)]
-    args = training_arguments(TrainingConfig(epochs=4, batch_size=4, learning_rate=0.1),
-                              work_dir, StageContext(progress=False, seed=3))
+    config = TrainingConfig(epochs=4, batch_size=4, learning_rate=0.1, max_steps=max_steps)
+    args = training_arguments(config, work_dir, StageContext(progress=False, seed=3))
     return Trainer(model=_Regression(), args=args, train_dataset=data, callbacks=list(callbacks))
 
 
@@ -82,6 +82,18 @@ def test_resumed_training_equals_an_uninterrupted_one(tmp_path):
     resumed = regression_trainer(tmp_path / "cut")
     summary = train_resumably(resumed, tmp_path / "cut")
     assert summary == expected and summary["steps"] == 12
+    assert torch.equal(resumed.model.weight, whole.model.weight)
+
+
+def test_a_finished_training_resumed_from_its_last_checkpoint_trains_no_further(tmp_path):
+    """12 examples in batches of 4 are 3 steps an epoch: the cap of 4 steps falls mid-epoch, and
+    the Trainer, resumed from checkpoint-4, would run a fifth step before it checks the cap."""
+    whole = regression_trainer(tmp_path, max_steps=4)
+    expected = train_resumably(whole, tmp_path)
+    assert expected["steps"] == 4
+    assert last_checkpoint(tmp_path).endswith("checkpoint-4")  # killed before it was published
+    resumed = regression_trainer(tmp_path, max_steps=4)
+    assert train_resumably(resumed, tmp_path) == expected
     assert torch.equal(resumed.model.weight, whole.model.weight)
 
 

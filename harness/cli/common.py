@@ -20,12 +20,13 @@ from harness.executors.base import ExecutorUnavailableError
 from harness.graph import CacheError, UnknownStageKindError
 from harness.registry import UnknownNameError
 from harness.suite import SuiteError, load_suite
+from harness.workdir import NoSpaceError, WorkdirError
 
 if TYPE_CHECKING:
     from harness.planning import Plan
 
 USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError, UnknownStageKindError,
-               ExecutorUnavailableError)
+               ExecutorUnavailableError, NoSpaceError, WorkdirError)
 
 suite_argument = click.argument("suite_file", metavar="SUITE.yaml",
                                 type=click.Path(dir_okay=False, path_type=Path))

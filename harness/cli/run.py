@@ -25,6 +25,7 @@ from harness.report.manifest import manifest_of, write_manifest
 from harness.report.write import PAGE_FILE, TABLES_DIR, write_report
 from harness.results import RESULTS_FILE
 from harness.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
+from harness.workdir import out_of_space_stops
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,9 @@ def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbo
         resume = {"only": only, "device": device, "executor": executor, "seed": seed}
         report_stop(stop, jobs, workdir, resume_command(suite_file, workdir, resume))
     why = {job.job_id: failure.reason for job, failure in report.failed_jobs.items()}
-    write_manifest(workdir, manifest_of(plan, jobs, why))
-    written = write_report(workdir)  # every table, figure and report.html its results allow
+    with out_of_space_stops(workdir, "writing run.json and the report"):
+        write_manifest(workdir, manifest_of(plan, jobs, why))
+        written = write_report(workdir)  # every table, figure and report.html its results allow
     _print_summary(report, workdir, written)
     if report.failures:
         raise SystemExit(1)
@@ -103,10 +105,12 @@ def _print_summary(report: RunReport, workdir: Path, written: list[Path]) -> Non
     skipped = sum(any(s.key in failed for s in f.stage.inputs.values()) for f in report.failures)
     raised = len(report.failures) - skipped
     jobs = len(report.jobs)
+    elsewhere = f", {report.built_elsewhere} built by another run" if report.built_elsewhere else ""
     click.echo(f"{jobs} jobs: {jobs - len(report.failed_jobs)} finished, "
                f"{len(report.failed_jobs)} failed. {report.pending + report.cached} stages: "
-               f"{report.pending - len(report.failures)} run, {raised} failed, "
-               f"{skipped} not run because an input failed, {report.cached} cached.")
+               f"{report.built} run, "
+               f"{raised} failed, {skipped} not run because an input failed, {report.cached} cached"
+               f"{elsewhere}.")
     for job, failure in sorted(report.failed_jobs.items(), key=lambda item: item[0].job_id):
         click.echo(f"FAILED {job.job_id}: {failure.stage.title}: {failure.reason}", err=True)
     results = workdir / RESULTS_FILE

@@ -5,7 +5,8 @@ Example::
     failures = LocalExecutor(keep_going=True).execute(stages, cache, ctx, on_done)
 
 With ``keep_going`` a failed stage only stops the stages that depend on it; the others (other
-languages, other methods) still run and record their results.
+languages, other methods) still run and record their results. A full disk
+(:class:`harness.workdir.NoSpaceError`) stops the run: every other stage would fail too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tqdm.auto import tqdm
 
 from harness.executors.base import Executor, Failure, failed_input, split_cached
 from harness.graph import Cache, Stage, StageContext
+from harness.workdir import NoSpaceError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ class LocalExecutor(Executor):
             log.info("running %s (%s)", stage.title, stage.label)
             try:
                 cache.materialize(stage, ctx)
+            except NoSpaceError:  # every later stage would fail too, each in its own words
+                raise
             except Exception as error:  # noqa: BLE001 - one failed stage must not lose the others
                 if not self.keep_going:
                     raise

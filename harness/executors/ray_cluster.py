@@ -38,6 +38,7 @@ from tqdm.auto import tqdm
 
 from harness.executors.base import Executor, ExecutorUnavailableError, Failure, failed_input, split_cached
 from harness.graph import Cache, Stage, StageContext
+from harness.workdir import NoSpaceError
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ class RayExecutor(Executor):
             ray.get(ref)
         except ray.exceptions.RayError as error:
             cause = getattr(error, "cause", None) or error
-            if not self.keep_going:
+            if not self.keep_going or isinstance(cause, NoSpaceError):
                 raise cause from error
             failure = failed_input(stage, failed)
             if failure is None:
