@@ -43,6 +43,7 @@ is faster and nondeterministic; it enters the stage config and so the cache key.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import tempfile
@@ -190,9 +191,12 @@ def _lexical_pairs(target: PreTrainedTokenizerFast, source: PreTrainedTokenizerF
 
 
 def _procrustes_map(source: StaticVectors, target: StaticVectors, lexical: Tensor) -> StaticVectors:
-    """F^S rotated onto F^T by Procrustes fitted on the lexical pairs both models embed."""
+    """F^S rotated onto F^T by Procrustes fitted on the lexical pairs both models embed.
+
+    Only the vectors change: which tokens have an n-gram vector or a random stand-in stays as it
+    was, so the report's ``fasttext_source_ngram`` and ``fasttext_source_drawn`` still count them.
+    """
     from harness.unibridge.alignment import procrustes
-    from harness.unibridge.static_vectors import StaticVectors
 
     rows_t, rows_s = target.rows(lexical[:, 0]), source.rows(lexical[:, 1])
     both = (rows_t >= 0) & (rows_s >= 0)
@@ -201,7 +205,7 @@ def _procrustes_map(source: StaticVectors, target: StaticVectors, lexical: Tenso
         return source
     rotation = procrustes(source.vectors[rows_s[both]], target.vectors[rows_t[both]])
     log.info("procrustes: fitted on %d anchors", int(both.sum()))
-    return StaticVectors(source.ids, source.vectors @ rotation)
+    return dataclasses.replace(source, vectors=source.vectors @ rotation)  # keeps the n-gram/drawn flags
 
 
 def _semantic_pairs(target: StaticVectors, source: StaticVectors, lexical: Tensor,

@@ -171,6 +171,22 @@ def test_procrustes_option_recovers_planted_pairs(monkeypatch, tmp_path, source_
     assert found["procrustes"] == has_vector > found["none"]
 
 
+def test_procrustes_report_keeps_the_ngram_and_drawn_flags(tmp_path, source_embeddings,
+                                                           source_tokenizer, target_tokenizer):
+    """Rotating F^S changes its vectors, not which of them are n-gram vectors or stand-ins."""
+    reports = {}
+    for option in ("none", "procrustes"):
+        config = TINY.model_copy(update={"semantic_alignment": option})
+        _, reports[option] = initialize_embeddings(source_embeddings, source_tokenizer,
+                                                   target_tokenizer, CORPUS, config,
+                                                   tmp_path / option)
+    flags = [f"fasttext_{side}_{flag}" for side in ("target", "source")
+             for flag in ("tokens", "ngram", "drawn")]
+    assert reports["none"]["fasttext_source_ngram"] > 0 and reports["none"]["fasttext_source_drawn"] > 0
+    assert {key: reports["procrustes"][key] for key in flags} == \
+        {key: reports["none"][key] for key in flags}
+
+
 def test_random_init_is_xavier_normal(tmp_path, source_embeddings, source_tokenizer,
                                       target_tokenizer):
     config = EmbeddingInitConfig(init="random")
