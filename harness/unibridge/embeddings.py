@@ -17,7 +17,8 @@ Every row of E^T is set by exactly one rule, applied in this order and counted i
 3. ``semantic`` (Eqs. 3-4): among the other tokens, target/source pairs that are mutual nearest
    neighbours by cosine similarity of FastText vectors F^T / F^S trained on the target corpus
    tokenized by each tokenizer: copy E^S of the partner. The search runs block-wise over the
-   whole non-overlapping source vocabulary A_S^L (:func:`.alignment.mutual_nearest_neighbours`).
+   whole source vocabulary, lexical partners included, as the authors' code searches it
+   (:func:`.alignment.mutual_nearest_neighbours`).
 4. ``weighted`` (Eqs. 5-8): every other token with an F^T vector: sparsemax-weighted sum of the
    embeddings of the aligned tokens (1-3) that have an F^T vector.
 5. ``random``: tokens without an F^T vector, drawn from N(mean, std) of the backbone embeddings
@@ -210,20 +211,22 @@ def _procrustes_map(source: StaticVectors, target: StaticVectors, lexical: Tenso
 
 def _semantic_pairs(target: StaticVectors, source: StaticVectors, lexical: Tensor,
                     block_size: int, progress: bool) -> Tensor:
-    """Eqs. 3-4: mutual nearest neighbours between A_T^L and A_S^L, searched block-wise.
+    """Eqs. 3-4: mutual nearest neighbours between A_T^L and the source vocabulary, block-wise.
 
-    A_T^L and A_S^L are the tokens outside the lexical overlap that have a vector: with
-    ``rare_tokens="ngram"`` that is every one of them, the whole source vocabulary included.
+    The target side A_T^L is the target tokens outside the lexical overlap that have a vector;
+    the source side is every source token with a vector, those already copied by Eq. 2
+    included, as the authors' ``get_semantic_sim_tokens`` searches it (docs/benchmarks.md,
+    "Stage 2 against the authors' functions"): a free target token whose nearest source token
+    is a lexical partner is not aligned; ``lexical`` restricts the target side only.
     """
     import torch
 
     from harness.unibridge.alignment import mutual_nearest_neighbours
 
     free_t = ~torch.isin(target.ids, lexical[:, 0])
-    free_s = ~torch.isin(source.ids, lexical[:, 1])
-    rows, cols = mutual_nearest_neighbours(target.vectors[free_t], source.vectors[free_s],
-                                           block_size, progress)
-    return torch.stack([target.ids[free_t][rows], source.ids[free_s][cols]], dim=1)
+    rows, cols = mutual_nearest_neighbours(target.vectors[free_t], source.vectors, block_size,
+                                           progress)
+    return torch.stack([target.ids[free_t][rows], source.ids[cols]], dim=1)
 
 
 def _weighted_rows(matrix: Tensor, target: StaticVectors, aligned: Tensor, block_size: int,
@@ -285,7 +288,8 @@ class EmbeddingInitStage(Stage):
     """
 
     kind = "embedding_init"
-    version = 3  # 2: authors' rules, Eq. 3, case-folded overlap; 3: FastText in a fresh process
+    version = 4  # 2: authors' rules, Eq. 3, case-folded overlap; 3: FastText in a fresh process;
+    # 4: Eq. 3's source side is the whole source vocabulary (lexical partners included)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Build the target tokenizer and E^T from the backbone and the target corpus."""

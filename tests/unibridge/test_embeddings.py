@@ -117,8 +117,7 @@ def brute_force(source_embeddings, target, source, vectors):
     f_t, f_s = vectors[id(target)], vectors[id(source)]
     rows = {t: source_embeddings[s].numpy() for t, s in all_lexical(target, source)}
     free_t = [i for i in f_t.ids.tolist() if i not in rows]
-    taken = {s for _, s in all_lexical(target, source)}
-    free_s = [i for i in f_s.ids.tolist() if i not in taken]
+    free_s = f_s.ids.tolist()  # the whole source vocabulary, lexical partners included
     vec_t = dict(zip(f_t.ids.tolist(), f_t.vectors.numpy(), strict=True))
     vec_s = dict(zip(f_s.ids.tolist(), f_s.vectors.numpy(), strict=True))
     sims = unit(np.stack([vec_t[i] for i in free_t])) @ unit(np.stack([vec_s[j] for j in free_s])).T
