@@ -57,6 +57,16 @@ def fixture_source_tokenizer(vocab_size: int = 2000):
 
 def authors_counts(source, target, corpus_file: Path, threads: int, repo: Path) -> dict[str, int]:
     """Rows per rule by the authors' functions (module docstring, steps 1-5)."""
+    counts, _ = authors_run(source, target, corpus_file, threads, repo)
+    return counts
+
+
+def authors_run(source, target, corpus_file: Path, threads: int, repo: Path):
+    """``(counts, state)``: the counts of :func:`authors_counts` and what produced them.
+
+    ``state`` holds their FastText models (``src_ft``, ``tgt_ft``), their ``mapping``,
+    ``additional`` tokens and ``semantic`` pairs, for :func:`authors_vectors`.
+    """
     sys.path.insert(0, str(repo / "xlm" / "UniBridge"))
     with tempfile.TemporaryDirectory(prefix="fase-cache-") as cache:
         os.environ["XDG_CACHE_HOME"] = cache  # their FastText cache, keyed by tokenizer hash
@@ -75,8 +85,44 @@ def authors_counts(source, target, corpus_file: Path, threads: int, repo: Path) 
         semantic = get_semantic_sim_tokens(src_ft, tgt_ft, additional, source, target)
     aligned = {**overlapping, **{token: pair[0] for token, pair in semantic.items()}}
     weighted = [token for token in target.get_vocab() if not aligned.get(token)]
-    return {"lexical_and_casefold": len(mapping), "semantic": len(semantic),
-            "weighted": len(weighted), "total": len(target)}
+    counts = {"lexical_and_casefold": len(mapping), "semantic": len(semantic),
+              "weighted": len(weighted), "total": len(target)}
+    return counts, dict(src_ft=src_ft, tgt_ft=tgt_ft, mapping=mapping, additional=additional,
+                        semantic=semantic)
+
+
+def authors_vectors(state: dict, source, repo: Path):
+    """Their Eq. 3 inputs as ``StaticVectors``: F^T of their additional tokens, F^S of the source.
+
+    The vectors their ``get_semantic_sim_tokens`` builds, drawn again in its order: after
+    ``np.random.seed(0)``, ``model[token]`` of every additional target token, then of every
+    source token under their standardised string, ``np.random.randn`` where that sums to 0.
+    The source rows are their positions, which are the source ids when no two tokens share a
+    standardised string (checked).
+    """
+    import torch
+
+    from harness.unibridge.static_vectors import StaticVectors
+
+    sys.path.insert(0, str(repo / "xlm" / "UniBridge"))
+    from fase.fase import get_token_standardization_func
+
+    def sanitised(model, words):
+        rows = [model[word] for word in words]
+        return np.asarray([row if sum(row) != 0 else np.random.randn(*row.shape) for row in rows],
+                          dtype="float32")
+
+    standardise = get_token_standardization_func(source)
+    keys = {standardise(source, i): i for i in sorted(source.get_vocab().values())}
+    if list(keys.values()) != list(range(len(keys))):
+        raise ValueError("standardised source strings collide: positions are not ids")
+    np.random.seed(0)
+    target_rows = sanitised(state["tgt_ft"], list(state["additional"]))
+    source_rows = sanitised(state["src_ft"], list(keys))
+    target_ids = torch.tensor(list(state["additional"].values()))
+    order = torch.argsort(target_ids)
+    return (StaticVectors(target_ids[order], torch.from_numpy(target_rows)[order]),
+            StaticVectors(torch.arange(len(keys)), torch.from_numpy(source_rows)))
 
 
 def our_counts(source, target, corpus: list[str], threads: int) -> dict[str, int]:

@@ -66,3 +66,24 @@ def test_the_authors_functions_still_give_the_recorded_counts(inputs):
     source, target, _, _ = inputs
     counts = authors_counts(source, target, CORPUS, 1, Path(os.environ["UNIBRIDGE_AUTHORS_REPO"]))
     assert counts == AUTHORS
+
+
+@pytest.mark.skipif(not os.environ.get("UNIBRIDGE_AUTHORS_REPO"),
+                    reason="needs UNIBRIDGE_AUTHORS_REPO (a checkout of the authors' repository)")
+def test_our_eq3_on_their_vectors_finds_their_pairs(inputs):
+    """Same vectors, same pairs: our block-wise Eq. 3 (whole source vocabulary) = theirs."""
+    pytest.importorskip("loguru")
+    import torch
+    from stage2_authors import authors_run, authors_vectors
+
+    from harness.unibridge.embeddings import _semantic_pairs
+
+    source, target, _, _ = inputs
+    repo = Path(os.environ["UNIBRIDGE_AUTHORS_REPO"])
+    _, state = authors_run(source, target, CORPUS, 1, repo)
+    target_vectors, source_vectors = authors_vectors(state, source, repo)
+    lexical = torch.tensor([pair for pair in state["mapping"].values()]).reshape(-1, 2)
+    ours = _semantic_pairs(target_vectors, source_vectors, lexical, 64, False)
+    theirs = {(target_id, int(source_id)) for target_id, source_id in state["semantic"].values()}
+    assert len(theirs) == AUTHORS["semantic"]
+    assert {tuple(pair) for pair in ours.tolist()} == theirs
