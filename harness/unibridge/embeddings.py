@@ -81,7 +81,10 @@ class EmbeddingInitConfig(BaseModel):
     ``fasttext_model="cbow"`` and 10 negative samples follow FOCUS (Dobler and de Melo, 2023),
     whose sparsemax step the paper reuses; ``semantic_alignment="none"`` is the paper's variant,
     ``"procrustes"`` maps F^S onto F^T with orthogonal Procrustes fitted on the lexically
-    overlapping tokens before Eq. 3. ``threads`` is FastText's thread count: 1 is reproducible,
+    overlapping tokens before Eq. 3. ``semantic_source`` is the source side of Eq. 3: the whole
+    source vocabulary (``"vocabulary"``, as the authors' code) or only the source tokens outside
+    the lexical overlap (``"non_overlapping"``, A_S^L = V^S minus O^L as the paper writes Eq. 3;
+    this stage's versions 2-3). ``threads`` is FastText's thread count: 1 is reproducible,
     more is faster but changes the vectors from run to run. ``block_size`` changes speed and
     memory only, never the result.
     """
@@ -95,6 +98,7 @@ class EmbeddingInitConfig(BaseModel):
     fasttext_min_count: int = Field(1, ge=1)
     fasttext_model: Literal["cbow", "skipgram"] = "cbow"
     rare_tokens: Literal["ngram", "random"] = "ngram"
+    semantic_source: Literal["vocabulary", "non_overlapping"] = "vocabulary"
     lexical_casefold: bool = True
     block_size: int = Field(DEFAULT_BLOCK, gt=0)
     threads: int = Field(1, gt=0)
@@ -140,7 +144,8 @@ def initialize_embeddings(source_embeddings: Tensor, source_tokenizer: PreTraine
     target_vectors, source_vectors = vectors[0], vectors[1].below(len(source))
     if config.semantic_alignment == "procrustes":
         source_vectors = _procrustes_map(source_vectors, target_vectors, lexical)
-    semantic = _semantic_pairs(target_vectors, source_vectors, lexical, config.block_size, progress)
+    semantic = _semantic_pairs(target_vectors, source_vectors, lexical, config.block_size, progress,
+                               whole_source=config.semantic_source == "vocabulary")
     matrix[semantic[:, 0]] = source[semantic[:, 1]]
     aligned = torch.cat([lexical[:, 0], semantic[:, 0]])
     weighted = _weighted_rows(matrix, target_vectors, aligned, config.block_size, progress)
@@ -210,23 +215,27 @@ def _procrustes_map(source: StaticVectors, target: StaticVectors, lexical: Tenso
 
 
 def _semantic_pairs(target: StaticVectors, source: StaticVectors, lexical: Tensor,
-                    block_size: int, progress: bool) -> Tensor:
+                    block_size: int, progress: bool, whole_source: bool = True) -> Tensor:
     """Eqs. 3-4: mutual nearest neighbours between A_T^L and the source vocabulary, block-wise.
 
     The target side A_T^L is the target tokens outside the lexical overlap that have a vector;
     the source side is every source token with a vector, those already copied by Eq. 2
     included, as the authors' ``get_semantic_sim_tokens`` searches it (docs/benchmarks.md,
     "Stage 2 against the authors' functions"): a free target token whose nearest source token
-    is a lexical partner is not aligned; ``lexical`` restricts the target side only.
+    is a lexical partner is not aligned. ``whole_source=False`` leaves the lexical partners out
+    of the source side too (A_S^L as the paper writes it; ``semantic_source="non_overlapping"``).
     """
     import torch
 
     from harness.unibridge.alignment import mutual_nearest_neighbours
 
     free_t = ~torch.isin(target.ids, lexical[:, 0])
-    rows, cols = mutual_nearest_neighbours(target.vectors[free_t], source.vectors, block_size,
-                                           progress)
-    return torch.stack([target.ids[free_t][rows], source.ids[cols]], dim=1)
+    free_s = torch.ones_like(source.ids, dtype=torch.bool)
+    if not whole_source:
+        free_s = ~torch.isin(source.ids, lexical[:, 1])
+    rows, cols = mutual_nearest_neighbours(target.vectors[free_t], source.vectors[free_s],
+                                           block_size, progress)
+    return torch.stack([target.ids[free_t][rows], source.ids[free_s][cols]], dim=1)
 
 
 def _weighted_rows(matrix: Tensor, target: StaticVectors, aligned: Tensor, block_size: int,

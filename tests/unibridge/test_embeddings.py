@@ -112,12 +112,17 @@ def patch_vectors(monkeypatch, vectors):
                         lambda tokenizer, *args, **kwargs: vectors[id(tokenizer)])
 
 
-def brute_force(source_embeddings, target, source, vectors):
-    """E^T rows of Eqs. 2-8 computed with full matrices; rows left out are random."""
+def brute_force(source_embeddings, target, source, vectors, whole_source=True):
+    """E^T rows of Eqs. 2-8 computed with full matrices; rows left out are random.
+
+    ``whole_source``: Eq. 3's source side is every source token (the authors' code), else the
+    source tokens outside the lexical overlap (``semantic_source="non_overlapping"``).
+    """
     f_t, f_s = vectors[id(target)], vectors[id(source)]
     rows = {t: source_embeddings[s].numpy() for t, s in all_lexical(target, source)}
     free_t = [i for i in f_t.ids.tolist() if i not in rows]
-    free_s = f_s.ids.tolist()  # the whole source vocabulary, lexical partners included
+    taken = {s for _, s in all_lexical(target, source)} if not whole_source else set()
+    free_s = [i for i in f_s.ids.tolist() if i not in taken]
     vec_t = dict(zip(f_t.ids.tolist(), f_t.vectors.numpy(), strict=True))
     vec_s = dict(zip(f_s.ids.tolist(), f_s.vectors.numpy(), strict=True))
     sims = unit(np.stack([vec_t[i] for i in free_t])) @ unit(np.stack([vec_s[j] for j in free_s])).T
@@ -133,13 +138,20 @@ def brute_force(source_embeddings, target, source, vectors):
     return rows, semantic
 
 
+@pytest.mark.parametrize("semantic_source", ["vocabulary", "non_overlapping"])
 def test_initialize_matches_brute_force(monkeypatch, tmp_path, source_embeddings,
-                                        source_tokenizer, target_tokenizer):
+                                        source_tokenizer, target_tokenizer, semantic_source):
     vectors, _ = fake_vectors(target_tokenizer, source_tokenizer, seed=0)
     patch_vectors(monkeypatch, vectors)
+    config = TINY.model_copy(update={"semantic_source": semantic_source})
     matrix, report = initialize_embeddings(source_embeddings, source_tokenizer, target_tokenizer,
-                                           CORPUS, TINY, tmp_path)
-    expected, semantic = brute_force(source_embeddings, target_tokenizer, source_tokenizer, vectors)
+                                           CORPUS, config, tmp_path)
+    whole = semantic_source == "vocabulary"
+    expected, semantic = brute_force(source_embeddings, target_tokenizer, source_tokenizer, vectors,
+                                     whole_source=whole)
+    _, other = brute_force(source_embeddings, target_tokenizer, source_tokenizer, vectors,
+                           whole_source=not whole)
+    assert semantic != other  # the fixture tells the two source sides apart
     assert matrix.shape == (len(target_tokenizer), HIDDEN)
     for row, values in expected.items():
         assert np.allclose(matrix[row].numpy(), values, atol=1e-5), row
