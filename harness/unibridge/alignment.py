@@ -61,7 +61,7 @@ def mutual_nearest_neighbours(a: Tensor, b: Tensor, block_size: int = DEFAULT_BL
 
     Args:
         a: ``[n, d]`` vectors (e.g. F^T of the non-overlapping target tokens).
-        b: ``[m, d]`` vectors (e.g. F^S of the non-overlapping source tokens).
+        b: ``[m, d]`` vectors (e.g. F^S of the source vocabulary).
         block_size: tile side; larger tiles run closer to matmul speed, smaller use less memory.
         progress: show a tqdm bar over tiles.
 

@@ -17,7 +17,8 @@ Every row of E^T is set by exactly one rule, applied in this order and counted i
 3. ``semantic`` (Eqs. 3-4): among the other tokens, target/source pairs that are mutual nearest
    neighbours by cosine similarity of FastText vectors F^T / F^S trained on the target corpus
    tokenized by each tokenizer: copy E^S of the partner. The search runs block-wise over the
-   whole non-overlapping source vocabulary A_S^L (:func:`.alignment.mutual_nearest_neighbours`).
+   whole source vocabulary, lexical partners included, as the authors' code searches it
+   (:func:`.alignment.mutual_nearest_neighbours`).
 4. ``weighted`` (Eqs. 5-8): every other token with an F^T vector: sparsemax-weighted sum of the
    embeddings of the aligned tokens (1-3) that have an F^T vector.
 5. ``random``: tokens without an F^T vector, drawn from N(mean, std) of the backbone embeddings
@@ -43,6 +44,7 @@ is faster and nondeterministic; it enters the stage config and so the cache key.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import tempfile
@@ -79,7 +81,10 @@ class EmbeddingInitConfig(BaseModel):
     ``fasttext_model="cbow"`` and 10 negative samples follow FOCUS (Dobler and de Melo, 2023),
     whose sparsemax step the paper reuses; ``semantic_alignment="none"`` is the paper's variant,
     ``"procrustes"`` maps F^S onto F^T with orthogonal Procrustes fitted on the lexically
-    overlapping tokens before Eq. 3. ``threads`` is FastText's thread count: 1 is reproducible,
+    overlapping tokens before Eq. 3. ``semantic_source`` is the source side of Eq. 3: the whole
+    source vocabulary (``"vocabulary"``, as the authors' code) or only the source tokens outside
+    the lexical overlap (``"non_overlapping"``, A_S^L = V^S minus O^L as the paper writes Eq. 3;
+    this stage's versions 2-3). ``threads`` is FastText's thread count: 1 is reproducible,
     more is faster but changes the vectors from run to run. ``block_size`` changes speed and
     memory only, never the result.
     """
@@ -93,6 +98,7 @@ class EmbeddingInitConfig(BaseModel):
     fasttext_min_count: int = Field(1, ge=1)
     fasttext_model: Literal["cbow", "skipgram"] = "cbow"
     rare_tokens: Literal["ngram", "random"] = "ngram"
+    semantic_source: Literal["vocabulary", "non_overlapping"] = "vocabulary"
     lexical_casefold: bool = True
     block_size: int = Field(DEFAULT_BLOCK, gt=0)
     threads: int = Field(1, gt=0)
@@ -138,7 +144,8 @@ def initialize_embeddings(source_embeddings: Tensor, source_tokenizer: PreTraine
     target_vectors, source_vectors = vectors[0], vectors[1].below(len(source))
     if config.semantic_alignment == "procrustes":
         source_vectors = _procrustes_map(source_vectors, target_vectors, lexical)
-    semantic = _semantic_pairs(target_vectors, source_vectors, lexical, config.block_size, progress)
+    semantic = _semantic_pairs(target_vectors, source_vectors, lexical, config.block_size, progress,
+                               whole_source=config.semantic_source == "vocabulary")
     matrix[semantic[:, 0]] = source[semantic[:, 1]]
     aligned = torch.cat([lexical[:, 0], semantic[:, 0]])
     weighted = _weighted_rows(matrix, target_vectors, aligned, config.block_size, progress)
@@ -190,9 +197,12 @@ def _lexical_pairs(target: PreTrainedTokenizerFast, source: PreTrainedTokenizerF
 
 
 def _procrustes_map(source: StaticVectors, target: StaticVectors, lexical: Tensor) -> StaticVectors:
-    """F^S rotated onto F^T by Procrustes fitted on the lexical pairs both models embed."""
+    """F^S rotated onto F^T by Procrustes fitted on the lexical pairs both models embed.
+
+    Only the vectors change: which tokens have an n-gram vector or a random stand-in stays as it
+    was, so the report's ``fasttext_source_ngram`` and ``fasttext_source_drawn`` still count them.
+    """
     from harness.unibridge.alignment import procrustes
-    from harness.unibridge.static_vectors import StaticVectors
 
     rows_t, rows_s = target.rows(lexical[:, 0]), source.rows(lexical[:, 1])
     both = (rows_t >= 0) & (rows_s >= 0)
@@ -201,22 +211,28 @@ def _procrustes_map(source: StaticVectors, target: StaticVectors, lexical: Tenso
         return source
     rotation = procrustes(source.vectors[rows_s[both]], target.vectors[rows_t[both]])
     log.info("procrustes: fitted on %d anchors", int(both.sum()))
-    return StaticVectors(source.ids, source.vectors @ rotation)
+    return dataclasses.replace(source, vectors=source.vectors @ rotation)  # keeps the n-gram/drawn flags
 
 
 def _semantic_pairs(target: StaticVectors, source: StaticVectors, lexical: Tensor,
-                    block_size: int, progress: bool) -> Tensor:
-    """Eqs. 3-4: mutual nearest neighbours between A_T^L and A_S^L, searched block-wise.
+                    block_size: int, progress: bool, whole_source: bool = True) -> Tensor:
+    """Eqs. 3-4: mutual nearest neighbours between A_T^L and the source vocabulary, block-wise.
 
-    A_T^L and A_S^L are the tokens outside the lexical overlap that have a vector: with
-    ``rare_tokens="ngram"`` that is every one of them, the whole source vocabulary included.
+    The target side A_T^L is the target tokens outside the lexical overlap that have a vector;
+    the source side is every source token with a vector, those already copied by Eq. 2
+    included, as the authors' ``get_semantic_sim_tokens`` searches it (docs/benchmarks.md,
+    "Stage 2 against the authors' functions"): a free target token whose nearest source token
+    is a lexical partner is not aligned. ``whole_source=False`` leaves the lexical partners out
+    of the source side too (A_S^L as the paper writes it; ``semantic_source="non_overlapping"``).
     """
     import torch
 
     from harness.unibridge.alignment import mutual_nearest_neighbours
 
     free_t = ~torch.isin(target.ids, lexical[:, 0])
-    free_s = ~torch.isin(source.ids, lexical[:, 1])
+    free_s = torch.ones_like(source.ids, dtype=torch.bool)
+    if not whole_source:
+        free_s = ~torch.isin(source.ids, lexical[:, 1])
     rows, cols = mutual_nearest_neighbours(target.vectors[free_t], source.vectors[free_s],
                                            block_size, progress)
     return torch.stack([target.ids[free_t][rows], source.ids[free_s][cols]], dim=1)
@@ -281,7 +297,8 @@ class EmbeddingInitStage(Stage):
     """
 
     kind = "embedding_init"
-    version = 3  # 2: authors' rules, Eq. 3, case-folded overlap; 3: FastText in a fresh process
+    version = 4  # 2: authors' rules, Eq. 3, case-folded overlap; 3: FastText in a fresh process;
+    # 4: Eq. 3's source side is the whole source vocabulary (lexical partners included)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Build the target tokenizer and E^T from the backbone and the target corpus."""

@@ -112,12 +112,16 @@ def patch_vectors(monkeypatch, vectors):
                         lambda tokenizer, *args, **kwargs: vectors[id(tokenizer)])
 
 
-def brute_force(source_embeddings, target, source, vectors):
-    """E^T rows of Eqs. 2-8 computed with full matrices; rows left out are random."""
+def brute_force(source_embeddings, target, source, vectors, whole_source=True):
+    """E^T rows of Eqs. 2-8 computed with full matrices; rows left out are random.
+
+    ``whole_source``: Eq. 3's source side is every source token (the authors' code), else the
+    source tokens outside the lexical overlap (``semantic_source="non_overlapping"``).
+    """
     f_t, f_s = vectors[id(target)], vectors[id(source)]
     rows = {t: source_embeddings[s].numpy() for t, s in all_lexical(target, source)}
     free_t = [i for i in f_t.ids.tolist() if i not in rows]
-    taken = {s for _, s in all_lexical(target, source)}
+    taken = {s for _, s in all_lexical(target, source)} if not whole_source else set()
     free_s = [i for i in f_s.ids.tolist() if i not in taken]
     vec_t = dict(zip(f_t.ids.tolist(), f_t.vectors.numpy(), strict=True))
     vec_s = dict(zip(f_s.ids.tolist(), f_s.vectors.numpy(), strict=True))
@@ -134,13 +138,20 @@ def brute_force(source_embeddings, target, source, vectors):
     return rows, semantic
 
 
+@pytest.mark.parametrize("semantic_source", ["vocabulary", "non_overlapping"])
 def test_initialize_matches_brute_force(monkeypatch, tmp_path, source_embeddings,
-                                        source_tokenizer, target_tokenizer):
+                                        source_tokenizer, target_tokenizer, semantic_source):
     vectors, _ = fake_vectors(target_tokenizer, source_tokenizer, seed=0)
     patch_vectors(monkeypatch, vectors)
+    config = TINY.model_copy(update={"semantic_source": semantic_source})
     matrix, report = initialize_embeddings(source_embeddings, source_tokenizer, target_tokenizer,
-                                           CORPUS, TINY, tmp_path)
-    expected, semantic = brute_force(source_embeddings, target_tokenizer, source_tokenizer, vectors)
+                                           CORPUS, config, tmp_path)
+    whole = semantic_source == "vocabulary"
+    expected, semantic = brute_force(source_embeddings, target_tokenizer, source_tokenizer, vectors,
+                                     whole_source=whole)
+    _, other = brute_force(source_embeddings, target_tokenizer, source_tokenizer, vectors,
+                           whole_source=not whole)
+    assert semantic != other  # the fixture tells the two source sides apart
     assert matrix.shape == (len(target_tokenizer), HIDDEN)
     for row, values in expected.items():
         assert np.allclose(matrix[row].numpy(), values, atol=1e-5), row
@@ -169,6 +180,22 @@ def test_procrustes_option_recovers_planted_pairs(monkeypatch, tmp_path, source_
                             if t % 7 != 3)
     has_vector = sum(t % 7 != 3 for t, _ in planted)
     assert found["procrustes"] == has_vector > found["none"]
+
+
+def test_procrustes_report_keeps_the_ngram_and_drawn_flags(tmp_path, source_embeddings,
+                                                           source_tokenizer, target_tokenizer):
+    """Rotating F^S changes its vectors, not which of them are n-gram vectors or stand-ins."""
+    reports = {}
+    for option in ("none", "procrustes"):
+        config = TINY.model_copy(update={"semantic_alignment": option})
+        _, reports[option] = initialize_embeddings(source_embeddings, source_tokenizer,
+                                                   target_tokenizer, CORPUS, config,
+                                                   tmp_path / option)
+    flags = [f"fasttext_{side}_{flag}" for side in ("target", "source")
+             for flag in ("tokens", "ngram", "drawn")]
+    assert reports["none"]["fasttext_source_ngram"] > 0 and reports["none"]["fasttext_source_drawn"] > 0
+    assert {key: reports["procrustes"][key] for key in flags} == \
+        {key: reports["none"][key] for key in flags}
 
 
 def test_random_init_is_xavier_normal(tmp_path, source_embeddings, source_tokenizer,
