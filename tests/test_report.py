@@ -199,6 +199,48 @@ def test_marks_are_per_backbone_family_and_rendered():
     assert "<b>9.00</b>" in render(table, "html")
 
 
+def _paper_records(spec):
+    """One record per cell the paper prints, so that our marks can be checked against its print."""
+    backbone_of = {arch: name for name, arch in ARCH_OF.items()}
+    paper = paper_table(spec.number)
+    return tuple(record(row.method, lang, value, backbone=backbone_of[row.arch], task=spec.task)
+                 for row in spec.rows for lang, value in zip(spec.languages, paper.row(row.label).cells))
+
+
+MARKED = [s for s in TABLE_SPECS if s.value == "metric" and s.aggregate != "mean_std" and s.task]
+
+
+@pytest.mark.parametrize("spec", MARKED, ids=lambda s: s.name)
+def test_marks_on_the_papers_own_numbers_agree_with_its_print(spec):
+    """Every cell the paper underlines (its Average too) is our second; two-row tables mark the best only."""
+    table = fill(spec, RunData(_paper_records(spec), None))
+    for row in table.rows:
+        marks = dict(zip(table.headers, (cell.mark for cell in row.shown_cells)))
+        for column in paper_table(spec.number).row(row.label).underlined:
+            assert marks[column] == "second", (row.label, column)
+    seconds = [cell for row in table.rows for cell in row.shown_cells if cell.mark == "second"]
+    assert (not seconds) == (spec.number in (14, 15, 21, 22))
+    for j in range(len(table.headers)):  # every column with two values has a best
+        assert any(row.shown_cells[j].mark == "best" for row in table.rows)
+
+
+def test_two_row_tables_bold_the_winner_and_leave_the_loser_plain():
+    run = RunData((record("unibridge_lang2vec", "amh", 30.0), record("unibridge", "amh", 40.0),
+                   record("unibridge_lang2vec", "ang", 50.0), record("unibridge", "ang", 20.0)), None)
+    rows = {row.label: row for row in fill(table_spec(14), run).rows}
+    assert [c.mark for c in rows["lang2vec (XLM-R)"].cells[:2]] == [None, "best"]
+    assert [c.mark for c in rows["UniBridge (XLM-R)"].cells[:2]] == ["best", None]
+    assert "<u>" not in render(fill(table_spec(14), run), "md")
+
+
+def test_the_average_column_is_marked():
+    table = fill(table_spec(23), RunData(_paper_records(table_spec(23)), None))
+    averages = {row.label: row.average.mark for row in table.rows}
+    assert averages == {"mGPT": None, "MAD-X (mGPT)": "second", "UniBridge (mGPT)": "best",
+                        "mBART": None, "MAD-X (mBART)": "second", "UniBridge (mBART)": "best"}
+    assert "<u>57.83</u>" in render(table, "md")
+
+
 # --- formats: golden files ----------------------------------------------------------------------
 
 def golden_run() -> RunData:
@@ -210,14 +252,24 @@ def golden_run() -> RunData:
         **{m: {} for m in ("zero_shot", "mad_x")}, **hyper}))
 
 
-@pytest.mark.parametrize("number, fmt", [(1, "md"), (1, "tex"), (1, "csv"), (6, "md"), (5, "csv")])
-def test_golden(number, fmt):
-    text = render(fill(table_spec(number), golden_run()), fmt)
-    path = GOLDEN / f"table{number:02d}.{fmt}"
+def _check_golden(text: str, name: str) -> None:
+    path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("number, fmt", [(1, "md"), (1, "tex"), (1, "csv"), (6, "md"), (5, "csv")])
+def test_golden(number, fmt):
+    _check_golden(render(fill(table_spec(number), golden_run()), fmt), f"table{number:02d}.{fmt}")
+
+
+@pytest.mark.parametrize("number", [14, 21, 23])
+def test_golden_marks_on_the_papers_numbers(number):
+    """Our marking of the paper's own cells: best only in two-row tables, the Average column ranked."""
+    table = fill(table_spec(number), RunData(_paper_records(table_spec(number)), None))
+    _check_golden(render(table, "md"), f"table{number:02d}-paper-cells.md")
 
 
 def test_csv_is_plain_numbers_one_line_per_cell():
