@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from harness.cli.suites import resolve_suite
 from harness.data.source import DataError
 from harness.executors.base import ExecutorUnavailableError
 from harness.graph import CacheError, UnknownStageKindError
@@ -28,7 +29,7 @@ USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError, UnknownStage
                ExecutorUnavailableError)
 
 suite_argument = click.argument("suite_file", metavar="SUITE.yaml",
-                                type=click.Path(dir_okay=False, path_type=Path))
+                                type=click.Path(dir_okay=False, path_type=Path), callback=resolve_suite)
 only_option = click.option("--only", "only", multiple=True, metavar="KEY=VALUE",
                            help="Keep jobs whose KEY (method, backbone, task, lang, seed) is VALUE; "
                                 "repeatable.")

@@ -86,6 +86,11 @@ class TableSpec:
         return f"table{self.number:02d}"
 
     @property
+    def description(self) -> str:
+        """One line for ``unibridge-bench list``: ``Table N: title``."""
+        return f"Table {self.number}: {self.title}"
+
+    @property
     def is_hyperparameters(self) -> bool:
         """True for Tables 6–11."""
         return bool(self.rows) and isinstance(self.rows[0], Setting)
