@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from harness.cli.main import cli
 from harness.report.build import RunData, column_marks, fill
-from harness.report.figures import figure3_points, write_figures
+from harness.report.figures import chart_title, draw_panel, figure3_points, write_figures
 from harness.report.manifest import RunManifest, read_manifest, write_manifest
 from harness.report.paper import PaperRow, paper_table
 from harness.report.render import render
@@ -355,3 +355,38 @@ def test_run_writes_the_report(tmp_path):
     work = workdir_with(tmp_path / "run", run.records, run.manifest)
     written = write_report(work)
     assert work / "report.html" in written and work / "tables" / "table01.tex" in written
+
+
+def test_task_chart_draws_a_zero_unlike_a_missing_score_and_keeps_the_legend_off_the_bars():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run = RunData((record("unibridge", "amh", 0.0), record("unibridge", "ang", 20.0)), manifest())
+    row = next(r for r in fill(table_spec(1), run).rows if r.method == "unibridge")
+    figure, ax = plt.subplots(figsize=(10, 3))
+    draw_panel(ax, row, paper_table(1).row(row.label), paper_table(1).columns)
+    figure.canvas.draw()
+    labels = [(t.get_text(), round(t.get_position()[0], 1)) for t in ax.texts]
+    assert labels[0] == ("0", -0.2) and {text for text, _ in labels[1:]} == {"n/a"} and len(labels) == 13
+    zero = [line for line in ax.lines if list(line.get_ydata()) == [0, 0]]
+    assert len(zero) == 1 and zero[0].get_linewidth() >= 3
+    assert zero[0].get_xdata()[0] < -0.2 < zero[0].get_xdata()[1]  # under amh's bar of ours
+    ours = ax.containers[0]
+    assert [round(bar.get_x() + bar.get_width() / 2, 1) for bar in ours] == [-0.2, 0.8]  # no bar for n/a
+    legend, axes_box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= axes_box.x1  # beside the panel, over no bar
+    plt.close(figure)
+    assert chart_title(row) == "UniBridge on tiny-xlmr (XLM-R family)"
+
+
+def test_page_header_names_the_device_and_the_seeds():
+    from harness.report.page import provenance
+
+    gpu = RunManifest(**{**manifest().model_dump(), "device": "cuda (NVIDIA H200)"})
+    seeds = (record("unibridge", "amh", 1.0), record("unibridge", "amh", 2.0, seed=2))
+    facts = provenance(RunData(seeds, gpu))
+    assert (facts["device"], facts["seeds"]) == ("cuda (NVIDIA H200)", "1, 2 (suite: 1)")
+    facts = provenance(RunData((record("unibridge", "amh", 1.0),), manifest()))
+    assert (facts["device"], facts["seeds"]) == ("not recorded (run.json predates it)", "1")

@@ -48,6 +48,15 @@ def resolve_device(device: str) -> str:
     return "cpu"
 
 
+def describe_device(device: str) -> str:
+    """``cpu``, or ``cuda (<name of GPU 0>)``: what the page header says the run trained on."""
+    if device != "cuda":
+        return device
+    import torch
+
+    return f"cuda ({torch.cuda.get_device_name(0)})"
+
+
 @click.command("run")
 @suite_argument
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
@@ -90,7 +99,7 @@ def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbo
         resume = {"only": only, "device": device, "executor": executor, "seed": seed}
         report_stop(stop, jobs, workdir, resume_command(suite_file, workdir, resume))
     why = {job.job_id: failure.reason for job, failure in report.failed_jobs.items()}
-    write_manifest(workdir, manifest_of(plan, jobs, why))
+    write_manifest(workdir, manifest_of(plan, jobs, why, describe_device(device)))
     written = write_report(workdir)  # every table, figure and report.html its results allow
     _print_summary(report, workdir, written)
     if report.failures:

@@ -27,7 +27,7 @@ from harness.report.figures import write_figures
 from harness.report.page import provenance, write_page
 from harness.report.render import FORMATS, render
 from harness.report.specs import TABLE_SPECS, table_spec
-from harness.report.tables import Table, write_result_tables
+from harness.report.tables import Table, result_tables, write_result_tables
 from harness.results import ResultRecord
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ def write_report(workdir: Path, numbers: Sequence[int] | None = None, formats: S
         written += write_result_tables(list(run.records), workdir / TABLES_DIR, text_formats)
     if "html" in formats:
         figures = write_figures(run, workdir / FIGURES_DIR)
-        written += figures + [write_page(workdir / PAGE_FILE, tables, figures, provenance(run))]
+        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records), figures, provenance(run))
+        written += [*figures, page]
     log.info("report of %s: %d tables, %d files", workdir, len(tables), len(written))
     return written
 
