@@ -44,6 +44,7 @@ from harness.data import releases
 from harness.data._local import WIKIPEDIA_CODES, language_file, load_hub, mapped_code, read_lines
 from harness.data.problems import Problems, collecting, read_numbered
 from harness.data.source import DataError, DataSource
+from harness.shortfalls import SHORTFALL
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def choose_samples(samples: list[str], n_samples: int, seed: int, lang: str) -> 
     if len(samples) <= n_samples:
         if len(samples) < n_samples:
             logger.warning("%s: only %d samples of text, fewer than the %d asked for",
-                           lang, len(samples), n_samples)
+                           lang, len(samples), n_samples, extra=SHORTFALL)
         return list(samples)
     chosen = sorted(random.Random(seed).sample(range(len(samples)), n_samples))
     return [samples[i] for i in chosen]

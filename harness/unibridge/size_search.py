@@ -36,6 +36,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from harness.shortfalls import SHORTFALL
+
 if TYPE_CHECKING:
     from harness.unibridge.vocab import VocabSearchConfig
 
@@ -225,7 +227,7 @@ def _search_within(memo: AlpMemo, config: VocabSearchConfig, lookahead: int,
         notes.append(f"the corpus is too small for the vocabulary search: it allows sizes "
                      f"{bounds.floor} to {top} only, and none of the sizes to try (from "
                      f"{config.start} in steps of {config.step}) is among them; using {top}")
-        log.warning("%s", notes[-1])
+        log.warning("%s", notes[-1], extra=SHORTFALL)
         index, strategy = None, "cap"
     else:
         index, strategy = linear_scan(memo, grid, config.threshold, lookahead), "linear"
