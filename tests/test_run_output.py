@@ -87,3 +87,17 @@ def test_the_smoke_suite_asks_for_no_more_text_than_its_fixtures_hold():
         held = len(monolingual.cut_samples(text, corpora.words_per_sample))
         asked = corpora.target_samples if lang in targets else corpora.source_samples
         assert held >= asked, f"{lang}: the fixture holds {held} samples, the suite asks {asked}"
+
+
+def test_stage_time_per_kind_counts_only_the_stages_this_run_built(tmp_path):
+    import json
+
+    from harness.costs import stage_seconds
+
+    for kind, key, started, seconds in [("corpus", "a", 100.0, 1.5), ("corpus", "b", 200.0, 2.0),
+                                        ("evaluation", "c", 250.0, 4.0), ("finetune", "d", 50.0, 9.0)]:
+        (tmp_path / kind / key).mkdir(parents=True)
+        (tmp_path / kind / key / "manifest.json").write_text(
+            json.dumps({"kind": kind, "started": started, "seconds": seconds}))
+    assert stage_seconds(tmp_path, since=150.0) == {"corpus": [2.0], "evaluation": [4.0]}
+    assert sorted(stage_seconds(tmp_path)) == ["corpus", "evaluation", "finetune"]
