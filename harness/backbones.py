@@ -70,6 +70,12 @@ class BackboneSpec:
     tiny: bool
 
     @property
+    def description(self) -> str:
+        """One line for ``unibridge-bench list``: the family and where the weights come from."""
+        origin = f"Hugging Face {self.hub_id}" if self.hub_id else "random weights built here (tests, smoke)"
+        return f"{self.arch} family; {origin}"
+
+    @property
     def causal(self) -> bool:
         """Whether the backbone is a causal (left-to-right) model: mGPT. mBART tags with its encoder."""
         return self.arch in CAUSAL_ARCHS

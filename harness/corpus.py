@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.data import monolingual
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext
+from harness.shortfalls import SHORTFALL
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class CorpusStage(Stage):
         short = monolingual.samples_shortfall(f"{self.title}: text", counts, config.n_samples,
                                               config.words_per_sample)
         if short:
-            log.warning("%s", short)
+            log.warning("%s", short, extra=SHORTFALL)
         (out / CORPUS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def summary(self, artifact: Path) -> dict:

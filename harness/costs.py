@@ -48,15 +48,22 @@ class KindCost:
         return self.hours * (self.stages if shared else self.uses)
 
 
-def measured_hours(cache_root: Path) -> dict[str, tuple[float, int]]:
-    """Per kind, the mean hours of the finished stages under ``cache_root`` and their number."""
+def stage_seconds(cache_root: Path, since: float | None = None) -> dict[str, list[float]]:
+    """Per kind, the seconds of each finished stage under ``cache_root`` (started at ``since`` or later)."""
     seconds: dict[str, list[float]] = defaultdict(list)
     for manifest in Path(cache_root).glob(f"*/*/{MANIFEST}"):
         try:
             record = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        seconds[record["kind"]].append(float(record["seconds"]))
+        if since is None or float(record.get("started", 0.0)) >= since:
+            seconds[record["kind"]].append(float(record["seconds"]))
+    return seconds
+
+
+def measured_hours(cache_root: Path) -> dict[str, tuple[float, int]]:
+    """Per kind, the mean hours of the finished stages under ``cache_root`` and their number."""
+    seconds = stage_seconds(cache_root)
     return {kind: (sum(values) / len(values) / 3600, len(values)) for kind, values in seconds.items()}
 
 

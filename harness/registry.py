@@ -7,8 +7,10 @@ Example::
     method_cls = METHODS.get("zero_shot")   # imports baselines.zero_shot only now
 
 Entries may be objects or lazy ``"module:attribute"`` strings, so listing names imports nothing
-heavy. A duplicate name is refused; an unknown name raises :class:`UnknownNameError` that lists
-the valid choices and suggests the closest one.
+heavy; each has a one-line description (``unibridge-bench list`` prints it): given at
+registration, else the object's own ``description`` attribute. A duplicate name is refused; an
+unknown name raises :class:`UnknownNameError` that lists the valid choices and suggests the
+closest one.
 """
 
 from __future__ import annotations
@@ -40,19 +42,31 @@ class Registry(Generic[T]):
     def __init__(self, kind: str):
         self.kind = kind
         self._entries: dict[str, T | str] = {}
+        self._descriptions: dict[str, str] = {}
 
-    def register(self, name: str, obj: T) -> T:
-        """Register ``obj`` under ``name``; a name can be registered once only."""
+    def register(self, name: str, obj: T, description: str | None = None) -> T:
+        """Register ``obj`` under ``name``; a name can be registered once only.
+
+        ``description`` defaults to ``obj.description`` (a string attribute), else empty.
+        """
         if name in self._entries:
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._entries[name] = obj
+        own = getattr(obj, "description", None)
+        self._descriptions[name] = description or (own if isinstance(own, str) else "")
         return obj
 
-    def register_lazy(self, name: str, target: str) -> None:
+    def register_lazy(self, name: str, target: str, description: str = "") -> None:
         """Register ``"package.module:attribute"``, imported on first :meth:`get`."""
         if ":" not in target:
             raise ValueError(f"lazy {self.kind} entry must look like 'module:attr', got {target!r}")
-        self.register(name, target)  # type: ignore[arg-type]
+        self.register(name, target, description)  # type: ignore[arg-type]
+
+    def describe(self, name: str) -> str:
+        """The one-line description of ``name`` (empty when none was given); imports nothing."""
+        if name not in self._entries:
+            raise UnknownNameError(self.kind, name, self.names())
+        return self._descriptions[name]
 
     def decorator(self, name: str) -> Callable[[T], T]:
         """Decorator form of :meth:`register`."""

@@ -127,6 +127,11 @@ class TaskSpec:
     fallback_label: int = 0
 
     @property
+    def description(self) -> str:
+        """One line for ``unibridge-bench list``: the kind, labels, metric and data module."""
+        return f"{self.kind}, {len(self.labels)} labels, {self.metric_name}; data: {self.data_module}"
+
+    @property
     def data(self) -> Any:
         """The :mod:`harness.data` module that loads this task's dataset."""
         return importlib.import_module(f"harness.data.{self.data_module}")

@@ -79,6 +79,39 @@ def test_list_methods():
     assert "unibridge_no_kl" in result.output and "zero_shot" in result.output
 
 
+@pytest.mark.parametrize("kind", ["suites", "methods", "backbones", "tasks", "tables", "executors"])
+def test_list_gives_every_entry_its_description(kind):
+    from harness.backbones import BACKBONES
+    from harness.catalog import EXECUTORS, METHODS, TABLES
+    from harness.cli.suites import named_suites
+    from harness.tasks import TASKS
+
+    names = {"suites": list(named_suites()), "methods": METHODS.names(), "backbones": BACKBONES.names(),
+             "tasks": TASKS.names(), "tables": TABLES.names(), "executors": EXECUTORS.names()}[kind]
+    lines = invoke("list", kind).output.splitlines()
+    assert lines[0] == f"{kind}:" and len(lines) == 1 + len(names)
+    for name, line in zip(names, lines[1:]):
+        entry, _, description = line.strip().partition("  ")
+        assert entry == name and len(description.strip()) > 10, line
+    if kind == "suites":
+        described = dict(line.split(None, 1) for line in lines[1:])
+        assert described["smoke"].startswith("all methods on tiny backbones")
+
+
+def test_a_suite_named_as_list_shows_it_runs_from_any_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no suites/ here: the harness's own suites/smoke.yaml is found
+    result = invoke("run", "smoke", "--dry-run", "--only", "method=zero_shot", "--workdir", tmp_path / "w")
+    assert result.exit_code == 0, result.output
+    assert "to run  zero_shot/tiny-xlmr/ner/amh/seed1" in result.output
+
+
+def test_a_suite_that_is_neither_file_nor_name_lists_the_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("plan", "smok")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "'smok': no such file and no suite of that name; named suites: americasnli, smoke" in result.output
+
+
 @pytest.mark.parametrize("name", [*sorted(cli.commands), None])
 def test_every_command_help_shows_its_example_cleanly(name):
     result = invoke(*([name] if name else []), "--help")

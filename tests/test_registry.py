@@ -34,3 +34,17 @@ def test_unknown_name_lists_choices_and_suggests_closest():
 def test_malformed_lazy_target_is_refused():
     with pytest.raises(ValueError, match="module:attr"):
         Registry("thing").register_lazy("x", "no_colon_here")
+
+
+def test_descriptions_are_given_or_the_objects_own_and_need_no_import():
+    class Described:
+        description = "its own line"
+
+    registry = Registry("thing")
+    registry.register_lazy("lazy", "no_such_module_anywhere:X", "said at registration")
+    registry.register("own", Described())
+    registry.register("plain", 3)
+    assert [registry.describe(n) for n in ("lazy", "own", "plain")] == [
+        "said at registration", "its own line", ""]
+    with pytest.raises(UnknownNameError, match="Did you mean 'own'"):
+        registry.describe("onw")

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from harness.cli.main import cli
 from harness.report.build import RunData, column_marks, fill
-from harness.report.figures import figure3_points, write_figures
+from harness.report.figures import chart_title, draw_panel, figure3_points, write_figures
 from harness.report.manifest import RunManifest, read_manifest, write_manifest
 from harness.report.paper import PaperRow, paper_table
 from harness.report.render import render
@@ -199,6 +199,48 @@ def test_marks_are_per_backbone_family_and_rendered():
     assert "<b>9.00</b>" in render(table, "html")
 
 
+def _paper_records(spec):
+    """One record per cell the paper prints, so that our marks can be checked against its print."""
+    backbone_of = {arch: name for name, arch in ARCH_OF.items()}
+    paper = paper_table(spec.number)
+    return tuple(record(row.method, lang, value, backbone=backbone_of[row.arch], task=spec.task)
+                 for row in spec.rows for lang, value in zip(spec.languages, paper.row(row.label).cells))
+
+
+MARKED = [s for s in TABLE_SPECS if s.value == "metric" and s.aggregate != "mean_std" and s.task]
+
+
+@pytest.mark.parametrize("spec", MARKED, ids=lambda s: s.name)
+def test_marks_on_the_papers_own_numbers_agree_with_its_print(spec):
+    """Every cell the paper underlines (its Average too) is our second; two-row tables mark the best only."""
+    table = fill(spec, RunData(_paper_records(spec), None))
+    for row in table.rows:
+        marks = dict(zip(table.headers, (cell.mark for cell in row.shown_cells)))
+        for column in paper_table(spec.number).row(row.label).underlined:
+            assert marks[column] == "second", (row.label, column)
+    seconds = [cell for row in table.rows for cell in row.shown_cells if cell.mark == "second"]
+    assert (not seconds) == (spec.number in (14, 15, 21, 22))
+    for j in range(len(table.headers)):  # every column with two values has a best
+        assert any(row.shown_cells[j].mark == "best" for row in table.rows)
+
+
+def test_two_row_tables_bold_the_winner_and_leave_the_loser_plain():
+    run = RunData((record("unibridge_lang2vec", "amh", 30.0), record("unibridge", "amh", 40.0),
+                   record("unibridge_lang2vec", "ang", 50.0), record("unibridge", "ang", 20.0)), None)
+    rows = {row.label: row for row in fill(table_spec(14), run).rows}
+    assert [c.mark for c in rows["lang2vec (XLM-R)"].cells[:2]] == [None, "best"]
+    assert [c.mark for c in rows["UniBridge (XLM-R)"].cells[:2]] == ["best", None]
+    assert "<u>" not in render(fill(table_spec(14), run), "md")
+
+
+def test_the_average_column_is_marked():
+    table = fill(table_spec(23), RunData(_paper_records(table_spec(23)), None))
+    averages = {row.label: row.average.mark for row in table.rows}
+    assert averages == {"mGPT": None, "MAD-X (mGPT)": "second", "UniBridge (mGPT)": "best",
+                        "mBART": None, "MAD-X (mBART)": "second", "UniBridge (mBART)": "best"}
+    assert "<u>57.83</u>" in render(table, "md")
+
+
 # --- formats: golden files ----------------------------------------------------------------------
 
 def golden_run() -> RunData:
@@ -210,14 +252,24 @@ def golden_run() -> RunData:
         **{m: {} for m in ("zero_shot", "mad_x")}, **hyper}))
 
 
-@pytest.mark.parametrize("number, fmt", [(1, "md"), (1, "tex"), (1, "csv"), (6, "md"), (5, "csv")])
-def test_golden(number, fmt):
-    text = render(fill(table_spec(number), golden_run()), fmt)
-    path = GOLDEN / f"table{number:02d}.{fmt}"
+def _check_golden(text: str, name: str) -> None:
+    path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("number, fmt", [(1, "md"), (1, "tex"), (1, "csv"), (6, "md"), (5, "csv")])
+def test_golden(number, fmt):
+    _check_golden(render(fill(table_spec(number), golden_run()), fmt), f"table{number:02d}.{fmt}")
+
+
+@pytest.mark.parametrize("number", [14, 21, 23])
+def test_golden_marks_on_the_papers_numbers(number):
+    """Our marking of the paper's own cells: best only in two-row tables, the Average column ranked."""
+    table = fill(table_spec(number), RunData(_paper_records(table_spec(number)), None))
+    _check_golden(render(table, "md"), f"table{number:02d}-paper-cells.md")
 
 
 def test_csv_is_plain_numbers_one_line_per_cell():
@@ -303,3 +355,38 @@ def test_run_writes_the_report(tmp_path):
     work = workdir_with(tmp_path / "run", run.records, run.manifest)
     written = write_report(work)
     assert work / "report.html" in written and work / "tables" / "table01.tex" in written
+
+
+def test_task_chart_draws_a_zero_unlike_a_missing_score_and_keeps_the_legend_off_the_bars():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run = RunData((record("unibridge", "amh", 0.0), record("unibridge", "ang", 20.0)), manifest())
+    row = next(r for r in fill(table_spec(1), run).rows if r.method == "unibridge")
+    figure, ax = plt.subplots(figsize=(10, 3))
+    draw_panel(ax, row, paper_table(1).row(row.label), paper_table(1).columns)
+    figure.canvas.draw()
+    labels = [(t.get_text(), round(t.get_position()[0], 1)) for t in ax.texts]
+    assert labels[0] == ("0", -0.2) and {text for text, _ in labels[1:]} == {"n/a"} and len(labels) == 13
+    zero = [line for line in ax.lines if list(line.get_ydata()) == [0, 0]]
+    assert len(zero) == 1 and zero[0].get_linewidth() >= 3
+    assert zero[0].get_xdata()[0] < -0.2 < zero[0].get_xdata()[1]  # under amh's bar of ours
+    ours = ax.containers[0]
+    assert [round(bar.get_x() + bar.get_width() / 2, 1) for bar in ours] == [-0.2, 0.8]  # no bar for n/a
+    legend, axes_box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= axes_box.x1  # beside the panel, over no bar
+    plt.close(figure)
+    assert chart_title(row) == "UniBridge on tiny-xlmr (XLM-R family)"
+
+
+def test_page_header_names_the_device_and_the_seeds():
+    from harness.report.page import provenance
+
+    gpu = RunManifest(**{**manifest().model_dump(), "device": "cuda (NVIDIA H200)"})
+    seeds = (record("unibridge", "amh", 1.0), record("unibridge", "amh", 2.0, seed=2))
+    facts = provenance(RunData(seeds, gpu))
+    assert (facts["device"], facts["seeds"]) == ("cuda (NVIDIA H200)", "1, 2 (suite: 1)")
+    facts = provenance(RunData((record("unibridge", "amh", 1.0),), manifest()))
+    assert (facts["device"], facts["seeds"]) == ("not recorded (run.json predates it)", "1")

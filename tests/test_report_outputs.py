@@ -5,17 +5,19 @@ texlive-latex-recommended chromium``). The Chromium test keeps a screenshot of t
 its tmp_path (printed with ``-s``).
 """
 
+import html
+import json
 import re
 import shutil
 import subprocess
 
 import pytest
 
-from harness.report.build import fill
+from harness.report.build import RunData, fill
 from harness.report.render import render
 from harness.report.specs import TABLE_SPECS
 from harness.report.write import write_report
-from tests.test_report import golden_run, workdir_with
+from tests.test_report import golden_run, record, workdir_with
 
 PDFLATEX = shutil.which("pdflatex")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -33,6 +35,13 @@ window.addEventListener("load", () => {
   const images = [...document.images];
   const loaded = images.filter(img => img.complete && img.naturalWidth > 0).length;
   document.body.setAttribute("data-images", loaded + "/" + images.length);
+  const rows = [...document.querySelectorAll("table.results tbody tr")]
+    .filter(tr => tr.offsetHeight > 0)  /* rendered, not hidden */
+    .map(tr => [tr.closest("table").id, ...[...tr.cells].map(td => td.innerText.trim())]);
+  const out = document.createElement("pre");
+  out.id = "probe-rows";
+  out.textContent = JSON.stringify(rows);
+  document.body.appendChild(out);
 });
 </script></body>"""
 
@@ -54,20 +63,38 @@ def _chromium(*args, timeout=120):
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-def test_report_page_renders_with_its_images_in_chromium(tmp_path):
+def page_run() -> RunData:
+    """The golden run plus what no paper table has a row for: a variant, tiny mGPT/mBART ablations,
+    a score of 0 and a second task."""
     run = golden_run()
+    extra = (record("unibridge_uniform_weights", "amh", 12.5), record("unibridge", "ang", 0.0, seed=2),
+             record("unibridge_no_kl", "amh", 3.0, backbone="tiny-mgpt"),
+             record("unibridge_no_multi_source", "amh", 4.0, backbone="tiny-mbart"),
+             record("unibridge", "tgl", 0.0, task="pos"), record("zero_shot", "tgl", 20.0, task="pos"))
+    return RunData(run.records + extra, run.manifest)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_report_page_renders_every_record_and_its_images_in_chromium(tmp_path):
+    run = page_run()
     work = workdir_with(tmp_path / "run", run.records, run.manifest)
     write_report(work)
     page = work / "report.html"
-    probe = tmp_path / "probe.html"  # the page itself plus a script that counts loaded images
+    probe = tmp_path / "probe.html"  # the page itself plus a script that reports what rendered
     probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE), encoding="utf-8")
     dom = _chromium("--dump-dom", probe.as_uri()).stdout
     counted = re.search(r'data-images="(\d+)/(\d+)"', dom)
     assert counted, dom[:2000]
     loaded, total = map(int, counted.groups())
-    assert total == 2 and loaded == total
-    assert dom.count('<table class="results"') == len([p for p in (work / "tables").glob("table*.md")])
+    assert total == 3 and loaded == total  # figure 3, languages-ner, languages-pos
+    rendered = json.loads(html.unescape(re.search(r'<pre id="probe-rows">(.*?)</pre>', dom, re.S).group(1)))
+    shown = {(table, row[0], row[1]) for table, *row in rendered if table.startswith("results-")}
+    for r in run.records:  # every record's backbone and method is a rendered row of its task's table
+        assert (f"results-{r.task}", r.backbone, r.method) in shown, r.job_id
+    uniform = next(row for table, *row in rendered if row[:2] == ["tiny-xlmr", "unibridge_uniform_weights"])
+    assert uniform[2:] == ["12.50", "–", "–"]  # amh, ang (no result), no average
+    paper_tables = len(list((work / "tables").glob("table*.md")))
+    assert len({table for table, *_ in rendered}) == paper_tables + 2  # + results-ner, results-pos
     screenshot = tmp_path / "report.png"
     _chromium(f"--screenshot={screenshot}", "--window-size=1280,3000", page.as_uri())
     assert screenshot.stat().st_size > 10_000

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from harness.cli.suites import resolve_suite
 from harness.data.source import DataError
 from harness.executors.base import ExecutorUnavailableError
 from harness.graph import CacheError, UnknownStageKindError
 from harness.registry import UnknownNameError
+from harness.shortfalls import is_shortfall, shortfall_log
 from harness.suite import SuiteError, load_suite
 from harness.workdir import NoSpaceError, WorkdirError
 
@@ -29,7 +31,7 @@ USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError, UnknownStage
                ExecutorUnavailableError, NoSpaceError, WorkdirError)
 
 suite_argument = click.argument("suite_file", metavar="SUITE.yaml",
-                                type=click.Path(dir_okay=False, path_type=Path))
+                                type=click.Path(dir_okay=False, path_type=Path), callback=resolve_suite)
 only_option = click.option("--only", "only", multiple=True, metavar="KEY=VALUE",
                            help="Keep jobs whose KEY (method, backbone, task, lang, seed) is VALUE; "
                                 "repeatable.")
@@ -95,7 +97,7 @@ class SayOnce(logging.Filter):
 
 
 def setup_logging(verbose: int) -> None:
-    """Log to stderr at WARNING, INFO (-v) or DEBUG (-vv), each warning once.
+    """Log to stderr at WARNING, INFO (-v) or DEBUG (-vv), each warning once, shortfalls collected.
 
     Below ``-v`` the model libraries are quiet: their loggers at ERROR, their progress bars off
     (set through their environment variables, before they are imported), their Python warnings
@@ -106,7 +108,10 @@ def setup_logging(verbose: int) -> None:
     handler = AboveBars()
     handler.setFormatter(logging.Formatter(stamp + "%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SayOnce())
+    if verbose < 1:  # shortfalls make one line of the run's summary (harness.shortfalls)
+        handler.addFilter(lambda record: not is_shortfall(record))
     logging.basicConfig(level=level, handlers=[handler])
+    shortfall_log().messages.clear()
     if verbose < 1:
         quiet_libraries()
 

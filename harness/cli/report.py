@@ -47,6 +47,8 @@ def _results_of(workdir: Path) -> Path:
 def report(workdirs, numbers, formats, merge, compare):
     """Write the paper's tables beside its numbers, figures and report.html into WORKDIR.
 
+    Prints what it wrote in a few lines: the tables per format, the figures, the page.
+
     \b
     Example:
       unibridge-bench report runs/smoke
@@ -54,7 +56,7 @@ def report(workdirs, numbers, formats, merge, compare):
       unibridge-bench report runs/eps5 --merge runs/eps10 --merge runs/eps15
       unibridge-bench report --compare runs/a runs/b --format md
     """
-    from harness.report.write import compare_runs, write_report
+    from harness.report.write import compare_runs, write_report, written_summary
 
     for workdir in (*workdirs, *merge):
         _results_of(workdir)
@@ -68,5 +70,6 @@ def report(workdirs, numbers, formats, merge, compare):
         return
     if len(workdirs) != 1:
         raise UserError(f"report takes one workdir (got {len(workdirs)}); two go with --compare")
-    for path in write_report(workdirs[0], numbers, formats or FORMATS, merge):
-        click.echo(path)
+    written = write_report(workdirs[0], numbers, formats or FORMATS, merge)
+    for line in written_summary(workdirs[0], written):
+        click.echo(line)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -20,11 +21,13 @@ from harness.cli.common import (
     verbose_option,
 )
 from harness.cli.stopping import report_stop, resume_command, stop_requests
+from harness.costs import stage_seconds
 from harness.planning import filter_jobs
 from harness.report.manifest import manifest_of, write_manifest
-from harness.report.write import PAGE_FILE, TABLES_DIR, write_report
+from harness.report.write import write_report, written_summary
 from harness.results import RESULTS_FILE
 from harness.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
+from harness.shortfalls import shortfall_log
 from harness.workdir import out_of_space_stops
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,15 @@ def resolve_device(device: str) -> str:
                         "(torch.cuda.is_available() is False; check the driver, CUDA_VISIBLE_DEVICES "
                         "and that torch was built with CUDA); use --device cpu or --device auto")
     return "cpu"
+
+
+def describe_device(device: str) -> str:
+    """``cpu``, or ``cuda (<name of GPU 0>)``: what the page header says the run trained on."""
+    if device != "cuda":
+        return device
+    import torch
+
+    return f"cuda ({torch.cuda.get_device_name(0)})"
 
 
 @click.command("run")
@@ -74,6 +86,7 @@ def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbo
       unibridge-bench run suites/wikiann.yaml --only method=unibridge --only lang=amh --device cuda
     """
     setup_logging(verbose)
+    started = time.time()
     if not dry_run:  # before the plan, so that a missing GPU is the first thing said
         device = resolve_device(device)
     plan = load_plan(suite_file, seed)
@@ -92,9 +105,10 @@ def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbo
         report_stop(stop, jobs, workdir, resume_command(suite_file, workdir, resume))
     why = {job.job_id: failure.reason for job, failure in report.failed_jobs.items()}
     with out_of_space_stops(workdir, "writing run.json and the report"):
-        write_manifest(workdir, manifest_of(plan, jobs, why))
+        write_manifest(workdir, manifest_of(plan, jobs, why, describe_device(device)))
         written = write_report(workdir)  # every table, figure and report.html its results allow
     _print_summary(report, workdir, written)
+    _print_time(started, workdir / CACHE_DIR, verbose)
     if report.failures:
         raise SystemExit(1)
 
@@ -117,11 +131,31 @@ def _print_summary(report: RunReport, workdir: Path, written: list[Path]) -> Non
     if not results.is_file():
         click.echo("No results written.")
         return
-    page = workdir / PAGE_FILE
-    tables = [path for path in written if path.parent.name == TABLES_DIR]
-    report_line = f"; {len(tables)} table files in {workdir / TABLES_DIR}" if tables else ""
-    page_line = f"; report: {page}" if page in written else ""
-    click.echo(f"Results: {results}{report_line}{page_line}")
+    click.echo(f"Results: {results}")
+    for line in written_summary(workdir, written):
+        click.echo(line)
+
+
+def _print_time(started: float, cache_root: Path, verbose: int) -> None:
+    """Data shortfalls in one line, the wall time, and with ``-v`` the stage time per kind."""
+    shortfalls = shortfall_log().summary()
+    if shortfalls:
+        click.echo(shortfalls)
+    click.echo(f"Wall time: {format_seconds(time.time() - started)}.")
+    if verbose:
+        per_kind = stage_seconds(cache_root, since=started)
+        for kind, seconds in sorted(per_kind.items(), key=lambda item: -sum(item[1])):
+            click.echo(f"  {kind}: {format_seconds(sum(seconds))} in {len(seconds)} stages")
+
+
+def format_seconds(seconds: float) -> str:
+    """``42.0 s``, ``3 min 05 s`` or ``2 h 03 min``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _print_dry_run(plan, jobs, workdir: Path) -> None:

@@ -10,9 +10,12 @@ Rules: a cell is the mean over seeds (± the sample standard deviation when ther
 a cell without a record is missing, with a numbered footnote saying why (not run, filtered out,
 failed); a row average needs every column, so it is never taken over missing cells; Table 5's
 cells are mean ± sample std over the 14 WikiANN languages of one backbone, and need all 14.
-Marks follow the paper: per column and backbone family, the best value in bold and the
-second best underlined, compared as printed (two decimals); equal values share a mark, and the
-second mark goes to the next lower value (dense ranking); a column with one value is not marked.
+Marks follow the paper, table by table (``TableSpec.marks``): per column and backbone family,
+the best value in bold and the second best underlined (Tables 1–4, 12–13, 16–19, 23), or the best
+alone (the two-row Tables 14–15 and 21–22); the Average column is ranked like a language (Table 23
+underlines MAD-X (mGPT)'s 57.83). Values are compared as printed (two decimals); equal values
+share a mark, and the second mark goes to the next lower value (dense ranking); a column with one
+value is not marked.
 """
 
 from __future__ import annotations
@@ -59,6 +62,11 @@ class FilledRow:
     backbone: str | None
     cells: tuple[Cell, ...]
     average: Cell | None = None
+
+    @property
+    def shown_cells(self) -> tuple[Cell, ...]:
+        """The row's columns as printed: each language, then the average when the table has one."""
+        return self.cells + ((self.average,) if self.average is not None else ())
 
 
 @dataclass(frozen=True)
@@ -284,17 +292,19 @@ def paper_notes(paper: PaperTable) -> list[str]:
 
 
 def mark(spec: TableSpec, rows: tuple[FilledRow, ...]) -> tuple[FilledRow, ...]:
-    """Bold/underline per column within each backbone family (see the module docstring)."""
-    if spec.value != "metric":
+    """Bold/underline per column, Average included, within each backbone family (module docstring)."""
+    if spec.marks == "none" or spec.value != "metric":
         return rows
-    families = {spec_row.arch for spec_row in spec.rows}
-    marked = [list(row.cells) for row in rows]
-    for family in families:
+    kinds: tuple[Mark, ...] = ("best", "second") if spec.marks == "best_second" else ("best",)
+    marked = [list(row.shown_cells) for row in rows]
+    for family in {spec_row.arch for spec_row in spec.rows}:
         members = [i for i, spec_row in enumerate(spec.rows) if spec_row.arch == family]
-        for j in range(len(spec.languages)):
-            for i, kind in column_marks([rows[i].cells[j].mean for i in members]).items():
-                marked[members[i]][j] = replace(marked[members[i]][j], mark=kind)
-    return tuple(FilledRow(row.label, row.method, row.backbone, tuple(cells), row.average)
+        for j in range(len(marked[0])):
+            for i, kind in column_marks([marked[i][j].mean for i in members]).items():
+                if kind in kinds:
+                    marked[members[i]][j] = replace(marked[members[i]][j], mark=kind)
+    return tuple(FilledRow(row.label, row.method, row.backbone, tuple(cells[:len(row.cells)]),
+                           cells[len(row.cells)] if row.average is not None else None)
                  for row, cells in zip(rows, marked))
 
 

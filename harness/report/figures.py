@@ -9,7 +9,8 @@ produced each record (runs at 5, 10 and 15 are merged into one report with ``--m
 line per backbone family; a mean is over the languages present at that threshold. The paper
 prints Figure 3 only as an image: its one known point is ε_s = 5, Tables 1–2's UniBridge
 averages, drawn as open markers. The per-task charts put our UniBridge score beside the
-paper's for each language of the task's tables (Tables 1–2, 3–4, 12–13).
+paper's for each language of the task's tables (Tables 1–2, 3–4, 12–13); a score of 0 is drawn
+(a thick line on the axis, "0"), a missing one is labelled "n/a".
 """
 
 from __future__ import annotations
@@ -92,26 +93,49 @@ def _unibridge_row(run: RunData, number: int) -> tuple[FilledRow, PaperRow, tupl
 
 
 def task_chart(run: RunData, task: str, directory: Path) -> list[Path]:
-    """Ours vs the paper's UniBridge score per language, one panel per backbone family."""
+    """Ours vs the paper's UniBridge score per language, one panel per backbone family.
+
+    A score of 0 is drawn as a thick line on the axis, labelled "0"; a language without a result
+    of ours has no bar and an "n/a" label, so the two never look alike. The legend sits right of
+    the panel, clear of the bars.
+    """
     panels = [_unibridge_row(run, number) for number in TASK_TABLES[task]]
     panels = [p for p in panels if any(cell.mean is not None for cell in p[0].cells)]
     if not panels:
         return []
     plt = _pyplot()
-    figure, axes = plt.subplots(len(panels), 1, figsize=(9, 2.8 * len(panels)), squeeze=False)
+    figure, axes = plt.subplots(len(panels), 1, figsize=(10, 2.8 * len(panels)), squeeze=False)
     for ax, (row, paper, columns) in zip(axes[:, 0], panels):
-        xs = range(len(columns))
-        ours = [cell.mean if cell.mean is not None else 0.0 for cell in row.cells]
-        ax.bar([x - 0.2 for x in xs], ours, width=0.4, label="ours")
-        ax.bar([x + 0.2 for x in xs], list(paper.cells), width=0.4, label="paper", alpha=0.6)
-        for x, cell in zip(xs, row.cells):
-            if cell.mean is None:
-                ax.text(x - 0.2, 0.5, "–", ha="center", va="bottom", fontsize="small")
-        ax.set_xticks(list(xs), columns)
-        ax.set(ylabel=f"{task} {TASK_METRICS[task]}", title=f"{row.label} ({row.backbone})")
-        ax.legend(fontsize="small")
+        draw_panel(ax, row, paper, columns)
+        ax.set(ylabel=f"{task} {TASK_METRICS[task]}", title=chart_title(row))
     figure.tight_layout()
     return _save(figure, directory, f"languages-{task}")
+
+
+def chart_title(row: FilledRow) -> str:
+    """``UniBridge on tiny-xlmr (XLM-R family)``: the backbone once, its family once."""
+    family = row.label.removeprefix("UniBridge (").removesuffix(")")
+    return f"UniBridge on {row.backbone} ({family} family)"
+
+
+def draw_panel(ax, row: FilledRow, paper: PaperRow, columns: tuple[str, ...]) -> None:
+    """One family's bars: ours (0 as a thick line and "0", missing as "n/a") and the paper's."""
+    xs = list(range(len(columns)))
+    ours = [cell.mean for cell in row.cells]
+    bars = ax.bar([x - 0.2 for x, v in zip(xs, ours) if v is not None], [v for v in ours if v is not None],
+                  width=0.4, label="ours")
+    ax.bar([x + 0.2 for x in xs], list(paper.cells), width=0.4, label="paper", alpha=0.6)
+    top = max([*paper.cells, *(v for v in ours if v is not None)], default=1.0) or 1.0
+    for x, value in zip(xs, ours):
+        if value is None:
+            ax.text(x - 0.2, 0.01 * top, "n/a", ha="center", va="bottom", fontsize="x-small", rotation=90)
+        elif value == 0:
+            ax.plot([x - 0.38, x - 0.02], [0, 0], color=bars.patches[0].get_facecolor(), linewidth=4,
+                    solid_capstyle="butt", clip_on=False)
+            ax.text(x - 0.2, 0.01 * top, "0", ha="center", va="bottom", fontsize="x-small")
+    ax.set_xticks(xs, columns)
+    ax.set_ylim(0, top * 1.08)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
 def write_figures(run: RunData, directory: Path) -> list[Path]:

@@ -8,7 +8,8 @@ Example::
 
 ``run.json`` holds the suite's name, backbones (name -> family), tasks and targets, seeds, each
 method's *effective* hyperparameters (defaults < preset < suite overrides: what Tables 6–11
-render), the job ids the last run selected (``--only``) and the jobs that failed with why.
+render), the job ids the last run selected (``--only``), the jobs that failed with why, and the device the
+last run trained on (``cpu``, ``cuda (NVIDIA H200)``; empty in a run.json older than the field).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class RunManifest(BaseModel):
     selected: tuple[str, ...]
     failed: dict[str, str] = {}
     finished: str = ""
+    device: str = ""
 
     def why_missing(self, method: str, backbone: str | None, task: str, lang: str) -> str:
         """Why job (method, backbone — None: any —, task, lang) has no result.
@@ -67,8 +69,9 @@ class RunManifest(BaseModel):
         return "no result record (run interrupted?)"
 
 
-def manifest_of(plan: Plan, jobs: Iterable[Job], failed_jobs: Mapping[str, str]) -> RunManifest:
-    """The manifest of a run of ``jobs`` from ``plan``; ``failed_jobs``: job id -> reason."""
+def manifest_of(plan: Plan, jobs: Iterable[Job], failed_jobs: Mapping[str, str],
+                device: str = "") -> RunManifest:
+    """The manifest of a run of ``jobs`` from ``plan`` on ``device``; ``failed_jobs``: job id -> reason."""
     suite = plan.suite
     return RunManifest(
         suite=suite.name,
@@ -80,6 +83,7 @@ def manifest_of(plan: Plan, jobs: Iterable[Job], failed_jobs: Mapping[str, str])
         selected=tuple(job.job_id for job in jobs),
         failed=dict(failed_jobs),
         finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        device=device,
     )
 
 

@@ -1,12 +1,15 @@
-"""One self-contained ``report.html``: provenance, every table, every figure (as data URIs).
+"""One self-contained ``report.html``: provenance, every figure (as data URIs), every table.
 
 Example::
 
-    write_page(workdir / "report.html", tables, figures, provenance(run, workdir))
+    write_page(workdir / "report.html", tables, results, figures, provenance(run))
 
 The page needs nothing beside it (no stylesheet, script or image file), so it can be mailed
-or archived alone. The header names the suite, the harness's git commit, the package versions
-that decided the results, the date and the metric implementation with its version.
+or archived alone. The header names the suite, the device and seeds, the harness's git commit,
+the package versions that decided the results, the date and the metric implementation with its
+version. After the figures come the per-task results tables (every record the run holds, each
+method and backbone as named in the suite: variants and backbones no paper table has a row for
+appear here only), then the paper's tables beside the paper's numbers.
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ from pathlib import Path
 
 from harness.graph import atomic_write_text
 from harness.report.build import FilledTable, RunData
-from harness.report.render import render
+from harness.report.render import MISSING, render
+from harness.report.tables import Table
 
 REPO = Path(__file__).resolve().parents[2]
 _REPORT_PACKAGES = ("seqeval", "matplotlib", "tabulate")
 _STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:80em}
 table.results{border-collapse:collapse;margin:1em 0;font-size:85%}
 table.results td,table.results th{padding:2px 6px;text-align:right;border-bottom:1px solid #ddd}
-table.results th:first-child{text-align:left}
+table.results th:first-child,table.every th:nth-child(2){text-align:left}
 tr.paper,tr.delta{color:#666;font-size:90%} caption{font-weight:bold;text-align:left}
 .footnotes{font-size:80%;color:#444} img{max-width:100%;border:1px solid #eee}
 dl.provenance dt{font-weight:bold;float:left;clear:left;width:11em} dl.provenance dd{margin-left:12em}"""
@@ -58,13 +62,23 @@ def metric_implementation() -> str:
             "default conlleval mode, first-subword labels); POS, NLI: harness.metrics.accuracy")
 
 
+def seeds_of(run: RunData) -> str:
+    """The seeds of the records (and the suite's, when they differ: a ``--seed`` or merged run)."""
+    found = ", ".join(map(str, sorted({r.seed for r in run.records}))) or "none (no records)"
+    asked = ", ".join(map(str, run.manifest.seeds)) if run.manifest else None
+    return found if asked in (None, found) else f"{found} (suite: {asked})"
+
+
 def provenance(run: RunData) -> dict[str, str]:
     """The page header's facts."""
     versions = dict(run.records[0].versions) if run.records else {}
     versions.update({name: _version(name) for name in _REPORT_PACKAGES})
+    manifest = run.manifest
     return {
-        "suite": run.manifest.suite if run.manifest else "unknown (no run.json)",
-        "run finished": run.manifest.finished if run.manifest else "unknown",
+        "suite": manifest.suite if manifest else "unknown (no run.json)",
+        "device": (manifest.device or "not recorded (run.json predates it)") if manifest else "unknown",
+        "seeds": seeds_of(run),
+        "run finished": manifest.finished if manifest else "unknown",
         "harness commit": git_commit(),
         "packages": ", ".join(f"{k} {v}" for k, v in sorted(versions.items())),
         "metric": metric_implementation(),
@@ -78,21 +92,42 @@ def _image(path: Path) -> str:
     return f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}"></figure>'
 
 
-def page(tables: list[FilledTable], figures: list[Path], facts: dict[str, str]) -> str:
-    """The HTML text: header, figures (PNG files embedded), then the tables."""
+def _value(cell: object) -> str:
+    return MISSING if cell is None else f"{cell:.2f}"
+
+
+def results_html(table: Table) -> str:
+    """A per-task results table (:func:`harness.report.tables.results_table`) as an HTML table."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headers)
+    body = [f"<tr><th>{html.escape(backbone)}</th><th>{html.escape(method)}</th>"
+            + "".join(f"<td>{_value(cell)}</td>" for cell in cells) + "</tr>"
+            for backbone, method, *cells in table.rows]
+    task = html.escape(table.name.removeprefix("results-"))
+    return "\n".join([f'<table class="results every" id="{html.escape(table.name)}">',
+                      f"<caption>Every {task} result</caption>",
+                      f"<thead><tr>{head}</tr></thead>", "<tbody>", *body, "</tbody>", "</table>"]) + "\n"
+
+
+def page(tables: list[FilledTable], results: list[Table], figures: list[Path], facts: dict[str, str]) -> str:
+    """The HTML text: header, figures (PNG files embedded), every result per task, the paper's tables."""
     header = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts.items())
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>unibridge-bench report</title>", f"<style>{_STYLE}</style></head><body>",
-             "<h1>unibridge-bench report</h1>", f'<dl class="provenance">{header}</dl>',
-             "<p>Each row shows ours, then the paper's numbers and Δ = ours − paper. Bold: best, "
-             "underlined: second best per language and backbone family. – : no result, "
-             "footnotes say why.</p>", "<h2>Figures</h2>"]
+             "<h1>unibridge-bench report</h1>", f'<dl class="provenance">{header}</dl>', "<h2>Figures</h2>"]
     parts += [_image(p) for p in figures if p.suffix == ".png"] or ["<p>No figure: no result allows one.</p>"]
-    parts += ["<h2>Tables</h2>"] + [render(table, "html") for table in tables]
+    parts += ["<h2>Every result, per task</h2>",
+              "<p>Each backbone and method of the records, as the suite names them: the mean over "
+              "seeds per language, the average when every language has one. – : no result.</p>"]
+    parts += [results_html(t) for t in results]
+    parts += ["<h2>The paper's tables</h2>",
+              "<p>Each row shows ours, then the paper's numbers and Δ = ours − paper. Bold: best, "
+              "underlined: second best per language and backbone family, as the paper marks each "
+              "table. – : no result, footnotes say why.</p>"] + [render(table, "html") for table in tables]
     return "\n".join(parts + ["</body></html>"]) + "\n"
 
 
-def write_page(path: Path, tables: list[FilledTable], figures: list[Path], facts: dict[str, str]) -> Path:
+def write_page(path: Path, tables: list[FilledTable], results: list[Table], figures: list[Path],
+               facts: dict[str, str]) -> Path:
     """Write the page atomically."""
-    atomic_write_text(path, page(tables, figures, facts))
+    atomic_write_text(path, page(tables, results, figures, facts))
     return path

@@ -13,6 +13,7 @@ The files are transcriptions of the paper's text (``reports/paper/README.md``);
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,9 +23,9 @@ from pydantic import BaseModel, ConfigDict
 
 #: Where the transcriptions live: ``reports/paper`` at the top of the repository.
 PAPER_DIR = Path(__file__).resolve().parents[2] / "reports" / "paper"
-#: Half a unit in the last printed digit: a printed average further than this from the mean
-#: of its printed cells disagrees with them.
-ROUNDING = 0.005
+#: The unit of the last digit the paper prints, in cells and averages alike: two decimals, with
+#: trailing zeros dropped (49.6 and 40 are 49.60 and 40.00; Table 1 prints 45.95 beside 40.15).
+PRINTED_UNIT = 0.01
 
 
 class _Frozen(BaseModel):
@@ -98,12 +99,25 @@ class AverageCheck:
                 f"mean of its cells {self.mean:.3f} (off by {self.printed - self.mean:+.3f})")
 
 
+def rounding_bound(cell_units: Sequence[float], average_unit: float) -> float:
+    """How far a correctly computed, printed average can be from the mean of the printed cells.
+
+    Each printed cell c_i is its true value x_i rounded: c_i = x_i + e_i with |e_i| <= u_i / 2
+    (half a unit of its last printed digit). The mean of the printed cells is then the true mean
+    plus the mean of the e_i, at most sum(u_i / 2) / n away; the printed average a rounds the true
+    mean, at most average_unit / 2 away. So |a - mean(c)| <= sum(u_i / 2) / n + average_unit / 2:
+    0.005 + 0.005 = 0.01 for the paper's two-decimal cells and averages, whatever n.
+    """
+    return sum(unit / 2 for unit in cell_units) / len(cell_units) + average_unit / 2
+
+
 def average_disagreements(table: PaperTable) -> list[AverageCheck]:
-    """Rows of ``table`` whose printed average is more than rounding away from their cells' mean."""
+    """Rows whose printed average is further from their cells' mean than rounding explains."""
     found = []
     for row in table.rows:
         if isinstance(row, PaperRow) and row.average is not None:
             mean = statistics.fmean(row.cells)
-            if abs(row.average - mean) > ROUNDING + 1e-9:
+            bound = rounding_bound([PRINTED_UNIT] * len(row.cells), PRINTED_UNIT)
+            if abs(row.average - mean) > bound + 1e-9:
                 found.append(AverageCheck(table.table, row.label, row.average, mean))
     return found

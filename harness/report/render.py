@@ -18,7 +18,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.report.build import Cell, FilledRow, FilledTable
+from harness.report.build import Cell, FilledTable
 
 FORMATS = ("md", "tex", "csv", "html")
 MISSING = "–"
@@ -62,10 +62,6 @@ def _delta(cell: Cell, integer: bool) -> Shown:
     return Shown("" if cell.delta is None else ("{:+.0f}" if integer else "{:+.2f}").format(cell.delta))
 
 
-def _row_cells(row: FilledRow) -> tuple[Cell, ...]:
-    return row.cells + ((row.average,) if row.average is not None else ())
-
-
 def grid(table: FilledTable) -> tuple[tuple[str, ...], list[tuple[str, list[Shown]]]]:
     """Headers and (label, cells) lines: ours, then the paper's and Δ under each declared row."""
     if table.spec.is_hyperparameters:
@@ -74,7 +70,7 @@ def grid(table: FilledTable) -> tuple[tuple[str, ...], list[tuple[str, list[Show
     integer = table.spec.value == "vocab_size"
     lines = []
     for row in table.rows:
-        cells = _row_cells(row)
+        cells = row.shown_cells
         lines.append((row.label, [_ours(c, integer) for c in cells]))
         lines.append(("  paper", [_paper(c, integer) for c in cells]))
         lines.append(("  Δ", [_delta(c, integer) for c in cells]))
@@ -181,7 +177,7 @@ def _csv(table: FilledTable) -> str:
     writer.writerow(["table", "row", "method", "backbone", "column", "ours", "ours_std", "n", "paper",
                      "paper_std", "delta", "mark", "missing"])
     for row in table.rows:
-        for header, cell in zip(table.headers, _row_cells(row)):
+        for header, cell in zip(table.headers, row.shown_cells):
             writer.writerow([table.spec.number, row.label, row.method, _blank(row.backbone), header,
                              _blank(cell.mean), _blank(cell.std), cell.n, _blank(cell.paper),
                              _blank(cell.paper_std), _blank(cell.delta), _blank(cell.mark),

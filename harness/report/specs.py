@@ -65,7 +65,9 @@ class TableSpec:
 
     ``columns`` are languages (canonical codes, paper order) or, for Table 5, backbone families;
     ``value`` is the job's metric or the vocabulary size its search found; ``aggregate`` is the
-    row average, mean ± std over ``languages`` per backbone (Table 5), or none.
+    row average, mean ± std over ``languages`` per backbone (Table 5), or none. ``marks`` is what
+    the paper marks per column (Average included) and backbone family: the best in bold and the
+    second underlined, the best alone (Tables 14–15, 21–22), or nothing.
     """
 
     number: int
@@ -76,11 +78,17 @@ class TableSpec:
     languages: tuple[str, ...] = ()
     value: Literal["metric", "vocab_size"] = "metric"
     aggregate: Literal["average", "mean_std", "none"] = "average"
+    marks: Literal["best_second", "best", "none"] = "best_second"
 
     @property
     def name(self) -> str:
         """File stem of the rendered table, e.g. ``table01``."""
         return f"table{self.number:02d}"
+
+    @property
+    def description(self) -> str:
+        """One line for ``unibridge-bench list``: ``Table N: title``."""
+        return f"Table {self.number}: {self.title}"
 
     @property
     def is_hyperparameters(self) -> bool:
@@ -99,9 +107,11 @@ def ablation_rows(arch: str) -> tuple[Row, ...]:
 
 
 def languages(number: int, task: str, langs: tuple[str, ...], table_rows: tuple[Row, ...], title: str,
-              aggregate: Literal["average", "none"] = "average") -> TableSpec:
+              aggregate: Literal["average", "none"] = "average",
+              marks: Literal["best_second", "best"] = "best_second") -> TableSpec:
     """A per-language table: one column per language of ``langs``."""
-    return TableSpec(number, title, task, table_rows, columns=langs, languages=langs, aggregate=aggregate)
+    return TableSpec(number, title, task, table_rows, columns=langs, languages=langs, aggregate=aggregate,
+                     marks=marks)
 
 
 def settings(number: int, title: str, method: str, *entries: tuple[str, ...]) -> TableSpec:
@@ -143,8 +153,11 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
     settings(11, "Multi-source inference", "unibridge", ("Number of parallel sentences K", "inference.k")),
     languages(12, "nli", AMERICASNLI, rows("xlmr", *_BASELINES), "AmericasNLI accuracy, XLM-R"),
     languages(13, "nli", AMERICASNLI, rows("bert", *_BASELINES), "AmericasNLI accuracy, mBERT"),
-    languages(14, "ner", WIKIANN, rows("xlmr", "unibridge_lang2vec", "unibridge"), "lang2vec weights, XLM-R"),
-    languages(15, "ner", WIKIANN, rows("bert", "unibridge_lang2vec", "unibridge"), "lang2vec weights, mBERT"),
+    # Tables 14-15 and 21-22 compare two rows: the paper marks the best alone (14-15's captions)
+    languages(14, "ner", WIKIANN, rows("xlmr", "unibridge_lang2vec", "unibridge"), "lang2vec weights, XLM-R",
+              marks="best"),
+    languages(15, "ner", WIKIANN, rows("bert", "unibridge_lang2vec", "unibridge"), "lang2vec weights, mBERT",
+              marks="best"),
     languages(16, "ner", WIKIANN, ablation_rows("xlmr"), "Ablations per language, XLM-R", aggregate="none"),
     languages(17, "ner", WIKIANN, ablation_rows("bert"), "Ablations per language, mBERT", aggregate="none"),
     languages(18, "ner", WIKIANN, (*rows("mbart", "zero_shot", "mad_x"),
@@ -152,11 +165,11 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
                                    *rows("mbart", "unibridge")), "mBART: the KL term"),
     languages(19, "ner", WIKIANN, rows("bert", "zero_shot", "extend", "unibridge"), "EXTEND, mBERT"),
     TableSpec(20, "Vocabulary sizes found by Algorithm 1", "ner", (Row("UniBridge", "unibridge", None),),
-              columns=WIKIANN, languages=WIKIANN, value="vocab_size", aggregate="none"),
+              columns=WIKIANN, languages=WIKIANN, value="vocab_size", aggregate="none", marks="none"),
     languages(21, "ner", WIKIANN, rows("xlmr", "focus", "unibridge"), "FOCUS initialisation, XLM-R",
-              aggregate="none"),
+              aggregate="none", marks="best"),
     languages(22, "ner", WIKIANN, rows("bert", "focus", "unibridge"), "FOCUS initialisation, mBERT",
-              aggregate="none"),
+              aggregate="none", marks="best"),
     languages(23, "ner", WIKIANN, rows("gpt2", *_BASELINES) + rows("mbart", *_BASELINES), "mGPT and mBART"),
 )
 

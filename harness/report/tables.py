@@ -75,8 +75,12 @@ def write_table(table: Table, directory: Path, formats: Sequence[str] = ("md", "
     return paths
 
 
+def result_tables(records: Sequence[ResultRecord]) -> list[Table]:
+    """One results table per task present in ``records``."""
+    return [results_table(records, task) for task in sorted({record.task for record in records})]
+
+
 def write_result_tables(records: Sequence[ResultRecord], directory: Path,
                         formats: Sequence[str] = ("md", "tex", "csv")) -> list[Path]:
-    """One results table per task present in ``records``."""
-    tasks = sorted({record.task for record in records})
-    return [path for task in tasks for path in write_table(results_table(records, task), directory, formats)]
+    """Write :func:`result_tables` in ``formats``."""
+    return [path for table in result_tables(records) for path in write_table(table, directory, formats)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from harness.report.figures import write_figures
 from harness.report.page import provenance, write_page
 from harness.report.render import FORMATS, render
 from harness.report.specs import TABLE_SPECS, table_spec
-from harness.report.tables import Table, write_result_tables
+from harness.report.tables import Table, result_tables, write_result_tables
 from harness.results import ResultRecord
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,46 @@ def write_report(workdir: Path, numbers: Sequence[int] | None = None, formats: S
         written += write_result_tables(list(run.records), workdir / TABLES_DIR, text_formats)
     if "html" in formats:
         figures = write_figures(run, workdir / FIGURES_DIR)
-        written += figures + [write_page(workdir / PAGE_FILE, tables, figures, provenance(run))]
+        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records), figures, provenance(run))
+        written += [*figures, page]
     log.info("report of %s: %d tables, %d files", workdir, len(tables), len(written))
     return written
+
+
+def written_summary(workdir: Path, written: Sequence[Path]) -> list[str]:
+    """What :func:`write_report` wrote, in a few lines: tables per format, figures, the page."""
+    workdir = Path(workdir)
+    lines = []
+    tables = [path for path in written if path.parent.name == TABLES_DIR]
+    if tables:
+        stems = sorted({path.stem for path in tables})
+        paper = [stem for stem in stems if not stem.startswith("results-")]
+        tasks = [stem.removeprefix("results-") for stem in stems if stem.startswith("results-")]
+        formats = Counter(path.suffix.lstrip(".") for path in tables)
+        kinds = [f"{len(paper)} of the paper's ({', '.join(_numbers(paper))})"] if paper else []
+        kinds += [f"{len(tasks)} per task ({', '.join(tasks)})"] if tasks else []
+        counts = ", ".join(f"{n} {fmt}" for fmt, n in formats.items())
+        lines.append(f"Tables in {workdir / TABLES_DIR}: {' and '.join(kinds)}; {counts} files")
+    figures = [path for path in written if path.parent.name == FIGURES_DIR]
+    if figures:
+        stems = list(dict.fromkeys(path.stem for path in figures))
+        suffixes = "/".join(dict.fromkeys(path.suffix.lstrip(".") for path in figures))
+        lines.append(f"Figures in {workdir / FIGURES_DIR}: {', '.join(stems)} ({suffixes})")
+    if workdir / PAGE_FILE in written:
+        lines.append(f"Page (open it first): {workdir / PAGE_FILE}")
+    return lines or ["Nothing written: no result allows a table or figure."]
+
+
+def _numbers(stems: Sequence[str]) -> list[str]:
+    """``table01``, ``table02``, ``table05`` -> ``1–2``, ``5``: the paper's table numbers as runs."""
+    numbers = sorted(int(stem.removeprefix("table")) for stem in stems)
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return [f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs]
 
 
 def _write(text: str, path: Path) -> Path:
