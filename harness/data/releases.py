@@ -208,22 +208,34 @@ def fetch_file(source: DataSource, serves: str, relative: str) -> Path:
     base = (source.url or pin.url).rstrip("/")
     url = f"{base}/{relative}" if _is_local(base) else f"{base}/{quote(relative)}"
     folder = _cache_folder(release, version) / Path(relative).parent
-    return _retrieve(url, pin.checksums[relative], folder, Path(relative).name)
+    return _retrieve(url, pin.checksums[relative], folder, Path(relative).name, base=base)
 
 
-def _retrieve(url: str, checksum: str, folder: Path, name: str, processor=None) -> Path:
-    """``pooch.retrieve`` with a local-path downloader; the verified file (failures: DataError)."""
+def _retrieve(url: str, checksum: str, folder: Path, name: str, processor=None,
+              base: str | None = None) -> Path:
+    """``pooch.retrieve`` with a local-path downloader; the verified file (failures: DataError).
+
+    ``base``: the folder URL the file is under. When it cannot be reached at all (no
+    connection, a timeout), every file under it fails with one and the same message, tried
+    once per process, so that ``validate`` says it once for all the languages it affects.
+    pooch's "Downloading data from …" lines show from ``-v`` on (this module's INFO level).
+    """
     import pooch
 
     kind, _, digest = checksum.partition(":")
     known = checksum if kind == "sha256" else None
     downloader = _copy_local if _is_local(url) else None
-    if (url, str(folder)) in _FAILED:  # one attempt per process: validate asks once per language
-        raise _FAILED[(url, str(folder))]
+    for attempt in ((url, str(folder)), (base or url, "")):  # a file, or its unreachable host
+        if attempt in _FAILED:
+            raise _FAILED[attempt]
+    pooch.get_logger().setLevel(logging.INFO if logger.isEnabledFor(logging.INFO) else logging.WARNING)
     try:
         pooch.retrieve(url, known, fname=name, path=folder, downloader=downloader,
                        processor=None if known is None else processor)
     except Exception as error:  # noqa: BLE001 - download, hash or archive failure: one message
+        if _unreachable(error) and not _is_local(url):
+            _FAILED[(base or url, "")] = _unreachable_failure(base or url, error)
+            raise _FAILED[(base or url, "")] from None
         failure = DataError(f"cannot fetch {url} into {folder} ({_reason(error)}). "
                             f"Without network, copy the file there yourself or give a mirror with "
                             f"`url:` (a local path works); the pinned checksum is {checksum}")
@@ -236,6 +248,21 @@ def _retrieve(url: str, checksum: str, folder: Path, name: str, processor=None) 
         if processor is not None:
             processor(str(path), "fetch", None)
     return path
+
+
+def _unreachable(error: Exception) -> bool:
+    """Whether ``error`` says the host could not be reached (not: a missing file, a bad hash)."""
+    import requests
+
+    return isinstance(error, (requests.ConnectionError, requests.Timeout))
+
+
+def _unreachable_failure(base: str, error: Exception) -> DataError:
+    """The one message for release files whose host cannot be reached from here."""
+    return DataError(f"cannot reach {base} ({_reason(error)}) to download the pinned files into "
+                     f"{cache_dir()}. Without network: run `unibridge-bench fetch SUITE` where "
+                     f"there is network and copy that folder here (or point ${CACHE_ENV} at the "
+                     f"copy), or give a mirror with `url:` (a local path works)")
 
 
 def _reason(error: Exception) -> str:
