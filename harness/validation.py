@@ -25,7 +25,7 @@ from harness.data import monolingual, parallel
 from harness.data.problems import Problems
 from harness.data.reads import DataRead, PairRead, TaskRead, TextRead, graph_reads
 from harness.data.source import DataError, DataSource, check_hub_reachable, unpinned_warning
-from harness.graph import topological_order
+from harness.graph import Stage, topological_order
 from harness.registry import UnknownNameError
 from harness.suite import Job, Suite, SuiteError
 from harness.tasks import get_task
@@ -38,6 +38,16 @@ PAIRS_KEY = "parallel"
 
 def selected_reads(suite: Suite, methods: dict, jobs: Iterable[Job]) -> tuple[list[DataRead], list[str]]:
     """What the stages of ``jobs`` read, and the problems that stopped a job's graph being built."""
+    stages, problems = selected_stages(suite, methods, jobs)
+    return graph_reads(stages), problems
+
+
+def selected_stages(suite: Suite, methods: dict, jobs: Iterable[Job]) -> tuple[list[Stage], list[str]]:
+    """Every stage of the graphs of ``jobs``, and the problems that stopped one being built.
+
+    The graphs are built with provisional data: a source that cannot be read here gets a
+    placeholder fingerprint, so that its reads can still be listed (and checked or fetched).
+    """
     from harness.planning import NoParallelDataError, Plan
 
     plan = Plan(suite, methods, list(jobs), provisional_data=True)
@@ -51,7 +61,7 @@ def selected_reads(suite: Suite, methods: dict, jobs: Iterable[Job]) -> tuple[li
             problems.append(str(error).removeprefix(f"{suite.path}: "))
     for message, names in readers.items():  # which methods need it, said once
         problems.append(message.replace("; ", f" ({', '.join(sorted(names))}); ", 1))
-    return graph_reads(topological_order(finals)), problems
+    return topological_order(finals), problems
 
 
 def data_problems(suite: Suite, methods: dict, jobs: Iterable[Job]) -> list[str]:
