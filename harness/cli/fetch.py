@@ -51,6 +51,10 @@ def fetch(suite_file, to, only, verbose):
     from harness.validation import selected_stages
 
     setup_logging(verbose)
+    if not verbose:  # the hub library was imported before its variable could turn them off
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
     plan = load_plan(suite_file, check_data=False, only=only)
     destination = Destination.under(to) if to else Destination.here()
     stages, problems = selected_stages(plan.suite, plan.methods, plan.selected)

@@ -29,6 +29,7 @@ What is fetched is what the stages of the selected jobs read (:mod:`harness.data
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -107,10 +108,16 @@ def fetch_items(reads: Iterable[DataRead], stages: Iterable[Stage],
 def hub_configs(reads: Iterable[DataRead]) -> dict[DataSource, list[str]]:
     """The hub configs each hub dataset's loader reads for ``reads``, in first-read order."""
     configs: dict[DataSource, list[str]] = {}
-    with recording_hub_reads() as recorded:
-        for read in reads:
-            if _data_of(read).hub is not None:
-                _load(read)
+    data_log = logging.getLogger("harness.data")
+    level = data_log.level
+    data_log.setLevel(logging.ERROR)  # the loaders' "only 0 samples" about the rows not read
+    try:
+        with recording_hub_reads() as recorded:
+            for read in reads:
+                if _data_of(read).hub is not None:
+                    _load(read)
+    finally:
+        data_log.setLevel(level)
     for source, config in recorded:
         named = configs.setdefault(source, [])
         if config not in named:
