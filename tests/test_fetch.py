@@ -260,3 +260,11 @@ def test_the_mirror_records_the_pinned_commit(server, tmp_path):
     CliRunner().invoke(cli, ["fetch", str(suite_file(tmp_path)), "--to", str(offline)])
     assert hub.mirror_commit(offline / "hub" / "facebook" / "xnli") == XNLI_PIN
     assert hub.mirror_commit(offline / "hub" / "wikimedia" / "wikipedia") == WIKIPEDIA_PIN
+
+
+def test_a_suite_of_local_files_has_nothing_to_fetch(tmp_path):
+    result = CliRunner().invoke(cli, ["fetch", str(ROOT / "suites" / "smoke.yaml"), "--to",
+                                      str(tmp_path / "offline"), "--only", "lang=amh"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().startswith("Nothing to fetch: the 28 selected jobs of ")
+    assert not (tmp_path / "offline").exists()

@@ -68,14 +68,18 @@ def fetch(suite_file, to, only, verbose):
             item.run()
         except DataError as error:
             failed.append(f"{item.kind} {item.name}: {error}")
+    if failed:
+        raise SystemExit(_failed(failed, len(items)))
     counts = Counter(item.kind for item in items)
     kinds = ", ".join(f"{counts[kind]} {kind} item{'s' if counts[kind] != 1 else ''}"
                       for kind in ("release", "hub dataset", "backbone") if counts[kind])
-    if failed:
-        raise SystemExit(_failed(failed, len(items)))
+    if not items:
+        click.echo(f"Nothing to fetch: the {len(plan.selected)} selected jobs of {suite_file} read "
+                   f"only local files and local checkpoints.")
+        return
     exports = " ".join(f"{name}={shlex.quote(value)}" for name, value in destination.environment().items())
-    click.echo(f"Fetched {kinds or 'nothing (the selected jobs read only local files)'} for "
-               f"{len(plan.selected)} jobs of {suite_file}. Offline: export {exports}")
+    click.echo(f"Fetched {kinds} for {len(plan.selected)} jobs of {suite_file}. "
+               f"Offline: export {exports}")
 
 
 def _failed(failed: list[str], total: int) -> int:
