@@ -79,7 +79,7 @@ def test_list_methods():
     assert "unibridge_no_kl" in result.output and "zero_shot" in result.output
 
 
-@pytest.mark.parametrize("name", ["run", "validate", "plan", "list", "report", "vocab-search",
+@pytest.mark.parametrize("name", ["run", "validate", "plan", "fetch", "list", "report", "vocab-search",
                                   "init-embeddings", None])
 def test_every_command_help_shows_its_example_cleanly(name):
     result = invoke(*([name] if name else []), "--help")
