@@ -126,3 +126,36 @@ def test_valid_values_that_no_job_has_together_are_an_error(tmp_path):
     with pytest.raises(SuiteError, match="no job of .* has all of these together"):
         prepare(load_suite(path), check_data=False,
                 only={"method": {"zero_shot"}, "backbone": {"tiny-xlmr"}})
+
+
+def _holds_data(value) -> bool:
+    """Whether a config value holds a DataRef or ParallelRef anywhere inside it."""
+    from pydantic import BaseModel
+
+    from harness.data.parallel import ParallelRef
+    from harness.data.source import DataRef
+
+    if isinstance(value, DataRef | ParallelRef):
+        return True
+    if isinstance(value, BaseModel):
+        return any(_holds_data(getattr(value, name)) for name in type(value).model_fields)
+    if isinstance(value, dict):
+        return any(_holds_data(v) for v in value.values())
+    return isinstance(value, list | tuple) and any(_holds_data(v) for v in value)
+
+
+@pytest.mark.parametrize("name", ["smoke", "smoke_baselines"])
+def test_every_stage_that_holds_data_declares_what_it_reads(name):
+    """Otherwise validate would not check, nor fetch download, what that stage loads."""
+    from harness.data.reads import ReadsData
+    from harness.validation import selected_stages
+
+    plan = prepare(load_suite(Path(__file__).resolve().parents[1] / "suites" / f"{name}.yaml"),
+                   check_data=False)
+    stages, problems = selected_stages(plan.suite, plan.methods, plan.jobs)
+    assert not problems
+    holding = {type(stage.config).__name__ for stage in stages if _holds_data(stage.config)}
+    assert len(holding) >= 5, holding
+    undeclared = {type(stage.config).__name__ for stage in stages
+                  if _holds_data(stage.config) and not isinstance(stage.config, ReadsData)}
+    assert undeclared == set()
