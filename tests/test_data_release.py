@@ -232,7 +232,8 @@ def test_americasnlp_errors(americasnlp):
 def test_validate_requires_no_target_validation_split(tmp_path, ud_replica, americasnlp):
     fixtures = Path(__file__).resolve().parents[1] / "fixtures"
     suite = {
-        "name": "ud-release", "backbones": ["tiny-xlmr"], "methods": {"zero_shot": {}},
+        "name": "ud-release", "backbones": ["tiny-xlmr"],
+        "methods": {"mad_x": {}},  # reads the target's text (zero-shot reads none)
         "tasks": {"pos": {"targets": ["amh"], "sources": ["eng"],
                           "data": {"release": "ud", "url": str(ud_replica)},
                           "source_data": {"path": str(fixtures / "ud")}}},
