@@ -163,3 +163,20 @@ def test_every_stage_that_holds_data_declares_what_it_reads(name):
     undeclared = {type(stage.config).__name__ for stage in stages
                   if _holds_data(stage.config) and not isinstance(stage.config, ReadsData)}
     assert undeclared == set()
+
+
+def test_sindhi_is_read_and_named_from_its_own_source(monkeypatch):
+    """suites/ud.yaml: the POS job on Sindhi reads tasks.pos.language_data.snd (its pinned commit),
+    the other targets the UD release; validate names each by that key."""
+    from harness.validation import task_key
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    suite = load_suite(Path(__file__).resolve().parents[1] / "suites" / "ud.yaml")
+    plan = prepare(suite, check_data=False, only={"lang": {"snd", "amh"}, "method": {"zero_shot"}})
+    reads, _ = selected_reads(suite, plan.methods, plan.selected)
+    sources = {read.lang: read.source for read in reads if isinstance(read, TaskRead)}
+    spec = suite.tasks["pos"]
+    assert sources["snd"] == spec.language_data["snd"] != spec.data == sources["amh"]
+    assert sources["snd"].release == "ud_repositories"
+    assert task_key(suite, "pos", "snd") == "tasks.pos.language_data.snd"
+    assert task_key(suite, "pos", "amh") == "tasks.pos.data"
