@@ -11,7 +11,9 @@ every suite. :func:`prepare` checks everything that can be checked before traini
 backbone and task names, each method's hyperparameters, method × backbone × task
 compatibility, which ``--only`` values select jobs (:mod:`harness.selection`), and that the data
 the selected jobs read is there (:mod:`harness.validation`); a hub dataset whose revision is not
-a commit id is reported as a warning naming the commit to pin (:mod:`harness.data.hub`).
+a commit id is reported as a warning naming the commit to pin (:mod:`harness.data.hub`), and
+monolingual text of the selected jobs that gives fewer samples than asked is kept in
+:attr:`Plan.notes` (no error: a run uses what there is).
 """
 
 from __future__ import annotations
