@@ -47,6 +47,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.data.reads import TRAINING_SPLITS, TaskRead, task_reads
 from harness.data.source import DataRef
 from harness.finetune import FinetuneConfig, load_split
 from harness.graph import Stage
@@ -92,6 +93,10 @@ class UniversalTaskAdapterJob(BaseModel):
     data: dict[str, DataRef]
     adapter: TaskAdapterConfig = TaskAdapterConfig()
     label_subword: Subword = "first"
+
+    def data_reads(self) -> tuple[TaskRead, ...]:
+        """The training and selection splits of every source."""
+        return task_reads(self.task, self.data, TRAINING_SPLITS)
 
 
 class UniversalTaskAdapterStage(TaskAdapterStage):

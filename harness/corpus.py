@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.data import monolingual
+from harness.data.reads import TextRead
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext
 from harness.shortfalls import SHORTFALL
@@ -39,6 +40,11 @@ class CorpusConfig(BaseModel):
     words_per_sample: int = Field(128, gt=0)
     sample_seed: int = 0
     data: DataRef
+
+    def data_reads(self) -> tuple[TextRead, ...]:
+        """The text of every language sampled."""
+        return tuple(TextRead(lang, self.data.source, self.n_samples, self.words_per_sample)
+                     for lang in self.langs)
 
 
 class CorpusStage(Stage):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm.auto import tqdm
 
+from harness.data.reads import TaskRead
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.results import METRICS_FILE
@@ -81,6 +82,10 @@ class EvaluationConfig(BaseModel):
     max_length: int = Field(128, gt=0)
     batch_size: int = Field(32, gt=0)
     label_subword: Subword = "first"
+
+    def data_reads(self) -> tuple[TaskRead, ...]:
+        """The scored split of the language."""
+        return (TaskRead(self.task, self.lang, self.data.source, (self.split,)),)
 
 
 def save_finetuned(model, tokenizer, model_dir: Path) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.data.reads import TRAINING_SPLITS, TaskRead, task_reads
 from harness.data.source import DataRef
 from harness.evaluation import MODEL_DIR, TASK_HEAD, save_finetuned
 from harness.graph import Stage, StageContext, atomic_write_text
@@ -42,6 +43,10 @@ class FinetuneConfig(BaseModel):
     training: TrainingConfig = PAPER_FINETUNING
     max_length: int = Field(128, gt=0)
     label_subword: Subword = "first"  # tagging: the subword carrying each word's label
+
+    def data_reads(self) -> tuple[TaskRead, ...]:
+        """The training and selection splits of every source."""
+        return task_reads(self.task, self.data, TRAINING_SPLITS)
 
 
 def load_split(task: TaskSpec, config: FinetuneConfig, split: str, tokenizer) -> tuple[list, Encoded]:

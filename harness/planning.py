@@ -9,18 +9,18 @@ Example::
 sources of each task; methods never read the suite directly, so that the same wiring serves
 every suite. :func:`prepare` checks everything that can be checked before training: method,
 backbone and task names, each method's hyperparameters, method × backbone × task
-compatibility, and that every dataset is reachable; a hub dataset whose revision is not a
-commit id is reported as a warning naming the commit to pin (:mod:`harness.data.hub`).
+compatibility, which ``--only`` values select jobs (:mod:`harness.selection`), and that the data
+the selected jobs read is there (:mod:`harness.validation`); a hub dataset whose revision is not
+a commit id is reported as a warning naming the commit to pin (:mod:`harness.data.hub`), and
+monolingual text of the selected jobs that gives fewer samples than asked is kept in
+:attr:`Plan.notes` (no error: a run uses what there is).
 """
 
 from __future__ import annotations
 
-import itertools
-import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -28,27 +28,25 @@ from harness.backbones import BackboneSpec, BackboneStage, backbone_config, back
 from harness.catalog import METHODS
 from harness.checkpoints import backbone_problems
 from harness.corpus import CorpusConfig, CorpusStage
-from harness.data import monolingual, parallel
 from harness.data.parallel import ParallelRef
-from harness.data.problems import Problems
 from harness.data.source import (
     DataError,
     DataRef,
     DataSource,
-    check_hub_reachable,
-    unpinned_warning,
 )
 from harness.graph import Stage
 from harness.methods import Method
 from harness.registry import UnknownNameError
+from harness.selection import select_jobs
 from harness.suite import Job, Suite, SuiteError, format_validation_error, method_config
-from harness.tasks import TASKS, Subword, get_task, label_subword
-
-logger = logging.getLogger(__name__)
-T = TypeVar("T")
+from harness.tasks import TASKS, Subword, label_subword
+from harness.validation import data_problems
 
 EVAL_SPLIT = "test"
-SELECTION_SPLIT = "validation"
+
+
+class NoParallelDataError(SuiteError):
+    """A method reads sentence pairs and the suite lists no ``parallel:`` corpus."""
 
 
 @dataclass
@@ -110,6 +108,9 @@ class BuildEnv:
 
     def parallel_data(self, target: str, source: str) -> ParallelRef:
         """The parallel sentences of (target, source) for harmony weights."""
+        if not self.suite.parallel:
+            raise NoParallelDataError(f"{self.suite.path}: parallel: required by the methods with "
+                                      f"harmony weights; docs/data.md lists the corpora")
         try:
             corpus = self.suite.parallel_for(target, source)
         except DataError as error:
@@ -148,29 +149,39 @@ class Plan:
     provisional_data: bool = False  # BuildEnv.provisional_data: for counting stages only
     #: What the data check found worth saying that is no error (monolingual text running short).
     notes: list[str] = field(default_factory=list)
+    selected: list[Job] | None = None  # the jobs --only keeps (default: every job)
     env: BuildEnv = field(init=False)
 
     def __post_init__(self) -> None:
         self.env = BuildEnv(self.suite, self.provisional_data)
+        if self.selected is None:
+            self.selected = self.jobs
 
     def build(self, job: Job) -> Stage:
         """The evaluation stage (and, through its inputs, the whole graph) of ``job``."""
         return self.methods[job.method].build(job, self.env)
 
 
-def prepare(suite: Suite, check_data: bool = True) -> Plan:
-    """Validate names, hyperparameters, compatibility and data; expand the jobs."""
+def prepare(suite: Suite, check_data: bool = True,
+            only: Mapping[str, set[str]] | None = None) -> Plan:
+    """Validate names, hyperparameters, compatibility and data; expand and select the jobs.
+
+    ``only``: ``--only`` filters (:mod:`harness.selection`); the data checks cover what the
+    selected jobs read and nothing else (:mod:`harness.validation`).
+    """
     problems: list[str] = []
-    notes: list[str | None] = []
+    notes: list[str] = []
     methods = _instantiate_methods(suite, problems)
     _check_names(suite, problems)
     if not problems:
         problems += _incompatibilities(suite, methods)
+    jobs = suite.jobs()
+    selected = select_jobs(suite, jobs, only) if only else jobs
     if check_data and not problems:
-        problems += _data_problems(suite, methods, notes)
+        problems += data_problems(suite, methods, selected, notes)
     if problems:
         raise SuiteError(f"{suite.path}: invalid suite\n" + "\n".join(dict.fromkeys(problems)))
-    return Plan(suite, methods, suite.jobs(), notes=[note for note in notes if note])
+    return Plan(suite, methods, jobs, notes=notes, selected=selected)
 
 
 def _instantiate_methods(suite: Suite, problems: list[str]) -> dict[str, Method]:
@@ -204,105 +215,9 @@ def _incompatibilities(suite: Suite, methods: dict[str, Method]) -> list[str]:
     return sorted(problems)
 
 
-def _data_problems(suite: Suite, methods: dict[str, Method], notes: list[str | None]) -> list[str]:
-    problems: list[str] = []
-    for name, spec in suite.tasks.items():
-        data = get_task(name).data
-        for lang in spec.targets:  # only the evaluation split of a target is ever read
-            _scan(problems, f"tasks.{name}.{spec.data_key(lang)}", data.check, spec.data_for(lang),
-                  lang, (EVAL_SPLIT,))
-        for lang in spec.sources:
-            _scan(problems, f"tasks.{name}.{spec.data_key(lang)}", data.check, spec.data_for(lang),
-                  lang, ("train", SELECTION_SPLIT))
-    corpora = suite.monolingual
-    for role, key in (("target", "monolingual.target_data"), ("source", "monolingual.data")):
-        key = key if role == "source" or corpora.target_data else "monolingual.data"
-        langs = {lang for spec in suite.tasks.values() for lang in getattr(spec, f"{role}s")}
-        words = {lang: _scan(problems, key, monolingual.check, corpora.data_for(role), lang)
-                 for lang in sorted(langs)}
-        asked = corpora.source_samples if role == "source" else corpora.target_samples
-        notes.append(monolingual.shortfall(f"{key}: {role} text", words, asked,
-                                           corpora.words_per_sample, f"monolingual.{role}_samples"))
-    problems += _parallel_problems(suite, methods)
-    for key, source in _hub_sources(suite).items():
-        _collect(problems, key, check_hub_reachable, source, key)
-        warning = unpinned_warning(source, key)
-        if warning:
-            logger.warning("%s", warning)
-    return problems
-
-
-def harmony_k(methods: Iterable[Method], sources: tuple[str, ...]) -> int | None:
-    """The most parallel pairs per (target, source) any method needs (None: no method reads them)."""
-    ks = [k for k in (method.parallel_pairs(sources) for method in methods) if k is not None]
-    return max(ks, default=None)
-
-
-def _parallel_problems(suite: Suite, methods: dict[str, Method]) -> list[str]:
-    """Every (target, source) pair a harmony method reads has a corpus with at least K pairs."""
-    problems: list[str] = []
-    for spec in suite.tasks.values():
-        k = harmony_k(methods.values(), spec.sources)
-        if k is None:
-            continue
-        if not suite.parallel:
-            readers = sorted(name for name, method in methods.items()
-                             if method.parallel_pairs(spec.sources) is not None)
-            problems.append("parallel: required by the methods with harmony weights "
-                            f"({', '.join(readers)}); docs/data.md lists the corpora")
-            break
-        pairs: dict[str, list[str]] = {}  # message -> the pairs it is about
-        for target, source in itertools.product(spec.targets, spec.sources):
-            found: list[str] = []
-            _collect(found, "", _check_pair, suite, target, source, k)
-            for message in found:
-                pairs.setdefault(message.removeprefix(": "), []).append(f"{target}-{source}")
-        problems += [f"parallel ({', '.join(names)}): {message}" for message, names in pairs.items()]
-    return problems
-
-
-def _check_pair(suite: Suite, target: str, source: str, k: int) -> None:
-    corpus = suite.parallel_for(target, source)
+def _collect(problems: list[str], where: str, check: Callable[..., object], *args: object) -> None:
+    """Run ``check(*args)``; a data or name problem becomes one message prefixed by ``where``."""
     try:
-        parallel.check(corpus, target, source, k)
-    except DataError as error:  # the suite key of the entry, to say where to change it
-        key = f"parallel.{suite.parallel.index(corpus)}.data"
-        raise DataError(f"{key} {corpus.describe()}: {error}") from None
-
-
-def _hub_sources(suite: Suite) -> dict[str, DataSource]:
-    """Every hub data source of ``suite`` by the first suite key that names it."""
-    named = {f"tasks.{name}.data": spec.data for name, spec in suite.tasks.items()}
-    named |= {f"tasks.{name}.source_data": spec.source_data for name, spec in suite.tasks.items()}
-    named |= {f"tasks.{name}.language_data.{lang}": data for name, spec in suite.tasks.items()
-              for lang, data in spec.language_data.items()}
-    named |= {"monolingual.data": suite.monolingual.data,
-              "monolingual.target_data": suite.monolingual.target_data}
-    named |= {f"parallel.{index}.data": corpus.data for index, corpus in enumerate(suite.parallel)}
-    unique: dict[str, DataSource] = {}
-    for key, source in named.items():
-        if source is not None and source.hub is not None and source not in unique.values():
-            unique[key] = source
-    return unique
-
-
-def _collect(problems: list[str], where: str, check: Callable[..., T], *args: object) -> T | None:
-    """``check(*args)``; a data or name problem becomes one message prefixed by ``where`` (None)."""
-    try:
-        return check(*args)
+        check(*args)
     except (DataError, UnknownNameError) as error:
         problems.append(f"{where}: {error}")
-        return None
-
-
-def _scan(problems: list[str], where: str, check: Callable[..., T], *args: object) -> T | None:
-    """A data ``check(*args, found)`` that reports every bad line; each becomes a message."""
-    found = Problems()
-    result = _collect(problems, where, check, *args, found)
-    problems += [f"{where}: {message}" for message in found.messages()]
-    return result
-
-
-def filter_jobs(jobs: Iterable[Job], filters: dict[str, set[str]]) -> list[Job]:
-    """The jobs matching every ``--only KEY=VALUE`` filter."""
-    return [job for job in jobs if job.matches(filters)]

@@ -22,6 +22,7 @@ suite's): jobs are expanded only for those.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,24 @@ METHOD_BACKBONES = "backbones"
 
 class SuiteError(ValueError):
     """A suite that cannot be used; the message names the file, the key and the fix."""
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def safe_name(name: str) -> str:
+    """``name`` if it can be one folder name; else ValueError saying what is allowed.
+
+    The suite's name is its default workdir (``runs/<name>``) and the method, backbone, task and
+    language names are the folders of a job's results (``method/backbone/task/lang/seed``), so
+    none may hold a path separator or be ``..``: ``name: ../../escaped`` would write outside
+    ``runs/``.
+    """
+    if not _SAFE_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} becomes a folder name (the workdir runs/<suite name>, the job "
+                         f"ids method/backbone/task/lang/seed): use letters, digits, '.', '_' and "
+                         f"'-' only, starting with a letter or digit")
+    return name
 
 
 class _Strict(BaseModel):
@@ -118,6 +137,11 @@ class BackboneDecl(_Strict):
     pretrained: str | None = Field(None, min_length=1)
     arch: Arch | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder(cls, name: str) -> str:
+        return safe_name(name)
+
     @model_validator(mode="after")
     def _declared_needs_weights(self) -> BackboneDecl:
         if self.arch is not None and self.pretrained is None:
@@ -168,6 +192,18 @@ class Suite(_Strict):
     monolingual: CorpusSettings
     parallel: tuple[ParallelCorpus, ...] = ()
     path: Path | None = Field(None, exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder(cls, name: str) -> str:
+        return safe_name(name)
+
+    @field_validator("tasks", "methods")
+    @classmethod
+    def _keys_are_folders(cls, entries: dict[str, Any]) -> dict[str, Any]:
+        for key in entries:
+            safe_name(key)
+        return entries
 
     @field_validator("parallel", mode="before")
     @classmethod

@@ -232,7 +232,8 @@ def test_americasnlp_errors(americasnlp):
 def test_validate_requires_no_target_validation_split(tmp_path, ud_replica, americasnlp):
     fixtures = Path(__file__).resolve().parents[1] / "fixtures"
     suite = {
-        "name": "ud-release", "backbones": ["tiny-xlmr"], "methods": {"zero_shot": {}},
+        "name": "ud-release", "backbones": ["tiny-xlmr"],
+        "methods": {"mad_x": {}},  # reads the target's text (zero-shot reads none)
         "tasks": {"pos": {"targets": ["amh"], "sources": ["eng"],
                           "data": {"release": "ud", "url": str(ud_replica)},
                           "source_data": {"path": str(fixtures / "ud")}}},
@@ -266,6 +267,36 @@ def test_mirrors_are_tried_in_order_under_the_same_checksum(ud_replica, monkeypa
     message = str(caught.value)
     assert message.index("gone/ud-treebanks-v2.13.tgz") < message.index("also-gone.tgz")
     assert message.count("Without network") == 1 and "give a mirror with `url:`" in message
+
+
+def test_unreachable_mirrors_are_one_message_for_every_file_naming_each_url(cache, monkeypatch):
+    import pooch
+    import requests
+
+    tried = []
+
+    def no_network(self, url, output_file, pooch_instance, check_only=False):
+        tried.append(url)
+        raise requests.ConnectionError(f"no network for {url}")
+
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", no_network)
+    monkeypatch.setattr(releases, "_FAILED", {})
+    files = ("UD_A/a-ud-test.conllu", "UD_B/b-ud-test.conllu")
+    monkeypatch.setitem(releases.RELEASES["ud_repositories"].versions, "r2.13", releases.Pinned(
+        url="https://first.example/UD", mirrors=("https://second.example/UD",),
+        url_path="{top}/r2.13/{rest}", checksums={name: "sha256:" + "0" * 64 for name in files}))
+    messages = set()
+    for name in files:
+        with pytest.raises(DataError) as caught:
+            releases.fetch_file(DataSource(release="ud_repositories"), "Universal Dependencies", name)
+        messages.add(str(caught.value))
+    [message] = messages  # the same for both files: validate says it once
+    assert tried == ["https://first.example/UD/UD_A/r2.13/a-ud-test.conllu",
+                     "https://second.example/UD/UD_A/r2.13/a-ud-test.conllu"]  # once per host
+    assert message.index("cannot reach https://first.example/UD (") < \
+        message.index("cannot reach https://second.example/UD (")
+    assert all(f"tried {url}" in message for url in tried)
+    assert message.count("Without network") == 1 and "unibridge-bench fetch" in message
 
 
 def test_git_file_urls_put_the_ref_between_repository_and_file():

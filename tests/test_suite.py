@@ -122,3 +122,37 @@ def test_anchor_keys_are_shared_and_dropped(tmp_path):
     assert suite.methods["zero_shot"] == {"training": {"max_steps": 3}}
     assert suite.methods["unibridge"] == {"training": {"max_steps": 3}, "extra": 1}
     assert not hasattr(suite, "x-shared") and "x-shared" not in suite.model_dump()
+
+
+@pytest.mark.parametrize("change, key, name", [
+    (lambda s: s.update(name="../../../escaped"), "name", "../../../escaped"),
+    (lambda s: s.update(name="a/b"), "name", "a/b"),
+    (lambda s: s.update(backbones=[{"name": "../up", "pretrained": "/ckpt", "arch": "xlmr"}]),
+     "backbones.0.name", "../up"),
+    (lambda s: s.update(methods={"../m": {}}), "methods", "../m"),
+    (lambda s: s.update(tasks={"..": s["tasks"]["ner"]}), "tasks", ".."),
+])
+def test_names_that_become_paths_must_be_one_safe_folder_name(tmp_path, change, key, name):
+    """The suite name is runs/<name>, the others a job's folders: no separator, no '..'."""
+    suite = {"name": "ok", "backbones": ["tiny-xlmr"], "methods": {"zero_shot": {}},
+             "tasks": {"ner": {"targets": ["amh"], "data": {"path": "d"}}},
+             "monolingual": {"data": {"path": "m"}}}
+    change(suite)
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(suite))
+    with pytest.raises(SuiteError) as caught:
+        load_suite(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: invalid suite\n{key}: ")
+    assert f"{name!r} becomes a folder name" in message
+    assert "use letters, digits, '.', '_' and '-' only, starting with a letter or digit" in message
+
+
+def test_a_language_that_is_a_path_is_refused(tmp_path):
+    suite = {"name": "ok", "backbones": ["tiny-xlmr"], "methods": {"zero_shot": {}},
+             "tasks": {"ner": {"targets": ["../x"], "data": {"path": "d"}}},
+             "monolingual": {"data": {"path": "m"}}}
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(suite))
+    with pytest.raises(SuiteError, match=r"tasks\.ner\.targets: .*'\.\./x'"):
+        load_suite(path)

@@ -83,9 +83,12 @@ def test_empty_split_file(tmp_path, task, lang, split):
     assert_clear(validate(path), f"{data}: no ")
 
 
-@pytest.mark.parametrize("lang, key", [("eng", "source"), ("amh", "target")])
-def test_empty_monolingual_corpus(tmp_path, lang, key):
+@pytest.mark.parametrize("lang, method", [("eng", "zero_shot"), ("amh", "mad_x")])
+def test_empty_monolingual_corpus(tmp_path, lang, method):
+    """A method that reads the language's text (zero-shot reads no target text) meets the problem."""
     path = copy_suite(tmp_path)
+    suite = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**suite, "methods": {method: {}}}), encoding="utf-8")
     (tmp_path / "mono" / f"{lang}.txt").write_text("\n  \n", encoding="utf-8")
     assert_clear(validate(path), f"monolingual.data: {tmp_path / 'mono' / f'{lang}.txt'}: no text",
                  "must not be empty")

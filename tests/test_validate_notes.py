@@ -28,18 +28,32 @@ def samples_of(folder, lang, words_per_sample):
                                 words_per_sample=words_per_sample, seed=0))
 
 
+def with_methods(path, *methods):
+    payload = yaml.safe_load(path.read_text())
+    payload["methods"] = {method: {} for method in methods}
+    path.write_text(yaml.safe_dump(payload))
+    return path
+
+
 def test_validate_names_each_monolingual_shortfall_in_one_line_per_role(tmp_path):
     suite = with_monolingual(copy_suite(tmp_path), target_samples=500, source_samples=600,
                              words_per_sample=16)
+    with_methods(suite, "zero_shot", "mad_x")  # MAD-X adapts to the target's text
     amh, eng = (samples_of(tmp_path / "mono", lang, 16) for lang in ("amh", "eng"))
     assert amh < 500 and eng < 600
+    target = (f"note: monolingual.data: target text of 1 language(s) gives fewer samples of 16 "
+              f"words than the 500 asked for (monolingual.target_samples): amh {amh}; a run uses "
+              f"what there is")
+    source = (f"note: monolingual.data: source text of 1 language(s) gives fewer samples of 16 "
+              f"words than the 600 asked for (monolingual.source_samples): eng {eng}; a run uses "
+              f"what there is")
     done = CliRunner().invoke(cli, ["validate", str(suite)])
     assert done.exit_code == 0, done.output
-    assert done.output.splitlines()[1:] == [
-        f"note: monolingual.data: target text of 1 language(s) gives fewer samples of 16 words "
-        f"than the 500 asked for (monolingual.target_samples): amh {amh}; a run uses what there is",
-        f"note: monolingual.data: source text of 1 language(s) gives fewer samples of 16 words "
-        f"than the 600 asked for (monolingual.source_samples): eng {eng}; a run uses what there is"]
+    assert done.output.splitlines()[1:] == [target, source]
+    # the notes are about the text the selected jobs read: zero-shot reads no target text
+    done = CliRunner().invoke(cli, ["validate", str(suite), "--only", "method=zero_shot"])
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[1:] == [source]
 
 
 def test_validate_says_nothing_when_the_text_suffices(tmp_path):

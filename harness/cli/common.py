@@ -34,7 +34,7 @@ suite_argument = click.argument("suite_file", metavar="SUITE.yaml",
                                 type=click.Path(dir_okay=False, path_type=Path), callback=resolve_suite)
 only_option = click.option("--only", "only", multiple=True, metavar="KEY=VALUE",
                            help="Keep jobs whose KEY (method, backbone, task, lang, seed) is VALUE; "
-                                "repeatable.")
+                                "repeatable. Only the data these jobs read is checked.")
 verbose_option = click.option("-v", "--verbose", count=True,
                               help="More logging: -v info plus the model libraries' own messages "
                                    "and bars, -vv debug.")
@@ -134,23 +134,18 @@ def quiet_libraries() -> None:
         warnings.filterwarnings("ignore", category=UserWarning, module=rf"{library}(\.|$)")
 
 
-def parse_filters(only: tuple[str, ...]) -> dict[str, set[str]]:
-    """``("lang=amh", "lang=khm", "method=unibridge")`` -> ``{"lang": {...}, "method": {...}}``."""
-    filters: dict[str, set[str]] = {}
-    keys = ("method", "backbone", "task", "lang", "seed")
-    for item in only:
-        key, sep, value = item.partition("=")
-        if not sep or key not in keys:
-            raise UserError(f"--only {item!r}: expected KEY=VALUE with KEY one of {', '.join(keys)}")
-        filters.setdefault(key, set()).add(value)
-    return filters
+def load_plan(suite_file: Path, seed: int | None = None, check_data: bool = True,
+              only: tuple[str, ...] = ()) -> Plan:
+    """Load, override the seeds if asked, select the ``--only`` jobs and validate a suite.
 
-
-def load_plan(suite_file: Path, seed: int | None = None, check_data: bool = True) -> Plan:
-    """Load, override the seeds if asked, and validate a suite."""
+    ``plan.selected`` holds the selected jobs; the data checks cover what they read. A value
+    of ``--only`` that no job has is a :class:`SuiteError` naming the valid ones.
+    """
     from harness.planning import prepare  # imports the model libraries: only when needed
+    from harness.selection import parse_only
 
+    filters = parse_only(only)
     suite = load_suite(suite_file)
     if seed is not None:
         suite = suite.model_copy(update={"seeds": (seed,)})
-    return prepare(suite, check_data=check_data)
+    return prepare(suite, check_data=check_data, only=filters)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from harness.cli.fetch import fetch
 from harness.cli.init_embeddings import init_embeddings
 from harness.cli.list_cmd import list_
 from harness.cli.plan import plan
@@ -26,7 +27,8 @@ def cli():
     """
 
 
-for command in (run, validate, verify, plan, list_, report, vocab_search, init_embeddings):
+for command in (run, validate, verify, plan, fetch, list_, report, vocab_search,
+                init_embeddings):
     cli.add_command(command)
 
 

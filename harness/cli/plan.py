@@ -8,9 +8,8 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from harness.cli.common import load_plan, only_option, parse_filters, suite_argument, user_errors
+from harness.cli.common import load_plan, only_option, suite_argument, user_errors
 from harness.costs import measured_hours, per_method_hours, stage_costs, total_hours
-from harness.planning import filter_jobs
 from harness.runner import CACHE_DIR, JobGraph
 
 
@@ -34,8 +33,8 @@ def plan(suite_file, only, workdir):
     Example:
       unibridge-bench plan suites/wikiann.yaml --only backbone=xlm-roberta-base
     """
-    loaded = replace(load_plan(suite_file, check_data=False), provisional_data=True)
-    graph = JobGraph.of(loaded, filter_jobs(loaded.jobs, parse_filters(only)))
+    loaded = replace(load_plan(suite_file, check_data=False, only=only), provisional_data=True)
+    graph = JobGraph.of(loaded, loaded.selected)
     for what, why in loaded.env.unavailable.items():
         click.echo(f"not readable here, counted all the same: {what}: {why}", err=True)
     workdir = workdir or Path("runs") / loaded.suite.name

@@ -14,7 +14,6 @@ from harness.cli.common import (
     UserError,
     load_plan,
     only_option,
-    parse_filters,
     setup_logging,
     suite_argument,
     user_errors,
@@ -22,7 +21,6 @@ from harness.cli.common import (
 )
 from harness.cli.stopping import report_stop, resume_command, stop_requests
 from harness.costs import stage_seconds
-from harness.planning import filter_jobs
 from harness.report.manifest import manifest_of, write_manifest
 from harness.report.write import write_report, written_summary
 from harness.results import RESULTS_FILE
@@ -89,8 +87,8 @@ def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbo
     started = time.time()
     if not dry_run:  # before the plan, so that a missing GPU is the first thing said
         device = resolve_device(device)
-    plan = load_plan(suite_file, seed)
-    jobs = filter_jobs(plan.jobs, parse_filters(only))
+    plan = load_plan(suite_file, seed, only=only)
+    jobs = plan.selected
     workdir = workdir or Path("runs") / plan.suite.name
     if dry_run:
         _print_dry_run(plan, jobs, workdir)

@@ -13,7 +13,9 @@ Wikipedia) and the Wikipedia dumps of the monolingual data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -150,12 +152,35 @@ def no_release(source: DataSource, dataset: str) -> None:
                         f"and parallel sentences)")
 
 
+_HUB_READS: ContextVar[list[tuple[DataSource, str | None]] | None] = ContextVar("hub_reads",
+                                                                              default=None)
+
+
+@contextmanager
+def recording_hub_reads() -> Iterator[list[tuple[DataSource, str | None]]]:
+    """Within it, :func:`load_hub` records each (source, config) and returns no rows.
+
+    So a loader tells which hub configs it reads for a language without reading them
+    (``unibridge-bench fetch`` downloads those configs' files, :mod:`harness.data.fetching`).
+    """
+    token = _HUB_READS.set([])
+    try:
+        yield _HUB_READS.get()
+    finally:
+        _HUB_READS.reset(token)
+
+
 def load_hub(source: DataSource, config: str | None, split: str, **kwargs: Any) -> Any:
     """``datasets.load_dataset(hub, config, split=..., revision=...)`` with errors as DataError.
 
     With ``$UNIBRIDGE_HUB_MIRROR`` holding a copy of the dataset (:mod:`harness.data.hub`), the
-    same call reads that folder instead of the hub.
+    same call reads that folder instead of the hub. Within :func:`recording_hub_reads`, nothing
+    is read: the call is recorded and gives no rows.
     """
+    recorded = _HUB_READS.get()
+    if recorded is not None:
+        recorded.append((source, config))
+        return []
     import datasets  # heavy: imported only when a hub dataset is read
 
     from harness.data import hub

@@ -45,12 +45,18 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 from harness.data.alignment_checksums import CHECKSUMS as _ALIGNMENT_CHECKSUMS
+from harness.data.americasnli_pins import AMERICASNLI_FILES
 from harness.data.source import DataError, DataSource
 from harness.data.ud_pins import UD_R213_FILES, UD_SINDHI_COMMIT
 
 logger = logging.getLogger(__name__)
 
 CACHE_ENV = "UNIBRIDGE_DATA_CACHE"
+_COPY_ADVICE = ("Without network, copy the file there yourself or give a mirror with `url:` "
+                "(a local path works); the pinned checksum is {checksum}")
+_FETCH_ADVICE = (f"Without network: run `unibridge-bench fetch SUITE` where there is network and "
+                 f"copy that folder here (or point ${CACHE_ENV} at the copy), or give a mirror "
+                 f"with `url:` (a local path works)")
 _FAILED: dict[tuple[str, str], DataError] = {}
 """Remote fetches that failed in this process, so that one unreachable URL is tried once."""
 
@@ -77,7 +83,11 @@ class Pinned:
         top, _, rest = relative.partition("/")
         below = self.url_path.format(relative=relative, top=top, rest=rest) if relative else ""
         return [f"{base.rstrip('/')}/{below if _is_local(base) else quote(below)}" if below
-                else base for base in (self.url, *self.mirrors)]
+                else base for base in self.bases()]
+
+    def bases(self) -> tuple[str, ...]:
+        """``url`` and each mirror: where the files are, in the order to try."""
+        return (self.url, *self.mirrors)
 
 
 @dataclass(frozen=True)
@@ -153,48 +163,7 @@ RELEASES: dict[str, Release] = {
         homepage="https://github.com/nala-cub/AmericasNLI",
         versions={_AMERICASNLI_COMMIT: Pinned(
             url=f"https://raw.githubusercontent.com/nala-cub/AmericasNLI/{_AMERICASNLI_COMMIT}",
-            checksums={  # sha256 of each file at the commit (the repository's head, 2021-04-20)
-                "dev/aym.tsv":
-                    "sha256:6f2ec5464654504632632f6db16326c34e4d8f98dccc237fed81405f1ec862e8",
-                "dev/bzd.tsv":
-                    "sha256:4916a7cac460ce5768546c7e803cdbb9af7818f064e92762c482cfd712936149",
-                "dev/cni.tsv":
-                    "sha256:e8160554467fa7bbb676d611a6fbc17f90175da1ea3e66390b442131c43381c6",
-                "dev/gn.tsv":
-                    "sha256:0ba815a4d3d41ad7cfbd9ffdaa494f3ca7cb55d71a728d3b1dfd1a3a377fe811",
-                "dev/hch.tsv":
-                    "sha256:fc5595639be321f7c2014917f00a25d79404ab8fa5e363f51f6ec4f85eb25a60",
-                "dev/nah.tsv":
-                    "sha256:98379975a835d8632eb1b9321235f90810b137f1a585e41b3339a6dda2036208",
-                "dev/oto.tsv":
-                    "sha256:5e219200138680723e571ece3f2c035a2e56d14c1e747fc5ba99f1c2a55d2235",
-                "dev/quy.tsv":
-                    "sha256:e38ac9b9d837b3a264874fd8d6199febf9c0ce66194b5c20e7d4d7306c447fdf",
-                "dev/shp.tsv":
-                    "sha256:538f823dc01c71216d9e24379067d6031fce18bfbbc471e577a436800327257a",
-                "dev/tar.tsv":
-                    "sha256:57717326e6730cb695ec9ca04451848264e60cee14bd175a27ff5806d00e7bb6",
-                "test/aym.tsv":
-                    "sha256:54968e3c336e01df6d948ec1b4c2aa6750a4650abb5e4275291514b5675f985b",
-                "test/bzd.tsv":
-                    "sha256:c99e37e8061ed3c724d93a57e7429489ed274b81bf97963cec1008a18a6896e0",
-                "test/cni.tsv":
-                    "sha256:168a06b9906e5f680af61333e0414aff2d2f0c3f2f21f2a54c6514fe6ea9fa6b",
-                "test/gn.tsv":
-                    "sha256:3e3c5c29ea6be0794a19c8823f6149f0c6ff3a33d5016ddb36b40c9bfd3d995d",
-                "test/hch.tsv":
-                    "sha256:4ee55a1e584c5e49645e7572ee46624daefebeaf51b654f99319441087756671",
-                "test/nah.tsv":
-                    "sha256:349dcd4beeba0939f949904174f73dfab4654e4e8ef28b9415162c9c84946da4",
-                "test/oto.tsv":
-                    "sha256:041d50e21cd0c53524179cf41c0b5d5e86a7655b3a1c12df52a2d571eb5d929c",
-                "test/quy.tsv":
-                    "sha256:b78a4cefbedf0e29e837c7eebe78122cfe379979f97bdf185f5e7479c967a419",
-                "test/shp.tsv":
-                    "sha256:6d4d928d252c9759735b5db02161ea5f49c6d9974c57bada3b628d95a62a47c6",
-                "test/tar.tsv":
-                    "sha256:f3e59ddc2579eaa37532dc832d3d0854b464da692ab9e6fa3e59ed02b515bea5",
-            })}),
+            checksums=AMERICASNLI_FILES)}),
     "unibridge_alignment": Release(
         name="unibridge_alignment", serves="parallel sentences", default_version=_UNIBRIDGE_COMMIT,
         homepage="https://github.com/TokisakiKurumi2001/UniBridge",
@@ -256,11 +225,11 @@ def fetch_file(source: DataSource, serves: str, relative: str) -> Path:
                         f"pinned: {', '.join(sorted(pin.checksums))}")
     if source.url:  # a local copy or mirror: the plain layout
         base = source.url.rstrip("/")
-        urls = [f"{base}/{relative}" if _is_local(base) else f"{base}/{quote(relative)}"]
+        urls, bases = [f"{base}/{relative}" if _is_local(base) else f"{base}/{quote(relative)}"], [base]
     else:
-        urls = pin.file_urls(relative)
+        urls, bases = pin.file_urls(relative), [base.rstrip("/") for base in pin.bases()]
     folder = _cache_folder(release, version) / Path(relative).parent
-    return _retrieve(urls, pin.checksums[relative], folder, Path(relative).name)
+    return _retrieve(urls, pin.checksums[relative], folder, Path(relative).name, bases=bases)
 
 
 def fetch_pinned(source: DataSource) -> list[Path]:
@@ -282,37 +251,53 @@ def pinned_files(source: DataSource, serves: str) -> list[str]:
     return sorted(relative for relative in pinned(source, serves)[2].checksums if relative)
 
 
-def _retrieve(urls: list[str], checksum: str, folder: Path, name: str, processor=None) -> Path:
-    """The verified file from the first of ``urls`` that serves it (all failing: one DataError)."""
+def _retrieve(urls: list[str], checksum: str, folder: Path, name: str, processor=None,
+              bases: list[str] | None = None) -> Path:
+    """The verified file from the first of ``urls`` that serves it (all failing: one DataError).
+
+    ``bases``: the folder URL each of ``urls`` is under (default: the URL itself). A base that
+    cannot be reached at all (no connection, a timeout) fails every file under it with one and
+    the same message, tried once per process, so that ``validate`` says it once for all the
+    languages it affects; the message names every URL tried.
+    """
     failures = []
-    for url in urls:
+    for url, base in zip(urls, bases or urls, strict=True):
         try:
-            return _retrieve_one(url, checksum, folder, name, processor)
+            return _retrieve_one(url, checksum, folder, name, processor, base)
         except DataError as error:
             failures.append(error)
     if len(failures) == 1:
         raise failures[0]
-    tried = "; ".join(str(error).split(" Without network")[0] for error in failures)
-    raise DataError(f"{tried}. Without network, copy the file there yourself or give a mirror "
-                    f"with `url:` (a local path works); the pinned checksum is {checksum}")
+    tried = "; ".join(str(error).split(" Without network")[0].rstrip(".") for error in failures)
+    if all(isinstance(error, _Unreachable) for error in failures):  # the same for every file
+        raise DataError(f"{tried}. {_FETCH_ADVICE}")
+    raise DataError(f"{tried}. {_COPY_ADVICE.format(checksum=checksum)}")
 
 
-def _retrieve_one(url: str, checksum: str, folder: Path, name: str, processor=None) -> Path:
-    """``pooch.retrieve`` with a local-path downloader; the verified file (failures: DataError)."""
+def _retrieve_one(url: str, checksum: str, folder: Path, name: str, processor=None,
+                  base: str | None = None) -> Path:
+    """``pooch.retrieve`` with a local-path downloader; the verified file (failures: DataError).
+
+    pooch's "Downloading data from …" lines show from ``-v`` on (this module's INFO level).
+    """
     import pooch
 
     kind, _, digest = checksum.partition(":")
     known = checksum if kind == "sha256" else None
     downloader = _copy_local if _is_local(url) else None
-    if (url, str(folder)) in _FAILED:  # one attempt per process: validate asks once per language
-        raise _FAILED[(url, str(folder))]
+    for attempt in ((url, str(folder)), (base or url, "")):  # a file, or its unreachable host
+        if attempt in _FAILED:
+            raise _FAILED[attempt]
+    pooch.get_logger().setLevel(logging.INFO if logger.isEnabledFor(logging.INFO) else logging.WARNING)
     try:
         pooch.retrieve(url, known, fname=name, path=folder, downloader=downloader,
                        processor=None if known is None else processor)
     except Exception as error:  # noqa: BLE001 - download, hash or archive failure: one message
+        if _unreachable(error) and not _is_local(url):
+            _FAILED[(base or url, "")] = _unreachable_failure(base or url, url, error)
+            raise _FAILED[(base or url, "")] from None
         failure = DataError(f"cannot fetch {url} into {folder} ({_reason(error)}). "
-                            f"Without network, copy the file there yourself or give a mirror with "
-                            f"`url:` (a local path works); the pinned checksum is {checksum}")
+                            f"{_COPY_ADVICE.format(checksum=checksum)}")
         if not _is_local(url):
             _FAILED[(url, str(folder))] = failure
         raise failure from None
@@ -322,6 +307,24 @@ def _retrieve_one(url: str, checksum: str, folder: Path, name: str, processor=No
         if processor is not None:
             processor(str(path), "fetch", None)
     return path
+
+
+def _unreachable(error: Exception) -> bool:
+    """Whether ``error`` says the host could not be reached (not: a missing file, a bad hash)."""
+    import requests
+
+    return isinstance(error, (requests.ConnectionError, requests.Timeout))
+
+
+class _Unreachable(DataError):
+    """A base URL that cannot be reached from here (said the same for every file under it)."""
+
+
+def _unreachable_failure(base: str, url: str, error: Exception) -> DataError:
+    """The one message for release files under ``base`` when trying ``url`` found no host."""
+    tried = "" if url == base else f"; tried {url}"
+    return _Unreachable(f"cannot reach {base} ({_reason(error)}{tried}) to download the pinned "
+                        f"files into {cache_dir()}. {_FETCH_ADVICE}")
 
 
 def _reason(error: Exception) -> str:

@@ -228,7 +228,8 @@ def check_hub_reachable(source: DataSource, key: str) -> None:
     raise DataError(
         f"hub dataset {source.hub!r}{revision} is not in the local cache and not reachable "
         f"({reason}). "
-        f"Download it where there is network, point ${hub.MIRROR_ENV} at a folder holding a copy "
+        f"Download it where there is network (`unibridge-bench fetch SUITE --to DIR` fetches "
+        f"what the suite reads), point ${hub.MIRROR_ENV} at a folder holding a copy "
         f"of it (docs/data.md), or give local files instead: `{key}: {{path: DIR}}` (the layout "
         f"is in the docstring of the harness.data module that reads it, and in fixtures/README.md).")
 

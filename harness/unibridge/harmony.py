@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_serializer
 from tqdm.auto import tqdm
 
 from harness.data.parallel import ParallelRef
+from harness.data.reads import PairRead
 from harness.data.source import DataError
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.models import LAST_LAYER, PiReading, drop_default_reading, language_states
@@ -167,6 +168,10 @@ class DistanceConfig(BaseModel):
     max_length: int = Field(128, gt=0)
     batch_size: int = Field(32, gt=0)
     pi_unibridge: PiReading = LAST_LAYER
+
+    def data_reads(self) -> tuple[PairRead, ...]:
+        """The first K sentence pairs of (target, source)."""
+        return (PairRead(self.lang, self.source, self.parallel.corpus, self.k),)
 
     @model_serializer(mode="wrap")
     def _default_reading_keeps_keys(self, handler) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.data.parallel import ParallelRef
+from harness.data.reads import TaskRead
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext
 from harness.models import LAST_LAYER, PiReading
@@ -137,6 +138,10 @@ class MultiSourceConfig(BaseModel):
     data: DataRef
     inference: InferenceConfig = InferenceConfig()
     label_subword: Subword = "first"
+
+    def data_reads(self) -> tuple[TaskRead, ...]:
+        """The scored split of the target."""
+        return (TaskRead(self.task, self.lang, self.data.source, (self.split,)),)
 
     @model_validator(mode="after")
     def _consistent(self) -> MultiSourceConfig:

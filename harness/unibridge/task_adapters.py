@@ -32,6 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.data.reads import TRAINING_SPLITS, TaskRead
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.tasks import Subword, TaskSpec, overflow_for
@@ -90,6 +91,10 @@ class TaskAdapterJob(BaseModel):
     data: DataRef
     adapter: TaskAdapterConfig = TaskAdapterConfig()
     label_subword: Subword = "first"
+
+    def data_reads(self) -> tuple[TaskRead, ...]:
+        """The training and selection splits of the source."""
+        return (TaskRead(self.task, self.source, self.data.source, TRAINING_SPLITS),)
 
 
 def add_task_adapter(model, task: TaskSpec, reduction_factor: int, language: str = LANGUAGE,
