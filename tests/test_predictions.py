@@ -1,0 +1,53 @@
+"""Predictions kept in an evaluation artifact: written, read back, scored again from the cache."""
+
+import json
+
+import numpy as np
+import pytest
+
+from harness.data.examples import SentencePair, TaggedSentence
+from harness.evaluation import write_scores
+from harness.predictions import example_ids, read_predictions, split_digest
+from harness.results import METRICS_FILE
+from harness.tasks import get_task
+
+SENTENCES = [TaggedSentence(("Addis", "Ababa", "is"), ("B-LOC", "I-LOC", "O")),
+             TaggedSentence(("Abebe",), ("B-PER",)), TaggedSentence(("x", "y"), ("O", "O"))]
+PAIRS = [SentencePair("a", "b", 0), SentencePair("c", "d", 2), SentencePair("e", "f", 1)]
+
+
+def test_ner_scores_predictions_and_counts_are_kept(tmp_path):
+    task = get_task("ner")
+    predicted = [["B-LOC", "I-LOC", "O"], ["B-ORG"], ["O", "B-PER"]]
+    value = write_scores(tmp_path, task, SENTENCES, predicted, {"split": "test"})
+    metrics = json.loads((tmp_path / METRICS_FILE).read_text())
+    assert value == metrics["value"] == pytest.approx(100 * 2 * 1 / (2 * 1 + 2 + 1))
+    assert metrics["details"]["per_example"] == {"tp": [1, 0, 0], "fp": [0, 1, 1], "fn": [0, 1, 0]}
+    kept = read_predictions(tmp_path)
+    assert kept.gold == task.gold(SENTENCES) and kept.predicted == predicted
+    assert task.metric.score(kept.gold, kept.predicted) == value
+    assert metrics["details"]["split_digest"] == split_digest(kept.example_ids)
+
+
+def test_nli_and_one_word_sentences_read_back_in_their_shapes(tmp_path):
+    nli = get_task("nli")
+    (tmp_path / "nli").mkdir()
+    (tmp_path / "pos").mkdir()
+    write_scores(tmp_path / "nli", nli, PAIRS, ["entailment", "neutral", "neutral"], {})
+    kept = read_predictions(tmp_path / "nli")
+    assert kept.gold == ["entailment", "contradiction", "neutral"]
+    assert kept.predicted == ["entailment", "neutral", "neutral"]
+    one_word = [TaggedSentence(("a",), ("NOUN",)), TaggedSentence(("b",), ("VERB",))]
+    write_scores(tmp_path / "pos", get_task("pos"), one_word, [["NOUN"], ["NOUN"]], {})
+    assert read_predictions(tmp_path / "pos").predicted == [["NOUN"], ["NOUN"]]
+    details = json.loads((tmp_path / "pos" / METRICS_FILE).read_text())["details"]
+    assert details["per_example"] == {"correct": [1, 0], "total": [1, 1]}
+
+
+def test_example_ids_follow_content_and_order():
+    ids = example_ids(SENTENCES)
+    assert ids.dtype == np.uint64 and len(set(ids.tolist())) == 3
+    assert np.array_equal(example_ids(SENTENCES), ids)
+    assert split_digest(example_ids(SENTENCES[::-1])) != split_digest(ids)
+    changed = [TaggedSentence(("Addis", "Ababa", "is"), ("B-LOC", "I-LOC", "B-LOC")), *SENTENCES[1:]]
+    assert example_ids(changed)[0] != ids[0] and example_ids(changed)[1] == ids[1]
