@@ -79,7 +79,10 @@ def example_counts(gold: Sequence, predicted: Sequence) -> dict[str, list[int]]:
 
 
 def accuracy_counts(gold: Sequence, predicted: Sequence) -> dict[str, list[int]]:
-    """:func:`tag_counts` of sentences (POS), :func:`example_counts` of labels (NLI), as :func:`accuracy` reads them."""
+    """:func:`tag_counts` of sentences (POS), :func:`example_counts` of labels (NLI).
+
+    Told apart as :func:`accuracy` does: by whether the items are sequences.
+    """
     if gold and isinstance(gold[0], (list, tuple)):
         return tag_counts(gold, predicted)
     return example_counts(gold, predicted)

@@ -7,12 +7,13 @@ Example::
     get_metric("f1").score(kept.gold, kept.predicted)      # the stage's score, from the cache
 
 So any statistic is recomputed from the cache, never by re-running a model. The file is a
-compressed numpy archive: ``kind`` (``tagging`` or ``pair``), ``labels`` (the task's label names), ``gold`` and ``predicted``
-(label indices, int16; tagging: every sentence's words one after the other), ``lengths`` (words
-per sentence; one per example for pair tasks) and ``example_ids``: per example of the split,
-the first 8 bytes of the SHA-256 of its content (tokens and tags, or premise, hypothesis and
-label) as uint64. Two evaluations on the same examples in the same order have equal ids;
-:func:`split_digest` of the ids is what result records carry to pair two methods' counts.
+compressed numpy archive: ``kind`` (``tagging`` or ``pair``), ``labels`` (the task's label
+names), ``gold`` and ``predicted`` (label indices, int16; tagging: every sentence's words one
+after the other), ``lengths`` (words per sentence; one per example for pair tasks) and
+``example_ids``: per example of the split, the first 8 bytes of the SHA-256 of its content
+(tokens and tags, or premise, hypothesis and label) as uint64. Two evaluations on the same
+examples in the same order have equal ids; :func:`split_digest` of the ids is what result
+records carry to pair two methods' counts.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def split_digest(ids: np.ndarray) -> str:
     return hashlib.sha256(ids.astype(">u8").tobytes()).hexdigest()[:16]
 
 
-def store_predictions(out: Path, task: TaskSpec, ids: np.ndarray, gold: Sequence, predicted: Sequence) -> Path:
+def store_predictions(out: Path, task: TaskSpec, ids: np.ndarray, gold: Sequence,
+                      predicted: Sequence) -> Path:
     """Write ``out/predictions.npz`` (module docstring)."""
     import numpy as np
 
