@@ -13,6 +13,7 @@ cells are mean ± sample std over the 14 WikiANN languages of one backbone, and 
 Marks follow the paper: per column and backbone family, the best value in bold and the
 second best underlined, compared as printed (two decimals); equal values share a mark, and the
 second mark goes to the next lower value (dense ranking); a column with one value is not marked.
+Intervals, paired-test marks and the "reproduced?" line come from :mod:`harness.statistics.cells`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from harness.report.manifest import RunManifest, read_manifest
 from harness.report.paper import HyperparameterRow, PaperRow, PaperTable, average_disagreements, paper_table
 from harness.report.specs import ARCH_NAMES, Row, Setting, TableSpec
 from harness.results import RESULTS_FILE, ResultRecord, read_results
+from harness.statistics.bootstrap import DEFAULT_STATISTICS, StatisticsConfig
+from harness.statistics.cells import annotate
 
 Mark = Literal["best", "second"]
 DECIMALS = 2
@@ -43,6 +46,11 @@ class Cell:
     paper_std: float | None = None
     missing: int | None = None
     mark: Mark | None = None
+    # statistics (harness.statistics.cells): the 95 % bootstrap interval of ``mean``; for a row
+    # tested against UniBridge, the Holm-adjusted p-value and † / ‡ when significant
+    interval: tuple[float, float] | None = None
+    p_value: float | None = None
+    significance: str | None = None
 
     @property
     def delta(self) -> float | None:
@@ -82,6 +90,10 @@ class FilledTable:
     rows: tuple[FilledRow, ...] | tuple[SettingRow, ...]
     footnotes: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # statistics (harness.statistics.cells): "k of m paper cells inside our 95 % interval; …"
+    # and the footnote naming the paired test, when one ran
+    reproduced: str | None = None
+    significance_note: str | None = None
 
     @property
     def has_results(self) -> bool:
@@ -97,14 +109,17 @@ class RunData:
 
     ``thresholds[i]`` is the ALP threshold ε_s of UniBridge's vocabulary search in the run that
     wrote ``records[i]`` (from that run's manifest; None without one): Figure 3's x axis.
+    ``statistics``: bootstrap replicates, randomisation rounds and seed of the intervals and tests.
     """
 
     records: tuple[ResultRecord, ...]
     manifest: RunManifest | None = None
     thresholds: tuple[float | None, ...] = ()
+    statistics: StatisticsConfig = DEFAULT_STATISTICS
 
     @classmethod
-    def load(cls, workdir: Path, merged: Sequence[Path] = ()) -> RunData:
+    def load(cls, workdir: Path, merged: Sequence[Path] = (),
+             statistics: StatisticsConfig = DEFAULT_STATISTICS) -> RunData:
         """Records of ``workdir`` (plus those of ``merged`` workdirs) and ``workdir``'s manifest."""
         records, thresholds = [], []
         for directory in (workdir, *merged):
@@ -112,7 +127,7 @@ class RunData:
             found = read_results(path) if path.is_file() else []
             records += found
             thresholds += [alp_threshold(read_manifest(directory))] * len(found)
-        return cls(tuple(records), read_manifest(workdir), tuple(thresholds))
+        return cls(tuple(records), read_manifest(workdir), tuple(thresholds), statistics)
 
     def backbone_for(self, arch: str) -> tuple[str | None, list[str]]:
         """The backbone whose records fill rows of ``arch`` (first by name) and the others of it."""
@@ -274,7 +289,8 @@ def fill(spec: TableSpec, run: RunData) -> FilledTable:
         rows = mark(spec, tuple(filler.language_row(r, paper.row(r.label)) for r in spec.rows))
         headers = paper.columns + (("Average",) if spec.aggregate == "average" else ())
     notes = (*filler.remarks, *paper_notes(paper))
-    return FilledTable(spec, headers, rows, tuple(filler.notes.reasons), notes)
+    table = FilledTable(spec, headers, rows, tuple(filler.notes.reasons), notes)
+    return annotate(table, run.records, run.statistics)
 
 
 def paper_notes(paper: PaperTable) -> list[str]:

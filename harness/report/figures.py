@@ -10,6 +10,10 @@ line per backbone family; a mean is over the languages present at that threshold
 prints Figure 3 only as an image: its one known point is ε_s = 5, Tables 1–2's UniBridge
 averages, drawn as open markers. The per-task charts put our UniBridge score beside the
 paper's for each language of the task's tables (Tables 1–2, 3–4, 12–13).
+
+Interval bars (where the records carry per-example counts, :mod:`harness.statistics`): each of
+our bars has its cell's 95 % bootstrap interval; each Figure 3 point the interval of its mean
+over languages (:func:`figure3_intervals`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 from harness.report.build import FilledRow, RunData, backbone_arch, fill
 from harness.report.paper import PaperRow, paper_table
 from harness.report.specs import ARCH_NAMES, table_spec
+from harness.statistics.cells import mean_interval
 
 #: The tables whose UniBridge rows each task's chart shows, per backbone family.
 TASK_TABLES = {"ner": (1, 2), "pos": (3, 4), "nli": (12, 13)}
@@ -63,11 +68,36 @@ def figure3_points(run: RunData) -> dict[str, dict[float, float]]:
     return dict(points)
 
 
+def figure3_intervals(run: RunData) -> dict[str, dict[float, tuple[float, float]]]:
+    """Family -> threshold -> 95 % interval of Figure 3's mean over languages, where counts allow."""
+    groups: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for record, threshold in zip(run.records, run.thresholds):
+        arch = backbone_arch(record)
+        if record.method == "unibridge" and record.task == "ner" and arch in FIGURE3_ARCHS and threshold:
+            groups[(arch, threshold)][record.lang].append(record)
+    intervals: dict[str, dict[float, tuple[float, float]]] = defaultdict(dict)
+    for (arch, threshold), by_lang in groups.items():
+        found = mean_interval(list(by_lang.values()), run.statistics)
+        if found is not None:
+            intervals[arch][threshold] = found
+    return dict(intervals)
+
+
+def _error_bars(axes, xs: list[float], ys: list[float], intervals: list, color) -> None:
+    """Asymmetric interval bars at the points that have an interval."""
+    have = [(x, y, i) for x, y, i in zip(xs, ys, intervals) if i is not None]
+    if have:
+        axes.errorbar([x for x, _, _ in have], [y for _, y, _ in have],
+                      yerr=[[y - i[0] for _, y, i in have], [i[1] - y for _, y, i in have]],
+                      fmt="none", ecolor=color, capsize=3, linewidth=1)
+
+
 def figure3(run: RunData, directory: Path) -> list[Path]:
     """Figure 3 as PNG and PDF; nothing when no UniBridge NER record has a known threshold."""
     points = figure3_points(run)
     if not points:
         return []
+    intervals = figure3_intervals(run)
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(4.5, 3.2))
     for arch, table in FIGURE3_ARCHS.items():
@@ -77,6 +107,8 @@ def figure3(run: RunData, directory: Path) -> list[Path]:
             xs = sorted(points[arch])
             (line,) = axes.plot(xs, [points[arch][x] for x in xs], marker="o",
                                 label=f"{ARCH_NAMES[arch]} (ours)")
+            _error_bars(axes, xs, [points[arch][x] for x in xs],
+                        [intervals.get(arch, {}).get(x) for x in xs], line.get_color())
         axes.plot([5.0], [row.average], linestyle="none", marker="s", fillstyle="none",
                   color=line.get_color() if line else None, label=f"{ARCH_NAMES[arch]} (paper, ε=5)")
     axes.set(xlabel="ALP threshold ε_s", ylabel="mean F1 (WikiANN)", xticks=[5, 10, 15],
@@ -103,6 +135,7 @@ def task_chart(run: RunData, task: str, directory: Path) -> list[Path]:
         xs = range(len(columns))
         ours = [cell.mean if cell.mean is not None else 0.0 for cell in row.cells]
         ax.bar([x - 0.2 for x in xs], ours, width=0.4, label="ours")
+        _error_bars(ax, [x - 0.2 for x in xs], ours, [cell.interval for cell in row.cells], "black")
         ax.bar([x + 0.2 for x in xs], list(paper.cells), width=0.4, label="paper", alpha=0.6)
         for x, cell in zip(xs, row.cells):
             if cell.mean is None:

@@ -6,7 +6,8 @@ Example::
 
 The page needs nothing beside it (no stylesheet, script or image file), so it can be mailed
 or archived alone. The header names the suite, the harness's git commit, the package versions
-that decided the results, the date and the metric implementation with its version.
+that decided the results, the date and the metric implementation with its version; under it,
+one "reproduced?" line per table (:mod:`harness.statistics.cells`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from harness.graph import atomic_write_text
 from harness.report.build import FilledTable, RunData
-from harness.report.render import render
+from harness.report.render import render, title
 
 REPO = Path(__file__).resolve().parents[2]
 _REPORT_PACKAGES = ("seqeval", "matplotlib", "tabulate")
@@ -28,7 +29,7 @@ _STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:80em}
 table.results{border-collapse:collapse;margin:1em 0;font-size:85%}
 table.results td,table.results th{padding:2px 6px;text-align:right;border-bottom:1px solid #ddd}
 table.results th:first-child{text-align:left}
-tr.paper,tr.delta{color:#666;font-size:90%} caption{font-weight:bold;text-align:left}
+tr.paper,tr.delta,tr.interval{color:#666;font-size:90%} caption{font-weight:bold;text-align:left}
 .footnotes{font-size:80%;color:#444} img{max-width:100%;border:1px solid #eee}
 dl.provenance dt{font-weight:bold;float:left;clear:left;width:11em} dl.provenance dd{margin-left:12em}"""
 
@@ -87,9 +88,17 @@ def page(tables: list[FilledTable], figures: list[Path], facts: dict[str, str]) 
              "<p>Each row shows ours, then the paper's numbers and Δ = ours − paper. Bold: best, "
              "underlined: second best per language and backbone family. – : no result, "
              "footnotes say why.</p>", "<h2>Figures</h2>"]
+    figures_at = parts.index("<h2>Figures</h2>")
+    parts[figures_at:figures_at] = reproduced_section(tables)  # in the header, before the figures
     parts += [_image(p) for p in figures if p.suffix == ".png"] or ["<p>No figure: no result allows one.</p>"]
     parts += ["<h2>Tables</h2>"] + [render(table, "html") for table in tables]
     return "\n".join(parts + ["</body></html>"]) + "\n"
+
+
+def reproduced_section(tables: list[FilledTable]) -> list[str]:
+    """The header's "reproduced?" list: one line per table whose cells have intervals."""
+    lines = [f"<li>{html.escape(title(t))}: {html.escape(t.reproduced)}</li>" for t in tables if t.reproduced]
+    return ['<h2>Reproduced?</h2>', '<ul class="reproduced">', *lines, "</ul>"] if lines else []
 
 
 def write_page(path: Path, tables: list[FilledTable], figures: list[Path], facts: dict[str, str]) -> Path:

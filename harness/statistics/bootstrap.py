@@ -51,6 +51,10 @@ class StatisticsConfig:
             raise ValueError(f"level and alpha must lie in (0, 1), got {self.level} and {self.alpha}")
 
 
+#: The report's defaults (B = 1,000 replicates, 10,000 rounds, seed 0).
+DEFAULT_STATISTICS = StatisticsConfig()
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A cell: mean over seeds, their sample std (None for one seed), the bootstrap interval."""
