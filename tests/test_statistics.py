@@ -12,12 +12,13 @@ from harness.statistics.bootstrap import (
     StatisticsConfig,
     cell_seed,
     estimate_cell,
+    estimate_cells,
     estimate_mean,
     resample_weights,
 )
 from harness.statistics.counts import Sample, seed_counts
 from harness.statistics.multiple import holm
-from harness.statistics.paired import approximate_randomisation
+from harness.statistics.paired import approximate_randomisation, randomisation_tests
 
 F1, ACCURACY = get_metric("f1"), get_metric("accuracy")
 
@@ -195,3 +196,16 @@ def test_config_refuses_meaningless_values():
         StatisticsConfig(samples=0)
     with pytest.raises(ValueError, match="level"):
         StatisticsConfig(level=1.5)
+
+
+def test_batched_tests_of_one_test_set_equal_the_tests_one_by_one():
+    rng = np.random.default_rng(14)
+    reference = sample_of(ner_counts(rng, 60, 0.6))
+    others = [sample_of(ner_counts(rng, 60, skill)) for skill in (0.4, 0.55, 0.6)]
+    together = randomisation_tests([(reference, o) for o in others], 3000, seed=5)
+    alone = [approximate_randomisation(reference, o, 3000, seed=5) for o in others]
+    assert together == alone
+    weights = resample_weights(60, 500, 1)
+    batch = estimate_cells([reference, *others], weights)
+    assert [e.replicates.tolist() for e in batch] == [
+        estimate_cell(s, weights).replicates.tolist() for s in (reference, *others)]

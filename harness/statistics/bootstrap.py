@@ -26,6 +26,7 @@ independently (so an average over languages has the variance of independent test
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,6 +71,19 @@ class Estimate:
         return self.low <= value <= self.high
 
 
+def one_blas_thread():
+    """A context in which numpy's BLAS runs one thread.
+
+    The products here are skinny (``[B, n] @ [n, a few dozen]``) and bound by reading memory;
+    a threaded BLAS gains nothing on them and, on a machine whose cores are busy (a report
+    written while jobs run), its spinning threads made them 5–10 times slower
+    (benchmarks/statistics.py).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def cell_seed(seed: int, *names: str) -> int:
     """A seed for the draws of one test set, from the run's seed and its names (task, language)."""
     digest = hashlib.sha256("/".join([str(seed), *names]).encode("utf-8")).digest()
@@ -80,17 +94,31 @@ def resample_weights(n: int, samples: int, seed: int) -> np.ndarray:
     """``[samples, n]``: how often each of ``n`` examples is drawn in each replicate (rows sum to n)."""
     draws = np.random.default_rng(seed).integers(0, n, size=(samples, n))
     offsets = (draws + n * np.arange(samples)[:, None]).ravel()
-    return np.bincount(offsets, minlength=samples * n).reshape(samples, n).astype(np.float64)
+    # float32 holds the products exactly (integer sums far below 2**24) at half the memory traffic
+    return np.bincount(offsets, minlength=samples * n).reshape(samples, n).astype(np.float32)
 
 
-def replicate_values(sample: Sample, weights: np.ndarray) -> np.ndarray:
-    """``[B]``: the mean over seeds of the metric of each replicate's summed counts."""
-    seeds, n, fields = sample.counts.shape
-    if weights.shape[1] != n:
-        raise ValueError(f"{weights.shape[1]} resampling weights per replicate for {n} examples")
-    stacked = sample.counts.transpose(1, 0, 2).reshape(n, seeds * fields)
-    sums = (weights @ stacked).reshape(len(weights), seeds, fields)
-    return sample.metric.from_sums(sums).mean(axis=1)
+def replicate_values(samples: Sequence[Sample], weights: np.ndarray) -> list[np.ndarray]:
+    """Per sample ``[B]``: the mean over its seeds of the metric of each replicate's summed counts.
+
+    All samples share ``weights`` (one test set): their counts go side by side into one
+    ``[n, Σ seeds·fields]`` matrix and one product with the ``[B, n]`` weights, whose cost is
+    reading the weights, so a language's cells cost about what one cell does.
+    """
+    n = weights.shape[1]
+    if any(sample.n != n for sample in samples):
+        raise ValueError(f"{n} resampling weights per replicate for samples of "
+                         f"{sorted({s.n for s in samples})} examples")
+    columns = [s.counts.transpose(1, 0, 2).reshape(n, -1) for s in samples]
+    with one_blas_thread():
+        sums = (weights @ np.concatenate(columns, axis=1).astype(weights.dtype)).astype(np.float64)
+    values, start = [], 0
+    for sample, width in zip(samples, (c.shape[1] for c in columns)):
+        seeds, fields = sample.counts.shape[0], sample.counts.shape[2]
+        block = sums[:, start:start + width].reshape(len(weights), seeds, fields)
+        values.append(sample.metric.from_sums(block).mean(axis=1))
+        start += width
+    return values
 
 
 def percentile_interval(replicates: np.ndarray, level: float) -> tuple[float, float]:
@@ -100,12 +128,20 @@ def percentile_interval(replicates: np.ndarray, level: float) -> tuple[float, fl
     return float(low), float(high)
 
 
+def estimate_cells(samples: Sequence[Sample], weights: np.ndarray, level: float = 0.95) -> list[Estimate]:
+    """Per sample of one test set: mean over seeds, spread across seeds, interval of the mean."""
+    estimates = []
+    for sample, replicates in zip(samples, replicate_values(samples, weights)):
+        values = sample.values()
+        spread = float(np.std(values, ddof=1)) if len(values) > 1 else None
+        estimates.append(Estimate(float(values.mean()), spread, *percentile_interval(replicates, level),
+                                  replicates))
+    return estimates
+
+
 def estimate_cell(sample: Sample, weights: np.ndarray, level: float = 0.95) -> Estimate:
-    """Mean over seeds, spread across seeds, and the bootstrap interval of the mean."""
-    values = sample.values()
-    replicates = replicate_values(sample, weights)
-    spread = float(np.std(values, ddof=1)) if len(values) > 1 else None
-    return Estimate(float(values.mean()), spread, *percentile_interval(replicates, level), replicates)
+    """:func:`estimate_cells` of one sample."""
+    return estimate_cells([sample], weights, level)[0]
 
 
 def estimate_mean(estimates: list[Estimate], level: float = 0.95) -> tuple[float, float]:

@@ -30,13 +30,13 @@ from harness.statistics.bootstrap import (
     Estimate,
     StatisticsConfig,
     cell_seed,
-    estimate_cell,
+    estimate_cells,
     estimate_mean,
     resample_weights,
 )
 from harness.statistics.counts import Sample, seed_counts
 from harness.statistics.multiple import holm
-from harness.statistics.paired import approximate_randomisation
+from harness.statistics.paired import randomisation_tests
 
 if TYPE_CHECKING:
     from harness.report.build import Cell, FilledRow, FilledTable
@@ -55,29 +55,37 @@ def significance_footnote(config: StatisticsConfig) -> str:
 
 
 class CellSampler:
-    """Samples of records and their estimates, with one set of draws per (task, language, n)."""
+    """Estimates and paired tests of cells, batched per test set (task, language, size).
+
+    The cells of one test set share one set of bootstrap draws and one set of swaps, so each
+    batch is one matrix product (:func:`~harness.statistics.bootstrap.estimate_cells`,
+    :func:`~harness.statistics.paired.randomisation_tests`).
+    """
 
     def __init__(self, config: StatisticsConfig):
         self.config = config
-        self._weights: dict[tuple[str, str, int], np.ndarray] = {}
 
-    def estimate(self, records: Sequence[ResultRecord]) -> tuple[Sample, Estimate] | None:
-        """The cell's sample and estimate; None without per-example counts."""
-        sample = seed_counts(_one_per_seed(records))
-        if sample is None:
-            return None
-        task, lang = records[0].task, records[0].lang
-        key = (task, lang, sample.n)
-        if key not in self._weights:
-            self._weights[key] = resample_weights(sample.n, self.config.samples,
-                                                  cell_seed(self.config.seed, task, lang))
-        return sample, estimate_cell(sample, self._weights[key], self.config.level)
+    def estimate_all(self, groups: Sequence[Sequence[ResultRecord]]) -> list[tuple[Sample, Estimate] | None]:
+        """Per group of records (one cell): its sample and estimate; None without counts."""
+        samples = [seed_counts(_one_per_seed(group)) if group else None for group in groups]
+        batches: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+        for i, (group, sample) in enumerate(zip(groups, samples)):
+            if sample is not None:
+                batches[(group[0].task, group[0].lang, sample.n)].append(i)
+        found: list[tuple[Sample, Estimate] | None] = [None] * len(groups)
+        for (task, lang, n), members in batches.items():
+            weights = resample_weights(n, self.config.samples, cell_seed(self.config.seed, task, lang))
+            estimates = estimate_cells([samples[i] for i in members], weights, self.config.level)
+            for i, estimate in zip(members, estimates):
+                found[i] = (samples[i], estimate)
+        return found
 
-    def paired_p(self, a: Sample, b: Sample, task: str, lang: str) -> tuple[float, float]:
-        """Difference metric(a) − metric(b) and its p-value (approximate randomisation)."""
-        result = approximate_randomisation(a, b, self.config.rounds,
-                                           cell_seed(self.config.seed, task, lang, "paired"))
-        return result.difference, result.p_value
+    def paired(self, pairs: Sequence[tuple[Sample, Sample]], task: str,
+               lang: str) -> list[tuple[float, float]]:
+        """Per pair (a, b) of one test set: metric(a) − metric(b) and its two-sided p-value."""
+        results = randomisation_tests(pairs, self.config.rounds,
+                                      cell_seed(self.config.seed, task, lang, "paired"))
+        return [(result.difference, result.p_value) for result in results]
 
 
 def _one_per_seed(records: Sequence[ResultRecord]) -> list[ResultRecord]:
@@ -95,11 +103,13 @@ def annotate(table: FilledTable, records: Sequence[ResultRecord], config: Statis
     for r in records:
         if r.task == spec.task:
             by_cell[(r.method, r.backbone, r.lang)].append(r)
-    samples: list[list[tuple[Sample, Estimate] | None]] = [
-        [sampler.estimate(by_cell[(row.method, row.backbone, lang)]) if by_cell.get(
-            (row.method, row.backbone, lang)) else None for lang in spec.languages] for row in table.rows]
-    rows = [_with_intervals(row, found, config.level) for row, found in zip(table.rows, samples)]
-    tested = _mark_rows(rows, samples, sampler, spec.task, spec.languages)
+    width = len(spec.languages)
+    found = sampler.estimate_all([by_cell.get((row.method, row.backbone, lang), [])
+                                  for row in table.rows for lang in spec.languages])
+    samples = [found[i * width:(i + 1) * width] for i in range(len(table.rows))]
+    rows = [_with_intervals(row, cells, config.level) for row, cells in zip(table.rows, samples)]
+    tested = _mark_rows(rows, [[f[0] if f else None for f in row] for row in samples], sampler,
+                        spec.task, spec.languages)
     return replace(table, rows=tuple(rows), reproduced=reproduced_line(rows),
                    significance_note=significance_footnote(config) if tested else None)
 
@@ -113,28 +123,32 @@ def _with_intervals(row: FilledRow, found: list, level: float) -> FilledRow:
     return replace(row, cells=cells, average=average)
 
 
-def _mark_rows(rows: list[FilledRow], samples: list[list], sampler: CellSampler, task: str,
+def _references(rows: Sequence[FilledRow]) -> dict[int, int]:
+    """Row index -> the index of its backbone's UniBridge row, for every other row that has one."""
+    reference = {row.backbone: i for i, row in enumerate(rows) if row.method == REFERENCE}
+    return {i: reference[row.backbone] for i, row in enumerate(rows)
+            if row.method != REFERENCE and row.backbone in reference}
+
+
+def _mark_rows(rows: list[FilledRow], samples: list[list[Sample | None]], sampler: CellSampler, task: str,
                languages: Sequence[str]) -> bool:
-    """Test every row against its family's UniBridge row in place; True when any test ran."""
-    tested = False
-    for i, row in enumerate(rows):
-        reference = next((k for k, other in enumerate(rows) if other.method == REFERENCE
-                          and other.backbone == row.backbone and k != i), None)
-        if row.method == REFERENCE or reference is None:
-            continue
-        pairs = [(j, samples[reference][j], samples[i][j]) for j in range(len(languages))
-                 if samples[reference][j] is not None and samples[i][j] is not None]
-        if not pairs:
-            continue
-        tests = [sampler.paired_p(ref[0], own[0], task, languages[j]) for j, ref, own in pairs]
-        adjusted = holm([p for _, p in tests])
-        cells = list(row.cells)
-        for (j, _, _), (difference, _), p in zip(pairs, tests, adjusted):
+    """Test every row against its backbone's UniBridge row, in place; True when any test ran."""
+    raw: dict[int, dict[int, tuple[float, float]]] = defaultdict(dict)  # row -> language -> (d, p)
+    references = _references(rows)
+    for j, lang in enumerate(languages):
+        tested = [i for i, k in references.items() if samples[i][j] is not None and samples[k][j] is not None]
+        if tested:
+            results = sampler.paired([(samples[references[i]][j], samples[i][j]) for i in tested], task, lang)
+            for i, result in zip(tested, results):
+                raw[i][j] = result
+    for i, by_language in raw.items():
+        cells = list(rows[i].cells)
+        for j, p in zip(by_language, holm([p for _, p in by_language.values()])):
+            difference = by_language[j][0]
             mark = (BETTER if difference > 0 else WORSE) if p < sampler.config.alpha else None
             cells[j] = replace(cells[j], p_value=p, significance=mark)
-        rows[i] = replace(row, cells=tuple(cells))
-        tested = True
-    return tested
+        rows[i] = replace(rows[i], cells=tuple(cells))
+    return bool(raw)
 
 
 def reproduced_line(rows: Sequence[FilledRow]) -> str | None:
@@ -159,8 +173,7 @@ def paper_inside(cell: Cell) -> bool | None:
 def mean_interval(groups: Sequence[Sequence[ResultRecord]],
                   config: StatisticsConfig) -> tuple[float, float] | None:
     """Interval of the mean over several cells (one group of records each, e.g. Figure 3's languages)."""
-    sampler = CellSampler(config)
-    found = [sampler.estimate(group) for group in groups if group]
+    found = CellSampler(config).estimate_all([group for group in groups if group])
     if not found or any(f is None for f in found):
         return None
     return estimate_mean([f[1] for f in found], config.level)
@@ -176,13 +189,18 @@ def compare_tests(a: Sequence[ResultRecord], b: Sequence[ResultRecord], config: 
     """
     sampler = CellSampler(config)
     cells_a, cells_b = _group(a, key), _group(b, key)
-    raw: dict[tuple, float] = {}
+    by_test_set: dict[tuple[str, str, int], list[tuple[tuple, Sample, Sample]]] = defaultdict(list)
     for cell in sorted(cells_a.keys() & cells_b.keys()):
-        pair = [seed_counts(_one_per_seed(c[cell])) for c in (cells_a, cells_b)]
-        if None not in pair and pair[0].digest == pair[1].digest:
-            raw[cell] = sampler.paired_p(pair[1], pair[0], cell[0], cell[-1])[1]
+        sample_a, sample_b = (seed_counts(_one_per_seed(c[cell])) for c in (cells_a, cells_b))
+        if sample_a is not None and sample_b is not None and sample_a.digest == sample_b.digest:
+            task, lang = cell[0], cell[-1]
+            by_test_set[(task, lang, sample_a.n)].append((cell, sample_b, sample_a))
+    raw: dict[tuple, float] = {}
+    for (task, lang, _), members in by_test_set.items():
+        results = sampler.paired([(b_, a_) for _, b_, a_ in members], task, lang)
+        raw.update({cell: p for (cell, _, _), (_, p) in zip(members, results)})
     families: dict[tuple, list[tuple]] = defaultdict(list)
-    for cell in raw:
+    for cell in sorted(raw):
         families[cell[:-1]].append(cell)
     tested = {}
     for members in families.values():

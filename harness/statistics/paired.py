@@ -26,10 +26,12 @@ counts — for accuracy the mean of the seeds' accuracies; for F1 the F1 of the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from harness.statistics.bootstrap import one_blas_thread
 from harness.statistics.counts import Sample
 
 #: Rounds drawn at once (bounds the [chunk, n] swap matrix in memory).
@@ -47,20 +49,45 @@ class PairedResult:
 
 def approximate_randomisation(a: Sample, b: Sample, rounds: int = 10_000, seed: int = 0) -> PairedResult:
     """Two-sided approximate randomisation test of ``a`` against ``b`` (module docstring)."""
+    return randomisation_tests([(a, b)], rounds, seed)[0]
+
+
+def randomisation_tests(pairs: Sequence[tuple[Sample, Sample]], rounds: int = 10_000,
+                        seed: int = 0) -> list[PairedResult]:
+    """:func:`approximate_randomisation` of several pairs on one test set, with the same swaps.
+
+    Every pair of one test set (the rows of one language) is tested with the same rounds, so
+    each chunk of swaps is drawn once and applied to every pair in one matrix product.
+    """
+    for a, b in pairs:
+        _check_pair(a, b)
+    n, metric = pairs[0][0].n, pairs[0][0].metric
+    if any(a.n != n or a.metric != metric for a, _ in pairs):
+        raise ValueError("tests run together need one test set and one metric")
+    mean_a = np.stack([a.counts.mean(axis=0) for a, _ in pairs], axis=1)  # [n, pairs, fields]
+    mean_b = np.stack([b.counts.mean(axis=0) for _, b in pairs], axis=1)
+    sum_a, sum_b = mean_a.sum(axis=0), mean_b.sum(axis=0)
+    observed = metric.from_sums(sum_a) - metric.from_sums(sum_b)
+    moved = (mean_b - mean_a).reshape(n, -1)  # what swapping one example moves from B into A
+    rng = np.random.default_rng(seed)
+    reached = np.zeros(len(pairs), dtype=np.int64)
+    with one_blas_thread():
+        for start in range(0, rounds, CHUNK):
+            shift = (_swaps(rng, min(CHUNK, rounds - start), n) @ moved).reshape(-1, *sum_a.shape)
+            differences = metric.from_sums(sum_a + shift) - metric.from_sums(sum_b - shift)
+            reached += np.count_nonzero(np.abs(differences) >= np.abs(observed) - 1e-9, axis=0)
+    return [PairedResult(float(d), (1 + int(k)) / (1 + rounds), rounds) for d, k in zip(observed, reached)]
+
+
+def _swaps(rng: np.random.Generator, rounds: int, n: int) -> np.ndarray:
+    """``[rounds, n]`` fair coin flips (1: swap), eight from every random byte."""
+    packed = rng.integers(0, 256, size=(rounds, (n + 7) // 8), dtype=np.uint8)
+    return np.unpackbits(packed, axis=1, count=n).astype(np.float64)
+
+
+def _check_pair(a: Sample, b: Sample) -> None:
     if a.digest != b.digest or a.n != b.n:
         raise ValueError(f"a paired test needs the same test examples; split digests {a.digest} "
                          f"({a.n} examples) and {b.digest} ({b.n})")
     if a.metric != b.metric:
         raise ValueError(f"a paired test needs one metric, got {a.metric.name} and {b.metric.name}")
-    mean_a, mean_b = a.counts.mean(axis=0), b.counts.mean(axis=0)
-    sum_a, sum_b = mean_a.sum(axis=0), mean_b.sum(axis=0)
-    observed = float(a.metric.from_sums(sum_a) - a.metric.from_sums(sum_b))
-    moved = mean_b - mean_a  # what swapping one example moves from B into A
-    rng = np.random.default_rng(seed)
-    reached = 0
-    for start in range(0, rounds, CHUNK):
-        swaps = rng.integers(0, 2, size=(min(CHUNK, rounds - start), a.n)).astype(np.float64)
-        shift = swaps @ moved
-        differences = a.metric.from_sums(sum_a + shift) - a.metric.from_sums(sum_b - shift)
-        reached += int(np.count_nonzero(np.abs(differences) >= abs(observed) - 1e-9))
-    return PairedResult(observed, (1 + reached) / (1 + rounds), rounds)
