@@ -27,8 +27,8 @@ import time
 import numpy as np
 
 from harness.results import ResultRecord
-from harness.statistics.bootstrap import StatisticsConfig
 from harness.statistics.cells import CellSampler
+from harness.statistics.config import StatisticsConfig
 from harness.statistics.multiple import holm
 
 log = logging.getLogger("benchmarks.statistics")

@@ -18,13 +18,8 @@ from harness.report.render import render
 from harness.report.specs import table_spec
 from harness.report.write import compare_runs
 from harness.results import ResultRecord
-from harness.statistics.bootstrap import (
-    DEFAULT_STATISTICS,
-    StatisticsConfig,
-    cell_seed,
-    estimate_cell,
-    resample_weights,
-)
+from harness.statistics.bootstrap import cell_seed, estimate_cell, resample_weights
+from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
 from harness.statistics.counts import seed_counts
 from harness.statistics.multiple import holm
 from harness.statistics.paired import approximate_randomisation

@@ -9,13 +9,13 @@ from scipy import stats
 from harness.metrics import get_metric
 from harness.results import ResultRecord
 from harness.statistics.bootstrap import (
-    StatisticsConfig,
     cell_seed,
     estimate_cell,
     estimate_cells,
     estimate_mean,
     resample_weights,
 )
+from harness.statistics.config import StatisticsConfig
 from harness.statistics.counts import Sample, seed_counts
 from harness.statistics.multiple import holm
 from harness.statistics.paired import approximate_randomisation, randomisation_tests

@@ -61,7 +61,7 @@ def report(workdirs, numbers, formats, merge, compare, bootstrap_samples, rounds
       unibridge-bench report --compare runs/a runs/b --format md
     """
     from harness.report.write import COMPARE_LEGEND, compare_runs, write_report
-    from harness.statistics.bootstrap import StatisticsConfig
+    from harness.statistics.config import StatisticsConfig
 
     statistics = StatisticsConfig(samples=bootstrap_samples, rounds=rounds, seed=statistics_seed)
 

@@ -28,8 +28,7 @@ from harness.report.manifest import RunManifest, read_manifest
 from harness.report.paper import HyperparameterRow, PaperRow, PaperTable, average_disagreements, paper_table
 from harness.report.specs import ARCH_NAMES, Row, Setting, TableSpec
 from harness.results import RESULTS_FILE, ResultRecord, read_results
-from harness.statistics.bootstrap import DEFAULT_STATISTICS, StatisticsConfig
-from harness.statistics.cells import annotate
+from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
 
 Mark = Literal["best", "second"]
 DECIMALS = 2
@@ -56,6 +55,13 @@ class Cell:
     def delta(self) -> float | None:
         """Ours − paper's, when both exist."""
         return None if self.mean is None or self.paper is None else self.mean - self.paper
+
+    @property
+    def paper_inside(self) -> bool | None:
+        """Whether the paper's number lies in our interval (None when either is missing)."""
+        if self.paper is None or self.interval is None:
+            return None
+        return self.interval[0] <= self.paper <= self.interval[1]
 
 
 @dataclass(frozen=True)
@@ -290,6 +296,8 @@ def fill(spec: TableSpec, run: RunData) -> FilledTable:
         headers = paper.columns + (("Average",) if spec.aggregate == "average" else ())
     notes = (*filler.remarks, *paper_notes(paper))
     table = FilledTable(spec, headers, rows, tuple(filler.notes.reasons), notes)
+    from harness.statistics.cells import annotate  # numpy: only when a table is filled
+
     return annotate(table, run.records, run.statistics)
 
 

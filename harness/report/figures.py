@@ -25,7 +25,6 @@ from pathlib import Path
 from harness.report.build import FilledRow, RunData, backbone_arch, fill
 from harness.report.paper import PaperRow, paper_table
 from harness.report.specs import ARCH_NAMES, table_spec
-from harness.statistics.cells import mean_interval
 
 #: The tables whose UniBridge rows each task's chart shows, per backbone family.
 TASK_TABLES = {"ner": (1, 2), "pos": (3, 4), "nli": (12, 13)}
@@ -70,6 +69,8 @@ def figure3_points(run: RunData) -> dict[str, dict[float, float]]:
 
 def figure3_intervals(run: RunData) -> dict[str, dict[float, tuple[float, float]]]:
     """Family -> threshold -> 95 % interval of Figure 3's mean over languages, where counts allow."""
+    from harness.statistics.cells import mean_interval
+
     groups: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for record, threshold in zip(run.records, run.thresholds):
         arch = backbone_arch(record)

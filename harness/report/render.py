@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.report.build import Cell, FilledRow, FilledTable
-from harness.statistics.cells import paper_inside
 
 FORMATS = ("md", "tex", "csv", "html")
 MISSING = "–"
@@ -221,7 +220,7 @@ _CSV_STATISTICS = ("ci_low", "ci_high", "paper_inside", "p_holm", "significance"
 def _csv_statistics(cell: Cell) -> list[object]:
     """The statistics columns (:mod:`harness.statistics.cells`); empty where there are none."""
     low, high = cell.interval if cell.interval is not None else (None, None)
-    inside = paper_inside(cell)
+    inside = cell.paper_inside
     return [_blank(low), _blank(high), "" if inside is None else str(inside).lower(),
             _blank(cell.p_value), _blank(cell.significance)]
 

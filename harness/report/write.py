@@ -29,8 +29,7 @@ from harness.report.render import FORMATS, render
 from harness.report.specs import TABLE_SPECS, table_spec
 from harness.report.tables import Table, write_result_tables
 from harness.results import ResultRecord
-from harness.statistics.bootstrap import DEFAULT_STATISTICS, StatisticsConfig
-from harness.statistics.cells import compare_tests
+from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
 
 log = logging.getLogger(__name__)
 TABLES_DIR, FIGURES_DIR, PAGE_FILE = "tables", "figures", "report.html"
@@ -90,6 +89,8 @@ def compare_runs(workdir_a: Path, workdir_b: Path,
     runs' records carry per-example counts on the same test examples, ``p`` and ``p (Holm)``
     test B against A (:func:`harness.statistics.cells.compare_tests`; :data:`COMPARE_LEGEND`).
     """
+    from harness.statistics.cells import compare_tests
+
     runs = [RunData.load(Path(w)).records for w in (workdir_a, workdir_b)]
     a, b = (_means(records) for records in runs)
     tested = compare_tests(*runs, statistics, _cell_key)

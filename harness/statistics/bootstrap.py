@@ -35,28 +35,6 @@ from harness.statistics.counts import Sample
 
 
 @dataclass(frozen=True)
-class StatisticsConfig:
-    """Bootstrap replicates, randomisation rounds, seed, interval level and test level."""
-
-    samples: int = 1000
-    rounds: int = 10_000
-    seed: int = 0
-    level: float = 0.95
-    alpha: float = 0.05
-
-    def __post_init__(self) -> None:
-        if self.samples < 1 or self.rounds < 1:
-            raise ValueError(f"bootstrap samples and randomisation rounds must be ≥ 1, got "
-                             f"{self.samples} and {self.rounds}")
-        if not 0 < self.level < 1 or not 0 < self.alpha < 1:
-            raise ValueError(f"level and alpha must lie in (0, 1), got {self.level} and {self.alpha}")
-
-
-#: The report's defaults (B = 1,000 replicates, 10,000 rounds, seed 0).
-DEFAULT_STATISTICS = StatisticsConfig()
-
-
-@dataclass(frozen=True)
 class Estimate:
     """A cell: mean over seeds, their sample std (None for one seed), the bootstrap interval."""
 

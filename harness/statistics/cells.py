@@ -26,20 +26,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from harness.results import ResultRecord
-from harness.statistics.bootstrap import (
-    Estimate,
-    StatisticsConfig,
-    cell_seed,
-    estimate_cells,
-    estimate_mean,
-    resample_weights,
-)
+from harness.statistics.bootstrap import Estimate, cell_seed, estimate_cells, estimate_mean, resample_weights
+from harness.statistics.config import StatisticsConfig
 from harness.statistics.counts import Sample, seed_counts
 from harness.statistics.multiple import holm
 from harness.statistics.paired import randomisation_tests
 
 if TYPE_CHECKING:
-    from harness.report.build import Cell, FilledRow, FilledTable
+    from harness.report.build import FilledRow, FilledTable
 
 REFERENCE = "unibridge"
 BETTER, WORSE = "†", "‡"
@@ -157,17 +151,10 @@ def reproduced_line(rows: Sequence[FilledRow]) -> str | None:
               if cell.paper is not None and cell.interval is not None]
     if not judged:
         return None
-    inside = sum(paper_inside(cell) for cell in judged)
+    inside = sum(cell.paper_inside for cell in judged)
     mean_delta = float(np.mean([cell.delta for cell in judged]))
     return (f"{inside} of {len(judged)} paper cells inside our 95 % interval; "
             f"mean Δ {mean_delta:+.2f}".replace("-", "−"))
-
-
-def paper_inside(cell: Cell) -> bool | None:
-    """Whether the paper's number lies in our interval (None when either is missing)."""
-    if cell.paper is None or cell.interval is None:
-        return None
-    return cell.interval[0] <= cell.paper <= cell.interval[1]
 
 
 def mean_interval(groups: Sequence[Sequence[ResultRecord]],
