@@ -10,6 +10,7 @@ from harness.evaluation import write_scores
 from harness.predictions import example_ids, read_predictions, split_digest
 from harness.results import METRICS_FILE
 from harness.tasks import get_task
+from tests.test_windows import fake_stage_world, one_token_per_word  # noqa: F401 (fixtures)
 
 SENTENCES = [TaggedSentence(("Addis", "Ababa", "is"), ("B-LOC", "I-LOC", "O")),
              TaggedSentence(("Abebe",), ("B-PER",)), TaggedSentence(("x", "y"), ("O", "O"))]
@@ -51,3 +52,20 @@ def test_example_ids_follow_content_and_order():
     assert split_digest(example_ids(SENTENCES[::-1])) != split_digest(ids)
     changed = [TaggedSentence(("Addis", "Ababa", "is"), ("B-LOC", "I-LOC", "B-LOC")), *SENTENCES[1:]]
     assert example_ids(changed)[0] != ids[0] and example_ids(changed)[1] == ids[1]
+
+
+def test_the_evaluation_stage_keeps_what_it_scored(tmp_path, fake_stage_world):  # noqa: F811
+    """Through ModelEvaluationStage.run (model and data faked as in test_windows)."""
+    from harness.evaluation import EvaluationConfig, ModelEvaluationStage
+    from harness.graph import StageContext
+
+    config = EvaluationConfig.model_construct(task="ner", lang="amh", data=fake_stage_world.data,
+                                              split="test", max_length=6, batch_size=2,
+                                              label_subword="first")
+    ModelEvaluationStage(config).run(StageContext(progress=False), {"model": tmp_path}, tmp_path)
+    metrics = json.loads((tmp_path / METRICS_FILE).read_text())
+    kept = read_predictions(tmp_path)
+    assert len(kept.example_ids) == metrics["details"]["n_examples"] == 2
+    assert get_task("ner").metric.score(kept.gold, kept.predicted) == metrics["value"]
+    assert get_task("ner").metric.counts(kept.gold, kept.predicted) == metrics["details"]["per_example"]
+    assert ModelEvaluationStage.version == 5
