@@ -163,3 +163,33 @@ def test_compare_tests_each_cell_of_two_runs(tmp_path):
     result = CliRunner().invoke(cli, ["report", "--compare", str(a), str(b), "--rounds", "500"])
     assert result.exit_code == 0, result.output
     assert "approximate randomisation" in result.output and "500 rounds" in result.output
+
+
+def test_error_bars_span_the_intervals():
+    from harness.report.figures import _error_bars, _pyplot
+
+    plt = _pyplot()
+    figure, axes = plt.subplots()
+    _error_bars(axes, [0.0, 1.0, 2.0], [40.0, 50.0, 45.0], [(35.0, 44.0), None, (41.5, 47.0)], "black")
+    segments = [s.tolist() for c in axes.collections for s in c.get_segments()]
+    plt.close(figure)
+    assert segments == [[[0.0, 35.0], [0.0, 44.0]], [[2.0, 41.5], [2.0, 47.0]]]
+
+
+def test_report_options_set_replicates_and_seed(tmp_path):
+    run = statistics_run()
+    work = workdir_with(tmp_path / "run", run.records, run.manifest)
+
+    def ci_of(*options):
+        result = CliRunner().invoke(cli, ["report", str(work), "--tables", "1", "--format", "csv", *options])
+        assert result.exit_code == 0, result.output
+        rows = csv.DictReader(io.StringIO((work / "tables" / "table01.csv").read_text(encoding="utf-8")))
+        amh = next(r for r in rows if r["method"] == "unibridge" and r["column"] == "amh")
+        return amh["ci_low"], amh["ci_high"]
+
+    default = ci_of()
+    assert ci_of("--bootstrap-samples", "1000", "--statistics-seed", "0") == default
+    assert ci_of("--statistics-seed", "5") != default
+    assert ci_of("--bootstrap-samples", "300") != default
+    bad = CliRunner().invoke(cli, ["report", str(work), "--bootstrap-samples", "0"])
+    assert bad.exit_code != 0 and "--bootstrap-samples" in bad.output
