@@ -193,3 +193,13 @@ def test_report_options_set_replicates_and_seed(tmp_path):
     assert ci_of("--bootstrap-samples", "300") != default
     bad = CliRunner().invoke(cli, ["report", str(work), "--bootstrap-samples", "0"])
     assert bad.exit_code != 0 and "--bootstrap-samples" in bad.output
+
+
+def test_seeds_scored_on_different_examples_get_no_interval_and_a_warning(caplog):
+    run = statistics_run()
+    other = counted("unibridge", "ang", 0.5, seed=2).model_copy(deep=True)
+    other.details["split_digest"] = "another-revision"
+    table = fill(table_spec(1), RunData((*run.records, other), run.manifest))
+    assert row_of(table, "unibridge").cells[1].interval is None
+    assert row_of(table, "unibridge").cells[0].interval is not None
+    assert "not scored on the same test examples" in caplog.text

@@ -18,6 +18,7 @@ per-example counts (records older than evaluation version 5) get neither and are
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -35,6 +36,7 @@ from harness.statistics.paired import randomisation_tests
 if TYPE_CHECKING:
     from harness.report.build import FilledRow, FilledTable
 
+log = logging.getLogger(__name__)
 REFERENCE = "unibridge"
 BETTER, WORSE = "†", "‡"
 
@@ -61,7 +63,7 @@ class CellSampler:
 
     def estimate_all(self, groups: Sequence[Sequence[ResultRecord]]) -> list[tuple[Sample, Estimate] | None]:
         """Per group of records (one cell): its sample and estimate; None without counts."""
-        samples = [seed_counts(_one_per_seed(group)) if group else None for group in groups]
+        samples = [_sample(group) for group in groups]
         batches: dict[tuple[str, str, int], list[int]] = defaultdict(list)
         for i, (group, sample) in enumerate(zip(groups, samples)):
             if sample is not None:
@@ -80,6 +82,17 @@ class CellSampler:
         results = randomisation_tests(pairs, self.config.rounds,
                                       cell_seed(self.config.seed, task, lang, "paired"))
         return [(result.difference, result.p_value) for result in results]
+
+
+def _sample(records: Sequence[ResultRecord]) -> Sample | None:
+    """The cell's sample; None (with a warning naming the records) when its seeds disagree on the split."""
+    if not records:
+        return None
+    try:
+        return seed_counts(_one_per_seed(records))
+    except ValueError as error:  # e.g. merged runs that read different revisions of the data
+        log.warning("no interval: %s", error)
+        return None
 
 
 def _one_per_seed(records: Sequence[ResultRecord]) -> list[ResultRecord]:
@@ -178,7 +191,7 @@ def compare_tests(a: Sequence[ResultRecord], b: Sequence[ResultRecord], config: 
     cells_a, cells_b = _group(a, key), _group(b, key)
     by_test_set: dict[tuple[str, str, int], list[tuple[tuple, Sample, Sample]]] = defaultdict(list)
     for cell in sorted(cells_a.keys() & cells_b.keys()):
-        sample_a, sample_b = (seed_counts(_one_per_seed(c[cell])) for c in (cells_a, cells_b))
+        sample_a, sample_b = (_sample(c[cell]) for c in (cells_a, cells_b))
         if sample_a is not None and sample_b is not None and sample_a.digest == sample_b.digest:
             task, lang = cell[0], cell[-1]
             by_test_set[(task, lang, sample_a.n)].append((cell, sample_b, sample_a))
