@@ -46,7 +46,7 @@ def significance_footnote(config: StatisticsConfig) -> str:
     return (f"{BETTER} / {WORSE}: UniBridge significantly better / worse than this row on this "
             f"language (approximate randomisation over test examples, {config.rounds} rounds, "
             f"two-sided; Holm–Bonferroni over the table's languages; α = {config.alpha:g}). "
-            f"Intervals: {config.level:.0%} percentile bootstrap over test examples, "
+            f"Intervals: {100 * config.level:g} % percentile bootstrap over test examples, "
             f"{config.samples} replicates, seed {config.seed}.")
 
 
