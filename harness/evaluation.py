@@ -66,6 +66,25 @@ def write_metrics(out: Path, task: TaskSpec, value: float, details: Mapping[str,
     atomic_write_text(out / METRICS_FILE, json.dumps(payload, indent=2, sort_keys=True))
 
 
+def write_scores(out: Path, task: TaskSpec, examples: Sequence, predictions: Sequence,
+                 details: Mapping[str, Any]) -> float:
+    """Score ``predictions``; keep them (``predictions.npz``) and write ``metrics.json``.
+
+    ``details`` gain ``per_example`` (the metric's counts per example, in split order: what a
+    bootstrap resamples, :mod:`harness.statistics`) and ``split_digest`` (of the example ids,
+    so two records are paired only on the same examples). Returns the score.
+    """
+    from harness.predictions import example_ids, split_digest, store_predictions
+
+    gold = task.gold(examples)
+    value = task.metric.score(gold, predictions)
+    ids = example_ids(examples)
+    store_predictions(out, task, ids, gold, predictions)
+    write_metrics(out, task, value, {**details, "per_example": task.metric.counts(gold, predictions),
+                                     "split_digest": split_digest(ids)})
+    return value
+
+
 class EvaluationConfig(BaseModel):
     """Which task, language and split to score, and from which data.
 
@@ -119,11 +138,12 @@ class ModelEvaluationStage(Stage):
 
     kind = "evaluation"
     uses_device = True
-    version = 4  # 2: tagging predictions read at the last subword on causal backbones;
-    # 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows
+    version = 5  # 2: tagging predictions read at the last subword on causal backbones;
+    # 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows;
+    # 5: predictions and per-example counts kept (harness.predictions)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
-        """Predict the split and write ``metrics.json``."""
+        """Predict the split and write ``metrics.json`` and ``predictions.npz``."""
         from transformers import AutoTokenizer
 
         config: EvaluationConfig = self.config
@@ -136,7 +156,6 @@ class ModelEvaluationStage(Stage):
                               overflow="window")
         logits = predict_logits(model, task.collator(tokenizer), encoded.features,
                                 config.batch_size, ctx.progress)
-        value = task.score(examples, task.predict(encoded, logits))
-        write_metrics(out, task, value, {"n_examples": len(examples), "split": config.split,
-                                         **encoded.window_details()})
+        write_scores(out, task, examples, task.predict(encoded, logits),
+                     {"n_examples": len(examples), "split": config.split, **encoded.window_details()})
 

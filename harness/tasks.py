@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from harness.data.examples import NER_LABELS, NLI_LABELS, UPOS_LABELS
 from harness.data.source import DataSource
-from harness.metrics import accuracy, entity_f1
+from harness.metrics import Metric, get_metric
 from harness.registry import Registry
 
 if TYPE_CHECKING:
@@ -198,10 +198,14 @@ class TaskSpec:
             return [self.labels[ex.label] for ex in examples]
         return [list(ex.tags) for ex in examples]
 
+    @property
+    def metric(self) -> Metric:
+        """The task's metric (:mod:`harness.metrics`): its score and its per-example counts."""
+        return get_metric(self.metric_name)
+
     def score(self, examples: Sequence, predictions: Sequence) -> float:
         """The task metric in percent: entity F1 for NER, accuracy otherwise."""
-        gold = self.gold(examples)
-        return entity_f1(gold, predictions) if self.metric_name == "f1" else accuracy(gold, predictions)
+        return self.metric.score(self.gold(examples), predictions)
 
 
 def _encode_pair(example: Any, tokenizer: PreTrainedTokenizerBase, max_length: int) -> dict:

@@ -310,7 +310,7 @@ def test_compare_two_runs(tmp_path):
     a = workdir_with(tmp_path / "a", [record("unibridge", "amh", 40.0), record("unibridge", "ang", 10.0)])
     b = workdir_with(tmp_path / "b", [record("unibridge", "amh", 43.5, seed=1),
                                       record("unibridge", "amh", 44.5, seed=2)])
-    rows = {row[3]: row[4:] for row in compare_runs(a, b).rows}
+    rows = {row[3]: row[4:7] for row in compare_runs(a, b).rows}
     assert rows == {"amh": (40.0, 44.0, 4.0), "ang": (10.0, None, None)}
     result = CliRunner().invoke(cli, ["report", "--compare", str(a), str(b)])
     assert result.exit_code == 0 and "B − A" in result.output and "4" in result.output

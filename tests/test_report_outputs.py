@@ -99,3 +99,33 @@ def test_report_page_renders_every_record_and_its_images_in_chromium(tmp_path):
     _chromium(f"--screenshot={screenshot}", "--window-size=1280,3000", page.as_uri())
     assert screenshot.stat().st_size > 10_000
     print(f"screenshot: {screenshot}")
+
+
+@pytest.mark.skipif(PDFLATEX is None, reason="pdflatex is not installed")
+def test_latex_table_with_intervals_and_marks_compiles(tmp_path):
+    from tests.test_report_statistics import statistics_run
+
+    (tmp_path / "stats.tex").write_text(DOCUMENT % render(fill(TABLE_SPECS[0], statistics_run()), "tex"),
+                                        encoding="utf-8")
+    done = subprocess.run([PDFLATEX, "-interaction=nonstopmode", "-halt-on-error", "stats.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "Missing character" not in (tmp_path / "stats.log").read_text(errors="replace")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_report_page_with_statistics_renders_in_chromium(tmp_path):
+    from tests.test_report_statistics import statistics_run
+
+    run = statistics_run()
+    work = workdir_with(tmp_path / "run", run.records, run.manifest)
+    write_report(work, numbers=[1])
+    dom = _chromium("--dump-dom", (work / "report.html").as_uri()).stdout
+    header = dom[:dom.index("<h2>Figures</h2>")]
+    assert re.search(r'<li>Table 1: WikiANN F1, XLM-R: \d of 6 paper cells inside our 95 % interval', header)
+    assert dom.count('<tr class="interval">') == 3 and "39.33†" in dom
+    assert "approximate randomisation" in dom
+    screenshot = tmp_path / "statistics.png"
+    _chromium(f"--screenshot={screenshot}", "--window-size=1280,2000", (work / "report.html").as_uri())
+    assert screenshot.stat().st_size > 10_000
+    print(f"screenshot: {screenshot}")

@@ -44,7 +44,13 @@ def _results_of(workdir: Path) -> Path:
 @click.option("--merge", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Add another run's records (e.g. an ALP-threshold run for Figure 3); repeatable.")
 @click.option("--compare", is_flag=True, help="Two workdirs A B: every score side by side with B − A.")
-def report(workdirs, numbers, formats, merge, compare):
+@click.option("--bootstrap-samples", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Bootstrap replicates of each cell's 95 % interval.")
+@click.option("--rounds", default=10_000, show_default=True, type=click.IntRange(min=1),
+              help="Approximate randomisation rounds of each paired test.")
+@click.option("--statistics-seed", default=0, show_default=True, type=int,
+              help="Seed of the bootstrap draws and the randomisation (same seed, same intervals).")
+def report(workdirs, numbers, formats, merge, compare, bootstrap_samples, rounds, statistics_seed):
     """Write the paper's tables beside its numbers, figures and report.html into WORKDIR.
 
     Prints what it wrote in a few lines: the tables per format, the figures, the page.
@@ -56,7 +62,10 @@ def report(workdirs, numbers, formats, merge, compare):
       unibridge-bench report runs/eps5 --merge runs/eps10 --merge runs/eps15
       unibridge-bench report --compare runs/a runs/b --format md
     """
-    from harness.report.write import compare_runs, write_report, written_summary
+    from harness.report.write import COMPARE_LEGEND, compare_runs, write_report, written_summary
+    from harness.statistics.config import StatisticsConfig
+
+    statistics = StatisticsConfig(samples=bootstrap_samples, rounds=rounds, seed=statistics_seed)
 
     for workdir in (*workdirs, *merge):
         _results_of(workdir)
@@ -65,11 +74,13 @@ def report(workdirs, numbers, formats, merge, compare):
             raise UserError(f"--compare needs two workdirs, got {len(workdirs)}")
         from harness.report.tables import render
 
+        compared = compare_runs(*workdirs, statistics=statistics)
         for fmt in formats or ("md",):
-            click.echo(render(compare_runs(*workdirs), fmt))
+            click.echo(render(compared, fmt))
+        click.echo(COMPARE_LEGEND.format(rounds=rounds))
         return
     if len(workdirs) != 1:
         raise UserError(f"report takes one workdir (got {len(workdirs)}); two go with --compare")
-    written = write_report(workdirs[0], numbers, formats or FORMATS, merge)
+    written = write_report(workdirs[0], numbers, formats or FORMATS, merge, statistics)
     for line in written_summary(workdirs[0], written):
         click.echo(line)

@@ -16,6 +16,7 @@ alone (the two-row Tables 14–15 and 21–22); the Average column is ranked lik
 underlines MAD-X (mGPT)'s 57.83). Values are compared as printed (two decimals); equal values
 share a mark, and the second mark goes to the next lower value (dense ranking); a column with one
 value is not marked.
+Intervals, paired-test marks and the "reproduced?" line come from :mod:`harness.statistics.cells`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from harness.report.manifest import RunManifest, read_manifest
 from harness.report.paper import HyperparameterRow, PaperRow, PaperTable, average_disagreements, paper_table
 from harness.report.specs import ARCH_NAMES, Row, Setting, TableSpec
 from harness.results import ResultRecord, load_records
+from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
 
 Mark = Literal["best", "second"]
 DECIMALS = 2
@@ -46,11 +48,23 @@ class Cell:
     paper_std: float | None = None
     missing: int | None = None
     mark: Mark | None = None
+    # statistics (harness.statistics.cells): the 95 % bootstrap interval of ``mean``; for a row
+    # tested against UniBridge, the Holm-adjusted p-value and † / ‡ when significant
+    interval: tuple[float, float] | None = None
+    p_value: float | None = None
+    significance: str | None = None
 
     @property
     def delta(self) -> float | None:
         """Ours − paper's, when both exist."""
         return None if self.mean is None or self.paper is None else self.mean - self.paper
+
+    @property
+    def paper_inside(self) -> bool | None:
+        """Whether the paper's number lies in our interval (None when either is missing)."""
+        if self.paper is None or self.interval is None:
+            return None
+        return self.interval[0] <= self.paper <= self.interval[1]
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,10 @@ class FilledTable:
     rows: tuple[FilledRow, ...] | tuple[SettingRow, ...]
     footnotes: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # statistics (harness.statistics.cells): "k of m paper cells inside our 95 % interval; …"
+    # and the footnote naming the paired test, when one ran
+    reproduced: str | None = None
+    significance_note: str | None = None
 
     @property
     def has_results(self) -> bool:
@@ -105,21 +123,24 @@ class RunData:
 
     ``thresholds[i]`` is the ALP threshold ε_s of UniBridge's vocabulary search in the run that
     wrote ``records[i]`` (from that run's manifest; None without one): Figure 3's x axis.
+    ``statistics``: bootstrap replicates, randomisation rounds and seed of the intervals and tests.
     """
 
     records: tuple[ResultRecord, ...]
     manifest: RunManifest | None = None
     thresholds: tuple[float | None, ...] = ()
+    statistics: StatisticsConfig = DEFAULT_STATISTICS
 
     @classmethod
-    def load(cls, workdir: Path, merged: Sequence[Path] = ()) -> RunData:
+    def load(cls, workdir: Path, merged: Sequence[Path] = (),
+             statistics: StatisticsConfig = DEFAULT_STATISTICS) -> RunData:
         """Records of ``workdir`` (plus those of ``merged`` workdirs) and ``workdir``'s manifest."""
         records, thresholds = [], []
         for directory in (workdir, *merged):
             found = load_records(directory)  # results.jsonl rebuilt from results/ first
             records += found
             thresholds += [alp_threshold(read_manifest(directory))] * len(found)
-        return cls(tuple(records), read_manifest(workdir), tuple(thresholds))
+        return cls(tuple(records), read_manifest(workdir), tuple(thresholds), statistics)
 
     def backbone_for(self, arch: str) -> tuple[str | None, list[str]]:
         """The backbone whose records fill rows of ``arch`` (first by name) and the others of it."""
@@ -281,7 +302,10 @@ def fill(spec: TableSpec, run: RunData) -> FilledTable:
         rows = mark(spec, tuple(filler.language_row(r, paper.row(r.label)) for r in spec.rows))
         headers = paper.columns + (("Average",) if spec.aggregate == "average" else ())
     notes = (*filler.remarks, *paper_notes(paper))
-    return FilledTable(spec, headers, rows, tuple(filler.notes.reasons), notes)
+    table = FilledTable(spec, headers, rows, tuple(filler.notes.reasons), notes)
+    from harness.statistics.cells import annotate  # numpy: only when a table is filled
+
+    return annotate(table, run.records, run.statistics)
 
 
 def paper_notes(paper: PaperTable) -> list[str]:

@@ -11,6 +11,10 @@ prints Figure 3 only as an image: its one known point is ε_s = 5, Tables 1–2'
 averages, drawn as open markers. The per-task charts put our UniBridge score beside the
 paper's for each language of the task's tables (Tables 1–2, 3–4, 12–13); a score of 0 is drawn
 (a thick line on the axis, "0"), a missing one is labelled "n/a".
+
+Interval bars (where the records carry per-example counts, :mod:`harness.statistics`): each of
+our bars has its cell's 95 % bootstrap interval; each Figure 3 point the interval of its mean
+over languages (:func:`figure3_intervals`).
 """
 
 from __future__ import annotations
@@ -64,11 +68,38 @@ def figure3_points(run: RunData) -> dict[str, dict[float, float]]:
     return dict(points)
 
 
+def figure3_intervals(run: RunData) -> dict[str, dict[float, tuple[float, float]]]:
+    """Family -> threshold -> 95 % interval of Figure 3's mean over languages, where counts allow."""
+    from harness.statistics.cells import mean_interval
+
+    groups: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for record, threshold in zip(run.records, run.thresholds):
+        arch = backbone_arch(record)
+        if record.method == "unibridge" and record.task == "ner" and arch in FIGURE3_ARCHS and threshold:
+            groups[(arch, threshold)][record.lang].append(record)
+    intervals: dict[str, dict[float, tuple[float, float]]] = defaultdict(dict)
+    for (arch, threshold), by_lang in groups.items():
+        found = mean_interval(list(by_lang.values()), run.statistics)
+        if found is not None:
+            intervals[arch][threshold] = found
+    return dict(intervals)
+
+
+def _error_bars(axes, xs: list[float], ys: list[float], intervals: list, color) -> None:
+    """Asymmetric interval bars at the points that have an interval."""
+    have = [(x, y, i) for x, y, i in zip(xs, ys, intervals) if i is not None]
+    if have:
+        axes.errorbar([x for x, _, _ in have], [y for _, y, _ in have],
+                      yerr=[[y - i[0] for _, y, i in have], [i[1] - y for _, y, i in have]],
+                      fmt="none", ecolor=color, capsize=3, linewidth=1)
+
+
 def figure3(run: RunData, directory: Path) -> list[Path]:
     """Figure 3 as PNG and PDF; nothing when no UniBridge NER record has a known threshold."""
     points = figure3_points(run)
     if not points:
         return []
+    intervals = figure3_intervals(run)
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(4.5, 3.2))
     for arch, table in FIGURE3_ARCHS.items():
@@ -78,6 +109,8 @@ def figure3(run: RunData, directory: Path) -> list[Path]:
             xs = sorted(points[arch])
             (line,) = axes.plot(xs, [points[arch][x] for x in xs], marker="o",
                                 label=f"{ARCH_NAMES[arch]} (ours)")
+            _error_bars(axes, xs, [points[arch][x] for x in xs],
+                        [intervals.get(arch, {}).get(x) for x in xs], line.get_color())
         axes.plot([5.0], [row.average], linestyle="none", marker="s", fillstyle="none",
                   color=line.get_color() if line else None, label=f"{ARCH_NAMES[arch]} (paper, ε=5)")
     axes.set(xlabel="ALP threshold ε_s", ylabel="mean F1 (WikiANN)", xticks=[5, 10, 15],
@@ -119,13 +152,19 @@ def chart_title(row: FilledRow) -> str:
 
 
 def draw_panel(ax, row: FilledRow, paper: PaperRow, columns: tuple[str, ...]) -> None:
-    """One family's bars: ours (0 as a thick line and "0", missing as "n/a") and the paper's."""
+    """One family's bars: ours (0 as a thick line and "0", missing as "n/a") and the paper's.
+
+    Our bars carry their cells' 95 % interval where the records allow one.
+    """
     xs = list(range(len(columns)))
     ours = [cell.mean for cell in row.cells]
     bars = ax.bar([x - 0.2 for x, v in zip(xs, ours) if v is not None], [v for v in ours if v is not None],
                   width=0.4, label="ours")
+    _error_bars(ax, [x - 0.2 for x in xs], [0.0 if v is None else v for v in ours],
+                [cell.interval for cell in row.cells], "black")
     ax.bar([x + 0.2 for x in xs], list(paper.cells), width=0.4, label="paper", alpha=0.6)
-    top = max([*paper.cells, *(v for v in ours if v is not None)], default=1.0) or 1.0
+    tops = [high for cell in row.cells if cell.interval is not None for high in cell.interval[1:]]
+    top = max([*paper.cells, *(v for v in ours if v is not None), *tops], default=1.0) or 1.0
     for x, value in zip(xs, ours):
         if value is None:
             ax.text(x - 0.2, 0.01 * top, "n/a", ha="center", va="bottom", fontsize="x-small", rotation=90)

@@ -7,9 +7,10 @@ Example::
 The page needs nothing beside it (no stylesheet, script or image file), so it can be mailed
 or archived alone. The header names the suite, the device and seeds, the harness's git commit,
 the package versions that decided the results, the date and the metric implementation with its
-version. After the figures come the per-task results tables (every record the run holds, each
-method and backbone as named in the suite: variants and backbones no paper table has a row for
-appear here only), then the paper's tables beside the paper's numbers.
+version; under it, one "reproduced?" line per table (:mod:`harness.statistics.cells`). After the
+figures come the per-task results tables (every record the run holds, each method and backbone as
+named in the suite: variants and backbones no paper table has a row for appear here only), then
+the paper's tables beside the paper's numbers, with their intervals and paired-test marks.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from harness.graph import atomic_write_text
 from harness.report.build import FilledTable, RunData
-from harness.report.render import MISSING, render
+from harness.report.render import MISSING, render, title
 from harness.report.tables import Table
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +33,7 @@ _STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:80em}
 table.results{border-collapse:collapse;margin:1em 0;font-size:85%}
 table.results td,table.results th{padding:2px 6px;text-align:right;border-bottom:1px solid #ddd}
 table.results th:first-child,table.every th:nth-child(2){text-align:left}
-tr.paper,tr.delta{color:#666;font-size:90%} caption{font-weight:bold;text-align:left}
+tr.paper,tr.delta,tr.interval{color:#666;font-size:90%} caption{font-weight:bold;text-align:left}
 .footnotes{font-size:80%;color:#444} img{max-width:100%;border:1px solid #eee}
 dl.provenance dt{font-weight:bold;float:left;clear:left;width:11em} dl.provenance dd{margin-left:12em}"""
 
@@ -113,7 +114,8 @@ def page(tables: list[FilledTable], results: list[Table], figures: list[Path], f
     header = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts.items())
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>unibridge-bench report</title>", f"<style>{_STYLE}</style></head><body>",
-             "<h1>unibridge-bench report</h1>", f'<dl class="provenance">{header}</dl>', "<h2>Figures</h2>"]
+             "<h1>unibridge-bench report</h1>", f'<dl class="provenance">{header}</dl>',
+             *reproduced_section(tables), "<h2>Figures</h2>"]
     parts += [_image(p) for p in figures if p.suffix == ".png"] or ["<p>No figure: no result allows one.</p>"]
     parts += ["<h2>Every result, per task</h2>",
               "<p>Each backbone and method of the records, as the suite names them: the mean over "
@@ -124,6 +126,12 @@ def page(tables: list[FilledTable], results: list[Table], figures: list[Path], f
               "underlined: second best per language and backbone family, as the paper marks each "
               "table. – : no result, footnotes say why.</p>"] + [render(table, "html") for table in tables]
     return "\n".join(parts + ["</body></html>"]) + "\n"
+
+
+def reproduced_section(tables: list[FilledTable]) -> list[str]:
+    """The header's "reproduced?" list: one line per table whose cells have intervals."""
+    lines = [f"<li>{html.escape(title(t))}: {html.escape(t.reproduced)}</li>" for t in tables if t.reproduced]
+    return ['<h2>Reproduced?</h2>', '<ul class="reproduced">', *lines, "</ul>"] if lines else []
 
 
 def write_page(path: Path, tables: list[FilledTable], results: list[Table], figures: list[Path],

@@ -8,6 +8,10 @@ Markdown, LaTeX and HTML share one layout (:func:`grid`): each declared row is f
 paper's row and the per-cell difference Δ = ours − paper; best values are bold and second best
 underlined; a missing value is "–" with a footnote number, its reason listed under the table.
 CSV is long and plain (one line per cell, numbers unformatted) for further analysis.
+
+Statistics (:mod:`harness.statistics.cells`), where the records allow them: a "95 % CI" line
+under Δ, † / ‡ after a value that differs significantly from UniBridge's, and under the table
+the "reproduced?" line and the test's footnote; CSV has them as columns.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.report.build import Cell, FilledTable
+from harness.report.build import Cell, FilledRow, FilledTable
 
 FORMATS = ("md", "tex", "csv", "html")
 MISSING = "–"
@@ -26,7 +30,8 @@ _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
         "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
         "β": r"$\beta$", "δ": r"$\delta$", "ϵ": r"$\epsilon$", "±": r"$\pm$", "Δ": r"$\Delta$",
-        "–": "--", "−": "--"}
+        "–": "--", "−": "--", "†": r"\textdagger{}", "‡": r"\textdaggerdbl{}", "α": r"$\alpha$"}
+CI_LABEL = "95 % CI"
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ def _ours(cell: Cell, integer: bool) -> Shown:
     text = _number(cell.mean, integer)
     if cell.std is not None:
         text += f" ± {_number(cell.std, integer)}"
-    return Shown(text, cell.mark)
+    return Shown(text + (cell.significance or ""), cell.mark)
 
 
 def _paper(cell: Cell, integer: bool) -> Shown:
@@ -60,6 +65,25 @@ def _paper(cell: Cell, integer: bool) -> Shown:
 
 def _delta(cell: Cell, integer: bool) -> Shown:
     return Shown("" if cell.delta is None else ("{:+.0f}" if integer else "{:+.2f}").format(cell.delta))
+
+
+def _interval(cell: Cell) -> Shown:
+    return Shown("" if cell.interval is None else "[{:.2f}, {:.2f}]".format(*cell.interval))
+
+
+def _has_intervals(table: FilledTable) -> bool:
+    return not table.spec.is_hyperparameters and any(
+        cell.interval is not None for row in table.rows for cell in _row_cells(row))
+
+
+def _statistics_lines(table: FilledTable) -> list[str]:
+    """The "reproduced?" line and the paired test's footnote, when there are any."""
+    lines = [f"Reproduced? {table.reproduced}"] if table.reproduced else []
+    return lines + ([table.significance_note] if table.significance_note else [])
+
+
+def _row_cells(row: FilledRow) -> tuple[Cell, ...]:
+    return row.cells + ((row.average,) if row.average is not None else ())
 
 
 def grid(table: FilledTable) -> tuple[tuple[str, ...], list[tuple[str, list[Shown]]]]:
@@ -74,6 +98,8 @@ def grid(table: FilledTable) -> tuple[tuple[str, ...], list[tuple[str, list[Show
         lines.append((row.label, [_ours(c, integer) for c in cells]))
         lines.append(("  paper", [_paper(c, integer) for c in cells]))
         lines.append(("  Δ", [_delta(c, integer) for c in cells]))
+        if _has_intervals(table):
+            lines.append((f"  {CI_LABEL}", [_interval(c) for c in cells]))
     return ("", *table.headers), lines
 
 
@@ -110,10 +136,10 @@ def _markdown(table: FilledTable) -> str:
     headers, lines = grid(table)
     out = [f"### {title(table)}", "", "| " + " | ".join(headers) + " |",
            "|" + "|".join(["---"] + ["---:"] * (len(headers) - 1)) + "|"]
-    out += ["| " + " | ".join([label.strip() if label.strip() in ("paper", "Δ") else label,
+    out += ["| " + " | ".join([label.strip() if label.strip() in ("paper", "Δ", CI_LABEL) else label,
                                *map(MARKDOWN.cell, cells)]) + " |" for label, cells in lines]
     out += [""] + [f"{_superscript(n)} {reason}" for n, reason in _notes(table)]
-    out += [f"Note: {note}" for note in table.notes]
+    out += [f"Note: {note}" for note in table.notes] + _statistics_lines(table)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -131,14 +157,16 @@ def _latex(table: FilledTable) -> str:
            rf"\caption{{{tex_escape(title(table))}}}",
            r"\begin{tabular}{l" + "r" * (len(headers) - 1) + "}", r"\toprule",
            " & ".join(map(tex_escape, headers)) + r" \\", r"\midrule"]
+    group = 4 if _has_intervals(table) else 3  # lines per declared row
     for i, (label, cells) in enumerate(lines):
         label_tex = rf"\quad {tex_escape(label.strip())}" if label.startswith("  ") else tex_escape(label)
         out.append(" & ".join([label_tex, *map(LATEX.cell, cells)]) + r" \\")
-        if not table.spec.is_hyperparameters and i % 3 == 2 and i + 1 < len(lines):
+        if not table.spec.is_hyperparameters and i % group == group - 1 and i + 1 < len(lines):
             out.append(r"\midrule")
     out += [r"\bottomrule", r"\end{tabular}"]
     notes = [rf"\textsuperscript{{{n}}} {tex_escape(reason)}" for n, reason in _notes(table)]
     notes += [tex_escape(f"Note: {note}") for note in table.notes]
+    notes += [tex_escape(line) for line in _statistics_lines(table)]
     if notes:
         out += [r"\par\smallskip", r"\begin{minipage}{\linewidth}\raggedright",
                 r" \\ ".join(notes), r"\end{minipage}"]
@@ -155,12 +183,13 @@ def _html(table: FilledTable) -> str:
     out = [f'<table class="results" id="{table.spec.name}">',
            f"<caption>{html.escape(title(table))}</caption>", f"<thead><tr>{head}</tr></thead>", "<tbody>"]
     for label, cells in lines:
-        kind = {"paper": "paper", "Δ": "delta"}.get(label.strip(), "ours")
+        kind = {"paper": "paper", "Δ": "delta", CI_LABEL: "interval"}.get(label.strip(), "ours")
         out.append(f'<tr class="{kind}"><th>{html.escape(label.strip())}</th>'
                    + "".join(f"<td>{HTML.cell(c)}</td>" for c in cells) + "</tr>")
     out += ["</tbody>", "</table>"]
     notes = [f"<sup>{n}</sup> {html.escape(reason)}" for n, reason in _notes(table)]
     notes += [html.escape(f"Note: {note}") for note in table.notes]
+    notes += [html.escape(line) for line in _statistics_lines(table)]
     if notes:
         out.append('<p class="footnotes">' + "<br>".join(notes) + "</p>")
     return "\n".join(out) + "\n"
@@ -175,14 +204,25 @@ def _csv(table: FilledTable) -> str:
                           _reason(table, r.missing)] for r in table.rows)
         return buffer.getvalue()
     writer.writerow(["table", "row", "method", "backbone", "column", "ours", "ours_std", "n", "paper",
-                     "paper_std", "delta", "mark", "missing"])
+                     "paper_std", "delta", "mark", "missing", *_CSV_STATISTICS])
     for row in table.rows:
         for header, cell in zip(table.headers, row.shown_cells):
             writer.writerow([table.spec.number, row.label, row.method, _blank(row.backbone), header,
                              _blank(cell.mean), _blank(cell.std), cell.n, _blank(cell.paper),
                              _blank(cell.paper_std), _blank(cell.delta), _blank(cell.mark),
-                             _reason(table, cell.missing)])
+                             _reason(table, cell.missing), *_csv_statistics(cell)])
     return buffer.getvalue()
+
+
+_CSV_STATISTICS = ("ci_low", "ci_high", "paper_inside", "p_holm", "significance")
+
+
+def _csv_statistics(cell: Cell) -> list[object]:
+    """The statistics columns (:mod:`harness.statistics.cells`); empty where there are none."""
+    low, high = cell.interval if cell.interval is not None else (None, None)
+    inside = cell.paper_inside
+    return [_blank(low), _blank(high), "" if inside is None else str(inside).lower(),
+            _blank(cell.p_value), _blank(cell.significance)]
 
 
 def _blank(value: object) -> object:

@@ -4,7 +4,7 @@ Example::
 
     write_report(Path("runs/smoke"))                               # everything the results allow
     write_report(Path("runs/wikiann"), numbers=[1, 5, 20], formats=["md"])
-    compare_runs(Path("runs/a"), Path("runs/b"))                   # a Table, deltas B − A
+    compare_runs(Path("runs/a"), Path("runs/b"))                   # a Table, B − A with p-values
 
 Output under the workdir: ``tables/tableNN.{md,tex,csv}`` (the paper's tables),
 ``tables/results-<task>.*`` (every language and method of the run), ``figures/*.png|pdf`` and
@@ -29,9 +29,14 @@ from harness.report.render import FORMATS, render
 from harness.report.specs import TABLE_SPECS, table_spec
 from harness.report.tables import Table, result_tables, write_result_tables
 from harness.results import ResultRecord
+from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
 
 log = logging.getLogger(__name__)
 TABLES_DIR, FIGURES_DIR, PAGE_FILE = "tables", "figures", "report.html"
+COMPARE_LEGEND = ("p: approximate randomisation of B against A over the same test examples ({rounds} "
+                  "rounds, two-sided); p (Holm): Holm–Bonferroni over the languages of each task, "
+                  "backbone and method; blank: a run's records carry no per-example counts, or the "
+                  "two were scored on different test examples.")
 
 
 def paper_tables(run: RunData, numbers: Sequence[int] | None = None) -> list[FilledTable]:
@@ -42,10 +47,11 @@ def paper_tables(run: RunData, numbers: Sequence[int] | None = None) -> list[Fil
 
 
 def write_report(workdir: Path, numbers: Sequence[int] | None = None, formats: Sequence[str] = FORMATS,
-                 merged: Sequence[Path] = ()) -> list[Path]:
+                 merged: Sequence[Path] = (),
+                 statistics: StatisticsConfig = DEFAULT_STATISTICS) -> list[Path]:
     """Render the report of ``workdir`` in ``formats``; returns the files written."""
     workdir = Path(workdir)
-    run = RunData.load(workdir, merged)
+    run = RunData.load(workdir, merged, statistics)
     tables = paper_tables(run, numbers)
     written = [_write(render(table, fmt), workdir / TABLES_DIR / f"{table.spec.name}.{fmt}")
                for table in tables for fmt in formats if fmt != "html"]
@@ -101,27 +107,44 @@ def _write(text: str, path: Path) -> Path:
     return path
 
 
+def _cell_key(record: ResultRecord) -> tuple[str, str, str, str]:
+    return (record.task, record.backbone, record.method, record.lang)
+
+
 def _means(records: Sequence[ResultRecord]) -> dict[tuple[str, str, str, str], float]:
     values: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
     for r in records:
-        values[(r.task, r.backbone, r.method, r.lang)].append(r.value)
+        values[_cell_key(r)].append(r.value)
     return {key: statistics.fmean(v) for key, v in values.items()}
 
 
-def compare_runs(workdir_a: Path, workdir_b: Path) -> Table:
+def compare_runs(workdir_a: Path, workdir_b: Path,
+                 statistics: StatisticsConfig = DEFAULT_STATISTICS) -> Table:
     """Every (task, backbone, method, language) of either run: A's and B's mean over seeds, B − A.
 
-    A job in one run only shows as missing (None) in the other, with no difference.
+    A job in one run only shows as missing (None) in the other, with no difference. Where both
+    runs' records carry per-example counts on the same test examples, ``p`` and ``p (Holm)``
+    test B against A (:func:`harness.statistics.cells.compare_tests`; :data:`COMPARE_LEGEND`).
     """
-    a, b = (_means(RunData.load(Path(w)).records) for w in (workdir_a, workdir_b))
+    from harness.statistics.cells import compare_tests
+
+    runs = [RunData.load(Path(w)).records for w in (workdir_a, workdir_b)]
+    a, b = (_means(records) for records in runs)
+    tested = compare_tests(*runs, statistics, _cell_key)
     rows = []
     for key in sorted(a.keys() | b.keys()):
         va, vb = a.get(key), b.get(key)
         delta = round(vb - va, 2) if va is not None and vb is not None else None
-        rows.append((*key, _round(va), _round(vb), delta))
+        p, p_holm = tested.get(key, (None, None))
+        rows.append((*key, _round(va), _round(vb), delta, _p(p), _p(p_holm)))
     label_a, label_b = _distinct_labels(Path(workdir_a), Path(workdir_b))
-    headers = ("task", "backbone", "method", "lang", f"A: {label_a}", f"B: {label_b}", "B − A")
+    headers = ("task", "backbone", "method", "lang", f"A: {label_a}", f"B: {label_b}", "B − A", "p",
+               "p (Holm)")
     return Table("compare", headers, tuple(rows))
+
+
+def _p(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def _distinct_labels(a: Path, b: Path) -> tuple[str, str]:

@@ -177,12 +177,13 @@ class MultiSourceEvaluationStage(Stage):
 
     kind = "evaluation"
     uses_device = True
-    version = 4  # 2: tagging predictions read at the last subword on causal backbones;
-    # 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows
+    version = 5  # 2: tagging predictions read at the last subword on causal backbones;
+    # 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows;
+    # 5: predictions and per-example counts kept (harness.predictions)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
-        """Load everything into one model, weigh the sources, predict, write ``metrics.json``."""
-        from harness.evaluation import predict_logits, write_metrics
+        """Load everything into one model, weigh the sources, predict, write the scores."""
+        from harness.evaluation import predict_logits, write_scores
         from harness.tasks import get_task
         from harness.unibridge.weighted_heads import WeightedHeads
 
@@ -202,11 +203,10 @@ class MultiSourceEvaluationStage(Stage):
         # batches of one pass each, so each is padded to its own longest example
         logits = predict_logits(combined, task.collator(tokenizers[TARGET]), encoded.features,
                                 combined.examples_per_pass, ctx.progress)
-        value = task.score(examples, task.predict(encoded, logits))
         details = {"weights": weights, "distances": distances, "n_examples": len(examples),
                    "split": config.split, "weighting": config.inference.weighting,
                    **encoded.window_details()}
-        write_metrics(out, task, value, details)
+        write_scores(out, task, examples, task.predict(encoded, logits), details)
 
     def _load(self, inputs: Mapping[str, Path]) -> tuple[Any, dict[str, Any]]:
         """The backbone with the target, every source language and every task adapter loaded."""
