@@ -297,8 +297,9 @@ class EmbeddingInitStage(Stage):
     """
 
     kind = "embedding_init"
-    version = 4  # 2: authors' rules, Eq. 3, case-folded overlap; 3: FastText in a fresh process;
-    # 4: Eq. 3's source side is the whole source vocabulary (lexical partners included)
+    version = 5  # 2: authors' rules, Eq. 3, case-folded overlap; 3: FastText in a fresh process;
+    # 4: Eq. 3's source side is the whole source vocabulary (lexical partners included);
+    # 5: case-insensitive overlap by str.lower(), as the authors' fuzzy_search (was casefold)
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Build the target tokenizer and E^T from the backbone and the target corpus."""

@@ -17,7 +17,8 @@ the same role (``unk``, ``pad``, ``bos`` ...), or an additional special token of
 (e.g. mBART's language codes).
 
 After the exact matches, :func:`casefold_overlap` matches the remaining target tokens
-case-insensitively, as the paper's authors do (FASE's ``fuzzy_search``; the paper is silent):
+case-insensitively (``str.lower``), as the paper's authors do (FASE's ``fuzzy_search``; the
+paper is silent):
 ``▁Addis`` in the target vocabulary copies ``▁addis`` of the source when the source has no
 ``▁Addis``. The word-initial flag must still agree. When several source tokens fold to the same
 key (``▁the``, ``▁The``, ``▁THE``), the one with the lowest id wins: SentencePiece and BPE number
@@ -179,18 +180,20 @@ def casefold_overlap(target_tokenizer: PreTrainedTokenizerFast,
                      matched: Iterable[int]) -> list[tuple[int, int]]:
     """Case-insensitive pairs for the target tokens not in ``matched``, sorted by target id.
 
-    Keys are compared after ``str.casefold`` of the surface string (the word-initial flag is
-    kept). Among source tokens with the same folded key the lowest id wins; a source token may
-    serve several target tokens (module docstring). Special tokens never match here.
+    Keys are compared after ``str.lower`` of the surface string, as the authors' ``fuzzy_search``
+    compares them (the word-initial flag is kept; ``str.casefold`` would also match ``ss`` to
+    ``ß`` and ``ς`` to ``σ``, which theirs does not). Among source tokens with the same lowered
+    key the lowest id wins; a source token may serve several target tokens (module docstring).
+    Special tokens never match here.
     """
     folded: dict[Key, int] = {}
     for (initial, surface), source_id in sorted(vocabulary_keys(source_tokenizer).items(),
                                                 key=lambda item: item[1]):
-        folded.setdefault((initial, surface.casefold()), source_id)
+        folded.setdefault((initial, surface.lower()), source_id)
     matched = set(matched)
     pairs = []
     for (initial, surface), target_id in vocabulary_keys(target_tokenizer).items():
-        source_id = folded.get((initial, surface.casefold()))
+        source_id = folded.get((initial, surface.lower()))
         if source_id is not None and target_id not in matched:
             pairs.append((target_id, source_id))
     log.info("case-insensitive overlap: %d more target tokens", len(pairs))
