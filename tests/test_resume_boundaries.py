@@ -33,14 +33,14 @@ ADAPTER = "language_adapter"
 
 def mad_x_suite(max_steps: int) -> Suite:
     small = {"batch_size": BATCH, "max_device_batch_size": BATCH}
+    adaptation = {"beta": 0.0, "epochs": 2, "max_steps": max_steps, **small}  # target and English
     return Suite.model_validate({
         "name": "boundaries", "backbones": ["tiny-xlmr"],
         "tasks": {"ner": {"targets": ["amh"], "sources": ["eng"],
                           "data": {"path": str(FIXTURES / "wikiann")}}},
         "monolingual": {"data": {"path": str(FIXTURES / "monolingual")}, "target_samples": 24,
                         "source_samples": 24, "words_per_sample": 16},
-        "methods": {"mad_x": {"adaptation": {"beta": 0.0, "epochs": 2, "max_steps": max_steps,
-                                             **small},
+        "methods": {"mad_x": {"adaptation": adaptation, "source_adaptation": adaptation,
                               "task_adapter": {"max_steps": 1, **small}}},
     })
 
