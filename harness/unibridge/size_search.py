@@ -236,8 +236,8 @@ def _search_within(memo: AlpMemo, config: VocabSearchConfig, lookahead: int,
         index, strategy = linear_scan(memo, grid, config.threshold, lookahead), "linear"
         if index is None:
             outcome_note = cap_reached_note(memo, grid, config, top)
-    if outcome_note:  # a corpus too small to search is a data shortfall (one summary line)
-        log.warning("%s", outcome_note, extra=None if grid else SHORTFALL)
+    if outcome_note:  # the corpus, not the suite, ending the search is a data shortfall
+        log.warning("%s", outcome_note, extra=SHORTFALL if top < config.max_size else None)
     size = top if index is None else grid[index]
     memo.get([size])
     return SearchOutcome(size, dict(memo.alp), strategy, max_trainable,

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from harness.cli.vocab_search import vocab_search
 from harness.graph import Cache, Stage, StageContext
+from harness.shortfalls import is_shortfall
 from harness.unibridge import size_search
 from harness.unibridge.vocab import (
     SpmTrainer,
@@ -363,10 +364,15 @@ def test_a_search_that_reaches_max_size_without_meeting_the_threshold_says_so(ca
         "most ε_s = 5; the last step's Δ_s was 10.00: the size is the cap, not a size Algorithm 1 "
         "settled on; a larger vocab.max_size would let it go on"]
     assert outcome.notes[0] in caplog.text  # a warning in the run's log
+    assert not any(is_shortfall(r) for r in caplog.records)
+    caplog.clear()
     capped = search_vocab_size(curve_evaluator(steady, cap=9500)[0], config, lookahead=1)
     assert capped.size == 9500
     assert "the largest size this corpus can train (9500, below max_size 10000)" in capped.notes[-1]
     assert "more text would let it go on" in capped.notes[-1] == capped.outcome_note
+    # the suite's cap is a plain warning; the corpus's own cap a data shortfall (one summary line)
+    warned = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert [is_shortfall(r) for r in warned] == [True] and warned[0].getMessage() == capped.outcome_note
     met = VocabSearchConfig(start=7000, step=1000, max_size=10_000, threshold=10.0)
     found = search_vocab_size(curve_evaluator(steady)[0], met, lookahead=1)
     assert found.notes == [] and found.outcome_note is None
