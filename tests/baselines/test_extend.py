@@ -30,6 +30,13 @@ def extended(make_stage_inputs, request):
     return root, out, request.param
 
 
+def ordinary_pieces(spm_file):
+    """The model's pieces in id order, without control, unknown and byte pieces."""
+    processor = spm.SentencePieceProcessor(model_file=str(spm_file))
+    return [processor.id_to_piece(i) for i in range(processor.get_piece_size())
+            if not (processor.is_control(i) or processor.is_unknown(i) or processor.is_byte(i))]
+
+
 def wang_by_hand(spm_file, old_vocab):
     """Wang et al.'s mkvocab.py + extend_vocab.py applied by hand to the model's pieces.
 
@@ -37,11 +44,8 @@ def wang_by_hand(spm_file, old_vocab):
     trainer has no ``<s>``/``</s>``; ours has, and they are dropped too); each piece becomes
     ``x`` for ``▁x``, else ``##x``; then each token the base vocabulary lacks is appended once.
     """
-    processor = spm.SentencePieceProcessor(model_file=str(spm_file))
-    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())
-              if not (processor.is_control(i) or processor.is_unknown(i) or processor.is_byte(i))]
     appended, checker = [], set(old_vocab)
-    for piece in pieces:
+    for piece in ordinary_pieces(spm_file):
         word = piece[1:] if piece.startswith("▁") else "##" + piece
         if word and word not in checker:
             appended.append(word)
@@ -51,11 +55,8 @@ def wang_by_hand(spm_file, old_vocab):
 
 def characters_by_hand(spm_file, old_vocab):
     """Wang et al.'s tokens plus each character of the pieces in both forms, minus the old ones."""
-    processor = spm.SentencePieceProcessor(model_file=str(spm_file))
-    pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())
-              if not (processor.is_control(i) or processor.is_unknown(i) or processor.is_byte(i))]
     tokens = set(wang_by_hand(spm_file, old_vocab))
-    for piece in pieces:
+    for piece in ordinary_pieces(spm_file):
         tokens |= {c for c in piece if c != "▁"} | {"##" + c for c in piece if c != "▁"}
     return tokens - set(old_vocab)
 
