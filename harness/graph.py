@@ -61,6 +61,7 @@ from typing import Any, ClassVar
 from filelock import FileLock
 from pydantic import BaseModel
 
+from harness.plugins.origins import stage_stamp
 from harness.workdir import atomic_write_text, follow_umask, out_of_space_stops
 
 log = logging.getLogger(__name__)
@@ -156,17 +157,24 @@ class Stage(ABC):
 
     @cached_property
     def key(self) -> str:
-        """Content address: hash of kind, version, config, inputs' keys and :meth:`extra_key`."""
-        return hash_payload(
-            {
-                "kind": self.kind,
-                "version": self.version,
-                "config": config_payload(self.config),
-                "seed": self.seed,
-                "inputs": {name: stage.key for name, stage in sorted(self.inputs.items())},
-                "extra": self.extra_key(),
-            }
-        )
+        """Content address: hash of kind, version, config, inputs' keys and :meth:`extra_key`.
+
+        A stage class defined by a plugin adds its plugin's stamp (package and version, or the
+        included file's content hash: :mod:`harness.plugins.origins`), so that changed plugin
+        code never reuses an artifact; a harness stage has none, and its key is as before.
+        """
+        payload = {
+            "kind": self.kind,
+            "version": self.version,
+            "config": config_payload(self.config),
+            "seed": self.seed,
+            "inputs": {name: stage.key for name, stage in sorted(self.inputs.items())},
+            "extra": self.extra_key(),
+        }
+        plugin = stage_stamp(type(self))
+        if plugin:
+            payload["plugin"] = plugin
+        return hash_payload(payload)
 
     @property
     def label(self) -> str:
@@ -330,6 +338,7 @@ class Cache:
             "seed": stage.seed,
             "inputs": {name: s.key for name, s in stage.inputs.items()},
             "extra": stage.extra_key(),
+            **({"plugin": stage_stamp(type(stage))} if stage_stamp(type(stage)) else {}),
             "started": started,
             "seconds": round(time.time() - started, 3),
             "run": run_id,

@@ -62,6 +62,11 @@ class Registry(Generic[T]):
             raise ValueError(f"lazy {self.kind} entry must look like 'module:attr', got {target!r}")
         self.register(name, target, description)  # type: ignore[arg-type]
 
+    def discard(self, name: str) -> None:
+        """Forget ``name`` (a plugin registering a new version of its own entry), if registered."""
+        self._entries.pop(name, None)
+        self._descriptions.pop(name, None)
+
     def describe(self, name: str) -> str:
         """The one-line description of ``name`` (empty when none was given); imports nothing."""
         if name not in self._entries:

@@ -16,7 +16,8 @@ anchors that several methods share. Relative data paths and backbone checkpoint 
 registered name or a declaration with ``pretrained:`` and ``arch:`` (:class:`BackboneDecl`).
 Every problem raises :class:`SuiteError` with the file, the key path and the valid choices.
 A method's entry may name the backbones it runs on (``backbones: [...]``, default all of the
-suite's): jobs are expanded only for those.
+suite's): jobs are expanded only for those. ``include:`` names folders of plugin modules (one
+or a list, relative to the suite file; docs/extending.md).
 """
 
 from __future__ import annotations
@@ -191,7 +192,15 @@ class Suite(_Strict):
     methods: dict[str, dict[str, Any]] = Field(min_length=1)
     monolingual: CorpusSettings
     parallel: tuple[ParallelCorpus, ...] = ()
+    #: Folders of plugin modules (relative to the suite file), loaded before the names are
+    #: checked: :mod:`harness.plugins.loading`.
+    include: tuple[Path, ...] = ()
     path: Path | None = Field(None, exclude=True)
+
+    @field_validator("include", mode="before")
+    @classmethod
+    def _include_list(cls, value: Any) -> Any:
+        return () if value is None else [value] if isinstance(value, str) else value
 
     @field_validator("name")
     @classmethod
@@ -394,5 +403,6 @@ def _resolve_paths(suite: Suite, base: Path) -> Suite:
         "target_data": corpora.target_data and corpora.target_data.resolved(base)})
     parallel = tuple(corpus.resolved(base) for corpus in suite.parallel)
     backbones = tuple(backbone.resolved(base) for backbone in suite.backbones)
+    include = tuple((base / folder.expanduser()).resolve() for folder in suite.include)
     return suite.model_copy(update={"tasks": tasks, "monolingual": monolingual, "parallel": parallel,
-                                    "backbones": backbones})
+                                    "backbones": backbones, "include": include})

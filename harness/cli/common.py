@@ -19,22 +19,37 @@ from harness.cli.suites import resolve_suite
 from harness.data.source import DataError
 from harness.executors.base import ExecutorUnavailableError
 from harness.graph import CacheError, UnknownStageKindError
+from harness.plugins.loading import PluginError
+from harness.plugins.tables import TablePluginError
 from harness.registry import UnknownNameError
 from harness.shortfalls import is_shortfall, shortfall_log
-from harness.suite import SuiteError, load_suite
+from harness.suite import Suite, SuiteError, load_suite
 from harness.workdir import NoSpaceError, WorkdirError
 
 if TYPE_CHECKING:
     from harness.planning import Plan
 
 USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError, UnknownStageKindError,
-               ExecutorUnavailableError, NoSpaceError, WorkdirError)
+               ExecutorUnavailableError, NoSpaceError, WorkdirError, PluginError,
+               TablePluginError)
+#: Where ``--include`` keeps its folders for :func:`activate_plugins` (``ctx.meta``).
+INCLUDE_META = "harness.plugins.include"
 
 suite_argument = click.argument("suite_file", metavar="SUITE.yaml",
                                 type=click.Path(dir_okay=False, path_type=Path), callback=resolve_suite)
 only_option = click.option("--only", "only", multiple=True, metavar="KEY=VALUE",
                            help="Keep jobs whose KEY (method, backbone, task, lang, seed) is VALUE; "
                                 "repeatable. Only the data these jobs read is checked.")
+
+
+def _remember_include(ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]) -> None:
+    ctx.meta[INCLUDE_META] = value
+
+
+include_option = click.option("--include", multiple=True, metavar="DIR", expose_value=False,
+                              type=click.Path(file_okay=False, path_type=Path), callback=_remember_include,
+                              help="A folder of plugin modules (methods, tables, ...: docs/extending.md), "
+                                   "besides the suite's include: and installed packages; repeatable.")
 verbose_option = click.option("-v", "--verbose", count=True,
                               help="More logging: -v info plus the model libraries' own messages "
                                    "and bars, -vv debug.")
@@ -134,18 +149,35 @@ def quiet_libraries() -> None:
         warnings.filterwarnings("ignore", category=UserWarning, module=rf"{library}(\.|$)")
 
 
+def activate_plugins(suite: Suite | None = None) -> None:
+    """Load the installed plugins, the ``--include`` folders and the suite's ``include:`` ones.
+
+    Raises:
+        PluginError: one message naming every plugin that cannot be used.
+    """
+    from harness.plugins import loading
+
+    context = click.get_current_context(silent=True)
+    loading.load_folders(context.meta.get(INCLUDE_META, ()) if context else (), "--include")
+    if suite is not None:
+        loading.load_folders(suite.include, f"{suite.path}: include:")
+    loading.activate()
+
+
 def load_plan(suite_file: Path, seed: int | None = None, check_data: bool = True,
               only: tuple[str, ...] = ()) -> Plan:
     """Load, override the seeds if asked, select the ``--only`` jobs and validate a suite.
 
     ``plan.selected`` holds the selected jobs; the data checks cover what they read. A value
-    of ``--only`` that no job has is a :class:`SuiteError` naming the valid ones.
+    of ``--only`` that no job has is a :class:`SuiteError` naming the valid ones. Plugins
+    (:func:`activate_plugins`) are loaded before the suite's names are checked.
     """
     from harness.planning import prepare  # imports the model libraries: only when needed
     from harness.selection import parse_only
 
     filters = parse_only(only)
     suite = load_suite(suite_file)
+    activate_plugins(suite)
     if seed is not None:
         suite = suite.model_copy(update={"seeds": (seed,)})
     return prepare(suite, check_data=check_data, only=filters)

@@ -12,6 +12,7 @@ import click
 
 from harness.cli.common import (
     UserError,
+    include_option,
     load_plan,
     only_option,
     setup_logging,
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 @click.command("fetch")
 @suite_argument
+@include_option
 @click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path),
               help="Write everything under DIR (releases/, hub/, models/) instead of this "
                    "machine's data cache, $UNIBRIDGE_HUB_MIRROR and Hugging Face cache.")

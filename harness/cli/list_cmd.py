@@ -1,40 +1,59 @@
-"""``unibridge-bench list``: registered suites, methods, backbones, tasks and tables, each described."""
+"""``unibridge-bench list``: registered suites, methods, backbones, tasks and tables, each described.
+
+Each registry entry ends with its origin in brackets: ``[built-in]``, the plugin package and
+version with its entry point, or the included file (:mod:`harness.plugins`).
+"""
 
 from __future__ import annotations
 
 import click
 
+from harness.cli.common import UserError, activate_plugins, include_option
 from harness.cli.suites import named_suites, suite_description
+from harness.plugins.loading import PluginError
 
 KINDS = ("suites", "methods", "backbones", "tasks", "tables", "executors")
 
 
 @click.command("list")
 @click.argument("kind", required=False, type=click.Choice(KINDS))
+@include_option
 def list_(kind):
-    """List what can be named in a suite (everything, or one KIND), one line each.
+    """List what can be named in a suite (everything, or one KIND), one line each, with its origin.
+
+    Installed plugin packages and --include folders are listed too; a plugin that cannot be
+    used is named after the list, which then ends with exit code 2.
 
     \b
     Example:
       unibridge-bench list methods
+      unibridge-bench list methods --include my_plugins/
       unibridge-bench list suites
     """
-    from harness.backbones import BACKBONES
-    from harness.catalog import EXECUTORS, METHODS, TABLES
-    from harness.tasks import TASKS
+    from harness.catalog import EXECUTORS
+    from harness.plugins.origins import origin_of
+    from harness.plugins.registries import kinds, registry
 
-    registries = {"methods": METHODS, "backbones": BACKBONES, "tasks": TASKS, "tables": TABLES,
-                  "executors": EXECUTORS}
+    try:
+        activate_plugins()
+    except PluginError as error:
+        problem = error
+    else:
+        problem = None
+    registries = {**{name: registry(name) for name in kinds()}, "executors": EXECUTORS}
     for name in KINDS:
         if kind not in (None, name):
             continue
         if name == "suites":
             entries = {suite: suite_description(path) for suite, path in named_suites().items()}
         else:
-            entries = {entry: registries[name].describe(entry) for entry in registries[name].names()}
+            entries = {entry: f"{registries[name].describe(entry)}  [{origin_of(name, entry).where}]"
+                       for entry in registries[name].names()}
         click.echo(f"{name}:")
         width = max(map(len, entries), default=0)
         for entry, description in entries.items():
             click.echo(f"  {entry:<{width}}  {description}".rstrip())
         if not entries:
             click.echo("  (none)")
+    if problem is not None:
+        raise UserError(str(problem))

@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from harness.cli.common import load_plan, only_option, suite_argument, user_errors
+from harness.cli.common import include_option, load_plan, only_option, suite_argument, user_errors
 from harness.costs import measured_hours, per_method_hours, stage_costs, total_hours
 from harness.runner import CACHE_DIR, JobGraph
 
 
 @click.command("plan")
 @suite_argument
+@include_option
 @only_option
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
               help="Where measured stage timings are read (default: runs/<suite name>).")

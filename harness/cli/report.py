@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from harness.cli.common import UserError
+from harness.cli.common import UserError, activate_plugins, include_option, user_errors
 from harness.report.render import FORMATS
 from harness.report.specs import TABLE_SPECS
 from harness.results import RESULTS_DIR, RESULTS_FILE
@@ -50,10 +50,13 @@ def _results_of(workdir: Path) -> Path:
               help="Approximate randomisation rounds of each paired test.")
 @click.option("--statistics-seed", default=0, show_default=True, type=int,
               help="Seed of the bootstrap draws and the randomisation (same seed, same intervals).")
+@include_option
+@user_errors
 def report(workdirs, numbers, formats, merge, compare, bootstrap_samples, rounds, statistics_seed):
     """Write the paper's tables beside its numbers, figures and report.html into WORKDIR.
 
-    Prints what it wrote in a few lines: the tables per format, the figures, the page.
+    Prints what it wrote in a few lines: the tables per format, the figures, the page. The
+    tables of installed plugin packages and of --include folders are written too.
 
     \b
     Example:
@@ -66,6 +69,7 @@ def report(workdirs, numbers, formats, merge, compare, bootstrap_samples, rounds
     from harness.statistics.config import StatisticsConfig
 
     statistics = StatisticsConfig(samples=bootstrap_samples, rounds=rounds, seed=statistics_seed)
+    activate_plugins()
 
     for workdir in (*workdirs, *merge):
         _results_of(workdir)

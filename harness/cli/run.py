@@ -12,6 +12,7 @@ import click
 from harness.catalog import EXECUTORS
 from harness.cli.common import (
     UserError,
+    include_option,
     load_plan,
     only_option,
     setup_logging,
@@ -61,6 +62,7 @@ def describe_device(device: str) -> str:
 
 @click.command("run")
 @suite_argument
+@include_option
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
               help="Where cache and results go (default: runs/<suite name>).")
 @only_option

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from harness.cli.common import (
+    include_option,
     load_plan,
     only_option,
     setup_logging,
@@ -16,6 +17,7 @@ from harness.cli.common import (
 
 @click.command("validate")
 @suite_argument
+@include_option
 @only_option
 @click.option("--no-data-check", is_flag=True, help="Skip checking that every dataset is reachable.")
 @verbose_option

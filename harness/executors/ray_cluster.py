@@ -84,13 +84,23 @@ def _pattern(text) -> str:
     return getattr(text, "pattern", text) or ""
 
 
-def _materialize(cache_root: str, stage: Stage, ctx: StageContext, quietness: Quietness,
-                 *ready_inputs: str) -> str:
-    """The body of one Ray task: build ``stage`` (its inputs exist) and return its artifact path.
+def _materialize(cache_root: str, pickled_stage: bytes, ctx: StageContext, quietness: Quietness,
+                 included: tuple[str, ...], *ready_inputs: str) -> str:
+    """The body of one Ray task: build the stage (its inputs exist) and return its artifact path.
 
     ``ready_inputs`` are the input tasks' results; Ray passes them only once they succeeded.
+    The stage comes pickled and is unpickled only once the driver's plugins are loaded here
+    (``included``: its ``--include`` and suite ``include:`` folders; installed packages' entry
+    points are found as in the driver), so that a stage class of an included module and the
+    plugins' registry entries exist in the worker too.
     """
+    from ray import cloudpickle
+
+    from harness.plugins.loading import activate
+
     quietness.apply()
+    activate([Path(folder) for folder in included])
+    stage: Stage = cloudpickle.loads(pickled_stage)
     cache = Cache(Path(cache_root))
     return str(cache.materialize(stage, replace(ctx, cache=cache)))
 
@@ -126,14 +136,19 @@ class RayExecutor(Executor):
 
     def _submit(self, ray, pending: list[Stage], cache: Cache, ctx: StageContext) -> dict:
         """One task per stage, inputs' refs as arguments; returns ref -> stage, in stage order."""
+        from harness.plugins.loading import included_folders
+
         task = ray.remote(_materialize)
         worker_ctx = replace(ctx, cache=None, progress=False)  # bars of parallel tasks would interleave
         root, quietness = str(cache.root.resolve()), Quietness.of_this_process()
+        included = tuple(str(folder) for folder in included_folders())
         refs: dict[str, Any] = {}
         for stage in pending:
             inputs = [refs[s.key] for s in stage.inputs.values() if s.key in refs]
             options = self.resources(stage, ctx.device)
-            refs[stage.key] = task.options(**options).remote(root, stage, worker_ctx, quietness, *inputs)
+            pickled = ray.cloudpickle.dumps(stage)
+            refs[stage.key] = task.options(**options).remote(root, pickled, worker_ctx, quietness,
+                                                             included, *inputs)
         return dict(zip(refs.values(), pending))
 
     def _run(self, ray, stages, cache, ctx, on_done) -> list[Failure]:

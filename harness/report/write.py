@@ -7,32 +7,36 @@ Example::
     compare_runs(Path("runs/a"), Path("runs/b"))                   # a Table, B − A with p-values
 
 Output under the workdir: ``tables/tableNN.{md,tex,csv}`` (the paper's tables),
-``tables/results-<task>.*`` (every language and method of the run), ``figures/*.png|pdf`` and
-``report.html``. Without ``numbers``, a paper table is written when at least one of its cells
-is ours (Tables 6–11: when the run recorded its hyperparameters); tables asked for by number
-are written even when empty. Nothing is run: only result records and ``run.json`` are read.
+``tables/results-<task>.*`` (every language and method of the run), the tables of
+plugins (:mod:`harness.plugins.tables`), ``figures/*.png|pdf`` and ``report.html``.
+Without ``numbers``, a paper table is written when at least one of its cells is ours (Tables
+6–11: when the run recorded its hyperparameters); tables asked for by number are written even
+when empty. Nothing is run: only result records and ``run.json`` are read.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness.graph import atomic_write_text
+from harness.plugins.tables import plugin_tables
 from harness.report.build import FilledTable, RunData, fill
 from harness.report.figures import write_figures
 from harness.report.page import provenance, write_page
 from harness.report.render import FORMATS, render
 from harness.report.specs import TABLE_SPECS, table_spec
-from harness.report.tables import Table, result_tables, write_result_tables
+from harness.report.tables import Table, result_tables, write_result_tables, write_table
 from harness.results import ResultRecord
 from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
 
 log = logging.getLogger(__name__)
 TABLES_DIR, FIGURES_DIR, PAGE_FILE = "tables", "figures", "report.html"
+PAPER_STEM = re.compile(r"table\d+")  # the paper's tables' file stems (TableSpec.name)
 COMPARE_LEGEND = ("p: approximate randomisation of B against A over the same test examples ({rounds} "
                   "rounds, two-sided); p (Holm): Holm–Bonferroni over the languages of each task, "
                   "backbone and method; blank: a run's records carry no per-example counts, or the "
@@ -55,12 +59,15 @@ def write_report(workdir: Path, numbers: Sequence[int] | None = None, formats: S
     tables = paper_tables(run, numbers)
     written = [_write(render(table, fmt), workdir / TABLES_DIR / f"{table.spec.name}.{fmt}")
                for table in tables for fmt in formats if fmt != "html"]
+    own = plugin_tables(run.records)  # the tables of plugins (harness.plugins.tables)
     if not numbers:
         text_formats = [fmt for fmt in formats if fmt != "html"]
         written += write_result_tables(list(run.records), workdir / TABLES_DIR, text_formats)
+        written += [path for table in own for path in write_table(table, workdir / TABLES_DIR, text_formats)]
     if "html" in formats:
         figures = write_figures(run, workdir / FIGURES_DIR)
-        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records), figures, provenance(run))
+        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records) + own, figures,
+                          provenance(run))
         written += [*figures, page]
     log.info("report of %s: %d tables, %d files", workdir, len(tables), len(written))
     return written
@@ -73,11 +80,13 @@ def written_summary(workdir: Path, written: Sequence[Path]) -> list[str]:
     tables = [path for path in written if path.parent.name == TABLES_DIR]
     if tables:
         stems = sorted({path.stem for path in tables})
-        paper = [stem for stem in stems if not stem.startswith("results-")]
+        paper = [stem for stem in stems if PAPER_STEM.fullmatch(stem)]
         tasks = [stem.removeprefix("results-") for stem in stems if stem.startswith("results-")]
+        others = [stem for stem in stems if stem not in paper and not stem.startswith("results-")]
         formats = Counter(path.suffix.lstrip(".") for path in tables)
         kinds = [f"{len(paper)} of the paper's ({', '.join(_numbers(paper))})"] if paper else []
         kinds += [f"{len(tasks)} per task ({', '.join(tasks)})"] if tasks else []
+        kinds += [f"{len(others)} of plugins ({', '.join(others)})"] if others else []
         counts = ", ".join(f"{n} {fmt}" for fmt, n in formats.items())
         lines.append(f"Tables in {workdir / TABLES_DIR}: {' and '.join(kinds)}; {counts} files")
     figures = [path for path in written if path.parent.name == FIGURES_DIR]

@@ -1,0 +1,114 @@
+"""What a plugin's entries must be, checked when it loads (before anything trains).
+
+Example::
+
+    problems = entry_problems("methods", "softmax_temp", TemperedUniBridge)   # [] when usable
+
+Per kind:
+
+* **methods**: a :class:`harness.methods.Method` subclass whose ``Config`` validates with its
+  defaults; its ``archs`` a non-empty set of architectures some registered backbone has, and at
+  least one (registered backbone, registered task) pair it supports
+  (:meth:`~harness.methods.Method.incompatibility`), else no suite could ever run it.
+* **tables**: a callable ``table(records) -> Table | None`` (:mod:`harness.plugins.tables`).
+* **backbones**: a :class:`harness.backbones.BackboneSpec` of a known architecture.
+* **tasks**: a :class:`harness.tasks.TaskSpec`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from harness.archs import ARCHS
+
+
+def entry_problems(kind: str, name: str, obj: Any) -> list[str]:
+    """What is wrong with entry ``name`` of registry ``kind`` (empty when it can be used)."""
+    check = CHECKS.get(kind)
+    return check(name, obj) if check else []
+
+
+def method_problems(name: str, cls: Any) -> list[str]:
+    """A method must be a Method subclass with a default Config and a possible combination."""
+    from harness.methods import Method
+
+    if not (isinstance(cls, type) and issubclass(cls, Method)):
+        return [f"method {name!r} is {cls!r}, not a subclass of harness.methods.Method"]
+    config_cls = getattr(cls, "Config", None)
+    if not (isinstance(config_cls, type) and issubclass(config_cls, BaseModel)):
+        return [f"method {name!r} has no Config (a pydantic model of its hyperparameters)"]
+    try:
+        method = cls(name, config_cls())
+    except ValidationError as error:
+        return [f"method {name!r}: its Config does not validate with its defaults: "
+                f"{error.errors()[0]['msg']} ({'.'.join(map(str, error.errors()[0]['loc']))})"]
+    return combination_problems(method)
+
+
+def backbone_archs() -> list[str]:
+    """The architectures of the registered backbones."""
+    from harness.backbones import BACKBONES
+
+    return sorted({BACKBONES.get(backbone).arch for backbone in BACKBONES.names()})
+
+
+def combination_problems(method: Any) -> list[str]:
+    """An empty or unknown ``archs``, or no registered (backbone, task) pair the method supports."""
+    from harness.tasks import TASKS
+
+    archs = backbone_archs()
+    declared = sorted(method.archs)
+    if not declared:
+        return [f"method {method.name!r} declares archs = {{}}: it runs on no backbone "
+                f"(backbones have {', '.join(archs)})"]
+    unknown = [arch for arch in declared if arch not in archs]
+    if unknown:
+        return [f"method {method.name!r} declares archs {unknown}, which no backbone has "
+                f"(valid: {', '.join(archs)})"]
+    if not any(method.incompatibility(arch, task) is None for arch in archs for task in TASKS.names()):
+        return [f"method {method.name!r} supports no registered task on its archs {declared} "
+                f"(tasks: {', '.join(TASKS.names())}; it declares tasks {sorted(method.tasks)})"]
+    return []
+
+
+def table_problems(name: str, table: Any) -> list[str]:
+    """A table plugin is a callable of the run's records."""
+    if not callable(table):
+        return [f"table {name!r} is {table!r}, not a callable table(records) -> Table"]
+    return []
+
+
+def backbone_problems(name: str, spec: Any) -> list[str]:
+    """A backbone plugin is a BackboneSpec whose arch the harness can build and load."""
+    from harness.backbones import BackboneSpec
+
+    if not isinstance(spec, BackboneSpec):
+        return [f"backbone {name!r} is {spec!r}, not a harness.backbones.BackboneSpec"]
+    if spec.arch not in ARCHS:
+        return [f"backbone {name!r} has arch {spec.arch!r}; valid: {', '.join(ARCHS)}"]
+    if spec.name != name:
+        return [f"backbone {name!r} is registered under another name than its spec's {spec.name!r}"]
+    return []
+
+
+def task_problems(name: str, spec: Any) -> list[str]:
+    """A task plugin is a TaskSpec registered under its own name."""
+    from harness.tasks import TaskSpec
+
+    if not isinstance(spec, TaskSpec):
+        return [f"task {name!r} is {spec!r}, not a harness.tasks.TaskSpec"]
+    if spec.name != name:
+        return [f"task {name!r} is registered under another name than its spec's {spec.name!r}"]
+    return []
+
+
+#: Registry kind -> the check of one of its entries.
+CHECKS: dict[str, Callable[[str, Any], list[str]]] = {
+    "methods": method_problems,
+    "tables": table_problems,
+    "backbones": backbone_problems,
+    "tasks": task_problems,
+}
