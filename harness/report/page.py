@@ -19,6 +19,7 @@ import base64
 import datetime
 import html
 import subprocess
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from harness.graph import atomic_write_text
 from harness.report.build import FilledTable, RunData
 from harness.report.render import MISSING, render, title
 from harness.report.tables import Table
+from harness.report.tables import render as render_table
 
 REPO = Path(__file__).resolve().parents[2]
 _REPORT_PACKAGES = ("seqeval", "matplotlib", "tabulate")
@@ -109,8 +111,12 @@ def results_html(table: Table) -> str:
                       f"<thead><tr>{head}</tr></thead>", "<tbody>", *body, "</tbody>", "</table>"]) + "\n"
 
 
-def page(tables: list[FilledTable], results: list[Table], figures: list[Path], facts: dict[str, str]) -> str:
-    """The HTML text: header, figures (PNG files embedded), every result per task, the paper's tables."""
+def page(tables: list[FilledTable], results: list[Table], figures: list[Path], facts: dict[str, str],
+         plugins: Sequence[Table] = ()) -> str:
+    """The HTML text: header, figures (PNG files embedded), every result per task, the paper's tables.
+
+    ``plugins``: the tables of plugins (:mod:`harness.plugins.tables`), each under its name.
+    """
     header = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts.items())
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>unibridge-bench report</title>", f"<style>{_STYLE}</style></head><body>",
@@ -125,6 +131,9 @@ def page(tables: list[FilledTable], results: list[Table], figures: list[Path], f
               "<p>Each row shows ours, then the paper's numbers and Δ = ours − paper. Bold: best, "
               "underlined: second best per language and backbone family, as the paper marks each "
               "table. – : no result, footnotes say why.</p>"] + [render(table, "html") for table in tables]
+    if plugins:
+        parts += ["<h2>Tables of plugins</h2>"]
+        parts += [f"<h3>{html.escape(table.name)}</h3>\n{render_table(table, 'html')}" for table in plugins]
     return "\n".join(parts + ["</body></html>"]) + "\n"
 
 
@@ -135,7 +144,7 @@ def reproduced_section(tables: list[FilledTable]) -> list[str]:
 
 
 def write_page(path: Path, tables: list[FilledTable], results: list[Table], figures: list[Path],
-               facts: dict[str, str]) -> Path:
+               facts: dict[str, str], plugins: Sequence[Table] = ()) -> Path:
     """Write the page atomically."""
-    atomic_write_text(path, page(tables, results, figures, facts))
+    atomic_write_text(path, page(tables, results, figures, facts, plugins))
     return path

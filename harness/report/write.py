@@ -66,8 +66,8 @@ def write_report(workdir: Path, numbers: Sequence[int] | None = None, formats: S
         written += [path for table in own for path in write_table(table, workdir / TABLES_DIR, text_formats)]
     if "html" in formats:
         figures = write_figures(run, workdir / FIGURES_DIR)
-        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records) + own, figures,
-                          provenance(run))
+        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records), figures, provenance(run),
+                          own)
         written += [*figures, page]
     log.info("report of %s: %d tables, %d files", workdir, len(tables), len(written))
     return written

@@ -192,7 +192,7 @@ class MultiSourceEvaluationStage(Stage):
         model, tokenizers = self._load(inputs)
         model.to(ctx.device)
         distances = self._distances(inputs)
-        weights = harmony_weights(distances) if distances else fixed_source_weights(config)
+        weights = self.source_weights(distances) if distances else fixed_source_weights(config)
         log.info("%s → %s weights %s", config.sources, config.lang, weights)
         examples = task.load(config.data.source, config.lang, config.split)
         encoded = task.encode(examples, tokenizers[TARGET], config.inference.max_length,
@@ -207,6 +207,14 @@ class MultiSourceEvaluationStage(Stage):
                    "split": config.split, "weighting": config.inference.weighting,
                    **encoded.window_details()}
         write_scores(out, task, examples, task.predict(encoded, logits), details)
+
+    def source_weights(self, distances: Mapping[str, float]) -> dict[str, float]:
+        """The harmony weights of Eqs. 12–13 from the Eq. 11 distances.
+
+        The one place a variant weighs the sources differently (a subclass overrides it: the
+        softmax-temperature plugin of docs/extending.md).
+        """
+        return harmony_weights(distances)
 
     def _load(self, inputs: Mapping[str, Path]) -> tuple[Any, dict[str, Any]]:
         """The backbone with the target, every source language and every task adapter loaded."""
