@@ -1,0 +1,125 @@
+"""The cache keys of plugin stages, and plugin stages in Ray workers.
+
+A stage class of an included module carries the SHA-256 of the module's file in its key, one of
+an installed package its distribution's name and version; harness stages keep the keys they
+always had (existing caches stay valid).
+"""
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.corpus import CorpusConfig, CorpusStage
+from harness.data.source import DataRef, DataSource
+from harness.graph import Cache, StageContext, config_payload, hash_payload, topological_order
+from harness.plugins import origins
+from harness.plugins.loading import activate, include_module_name, load_file
+
+PROBE = '''\
+from pydantic import BaseModel, ConfigDict
+
+from harness.graph import Stage
+
+
+class ProbeConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = "probe"
+
+
+class Probe(Stage):
+    """Writes which plugin tables its process knows: the worker must have loaded the plugins."""
+
+    kind = "probe"
+
+    def run(self, ctx, inputs, out):
+        from harness.catalog import TABLES
+
+        known = "probe_table_{suffix}" in TABLES
+        (out / "text").write_text(f"{{self.config.name}} {{known}} {{VERSION}}")
+
+
+def probe_table(records):
+    """A table with nothing to show (None), so that other tests' reports are unchanged."""
+    return None
+
+
+VERSION = {version}
+
+
+def register(registries):
+    registries.tables.register("probe_table_{suffix}", probe_table)
+'''
+
+
+def write_probe(folder: Path, version: int, suffix: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    path = folder / "probe.py"
+    path.write_text(PROBE.format(version=version, suffix=suffix))
+    return path
+
+
+def load_probe(path: Path):
+    """The module of the probe file at ``path``, loaded as an included module."""
+    assert load_file(path) == []
+    return sys.modules[include_module_name(path)]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_an_edited_included_module_gives_its_stages_new_keys(tmp_path):
+    path = write_probe(tmp_path / "plugins", 1, "keys")
+    first = load_probe(path)
+    stamp = f"file:probe.py:{sha256(path)}"
+    assert origins.stage_stamp(first.Probe) == stamp
+    config = first.ProbeConfig()
+    before = first.Probe(config).key
+    payload = {"kind": "probe", "version": 1, "config": config_payload(config), "seed": None,
+               "inputs": {}, "extra": {}}
+    assert before == hash_payload({**payload, "plugin": stamp}) != hash_payload(payload)
+
+    path.write_text(path.read_text().replace("VERSION = 1", "VERSION = 2"))
+    second = load_probe(path)  # the same file loaded again replaces its own table: no shadowing
+    assert origins.stage_stamp(second.Probe) == f"file:probe.py:{sha256(path)}"
+    assert second.Probe(second.ProbeConfig()).key != before
+
+
+def test_a_harness_stage_keeps_the_key_it_always_had():
+    config = CorpusConfig(langs=("eng",), n_samples=2, words_per_sample=3,
+                          data=DataRef(source=DataSource(path="/data"), fingerprint="f"))
+    stage = CorpusStage(config)
+    assert origins.stage_stamp(CorpusStage) is None
+    assert stage.key == hash_payload({"kind": stage.kind, "version": stage.version,
+                                      "config": config_payload(config), "seed": None, "inputs": {},
+                                      "extra": stage.extra_key()})
+
+
+def test_a_package_stamp_covers_every_module_below_it():
+    origins.stamp_modules(["some_plugin_package"], "some-plugin==1.2")
+    assert origins.module_stamp("some_plugin_package.stages.deep") == "some-plugin==1.2"
+    assert origins.module_stamp("some_plugin_package_other") is None
+    assert origins.module_stamp("harness.unibridge.inference") is None
+
+
+@pytest.mark.slow
+def test_a_ray_worker_loads_the_included_plugins_before_it_builds_their_stage(tmp_path):
+    ray = pytest.importorskip("ray")
+    from harness.executors.ray_cluster import RayExecutor
+
+    folder = tmp_path / "plugins"
+    write_probe(folder, 3, "ray")
+    activate([folder])
+    probe = sys.modules[include_module_name(folder / "probe.py")]
+    stage = probe.Probe(probe.ProbeConfig(name="in-a-worker"))
+    cache = Cache(tmp_path / "cache")
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        failures = RayExecutor().execute(topological_order([stage]), cache,
+                                         StageContext(cache=cache, progress=False), lambda _: None)
+    finally:
+        ray.shutdown()
+    assert failures == []
+    assert (cache.path(stage) / "text").read_text() == "in-a-worker True 3"
