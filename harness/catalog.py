@@ -7,7 +7,8 @@ Example::
     METHODS.get("unibridge")        # imports harness.unibridge.method now
 
 Adding a method or a table is one new module plus one line here. Backbones are registered in
-:mod:`harness.backbones`, tasks in :mod:`harness.tasks` (both are small tables, not code).
+:mod:`harness.backbones`, tasks in :mod:`harness.tasks` (both are small tables, not code). From
+outside the repository, entries come from plugins (:mod:`harness.plugins`, docs/extending.md).
 """
 
 from __future__ import annotations
