@@ -76,8 +76,9 @@ def activate(include: Iterable[Path] = (), where: str = "--include") -> None:
     """
     if not _STATE.entry_points_read:
         _STATE.entry_points_read = True
+        declared = metadata.entry_points()  # one scan of the installed metadata for every group
         for group, (kind, _) in REGISTRIES.items():
-            for entry_point in metadata.entry_points(group=group):
+            for entry_point in declared.select(group=group):
                 _STATE.problems += load_entry_point(kind, entry_point)
     load_folders(include, where)
     if _STATE.problems:
