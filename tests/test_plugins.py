@@ -281,3 +281,58 @@ def test_a_broken_installed_package_is_named_by_distribution_and_entry_point(tmp
             "broken_plugin_code:Method: fails to import: ModuleNotFoundError") in message
     done = cli(site, "list", "methods")
     assert done.returncode == 2 and "zero_shot" in done.stdout and "broken-plugin 0.0.1" in done.stderr
+
+
+def test_an_installed_package_shadowing_a_built_in_is_refused(tmp_path):
+    site = tmp_path / "site"
+    info = site / "shadowing_plugin-2.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: shadowing-plugin\nVersion: 2.0\n")
+    (info / "entry_points.txt").write_text(
+        "[unibridge_bench.methods]\nunibridge = harness.unibridge.method:UniBridgeNoKL\n")
+    message = validate_message(tmp_path, {"zero_shot": {}}, site=site)
+    assert ("plugin shadowing-plugin 2.0 (entry point unibridge_bench.methods: unibridge) = "
+            "harness.unibridge.method:UniBridgeNoKL: method 'unibridge' shadows a built-in method") in message
+
+
+def test_two_plugins_of_one_name_are_refused_naming_the_first(tmp_path):
+    hook = "from baselines.zero_shot import ZeroShot\ndef register(registries):\n" \
+           "    registries.methods.register('twice', ZeroShot)\n"
+    folder = broken_plugin(tmp_path, "a_first", hook)
+    broken_plugin(tmp_path, "b_second", hook)
+    message = validate_message(tmp_path, {"zero_shot": {}}, "--include", folder)
+    first, second = folder.resolve() / "a_first.py", folder.resolve() / "b_second.py"
+    assert f"plugin {second}: method 'twice' shadows one from {first} method" in message
+
+
+def test_plugin_backbones_and_tasks_serve_a_suite(tmp_path):
+    folder = broken_plugin(tmp_path, "extras", """\
+        from baselines.zero_shot import ZeroShot
+        from harness.backbones import BackboneSpec
+        from harness.tasks import TASKS, TaskSpec
+
+        NER = TASKS.get("ner")
+
+        class ZeroShotOnCopies(ZeroShot):
+            tasks = frozenset({"ner_copy"})
+
+        def register(registries):
+            copy = BackboneSpec("tiny-xlmr-copy", "xlmr", None, tiny=True)
+            registries.backbones.register("tiny-xlmr-copy", copy)
+            task = TaskSpec("ner_copy", "tagging", NER.labels, "f1", "wikiann")
+            registries.tasks.register("ner_copy", task)
+            registries.methods.register("zero_shot_on_copies", ZeroShotOnCopies)
+    """)
+    suite = suite_file(tmp_path, {"zero_shot_on_copies": {}}, include=str(folder))
+    payload = yaml.safe_load(suite.read_text())
+    payload["backbones"], payload["tasks"] = ["tiny-xlmr-copy"], {"ner_copy": payload["tasks"]["ner"]}
+    suite.write_text(yaml.safe_dump(payload))
+    done = cli(None, "validate", suite)  # with the data check: the copy reads the NER fixtures
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{suite}: ok (1 jobs)")
+    listed = cli(None, "list", "--include", folder).stdout
+    lines = [line for line in listed.splitlines() if line.startswith("  ")]
+    origins = {line.split()[0]: line.rsplit("[", 1)[-1] for line in lines}
+    for name in ("tiny-xlmr-copy", "ner_copy", "zero_shot_on_copies"):
+        assert origins[name] == f"{folder.resolve() / 'extras.py'}]"
+    assert origins["tiny-xlmr"] == "built-in]"
