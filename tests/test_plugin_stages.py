@@ -6,7 +6,9 @@ always had (existing caches stay valid).
 """
 
 import hashlib
+import json
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from harness.corpus import CorpusConfig, CorpusStage
 from harness.data.source import DataRef, DataSource
 from harness.graph import Cache, StageContext, config_payload, hash_payload, topological_order
 from harness.plugins import origins
-from harness.plugins.loading import activate, include_module_name, load_file
+from harness.plugins.loading import activate, include_module_name, load_file, package_stamp
 
 PROBE = '''\
 from pydantic import BaseModel, ConfigDict
@@ -123,3 +125,31 @@ def test_a_ray_worker_loads_the_included_plugins_before_it_builds_their_stage(tm
         ray.shutdown()
     assert failures == []
     assert (cache.path(stage) / "text").read_text() == "in-a-worker True 3"
+
+
+def handmade_distribution(site: Path, editable: bool) -> metadata.Distribution:
+    """A distribution ``edit-plugin 1.0`` whose package ``edit_plugin`` lies in ``site``."""
+    (site / "edit_plugin").mkdir(parents=True)
+    (site / "edit_plugin" / "__init__.py").write_text("VERSION = 1\n")
+    info = site / "edit_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: edit-plugin\nVersion: 1.0\n")
+    (info / "top_level.txt").write_text("edit_plugin\n")
+    if editable:
+        (info / "direct_url.json").write_text(json.dumps(
+            {"url": site.as_uri(), "dir_info": {"editable": True}}))
+    return metadata.PathDistribution(info)
+
+
+@pytest.mark.parametrize("editable", [False, True], ids=["installed", "editable"])
+def test_an_editable_package_is_stamped_by_its_sources_too(tmp_path, monkeypatch, editable):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    dist = handmade_distribution(tmp_path, editable)
+    before = package_stamp(dist, ["edit_plugin"])
+    assert before.startswith("edit-plugin==1.0")
+    (tmp_path / "edit_plugin" / "__init__.py").write_text("VERSION = 2\n")  # same version, new code
+    after = package_stamp(dist, ["edit_plugin"])
+    if editable:
+        assert after != before and after.startswith("edit-plugin==1.0:")
+    else:  # an installed release is its version: its files do not change under it
+        assert after == before == "edit-plugin==1.0"

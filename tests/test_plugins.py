@@ -133,6 +133,22 @@ def test_the_plugin_method_weighs_the_shared_distances_with_its_temperature(fini
 
 
 @pytest.mark.slow
+def test_the_plugins_evaluation_stages_carry_their_plugin_in_key_and_manifest(finished):
+    import hashlib
+    import json
+
+    folder, _, records, _ = finished
+    cache = folder / "work" / "cache" / "evaluation"
+    manifests = {method: json.loads((cache / r["config_hash"] / "manifest.json").read_text())
+                 for method, r in records.items()}
+    module = EXAMPLE / "included" / "majority.py"  # what the run's copy held (a later test edits it)
+    assert manifests["unibridge_softmax_temp"]["plugin"] == "unibridge-softmax-temp==0.1.0"
+    assert manifests["majority_label"]["plugin"] == \
+        f"file:majority.py:{hashlib.sha256(module.read_bytes()).hexdigest()}"
+    assert "plugin" not in manifests["unibridge"]
+
+
+@pytest.mark.slow
 def test_the_included_baseline_predicts_the_sources_majority_label(finished):
     from collections import Counter
 

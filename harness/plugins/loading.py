@@ -9,7 +9,8 @@ Example::
 Entry points: every group of :data:`harness.plugins.registries.REGISTRIES` is read with
 :mod:`importlib.metadata` (the metadata files only, no import of unrelated packages); each entry
 point is imported and registered under its own name; its distribution's top-level modules are
-stamped ``<name>==<version>`` for the cache keys (:mod:`harness.plugins.origins`).
+stamped ``<name>==<version>`` for the cache keys (:mod:`harness.plugins.origins`), an editable
+install with the hash of its sources too (:func:`package_stamp`).
 
 Included folders: every ``*.py`` file directly in the folder is imported as a module of its own
 (named after its path: ``harness_include_<hash of path>_<stem>``; the folder is not put on
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import logging
 import sys
 import traceback
@@ -100,10 +102,11 @@ def load_entry_point(kind: str, entry_point: metadata.EntryPoint) -> list[str]:
     """Import one entry point and register it; the problems, each naming the plugin."""
     dist = entry_point.dist
     package = f"{dist.name} {dist.version}" if dist else "an unknown distribution"
+    modules = _top_level_modules(dist, entry_point)
     origin = Origin(f"{package} (entry point {entry_point.group}: {entry_point.name})",
-                    f"{dist.name}=={dist.version}" if dist else f"entry-point:{entry_point.value}")
+                    package_stamp(dist, modules) if dist else f"entry-point:{entry_point.value}")
     where = f"plugin {origin.where} = {entry_point.value}"
-    stamp_modules(_top_level_modules(dist, entry_point), origin.stamp)
+    stamp_modules(modules, origin.stamp)
     try:
         obj = entry_point.load()
     except Exception as error:  # noqa: BLE001 - a plugin's import may raise anything: said, not raised
@@ -186,6 +189,42 @@ def _failure(error: BaseException) -> str:
     if isinstance(error, SyntaxError) and error.filename:
         place = f" ({error.filename}:{error.lineno})"
     return f"{type(error).__name__}: {error}{place}"
+
+
+def package_stamp(dist: metadata.Distribution, modules: Sequence[str]) -> str:
+    """``<name>==<version>``; for an editable install also the SHA-256 of its modules' sources.
+
+    An editable install (``pip install -e``: PEP 610 ``direct_url.json`` says so) runs the
+    working tree's code, which changes while the version stays: its stamp follows the sources.
+    """
+    stamp = f"{dist.name}=={dist.version}"
+    if not _is_editable(dist):
+        return stamp
+    digest = hashlib.sha256()
+    for file in sorted(path for module in modules for path in _module_sources(module)):
+        digest.update(str(file).encode() + b"\0" + file.read_bytes())
+    return f"{stamp}:{digest.hexdigest()}"
+
+
+def _is_editable(dist: metadata.Distribution) -> bool:
+    try:
+        direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    except json.JSONDecodeError:
+        return False
+    return bool(direct.get("dir_info", {}).get("editable"))
+
+
+def _module_sources(module: str) -> list[Path]:
+    """The ``.py`` files of a top-level module or package, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return []
+    if spec is None:
+        return []
+    if spec.submodule_search_locations:
+        return [path for folder in spec.submodule_search_locations for path in Path(folder).rglob("*.py")]
+    return [Path(spec.origin)] if spec.origin and spec.origin.endswith(".py") else []
 
 
 def _top_level_modules(dist: metadata.Distribution | None, entry_point: metadata.EntryPoint) -> Sequence[str]:
