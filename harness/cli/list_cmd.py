@@ -11,8 +11,11 @@ import click
 from harness.cli.common import UserError, activate_plugins, include_option
 from harness.cli.suites import named_suites, suite_description
 from harness.plugins.loading import PluginError
+from harness.plugins.registries import kinds, registry
 
-KINDS = ("suites", "methods", "backbones", "tasks", "tables", "executors")
+#: What ``list`` shows: the suites, every plugin-extensible registry (one row each in
+#: :data:`harness.plugins.registries.REGISTRIES`), the executors.
+KINDS = ("suites", *kinds(), "executors")
 
 
 @click.command("list")
@@ -32,7 +35,6 @@ def list_(kind):
     """
     from harness.catalog import EXECUTORS
     from harness.plugins.origins import origin_of
-    from harness.plugins.registries import kinds, registry
 
     try:
         activate_plugins()

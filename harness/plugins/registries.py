@@ -24,9 +24,9 @@ from harness.registry import Registry
 #: Entry-point group -> (registry kind, "module:attribute" of the registry).
 REGISTRIES: dict[str, tuple[str, str]] = {
     "unibridge_bench.methods": ("methods", "harness.catalog:METHODS"),
-    "unibridge_bench.tables": ("tables", "harness.catalog:TABLES"),
     "unibridge_bench.backbones": ("backbones", "harness.backbones:BACKBONES"),
     "unibridge_bench.tasks": ("tasks", "harness.tasks:TASKS"),
+    "unibridge_bench.tables": ("tables", "harness.catalog:TABLES"),
 }
 
 
