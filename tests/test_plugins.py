@@ -187,6 +187,19 @@ def test_the_plugins_tables_are_rendered_from_the_records(finished):
 
 
 @pytest.mark.slow
+def test_run_json_and_the_page_name_the_plugins_the_run_used(finished):
+    import json
+
+    folder, _, _, _ = finished
+    manifest = json.loads((folder / "work" / "run.json").read_text())
+    included = folder.resolve() / "included" / "majority.py"
+    assert manifest["plugins"] == {"methods.unibridge_softmax_temp": PACKAGE_ORIGIN,
+                                   "methods.majority_label": str(included)}
+    page = (folder / "work" / "report.html").read_text()
+    assert "<dt>plugins</dt><dd>methods.unibridge_softmax_temp: unibridge-softmax-temp 0.1.0" in page
+
+
+@pytest.mark.slow
 def test_report_renders_plugin_tables_again_given_the_same_plugins(finished, site):
     folder, _, _, _ = finished
     work = folder / "work"

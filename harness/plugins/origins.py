@@ -56,6 +56,12 @@ def plugin_entries(kind: str) -> list[str]:
                   if entry_kind == kind and origin.is_plugin)
 
 
+def used_plugins(used: dict[str, Iterable[str]]) -> dict[str, str]:
+    """``kind.name`` -> origin of each entry in ``used`` (kind -> names) that a plugin registered."""
+    return {f"{kind}.{name}": origin_of(kind, name).where for kind, names in used.items()
+            for name in names if origin_of(kind, name).is_plugin}
+
+
 def stamp_modules(modules: Iterable[str], stamp: str) -> None:
     """Mark modules (and everything below them) as plugin code with ``stamp``."""
     for module in modules:

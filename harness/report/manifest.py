@@ -9,7 +9,8 @@ Example::
 ``run.json`` holds the suite's name, backbones (name -> family), tasks and targets, seeds, each
 method's *effective* hyperparameters (defaults < preset < suite overrides: what Tables 6–11
 render), the job ids the last run selected (``--only``), the jobs that failed with why, and the device the
-last run trained on (``cpu``, ``cuda (NVIDIA H200)``; empty in a run.json older than the field).
+last run trained on (``cpu``, ``cuda (NVIDIA H200)``; empty in a run.json older than the field)
+and the plugins its methods, backbones and tasks came from (package and version, or file).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from harness.graph import atomic_write_text
+from harness.plugins.origins import used_plugins
 
 if TYPE_CHECKING:
     from harness.planning import Plan
@@ -45,6 +47,8 @@ class RunManifest(BaseModel):
     failed: dict[str, str] = {}
     finished: str = ""
     device: str = ""
+    #: The plugins the run used: ``methods.<name>`` (also backbones, tasks) -> origin.
+    plugins: dict[str, str] = {}
 
     def why_missing(self, method: str, backbone: str | None, task: str, lang: str) -> str:
         """Why job (method, backbone — None: any —, task, lang) has no result.
@@ -84,6 +88,8 @@ def manifest_of(plan: Plan, jobs: Iterable[Job], failed_jobs: Mapping[str, str],
         failed=dict(failed_jobs),
         finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         device=device,
+        plugins=used_plugins({"methods": plan.methods, "backbones": [b.name for b in suite.backbones],
+                              "tasks": suite.tasks}),
     )
 
 

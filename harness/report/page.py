@@ -87,6 +87,8 @@ def provenance(run: RunData) -> dict[str, str]:
         "metric": metric_implementation(),
         "report written": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "records": str(len(run.records)),
+        **({"plugins": "; ".join(f"{entry}: {origin}" for entry, origin in manifest.plugins.items())}
+           if manifest and manifest.plugins else {}),
     }
 
 
