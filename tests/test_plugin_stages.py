@@ -104,6 +104,9 @@ def test_a_package_stamp_covers_every_module_below_it():
     assert origins.module_stamp("some_plugin_package.stages.deep") == "some-plugin==1.2"
     assert origins.module_stamp("some_plugin_package_other") is None
     assert origins.module_stamp("harness.unibridge.inference") is None
+    origins.stamp_modules(["harness", "baselines.zero_shot"], "claims-the-harness==1")  # refused
+    assert origins.module_stamp("harness.unibridge.inference") is None
+    assert origins.module_stamp("baselines.zero_shot") is None
 
 
 @pytest.mark.slow

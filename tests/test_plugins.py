@@ -257,6 +257,13 @@ def test_a_module_that_fails_to_import_is_one_message_naming_its_file_and_line(t
     assert message.count("plugin ") == 1
 
 
+def test_a_module_with_a_syntax_error_is_named_with_its_line(tmp_path):
+    folder = broken_plugin(tmp_path, "typo", "def register(registries):\n    return (\n")
+    message = validate_message(tmp_path, {"zero_shot": {}}, "--include", folder)
+    file = folder.resolve() / "typo.py"
+    assert f"plugin {file}: fails to import: SyntaxError: " in message and f"({file}:2)" in message
+
+
 def test_a_module_without_the_hook_is_named(tmp_path):
     folder = broken_plugin(tmp_path, "no_hook", "VALUE = 1\n")
     assert "no_hook.py: has no register(registries) function" in validate_message(

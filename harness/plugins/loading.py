@@ -177,6 +177,8 @@ def _registered(where: str, register, checked: list[tuple[str, str, Any]]) -> li
         return [f"{where}: {error}"]
     except Exception as error:  # noqa: BLE001 - a plugin's hook may raise anything
         return [f"{where}: register() failed: {_failure(error)}"]
+    registered = ", ".join(f"{kind} {name}" for kind, name, _ in checked)
+    log.info("%s: registered %s", where, registered or "nothing")
     return [f"{where}: {problem}" for kind, name, obj in checked
             for problem in entry_problems(kind, name, obj)]
 

@@ -62,10 +62,16 @@ def used_plugins(used: dict[str, Iterable[str]]) -> dict[str, str]:
             for name in names if origin_of(kind, name).is_plugin}
 
 
+#: The harness's own top-level packages: never plugin code, whatever a plugin's metadata lists
+#: (an entry point into them, a distribution claiming them), so their stages keep their keys.
+HARNESS_PACKAGES = frozenset({"harness", "baselines"})
+
+
 def stamp_modules(modules: Iterable[str], stamp: str) -> None:
-    """Mark modules (and everything below them) as plugin code with ``stamp``."""
+    """Mark modules (and everything below them) as plugin code with ``stamp``; not the harness's."""
     for module in modules:
-        _MODULE_STAMPS[module] = stamp
+        if module.split(".")[0] not in HARNESS_PACKAGES:
+            _MODULE_STAMPS[module] = stamp
 
 
 def module_stamp(module: str) -> str | None:
