@@ -8,6 +8,8 @@ tests/plugin_example/included is copied next to each suite (which names it with 
 """
 
 import csv
+import hashlib
+import json
 import math
 import os
 import shutil
@@ -15,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -134,9 +137,6 @@ def test_the_plugin_method_weighs_the_shared_distances_with_its_temperature(fini
 
 @pytest.mark.slow
 def test_the_plugins_evaluation_stages_carry_their_plugin_in_key_and_manifest(finished):
-    import hashlib
-    import json
-
     folder, _, records, _ = finished
     cache = folder / "work" / "cache" / "evaluation"
     manifests = {method: json.loads((cache / r["config_hash"] / "manifest.json").read_text())
@@ -150,8 +150,6 @@ def test_the_plugins_evaluation_stages_carry_their_plugin_in_key_and_manifest(fi
 
 @pytest.mark.slow
 def test_the_included_baseline_predicts_the_sources_majority_label(finished):
-    from collections import Counter
-
     from harness.data.source import DataSource
     from harness.tasks import get_task
 
@@ -188,8 +186,6 @@ def test_the_plugins_tables_are_rendered_from_the_records(finished):
 
 @pytest.mark.slow
 def test_run_json_and_the_page_name_the_plugins_the_run_used(finished):
-    import json
-
     folder, _, _, _ = finished
     manifest = json.loads((folder / "work" / "run.json").read_text())
     included = folder.resolve() / "included" / "majority.py"
@@ -372,3 +368,18 @@ def test_plugin_backbones_and_tasks_serve_a_suite(tmp_path):
     for name in ("tiny-xlmr-copy", "ner_copy", "zero_shot_on_copies"):
         assert origins[name] == f"{folder.resolve() / 'extras.py'}]"
     assert origins["tiny-xlmr"] == "built-in]"
+
+
+def test_validate_with_plugins_imports_no_model_library(site, tmp_path):
+    included_copy(tmp_path)
+    suite = suite_file(tmp_path, {"unibridge_softmax_temp": {}, "majority_label": {}})
+    probe = ("import json, sys\nfrom harness.cli.main import cli\ntry:\n    cli(sys.argv[1:])\n"
+             "except SystemExit as done:\n    code = done.code\n"
+             "print(json.dumps({'code': code, 'modules': sorted(sys.modules)}))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(site)]))
+    done = subprocess.run([sys.executable, "-c", probe, "validate", str(suite)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["code"] in (0, None), done.stderr
+    assert "unibridge_softmax_temp.method" in report["modules"]  # the plugin was loaded, and yet:
+    assert {"torch", "transformers", "adapters", "datasets"} & set(report["modules"]) == set()
