@@ -260,6 +260,14 @@ def test_a_module_with_a_syntax_error_is_named_with_its_line(tmp_path):
     assert f"plugin {file}: fails to import: SyntaxError: " in message and f"({file}:2)" in message
 
 
+def test_a_hook_registering_into_an_unknown_registry_is_told_the_valid_ones(tmp_path):
+    folder = broken_plugin(tmp_path, "wrong_registry", "def register(registries):\n"
+                                                       "    registries.metrics.register('m', len)\n")
+    message = validate_message(tmp_path, {"zero_shot": {}}, "--include", folder)
+    assert "wrong_registry.py: register() failed: AttributeError: registries.metrics: plugins can " \
+           "register into methods, backbones, tasks, tables" in message
+
+
 def test_a_module_without_the_hook_is_named(tmp_path):
     folder = broken_plugin(tmp_path, "no_hook", "VALUE = 1\n")
     assert "no_hook.py: has no register(registries) function" in validate_message(
