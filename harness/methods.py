@@ -1,6 +1,7 @@
 """The method interface: a method wires stages for one job and returns its evaluation stage.
 
-Example (a new baseline is one module plus one line in :mod:`harness.catalog`)::
+Example (a new baseline is one module plus one line in :mod:`harness.catalog`, or a plugin outside
+the repository: docs/extending.md)::
 
     class MyMethod(Method):
         Config = MyConfig                       # pydantic, paper defaults
