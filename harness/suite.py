@@ -258,15 +258,10 @@ class Suite(_Strict):
 
     @model_validator(mode="after")
     def _definitions_named(self) -> Suite:
-        from harness.tasks import TASKS
-
         tasks = dict(self.tasks)
         for name, spec in self.tasks.items():
             if spec.definition is None:
                 continue
-            if name in TASKS:
-                raise ValueError(f"tasks.{name}: {name!r} is a built-in task and takes no "
-                                 f"'definition'; give the YAML task another name")
             try:
                 tasks[name] = spec.model_copy(update={"definition": spec.definition.named(name)})
             except ValueError as error:
@@ -417,14 +412,20 @@ def _definition_files(raw: dict, suite: Path) -> dict:
     """``raw`` with each ``tasks.<name>.definition`` that names a file replaced by its definition.
 
     The file is relative to the suite file's directory; its problems are one SuiteError
-    naming the file (:func:`harness.yaml_tasks.schema.load_definition`).
+    naming the file (:func:`harness.yaml_tasks.schema.load_definition`). A built-in task's
+    name cannot take a definition.
     """
+    from harness.tasks import TASKS
+
     tasks = raw.get("tasks")
     if not isinstance(tasks, dict):
         return raw
     loaded = {}
     for name, entry in tasks.items():
         definition = entry.get("definition") if isinstance(entry, dict) else None
+        if definition is not None and name in TASKS:
+            raise SuiteError(f"{suite}: tasks.{name}: {name!r} is a built-in task and takes no "
+                             f"'definition'; give the YAML task another name")
         if isinstance(definition, str):
             try:
                 entry = {**entry, "definition": load_definition(suite.parent / definition, str(name))}
