@@ -123,3 +123,25 @@ def test_a_paper_tasks_stage_config_still_names_it():
     config = EvaluationConfig(task="ner", lang="amh", data=DataRef(source=DataSource(path="x"),
                                                                      fingerprint="f"))
     assert config.model_dump(mode="json")["task"] == "ner"
+
+
+def test_a_kind_a_plugin_registers_is_declared_and_run_like_the_others(tmp_path, monkeypatch):
+    from harness.catalog import METHODS
+    from harness.data.source import DataSource
+    from harness.yaml_tasks.kinds import TASK_KINDS, TaskKind
+
+    def review(values, labels):  # a review's title and body, read as one text
+        return LabelledText(f"{values['title']}. {values['body']}", list(labels).index(values["stars"]))
+
+    kind = TaskKind("review_classification", "sentence", ("title", "body", "stars"), "stars",
+                    ("jsonl",), review)
+    monkeypatch.setitem(TASK_KINDS._entries, kind.name, kind)
+    monkeypatch.setitem(TASK_KINDS._descriptions, kind.name, "")
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "test.jsonl").write_text('{"title": "Good", "body": "I liked it", "stars": 1}\n')
+    task = get_task(TaskDefinition.model_validate({
+        "task": "reviews", "kind": "review_classification", "labels": ["bad", "good"],
+        "metric": "accuracy", "languages": {"eng": "en"}}))
+    assert task.load(DataSource(path=tmp_path), "eng", "test") == [LabelledText("Good. I liked it", 1)]
+    zero_shot = METHODS.get("zero_shot")
+    assert zero_shot("zero_shot", zero_shot.Config()).incompatibility("xlmr", task) is None
