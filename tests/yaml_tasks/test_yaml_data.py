@@ -141,3 +141,14 @@ def test_hub_check_names_languages_and_splits_without_reading():
     problems = Problems()
     with pytest.raises(DataError, match="release 'ud' cannot serve task t"):
         task.data.check(DataSource(release="ud"), "amh", ("test",), problems)
+
+
+def test_fetch_learns_the_hub_configs_a_yaml_task_reads_without_reading():
+    from harness.data._local import recording_hub_reads
+
+    task = task_of(fixture_definition(SENTENCE))
+    hub = DataSource(hub="org/topics", revision="0" * 40)
+    with recording_hub_reads() as recorded:
+        assert task.load(hub, "amh", "test") == []
+        assert task.load(hub, "eng", "train") == []
+    assert recorded == [(hub, "amh_Ethi"), (hub, "eng_Latn")]

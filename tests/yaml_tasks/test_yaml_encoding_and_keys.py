@@ -145,3 +145,29 @@ def test_a_kind_a_plugin_registers_is_declared_and_run_like_the_others(tmp_path,
     assert task.load(DataSource(path=tmp_path), "eng", "test") == [LabelledText("Good. I liked it", 1)]
     zero_shot = METHODS.get("zero_shot")
     assert zero_shot("zero_shot", zero_shot.Config()).incompatibility("xlmr", task) is None
+
+
+def test_a_languages_files_key_only_the_stages_reading_them(tmp_path, suite_file):
+    import shutil
+
+    from harness.data.source import hash_tree
+
+    data = tmp_path / "sentence"
+    shutil.copytree(SENTENCE, data)
+
+    def stages():
+        hash_tree.cache_clear()  # the data's hashes are remembered per process
+        plan = prepare(load_suite(suite_file({"yaml_topics": task_entry(data / "task.yaml", data)})),
+                       check_data=False)
+        final = plan.build(plan.jobs[0])
+        return final, final.inputs["model"]
+
+    evaluation, finetune = stages()
+    train = data / "eng_Latn" / "train.tsv"  # a source's file, in its config name's folder
+    train.write_text(train.read_text(encoding="utf-8").replace("\tshort\t", "\tlong\t", 1),
+                     encoding="utf-8")
+    edited_evaluation, edited_finetune = stages()
+    assert edited_finetune.config.data["eng"] != finetune.config.data["eng"]
+    assert edited_finetune.config.data["rus"] == finetune.config.data["rus"]
+    assert edited_evaluation.config.data == evaluation.config.data  # the target's amh_Ethi/
+    assert edited_finetune.key != finetune.key and edited_evaluation.key != evaluation.key

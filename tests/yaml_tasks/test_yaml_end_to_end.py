@@ -94,3 +94,11 @@ def test_unibridge_weighs_both_sources_on_the_sentence_task(finished_run):
                 if r.method == "unibridge" and r.task == "yaml_topics"]
     weights = record.details["weights"]
     assert set(weights) == {"eng", "rus"} and sum(weights.values()) == pytest.approx(1.0)
+
+
+def test_the_report_has_a_results_table_per_yaml_task(finished_run):
+    result = CliRunner().invoke(cli, ["report", str(finished_run)])
+    assert result.exit_code == 0, result.output
+    for task in TASKS:
+        table = (finished_run / "tables" / f"results-{task}.md").read_text(encoding="utf-8")
+        assert all(f"| {method}" in table for method in METHODS)
