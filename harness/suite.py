@@ -23,19 +23,20 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.archs import Arch
 from harness.data.parallel import ParallelCorpus, corpora_from_yaml, corpus_for
 from harness.data.source import DataSource
 from harness.languages import SOURCE_LANGUAGES, canonical_code
-from harness.yaml_tasks.schema import DefinitionError, TaskDefinition, load_definition
+from harness.tasks import TASKS
+from harness.yaml_files import YamlFileError, format_validation_error, read_yaml
+from harness.yaml_tasks.schema import TaskDefinition, definition_files
 
 #: Top-level keys with this prefix only carry YAML anchors and are dropped before validation.
 ANCHOR_PREFIX = "x-"
@@ -347,101 +348,22 @@ def method_config(config_cls: type[BaseModel], overrides: Mapping[str, Any]) -> 
     return config_cls.model_validate(deep_merge(config_cls().model_dump(), overrides))
 
 
-def format_validation_error(error: ValidationError, prefix: str = "") -> str:
-    """One line per problem: ``key.path: message``, listing valid keys for unknown ones."""
-    lines = []
-    for problem in error.errors():
-        location = ".".join(str(part) for part in (prefix, *problem["loc"]) if part != "")
-        message = problem["msg"]
-        if problem["type"] == "extra_forbidden":
-            message = "unknown key"
-        lines.append(f"{location or '(top level)'}: {message}")
-    return "\n".join(lines)
-
-
-class UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last).
-
-    Keys a merge (``<<: *anchor``) brings in may still be overridden: only the mapping's own
-    keys are compared.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        """The mapping of ``node``; ConstructorError at the second place a key is given."""
-        first_line: dict = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, Hashable):  # SafeLoader's own error names it
-                continue
-            if key in first_line:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} given twice (first on line {first_line[key]})",
-                    key_node.start_mark)
-            first_line[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep)
-
-
 def load_suite(path: Path) -> Suite:
     """Read and validate ``path``; data paths are resolved against the file's directory."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-        raw = yaml.load(data.decode("utf-8-sig"), Loader=UniqueKeyLoader)  # a SafeLoader
-    except OSError as error:
-        raise SuiteError(f"{path}: cannot read suite file ({error.strerror})") from error
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise SuiteError(f"{path}:{line}: not UTF-8 text (byte {data[error.start]:#04x}); "
-                         f"save the suite file as UTF-8") from None
-    except yaml.YAMLError as error:
-        raise SuiteError(yaml_message(path, error)) from None
-    if not isinstance(raw, dict):
-        raise SuiteError(f"{path}: a suite must be a YAML mapping, got {type(raw).__name__}")
-    raw = {key: value for key, value in raw.items() if not str(key).startswith(ANCHOR_PREFIX)}
-    raw = _definition_files(raw, path)
+        raw = read_yaml(path, "suite file")
+        if not isinstance(raw, dict):
+            raise SuiteError(f"{path}: a suite must be a YAML mapping, got {type(raw).__name__}")
+        raw = {key: value for key, value in raw.items() if not str(key).startswith(ANCHOR_PREFIX)}
+        raw = definition_files(raw, path, TASKS)
+    except YamlFileError as error:
+        raise SuiteError(str(error)) from None
     try:
         suite = Suite.model_validate({**raw, "path": path})
     except ValidationError as error:
         raise SuiteError(f"{path}: invalid suite\n{format_validation_error(error)}") from error
     return _resolve_paths(suite, path.parent)
-
-
-def _definition_files(raw: dict, suite: Path) -> dict:
-    """``raw`` with each ``tasks.<name>.definition`` that names a file replaced by its definition.
-
-    The file is relative to the suite file's directory; its problems are one SuiteError
-    naming the file (:func:`harness.yaml_tasks.schema.load_definition`). A built-in task's
-    name cannot take a definition.
-    """
-    from harness.tasks import TASKS
-
-    tasks = raw.get("tasks")
-    if not isinstance(tasks, dict):
-        return raw
-    loaded = {}
-    for name, entry in tasks.items():
-        definition = entry.get("definition") if isinstance(entry, dict) else None
-        if definition is not None and name in TASKS:
-            raise SuiteError(f"{suite}: tasks.{name}: {name!r} is a built-in task and takes no "
-                             f"'definition'; give the YAML task another name")
-        if isinstance(definition, str):
-            try:
-                entry = {**entry, "definition": load_definition(suite.parent / definition, str(name))}
-            except DefinitionError as error:
-                raise SuiteError(f"{suite}: tasks.{name}.definition: {error}") from None
-        loaded[name] = entry
-    return {**raw, "tasks": loaded}
-
-
-def yaml_message(path: Path, error: yaml.YAMLError) -> str:
-    """``file:line: not valid YAML: problem`` (the line where YAML reports one)."""
-    mark = getattr(error, "problem_mark", None)
-    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-    problem = getattr(error, "problem", None) or str(error)
-    context = getattr(error, "context", None)
-    return f"{where}: not valid YAML: {problem}" + (f" ({context})" if context else "")
 
 
 def _resolve_paths(suite: Suite, base: Path) -> Suite:

@@ -15,15 +15,16 @@ per key: the file, the key and the valid choices (:func:`load_definition`).
 
 from __future__ import annotations
 
+from collections.abc import Container
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.languages import canonical_code
 from harness.metrics import METRICS
 from harness.registry import UnknownNameError
+from harness.yaml_files import YamlFileError, format_validation_error, read_yaml
 from harness.yaml_tasks.kinds import TASK_KINDS, TOKEN_CLASSIFICATION, TaskKind
 
 HarnessSplit = Literal["train", "validation", "test"]
@@ -32,7 +33,7 @@ LocalFormat = Literal["tsv", "csv", "jsonl", "conll", "conllu"]
 ENTITY_F1 = "f1"
 
 
-class DefinitionError(ValueError):
+class DefinitionError(YamlFileError):
     """A task definition that cannot be used; the message names the file, the key and the fix."""
 
 
@@ -158,22 +159,6 @@ def _known(registry: Any, name: str) -> str:
     return name
 
 
-def read_definition(path: Path) -> Any:
-    """The YAML content of a definition file (not yet validated); DefinitionError if unreadable."""
-    from harness.suite import UniqueKeyLoader, yaml_message
-
-    try:
-        data = Path(path).read_bytes()
-        return yaml.load(data.decode("utf-8-sig"), Loader=UniqueKeyLoader)  # a SafeLoader
-    except OSError as error:
-        raise DefinitionError(f"{path}: cannot read task definition ({error.strerror})") from None
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise DefinitionError(f"{path}:{line}: not UTF-8 text; save the task file as UTF-8") from None
-    except yaml.YAMLError as error:
-        raise DefinitionError(yaml_message(path, error)) from None
-
-
 def load_definition(path: Path, name: str) -> TaskDefinition:
     """The validated definition in file ``path`` for the suite's task ``name``.
 
@@ -181,9 +166,7 @@ def load_definition(path: Path, name: str) -> TaskDefinition:
         DefinitionError: ``<path>: invalid task definition`` and one ``key: message`` line per
             problem (valid choices included).
     """
-    from harness.suite import format_validation_error
-
-    raw = read_definition(path)
+    raw = read_yaml(path, "task definition")
     if not isinstance(raw, dict):
         raise DefinitionError(f"{path}: a task definition must be a YAML mapping, got "
                               f"{type(raw).__name__}")
@@ -194,3 +177,28 @@ def load_definition(path: Path, name: str) -> TaskDefinition:
                               f"{format_validation_error(error)}") from None
     except ValueError as error:
         raise DefinitionError(f"{path}: invalid task definition\ntask: {error}") from None
+
+
+def definition_files(raw: dict, suite: Path, builtin: Container[str]) -> dict:
+    """A raw suite with each ``tasks.<name>.definition`` that names a file replaced by its definition.
+
+    The file is relative to the suite file's directory. A name in ``builtin`` (the paper tasks)
+    takes no definition. Raises:
+        DefinitionError: ``<suite>: tasks.<name>.definition: <file>: ...`` (:func:`load_definition`).
+    """
+    tasks = raw.get("tasks")
+    if not isinstance(tasks, dict):
+        return raw
+    loaded = {}
+    for name, entry in tasks.items():
+        definition = entry.get("definition") if isinstance(entry, dict) else None
+        if definition is not None and name in builtin:
+            raise DefinitionError(f"{suite}: tasks.{name}: {name!r} is a built-in task and takes no "
+                                  f"'definition'; give the YAML task another name")
+        if isinstance(definition, str):
+            try:
+                entry = {**entry, "definition": load_definition(suite.parent / definition, str(name))}
+            except YamlFileError as error:
+                raise DefinitionError(f"{suite}: tasks.{name}.definition: {error}") from None
+        loaded[name] = entry
+    return {**raw, "tasks": loaded}
