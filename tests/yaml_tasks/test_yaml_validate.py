@@ -73,3 +73,21 @@ def test_the_shipped_fixtures_validate(suite_file):
                        methods=("zero_shot", "mad_x", "unibridge"))
     plan = prepare(load_suite(suite))
     assert len(plan.jobs) == 6 and plan.notes == []
+
+
+def test_a_hub_task_validates_against_its_mirror_and_names_what_is_missing(tmp_path, suite_file,
+                                                                          monkeypatch):
+    from harness.data.hub import MIRROR_ENV
+
+    mirror = tmp_path / "mirror"
+    (mirror / "org" / "topics").mkdir(parents=True)
+    monkeypatch.setenv(MIRROR_ENV, str(mirror))
+    entry = task_entry(SENTENCE / "task.yaml", SENTENCE) | {
+        "data": {"hub": "org/topics", "revision": "a" * 40}}
+    plan = prepare(load_suite(suite_file({"yaml_topics": entry})))
+    assert len(plan.jobs) == 1
+    monkeypatch.setenv(MIRROR_ENV, str(tmp_path / "empty"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    problems = problems_of(suite_file({"yaml_topics": entry}))
+    assert any(p.startswith("tasks.yaml_topics.data: hub dataset 'org/topics' at revision "
+                            f"'{'a' * 40}' is not in the local cache and not reachable") for p in problems)
