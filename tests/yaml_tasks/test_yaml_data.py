@@ -152,3 +152,14 @@ def test_fetch_learns_the_hub_configs_a_yaml_task_reads_without_reading():
         assert task.load(hub, "amh", "test") == []
         assert task.load(hub, "eng", "train") == []
     assert recorded == [(hub, "amh_Ethi"), (hub, "eng_Latn")]
+
+
+def test_a_hub_string_label_column_holds_label_names(monkeypatch):
+    rows = datasets.Dataset.from_dict({"text": ["a b", "c"], "category": ["long", "politics"]})
+    monkeypatch.setattr(datasets, "load_dataset", lambda *args, **kwargs: rows)
+    task = task_of(fixture_definition(SENTENCE))
+    with pytest.raises(DataError, match=r"config 'amh_Ethi', split 'test'\), row 1: unknown label "
+                                        r"'politics'; valid: short, medium, long"):
+        task.load(DataSource(hub="org/topics"), "amh", "test")
+    monkeypatch.setattr(datasets, "load_dataset", lambda *args, **kwargs: rows.select([0]))
+    assert task.load(DataSource(hub="org/topics"), "amh", "test") == [LabelledText("a b", 2)]
