@@ -12,6 +12,9 @@ that cannot be read (bad UTF-8, a missing column, a wrong field count, bad JSON)
 
 * ``tsv``: a header row naming the columns, tab-separated fields, no quoting (as the NLI files);
 * ``csv``: a header row, RFC 4180 quoting (Python's :mod:`csv`); a row is reported at its first line;
+* ``quoted_tsv``: as ``csv`` with tabs between the fields: the TSV that pandas writes, which
+  puts a field holding a double quote, a tab or a newline between double quotes (SIB-200's
+  repository files);
 * ``jsonl``: one JSON object per line; blank lines are skipped;
 * ``conll``: ``token<TAB>tag`` (or space-separated) per line, a blank line between sentences,
   the first field the token and the last the tag, ``-DOCSTART-`` lines skipped (CoNLL-2003,
@@ -78,7 +81,7 @@ def _tsv(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator
     return _delimited(path, columns, problems, records)
 
 
-def _csv_records(path: Path, problems: Problems) -> Iterator[tuple[int, list[str]]]:
+def _csv_records(path: Path, problems: Problems, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(first line, fields) of each CSV record; a record may span lines (quoted newlines)."""
     consumed: list[int] = []
 
@@ -87,7 +90,7 @@ def _csv_records(path: Path, problems: Problems) -> Iterator[tuple[int, list[str
             consumed.append(number)
             yield line + "\n"
 
-    reader = csv.reader(lines())
+    reader = csv.reader(lines(), delimiter=delimiter)
     while True:
         try:
             fields = next(reader)
@@ -103,7 +106,11 @@ def _csv_records(path: Path, problems: Problems) -> Iterator[tuple[int, list[str
 
 
 def _csv(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
-    return _delimited(path, columns, problems, _csv_records(path, problems))
+    return _delimited(path, columns, problems, _csv_records(path, problems, ","))
+
+
+def _quoted_tsv(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
+    return _delimited(path, columns, problems, _csv_records(path, problems, "\t"))
 
 
 def _jsonl(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
@@ -179,6 +186,7 @@ def _conllu(path: Path, columns: Mapping[str, str], problems: Problems) -> Itera
 
 
 READERS: dict[str, Callable[[Path, Mapping[str, str], Problems], Iterator[Row]]] = {
-    "tsv": _tsv, "csv": _csv, "jsonl": _jsonl, "conll": _conll, "conllu": _conllu,
+    "tsv": _tsv, "quoted_tsv": _quoted_tsv, "csv": _csv, "jsonl": _jsonl, "conll": _conll,
+    "conllu": _conllu,
 }
 """Format name (``local.format``) → row reader."""

@@ -88,9 +88,10 @@ TASK_KINDS.register(TOKEN_CLASSIFICATION, TaskKind(
     TOKEN_CLASSIFICATION, "tagging", ("tokens", "tags"), "tags", ("conll", "conllu", "jsonl"),
     _tagged, "one label per word: a tokens column and a tags column (NER, POS)"))
 TASK_KINDS.register(SENTENCE_CLASSIFICATION, TaskKind(
-    SENTENCE_CLASSIFICATION, "sentence", ("text", "label"), "label", ("tsv", "csv", "jsonl"),
+    SENTENCE_CLASSIFICATION, "sentence", ("text", "label"), "label",
+    ("tsv", "quoted_tsv", "csv", "jsonl"),
     _labelled_text, "one label per text: a text column and a label column (SIB-200, Taxi1500)"))
 TASK_KINDS.register(SENTENCE_PAIR_CLASSIFICATION, TaskKind(
     SENTENCE_PAIR_CLASSIFICATION, "pair", ("premise", "hypothesis", "label"), "label",
-    ("tsv", "csv", "jsonl"), _pair,
+    ("tsv", "quoted_tsv", "csv", "jsonl"), _pair,
     "one label per pair of texts: premise, hypothesis and label columns (NLI)"))

@@ -28,7 +28,7 @@ from harness.yaml_files import YamlFileError, format_validation_error, read_yaml
 from harness.yaml_tasks.kinds import TASK_KINDS, TOKEN_CLASSIFICATION, TaskKind
 
 HarnessSplit = Literal["train", "validation", "test"]
-LocalFormat = Literal["tsv", "csv", "jsonl", "conll", "conllu"]
+LocalFormat = Literal["tsv", "quoted_tsv", "csv", "jsonl", "conll", "conllu"]
 #: The metric that only token classification with IOB2 tags can use (seqeval entity F1).
 ENTITY_F1 = "f1"
 
@@ -48,7 +48,7 @@ class LocalLayout(BaseModel):
     @model_validator(mode="after")
     def _file_pattern(self) -> LocalLayout:
         if not self.file:
-            suffix = {"conll": "tsv"}.get(self.format, self.format)
+            suffix = {"conll": "tsv", "quoted_tsv": "tsv"}.get(self.format, self.format)
             object.__setattr__(self, "file", f"{{language}}/{{split}}.{suffix}")
         if "{language}" not in self.file or Path(self.file).is_absolute() or ".." in Path(self.file).parts:
             raise ValueError(f"file {self.file!r} must be a relative pattern holding '{{language}}' "

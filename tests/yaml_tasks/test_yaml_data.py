@@ -163,3 +163,18 @@ def test_a_hub_string_label_column_holds_label_names(monkeypatch):
         task.load(DataSource(hub="org/topics"), "amh", "test")
     monkeypatch.setattr(datasets, "load_dataset", lambda *args, **kwargs: rows.select([0]))
     assert task.load(DataSource(hub="org/topics"), "amh", "test") == [LabelledText("a b", 2)]
+
+
+def test_quoted_tsv_undoes_the_quotes_pandas_writes(tmp_path):
+    import pandas
+
+    rows = pandas.DataFrame({"index_id": [0, 1], "category": ["long", "short"],
+                             "text": ['He said "go"\tnow', "plain text"]})
+    (tmp_path / "eng_Latn").mkdir()
+    rows.to_csv(tmp_path / "eng_Latn" / "test.tsv", sep="\t", index=False)
+    definition = fixture_definition(SENTENCE)
+    quoted = task_of(definition, local={"format": "quoted_tsv"})
+    assert quoted.load(DataSource(path=tmp_path), "eng", "test") == [
+        LabelledText('He said "go"\tnow', 2), LabelledText("plain text", 0)]
+    with pytest.raises(DataError, match="test.tsv:2: expected 3 fields like the header"):
+        task_of(definition).load(DataSource(path=tmp_path), "eng", "test")  # plain tsv: no quoting

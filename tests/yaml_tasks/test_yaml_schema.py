@@ -30,7 +30,7 @@ def write_definition(tmp_path: Path, **changes) -> Path:
      "unknown role(s) category for kind sentence_classification; valid roles: text, label"),
     ({"splits": {"dev": "dev"}}, "splits.dev.[key]", "'train', 'validation' or 'test'"),
     ({"local": {"format": "conll"}}, "(top level)",
-     "local.format 'conll' cannot hold kind sentence_classification; valid: tsv, csv, jsonl"),
+     "local.format 'conll' cannot hold kind sentence_classification; valid: tsv, quoted_tsv, csv, jsonl"),
     ({"local": {"format": "tsv", "file": "{split}.tsv"}}, "local", "must be a relative pattern holding"),
     ({"languages": {"eng": "eng_Latn", "xx1": "x"}}, "languages", "xx1"),
     ({"label": "short"}, "label", "unknown key"),
