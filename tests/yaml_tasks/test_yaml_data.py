@@ -178,3 +178,14 @@ def test_quoted_tsv_undoes_the_quotes_pandas_writes(tmp_path):
         LabelledText('He said "go"\tnow', 2), LabelledText("plain text", 0)]
     with pytest.raises(DataError, match="test.tsv:2: expected 3 fields like the header"):
         task_of(definition).load(DataSource(path=tmp_path), "eng", "test")  # plain tsv: no quoting
+
+
+def test_a_pair_task_in_yaml_reads_the_nli_fixture_as_the_built_in_task():
+    from harness.data import nli
+
+    task = task_of(fixture_definition(FIXTURES / "yaml_tasks" / "pair"))
+    source = DataSource(path=FIXTURES / "nli")
+    for lang in ("eng", "grn"):
+        for split in ("train", "validation", "test"):
+            assert task.load(source, lang, split) == nli.load(source, lang, split)
+    assert (task.kind, task.labels) == ("pair", get_task("nli").labels)

@@ -68,11 +68,13 @@ def test_missing_splits_and_languages_are_named_with_what_is_there(tmp_path, sui
 
 
 def test_the_shipped_fixtures_validate(suite_file):
+    pair = TOKEN.parent / "pair" / "task.yaml"  # over fixtures/nli
     suite = suite_file({"yaml_ner": task_entry(TOKEN / "task.yaml", TOKEN),
-                        "yaml_topics": task_entry(SENTENCE / "task.yaml", SENTENCE)},
+                        "yaml_topics": task_entry(SENTENCE / "task.yaml", SENTENCE),
+                        "yaml_nli": task_entry(pair, TOKEN.parents[1] / "nli", targets=("grn",))},
                        methods=("zero_shot", "mad_x", "unibridge"))
     plan = prepare(load_suite(suite))
-    assert len(plan.jobs) == 6 and plan.notes == []
+    assert len(plan.jobs) == 9 and plan.notes == []
 
 
 def test_a_hub_task_validates_against_its_mirror_and_names_what_is_missing(tmp_path, suite_file,
