@@ -126,9 +126,8 @@ class TaskDefinition(BaseModel):
         if unknown:
             raise ValueError(f"columns: unknown role(s) {', '.join(unknown)} for kind {kind.name}; "
                              f"valid roles: {', '.join(kind.roles)}")
-        if self.metric == ENTITY_F1 and kind.name != TOKEN_CLASSIFICATION:
-            raise ValueError(f"metric {ENTITY_F1!r} (seqeval entity F1) needs kind "
-                             f"{TOKEN_CLASSIFICATION}; use 'accuracy' for {kind.name}")
+        if self.metric == ENTITY_F1:
+            _entity_labels(kind, self.labels)
         local = self.local or LocalLayout(format=kind.formats[0])
         if local.format not in kind.formats:
             raise ValueError(f"local.format {local.format!r} cannot hold kind {kind.name}; "
@@ -149,6 +148,17 @@ class TaskDefinition(BaseModel):
             raise ValueError(f"the definition says task {self.task!r} but the suite names it "
                              f"{name!r}; make them equal (or leave 'task' out)")
         return self if self.task == name else self.model_copy(update={"task": name})
+
+
+def _entity_labels(kind: TaskKind, labels: tuple[str, ...]) -> None:
+    """Raise unless entity F1 can score ``labels``: token classification with IOB2 tags."""
+    if kind.name != TOKEN_CLASSIFICATION:
+        raise ValueError(f"metric {ENTITY_F1!r} (seqeval entity F1) needs kind "
+                         f"{TOKEN_CLASSIFICATION}; use 'accuracy' for {kind.name}")
+    other = [label for label in labels if label != "O" and label[:2] not in ("B-", "I-")]
+    if other:
+        raise ValueError(f"metric {ENTITY_F1!r} (seqeval entity F1) reads IOB2 tags (O, B-<type>, "
+                         f"I-<type>); {', '.join(other)} are not: use 'accuracy' for other tags")
 
 
 def _known(registry: Any, name: str) -> str:

@@ -87,6 +87,12 @@ def test_a_missing_or_broken_file_is_named(tmp_path, suite_file):
         load_suite(suite_file({"topics": task_entry(broken, SENTENCE)}))
 
 
+def test_entity_f1_needs_iob2_tags():
+    with pytest.raises(ValueError, match=r"reads IOB2 tags \(O, B-<type>, I-<type>\); NOUN, VERB are not"):
+        TaskDefinition.model_validate({"kind": "token_classification", "labels": ["NOUN", "VERB", "O"],
+                                       "metric": "f1", "languages": {"eng": "en"}})
+
+
 def test_defaults_are_filled_in_so_the_dump_names_everything():
     definition = TaskDefinition.model_validate({
         "kind": "token_classification", "labels": ["O", "B-LOC", "I-LOC"], "metric": "f1",
