@@ -113,7 +113,10 @@ class TaskDefinition(BaseModel):
     @field_validator("languages")
     @classmethod
     def _canonical_languages(cls, languages: dict[str, str]) -> dict[str, str]:
-        canonical = {canonical_code(code): str(config) for code, config in languages.items()}
+        canonical = {canonical_code(code): config for code, config in languages.items()}
+        empty = [code for code, config in canonical.items() if not config.strip()]
+        if empty:
+            raise ValueError(f"languages {', '.join(empty)} name no config (hub) or folder (local)")
         if len(canonical) != len(languages):
             raise ValueError("a language is listed twice (under two of its codes)")
         return canonical

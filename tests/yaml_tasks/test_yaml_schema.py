@@ -33,6 +33,8 @@ def write_definition(tmp_path: Path, **changes) -> Path:
      "local.format 'conll' cannot hold kind sentence_classification; valid: tsv, quoted_tsv, csv, jsonl"),
     ({"local": {"format": "tsv", "file": "{split}.tsv"}}, "local", "must be a relative pattern holding"),
     ({"languages": {"eng": "eng_Latn", "xx1": "x"}}, "languages", "xx1"),
+    ({"languages": {"eng": "eng_Latn", "amh": " "}}, "languages", "languages amh name no config"),
+    ({"languages": {"eng": "eng_Latn", "amh": None}}, "languages.amh", "Input should be a valid string"),
     ({"label": "short"}, "label", "unknown key"),
     ({"labels": None}, "labels", "Field required"),
 ])
