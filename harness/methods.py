@@ -6,12 +6,18 @@ the repository: docs/extending.md)::
     class MyMethod(Method):
         Config = MyConfig                       # pydantic, paper defaults
         archs = frozenset({"xlmr", "bert"})     # checked when the suite is expanded
+        task_kinds = frozenset({"token_classification"})   # default (None): every registered kind
 
         def build(self, job, env):
             model = MyTrainStage(self.config.train, seed=job.seed, backbone=env.backbone(job.backbone))
             return EvaluateStage(..., model=model)
 
-Ablations are presets: a subclass whose ``Config`` changes only defaults.
+Ablations are presets: a subclass whose ``Config`` changes only defaults. A method supports
+task *kinds* (:data:`harness.yaml_tasks.kinds.TASK_KINDS`), not task names, so that it runs on
+every task of a kind it supports: the paper's and those declared in YAML. By default it supports
+every registered kind, a plugin's included: a kind only brings new columns and examples, and
+every kind predicts in one of the shapes (tagging, sentence, pair) that the stages, heads and
+encodings handle; a method that cannot (one built on tagging alone) lists the kinds it can.
 """
 
 from __future__ import annotations
@@ -22,13 +28,14 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import BaseModel
 
 from harness.graph import Stage
+from harness.yaml_tasks.kinds import TASK_KINDS
 
 if TYPE_CHECKING:
     from harness.planning import BuildEnv
     from harness.suite import Job
+    from harness.tasks import TaskSpec
 
 ALL_ARCHS = frozenset({"xlmr", "bert", "gpt2", "mbart"})
-ALL_TASKS = frozenset({"ner", "pos", "nli"})
 
 
 class Method(ABC):
@@ -36,20 +43,27 @@ class Method(ABC):
 
     Config: ClassVar[type[BaseModel]]
     archs: ClassVar[frozenset[str]] = ALL_ARCHS
-    tasks: ClassVar[frozenset[str]] = ALL_TASKS
+    task_kinds: ClassVar[frozenset[str] | None] = None  # None: every registered task kind
     description: ClassVar[str] = ""
 
     def __init__(self, name: str, config: BaseModel):
         self.name = name
         self.config = config
 
-    def incompatibility(self, arch: str, task: str) -> str | None:
-        """Why this method cannot run on ``arch``/``task``, or None when it can."""
+    def incompatibility(self, arch: str, task: TaskSpec) -> str | None:
+        """Why this method cannot run on ``arch``/``task`` (its ``task_kind``), or None when it can."""
         if arch not in self.archs:
             return f"method {self.name!r} does not support {arch} backbones (supports {sorted(self.archs)})"
-        if task not in self.tasks:
-            return f"method {self.name!r} does not support task {task!r} (supports {sorted(self.tasks)})"
+        supported = self.supported_task_kinds()
+        if task.task_kind not in supported:
+            return (f"method {self.name!r} does not support task {task.name!r} of kind "
+                    f"{task.task_kind} (supports the kinds {', '.join(sorted(supported))})")
         return None
+
+    @classmethod
+    def supported_task_kinds(cls) -> frozenset[str]:
+        """The task kinds the method runs on: ``task_kinds``, or every registered kind."""
+        return frozenset(TASK_KINDS.names()) if cls.task_kinds is None else cls.task_kinds
 
     def parallel_pairs(self, sources: tuple[str, ...]) -> int | None:
         """How many parallel sentence pairs per (target, source) the method reads; None: none.

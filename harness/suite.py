@@ -24,18 +24,20 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.archs import Arch
 from harness.data.parallel import ParallelCorpus, corpora_from_yaml, corpus_for
 from harness.data.source import DataSource
 from harness.languages import SOURCE_LANGUAGES, canonical_code
+from harness.tasks import TASKS
+from harness.yaml_files import YamlFileError, format_validation_error, read_yaml
+from harness.yaml_tasks.schema import TaskDefinition, definition_files
 
 #: Top-level keys with this prefix only carry YAML anchors and are dropped before validation.
 ANCHOR_PREFIX = "x-"
@@ -86,6 +88,9 @@ class TaskSuite(_Strict):
     or ``last`` (:func:`harness.tasks.label_subword`).
     ``language_data`` gives single languages their own source (language → data source), for a
     language the suite's release lacks (UD's Sindhi is in no release: suites/ud.yaml).
+    ``definition``: a task declared in YAML (:mod:`harness.yaml_tasks`, docs/yaml-tasks.md):
+    a file relative to the suite file (read by :func:`load_suite`) or an inline mapping; every
+    target and source must be one of its ``languages``. Without it the task is a built-in one.
     """
 
     targets: tuple[str, ...] = Field(min_length=1)
@@ -94,6 +99,7 @@ class TaskSuite(_Strict):
     source_data: DataSource | None = None
     language_data: dict[str, DataSource] = {}
     label_subword: Literal["auto", "first", "last"] = "auto"
+    definition: TaskDefinition | None = None
 
     def data_for(self, lang: str) -> DataSource:
         """Where ``lang``'s examples are: ``language_data``, ``source_data`` (sources), ``data``."""
@@ -116,6 +122,21 @@ class TaskSuite(_Strict):
                              f"of the task; valid: {', '.join((*self.targets, *self.sources))}")
         object.__setattr__(self, "language_data", canonical)
         return self
+
+    @model_validator(mode="after")
+    def _languages_the_definition_has(self) -> TaskSuite:
+        if self.definition is None:
+            return self
+        missing = [lang for lang in (*self.targets, *self.sources)
+                   if lang not in self.definition.languages]
+        if missing:
+            raise ValueError(f"languages {', '.join(missing)} are not in the definition's "
+                             f"languages; valid: {', '.join(self.definition.languages)}")
+        return self
+
+    def data_scope(self, lang: str) -> str:
+        """What names ``lang``'s files in a local folder: the definition's config name, or ``lang``."""
+        return self.definition.languages[lang] if self.definition is not None else lang
 
     @field_validator("targets", "sources")
     @classmethod
@@ -245,6 +266,23 @@ class Suite(_Strict):
                                  f"list of the suite's backbones (valid: {', '.join(names)})")
         return self
 
+    @model_validator(mode="after")
+    def _definitions_named(self) -> Suite:
+        tasks = dict(self.tasks)
+        for name, spec in self.tasks.items():
+            if spec.definition is None:
+                continue
+            try:
+                tasks[name] = spec.model_copy(update={"definition": spec.definition.named(name)})
+            except ValueError as error:
+                raise ValueError(f"tasks.{name}.definition.task: {error}") from None
+        object.__setattr__(self, "tasks", tasks)
+        return self
+
+    def task_ref(self, task: str) -> str | TaskDefinition:
+        """What a stage config names ``task`` by: its definition (a YAML task), else its name."""
+        return self.tasks[task].definition or task
+
     def method_backbones(self, method: str) -> tuple[str, ...]:
         """The backbones ``method`` runs on: its entry's ``backbones:``, else every backbone."""
         names = self.methods[method].get(METHOD_BACKBONES)
@@ -319,73 +357,22 @@ def method_config(config_cls: type[BaseModel], overrides: Mapping[str, Any]) -> 
     return config_cls.model_validate(deep_merge(config_cls().model_dump(), overrides))
 
 
-def format_validation_error(error: ValidationError, prefix: str = "") -> str:
-    """One line per problem: ``key.path: message``, listing valid keys for unknown ones."""
-    lines = []
-    for problem in error.errors():
-        location = ".".join(str(part) for part in (prefix, *problem["loc"]) if part != "")
-        message = problem["msg"]
-        if problem["type"] == "extra_forbidden":
-            message = "unknown key"
-        lines.append(f"{location or '(top level)'}: {message}")
-    return "\n".join(lines)
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last).
-
-    Keys a merge (``<<: *anchor``) brings in may still be overridden: only the mapping's own
-    keys are compared.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        """The mapping of ``node``; ConstructorError at the second place a key is given."""
-        first_line: dict = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, Hashable):  # SafeLoader's own error names it
-                continue
-            if key in first_line:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} given twice (first on line {first_line[key]})",
-                    key_node.start_mark)
-            first_line[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep)
-
-
 def load_suite(path: Path) -> Suite:
     """Read and validate ``path``; data paths are resolved against the file's directory."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-        raw = yaml.load(data.decode("utf-8-sig"), Loader=_UniqueKeyLoader)  # a SafeLoader
-    except OSError as error:
-        raise SuiteError(f"{path}: cannot read suite file ({error.strerror})") from error
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise SuiteError(f"{path}:{line}: not UTF-8 text (byte {data[error.start]:#04x}); "
-                         f"save the suite file as UTF-8") from None
-    except yaml.YAMLError as error:
-        raise SuiteError(_yaml_message(path, error)) from None
-    if not isinstance(raw, dict):
-        raise SuiteError(f"{path}: a suite must be a YAML mapping, got {type(raw).__name__}")
-    raw = {key: value for key, value in raw.items() if not str(key).startswith(ANCHOR_PREFIX)}
+        raw = read_yaml(path, "suite file")
+        if not isinstance(raw, dict):
+            raise SuiteError(f"{path}: a suite must be a YAML mapping, got {type(raw).__name__}")
+        raw = {key: value for key, value in raw.items() if not str(key).startswith(ANCHOR_PREFIX)}
+        raw = definition_files(raw, path, TASKS)
+    except YamlFileError as error:
+        raise SuiteError(str(error)) from None
     try:
         suite = Suite.model_validate({**raw, "path": path})
     except ValidationError as error:
         raise SuiteError(f"{path}: invalid suite\n{format_validation_error(error)}") from error
     return _resolve_paths(suite, path.parent)
-
-
-def _yaml_message(path: Path, error: yaml.YAMLError) -> str:
-    """``file:line: not valid YAML: problem`` (the line where YAML reports one)."""
-    mark = getattr(error, "problem_mark", None)
-    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-    problem = getattr(error, "problem", None) or str(error)
-    context = getattr(error, "context", None)
-    return f"{where}: not valid YAML: {problem}" + (f" ({context})" if context else "")
 
 
 def _resolve_paths(suite: Suite, base: Path) -> Suite:
