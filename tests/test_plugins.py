@@ -265,7 +265,7 @@ def test_a_hook_registering_into_an_unknown_registry_is_told_the_valid_ones(tmp_
                                                        "    registries.metrics.register('m', len)\n")
     message = validate_message(tmp_path, {"zero_shot": {}}, "--include", folder)
     assert "wrong_registry.py: register() failed: AttributeError: registries.metrics: plugins can " \
-           "register into methods, backbones, tasks, tables" in message
+           "register into methods, backbones, tasks, task_kinds, tables" in message
 
 
 def test_a_module_without_the_hook_is_named(tmp_path):
@@ -285,12 +285,26 @@ def test_shadowing_a_built_in_name_is_refused(tmp_path):
     assert f"plugin {folder.resolve() / 'shadow.py'}: method 'unibridge' shadows a built-in method" in message
 
 
+def test_a_task_kind_of_no_known_shape_is_one_message(tmp_path):
+    folder = broken_plugin(tmp_path, "kind", "\n".join([
+        "from dataclasses import replace",
+        "from harness.yaml_tasks.kinds import TASK_KINDS",
+        "def register(registries):",
+        "    text = TASK_KINDS.get('sentence_classification')",
+        "    registries.task_kinds.register('regression', replace(text, name='regression', shape='scalar'))",
+        ""]))
+    message = validate_message(tmp_path, {"zero_shot": {}}, "--include", folder)
+    assert "task kind 'regression' has shape 'scalar'; valid: tagging, sentence, pair" in message
+
+
 @pytest.mark.parametrize(("declared", "expected"), [
     ("archs = frozenset({'t5'})",
      "declares archs ['t5'], which no backbone has (valid: bert, gpt2, mbart, xlmr)"),
     ("archs = frozenset()", "declares archs = {}: it runs on no backbone"),
-    ("tasks = frozenset({'nonexistent'})", "supports no registered task on its archs"),
-], ids=["unknown-arch", "no-arch", "no-task"])
+    ("task_kinds = frozenset({'nonexistent'})",
+     "declares task_kinds ['nonexistent']: nonexistent of them registered (valid: "),
+    ("task_kinds = frozenset()", "declares task_kinds []: none of them registered"),
+], ids=["unknown-arch", "no-arch", "unknown-task-kind", "no-task-kind"])
 def test_an_impossible_method_backbone_combination_is_one_message(tmp_path, declared, expected):
     folder = broken_plugin(tmp_path, "impossible", "\n".join([
         "from baselines.zero_shot import ZeroShot",
@@ -354,12 +368,12 @@ def test_plugin_backbones_and_tasks_serve_a_suite(tmp_path):
         NER = TASKS.get("ner")
 
         class ZeroShotOnCopies(ZeroShot):
-            tasks = frozenset({"ner_copy"})
+            task_kinds = frozenset({"token_classification"})
 
         def register(registries):
             copy = BackboneSpec("tiny-xlmr-copy", "xlmr", None, tiny=True)
             registries.backbones.register("tiny-xlmr-copy", copy)
-            task = TaskSpec("ner_copy", "tagging", NER.labels, "f1", "wikiann")
+            task = TaskSpec("ner_copy", "tagging", NER.labels, "f1", "wikiann", "token_classification")
             registries.tasks.register("ner_copy", task)
             registries.methods.register("zero_shot_on_copies", ZeroShotOnCopies)
     """)

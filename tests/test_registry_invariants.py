@@ -1,8 +1,9 @@
 """Invariants every registry entry keeps, one test per entry (generated from the registries).
 
-Every method × every tiny backbone × every registered task the method supports
-(:meth:`harness.methods.Method.incompatibility`, so that a task added to the registry is covered
-without touching this file): a description, a Config that validates with its defaults, and a
+Every method × every tiny backbone × every task the method supports — the registered tasks and
+one YAML task of every registered task kind (the fixtures' task files, fixtures/yaml_tasks), with
+:meth:`harness.methods.Method.incompatibility` deciding, so that a task or kind added to a
+registry is covered without touching this file: a description, a Config that validates with its defaults, and a
 stage graph, built against a one-job suite without training or reading data, that ends in an
 evaluation stage scoring that job's target. Every table: a description, and it renders on an
 empty result set (or says it has nothing to show).
@@ -11,6 +12,7 @@ empty result set (or says it has nothing to show).
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.backbones import BACKBONES
 from harness.catalog import METHODS, TABLES
@@ -22,7 +24,8 @@ from harness.report.specs import TableSpec
 from harness.report.tables import Table
 from harness.report.tables import render as render_table
 from harness.suite import Job, Suite
-from harness.tasks import TASKS
+from harness.tasks import TASKS, get_task
+from harness.yaml_tasks.kinds import TASK_KINDS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 #: Fixture data of the tasks that have some; any other task gets a folder that does not exist,
@@ -30,6 +33,36 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TASK_DATA = {"ner": FIXTURES / "wikiann", "pos": FIXTURES / "ud", "nli": FIXTURES / "nli"}
 TARGET, SOURCES = "amh", ("eng", "zho")
 TINY = [name for name in BACKBONES.names() if BACKBONES.get(name).tiny]
+#: One YAML task per fixture task file: name -> (definition, its own target and sources).
+YAML_TASKS = {
+    definition["task"]: (definition, [lang for lang in definition["languages"]
+                                      if lang not in SOURCES + ("rus", "ara", "jpn")][:1],
+                         [lang for lang in SOURCES + ("rus",) if lang in definition["languages"]])
+    for definition in (yaml.safe_load(path.read_text())
+                       for path in sorted((FIXTURES / "yaml_tasks").glob("*/task.yaml")))
+}
+
+
+def task_entry(task: str, tmp_path: Path) -> dict:
+    """The suite's entry of ``task``: a registered task, or a fixture YAML task (inline)."""
+    if task in YAML_TASKS:
+        definition, targets, sources = YAML_TASKS[task]
+        return {"definition": definition, "targets": targets, "sources": sources,
+                "data": {"path": str(tmp_path / "no-data")}}
+    return {"targets": [TARGET], "sources": list(SOURCES),
+            "data": {"path": str(TASK_DATA.get(task, tmp_path / "no-data"))}}
+
+
+def task_of(name: str):
+    """The TaskSpec of a registered or fixture YAML task (for ``incompatibility``)."""
+    if name in YAML_TASKS:
+        return get_task(Suite.model_validate(suite_payload("zero_shot", "tiny-xlmr", name, Path("/nonexistent")))
+                        .task_ref(name))
+    return get_task(name)
+
+
+def all_tasks() -> list[str]:
+    return [*TASKS.names(), *YAML_TASKS]
 
 
 def default_method(name: str):
@@ -43,23 +76,31 @@ def supported_cases() -> list:
     for method in METHODS.names():
         instance = default_method(method)
         for backbone in TINY:
-            for task in TASKS.names():
-                if instance.incompatibility(BACKBONES.get(backbone).arch, task) is None:
+            for task in all_tasks():
+                if instance.incompatibility(BACKBONES.get(backbone).arch, task_of(task)) is None:
                     cases.append(pytest.param(method, backbone, task, id=f"{method}-{backbone}-{task}"))
     return cases
 
 
-def one_job_suite(method: str, backbone: str, task: str, tmp_path: Path) -> Suite:
-    return Suite.model_validate({
+def suite_payload(method: str, backbone: str, task: str, tmp_path: Path) -> dict:
+    return {
         "name": "invariants",
         "backbones": [backbone],
-        "tasks": {task: {"targets": [TARGET], "sources": list(SOURCES),
-                         "data": {"path": str(TASK_DATA.get(task, tmp_path / "no-data"))}}},
+        "tasks": {task: task_entry(task, tmp_path)},
         "monolingual": {"data": {"path": str(FIXTURES / "monolingual")}},
         "parallel": {"path": str(FIXTURES / "parallel")},
         "methods": {method: {}},
         "path": tmp_path / "invariants.yaml",
-    })
+    }
+
+
+def one_job_suite(method: str, backbone: str, task: str, tmp_path: Path) -> Suite:
+    return Suite.model_validate(suite_payload(method, backbone, task, tmp_path))
+
+
+def test_every_task_kind_has_a_fixture_task():
+    kinds = {definition["kind"] for definition, _, _ in YAML_TASKS.values()}
+    assert kinds == set(TASK_KINDS.names())
 
 
 @pytest.mark.parametrize("method", METHODS.names())
@@ -73,18 +114,19 @@ def test_every_method_is_described_and_validates_with_its_defaults(method):
 def test_every_method_runs_on_some_tiny_backbone(method):
     instance = default_method(method)
     archs = {BACKBONES.get(backbone).arch for backbone in TINY}
-    assert any(instance.incompatibility(arch, task) is None for arch in archs for task in TASKS.names())
+    assert any(instance.incompatibility(arch, task_of(task)) is None
+               for arch in archs for task in all_tasks())
 
 
 @pytest.mark.parametrize(("method", "backbone", "task"), supported_cases())
 def test_the_stage_graph_ends_in_an_evaluation_of_the_job(method, backbone, task, tmp_path):
     suite = one_job_suite(method, backbone, task, tmp_path)
-    job = Job(method, backbone, task, TARGET, 1)
+    job = Job(method, backbone, task, suite.tasks[task].targets[0], 1)
     plan = Plan(suite, {method: default_method(method)}, [job], provisional_data=True)
     final = plan.build(job)
     assert final.kind == "evaluation"
     scored = [(read.task, read.lang, read.splits) for read in final.config.data_reads()]
-    assert (task, TARGET, (EVAL_SPLIT,)) in scored
+    assert (suite.task_ref(task), job.lang, (EVAL_SPLIT,)) in scored
     assert final.key  # the whole graph hashes: every config and input is serialisable
 
 

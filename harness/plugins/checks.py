@@ -7,18 +7,20 @@ Example::
 Per kind:
 
 * **methods**: a :class:`harness.methods.Method` subclass whose ``Config`` validates with its
-  defaults; its ``archs`` a non-empty set of architectures some registered backbone has, and at
-  least one (registered backbone, registered task) pair it supports
-  (:meth:`~harness.methods.Method.incompatibility`), else no suite could ever run it.
+  defaults; its ``archs`` a non-empty set of architectures some registered backbone has, and
+  its task kinds (:meth:`~harness.methods.Method.supported_task_kinds`) a non-empty set of
+  registered kinds, else no suite could ever run it.
 * **tables**: a callable ``table(records) -> Table | None`` (:mod:`harness.plugins.tables`).
 * **backbones**: a :class:`harness.backbones.BackboneSpec` of a known architecture.
-* **tasks**: a :class:`harness.tasks.TaskSpec`.
+* **tasks**: a :class:`harness.tasks.TaskSpec` of a registered task kind.
+* **task_kinds**: a :class:`harness.yaml_tasks.kinds.TaskKind` of one of the three shapes every
+  stage can encode and predict.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -57,7 +59,7 @@ def backbone_archs() -> list[str]:
 
 def combination_problems(method: Any) -> list[str]:
     """An empty or unknown ``archs``, or no registered (backbone, task) pair the method supports."""
-    from harness.tasks import TASKS
+    from harness.yaml_tasks.kinds import TASK_KINDS
 
     archs = backbone_archs()
     declared = sorted(method.archs)
@@ -68,9 +70,12 @@ def combination_problems(method: Any) -> list[str]:
     if unknown:
         return [f"method {method.name!r} declares archs {unknown}, which no backbone has "
                 f"(valid: {', '.join(archs)})"]
-    if not any(method.incompatibility(arch, task) is None for arch in archs for task in TASKS.names()):
-        return [f"method {method.name!r} supports no registered task on its archs {declared} "
-                f"(tasks: {', '.join(TASKS.names())}; it declares tasks {sorted(method.tasks)})"]
+    declared_kinds = sorted(method.supported_task_kinds())
+    unknown_kinds = [kind for kind in declared_kinds if kind not in TASK_KINDS]
+    if unknown_kinds or not declared_kinds:
+        return [f"method {method.name!r} declares task_kinds {declared_kinds}: "
+                f"{'none' if not declared_kinds else ', '.join(unknown_kinds)} of them registered "
+                f"(valid: {', '.join(TASK_KINDS.names())})"]
     return []
 
 
@@ -102,6 +107,27 @@ def task_problems(name: str, spec: Any) -> list[str]:
         return [f"task {name!r} is {spec!r}, not a harness.tasks.TaskSpec"]
     if spec.name != name:
         return [f"task {name!r} is registered under another name than its spec's {spec.name!r}"]
+    return _registered_kind(f"task {name!r}", spec.task_kind)
+
+
+def _registered_kind(what: str, kind: str) -> list[str]:
+    from harness.yaml_tasks.kinds import TASK_KINDS
+
+    if kind not in TASK_KINDS:
+        return [f"{what} has task kind {kind!r}; valid: {', '.join(TASK_KINDS.names())}"]
+    return []
+
+
+def task_kind_problems(name: str, kind: Any) -> list[str]:
+    """A task-kind plugin is a TaskKind, registered under its own name, of a known shape."""
+    from harness.yaml_tasks.kinds import Shape, TaskKind
+
+    if not isinstance(kind, TaskKind):
+        return [f"task kind {name!r} is {kind!r}, not a harness.yaml_tasks.kinds.TaskKind"]
+    if kind.name != name:
+        return [f"task kind {name!r} is registered under another name than its own {kind.name!r}"]
+    if kind.shape not in get_args(Shape):
+        return [f"task kind {name!r} has shape {kind.shape!r}; valid: {', '.join(get_args(Shape))}"]
     return []
 
 
@@ -111,4 +137,5 @@ CHECKS: dict[str, Callable[[str, Any], list[str]]] = {
     "tables": table_problems,
     "backbones": backbone_problems,
     "tasks": task_problems,
+    "task_kinds": task_kind_problems,
 }
