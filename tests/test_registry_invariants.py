@@ -3,8 +3,8 @@
 Every method × every tiny backbone × every task the method supports — the registered tasks and
 one YAML task of every registered task kind (the fixtures' task files, fixtures/yaml_tasks), with
 :meth:`harness.methods.Method.incompatibility` deciding, so that a task or kind added to a
-registry is covered without touching this file: a description, a Config that validates with its defaults, and a
-stage graph, built against a one-job suite without training or reading data, that ends in an
+registry is covered without touching this file: a description, a Config that validates with
+its defaults, and a stage graph, built against a one-job suite without training or reading data, that ends in an
 evaluation stage scoring that job's target. Every table: a description, and it renders on an
 empty result set (or says it has nothing to show).
 """
@@ -56,8 +56,8 @@ def task_entry(task: str, tmp_path: Path) -> dict:
 def task_of(name: str):
     """The TaskSpec of a registered or fixture YAML task (for ``incompatibility``)."""
     if name in YAML_TASKS:
-        return get_task(Suite.model_validate(suite_payload("zero_shot", "tiny-xlmr", name, Path("/nonexistent")))
-                        .task_ref(name))
+        payload = suite_payload("zero_shot", "tiny-xlmr", name, Path("/nonexistent"))
+        return get_task(Suite.model_validate(payload).task_ref(name))
     return get_task(name)
 
 
