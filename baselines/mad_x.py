@@ -54,7 +54,7 @@ from harness.graph import Stage
 from harness.methods import Method
 from harness.planning import EVAL_SPLIT, BuildEnv
 from harness.suite import Job
-from harness.tasks import Subword, TaskSpec
+from harness.tasks import Subword, TaskRef, TaskSpec
 from harness.unibridge.adaptation import AdaptationConfig, AdaptationStage
 from harness.unibridge.inference import ENGLISH, InferenceConfig, MultiSourceEvaluationStage
 from harness.unibridge.task_adapters import TaskAdapterConfig, TaskAdapterStage
@@ -88,7 +88,7 @@ class UniversalTaskAdapterJob(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    task: str
+    task: TaskRef
     sources: tuple[str, ...] = Field(min_length=1)
     data: dict[str, DataRef]
     adapter: TaskAdapterConfig = TaskAdapterConfig()
@@ -133,7 +133,7 @@ class MadX(Method):
         task = stage(task_config, seed=job.seed, backbone=backbone, language=english)
         inference = InferenceConfig(weighting="uniform", max_length=config.max_length,
                                     batch_size=config.batch_size)
-        evaluation = inference.for_job(job.task, job.lang, (ENGLISH,), EVAL_SPLIT,
+        evaluation = inference.for_job(env.task(job.task), job.lang, (ENGLISH,), EVAL_SPLIT,
                                        env.task_data(job.task, job.lang), subword)
         return MultiSourceEvaluationStage(evaluation, backbone=backbone, target=target,
                                           language_eng=english, task_eng=task)
@@ -142,9 +142,9 @@ class MadX(Method):
         """The task adapter's config: English only, or every source (universal)."""
         config: MadXConfig = self.config
         if config.task_sources == "english":
-            return config.task_adapter.for_task(job.task, ENGLISH, env.task_data(job.task, ENGLISH),
+            return config.task_adapter.for_task(env.task(job.task), ENGLISH, env.task_data(job.task, ENGLISH),
                                                 subword)
         sources = env.sources(job.task)
         data: Mapping[str, DataRef] = {lang: env.task_data(job.task, lang) for lang in sources}
-        return UniversalTaskAdapterJob(task=job.task, sources=sources, data=dict(data),
+        return UniversalTaskAdapterJob(task=env.task(job.task), sources=sources, data=dict(data),
                                        adapter=config.task_adapter, label_subword=subword)

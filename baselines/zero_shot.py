@@ -55,12 +55,12 @@ def finetune_and_evaluate(job: Job, env: BuildEnv, backbone: Stage, training: Tr
     sources = env.sources(job.task)
     subword = env.label_subword(job.task, job.backbone)
     finetune = FinetuneStage(
-        FinetuneConfig(task=job.task, sources=sources,
+        FinetuneConfig(task=env.task(job.task), sources=sources,
                        data={lang: env.task_data(job.task, lang) for lang in sources},
                        training=training, max_length=max_length, label_subword=subword),
         seed=job.seed, backbone=backbone,
     )
-    evaluation = EvaluationConfig(task=job.task, lang=job.lang, split=EVAL_SPLIT,
+    evaluation = EvaluationConfig(task=env.task(job.task), lang=job.lang, split=EVAL_SPLIT,
                                   data=env.task_data(job.task, job.lang),
                                   max_length=max_length, batch_size=eval_batch_size,
                                   label_subword=subword)

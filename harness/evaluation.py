@@ -26,7 +26,7 @@ from harness.data.reads import TaskRead
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext, atomic_write_text
 from harness.results import METRICS_FILE
-from harness.tasks import Subword, TaskSpec, get_task
+from harness.tasks import Subword, TaskRef, TaskSpec, get_task
 
 if TYPE_CHECKING:
     import torch
@@ -94,7 +94,7 @@ class EvaluationConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    task: str
+    task: TaskRef
     lang: str
     data: DataRef
     split: str = "test"

@@ -23,7 +23,7 @@ from harness.data.reads import TRAINING_SPLITS, TaskRead, task_reads
 from harness.data.source import DataRef
 from harness.evaluation import MODEL_DIR, TASK_HEAD, save_finetuned
 from harness.graph import Stage, StageContext, atomic_write_text
-from harness.tasks import Encoded, Subword, TaskSpec, get_task, overflow_for
+from harness.tasks import Encoded, Subword, TaskRef, TaskSpec, get_task, overflow_for
 from harness.training import TrainingConfig, log_metrics_to_logging, train_resumably, training_arguments
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class FinetuneConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    task: str
+    task: TaskRef
     sources: tuple[str, ...] = Field(min_length=1)
     data: dict[str, DataRef]
     training: TrainingConfig = PAPER_FINETUNING

@@ -93,7 +93,8 @@ def remove_lm_heads(model) -> None:
 def add_task_head(model, name: str, task: TaskSpec, overwrite_ok: bool = False) -> None:
     """Add a prediction head ``name`` with one output per label of ``task``.
 
-    Tagging tasks (NER, POS) get a token-level head, pair tasks (NLI) a sequence classifier.
+    Tagging tasks (NER, POS) get a token-level head; pair (NLI) and sentence tasks a sequence
+    classifier, which reads the whole input whether it is one text or a pair.
     The model's language-modelling heads are removed first and the new head becomes active.
 
     Args:
@@ -108,11 +109,12 @@ def add_task_head(model, name: str, task: TaskSpec, overwrite_ok: bool = False) 
     register_task_heads(model)
     id2label = dict(enumerate(task.labels))
     num_labels = len(task.labels)
-    if task.kind == "pair":
+    if task.kind in ("pair", "sentence"):
         model.add_classification_head(name, num_labels=num_labels, id2label=id2label,
                                       overwrite_ok=overwrite_ok)
     elif task.kind != "tagging":
-        raise ValueError(f"unknown task kind {task.kind!r} (expected 'tagging' or 'pair')")
+        raise ValueError(f"unknown task kind {task.kind!r} (expected 'tagging', 'pair' or "
+                         "'sentence')")
     elif "tagging" in model.head_types:
         model.add_tagging_head(name, num_labels=num_labels, id2label=id2label,
                                overwrite_ok=overwrite_ok)

@@ -5,12 +5,15 @@ Example (a new baseline is one module plus one line in :mod:`harness.catalog`)::
     class MyMethod(Method):
         Config = MyConfig                       # pydantic, paper defaults
         archs = frozenset({"xlmr", "bert"})     # checked when the suite is expanded
+        task_kinds = frozenset({"token_classification"})   # default: every built-in kind
 
         def build(self, job, env):
             model = MyTrainStage(self.config.train, seed=job.seed, backbone=env.backbone(job.backbone))
             return EvaluateStage(..., model=model)
 
-Ablations are presets: a subclass whose ``Config`` changes only defaults.
+Ablations are presets: a subclass whose ``Config`` changes only defaults. A method supports
+task *kinds* (:data:`harness.yaml_tasks.kinds.TASK_KINDS`), not task names, so that it runs on
+every task of a kind it supports: the paper's and those declared in YAML.
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import BaseModel
 
 from harness.graph import Stage
+from harness.yaml_tasks.kinds import BUILTIN_TASK_KINDS
 
 if TYPE_CHECKING:
     from harness.planning import BuildEnv
     from harness.suite import Job
+    from harness.tasks import TaskSpec
 
 ALL_ARCHS = frozenset({"xlmr", "bert", "gpt2", "mbart"})
-ALL_TASKS = frozenset({"ner", "pos", "nli"})
 
 
 class Method(ABC):
@@ -35,19 +39,20 @@ class Method(ABC):
 
     Config: ClassVar[type[BaseModel]]
     archs: ClassVar[frozenset[str]] = ALL_ARCHS
-    tasks: ClassVar[frozenset[str]] = ALL_TASKS
+    task_kinds: ClassVar[frozenset[str]] = BUILTIN_TASK_KINDS
     description: ClassVar[str] = ""
 
     def __init__(self, name: str, config: BaseModel):
         self.name = name
         self.config = config
 
-    def incompatibility(self, arch: str, task: str) -> str | None:
-        """Why this method cannot run on ``arch``/``task``, or None when it can."""
+    def incompatibility(self, arch: str, task: TaskSpec) -> str | None:
+        """Why this method cannot run on ``arch``/``task`` (its ``task_kind``), or None when it can."""
         if arch not in self.archs:
             return f"method {self.name!r} does not support {arch} backbones (supports {sorted(self.archs)})"
-        if task not in self.tasks:
-            return f"method {self.name!r} does not support task {task!r} (supports {sorted(self.tasks)})"
+        if task.task_kind not in self.task_kinds:
+            return (f"method {self.name!r} does not support task {task.name!r} of kind "
+                    f"{task.task_kind} (supports the kinds {', '.join(sorted(self.task_kinds))})")
         return None
 
     def parallel_pairs(self, sources: tuple[str, ...]) -> int | None:

@@ -39,7 +39,7 @@ from harness.methods import Method
 from harness.registry import UnknownNameError
 from harness.selection import select_jobs
 from harness.suite import Job, Suite, SuiteError, format_validation_error, method_config
-from harness.tasks import TASKS, Subword, label_subword
+from harness.tasks import TASKS, Subword, TaskRef, get_task, label_subword
 from harness.validation import data_problems
 
 EVAL_SPLIT = "test"
@@ -98,9 +98,14 @@ class BuildEnv:
         """Every source language of the suite, in first-seen order."""
         return tuple(dict.fromkeys(s for spec in self.suite.tasks.values() for s in spec.sources))
 
+    def task(self, task: str) -> TaskRef:
+        """What stage configs name ``task`` by (:meth:`harness.suite.Suite.task_ref`)."""
+        return self.suite.task_ref(task)
+
     def task_data(self, task: str, lang: str) -> DataRef:
-        """The task dataset holding ``lang``."""
-        return self._data_ref(self.suite.tasks[task].data_for(lang), (lang,), f"tasks.{task} data")
+        """The task dataset holding ``lang`` (keyed by ``lang``'s files when it has its own)."""
+        spec = self.suite.tasks[task]
+        return self._data_ref(spec.data_for(lang), (spec.data_scope(lang),), f"tasks.{task} data")
 
     def label_subword(self, task: str, backbone: str) -> Subword:
         """The subword that carries a word's label for ``task`` on ``backbone`` (first or last)."""
@@ -199,8 +204,9 @@ def _instantiate_methods(suite: Suite, problems: list[str]) -> dict[str, Method]
 
 def _check_names(suite: Suite, problems: list[str]) -> None:
     problems += backbone_problems(suite.backbones)
-    for task in suite.tasks:
-        _collect(problems, f"tasks.{task}", lambda t=task: TASKS.get(t))
+    for task, spec in suite.tasks.items():
+        if spec.definition is None:  # a YAML task was checked when the suite loaded
+            _collect(problems, f"tasks.{task}", lambda t=task: TASKS.get(t))
 
 
 def _incompatibilities(suite: Suite, methods: dict[str, Method]) -> list[str]:
@@ -209,7 +215,7 @@ def _incompatibilities(suite: Suite, methods: dict[str, Method]) -> list[str]:
         for backbone in map(suite.backbone, suite.method_backbones(method.name)):
             for task in suite.tasks:
                 arch = backbone_spec(backbone.name, backbone.arch, backbone.pretrained).arch
-                reason = method.incompatibility(arch, task)
+                reason = method.incompatibility(arch, get_task(suite.task_ref(task)))
                 if reason:
                     problems.add(f"methods.{method.name} × {backbone.name} × {task}: {reason}")
     return sorted(problems)

@@ -7,9 +7,9 @@ Example::
     get_metric("f1").score(kept.gold, kept.predicted)      # the stage's score, from the cache
 
 So any statistic is recomputed from the cache, never by re-running a model. The file is a
-compressed numpy archive: ``kind`` (``tagging`` or ``pair``), ``labels`` (the task's label
+compressed numpy archive: ``kind`` (``tagging``, ``pair`` or ``sentence``), ``labels`` (the task's label
 names), ``gold`` and ``predicted`` (label indices, int16; tagging: every sentence's words one
-after the other), ``lengths`` (words per sentence; one per example for pair tasks) and
+after the other), ``lengths`` (words per sentence; one per example for the other kinds) and
 ``example_ids``: per example of the split, the first 8 bytes of the SHA-256 of its content
 (tokens and tags, or premise, hypothesis and label) as uint64. Two evaluations on the same
 examples in the same order have equal ids; :func:`split_digest` of the ids is what result
@@ -63,7 +63,7 @@ def store_predictions(out: Path, task: TaskSpec, ids: np.ndarray, gold: Sequence
     import numpy as np
 
     index = {label: i for i, label in enumerate(task.labels)}
-    if task.kind == "pair":
+    if task.kind != "tagging":
         lengths, gold_flat, predicted_flat = [1] * len(gold), list(gold), list(predicted)
     else:
         lengths = [len(sentence) for sentence in gold]
@@ -88,7 +88,7 @@ def read_predictions(artifact: Path) -> Predictions:
         lengths, ids, kind = kept["lengths"], kept["example_ids"], str(kept["kind"])
         gold = [labels[i] for i in kept["gold"]]
         predicted = [labels[i] for i in kept["predicted"]]
-    if kind == "pair":
+    if kind != "tagging":
         return Predictions(ids, gold, predicted)
     bounds = np.concatenate([[0], np.cumsum(lengths)])
     return Predictions(ids, [gold[a:b] for a, b in zip(bounds[:-1], bounds[1:])],

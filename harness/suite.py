@@ -35,6 +35,7 @@ from harness.archs import Arch
 from harness.data.parallel import ParallelCorpus, corpora_from_yaml, corpus_for
 from harness.data.source import DataSource
 from harness.languages import SOURCE_LANGUAGES, canonical_code
+from harness.yaml_tasks.schema import DefinitionError, TaskDefinition, load_definition
 
 #: Top-level keys with this prefix only carry YAML anchors and are dropped before validation.
 ANCHOR_PREFIX = "x-"
@@ -85,6 +86,9 @@ class TaskSuite(_Strict):
     or ``last`` (:func:`harness.tasks.label_subword`).
     ``language_data`` gives single languages their own source (language → data source), for a
     language the suite's release lacks (UD's Sindhi is in no release: suites/ud.yaml).
+    ``definition``: a task declared in YAML (:mod:`harness.yaml_tasks`, docs/yaml-tasks.md):
+    a file relative to the suite file (read by :func:`load_suite`) or an inline mapping; every
+    target and source must be one of its ``languages``. Without it the task is a built-in one.
     """
 
     targets: tuple[str, ...] = Field(min_length=1)
@@ -93,6 +97,7 @@ class TaskSuite(_Strict):
     source_data: DataSource | None = None
     language_data: dict[str, DataSource] = {}
     label_subword: Literal["auto", "first", "last"] = "auto"
+    definition: TaskDefinition | None = None
 
     def data_for(self, lang: str) -> DataSource:
         """Where ``lang``'s examples are: ``language_data``, ``source_data`` (sources), ``data``."""
@@ -115,6 +120,21 @@ class TaskSuite(_Strict):
                              f"of the task; valid: {', '.join((*self.targets, *self.sources))}")
         object.__setattr__(self, "language_data", canonical)
         return self
+
+    @model_validator(mode="after")
+    def _languages_the_definition_has(self) -> TaskSuite:
+        if self.definition is None:
+            return self
+        missing = [lang for lang in (*self.targets, *self.sources)
+                   if lang not in self.definition.languages]
+        if missing:
+            raise ValueError(f"languages {', '.join(missing)} are not in the definition's "
+                             f"languages; valid: {', '.join(self.definition.languages)}")
+        return self
+
+    def data_scope(self, lang: str) -> str:
+        """What names ``lang``'s files in a local folder: the definition's config name, or ``lang``."""
+        return self.definition.languages[lang] if self.definition is not None else lang
 
     @field_validator("targets", "sources")
     @classmethod
@@ -236,6 +256,23 @@ class Suite(_Strict):
                                  f"list of the suite's backbones (valid: {', '.join(names)})")
         return self
 
+    @model_validator(mode="after")
+    def _definitions_named(self) -> Suite:
+        tasks = dict(self.tasks)
+        for name, spec in self.tasks.items():
+            if spec.definition is None:
+                continue
+            try:
+                tasks[name] = spec.model_copy(update={"definition": spec.definition.named(name)})
+            except ValueError as error:
+                raise ValueError(f"tasks.{name}.definition.task: {error}") from None
+        object.__setattr__(self, "tasks", tasks)
+        return self
+
+    def task_ref(self, task: str) -> str | TaskDefinition:
+        """What a stage config names ``task`` by: its definition (a YAML task), else its name."""
+        return self.tasks[task].definition or task
+
     def method_backbones(self, method: str) -> tuple[str, ...]:
         """The backbones ``method`` runs on: its entry's ``backbones:``, else every backbone."""
         names = self.methods[method].get(METHOD_BACKBONES)
@@ -322,7 +359,7 @@ def format_validation_error(error: ValidationError, prefix: str = "") -> str:
     return "\n".join(lines)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last).
 
     Keys a merge (``<<: *anchor``) brings in may still be overridden: only the mapping's own
@@ -351,7 +388,7 @@ def load_suite(path: Path) -> Suite:
     path = Path(path)
     try:
         data = path.read_bytes()
-        raw = yaml.load(data.decode("utf-8-sig"), Loader=_UniqueKeyLoader)  # a SafeLoader
+        raw = yaml.load(data.decode("utf-8-sig"), Loader=UniqueKeyLoader)  # a SafeLoader
     except OSError as error:
         raise SuiteError(f"{path}: cannot read suite file ({error.strerror})") from error
     except UnicodeDecodeError as error:
@@ -359,10 +396,11 @@ def load_suite(path: Path) -> Suite:
         raise SuiteError(f"{path}:{line}: not UTF-8 text (byte {data[error.start]:#04x}); "
                          f"save the suite file as UTF-8") from None
     except yaml.YAMLError as error:
-        raise SuiteError(_yaml_message(path, error)) from None
+        raise SuiteError(yaml_message(path, error)) from None
     if not isinstance(raw, dict):
         raise SuiteError(f"{path}: a suite must be a YAML mapping, got {type(raw).__name__}")
     raw = {key: value for key, value in raw.items() if not str(key).startswith(ANCHOR_PREFIX)}
+    raw = _definition_files(raw, path)
     try:
         suite = Suite.model_validate({**raw, "path": path})
     except ValidationError as error:
@@ -370,7 +408,34 @@ def load_suite(path: Path) -> Suite:
     return _resolve_paths(suite, path.parent)
 
 
-def _yaml_message(path: Path, error: yaml.YAMLError) -> str:
+def _definition_files(raw: dict, suite: Path) -> dict:
+    """``raw`` with each ``tasks.<name>.definition`` that names a file replaced by its definition.
+
+    The file is relative to the suite file's directory; its problems are one SuiteError
+    naming the file (:func:`harness.yaml_tasks.schema.load_definition`). A built-in task's
+    name cannot take a definition.
+    """
+    from harness.tasks import TASKS
+
+    tasks = raw.get("tasks")
+    if not isinstance(tasks, dict):
+        return raw
+    loaded = {}
+    for name, entry in tasks.items():
+        definition = entry.get("definition") if isinstance(entry, dict) else None
+        if definition is not None and name in TASKS:
+            raise SuiteError(f"{suite}: tasks.{name}: {name!r} is a built-in task and takes no "
+                             f"'definition'; give the YAML task another name")
+        if isinstance(definition, str):
+            try:
+                entry = {**entry, "definition": load_definition(suite.parent / definition, str(name))}
+            except DefinitionError as error:
+                raise SuiteError(f"{suite}: tasks.{name}.definition: {error}") from None
+        loaded[name] = entry
+    return {**raw, "tasks": loaded}
+
+
+def yaml_message(path: Path, error: yaml.YAMLError) -> str:
     """``file:line: not valid YAML: problem`` (the line where YAML reports one)."""
     mark = getattr(error, "problem_mark", None)
     where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -46,12 +46,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from harness.data.examples import NER_LABELS, NLI_LABELS, UPOS_LABELS
 from harness.data.source import DataSource
 from harness.metrics import Metric, get_metric
 from harness.registry import Registry
+from harness.yaml_tasks.data import TaskData
+from harness.yaml_tasks.kinds import SENTENCE_PAIR_CLASSIFICATION, TOKEN_CLASSIFICATION, Shape
+from harness.yaml_tasks.schema import TaskDefinition
 
 if TYPE_CHECKING:
     import torch
@@ -63,6 +67,9 @@ Subword = Literal["first", "last"]
 SubwordChoice = Literal["auto", "first", "last"]
 #: What happens to a tagging example longer than ``max_length`` (see the module docstring).
 Overflow = Literal["truncate", "window"]
+#: How a stage config names its task: a registered name, or a YAML task's whole definition
+#: (so that the stage key follows the definition's content and a worker can rebuild the task).
+TaskRef = str | TaskDefinition
 
 
 def overflow_for(split: str) -> Overflow:
@@ -117,23 +124,32 @@ class TaggedFeatures(NamedTuple):
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """A task: its labels, data module, encoding and metric."""
+    """A task: its labels, data module, encoding and metric.
+
+    ``data_module`` names the :mod:`harness.data` module of a built-in task; a YAML task
+    carries its ``reader`` (:class:`~harness.yaml_tasks.data.TaskData`) instead.
+    """
 
     name: str
-    kind: Literal["tagging", "pair"]
+    kind: Shape
     labels: tuple[str, ...]
     metric_name: str
     data_module: str
+    task_kind: str
     fallback_label: int = 0
+    reader: TaskData | None = field(default=None, compare=False)
 
     @property
     def description(self) -> str:
         """One line for ``unibridge-bench list``: the kind, labels, metric and data module."""
-        return f"{self.kind}, {len(self.labels)} labels, {self.metric_name}; data: {self.data_module}"
+        return (f"{self.task_kind}, {len(self.labels)} labels, {self.metric_name}; "
+                f"data: {self.data_module or 'declared in YAML'}")
 
     @property
     def data(self) -> Any:
-        """The :mod:`harness.data` module that loads this task's dataset."""
+        """What loads and checks this task's dataset: its reader, or its :mod:`harness.data` module."""
+        if self.reader is not None:
+            return self.reader
         return importlib.import_module(f"harness.data.{self.data_module}")
 
     def load(self, source: DataSource, lang: str, split: str) -> list:
@@ -148,12 +164,14 @@ class TaskSpec:
         Tagging labels each word at its ``subword`` (``first`` or ``last``; see
         :func:`label_subword`); a tagging example longer than ``max_length`` is truncated or,
         with ``overflow="window"``, cut into overlapping windows (module docstring). Pair tasks
-        ignore both and truncate.
+        and sentence tasks ignore both and truncate.
         """
         if overflow not in ("truncate", "window"):
             raise ValueError(f"encode needs overflow 'truncate' or 'window', got {overflow!r}")
         if self.kind == "pair":
             return Encoded([_encode_pair(ex, tokenizer, max_length) for ex in examples])
+        if self.kind == "sentence":
+            return Encoded([_encode_text(ex, tokenizer, max_length) for ex in examples])
         if subword not in ("first", "last"):
             raise ValueError(f"encode needs subword 'first' or 'last', got {subword!r}")
         label_ids = {label: i for i, label in enumerate(self.labels)}
@@ -173,17 +191,17 @@ class TaskSpec:
         """The data collator that pads a batch of this task's features."""
         from transformers import DataCollatorForTokenClassification, DataCollatorWithPadding
 
-        if self.kind == "pair":
+        if self.kind != "tagging":
             return DataCollatorWithPadding(tokenizer)
         return DataCollatorForTokenClassification(tokenizer)
 
     def predict(self, encoded: Encoded, logits: Sequence[torch.Tensor]) -> list:
-        """Label predictions per example from per-feature logits ([T, C] tagging, [C] pair).
+        """Label predictions per example from per-feature logits ([T, C] tagging, [C] otherwise).
 
         A word's prediction is read in the feature (window) and at the position its label was
         put (``encoded.word_features``, ``encoded.word_positions``, from :meth:`encode`).
         """
-        if self.kind == "pair":
+        if self.kind != "tagging":
             return [self.labels[int(row.argmax())] for row in logits]
         best = [feature_logits.argmax(dim=-1).tolist() for feature_logits in logits]
         predictions = []
@@ -194,7 +212,7 @@ class TaskSpec:
 
     def gold(self, examples: Sequence) -> list:
         """Gold labels in the same shape as :meth:`predict` returns."""
-        if self.kind == "pair":
+        if self.kind != "tagging":
             return [self.labels[ex.label] for ex in examples]
         return [list(ex.tags) for ex in examples]
 
@@ -210,6 +228,13 @@ class TaskSpec:
 
 def _encode_pair(example: Any, tokenizer: PreTrainedTokenizerBase, max_length: int) -> dict:
     encoding = tokenizer(example.premise, example.hypothesis, truncation=True, max_length=max_length)
+    return {"input_ids": encoding["input_ids"], "attention_mask": encoding["attention_mask"],
+            "labels": int(example.label)}
+
+
+def _encode_text(example: Any, tokenizer: PreTrainedTokenizerBase, max_length: int) -> dict:
+    """One text as the tokenizer encodes a single sequence (its special tokens around it)."""
+    encoding = tokenizer(example.text, truncation=True, max_length=max_length)
     return {"input_ids": encoding["input_ids"], "attention_mask": encoding["attention_mask"],
             "labels": int(example.label)}
 
@@ -337,12 +362,28 @@ def _join_words(words: Sequence[str]) -> tuple[str, list[int]]:
 
 
 TASKS: Registry[TaskSpec] = Registry("task")
-TASKS.register("ner", TaskSpec("ner", "tagging", NER_LABELS, "f1", "wikiann"))
-TASKS.register("pos", TaskSpec("pos", "tagging", UPOS_LABELS, "accuracy", "ud",
+TASKS.register("ner", TaskSpec("ner", "tagging", NER_LABELS, "f1", "wikiann", TOKEN_CLASSIFICATION))
+TASKS.register("pos", TaskSpec("pos", "tagging", UPOS_LABELS, "accuracy", "ud", TOKEN_CLASSIFICATION,
                                fallback_label=UPOS_LABELS.index("X")))
-TASKS.register("nli", TaskSpec("nli", "pair", NLI_LABELS, "accuracy", "nli"))
+TASKS.register("nli", TaskSpec("nli", "pair", NLI_LABELS, "accuracy", "nli",
+                               SENTENCE_PAIR_CLASSIFICATION))
 
 
-def get_task(name: str) -> TaskSpec:
-    """The registered task ``name`` (ner, pos, nli)."""
-    return TASKS.get(name)
+def get_task(task: TaskRef) -> TaskSpec:
+    """The registered task ``task`` (ner, pos, nli), or the task a YAML definition declares."""
+    if isinstance(task, str):
+        return TASKS.get(task)
+    return _declared_task(task)
+
+
+@lru_cache(maxsize=64)
+def _declared_task(definition: TaskDefinition) -> TaskSpec:
+    kind = definition.task_kind
+    return TaskSpec(definition.task or "", kind.shape, definition.labels, definition.metric, "",
+                    kind.name, definition.labels.index(definition.fallback_label),
+                    TaskData(definition))
+
+
+def task_name(task: TaskRef) -> str:
+    """The name of a task reference: the suite's key of a YAML task, or the registered name."""
+    return task if isinstance(task, str) else task.task or ""

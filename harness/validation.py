@@ -33,7 +33,7 @@ from harness.data.source import DataError, DataSource, check_hub_reachable, unpi
 from harness.graph import Stage, topological_order
 from harness.registry import UnknownNameError
 from harness.suite import Job, Suite, SuiteError
-from harness.tasks import get_task
+from harness.tasks import get_task, task_name
 
 if TYPE_CHECKING:
     from harness.data.parallel import ParallelCorpus
@@ -142,7 +142,7 @@ def grouped(found: list[tuple[str, str, str]]) -> list[str]:
 def _read_problems(suite: Suite, read: TaskRead | PairRead) -> list[tuple[str, str, str]]:
     """(suite key, message, language or pair) for each problem of one task or pair read."""
     if isinstance(read, TaskRead):
-        key = task_key(suite, read.task, read.lang)
+        key = task_key(suite, task_name(read.task), read.lang)
         messages, _ = _counted(get_task(read.task).data.check, read.source, read.lang, read.splits)
         return [(key, message, read.lang) for message in messages]
     pair = f"{read.target}-{read.source}"

@@ -6,8 +6,10 @@ Example::
     sentence = TaggedSentence(tokens=("Addis", "Ababa"), tags=("B-LOC", "I-LOC"))
     NER_LABELS.index(sentence.tags[0])   # 5
 
-The label orders are the datasets' own, so the integer labels of the hub datasets map to these
-tuples by index: WikiANN's ``ner_tags``, UD's documented UPOS list, XNLI's ``label``.
+:class:`LabelledText` is the example of a sentence-classification task declared in YAML
+(:mod:`harness.yaml_tasks`). The label orders are the datasets' own, so the integer labels of
+the hub datasets map to these tuples by index: WikiANN's ``ner_tags``, UD's documented UPOS
+list, XNLI's ``label``.
 """
 
 from __future__ import annotations
@@ -45,4 +47,12 @@ class SentencePair:
 
     premise: str
     hypothesis: str
+    label: int
+
+
+@dataclass(frozen=True)
+class LabelledText:
+    """A text with its label's index in its task's labels (sentence classification)."""
+
+    text: str
     label: int

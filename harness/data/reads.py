@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from harness.data.parallel import ParallelCorpus
     from harness.data.source import DataSource
     from harness.graph import Stage
+    from harness.tasks import TaskRef
 
 #: The splits a training stage reads of each source language: it trains on one and picks its
 #: checkpoint on the other.
@@ -34,9 +35,12 @@ TRAINING_SPLITS = ("train", "validation")
 
 @dataclass(frozen=True)
 class TaskRead:
-    """Examples of ``task`` in ``lang`` from ``source``: the ``splits`` a stage loads."""
+    """Examples of ``task`` in ``lang`` from ``source``: the ``splits`` a stage loads.
 
-    task: str
+    ``task``: a registered name, or a YAML task's definition (:data:`harness.tasks.TaskRef`).
+    """
+
+    task: TaskRef
     lang: str
     source: DataSource
     splits: tuple[str, ...]
@@ -77,7 +81,7 @@ class ReadsData(Protocol):
         """Every read the stage makes."""
 
 
-def task_reads(task: str, data: dict, splits: tuple[str, ...]) -> tuple[TaskRead, ...]:
+def task_reads(task: TaskRef, data: dict, splits: tuple[str, ...]) -> tuple[TaskRead, ...]:
     """One :class:`TaskRead` per language of ``data`` (language → DataRef)."""
     return tuple(TaskRead(task, lang, ref.source, splits) for lang, ref in data.items())
 

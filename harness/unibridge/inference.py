@@ -47,7 +47,7 @@ from harness.data.source import DataRef
 from harness.graph import Stage, StageContext
 from harness.models import LAST_LAYER, PiReading
 from harness.results import METRICS_FILE
-from harness.tasks import Subword
+from harness.tasks import Subword, TaskRef
 from harness.unibridge.harmony import (  # noqa: F401  (the stage-5 API lives here too)
     DistanceConfig,
     HarmonyDistanceStage,
@@ -100,7 +100,7 @@ class InferenceConfig(BaseModel):
             raise ValueError(f"fixed_weights must be non-negative, got {self.fixed_weights}")
         return self
 
-    def for_job(self, task: str, lang: str, sources: tuple[str, ...], split: str,
+    def for_job(self, task: TaskRef, lang: str, sources: tuple[str, ...], split: str,
                 data: DataRef, label_subword: Subword = "first") -> MultiSourceConfig:
         """The stage-5 config of one job (``label_subword`` as the task adapters were trained)."""
         return MultiSourceConfig(task=task, lang=lang, sources=sources, split=split, data=data,
@@ -131,7 +131,7 @@ class MultiSourceConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    task: str
+    task: TaskRef
     lang: str
     sources: tuple[str, ...] = Field(min_length=1)
     split: str = "test"

@@ -81,7 +81,7 @@ class UniBridge(Method):
             if inference.needs_distances(sources):
                 per_source[f"distance_{source}"] = self.distance(job, env, source, backbone, target,
                                                                  language)
-        evaluation = inference.for_job(job.task, job.lang, sources, EVAL_SPLIT,
+        evaluation = inference.for_job(env.task(job.task), job.lang, sources, EVAL_SPLIT,
                                        env.task_data(job.task, job.lang),
                                        env.label_subword(job.task, job.backbone))
         return MultiSourceEvaluationStage(evaluation, backbone=backbone, target=target, **per_source)
@@ -110,7 +110,7 @@ class UniBridge(Method):
                      language: Stage) -> Stage:
         """Stage 4 for one source language."""
         return TaskAdapterStage(
-            self.config.task_adapter.for_task(job.task, source, env.task_data(job.task, source),
+            self.config.task_adapter.for_task(env.task(job.task), source, env.task_data(job.task, source),
                                               env.label_subword(job.task, job.backbone)),
             seed=job.seed, backbone=backbone, language=language,
         )

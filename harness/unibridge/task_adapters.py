@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.data.reads import TRAINING_SPLITS, TaskRead
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext, atomic_write_text
-from harness.tasks import Subword, TaskSpec, overflow_for
+from harness.tasks import Subword, TaskRef, TaskSpec, overflow_for
 from harness.training import TrainingConfig
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class TaskAdapterConfig(BaseModel):
                               max_device_batch_size=self.max_device_batch_size,
                               max_steps=self.max_steps)
 
-    def for_task(self, task: str, source: str, data: DataRef,
+    def for_task(self, task: TaskRef, source: str, data: DataRef,
                  label_subword: Subword = "first") -> TaskAdapterJob:
         """The stage config that trains this task's adapter on ``source``'s data.
 
@@ -86,7 +86,7 @@ class TaskAdapterJob(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    task: str
+    task: TaskRef
     source: str
     data: DataRef
     adapter: TaskAdapterConfig = TaskAdapterConfig()

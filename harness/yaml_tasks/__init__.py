@@ -1,0 +1,23 @@
+"""Tasks declared by data, not code: token, sentence and sentence-pair classification from YAML.
+
+Example (a suite's task)::
+
+    tasks:
+      sib200:
+        definition: tasks/sib200.yaml      # kind, labels, metric, columns, splits, languages
+        targets: [amh]
+        data: {hub: Davlan/sib200, revision: <commit>}
+
+:mod:`~harness.yaml_tasks.schema` validates a definition when the suite loads,
+:mod:`~harness.yaml_tasks.kinds` holds the registry of kinds (:data:`TASK_KINDS`, which a plugin
+extends), :mod:`~harness.yaml_tasks.data` loads and checks the data (local files in
+:mod:`~harness.yaml_tasks.formats`, or the hub) and :func:`harness.tasks.get_task` turns a
+definition into a :class:`~harness.tasks.TaskSpec` like the paper tasks'. The schema, a worked
+example and the choices made are in docs/yaml-tasks.md.
+"""
+
+from harness.yaml_tasks.kinds import BUILTIN_TASK_KINDS, TASK_KINDS, TaskKind
+from harness.yaml_tasks.schema import DefinitionError, TaskDefinition, load_definition
+
+__all__ = ["BUILTIN_TASK_KINDS", "TASK_KINDS", "DefinitionError", "TaskDefinition", "TaskKind",
+           "load_definition"]

@@ -1,0 +1,184 @@
+"""The local file formats of YAML tasks: rows by role, each with the line it starts on.
+
+Example::
+
+    problems = Problems()
+    rows = read_rows(Path("eng/train.tsv"), "tsv", {"text": "text", "label": "category"}, problems)
+    rows[0]          # (2, {'text': 'Addis Ababa is ...', 'label': 'travel'})
+
+``columns`` maps each role of the task kind to its column (docs/yaml-tasks.md). Every line
+that cannot be read (bad UTF-8, a missing column, a wrong field count, bad JSON) goes to
+``problems`` as ``file:line: message`` and is skipped, so that ``validate`` lists them all.
+
+* ``tsv``: a header row naming the columns, tab-separated fields, no quoting (as the NLI files);
+* ``csv``: a header row, RFC 4180 quoting (Python's :mod:`csv`); a row is reported at its first line;
+* ``jsonl``: one JSON object per line; blank lines are skipped;
+* ``conll``: ``token<TAB>tag`` (or space-separated) per line, a blank line between sentences,
+  the first field the token and the last the tag, ``-DOCSTART-`` lines skipped (CoNLL-2003,
+  MasakhaNER); ``columns`` is not read;
+* ``conllu``: CoNLL-U, FORM is the token and UPOS the tag; comments, multiword-token ranges
+  (``1-2``) and empty nodes (``1.1``) are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.data.problems import Problems, read_numbered
+
+Row = tuple[int, dict[str, Any]]
+"""The line a row starts on, and its value per role."""
+
+CONLLU_FIELDS = 10
+CONLLU_FORM, CONLLU_UPOS = 1, 3
+DOCSTART = "-DOCSTART-"
+
+
+def read_rows(path: Path, format: str, columns: Mapping[str, str], problems: Problems) -> list[Row]:
+    """The rows of ``path`` in ``format`` (module docstring); bad lines go to ``problems``."""
+    return list(READERS[format](path, columns, problems))
+
+
+def _header_index(path: Path, number: int, header: list[str], columns: Mapping[str, str],
+                  problems: Problems) -> dict[str, int] | None:
+    """Role → field index, or None (reported) when the header lacks a column."""
+    missing = [column for column in columns.values() if column not in header]
+    if missing:
+        problems.add(path, number, f"missing column(s) {', '.join(map(repr, missing))}; the "
+                                   f"header has {', '.join(map(repr, header))}")
+        return None
+    return {role: header.index(column) for role, column in columns.items()}
+
+
+def _delimited(path: Path, columns: Mapping[str, str], problems: Problems,
+               records: Iterator[tuple[int, list[str]]]) -> Iterator[Row]:
+    """Rows of a header-first table whose records are (first line, fields)."""
+    first = next(records, None)
+    if first is None:
+        return
+    index = _header_index(path, first[0], first[1], columns, problems)
+    if index is None:
+        return
+    for number, fields in records:
+        if fields == [] or fields == [""]:
+            continue
+        if len(fields) != len(first[1]):
+            problems.add(path, number, f"expected {len(first[1])} fields like the header "
+                                       f"({', '.join(first[1])}), got {len(fields)}")
+            continue
+        yield number, {role: fields[i] for role, i in index.items()}
+
+
+def _tsv(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
+    records = ((number, line.split("\t")) for number, line in read_numbered(path, problems))
+    return _delimited(path, columns, problems, records)
+
+
+def _csv_records(path: Path, problems: Problems) -> Iterator[tuple[int, list[str]]]:
+    """(first line, fields) of each CSV record; a record may span lines (quoted newlines)."""
+    consumed: list[int] = []
+
+    def lines() -> Iterator[str]:
+        for number, line in read_numbered(path, problems):
+            consumed.append(number)
+            yield line + "\n"
+
+    reader = csv.reader(lines())
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            problems.add(path, consumed[0] if consumed else None, f"not valid CSV: {error}")
+            consumed.clear()
+            continue
+        start = consumed[0]
+        consumed.clear()
+        yield start, fields
+
+
+def _csv(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
+    return _delimited(path, columns, problems, _csv_records(path, problems))
+
+
+def _jsonl(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
+    for number, line in read_numbered(path, problems):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            problems.add(path, number, f"not valid JSON: {error.msg} (column {error.colno})")
+            continue
+        if not isinstance(record, dict):
+            problems.add(path, number, f"expected a JSON object, got {type(record).__name__}")
+            continue
+        missing = [column for column in columns.values() if column not in record]
+        if missing:
+            problems.add(path, number, f"missing key(s) {', '.join(map(repr, missing))}; the "
+                                       f"object has {', '.join(map(repr, record))}")
+            continue
+        yield number, {role: record[column] for role, column in columns.items()}
+
+
+def _sentences(path: Path, problems: Problems,
+               word: Callable[[str], tuple[str, str] | str | None]) -> Iterator[Row]:
+    """Sentences (blank-line separated) of one word per line.
+
+    ``word`` gives a line's (token, tag), None to skip the line, or what is wrong with it.
+    """
+    start, tokens, tags = 0, [], []
+    for number, line in read_numbered(path, problems):
+        if not line.strip():
+            if tokens:
+                yield start, {"tokens": tokens, "tags": tags}
+            tokens, tags = [], []
+            continue
+        parsed = word(line)
+        if isinstance(parsed, str):
+            problems.add(path, number, parsed)
+        elif parsed is not None:
+            start = start if tokens else number
+            tokens.append(parsed[0])
+            tags.append(parsed[1])
+    if tokens:
+        yield start, {"tokens": tokens, "tags": tags}
+
+
+def _conll_word(line: str) -> tuple[str, str] | str | None:
+    fields = line.split("\t") if "\t" in line else line.split()
+    if fields[0] == DOCSTART:
+        return None
+    if len(fields) < 2 or not fields[0] or not fields[-1]:
+        return f"expected 'token<TAB>tag' (or 'token tag'), got {line!r}"
+    return fields[0], fields[-1]
+
+
+def _conllu_word(line: str) -> tuple[str, str] | str | None:
+    if line.startswith("#"):
+        return None
+    fields = line.split("\t")
+    if len(fields) != CONLLU_FIELDS:
+        return f"expected {CONLLU_FIELDS} tab-separated CoNLL-U fields, got {len(fields)}"
+    if "-" in fields[0] or "." in fields[0]:
+        return None  # a multiword-token range or an empty node: not a word of the sentence
+    return fields[CONLLU_FORM], fields[CONLLU_UPOS]
+
+
+def _conll(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
+    return _sentences(path, problems, _conll_word)
+
+
+def _conllu(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
+    return _sentences(path, problems, _conllu_word)
+
+
+READERS: dict[str, Callable[[Path, Mapping[str, str], Problems], Iterator[Row]]] = {
+    "tsv": _tsv, "csv": _csv, "jsonl": _jsonl, "conll": _conll, "conllu": _conllu,
+}
+"""Format name (``local.format``) → row reader."""
