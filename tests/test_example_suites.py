@@ -31,6 +31,8 @@ MASAKHANE_NER = REPLICAS / "repositories" / "masakhane-ner" / "MasakhaNER2.0" / 
 SIB200_PIN = "2c6647293992b4d60f8eed687deb17457d78d79b"
 METHODS = 8  # zero_shot, mad_x, unibridge and its five ablations, on two backbones
 MASAKHANER_METHODS = 7  # the same but the English-only one: MasakhaNER 2.0 has no English
+MASAKHANER_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-DATE", "I-DATE")
+"""The hub card's ClassLabel order ("The NER tags correspond to this list", evidence.yaml)."""
 MASAKHANER_TAGS = [("B-PER", "I-PER", "O", "B-LOC", "O"),
                    ("O", "B-ORG", "I-ORG", "O", "B-DATE", "I-DATE"),
                    ("B-LOC", "I-LOC", "O", "O")]
@@ -86,6 +88,10 @@ def test_sib200_suite_validates_against_its_replica(release_replicas, tmp_path, 
     read = read_every_file(plan.suite)
     assert len(read) == 13 + 5 * 2 and all(len(examples) == 3 for examples in read.values())
     labels = plan.suite.tasks["sib200"].definition.labels
+    # the ids count in the dataset's own order, that of every config's labels.txt
+    for config in ("eng_Latn", "amh_Ethi"):
+        listed = REPLICAS / "hub" / "Davlan" / "sib200" / "data" / config / "labels.txt"
+        assert labels == tuple(listed.read_text(encoding="utf-8").splitlines())
     # a row's topic is that of its FLORES sentence id, the same in every language
     assert [labels[e.label] for e in read["khm", "test"]] == ["health", "entertainment", "geography"]
     assert [labels[e.label] for e in read["ara", "train"]] == ["science/technology", "travel",
@@ -155,6 +161,7 @@ def masakhaner_suite(tmp_path):
 def test_masakhaner2_suite_validates_against_its_replica(masakhaner_suite):
     plan = prepare(load_suite(masakhaner_suite()))
     assert len(plan.jobs) == 17 * MASAKHANER_METHODS * 2
+    assert plan.suite.tasks["masakhaner2"].definition.labels == MASAKHANER_LABELS
     read = read_every_file(plan.suite)
     assert len(read) == 17 + 3 * 2
     for (lang, split), sentences in read.items():
