@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from harness.data import hub, monolingual, parallel
-from harness.data.source import DataError
+from harness.data.source import DataError, DataSource
 from harness.planning import prepare
 from harness.suite import SuiteError, load_suite
 from harness.validation import all_hub_sources
@@ -183,3 +183,20 @@ def test_a_broken_masakhaner2_replica_stops_validate_at_its_line(masakhaner_suit
     # the sentence's first line: the YAML task reader reports a sentence's problems there
     assert problems == [f"tasks.masakhaner2.data: {broken}:1: unknown label 'I-MISC'; valid: O, "
                         "B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC, B-DATE, I-DATE"]
+
+
+def test_the_hub_form_of_masakhaner2_is_refused_as_a_loading_script(tmp_path, monkeypatch):
+    """Why the suite reads the repository: the hub dataset is README.md + masakhaner2.py (commit
+    637daf8), and the harness's datasets refuses any repository holding a script."""
+    folder = tmp_path / "mirror" / "masakhane" / "masakhaner2"
+    folder.mkdir(parents=True)
+    (folder / "README.md").write_text("---\nlicense: afl-3.0\n---\n", encoding="utf-8")
+    (folder / "masakhaner2.py").write_text("# a loading script (content not replicated)\n")
+    monkeypatch.setenv(hub.MIRROR_ENV, str(tmp_path / "mirror"))
+    spec = load_suite(EXAMPLES / "masakhaner2.yaml").tasks["masakhaner2"]
+    with pytest.raises(DataError, match=r"cannot load hub dataset 'masakhane/masakhaner2 \(mirror "
+                                        r".*\)' \(config 'yor', split 'test', revision default\): "
+                                        r"RuntimeError: Dataset scripts are no longer supported, "
+                                        r"but found masakhaner2.py"):
+        TaskData(spec.definition).load(DataSource(hub="masakhane/masakhaner2"), "yor", "test")
+
