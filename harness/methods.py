@@ -5,7 +5,7 @@ Example (a new baseline is one module plus one line in :mod:`harness.catalog`)::
     class MyMethod(Method):
         Config = MyConfig                       # pydantic, paper defaults
         archs = frozenset({"xlmr", "bert"})     # checked when the suite is expanded
-        task_kinds = frozenset({"token_classification"})   # default: every built-in kind
+        task_kinds = frozenset({"token_classification"})   # default (None): every registered kind
 
         def build(self, job, env):
             model = MyTrainStage(self.config.train, seed=job.seed, backbone=env.backbone(job.backbone))
@@ -13,7 +13,10 @@ Example (a new baseline is one module plus one line in :mod:`harness.catalog`)::
 
 Ablations are presets: a subclass whose ``Config`` changes only defaults. A method supports
 task *kinds* (:data:`harness.yaml_tasks.kinds.TASK_KINDS`), not task names, so that it runs on
-every task of a kind it supports: the paper's and those declared in YAML.
+every task of a kind it supports: the paper's and those declared in YAML. By default it supports
+every registered kind, a plugin's included: a kind only brings new columns and examples, and
+every kind predicts in one of the shapes (tagging, sentence, pair) that the stages, heads and
+encodings handle; a method that cannot (one built on tagging alone) lists the kinds it can.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import BaseModel
 
 from harness.graph import Stage
-from harness.yaml_tasks.kinds import BUILTIN_TASK_KINDS
+from harness.yaml_tasks.kinds import TASK_KINDS
 
 if TYPE_CHECKING:
     from harness.planning import BuildEnv
@@ -39,7 +42,7 @@ class Method(ABC):
 
     Config: ClassVar[type[BaseModel]]
     archs: ClassVar[frozenset[str]] = ALL_ARCHS
-    task_kinds: ClassVar[frozenset[str]] = BUILTIN_TASK_KINDS
+    task_kinds: ClassVar[frozenset[str] | None] = None  # None: every registered task kind
     description: ClassVar[str] = ""
 
     def __init__(self, name: str, config: BaseModel):
@@ -50,10 +53,16 @@ class Method(ABC):
         """Why this method cannot run on ``arch``/``task`` (its ``task_kind``), or None when it can."""
         if arch not in self.archs:
             return f"method {self.name!r} does not support {arch} backbones (supports {sorted(self.archs)})"
-        if task.task_kind not in self.task_kinds:
+        supported = self.supported_task_kinds()
+        if task.task_kind not in supported:
             return (f"method {self.name!r} does not support task {task.name!r} of kind "
-                    f"{task.task_kind} (supports the kinds {', '.join(sorted(self.task_kinds))})")
+                    f"{task.task_kind} (supports the kinds {', '.join(sorted(supported))})")
         return None
+
+    @classmethod
+    def supported_task_kinds(cls) -> frozenset[str]:
+        """The task kinds the method runs on: ``task_kinds``, or every registered kind."""
+        return frozenset(TASK_KINDS.names()) if cls.task_kinds is None else cls.task_kinds
 
     def parallel_pairs(self, sources: tuple[str, ...]) -> int | None:
         """How many parallel sentence pairs per (target, source) the method reads; None: none.

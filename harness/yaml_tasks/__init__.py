@@ -16,8 +16,7 @@ definition into a :class:`~harness.tasks.TaskSpec` like the paper tasks'. The sc
 example and the choices made are in docs/yaml-tasks.md.
 """
 
-from harness.yaml_tasks.kinds import BUILTIN_TASK_KINDS, TASK_KINDS, TaskKind
+from harness.yaml_tasks.kinds import TASK_KINDS, TaskKind
 from harness.yaml_tasks.schema import DefinitionError, TaskDefinition, load_definition
 
-__all__ = ["BUILTIN_TASK_KINDS", "TASK_KINDS", "DefinitionError", "TaskDefinition", "TaskKind",
-           "load_definition"]
+__all__ = ["TASK_KINDS", "DefinitionError", "TaskDefinition", "TaskKind", "load_definition"]

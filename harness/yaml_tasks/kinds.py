@@ -11,9 +11,10 @@ local file formats can hold it, the shape its models predict (``shape``: the
 :attr:`harness.tasks.TaskSpec.kind` that picks the encoding, the head and the stored
 predictions: ``tagging`` one label per word, ``sentence`` one per text, ``pair`` one per pair of
 texts) and how a row becomes an example of :mod:`harness.data.examples`. The paper's tasks
-belong to two of them (:data:`BUILTIN_TASK_KINDS`): NER and POS are token classification, NLI
-is sentence-pair classification. A method supports kinds by these names
-(:attr:`harness.methods.Method.task_kinds`).
+belong to two of them: NER and POS are token classification, NLI is sentence-pair
+classification. A method supports kinds by these names (:attr:`harness.methods.Method.task_kinds`;
+by default every registered kind). A plugin adds a kind with ``TASK_KINDS.register(name,
+TaskKind(...))``; its ``shape`` must be one of the three, which every stage can encode and predict.
 """
 
 from __future__ import annotations
@@ -93,7 +94,3 @@ TASK_KINDS.register(SENTENCE_PAIR_CLASSIFICATION, TaskKind(
     SENTENCE_PAIR_CLASSIFICATION, "pair", ("premise", "hypothesis", "label"), "label",
     ("tsv", "csv", "jsonl"), _pair,
     "one label per pair of texts: premise, hypothesis and label columns (NLI)"))
-
-BUILTIN_TASK_KINDS = frozenset({TOKEN_CLASSIFICATION, SENTENCE_CLASSIFICATION,
-                                SENTENCE_PAIR_CLASSIFICATION})
-"""The kinds this repository defines; every method supports them unless it says otherwise."""
