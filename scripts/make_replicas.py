@@ -35,6 +35,8 @@ Output (under ``--out``):
   the SHA-256 that ``harness/data/releases.py`` pins; copied from the shipped replica or, with
   ``--unibridge-repo DIR`` (a clone of TokisakiKurumi2001/UniBridge), from the commit itself.
   Its ``evidence.yaml`` (written here) says where each file is in the real repository.
+- the example suites' datasets (SIB-200 on the hub, MasakhaNER 2.0's repository):
+  ``scripts/make_example_replicas.py``.
 
 Beside every other replica, a hand-written ``evidence.yaml`` lists what its real source holds and
 where that was seen; this script keeps those files and ``tests/test_replica_evidence.py`` checks
@@ -61,6 +63,8 @@ sys.path.insert(0, str(ROOT))  # run as a plain script from a checkout
 
 import datasets  # noqa: E402
 import yaml  # noqa: E402
+from make_example_replicas import BUILDS as EXAMPLE_BUILDS  # noqa: E402
+from make_example_replicas import PARTS as EXAMPLE_PARTS  # noqa: E402
 
 from harness.data import alignment, monolingual, nli, parallel, releases, ud  # noqa: E402
 from harness.data._local import WIKIPEDIA_CODES  # noqa: E402
@@ -489,14 +493,14 @@ def main() -> None:
     args = parser.parse_args()
     out, shipped = args.out, alignment_bytes(args.unibridge_repo)
     evidence = {path: path.read_bytes() for path in out.rglob(EVIDENCE)}  # hand-written: kept
-    for part in ("hub", "releases", "opus", ALIGNMENT):
+    for part in ("hub", "releases", "opus", ALIGNMENT, *EXAMPLE_PARTS):
         shutil.rmtree(out / part, ignore_errors=True)
     for path, data in evidence.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     datasets.disable_progress_bars()
     for build in (wikiann, xnli, americas_nli, flores_plus, wikipedia, ud_release, americasnlp,
-                  americasnli, opus_files):
+                  americasnli, opus_files, *EXAMPLE_BUILDS):
         build(out)
     unibridge_alignment(out, shipped)
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())

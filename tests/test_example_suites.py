@@ -1,0 +1,202 @@
+"""The example suites (suites/examples/) validate against replicas of their real datasets.
+
+SIB-200 is read from the hub (``Davlan/sib200`` pinned) through ``UNIBRIDGE_HUB_MIRROR`` on
+its replica, with the paper suites' Wikipedia and authors' parallel files (their replicas, as
+tests/test_data_replicas.py uses them). MasakhaNER 2.0 is read from its replica of the authors'
+repository; its monolingual and parallel folders are the user's to fill (the suite says so),
+so the test writes small ones. Then every file the suite names is read by the YAML task's
+loader, and one broken replica file per suite makes ``validate`` (or, for the hub form, whose
+content ``validate`` does not read, the loader) stop with one message naming it.
+"""
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.data import hub, monolingual, parallel
+from harness.data.source import DataError, DataSource
+from harness.planning import prepare
+from harness.suite import SuiteError, load_suite
+from harness.validation import all_hub_sources
+from harness.yaml_tasks.data import TaskData
+from tests.test_data_replicas import mirror, release_replicas  # noqa: F401 - fixtures
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "suites" / "examples"
+REPLICAS = ROOT / "fixtures" / "replicas"
+MASAKHANE_NER = REPLICAS / "repositories" / "masakhane-ner" / "MasakhaNER2.0" / "data"
+SIB200_PIN = "2c6647293992b4d60f8eed687deb17457d78d79b"
+METHODS = 8  # zero_shot, mad_x, unibridge and its five ablations, on two backbones
+MASAKHANER_METHODS = 7  # the same but the English-only one: MasakhaNER 2.0 has no English
+MASAKHANER_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-DATE", "I-DATE")
+"""The hub card's ClassLabel order ("The NER tags correspond to this list", evidence.yaml)."""
+MASAKHANER_TAGS = [("B-PER", "I-PER", "O", "B-LOC", "O"),
+                   ("O", "B-ORG", "I-ORG", "O", "B-DATE", "I-DATE"),
+                   ("B-LOC", "I-LOC", "O", "O")]
+
+
+def copy_examples(tmp_path: Path, replace: dict[str, str] | None = None) -> Path:
+    """suites/examples in ``tmp_path``, each ``old: new`` of ``replace`` done in the suites."""
+    folder = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, folder)
+    for suite in folder.glob("*.yaml"):
+        text = suite.read_text(encoding="utf-8")
+        for old, new in (replace or {}).items():
+            text = text.replace(old, new)
+        suite.write_text(text, encoding="utf-8")
+    return folder
+
+
+def read_every_file(suite) -> dict[tuple[str, str], list]:
+    """(language, split) → examples of every target's test and every source's train and
+    validation split, read by the task's own loader; monolingual text and pairs read too."""
+    (spec,) = suite.tasks.values()
+    data = TaskData(spec.definition)
+    read = {}
+    for lang in spec.targets:
+        read[lang, "test"] = data.load(spec.data_for(lang), lang, "test")
+    for lang in spec.sources:
+        for split in ("train", "validation"):
+            read[lang, split] = data.load(spec.data_for(lang), lang, split)
+    for role in ("source", "target"):
+        for lang in getattr(spec, f"{role}s"):
+            assert monolingual.load(suite.monolingual.data_for(role), lang, 2, 4, seed=0), lang
+    for target in spec.targets:
+        for source in spec.sources:
+            assert parallel.load(suite.parallel_for(target, source), target, source), (target, source)
+    return read
+
+
+# -- SIB-200: the hub form, pinned -----------------------------------------------------------
+
+
+def test_sib200_suite_pins_every_hub_dataset():
+    sources = all_hub_sources(load_suite(EXAMPLES / "sib200.yaml"))
+    assert {source.hub: source.revision for source in sources.values()} == {
+        "Davlan/sib200": SIB200_PIN,
+        "wikimedia/wikipedia": "3e1f92c331f318af862b87e2319ed5dc26d80f5d"}
+
+
+def test_sib200_suite_validates_against_its_replica(release_replicas, tmp_path, caplog):  # noqa: F811
+    with caplog.at_level(logging.WARNING):
+        plan = prepare(load_suite(copy_examples(tmp_path) / "sib200.yaml"))
+    assert len(plan.jobs) == 13 * METHODS * 2
+    assert not [r for r in caplog.records if "not pinned" in r.getMessage()]
+    read = read_every_file(plan.suite)
+    assert len(read) == 13 + 5 * 2 and all(len(examples) == 3 for examples in read.values())
+    labels = plan.suite.tasks["sib200"].definition.labels
+    # the ids count in the dataset's own order, that of every config's labels.txt
+    for config in ("eng_Latn", "amh_Ethi"):
+        listed = REPLICAS / "hub" / "Davlan" / "sib200" / "data" / config / "labels.txt"
+        assert labels == tuple(listed.read_text(encoding="utf-8").splitlines())
+    # a row's topic is that of its FLORES sentence id, the same in every language
+    assert [labels[e.label] for e in read["khm", "test"]] == ["health", "entertainment", "geography"]
+    assert [labels[e.label] for e in read["ara", "train"]] == ["science/technology", "travel",
+                                                              "politics"]
+    # the TSV's quoting is undone: the text holds the quote, not the doubled quotes around it
+    quoted = read["jpn", "validation"][1].text
+    assert quoted == '"' + " ".join(f"jpn_Jpan101w{j}" for j in range(5)) + ',"' + " he said."
+
+
+def test_a_broken_sib200_replica_is_named(mirror, tmp_path, monkeypatch):  # noqa: F811
+    """The hub form's content is read by the loader (validate checks its names and its pin):
+    a topic outside the task's labels is one message naming the config, split and row."""
+    folder = tmp_path / "mirror" / "Davlan" / "sib200"
+    shutil.copytree(mirror / "Davlan" / "sib200", folder)
+    tsv = folder / "data" / "amh_Ethi" / "test.tsv"
+    tsv.write_text(tsv.read_text(encoding="utf-8").replace("\tentertainment\t", "\tsport\t"),
+                   encoding="utf-8")
+    monkeypatch.setenv(hub.MIRROR_ENV, str(tmp_path / "mirror"))
+    spec = load_suite(EXAMPLES / "sib200.yaml").tasks["sib200"]
+    with pytest.raises(DataError) as caught:
+        TaskData(spec.definition).load(spec.data_for("amh"), "amh", "test")
+    assert str(caught.value) == (
+        "hub dataset 'Davlan/sib200' (config 'amh_Ethi', split 'test'), row 1: unknown label "
+        "'sport'; valid: science/technology, travel, politics, sports, health, entertainment, "
+        "geography")
+
+
+def test_a_sib200_mirror_of_another_commit_stops_validate(release_replicas, tmp_path,  # noqa: F811
+                                                          monkeypatch):
+    """A mirror made by `hf download` of another revision is refused: its commit is named."""
+    mirrors = tmp_path / "mirror"
+    shutil.copytree(REPLICAS / "hub", mirrors)
+    meta = mirrors / "Davlan" / "sib200" / ".cache" / "huggingface" / "download"
+    meta.mkdir(parents=True)
+    (meta / "README.md.metadata").write_text("38977a667f6fc264d5c26ec57a01e16db040b358\netag\n1.0\n")
+    monkeypatch.setenv(hub.MIRROR_ENV, str(mirrors))
+    with pytest.raises(SuiteError, match=r"tasks\.sib200\.data: hub dataset 'Davlan/sib200': the "
+                                         r"mirror .* holds commit 38977a66.*, but the suite pins "
+                                         rf"revision {SIB200_PIN}"):
+        prepare(load_suite(copy_examples(tmp_path) / "sib200.yaml"))
+
+
+# -- MasakhaNER 2.0: the authors' files, local form -----------------------------------------
+
+
+@pytest.fixture
+def masakhaner_suite(tmp_path):
+    """suites/examples/masakhaner2.yaml on the replica, with filled monolingual and parallel
+    folders (the user's to fill: four lines of text and twelve aligned lines per language)."""
+    def build(data: Path = MASAKHANE_NER) -> Path:
+        spec = yaml.safe_load((EXAMPLES / "masakhaner2.yaml").read_text(encoding="utf-8"))
+        task = spec["tasks"]["masakhaner2"]
+        langs = [*task["targets"], *task["sources"], "eng"]  # eng: MAD-X's language adapter
+        for kind, lines in (("monolingual", 4), ("parallel", 12)):
+            (tmp_path / kind).mkdir(exist_ok=True)
+            for lang in langs:
+                (tmp_path / kind / f"{lang}.txt").write_text(
+                    "".join(f"{kind} {i} " + " ".join(f"{lang}{i}w{j}" for j in range(9)) + "\n"
+                            for i in range(lines)), encoding="utf-8")
+        return copy_examples(tmp_path, {
+            "../../data/masakhane-ner/MasakhaNER2.0/data": str(data),
+            "../../data/masakhaner2/monolingual": str(tmp_path / "monolingual"),
+            "../../data/masakhaner2/parallel": str(tmp_path / "parallel")}) / "masakhaner2.yaml"
+    return build
+
+
+def test_masakhaner2_suite_validates_against_its_replica(masakhaner_suite):
+    plan = prepare(load_suite(masakhaner_suite()))
+    assert len(plan.jobs) == 17 * MASAKHANER_METHODS * 2
+    assert plan.suite.tasks["masakhaner2"].definition.labels == MASAKHANER_LABELS
+    read = read_every_file(plan.suite)
+    assert len(read) == 17 + 3 * 2
+    for (lang, split), sentences in read.items():
+        assert [s.tags for s in sentences] == MASAKHANER_TAGS, (lang, split)
+        file_split = {"validation": "dev"}.get(split, split)  # the repository's file name
+        assert sentences[2].tokens == tuple(f"{lang}{file_split}2w{j}" for j in range(4))
+
+
+def test_a_broken_masakhaner2_replica_stops_validate_at_its_line(masakhaner_suite, tmp_path):
+    data = tmp_path / "masakhane-ner"
+    shutil.copytree(MASAKHANE_NER, data)
+    broken = data / "yor" / "test.txt"
+    lines = broken.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].replace("I-PER", "I-MISC")
+    broken.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(SuiteError) as caught:
+        prepare(load_suite(masakhaner_suite(data)))
+    problems = [line for line in str(caught.value).splitlines() if str(broken) in line]
+    # the sentence's first line: the YAML task reader reports a sentence's problems there
+    assert problems == [f"tasks.masakhaner2.data: {broken}:1: unknown label 'I-MISC'; valid: O, "
+                        "B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC, B-DATE, I-DATE"]
+
+
+def test_the_hub_form_of_masakhaner2_is_refused_as_a_loading_script(tmp_path, monkeypatch):
+    """Why the suite reads the repository: the hub dataset is README.md + masakhaner2.py (commit
+    637daf8), and the harness's datasets refuses any repository holding a script."""
+    folder = tmp_path / "mirror" / "masakhane" / "masakhaner2"
+    folder.mkdir(parents=True)
+    (folder / "README.md").write_text("---\nlicense: afl-3.0\n---\n", encoding="utf-8")
+    (folder / "masakhaner2.py").write_text("# a loading script (content not replicated)\n")
+    monkeypatch.setenv(hub.MIRROR_ENV, str(tmp_path / "mirror"))
+    spec = load_suite(EXAMPLES / "masakhaner2.yaml").tasks["masakhaner2"]
+    with pytest.raises(DataError, match=r"cannot load hub dataset 'masakhane/masakhaner2 \(mirror "
+                                        r".*\)' \(config 'yor', split 'test', revision default\): "
+                                        r"RuntimeError: Dataset scripts are no longer supported, "
+                                        r"but found masakhaner2.py"):
+        TaskData(spec.definition).load(DataSource(hub="masakhane/masakhaner2"), "yor", "test")
+
