@@ -4,8 +4,8 @@ Every method × every tiny backbone × every task the method supports — the re
 one YAML task of every registered task kind (the fixtures' task files, fixtures/yaml_tasks), with
 :meth:`harness.methods.Method.incompatibility` deciding, so that a task or kind added to a
 registry is covered without touching this file: a description, a Config that validates with
-its defaults, and a stage graph, built against a one-job suite without training or reading data, that ends in an
-evaluation stage scoring that job's target. Every table: a description, and it renders on an
+its defaults, and a stage graph, built against a one-job suite without training or reading
+data, that ends in an evaluation stage scoring that job's target. Every table: a description, and it renders on an
 empty result set (or says it has nothing to show).
 """
 
