@@ -5,8 +5,8 @@ one YAML task of every registered task kind (the fixtures' task files, fixtures/
 :meth:`harness.methods.Method.incompatibility` deciding, so that a task or kind added to a
 registry is covered without touching this file: a description, a Config that validates with
 its defaults, and a stage graph, built against a one-job suite without training or reading
-data, that ends in an evaluation stage scoring that job's target. Every table: a description, and it renders on an
-empty result set (or says it has nothing to show).
+data, that ends in an evaluation stage scoring that job's target. Every table: a description,
+and it renders on an empty result set (or says it has nothing to show).
 """
 
 from pathlib import Path
