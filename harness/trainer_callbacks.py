@@ -18,20 +18,24 @@ from tqdm.auto import tqdm
 from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from harness.checkpoint_files import COMPLETE_MARKER, prune_checkpoints
 from harness.graph import atomic_write_text
-from harness.training import COMPLETE_MARKER
 
 log = logging.getLogger("harness.training")
 
 
 class MarkCheckpointComplete(TrainerCallback):
-    """Marks each checkpoint complete once the Trainer has written all of it (see harness.training)."""
+    """Marks each checkpoint complete once written, then deletes what resuming no longer needs.
+
+    See :mod:`harness.checkpoint_files`.
+    """
 
     def on_save(self, args, state, control, **kwargs):
-        """Write the marker into the checkpoint just saved."""
+        """Write the marker into the checkpoint just saved; prune the older ones."""
         folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
         if folder.is_dir():
             atomic_write_text(folder / COMPLETE_MARKER, str(state.global_step))
+            prune_checkpoints(Path(args.output_dir), folder, state.best_model_checkpoint)
 
 
 class MetricsToLogging(TrainerCallback):
