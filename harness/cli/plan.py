@@ -9,7 +9,14 @@ import click
 from tabulate import tabulate
 
 from harness.cli.common import load_plan, only_option, suite_argument, user_errors
-from harness.costs import measured_hours, per_method_hours, stage_costs, total_hours
+from harness.costs import (
+    REFERENCES,
+    measured_hours,
+    per_method_hours,
+    stage_costs,
+    stage_hours,
+    total_hours,
+)
 from harness.runner import CACHE_DIR, JobGraph
 
 
@@ -25,8 +32,9 @@ def plan(suite_file, only, workdir):
     'stages': distinct stages (each runs once); 'shared': needed by more than one job; 'uses':
     stages summed over jobs, as if each job built its whole graph alone. Hours per stage are
     the mean of that kind's finished stages in the workdir's cache when there are any, else the
-    paper's T4 figures (2.5 h per language adapter, 0.5 h per task adapter); other kinds are
-    not costed. Data that cannot be read here (a folder not yet filled) is named on stderr and
+    paper's T4 figures (2.5 h per language adapter, 0.5 h per task adapter) scaled by each
+    stage's steps x batch against the paper's schedule (the output states the assumptions);
+    other kinds are not costed. Data that cannot be read here (a folder not yet filled) is named on stderr and
     counted all the same: the counts need the graph's shape, not the data.
 
     \b
@@ -38,7 +46,8 @@ def plan(suite_file, only, workdir):
     for what, why in loaded.env.unavailable.items():
         click.echo(f"not readable here, counted all the same: {what}: {why}", err=True)
     workdir = workdir or Path("runs") / loaded.suite.name
-    rows = stage_costs(graph.stages, graph.sharing(), measured_hours(workdir / CACHE_DIR))
+    hours_of = stage_hours(measured_hours(workdir / CACHE_DIR))
+    rows = stage_costs(graph.stages, graph.sharing(), hours_of=hours_of)
     table = [(r.kind, r.stages, r.shared, r.uses, _hours(r.hours), _hours(r.total(True)),
               _hours(r.total(False)), r.source) for r in rows]
     click.echo(tabulate(table, headers=["stage", "stages", "shared", "uses", "h/stage",
@@ -47,12 +56,28 @@ def plan(suite_file, only, workdir):
     click.echo(f"{len(graph.finals)} jobs, {len(graph.stages)} stages")
     with_sharing, without = total_hours(rows, True), total_hours(rows, False)
     if without:
-        alone = per_method_hours(graph.finals, rows)
-        click.echo(f"GPU-hours (costed kinds): {with_sharing:.1f} with sharing, {without:.1f} without; "
+        alone = per_method_hours(graph.finals, hours_of)
+        click.echo(f"GPU-hours (costed kinds): {_total(with_sharing)} with sharing, {_total(without)} without; "
                    f"sharing saves {100 * (1 - with_sharing / without):.1f} %")
-        click.echo(f"each method sharing only its own stages: {alone:.1f}; sharing across methods "
+        click.echo(f"each method sharing only its own stages: {_total(alone)}; sharing across methods "
                    f"saves {100 * (1 - with_sharing / alone):.1f} % of that")
+    if any(row.source.startswith("paper") for row in rows):
+        click.echo(PAPER_ASSUMPTIONS)
+
+
+#: How the paper's T4 figures are scaled to a suite's schedules (harness.costs).
+PAPER_ASSUMPTIONS = "\n".join(
+    ["paper T4 x steps: the paper's T4 hours per stage, scaled by the stage's steps x batch "
+     "against the paper's (hours linear in examples trained on); steps are max_steps where set, "
+     "else epochs over the paper's data size:"]
+    + [f"  {kind}: {ref.t4_hours} h for {ref.epochs:g} epochs x batch {ref.batch_size} over "
+       f"{ref.note} = {ref.steps:,} steps" for kind, ref in REFERENCES.items() if ref.t4_hours])
 
 
 def _hours(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
+
+
+def _total(hours: float) -> str:
+    """One decimal, as the docs quote the paper suites; three significant digits below 10 h."""
+    return f"{hours:.1f}" if hours >= 10 else f"{hours:.3g}"
