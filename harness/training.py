@@ -38,6 +38,8 @@ import json
 import logging
 import math
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,7 +49,7 @@ from harness.checkpoint_files import BEST_MARKER, COMPLETE_MARKER, checkpoint_fo
 from harness.graph import RetryStageError, StageContext, atomic_write_text
 
 if TYPE_CHECKING:
-    from transformers import Trainer, TrainingArguments
+    from transformers import Trainer, TrainerCallback, TrainingArguments
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +144,24 @@ def whole_training_loss(log_history: list[dict]) -> float | None:
     return total / previous if previous else None
 
 
+#: Callbacks that :func:`observing_training` adds to every training of this process.
+_observers: list[TrainerCallback] = []
+
+
+@contextmanager
+def observing_training(*callbacks: TrainerCallback) -> Iterator[None]:
+    """Add ``callbacks`` to each training :func:`train_resumably` runs in this block.
+
+    How ``plan --calibrate`` times the steps of a stage it builds through the cache, without a
+    timing argument on every stage's ``run``.
+    """
+    _observers.extend(callbacks)
+    try:
+        yield
+    finally:
+        del _observers[-len(callbacks):]
+
+
 def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
     """Train from the last complete checkpoint in ``work_dir``; the loss of the whole training.
 
@@ -155,6 +175,8 @@ def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
     from harness.trainer_callbacks import MarkCheckpointComplete
 
     trainer.add_callback(MarkCheckpointComplete())
+    for observer in _observers:
+        trainer.add_callback(observer)
     stop_on_non_finite_loss(trainer)
     save_lean_final_checkpoint(trainer)
     checkpoint = last_checkpoint(work_dir)

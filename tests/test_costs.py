@@ -120,3 +120,66 @@ def test_paper_hours_scale_with_the_stages_steps_times_batch_by_hand():
                        Counter({"a": 2, "b": 1}), {})
     assert rows[0].total(True) == pytest.approx(hours["mad_x"] + hours["smoke"])
     assert rows[0].total(False) == pytest.approx(2 * hours["mad_x"] + hours["smoke"])
+
+
+def test_calibrate_times_each_costed_kind_and_costs_the_grid_from_it(tmp_path):
+    """A tiny suite with every costed kind (zero-shot fine-tuning, MAD-X's adapters, EXTEND's
+    MLM): 2 timed steps each; every stage's hours are its group's s/step x its steps."""
+    from pathlib import Path
+
+    import yaml
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    small = {"batch_size": 4, "max_device_batch_size": 4}
+    suite = {
+        "name": "calibration", "backbones": ["tiny-xlmr", "tiny-mbert"],
+        "tasks": {"ner": {"targets": ["amh"], "sources": ["eng"],
+                          "data": {"path": str(fixtures / "wikiann")}}},
+        "monolingual": {"data": {"path": str(fixtures / "monolingual")}, "target_samples": 24,
+                        "source_samples": 24, "words_per_sample": 16},
+        "methods": {
+            "zero_shot": {"training": {"epochs": 1, "learning_rate": 1e-5, "max_steps": 30, **small},
+                          "backbones": ["tiny-xlmr"]},
+            "mad_x": {"adaptation": {"max_steps": 40, **small},
+                      "source_adaptation": {"max_steps": 50, **small},
+                      "task_adapter": {"max_steps": 20, **small}, "backbones": ["tiny-xlmr"]},
+            "extend": {"vocab": {"start": 200, "step": 100, "max_size": 400},
+                       "pretraining": {"max_steps": 60, **small}, "finetuning": {"max_steps": 10, **small},
+                       "backbones": ["tiny-mbert"]},
+        },
+    }
+    path = tmp_path / "calibration.yaml"
+    path.write_text(yaml.safe_dump(suite))
+    workdir = tmp_path / "work"
+    result = CliRunner().invoke(cli, ["plan", str(path), "--workdir", str(workdir), "--calibrate",
+                                      "--device", "cpu", "--steps", "2"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("calibrated on cpu")))
+    blank = lines.index("", start)
+    timed = {}
+    for line in lines[start + 3:blank]:
+        kind, backbone, batch, seconds, steps = line.split()
+        timed[(kind, backbone)] = float(seconds)
+        assert (int(batch), int(steps)) == (4, 2) and float(seconds) > 0
+    assert set(timed) == {("finetune", "tiny-xlmr"), ("language_adapter", "tiny-xlmr"),
+                          ("task_adapter", "tiny-xlmr"), ("continued_pretraining", "tiny-mbert"),
+                          ("finetune", "tiny-mbert")}
+    assert lines[blank + 1].split()[:5] == ["stage", "stages", "uses", "h", "shared"]
+    measured = {line.split()[0]: line.split() for line in lines[blank + 3:]
+                if len(line.split()) == 7}
+    assert set(measured) == {"finetune", "language_adapter", "task_adapter", "continued_pretraining"}
+    # by hand: MAD-X's two language adapters (40 and 50 steps) at one s/step, summed; the paper's
+    # T4 figure for them: 2.5 h x (40 + 50) x 4 / (15,650 x 32); printed to 3 and 4 digits
+    language = measured["language_adapter"]
+    assert float(language[3]) == pytest.approx(timed[("language_adapter", "tiny-xlmr")] * 90 / 3600,
+                                               rel=6e-3)
+    assert float(language[5]) == pytest.approx(2.5 * 90 * 4 / (15_650 * 32), rel=6e-3)
+    pretraining = measured["continued_pretraining"]
+    assert float(pretraining[3]) == pytest.approx(timed[("continued_pretraining", "tiny-mbert")] * 60 / 3600,
+                                                  rel=6e-3)
+    assert pretraining[5] == "-"  # the paper gives no figure for EXTEND's MLM
+    finetune = timed[("finetune", "tiny-xlmr")] * 30 + timed[("finetune", "tiny-mbert")] * 10
+    assert float(measured["finetune"][3]) == pytest.approx(finetune / 3600, rel=6e-3)
+    assert "paper T4 x steps" in result.stdout and "linear in steps" in result.stdout
+    assert not (workdir / "cache").exists()  # timed stages stay out of the suite's cache
