@@ -96,6 +96,8 @@ def capped(stage: Stage, max_steps: int) -> Stage:
 
 def calibrate(stages: Iterable[Stage], cache_root: Path, device: str, steps: int) -> list[Timing]:
     """Time ``steps`` steps (after a warm-up step) of one stage per costed group of ``stages``."""
+    from tqdm.auto import tqdm
+
     from harness.trainer_callbacks import StepClock
     from harness.training import observing_training
 
@@ -107,7 +109,8 @@ def calibrate(stages: Iterable[Stage], cache_root: Path, device: str, steps: int
     cache = Cache(cache_root)
     ctx = StageContext(device=device, cache=cache, progress=False)
     timings = []
-    for (kind, backbone, batch), stage in representatives.items():
+    for (kind, backbone, batch), stage in tqdm(representatives.items(), desc="calibrating",
+                                               unit="stage kind", leave=False):
         timed = capped(stage, WARMUP_STEPS + steps)
         for upstream in topological_order([timed])[:-1]:
             cache.materialize(upstream, ctx)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from harness.cli.common import load_plan, only_option, suite_argument, user_errors
+from harness.cli.common import load_plan, only_option, setup_logging, suite_argument, user_errors
 from harness.cli.run import resolve_device
 from harness.costs import (
     REFERENCES,
@@ -90,6 +90,7 @@ def print_calibration(graph: JobGraph, workdir: Path, device: str, steps: int) -
     """Time the costed kinds on ``device``; print the grid's hours from them next to the paper's."""
     from harness.calibration import CALIBRATION_CACHE, WARMUP_STEPS, calibrate, calibrated_hours
 
+    setup_logging(0)  # the model libraries' warnings off, as in `run`
     timings = calibrate(graph.stages, workdir / CALIBRATION_CACHE, device, steps)
     click.echo(f"\ncalibrated on {device}: {steps} timed steps per stage kind, after "
                f"{WARMUP_STEPS} warm-up step")
