@@ -25,7 +25,7 @@ from harness.checkpoint_files import (
     is_resumable,
     prune_checkpoints,
 )
-from harness.graph import StageContext
+from harness.graph import Cache, Stage, StageContext
 from harness.trainer_callbacks import MarkCheckpointComplete
 from harness.training import TrainingConfig, last_checkpoint, train_resumably, training_arguments
 
@@ -162,3 +162,25 @@ def test_pruning_keeps_the_newest_and_strips_the_best(tmp_path):
     assert sorted(p.name for p in (tmp_path / "checkpoint-3").iterdir()) == [BEST_MARKER,
                                                                             "model.safetensors"]
     assert last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-9")
+
+
+class _SelectingStage(Stage):
+    """A training stage as the harness's are: checkpoints in its partial directory, weights out."""
+
+    kind = "selecting"
+
+    def run(self, ctx, inputs, out):
+        trainer = selecting_trainer(ctx.partial_dir(self))
+        train_resumably(trainer, ctx.partial_dir(self))
+        torch.save(trainer.model.state_dict(), out / "weights.pt")
+        (out / "seen.txt").write_text(str(len(checkpoint_folders(ctx.partial_dir(self)))))
+
+
+def test_a_published_stage_leaves_no_checkpoint_behind(tmp_path):
+    """The artifact reads no checkpoint, so the partial directory goes once it is published."""
+    cache = Cache(tmp_path)
+    stage = _SelectingStage(seed=1)
+    artifact = cache.materialize(stage, StageContext(cache=cache, progress=False))
+    assert (artifact / "seen.txt").read_text() == "2"  # the best epoch's weights, the last step
+    assert not (tmp_path / "selecting" / f".partial-{stage.key}").exists()
+    assert torch.load(artifact / "weights.pt")["weight"].shape == (1,)
