@@ -128,7 +128,9 @@ CALIBRATION_ASSUMPTIONS = (
     "measured here: one stage per kind, backbone and batch size trained for the warm-up and the "
     "timed steps (model and data loading, collation, evaluation and checkpoints not timed); each "
     "stage of that group costs the median step x its steps (linear in steps; max_steps where set, "
-    "else epochs over the paper's data size, as above)")
+    "else epochs over the paper's data size, as above); the timed steps are a first epoch's, so a "
+    "language adapter's include the KL teacher's pass over their sentences, which later epochs "
+    "reuse (an overestimate for beta > 0)")
 
 
 #: How the paper's T4 figures are scaled to a suite's schedules (harness.costs).
