@@ -122,16 +122,13 @@ def test_paper_hours_scale_with_the_stages_steps_times_batch_by_hand():
     assert rows[0].total(False) == pytest.approx(2 * hours["mad_x"] + hours["smoke"])
 
 
-def test_calibrate_times_each_costed_kind_and_costs_the_grid_from_it(tmp_path):
-    """A tiny suite with every costed kind (zero-shot fine-tuning, MAD-X's adapters, EXTEND's
-    MLM): 2 timed steps each; every stage's hours are its group's s/step x its steps."""
+def calibration_suite() -> dict:
+    """A tiny suite with every costed kind: zero-shot fine-tuning, MAD-X's adapters, EXTEND's MLM."""
     from pathlib import Path
-
-    import yaml
 
     fixtures = Path(__file__).resolve().parents[1] / "fixtures"
     small = {"batch_size": 4, "max_device_batch_size": 4}
-    suite = {
+    return {
         "name": "calibration", "backbones": ["tiny-xlmr", "tiny-mbert"],
         "tasks": {"ner": {"targets": ["amh"], "sources": ["eng"],
                           "data": {"path": str(fixtures / "wikiann")}}},
@@ -148,8 +145,16 @@ def test_calibrate_times_each_costed_kind_and_costs_the_grid_from_it(tmp_path):
                        "backbones": ["tiny-mbert"]},
         },
     }
+
+
+def test_calibrate_times_each_costed_kind_and_costs_the_grid_from_it(tmp_path):
+    """A tiny suite with every costed kind (zero-shot fine-tuning, MAD-X's adapters, EXTEND's
+    MLM): 2 timed steps each; every stage's hours are its group's s/step x its steps."""
+
+    import yaml
+
     path = tmp_path / "calibration.yaml"
-    path.write_text(yaml.safe_dump(suite))
+    path.write_text(yaml.safe_dump(calibration_suite()))
     workdir = tmp_path / "work"
     result = CliRunner().invoke(cli, ["plan", str(path), "--workdir", str(workdir), "--calibrate",
                                       "--device", "cpu", "--steps", "2"])
