@@ -2,7 +2,8 @@
 
 Every write and delete the Trainer and the harness make in the work directory is followed by a
 look at it (torch.save, safetensors, os.replace, unlink, rmtree are wrapped), so "at every
-moment" means after each of those calls: between them the folders do not change.
+moment" means after each of those calls: between them the folders do not change. The last test
+runs real stages (the Trainer and adapters' AdapterTrainer) killed after their last checkpoint.
 """
 
 from __future__ import annotations
@@ -184,3 +185,77 @@ def test_a_published_stage_leaves_no_checkpoint_behind(tmp_path):
     assert (artifact / "seen.txt").read_text() == "2"  # the best epoch's weights, the last step
     assert not (tmp_path / "selecting" / f".partial-{stage.key}").exists()
     assert torch.load(artifact / "weights.pt")["weight"].shape == (1,)
+
+
+def selecting_suite():
+    """Zero-shot fine-tuning (the Trainer) and MAD-X's task adapter (adapters' AdapterTrainer), 2
+    epochs each with model selection, on tiny XLM-R."""
+    from harness.suite import Suite
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    small = {"batch_size": 8, "max_device_batch_size": 8}
+    adaptation = {"beta": 0.0, "max_steps": 2, **small}
+    return Suite.model_validate({
+        "name": "selecting", "backbones": ["tiny-xlmr"],
+        "tasks": {"ner": {"targets": ["amh"], "sources": ["eng"],
+                          "data": {"path": str(fixtures / "wikiann")}}},
+        "monolingual": {"data": {"path": str(fixtures / "monolingual")}, "target_samples": 24,
+                        "source_samples": 24, "words_per_sample": 16},
+        "methods": {"zero_shot": {"training": {"epochs": 2, "learning_rate": 1e-5, **small}},
+                    "mad_x": {"adaptation": adaptation, "source_adaptation": adaptation,
+                              "task_adapter": {"epochs": 2, **small}}},
+    })
+
+
+def first_epoch_best(monkeypatch):
+    """Validation scores that fall with each evaluation, so the first epoch is selected."""
+    import harness.finetune
+
+    def scripted(task, examples, encoded):
+        calls = []
+
+        def compute(prediction):
+            calls.append(1)
+            return {"score": 1.0 / len(calls)}
+
+        return compute
+
+    monkeypatch.setattr(harness.finetune, "score_function", scripted)
+
+
+def test_selecting_stages_killed_after_their_last_checkpoint_resume_to_the_same_records(
+        tmp_path, monkeypatch):
+    """The last checkpoint of a stage whose first epoch is selected holds its trainer state only;
+    a run killed right after it loads the first epoch's weights and gives the same records."""
+    from harness.planning import prepare
+    from harness.results import read_results
+    from harness.runner import RunOptions, run_jobs
+
+    first_epoch_best(monkeypatch)
+    plan = prepare(selecting_suite())
+
+    def records(workdir):
+        return [r.model_dump(exclude={"seconds"}) for r in read_results(workdir / "results.jsonl")]
+
+    assert run_jobs(plan, plan.jobs, RunOptions(tmp_path / "whole", progress=False)).failures == []
+    mark, killed, final_files = MarkCheckpointComplete.on_save, [], []
+
+    def kill_after_the_last(self, args, state, control, **kwargs):
+        mark(self, args, state, control, **kwargs)
+        selecting = ("/finetune/" in args.output_dir or "/task_adapter/" in args.output_dir)
+        if selecting and state.global_step == state.max_steps and args.output_dir not in killed:
+            killed.append(args.output_dir)
+            folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            final_files.append(sorted(p.name for p in folder.iterdir()))
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(MarkCheckpointComplete, "on_save", kill_after_the_last)
+    for _ in range(3):
+        try:
+            report = run_jobs(plan, plan.jobs, RunOptions(tmp_path / "cut", progress=False))
+            break
+        except KeyboardInterrupt:
+            continue
+    assert report.failures == [] and len(killed) == 2
+    assert final_files == [[COMPLETE_MARKER, "trainer_state.json"]] * 2
+    assert records(tmp_path / "cut") == records(tmp_path / "whole")
