@@ -54,7 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 class TrainingConfig(BaseModel):
     """Optimisation hyperparameters common to all training stages."""
 
@@ -159,7 +158,8 @@ def observing_training(*callbacks: TrainerCallback) -> Iterator[None]:
     try:
         yield
     finally:
-        del _observers[-len(callbacks):]
+        for callback in callbacks:
+            _observers.remove(callback)
 
 
 def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
