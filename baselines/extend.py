@@ -249,6 +249,10 @@ class ContinuedPretrainingStage(Stage):
         write_backbone_record(out, "extended-pretrained")
         atomic_write_text(out / TRAINING_FILE, json.dumps(record, indent=2))
 
+    def schedule(self) -> TrainingConfig:
+        """The optimisation schedule (what ``plan`` costs)."""
+        return (self.config or PretrainingConfig()).training
+
     def summary(self, artifact: Path) -> dict[str, Any]:
         """The MLM loss of the whole training and its number of steps."""
         return json.loads((artifact / TRAINING_FILE).read_text(encoding="utf-8"))

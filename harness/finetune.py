@@ -120,6 +120,10 @@ class FinetuneStage(Stage):
                    "n_train": len(train_examples)}
         atomic_write_text(out / "training.json", json.dumps(summary, indent=2))
 
+    def schedule(self) -> TrainingConfig:
+        """The optimisation schedule (what ``plan`` costs)."""
+        return self.config.training
+
     def summary(self, artifact: Path) -> dict:
         """Training loss and the selected checkpoint's source-validation score."""
         return json.loads((artifact / "training.json").read_text())

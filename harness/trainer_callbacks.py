@@ -12,26 +12,32 @@ imports it.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
+import torch
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from harness.checkpoint_files import COMPLETE_MARKER, prune_checkpoints
 from harness.graph import atomic_write_text
-from harness.training import COMPLETE_MARKER
 
 log = logging.getLogger("harness.training")
 
 
 class MarkCheckpointComplete(TrainerCallback):
-    """Marks each checkpoint complete once the Trainer has written all of it (see harness.training)."""
+    """Marks each checkpoint complete once written, then deletes what resuming no longer needs.
+
+    See :mod:`harness.checkpoint_files`.
+    """
 
     def on_save(self, args, state, control, **kwargs):
-        """Write the marker into the checkpoint just saved."""
+        """Write the marker into the checkpoint just saved; prune the older ones."""
         folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
         if folder.is_dir():
             atomic_write_text(folder / COMPLETE_MARKER, str(state.global_step))
+            prune_checkpoints(Path(args.output_dir), folder, state.best_model_checkpoint)
 
 
 class MetricsToLogging(TrainerCallback):
@@ -72,3 +78,32 @@ class StepBar(TrainerCallback):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+class StepClock(TrainerCallback):
+    """Seconds of each optimisation step, ``on_step_begin`` to ``on_step_end`` (``plan --calibrate``).
+
+    That span is forward, backward and the optimizer update of one effective batch (gradient
+    accumulation included); the batches were loaded and collated before it, evaluation and
+    checkpoints come after. On CUDA both ends wait for the device to finish its queued work.
+    """
+
+    def __init__(self):
+        self.seconds: list[float] = []
+        self._started: float | None = None
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        """Start the step's clock."""
+        self._started = _now()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        """Record the step's seconds."""
+        if self._started is not None:
+            self.seconds.append(_now() - self._started)
+            self._started = None
+
+
+def _now() -> float:
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+    return time.perf_counter()

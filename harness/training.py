@@ -14,16 +14,18 @@ the Trainer's gradient scaler. When CUDA runs out of memory, :func:`train_resuma
 per-device batch, doubles the accumulation steps (the effective batch stays the paper's) and has
 the stage start again from its last complete checkpoint; a NaN or infinite step loss stops the
 stage with :class:`NonFiniteLossError` instead of training on with NaN weights.
-Checkpoints are written every epoch into the stage's partial directory and only the last is
-kept, which is what a killed run resumes from. A checkpoint counts only once the Trainer has
-finished writing it (:class:`harness.trainer_callbacks.MarkCheckpointComplete` drops a marker
-file after ``on_save``): a kill while one is being written leaves a directory without the marker, which
-:func:`last_checkpoint` deletes, so the stage resumes from the previous complete checkpoint or
-starts afresh — never from half-written weights. A checkpoint saved at the last step (the stage
-was stopped before its artifact was published) is loaded, not resumed: the Trainer would run one
-more step (:func:`training_finished`). A resumed training reports the loss of the
-whole training (:func:`whole_training_loss`), not the Trainer's figure for the steps since the
-resume. The Trainer's own metric printing (dicts on
+Checkpoints are written every epoch into the stage's partial directory; only what resuming
+and the result need is kept (:mod:`harness.checkpoint_files`: the newest complete checkpoint,
+the selected epoch's weights, a last-step checkpoint without optimizer state). A checkpoint
+counts only once the Trainer has finished writing it
+(:class:`harness.trainer_callbacks.MarkCheckpointComplete` drops a marker file after ``on_save``
+and then deletes the previous one): a kill while one is being written leaves a directory
+without the marker, which :func:`last_checkpoint` deletes, so the stage resumes from the
+previous complete checkpoint or starts afresh — never from half-written weights. A checkpoint
+saved at the last step (the stage was stopped before its artifact was published) is loaded,
+not resumed: the Trainer would run one more step (:func:`training_finished`). A resumed
+training reports the loss of the whole training (:func:`whole_training_loss`), not the
+Trainer's figure for the steps since the resume. The Trainer's own metric printing (dicts on
 stdout) is replaced by :class:`harness.trainer_callbacks.MetricsToLogging`: metrics go to
 ``logging`` (shown with ``-v``) and stdout stays clean; its bars (one left on screen per training
 and per evaluation) by one step bar that disappears when the training ends
@@ -36,20 +38,20 @@ import json
 import logging
 import math
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.checkpoint_files import BEST_MARKER, COMPLETE_MARKER, checkpoint_folders, resumable_checkpoints
 from harness.graph import RetryStageError, StageContext, atomic_write_text
 
 if TYPE_CHECKING:
-    from transformers import Trainer, TrainingArguments
+    from transformers import Trainer, TrainerCallback, TrainingArguments
 
 log = logging.getLogger(__name__)
-
-#: Written into a checkpoint folder once the Trainer has finished writing it (see module).
-COMPLETE_MARKER = "checkpoint-complete"
 
 
 class TrainingConfig(BaseModel):
@@ -93,7 +95,7 @@ def training_arguments(
         seed=ctx.seed,
         data_seed=ctx.seed,
         save_strategy="epoch",
-        save_total_limit=1,
+        save_total_limit=None,  # harness.checkpoint_files keeps what resuming needs (its docstring)
         logging_strategy="epoch",
         report_to="none",
         disable_tqdm=not ctx.progress,
@@ -112,18 +114,18 @@ def training_arguments(
 def last_checkpoint(output_dir: Path) -> str | None:
     """The newest complete ``checkpoint-*`` under ``output_dir`` (None: start afresh).
 
-    Checkpoints without :data:`COMPLETE_MARKER` were cut off while being written: deleted.
+    Checkpoints with neither :data:`COMPLETE_MARKER` nor :data:`BEST_MARKER` were cut off while
+    being written: deleted. A best epoch's weights are kept for model selection, not resumed.
     """
-    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
-
     path = Path(output_dir)
     if not path.is_dir():
         return None
-    for folder in path.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
-        if folder.is_dir() and not (folder / COMPLETE_MARKER).is_file():
+    for folder in checkpoint_folders(path):
+        if not (folder / COMPLETE_MARKER).is_file() and not (folder / BEST_MARKER).is_file():
             log.warning("discarding checkpoint %s: it was not completely written", folder)
             shutil.rmtree(folder)
-    return get_last_checkpoint(str(path))
+    complete = resumable_checkpoints(path)
+    return str(complete[-1]) if complete else None
 
 
 def whole_training_loss(log_history: list[dict]) -> float | None:
@@ -141,6 +143,25 @@ def whole_training_loss(log_history: list[dict]) -> float | None:
     return total / previous if previous else None
 
 
+#: Callbacks that :func:`observing_training` adds to every training of this process.
+_observers: list[TrainerCallback] = []
+
+
+@contextmanager
+def observing_training(*callbacks: TrainerCallback) -> Iterator[None]:
+    """Add ``callbacks`` to each training :func:`train_resumably` runs in this block.
+
+    How ``plan --calibrate`` times the steps of a stage it builds through the cache, without a
+    timing argument on every stage's ``run``.
+    """
+    _observers.extend(callbacks)
+    try:
+        yield
+    finally:
+        for callback in callbacks:
+            _observers.remove(callback)
+
+
 def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
     """Train from the last complete checkpoint in ``work_dir``; the loss of the whole training.
 
@@ -154,7 +175,10 @@ def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
     from harness.trainer_callbacks import MarkCheckpointComplete
 
     trainer.add_callback(MarkCheckpointComplete())
+    for observer in _observers:
+        trainer.add_callback(observer)
     stop_on_non_finite_loss(trainer)
+    save_lean_final_checkpoint(trainer)
     checkpoint = last_checkpoint(work_dir)
     use_device_batch(trainer.args, work_dir, checkpoint)
     if checkpoint is not None and training_finished(checkpoint):
@@ -187,16 +211,41 @@ def load_finished_training(trainer: Trainer, checkpoint: str) -> None:
     """Leave ``trainer`` as its :meth:`train` would have ended: weights, state, best model.
 
     Uses the Trainer's own loading steps (``_load_from_checkpoint``, ``_load_best_model``, as
-    :meth:`Trainer.train` does), so adapter-only checkpoints load as they do on a resume.
+    :meth:`Trainer.train` does), so adapter-only checkpoints load as they do on a resume. With
+    model selection the best epoch's weights are all that is loaded (the last step's checkpoint
+    holds none when it is not the best: :func:`save_lean_final_checkpoint`).
     """
     from transformers.trainer import TRAINER_STATE_NAME
     from transformers.trainer_callback import TrainerState
 
     log.info("training already finished in %s: loading it instead of resuming", checkpoint)
-    trainer._load_from_checkpoint(checkpoint)
     trainer.state = TrainerState.load_from_json(str(Path(checkpoint) / TRAINER_STATE_NAME))
     if trainer.args.load_best_model_at_end and trainer.state.best_model_checkpoint is not None:
         trainer._load_best_model()
+    else:
+        trainer._load_from_checkpoint(checkpoint)
+
+
+def save_lean_final_checkpoint(trainer: Trainer) -> None:
+    """Make the checkpoint of ``trainer``'s last step hold only what loading a finished training reads.
+
+    No optimizer, scheduler, scaler or RNG state (a finished training is never continued), and
+    no weights when the Trainer selects a best epoch and the last step is not it. The Trainer
+    saves a checkpoint's weights (``save_model``) before deciding on its optimizer state
+    (``args.save_only_model``), so both are settled in ``save_model``.
+    """
+    save_model = trainer.save_model
+
+    def lean_save_model(output_dir: str | None = None, _internal_call: bool = False):
+        state, args = trainer.state, trainer.args
+        final = _internal_call and state.global_step >= state.max_steps
+        args.save_only_model = final
+        if final and args.load_best_model_at_end and state.best_global_step not in (None, state.global_step):
+            Path(output_dir).mkdir(parents=True, exist_ok=True)  # trainer state only
+            return
+        save_model(output_dir, _internal_call=_internal_call)
+
+    trainer.save_model = lean_save_model
 
 
 DEVICE_BATCH_FILE = "device-batch.json"

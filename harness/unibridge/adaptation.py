@@ -219,6 +219,10 @@ class AdaptationStage(Stage):
                                inputs["corpus"] / CORPUS_FILE, inputs.get("embeddings"), out,
                                ctx.partial_dir(self), ctx)
 
+    def schedule(self) -> TrainingConfig:
+        """The optimisation schedule (what ``plan`` costs)."""
+        return (self.config or AdaptationConfig()).training()
+
     def summary(self, artifact: Path) -> dict[str, Any]:
         """The last logged training loss (L_MLM + β·KL) and the number of optimisation steps."""
         record = json.loads((artifact / TRAINING_FILE).read_text(encoding="utf-8"))

@@ -163,6 +163,10 @@ class TaskAdapterStage(Stage):
                    "n_train": len(train_examples), "n_validation": len(dev_examples)}
         atomic_write_text(out / TRAINING_FILE, json.dumps(summary, indent=2))
 
+    def schedule(self) -> TrainingConfig:
+        """The optimisation schedule (what ``plan`` costs)."""
+        return self.config.adapter.training()
+
     def _split(self, task: TaskSpec, tokenizer, split: str):
         config: TaskAdapterJob = self.config
         examples = task.load(config.data.source, config.source, split)
