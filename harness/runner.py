@@ -174,7 +174,9 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
     jobs_bar = tqdm(total=len(jobs), desc="jobs", unit="job", disable=not options.progress)
 
     def record(stage: Stage) -> None:
-        if stage.key in recorded or not all(cache.is_done(s) for s in topological_order([stage])):
+        if stage.key not in jobs_by_final or stage.key in recorded:
+            return  # most stages end no job
+        if not all(cache.is_done(s) for s in topological_order([stage])):
             return
         recorded.add(stage.key)
         for job in jobs_by_final.get(stage.key, []):

@@ -104,7 +104,8 @@ def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbo
     why = {job.job_id: failure.reason for job, failure in report.failed_jobs.items()}
     with out_of_space_stops(workdir, "writing run.json and the report"):
         write_manifest(workdir, manifest_of(plan, jobs, why, describe_device(device)))
-        written = write_report(workdir)  # every table, figure and report.html its results allow
+        # every table, figure and report.html its results allow; kept when nothing it shows changed
+        written = write_report(workdir, keep_unchanged=True)
     _print_summary(report, workdir, written)
     _print_time(started, workdir / CACHE_DIR, verbose)
     if report.failures:
