@@ -106,11 +106,14 @@ def config_payload(config: BaseModel | None) -> Any:
 
 @dataclass
 class StageContext:
-    """What every stage may use besides its declared inputs: device, seed and scratch space."""
+    """What every stage may use besides its declared inputs: device, precision, seed, scratch space."""
 
     device: str = "cpu"
     seed: int = 0
     cache: Cache | None = None
+    #: Mixed precision of training (``--precision``; :func:`harness.training.precision_flags`).
+    #: Like ``device``, it does not enter stage keys: it says how a result is computed, not what.
+    precision: str = "auto"
     progress: bool = True
     options: dict[str, Any] = field(default_factory=dict)
     #: Which run builds: written into each manifest, so that a run can tell the stages it built
