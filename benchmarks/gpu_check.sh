@@ -86,10 +86,22 @@ smoke() {  # name, run options...: one run in its own workdir; its wall seconds 
 }
 
 smoke cpu --device cpu &
+RUNS=($!)
 smoke cuda-fp16 "${GPU[@]}" &
-[[ $BF16 == 1 ]] && smoke cuda-bf16 "${GPU[@]}" --precision bf16 &
-wait
+RUNS+=($!)
+if [[ $BF16 == 1 ]]; then
+    smoke cuda-bf16 "${GPU[@]}" --precision bf16 &
+    RUNS+=($!)
+fi
+MONITOR=""
+if [[ $DRY_RUN == 0 ]] && command -v nvidia-smi > /dev/null; then  # the card's memory, each second
+    nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -l 1 > "$OUT/gpu-memory-mib.csv" 2>&1 &
+    MONITOR=$!
+fi
+wait "${RUNS[@]}"
+[[ -n $MONITOR ]] && kill "$MONITOR" 2> /dev/null
 say "1. smoke suite (--only ${ONLY:-none}), three runs at once:"
+[[ -n $MONITOR ]] && say "   GPU memory used at most: $(sort -n "$OUT/gpu-memory-mib.csv" | tail -n1) MiB (both CUDA runs together)"
 for name in cpu cuda-fp16 cuda-bf16; do
     if [[ ! -f "$OUT/$name.status" ]]; then
         say "   $name: skipped (the card has no bf16)"
