@@ -107,11 +107,14 @@ def config_payload(config: BaseModel | None) -> Any:
 
 @dataclass
 class StageContext:
-    """What every stage may use besides its declared inputs: device, seed and scratch space."""
+    """What every stage may use besides its declared inputs: device, precision, seed, scratch space."""
 
     device: str = "cpu"
     seed: int = 0
     cache: Cache | None = None
+    #: Mixed precision of training (``--precision``; :func:`harness.training.precision_flags`).
+    #: Like ``device``, it does not enter stage keys: it says how a result is computed, not what.
+    precision: str = "auto"
     progress: bool = True
     options: dict[str, Any] = field(default_factory=dict)
     #: Which run builds: written into each manifest, so that a run can tell the stages it built
@@ -201,6 +204,11 @@ class Cache:
     def __init__(self, root: Path):
         self.root = Path(root)
         self._verified: set[str] = set()
+        # a published artifact never changes (its key names its content), so its manifest and
+        # summary are read once per key; invalidate() and a build of the key forget them
+        self._manifests: dict[str, dict[str, Any]] = {}
+        self._summaries: dict[str, dict[str, Any]] = {}
+        self._done: set[str] = set()
 
     def path(self, stage: Stage) -> Path:
         """Where the artifact of ``stage`` lives once finished."""
@@ -213,16 +221,36 @@ class Cache:
         return path
 
     def is_done(self, stage: Stage) -> bool:
-        """True when the finished artifact of ``stage`` exists."""
-        return (self.path(stage) / MANIFEST).is_file()
+        """True when the finished artifact of ``stage`` exists (once seen, until invalidated)."""
+        if stage.key not in self._done and (self.path(stage) / MANIFEST).is_file():
+            self._done.add(stage.key)
+        return stage.key in self._done
 
     def manifest(self, stage: Stage) -> dict[str, Any]:
-        """The manifest of a finished artifact; a corrupt one raises :class:`CacheError`."""
-        path = self.path(stage) / MANIFEST
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise corrupt_entry(stage, path.parent, str(error)) from error
+        """The manifest of a finished artifact, read once; a corrupt one raises :class:`CacheError`."""
+        if stage.key not in self._manifests:
+            path = self.path(stage) / MANIFEST
+            try:
+                self._manifests[stage.key] = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as error:
+                raise corrupt_entry(stage, path.parent, str(error)) from error
+        return self._manifests[stage.key]
+
+    def summary(self, stage: Stage) -> dict[str, Any]:
+        """:meth:`Stage.summary` of the finished artifact of ``stage``, read once per key.
+
+        A stage shared by many jobs (a backbone, a corpus) is summarised into each job's record.
+        """
+        if stage.key not in self._summaries:
+            self._summaries[stage.key] = stage.summary(self.path(stage))
+        return self._summaries[stage.key]
+
+    def _forget(self, stage: Stage) -> None:
+        """Drop what was read of ``stage``'s artifact: it is being removed or built anew."""
+        for memo in (self._manifests, self._summaries):
+            memo.pop(stage.key, None)
+        self._verified.discard(stage.key)
+        self._done.discard(stage.key)
 
     def verify(self, stage: Stage) -> None:
         """Check a finished artifact's files against its manifest's checksums (once per key).
@@ -303,6 +331,7 @@ class Cache:
             inputs[name] = self.path(upstream)
         tmp = final.parent / f".tmp-{stage.key}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir(parents=True)
+        self._forget(stage)
         started = time.time()
         try:
             seed_everything(stage.seed or 0)
@@ -326,6 +355,7 @@ class Cache:
 
     def invalidate(self, stage: Stage) -> None:
         """Remove a finished artifact so that the next run recomputes it."""
+        self._forget(stage)
         shutil.rmtree(self.path(stage), ignore_errors=True)
 
     @staticmethod

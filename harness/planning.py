@@ -65,8 +65,12 @@ class BuildEnv:
     unavailable: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # one stage object (and one data fingerprint: files listed and hashed) per distinct
+        # input, however many jobs share it
         self.backbone = cache(self.backbone)
         self.corpus = cache(self.corpus)
+        self.task_data = cache(self.task_data)
+        self.parallel_data = cache(self.parallel_data)
 
     def backbone(self, name: str) -> Stage:
         """The backbone stage (tiny ones train their tokenizer on the source-language corpus)."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import deque
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,16 @@ class ResultRecord(BaseModel):
 
 
 def package_versions() -> dict[str, str]:
-    """Installed versions of the packages that decide a result."""
+    """Installed versions of the packages that decide a result (looked up once per process).
+
+    Reading a distribution's metadata parses its METADATA file: 8 packages for each of a suite's
+    records would be most of a warm re-run's time. Callers get a copy to change at will.
+    """
+    return dict(_installed_versions())
+
+
+@cache
+def _installed_versions() -> dict[str, str]:
     versions = {}
     for name in _PACKAGES:
         try:
@@ -112,7 +122,7 @@ def make_record(job: Job, final: Stage, cache: Cache) -> ResultRecord:
     stages: dict[str, dict[str, Any]] = {}
     seconds: dict[str, float] = {}
     for role, stage in stage_roles(final).items():
-        summary = stage.summary(cache.path(stage))
+        summary = cache.summary(stage)
         if summary:
             stages[role] = {"kind": stage.kind, **summary}
         seconds[stage.kind] = seconds.get(stage.kind, 0.0) + cache.manifest(stage)["seconds"]
@@ -129,9 +139,18 @@ def record_path(workdir: Path, job_id: str) -> Path:
 
 
 def write_record(workdir: Path, record: ResultRecord) -> Path:
-    """Store one record atomically; an existing record of the same job is replaced."""
+    """Store one record atomically; an existing record of the same job is replaced.
+
+    A record file that already holds these very bytes (a warm re-run) is left as it is.
+    """
     path = record_path(workdir, record.job_id)
-    atomic_write_text(path, record.model_dump_json(indent=2))
+    text = record.model_dump_json(indent=2)
+    try:
+        unchanged = path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        unchanged = False
+    if not unchanged:
+        atomic_write_text(path, text)
     return path
 
 

@@ -42,13 +42,14 @@ CACHE_DIR = "cache"
 
 @dataclass
 class RunOptions:
-    """How to run: where, on which device, which executor, what to recompute."""
+    """How to run: where, on which device in which precision, which executor, what to recompute."""
 
     workdir: Path
     device: str = "cpu"
     executor: str = "local"
     rerun: frozenset[str] = frozenset()
     progress: bool = True
+    precision: str = "auto"  # harness.training.PRECISIONS
 
 
 @dataclass
@@ -174,7 +175,9 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
     jobs_bar = tqdm(total=len(jobs), desc="jobs", unit="job", disable=not options.progress)
 
     def record(stage: Stage) -> None:
-        if stage.key in recorded or not all(cache.is_done(s) for s in topological_order([stage])):
+        if stage.key not in jobs_by_final or stage.key in recorded:
+            return  # most stages end no job
+        if not all(cache.is_done(s) for s in topological_order([stage])):
             return
         recorded.add(stage.key)
         for job in jobs_by_final.get(stage.key, []):
@@ -183,7 +186,8 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
             jobs_bar.update()
             log.info("job %s: recorded", job.job_id)
 
-    ctx = StageContext(device=options.device, cache=cache, progress=options.progress)
+    ctx = StageContext(device=options.device, precision=options.precision, cache=cache,
+                       progress=options.progress)
     executor = EXECUTORS.get(options.executor)()
     stopped = True
     try:

@@ -10,7 +10,8 @@ Example::
 Choices: the suite's ``batch_size`` is the *effective* batch; a device holds at most
 ``max_device_batch_size`` examples and gradient accumulation makes up the rest, so a small card
 still follows the paper's batch size. fp16 is used on CUDA (T4-class cards have no bf16), with
-the Trainer's gradient scaler. When CUDA runs out of memory, :func:`train_resumably` halves the
+the Trainer's gradient scaler; ``--precision`` chooses bf16 (cards that have it, and the CPU) or
+fp32 instead (:func:`precision_flags`). When CUDA runs out of memory, :func:`train_resumably` halves the
 per-device batch, doubles the accumulation steps (the effective batch stays the paper's) and has
 the stage start again from its last complete checkpoint; a NaN or infinite step loss stops the
 stage with :class:`NonFiniteLossError` instead of training on with NaN weights.
@@ -37,6 +38,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,6 +70,26 @@ class TrainingConfig(BaseModel):
     warmup_ratio: float = Field(0.0, ge=0, lt=1)
 
 
+#: ``--precision`` choices; ``auto``: fp16 on CUDA (the paper's T4 setting), fp32 on the CPU.
+PRECISIONS = ("auto", "fp16", "bf16", "fp32")
+
+
+def precision_flags(device: str, precision: str) -> dict[str, bool]:
+    """TrainingArguments' ``fp16`` and ``bf16`` for ``precision`` (:data:`PRECISIONS`) on ``device``.
+
+    Whether the device supports it is checked before a run starts (``unibridge-bench run``);
+    fp16 on the CPU is refused there, as the Trainer has no CPU fp16 autocast.
+
+    Raises:
+        ValueError: ``precision`` is not one of :data:`PRECISIONS`.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r}: valid choices: {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        precision = "fp16" if device == "cuda" else "fp32"
+    return {"fp16": precision == "fp16", "bf16": precision == "bf16"}
+
+
 def split_batch(batch_size: int, max_device_batch_size: int) -> tuple[int, int]:
     """(per-device batch, accumulation steps) whose product is ``batch_size`` or just above."""
     steps = math.ceil(batch_size / max_device_batch_size)
@@ -90,7 +112,7 @@ def training_arguments(
         learning_rate=config.learning_rate,
         weight_decay=config.weight_decay,
         warmup_ratio=config.warmup_ratio,
-        fp16=on_cuda,
+        **precision_flags(ctx.device, ctx.precision),
         use_cpu=not on_cuda,
         seed=ctx.seed,
         data_seed=ctx.seed,
@@ -108,6 +130,9 @@ def training_arguments(
     kwargs.update(overrides)
     from transformers import TrainingArguments
 
+    # TrainingArguments leaves its mixed precision in this variable and takes it up again when
+    # neither fp16 nor bf16 is set: an fp32 training after an fp16 one would autocast to fp16
+    os.environ.pop("ACCELERATE_MIXED_PRECISION", None)
     return TrainingArguments(**kwargs)
 
 

@@ -27,6 +27,7 @@ from harness.report.write import write_report, written_summary
 from harness.results import RESULTS_FILE
 from harness.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
 from harness.shortfalls import shortfall_log
+from harness.training import PRECISIONS, precision_flags
 from harness.workdir import out_of_space_stops
 
 log = logging.getLogger(__name__)
@@ -51,13 +52,38 @@ def resolve_device(device: str) -> str:
     return "cpu"
 
 
-def describe_device(device: str) -> str:
-    """``cpu``, or ``cuda (<name of GPU 0>)``: what the page header says the run trained on."""
-    if device != "cuda":
-        return device
-    import torch
+def check_precision(device: str, precision: str) -> None:
+    """Refuse a ``--precision`` the device cannot train in, before any stage runs.
 
-    return f"cuda ({torch.cuda.get_device_name(0)})"
+    Raises:
+        UserError: fp16 on the CPU (the Trainer has no CPU fp16 autocast), or bf16 on a GPU
+            without it (T4-class cards: compute capability below 8.0).
+    """
+    if precision == "fp16" and device != "cuda":
+        raise UserError("--precision fp16: mixed fp16 training needs --device cuda; on the CPU "
+                        "use --precision fp32 (the default there) or bf16")
+    if precision == "bf16" and device == "cuda":
+        import torch
+
+        if not torch.cuda.is_bf16_supported():
+            raise UserError(f"--precision bf16: {torch.cuda.get_device_name(0)} does not support "
+                            f"bf16 (compute capability below 8.0); use --precision fp16 (the "
+                            f"default on CUDA) or fp32")
+
+
+def describe_device(device: str, precision: str = "auto") -> str:
+    """What the page header says the run trained on: ``cpu``, ``cuda (<GPU 0>), fp16``, ``cpu, bf16``.
+
+    The precision is named on CUDA and wherever it is not the default.
+    """
+    named = device
+    if device == "cuda":
+        import torch
+
+        named = f"cuda ({torch.cuda.get_device_name(0)})"
+    flags = precision_flags(device, precision)
+    used = "fp16" if flags["fp16"] else "bf16" if flags["bf16"] else "fp32"
+    return named if device != "cuda" and precision == "auto" else f"{named}, {used}"
 
 
 @click.command("run")
@@ -68,6 +94,11 @@ def describe_device(device: str) -> str:
 @only_option
 @click.option("--dry-run", is_flag=True, help="List the jobs and which are cached; run nothing.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+              help="Mixed precision of the training stages: auto is fp16 on CUDA (the paper's T4 "
+                   "setting) and fp32 on the CPU; bf16 needs a card that has it (A100, H100, ...). "
+                   "Like --device it does not enter the cache keys: compare precisions in "
+                   "separate workdirs.")
 @click.option("--executor", type=click.Choice(EXECUTORS.names()), default="local", show_default=True,
               help="local: stages one after another here; ray: stages as tasks on a Ray instance "
                    "(RAY_ADDRESS, else a local one), the workdir on a filesystem all nodes share.")
@@ -77,7 +108,7 @@ def describe_device(device: str) -> str:
                    "(e.g. evaluation, language_adapter); repeatable.")
 @verbose_option
 @user_errors
-def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbose):
+def run(suite_file, workdir, only, dry_run, device, precision, executor, seed, rerun, verbose):
     """Run every job of SUITE.yaml; finished stages are reused.
 
     \b
@@ -89,6 +120,7 @@ def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbo
     started = time.time()
     if not dry_run:  # before the plan, so that a missing GPU is the first thing said
         device = resolve_device(device)
+        check_precision(device, precision)
     plan = load_plan(suite_file, seed, only=only)
     jobs = plan.selected
     workdir = workdir or Path("runs") / plan.suite.name
@@ -96,17 +128,20 @@ def run(suite_file, workdir, only, dry_run, device, executor, seed, rerun, verbo
         _print_dry_run(plan, jobs, workdir)
         return
     # bars only on a terminal: in a log file every redraw would be a line of its own
-    options = RunOptions(workdir, device, executor, frozenset(rerun), progress=sys.stderr.isatty())
+    options = RunOptions(workdir, device, executor, frozenset(rerun), progress=sys.stderr.isatty(),
+                         precision=precision)
     try:
         with stop_requests():
             report = run_jobs(plan, jobs, options)
     except KeyboardInterrupt as stop:
-        resume = {"only": only, "device": device, "executor": executor, "seed": seed}
+        resume = {"only": only, "device": device, "executor": executor, "seed": seed,
+                  "precision": None if precision == "auto" else precision}
         report_stop(stop, jobs, workdir, resume_command(suite_file, workdir, resume))
     why = {job.job_id: failure.reason for job, failure in report.failed_jobs.items()}
     with out_of_space_stops(workdir, "writing run.json and the report"):
-        write_manifest(workdir, manifest_of(plan, jobs, why, describe_device(device)))
-        written = write_report(workdir)  # every table, figure and report.html its results allow
+        write_manifest(workdir, manifest_of(plan, jobs, why, describe_device(device, precision)))
+        # every table, figure and report.html its results allow; kept when nothing it shows changed
+        written = write_report(workdir, keep_unchanged=True)
     _print_summary(report, workdir, written)
     _print_time(started, workdir / CACHE_DIR, verbose)
     if report.failures:

@@ -31,6 +31,7 @@ from harness.report.page import provenance, write_page
 from harness.report.render import FORMATS, render
 from harness.report.specs import TABLE_SPECS, table_spec
 from harness.report.tables import Table, result_tables, write_result_tables, write_table
+from harness.report.unchanged import kept_report, remember_report, report_inputs
 from harness.results import ResultRecord
 from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
 
@@ -51,11 +52,29 @@ def paper_tables(run: RunData, numbers: Sequence[int] | None = None) -> list[Fil
 
 
 def write_report(workdir: Path, numbers: Sequence[int] | None = None, formats: Sequence[str] = FORMATS,
-                 merged: Sequence[Path] = (),
-                 statistics: StatisticsConfig = DEFAULT_STATISTICS) -> list[Path]:
-    """Render the report of ``workdir`` in ``formats``; returns the files written."""
+                 merged: Sequence[Path] = (), statistics: StatisticsConfig = DEFAULT_STATISTICS,
+                 keep_unchanged: bool = False) -> list[Path]:
+    """Render the report of ``workdir`` in ``formats``; returns the files written.
+
+    ``keep_unchanged`` (``run`` asks for it): when the files last written are intact and were
+    rendered from the very inputs of now (:mod:`harness.report.unchanged`), nothing is
+    rendered and those files are returned.
+    """
     workdir = Path(workdir)
     run = RunData.load(workdir, merged, statistics)
+    inputs = report_inputs(run, numbers, formats, merged)
+    kept = kept_report(workdir, inputs) if keep_unchanged else None
+    if kept is not None:
+        log.info("report of %s: its inputs are unchanged; kept its %d files", workdir, len(kept))
+        return kept
+    written = _render_report(workdir, run, numbers, formats)
+    remember_report(workdir, inputs, written)
+    return written
+
+
+def _render_report(workdir: Path, run: RunData, numbers: Sequence[int] | None,
+                   formats: Sequence[str]) -> list[Path]:
+    """Every table, figure and the page of :func:`write_report`; returns the files written."""
     tables = paper_tables(run, numbers)
     written = [_write(render(table, fmt), workdir / TABLES_DIR / f"{table.spec.name}.{fmt}")
                for table in tables for fmt in formats if fmt != "html"]

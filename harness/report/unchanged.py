@@ -1,0 +1,92 @@
+"""Whether a workdir's report already shows what it would be rendered from: then a run keeps it.
+
+Example::
+
+    inputs = report_inputs(run, numbers, formats, merged)    # SHA-256 of all the report reads
+    kept = kept_report(workdir, inputs)   # the files written from these inputs, if all still intact
+    if kept is None:
+        written = ...render...
+        remember_report(workdir, inputs, written)
+
+Rendering the tables, the figures (matplotlib, PNG and PDF) and the page takes seconds, most of
+a warm re-run that finds every stage cached. The inputs are everything the report is rendered
+from: every record (as results.jsonl holds it), the ALP thresholds of merged runs, run.json but
+its ``finished`` time, the statistics configuration, the tables and formats asked for, and the
+code and data that render them: the page's provenance (git commit, package versions, metric
+implementation) and the text of ``harness/report/``, ``harness/statistics/`` and the paper's
+tables (``reports/paper/``), so an edit there re-renders without a commit, and the stamps of the
+plugins' tables (:mod:`harness.plugins.origins`: a package's version, an included file's hash).
+Any difference, or any written file missing or changed since (its SHA-256 is kept), re-renders
+the whole report.
+
+A kept page's header keeps the time it was written and the ``finished`` time of the run that
+wrote it: the run whose results it shows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.graph import atomic_write_text, file_sha256, hash_payload
+from harness.plugins.origins import origin_of, plugin_entries
+from harness.report.build import RunData
+from harness.report.page import provenance
+
+#: Where the inputs' hash and the written files' checksums are kept, in the workdir.
+INPUTS_FILE = ".report-inputs.json"
+_ROOT = Path(__file__).resolve().parents[2]
+#: Code and data the report is rendered from, beside the records (see the module docstring).
+CODE = (_ROOT / "harness" / "report", _ROOT / "harness" / "statistics", _ROOT / "reports" / "paper")
+#: Provenance facts that are times, not inputs.
+TIMES = ("run finished", "report written")
+
+
+def code_digest(folders: Sequence[Path] = CODE) -> str:
+    """SHA-256 over the names and contents of the ``.py`` and ``.yaml`` files under ``folders``."""
+    files = sorted(path for folder in folders for pattern in ("*.py", "*.yaml")
+                   for path in folder.rglob(pattern))
+    return hash_payload({str(path.relative_to(_ROOT)): file_sha256(path) for path in files})
+
+
+def report_inputs(run: RunData, numbers: Sequence[int] | None, formats: Sequence[str],
+                  merged: Sequence[Path]) -> str:
+    """SHA-256 of everything :func:`harness.report.write.write_report` renders from."""
+    manifest = run.manifest.model_dump(mode="json", exclude={"finished"}) if run.manifest else None
+    facts = {name: value for name, value in provenance(run).items() if name not in TIMES}
+    return hash_payload({
+        "records": [record.model_dump(mode="json") for record in run.records],
+        "thresholds": list(run.thresholds), "manifest": manifest,
+        "statistics": dataclasses.asdict(run.statistics),
+        "numbers": list(numbers or []), "formats": list(formats),
+        "merged": [str(Path(path).resolve()) for path in merged],
+        "provenance": facts, "code": code_digest(), "plugin_tables": plugin_table_stamps(),
+    })
+
+
+def plugin_table_stamps() -> dict[str, str]:
+    """Each plugin table's stamp (its package's version, its included file's SHA-256)."""
+    return {name: origin_of("tables", name).stamp for name in plugin_entries("tables")}
+
+
+def kept_report(workdir: Path, inputs: str) -> list[Path] | None:
+    """The files last written from ``inputs``, in their order, when each is still as written."""
+    try:
+        kept = json.loads((Path(workdir) / INPUTS_FILE).read_text(encoding="utf-8"))
+        if kept["inputs"] != inputs:
+            return None
+        files = [(Path(workdir) / name, digest) for name, digest in kept["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # none yet, or unreadable: render
+    if all(path.is_file() and file_sha256(path) == digest for path, digest in files):
+        return [path for path, _ in files]
+    return None
+
+
+def remember_report(workdir: Path, inputs: str, written: Sequence[Path]) -> None:
+    """Keep ``inputs`` and the checksums of the files just written from them."""
+    workdir = Path(workdir)
+    files = [[path.relative_to(workdir).as_posix(), file_sha256(path)] for path in written]
+    atomic_write_text(workdir / INPUTS_FILE, json.dumps({"inputs": inputs, "files": files}, indent=1))
