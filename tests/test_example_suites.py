@@ -140,11 +140,13 @@ def test_a_sib200_mirror_of_another_commit_stops_validate(release_replicas, tmp_
 @pytest.fixture
 def masakhaner_suite(tmp_path):
     """suites/examples/masakhaner2.yaml on the replica, with filled monolingual and parallel
-    folders (the user's to fill: four lines of text and twelve aligned lines per language)."""
-    def build(data: Path = MASAKHANE_NER) -> Path:
+    folders (the user's to fill: four lines of text and twelve aligned lines per language, and
+    no English: MAD-X's task adapter sits on the first source's language adapter); ``methods``:
+    method entries of the suite replaced (``old: new`` lines)."""
+    def build(data: Path = MASAKHANE_NER, methods: dict[str, str] | None = None) -> Path:
         spec = yaml.safe_load((EXAMPLES / "masakhaner2.yaml").read_text(encoding="utf-8"))
         task = spec["tasks"]["masakhaner2"]
-        langs = [*task["targets"], *task["sources"], "eng"]  # eng: MAD-X's language adapter
+        langs = [*task["targets"], *task["sources"]]
         for kind, lines in (("monolingual", 4), ("parallel", 12)):
             (tmp_path / kind).mkdir(exist_ok=True)
             for lang in langs:
@@ -154,7 +156,8 @@ def masakhaner_suite(tmp_path):
         return copy_examples(tmp_path, {
             "../../data/masakhane-ner/MasakhaNER2.0/data": str(data),
             "../../data/masakhaner2/monolingual": str(tmp_path / "monolingual"),
-            "../../data/masakhaner2/parallel": str(tmp_path / "parallel")}) / "masakhaner2.yaml"
+            "../../data/masakhaner2/parallel": str(tmp_path / "parallel"),
+            **(methods or {})}) / "masakhaner2.yaml"
     return build
 
 
@@ -168,6 +171,44 @@ def test_masakhaner2_suite_validates_against_its_replica(masakhaner_suite):
         assert [s.tags for s in sentences] == MASAKHANER_TAGS, (lang, split)
         file_split = {"validation": "dev"}.get(split, split)  # the repository's file name
         assert sentences[2].tokens == tuple(f"{lang}{file_split}2w{j}" for j in range(4))
+
+
+def test_madx_reads_no_english_on_masakhaner2(masakhaner_suite):
+    """The task has no English: MAD-X's task adapter sits on hau's language adapter."""
+    plan = prepare(load_suite(masakhaner_suite()))
+    job = next(job for job in plan.jobs if job.method == "mad_x")
+    evaluation = plan.build(job)
+    assert evaluation.config.sources == ("hau",)
+    assert evaluation.inputs["language_hau"].inputs["corpus"].config.langs == ("hau",)
+
+
+def test_english_only_methods_on_masakhaner2_stop_validate_by_name(masakhaner_suite):
+    """No English among the sources: the English-only ablation and MAD-X's English task adapter
+    are one message each, naming the method, the suite key and what to do instead."""
+    suite = masakhaner_suite(methods={
+        "  mad_x: {}\n": "  mad_x: {task_sources: english}\n",
+        "  unibridge: {}\n": "  unibridge: {}\n  unibridge_no_multi_source: {}\n"})
+    with pytest.raises(SuiteError) as caught:
+        prepare(load_suite(suite))
+    assert str(caught.value).splitlines() == [
+        f"{suite}: invalid suite",
+        "methods.mad_x × tasks.masakhaner2.sources: task_sources 'english' (MAD-X's original "
+        "English-only task adapter) needs eng among the sources, which are hau, swa, xho; valid: "
+        "task_sources 'all' (the universal task adapter, on hau's language adapter), or add eng "
+        "to the sources",
+        "methods.unibridge_no_multi_source × tasks.masakhaner2.sources: inference weighting "
+        "'english_only' (the ablation \"− multi-source transfer\": English's task adapter alone) "
+        "needs eng among the sources, which are hau, swa, xho; valid: add eng to the sources, or "
+        "drop the method (one source alone: unibridge on a task whose sources are that one "
+        "language)"]
+
+
+def test_a_method_reading_a_language_the_task_lacks_is_named(masakhaner_suite):
+    """A plugin method asking for English data of this task gets one message, not a KeyError."""
+    plan = prepare(load_suite(masakhaner_suite()), check_data=False)
+    with pytest.raises(SuiteError, match=r": tasks\.masakhaner2: a method reads language 'eng', "
+                                         r"not in the task's definition; valid: bam, bbj, "):
+        plan.env.task_data("masakhaner2", "eng")
 
 
 def test_a_broken_masakhaner2_replica_stops_validate_at_its_line(masakhaner_suite, tmp_path):
