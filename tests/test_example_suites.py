@@ -10,6 +10,7 @@ content ``validate`` does not read, the loader) stop with one message naming it.
 """
 
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from harness.planning import prepare
 from harness.suite import SuiteError, load_suite
 from harness.validation import all_hub_sources
 from harness.yaml_tasks.data import TaskData
+from harness.yaml_tasks.schema import TaskDefinition
 from tests.test_data_replicas import mirror, release_replicas  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,6 +101,36 @@ def test_sib200_suite_validates_against_its_replica(release_replicas, tmp_path, 
     # the TSV's quoting is undone: the text holds the quote, not the doubled quotes around it
     quoted = read["jpn", "validation"][1].text
     assert quoted == '"' + " ".join(f"jpn_Jpan101w{j}" for j in range(5)) + ',"' + " he said."
+
+
+def docs_sib200_forms() -> tuple[dict, dict]:
+    """docs/yaml-tasks.md's SIB-200 task file (its first YAML block, the hub form) and its local
+    form (the second block's keys in place of the first's)."""
+    text = (ROOT / "docs" / "yaml-tasks.md").read_text(encoding="utf-8")
+    hub_form, local_keys = (yaml.safe_load(block) for block in
+                            re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)[:2])
+    return hub_form, {**hub_form, **local_keys}
+
+
+def test_the_docs_sib200_task_file_is_the_example_suites():
+    hub_form, _ = docs_sib200_forms()
+    shipped = yaml.safe_load((EXAMPLES / "tasks" / "sib200.yaml").read_text(encoding="utf-8"))
+    languages = hub_form.pop("languages")
+    assert languages.items() <= shipped.pop("languages").items()
+    assert hub_form == shipped
+
+
+def test_the_docs_local_form_reads_sib200s_files_as_the_hub_form(mirror):  # noqa: F811
+    """Every split of the docs' languages, quoted texts included (one per replica file)."""
+    hub_form, local_form = (TaskDefinition.model_validate(form) for form in docs_sib200_forms())
+    files = DataSource(path=str(mirror / "Davlan" / "sib200" / "data"))
+    quoted = 0
+    for lang in hub_form.languages:
+        for split in ("train", "validation", "test"):
+            local = TaskData(local_form).load(files, lang, split)
+            assert local == TaskData(hub_form).load(DataSource(hub="Davlan/sib200"), lang, split)
+            quoted += sum(example.text.endswith(',"' + " he said.") for example in local)
+    assert quoted == 2 * 3
 
 
 def test_a_broken_sib200_replica_is_named(mirror, tmp_path, monkeypatch):  # noqa: F811
