@@ -253,8 +253,8 @@ def test_a_broken_masakhaner2_replica_stops_validate_at_its_line(masakhaner_suit
     with pytest.raises(SuiteError) as caught:
         prepare(load_suite(masakhaner_suite(data)))
     problems = [line for line in str(caught.value).splitlines() if str(broken) in line]
-    # the sentence's first line: the YAML task reader reports a sentence's problems there
-    assert problems == [f"tasks.masakhaner2.data: {broken}:1: unknown label 'I-MISC'; valid: O, "
+    # the tag's own line (the file's second), not its sentence's first
+    assert problems == [f"tasks.masakhaner2.data: {broken}:2: unknown label 'I-MISC'; valid: O, "
                         "B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC, B-DATE, I-DATE"]
 
 
