@@ -173,9 +173,9 @@ def test_a_sib200_mirror_of_another_commit_stops_validate(release_replicas, tmp_
 def masakhaner_suite(tmp_path):
     """suites/examples/masakhaner2.yaml on the replica, with filled monolingual and parallel
     folders (the user's to fill: four lines of text and twelve aligned lines per language, and
-    no English: MAD-X's task adapter sits on the first source's language adapter); ``methods``:
-    method entries of the suite replaced (``old: new`` lines)."""
-    def build(data: Path = MASAKHANE_NER, methods: dict[str, str] | None = None) -> Path:
+    no English: MAD-X's task adapter sits on the first source's language adapter); ``changes``:
+    ``old: new`` replacements of the suite's lines, after its data paths are set."""
+    def build(data: Path = MASAKHANE_NER, changes: dict[str, str] | None = None) -> Path:
         spec = yaml.safe_load((EXAMPLES / "masakhaner2.yaml").read_text(encoding="utf-8"))
         task = spec["tasks"]["masakhaner2"]
         langs = [*task["targets"], *task["sources"]]
@@ -189,7 +189,7 @@ def masakhaner_suite(tmp_path):
             "../../data/masakhane-ner/MasakhaNER2.0/data": str(data),
             "../../data/masakhaner2/monolingual": str(tmp_path / "monolingual"),
             "../../data/masakhaner2/parallel": str(tmp_path / "parallel"),
-            **(methods or {})}) / "masakhaner2.yaml"
+            **(changes or {})}) / "masakhaner2.yaml"
     return build
 
 
@@ -217,7 +217,7 @@ def test_madx_reads_no_english_on_masakhaner2(masakhaner_suite):
 def test_english_only_methods_on_masakhaner2_stop_validate_by_name(masakhaner_suite):
     """No English among the sources: the English-only ablation and MAD-X's English task adapter
     are one message each, naming the method, the suite key and what to do instead."""
-    suite = masakhaner_suite(methods={
+    suite = masakhaner_suite(changes={
         "  mad_x: {}\n": "  mad_x: {task_sources: english}\n",
         "  unibridge: {}\n": "  unibridge: {}\n  unibridge_no_multi_source: {}\n"})
     with pytest.raises(SuiteError) as caught:
@@ -261,10 +261,7 @@ def test_a_broken_masakhaner2_replica_stops_validate_at_its_line(masakhaner_suit
 def test_the_hub_form_of_masakhaner2_is_refused_as_a_loading_script(tmp_path, monkeypatch):
     """Why the suite reads the repository: the hub dataset is README.md + masakhaner2.py (commit
     637daf8), and the harness's datasets refuses any repository holding a script."""
-    folder = tmp_path / "mirror" / "masakhane" / "masakhaner2"
-    folder.mkdir(parents=True)
-    (folder / "README.md").write_text("---\nlicense: afl-3.0\n---\n", encoding="utf-8")
-    (folder / "masakhaner2.py").write_text("# a loading script (content not replicated)\n")
+    script_only_repository(tmp_path / "mirror" / MASAKHANER2_HUB)
     monkeypatch.setenv(hub.MIRROR_ENV, str(tmp_path / "mirror"))
     spec = load_suite(EXAMPLES / "masakhaner2.yaml").tasks["masakhaner2"]
     with pytest.raises(DataError, match=r"cannot load hub dataset 'masakhane/masakhaner2 \(mirror "
@@ -273,3 +270,34 @@ def test_the_hub_form_of_masakhaner2_is_refused_as_a_loading_script(tmp_path, mo
                                         r"but found masakhaner2.py"):
         TaskData(spec.definition).load(DataSource(hub="masakhane/masakhaner2"), "yor", "test")
 
+
+
+MASAKHANER2_HUB = "masakhane/masakhaner2"
+MASAKHANER2_HUB_PIN = "60512e89e68841b6b5ed1be59caf97b169f0d27a"  # evidence.yaml's pinned commit
+
+
+def script_only_repository(folder: Path) -> Path:
+    """The hub dataset's files (evidence.yaml): its card and the loading script, no data."""
+    folder.mkdir(parents=True)
+    (folder / "README.md").write_text("---\nlicense: afl-3.0\n---\n", encoding="utf-8")
+    (folder / "masakhaner2.py").write_text("# a loading script (content not replicated)\n")
+    return folder
+
+
+def test_validate_names_the_hub_form_of_masakhaner2_a_loading_script(masakhaner_suite, tmp_path,
+                                                                     monkeypatch):
+    """A mirror of the hub repository is at hand: validate says what the first load would."""
+    repository = script_only_repository(tmp_path / "mirror" / MASAKHANER2_HUB)
+    monkeypatch.setenv(hub.MIRROR_ENV, str(tmp_path / "mirror"))
+    suite = masakhaner_suite(changes={f"data: {{path: {MASAKHANE_NER}}}": (
+        f"data: {{hub: {MASAKHANER2_HUB}, revision: {MASAKHANER2_HUB_PIN}}}")})
+    with pytest.raises(SuiteError) as caught:
+        prepare(load_suite(suite))
+    assert str(caught.value).splitlines() == [
+        f"{suite}: invalid suite",
+        f"tasks.masakhaner2.data: hub dataset 'masakhane/masakhaner2' is a loading script "
+        f"(masakhaner2.py in the mirror {repository}), which the harness's datasets no longer runs "
+        f"(load_dataset refuses any repository holding one): read the files the script downloads "
+        f"as local files instead, `tasks.masakhaner2.data: {{path: DIR}}` (a YAML task names their "
+        f"layout under `local:`; suites/examples/masakhaner2.yaml reads MasakhaNER 2.0 so, from "
+        f"its authors' repository)"]
