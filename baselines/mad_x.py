@@ -7,7 +7,10 @@ Example (suite YAML)::
 Graph of one job (target ``t``, sources ``s``)::
 
     corpus(t) ──► language_adapter(t, β = 0, backbone vocabulary) ─────────────────┐
-    corpus(eng) ► language_adapter(eng, β = 0) ─► task_adapter(all sources' data) ─► evaluation
+    corpus(p) ──► language_adapter(p, β = 0) ──► task_adapter(all sources' data) ─► evaluation
+
+``p`` is the source language the task adapter is trained on top of: English, or the task's first
+source when it has no English (below).
 
 Language adapters are the adapters library's MAD-X configuration (``SeqBnInvConfig``: a
 bottleneck adapter per layer plus an invertible adapter on the embeddings, reduction factor 2,
@@ -34,6 +37,13 @@ paper does not say which one the universal adapter sits on, so it sits on the En
 ``english``: MAD-X's original setup, English data only; that task adapter equals UniBridge's
 English task adapter without KL, so ``unibridge_no_kl`` and ``mad_x`` share it.
 
+A task with no English source (MasakhaNER 2.0: hau, swa, xho; :func:`source_language`): MAD-X's
+source language need not be English (Pfeiffer et al. 2020 train the task adapter on the source
+language stacked on that language's adapter), so the universal adapter sits on the adapter of
+the task's first source, trained with ``source_adaptation``, and no English text is read.
+``english`` there is refused at ``validate`` (:meth:`MadX.sources_problem`). docs/choices.md
+"English-only methods on a task without English".
+
 With its standard schedule MAD-X shares only backbones and corpora with UniBridge. Given
 UniBridge's schedule (``source_adaptation: {epochs: 50, batch_size: 32, learning_rate: 5.0e-4,
 max_steps: null}``), its English language adapter equals ``unibridge_no_kl``'s (β = 0 in both:
@@ -56,7 +66,13 @@ from harness.planning import EVAL_SPLIT, BuildEnv
 from harness.suite import Job
 from harness.tasks import Subword, TaskRef, TaskSpec
 from harness.unibridge.adaptation import AdaptationConfig, AdaptationStage
-from harness.unibridge.inference import ENGLISH, InferenceConfig, MultiSourceEvaluationStage
+from harness.unibridge.inference import (
+    ENGLISH,
+    InferenceConfig,
+    MultiSourceEvaluationStage,
+    language_name,
+    task_name,
+)
 from harness.unibridge.task_adapters import TaskAdapterConfig, TaskAdapterStage
 
 #: MAD-X's target language adapters: the LM objective alone (β = 0), batch 64, lr 1e-4, 50k steps.
@@ -68,7 +84,8 @@ MADX_SOURCE_ADAPTATION = MADX_ADAPTATION.model_copy(update={"max_steps": 250_000
 class MadXConfig(BaseModel):
     """Hyperparameters of MAD-X: its standard language-adapter schedule, the paper's task adapter.
 
-    ``adaptation``: the target's language adapter; ``source_adaptation``: English's.
+    ``adaptation``: the target's language adapter; ``source_adaptation``: that of the source
+    the task adapter sits on (:func:`source_language`: English, or the first source without it).
     ``train_embeddings`` has no effect in either: MAD-X keeps the backbone's vocabulary, whose
     embeddings stay frozen.
     """
@@ -113,30 +130,49 @@ class UniversalTaskAdapterStage(TaskAdapterStage):
         return load_split(task, union, split, tokenizer)
 
 
+def source_language(sources: tuple[str, ...]) -> str:
+    """The source whose language adapter MAD-X's task adapter sits on.
+
+    English when it is one of ``sources`` (MAD-X's own source language), else the first of them
+    (a task without English).
+    """
+    return ENGLISH if ENGLISH in sources else sources[0]
+
+
 class MadX(Method):
     """MAD-X language adapters + one task adapter, Stack(target LA, task adapter) at test time."""
 
     Config = MadXConfig
     description = "MAD-X: language + invertible adapters (MLM), universal task adapter, adapter swap"
 
+    def sources_problem(self, sources: tuple[str, ...]) -> str | None:
+        """``task_sources: english`` needs English among the task's sources (see the module)."""
+        if self.config.task_sources != "english" or ENGLISH in sources:
+            return None
+        return (f"task_sources 'english' (MAD-X's original English-only task adapter) needs eng "
+                f"among the sources, which are {', '.join(sources)}; valid: task_sources 'all' (the "
+                f"universal task adapter, on {sources[0]}'s language adapter), or add eng to the "
+                f"sources")
+
     def build(self, job: Job, env: BuildEnv) -> Stage:
-        """Language adapters of the target and English, the task adapter, evaluation."""
+        """Language adapters of the target and the source language, the task adapter, evaluation."""
         config: MadXConfig = self.config
         backbone = env.backbone(job.backbone)
         target = AdaptationStage(config.adaptation, seed=job.seed, backbone=backbone,
                                  corpus=env.corpus(job.lang, role="target"))
-        english = AdaptationStage(config.source_adaptation, seed=job.seed, backbone=backbone,
-                                  corpus=env.corpus(ENGLISH, role="source"))
+        source = source_language(env.sources(job.task))
+        language = AdaptationStage(config.source_adaptation, seed=job.seed, backbone=backbone,
+                                   corpus=env.corpus(source, role="source"))
         subword = env.label_subword(job.task, job.backbone)
         task_config = self._task_config(job, env, subword)
         stage = UniversalTaskAdapterStage if config.task_sources == "all" else TaskAdapterStage
-        task = stage(task_config, seed=job.seed, backbone=backbone, language=english)
+        task = stage(task_config, seed=job.seed, backbone=backbone, language=language)
         inference = InferenceConfig(weighting="uniform", max_length=config.max_length,
                                     batch_size=config.batch_size)
-        evaluation = inference.for_job(env.task(job.task), job.lang, (ENGLISH,), EVAL_SPLIT,
+        evaluation = inference.for_job(env.task(job.task), job.lang, (source,), EVAL_SPLIT,
                                        env.task_data(job.task, job.lang), subword)
         return MultiSourceEvaluationStage(evaluation, backbone=backbone, target=target,
-                                          language_eng=english, task_eng=task)
+                                          **{language_name(source): language, task_name(source): task})
 
     def _task_config(self, job: Job, env: BuildEnv, subword: Subword) -> BaseModel:
         """The task adapter's config: English only, or every source (universal)."""

@@ -65,6 +65,14 @@ class Method(ABC):
         """The task kinds the method runs on: ``task_kinds``, or every registered kind."""
         return frozenset(TASK_KINDS.names()) if cls.task_kinds is None else cls.task_kinds
 
+    def sources_problem(self, sources: tuple[str, ...]) -> str | None:
+        """Why this method cannot run on a task with these source languages, or None when it can.
+
+        ``validate`` asks it once per task: a method that needs one particular source (the
+        English-only ablation needs English) says so here, not when its graph is built.
+        """
+        return None
+
     def parallel_pairs(self, sources: tuple[str, ...]) -> int | None:
         """How many parallel sentence pairs per (target, source) the method reads; None: none.
 

@@ -9,8 +9,9 @@ Example::
 sources of each task; methods never read the suite directly, so that the same wiring serves
 every suite. :func:`prepare` checks everything that can be checked before training: method,
 backbone and task names, each method's hyperparameters, method × backbone × task
-compatibility, which ``--only`` values select jobs (:mod:`harness.selection`), and that the data
-the selected jobs read is there (:mod:`harness.validation`); a hub dataset whose revision is not
+compatibility, what a method needs of a task's sources (:meth:`Method.sources_problem`), which
+``--only`` values select jobs (:mod:`harness.selection`), and that the data the selected jobs
+read is there (:mod:`harness.validation`); a hub dataset whose revision is not
 a commit id is reported as a warning naming the commit to pin (:mod:`harness.data.hub`), and
 monolingual text of the selected jobs that gives fewer samples than asked is kept in
 :attr:`Plan.notes` (no error: a run uses what there is).
@@ -109,6 +110,10 @@ class BuildEnv:
     def task_data(self, task: str, lang: str) -> DataRef:
         """The task dataset holding ``lang`` (keyed by ``lang``'s files when it has its own)."""
         spec = self.suite.tasks[task]
+        if spec.definition is not None and lang not in spec.definition.languages:
+            raise SuiteError(f"{self.suite.path}: tasks.{task}: a method reads language {lang!r}, "
+                             f"not in the task's definition; valid: "
+                             f"{', '.join(spec.definition.languages)}")
         return self._data_ref(spec.data_for(lang), (spec.data_scope(lang),), f"tasks.{task} data")
 
     def label_subword(self, task: str, backbone: str) -> Subword:
@@ -222,6 +227,10 @@ def _incompatibilities(suite: Suite, methods: dict[str, Method]) -> list[str]:
                 reason = method.incompatibility(arch, get_task(suite.task_ref(task)))
                 if reason:
                     problems.add(f"methods.{method.name} × {backbone.name} × {task}: {reason}")
+        for task, spec in suite.tasks.items():
+            reason = method.sources_problem(spec.sources)
+            if reason:
+                problems.add(f"methods.{method.name} × tasks.{task}.sources: {reason}")
     return sorted(problems)
 
 

@@ -71,3 +71,45 @@ def test_hf_datasets_offline_stops_the_network_lookup(offline_cache, monkeypatch
     monkeypatch.setattr(HfApi, "dataset_info", never)
     with pytest.raises(DataError, match="'org/missing'.*HF_DATASETS_OFFLINE is set.*{path: DIR}"):
         check_hub_reachable(DataSource(hub="org/missing"), "tasks.ner.data")
+
+
+def script_only_files(folder):
+    """A repository's root as MasakhaNER 2.0's hub dataset holds it: a card and its script."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "README.md").write_text("---\nlicense: afl-3.0\n---\n")
+    (folder / "masakhaner2.py").write_text("# a loading script\n")
+
+
+def test_a_cached_loading_script_is_named(offline_cache):
+    fake_snapshot(offline_cache, "masakhane/masakhaner2", files=False)
+    snapshot = offline_cache / "datasets--masakhane--masakhaner2" / "snapshots" / "abc123"
+    script_only_files(snapshot)
+    with pytest.raises(DataError, match=rf"^hub dataset 'masakhane/masakhaner2' is a loading script "
+                                        rf"\(masakhaner2.py in the hub cache \({snapshot}\)\), .*"
+                                        r"`tasks.ner.data: \{path: DIR\}`"):
+        check_hub_reachable(DataSource(hub="masakhane/masakhaner2"), "tasks.ner.data")
+
+
+def test_the_hubs_file_list_names_a_loading_script_and_only_one(tmp_path, monkeypatch):
+    """Online: the hub's answer lists the files; a script of another name is no loading script."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.hf_api import RepoSibling
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
+        monkeypatch.delenv(variable, raising=False)
+    files = {"org/masakhaner2": ["README.md", "masakhaner2.py"],
+             "org/parquet": ["README.md", "convert.py", "data/train.parquet"]}
+    monkeypatch.setattr(HfApi, "dataset_info", lambda self, hub, revision=None, timeout=None: type(
+        "Info", (), {"siblings": [RepoSibling(rfilename=name) for name in files[hub]]})())
+    check_hub_reachable(DataSource(hub="org/parquet"), "tasks.ner.data")
+    with pytest.raises(DataError, match=r"^hub dataset 'org/masakhaner2' is a loading script "
+                                        r"\(masakhaner2.py in the hub\), "):
+        check_hub_reachable(DataSource(hub="org/masakhaner2"), "tasks.ner.data")
+
+
+def test_nothing_reachable_keeps_saying_so(offline_cache):
+    """No mirror, no cache, offline: the files are not seen, the message is the unreachable one."""
+    with pytest.raises(DataError, match=r"^hub dataset 'masakhane/masakhaner2' is not in the local "
+                                        r"cache and not reachable \(HF_DATASETS_OFFLINE is set\)"):
+        check_hub_reachable(DataSource(hub="masakhane/masakhaner2"), "tasks.ner.data")

@@ -10,6 +10,7 @@ content ``validate`` does not read, the loader) stop with one message naming it.
 """
 
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from harness.planning import prepare
 from harness.suite import SuiteError, load_suite
 from harness.validation import all_hub_sources
 from harness.yaml_tasks.data import TaskData
+from harness.yaml_tasks.schema import TaskDefinition
 from tests.test_data_replicas import mirror, release_replicas  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +103,36 @@ def test_sib200_suite_validates_against_its_replica(release_replicas, tmp_path, 
     assert quoted == '"' + " ".join(f"jpn_Jpan101w{j}" for j in range(5)) + ',"' + " he said."
 
 
+def docs_sib200_forms() -> tuple[dict, dict]:
+    """docs/yaml-tasks.md's SIB-200 task file (its first YAML block, the hub form) and its local
+    form (the second block's keys in place of the first's)."""
+    text = (ROOT / "docs" / "yaml-tasks.md").read_text(encoding="utf-8")
+    hub_form, local_keys = (yaml.safe_load(block) for block in
+                            re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)[:2])
+    return hub_form, {**hub_form, **local_keys}
+
+
+def test_the_docs_sib200_task_file_is_the_example_suites():
+    hub_form, _ = docs_sib200_forms()
+    shipped = yaml.safe_load((EXAMPLES / "tasks" / "sib200.yaml").read_text(encoding="utf-8"))
+    languages = hub_form.pop("languages")
+    assert languages.items() <= shipped.pop("languages").items()
+    assert hub_form == shipped
+
+
+def test_the_docs_local_form_reads_sib200s_files_as_the_hub_form(mirror):  # noqa: F811
+    """Every split of the docs' languages, quoted texts included (one per replica file)."""
+    hub_form, local_form = (TaskDefinition.model_validate(form) for form in docs_sib200_forms())
+    files = DataSource(path=str(mirror / "Davlan" / "sib200" / "data"))
+    quoted = 0
+    for lang in hub_form.languages:
+        for split in ("train", "validation", "test"):
+            local = TaskData(local_form).load(files, lang, split)
+            assert local == TaskData(hub_form).load(DataSource(hub="Davlan/sib200"), lang, split)
+            quoted += sum(example.text.endswith(',"' + " he said.") for example in local)
+    assert quoted == 2 * 3
+
+
 def test_a_broken_sib200_replica_is_named(mirror, tmp_path, monkeypatch):  # noqa: F811
     """The hub form's content is read by the loader (validate checks its names and its pin):
     a topic outside the task's labels is one message naming the config, split and row."""
@@ -140,11 +172,13 @@ def test_a_sib200_mirror_of_another_commit_stops_validate(release_replicas, tmp_
 @pytest.fixture
 def masakhaner_suite(tmp_path):
     """suites/examples/masakhaner2.yaml on the replica, with filled monolingual and parallel
-    folders (the user's to fill: four lines of text and twelve aligned lines per language)."""
-    def build(data: Path = MASAKHANE_NER) -> Path:
+    folders (the user's to fill: four lines of text and twelve aligned lines per language, and
+    no English: MAD-X's task adapter sits on the first source's language adapter); ``changes``:
+    ``old: new`` replacements of the suite's lines, after its data paths are set."""
+    def build(data: Path = MASAKHANE_NER, changes: dict[str, str] | None = None) -> Path:
         spec = yaml.safe_load((EXAMPLES / "masakhaner2.yaml").read_text(encoding="utf-8"))
         task = spec["tasks"]["masakhaner2"]
-        langs = [*task["targets"], *task["sources"], "eng"]  # eng: MAD-X's language adapter
+        langs = [*task["targets"], *task["sources"]]
         for kind, lines in (("monolingual", 4), ("parallel", 12)):
             (tmp_path / kind).mkdir(exist_ok=True)
             for lang in langs:
@@ -154,7 +188,8 @@ def masakhaner_suite(tmp_path):
         return copy_examples(tmp_path, {
             "../../data/masakhane-ner/MasakhaNER2.0/data": str(data),
             "../../data/masakhaner2/monolingual": str(tmp_path / "monolingual"),
-            "../../data/masakhaner2/parallel": str(tmp_path / "parallel")}) / "masakhaner2.yaml"
+            "../../data/masakhaner2/parallel": str(tmp_path / "parallel"),
+            **(changes or {})}) / "masakhaner2.yaml"
     return build
 
 
@@ -170,6 +205,44 @@ def test_masakhaner2_suite_validates_against_its_replica(masakhaner_suite):
         assert sentences[2].tokens == tuple(f"{lang}{file_split}2w{j}" for j in range(4))
 
 
+def test_madx_reads_no_english_on_masakhaner2(masakhaner_suite):
+    """The task has no English: MAD-X's task adapter sits on hau's language adapter."""
+    plan = prepare(load_suite(masakhaner_suite()))
+    job = next(job for job in plan.jobs if job.method == "mad_x")
+    evaluation = plan.build(job)
+    assert evaluation.config.sources == ("hau",)
+    assert evaluation.inputs["language_hau"].inputs["corpus"].config.langs == ("hau",)
+
+
+def test_english_only_methods_on_masakhaner2_stop_validate_by_name(masakhaner_suite):
+    """No English among the sources: the English-only ablation and MAD-X's English task adapter
+    are one message each, naming the method, the suite key and what to do instead."""
+    suite = masakhaner_suite(changes={
+        "  mad_x: {}\n": "  mad_x: {task_sources: english}\n",
+        "  unibridge: {}\n": "  unibridge: {}\n  unibridge_no_multi_source: {}\n"})
+    with pytest.raises(SuiteError) as caught:
+        prepare(load_suite(suite))
+    assert str(caught.value).splitlines() == [
+        f"{suite}: invalid suite",
+        "methods.mad_x × tasks.masakhaner2.sources: task_sources 'english' (MAD-X's original "
+        "English-only task adapter) needs eng among the sources, which are hau, swa, xho; valid: "
+        "task_sources 'all' (the universal task adapter, on hau's language adapter), or add eng "
+        "to the sources",
+        "methods.unibridge_no_multi_source × tasks.masakhaner2.sources: inference weighting "
+        "'english_only' (the ablation \"− multi-source transfer\": English's task adapter alone) "
+        "needs eng among the sources, which are hau, swa, xho; valid: add eng to the sources, or "
+        "drop the method (one source alone: unibridge on a task whose sources are that one "
+        "language)"]
+
+
+def test_a_method_reading_a_language_the_task_lacks_is_named(masakhaner_suite):
+    """A plugin method asking for English data of this task gets one message, not a KeyError."""
+    plan = prepare(load_suite(masakhaner_suite()), check_data=False)
+    with pytest.raises(SuiteError, match=r": tasks\.masakhaner2: a method reads language 'eng', "
+                                         r"not in the task's definition; valid: bam, bbj, "):
+        plan.env.task_data("masakhaner2", "eng")
+
+
 def test_a_broken_masakhaner2_replica_stops_validate_at_its_line(masakhaner_suite, tmp_path):
     data = tmp_path / "masakhane-ner"
     shutil.copytree(MASAKHANE_NER, data)
@@ -180,18 +253,15 @@ def test_a_broken_masakhaner2_replica_stops_validate_at_its_line(masakhaner_suit
     with pytest.raises(SuiteError) as caught:
         prepare(load_suite(masakhaner_suite(data)))
     problems = [line for line in str(caught.value).splitlines() if str(broken) in line]
-    # the sentence's first line: the YAML task reader reports a sentence's problems there
-    assert problems == [f"tasks.masakhaner2.data: {broken}:1: unknown label 'I-MISC'; valid: O, "
+    # the tag's own line (the file's second), not its sentence's first
+    assert problems == [f"tasks.masakhaner2.data: {broken}:2: unknown label 'I-MISC'; valid: O, "
                         "B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC, B-DATE, I-DATE"]
 
 
 def test_the_hub_form_of_masakhaner2_is_refused_as_a_loading_script(tmp_path, monkeypatch):
     """Why the suite reads the repository: the hub dataset is README.md + masakhaner2.py (commit
     637daf8), and the harness's datasets refuses any repository holding a script."""
-    folder = tmp_path / "mirror" / "masakhane" / "masakhaner2"
-    folder.mkdir(parents=True)
-    (folder / "README.md").write_text("---\nlicense: afl-3.0\n---\n", encoding="utf-8")
-    (folder / "masakhaner2.py").write_text("# a loading script (content not replicated)\n")
+    script_only_repository(tmp_path / "mirror" / MASAKHANER2_HUB)
     monkeypatch.setenv(hub.MIRROR_ENV, str(tmp_path / "mirror"))
     spec = load_suite(EXAMPLES / "masakhaner2.yaml").tasks["masakhaner2"]
     with pytest.raises(DataError, match=r"cannot load hub dataset 'masakhane/masakhaner2 \(mirror "
@@ -200,3 +270,34 @@ def test_the_hub_form_of_masakhaner2_is_refused_as_a_loading_script(tmp_path, mo
                                         r"but found masakhaner2.py"):
         TaskData(spec.definition).load(DataSource(hub="masakhane/masakhaner2"), "yor", "test")
 
+
+
+MASAKHANER2_HUB = "masakhane/masakhaner2"
+MASAKHANER2_HUB_PIN = "60512e89e68841b6b5ed1be59caf97b169f0d27a"  # evidence.yaml's pinned commit
+
+
+def script_only_repository(folder: Path) -> Path:
+    """The hub dataset's files (evidence.yaml): its card and the loading script, no data."""
+    folder.mkdir(parents=True)
+    (folder / "README.md").write_text("---\nlicense: afl-3.0\n---\n", encoding="utf-8")
+    (folder / "masakhaner2.py").write_text("# a loading script (content not replicated)\n")
+    return folder
+
+
+def test_validate_names_the_hub_form_of_masakhaner2_a_loading_script(masakhaner_suite, tmp_path,
+                                                                     monkeypatch):
+    """A mirror of the hub repository is at hand: validate says what the first load would."""
+    repository = script_only_repository(tmp_path / "mirror" / MASAKHANER2_HUB)
+    monkeypatch.setenv(hub.MIRROR_ENV, str(tmp_path / "mirror"))
+    suite = masakhaner_suite(changes={f"data: {{path: {MASAKHANE_NER}}}": (
+        f"data: {{hub: {MASAKHANER2_HUB}, revision: {MASAKHANER2_HUB_PIN}}}")})
+    with pytest.raises(SuiteError) as caught:
+        prepare(load_suite(suite))
+    assert str(caught.value).splitlines() == [
+        f"{suite}: invalid suite",
+        f"tasks.masakhaner2.data: hub dataset 'masakhane/masakhaner2' is a loading script "
+        f"(masakhaner2.py in the mirror {repository}), which the harness's datasets no longer runs "
+        f"(load_dataset refuses any repository holding one): read the files the script downloads "
+        f"as local files instead, `tasks.masakhaner2.data: {{path: DIR}}` (a YAML task names their "
+        f"layout under `local:`; suites/examples/masakhaner2.yaml reads MasakhaNER 2.0 so, from "
+        f"its authors' repository)"]

@@ -156,3 +156,20 @@ def test_a_language_that_is_a_path_is_refused(tmp_path):
     path.write_text(yaml.safe_dump(suite))
     with pytest.raises(SuiteError, match=r"tasks\.ner\.targets: .*'\.\./x'"):
         load_suite(path)
+
+
+def test_english_only_weighting_needs_english_among_the_sources(tmp_path):
+    """A paper task's sources without English: the preset and an override of the weighting are
+    refused by name (they read English's task data, which the suite does not list)."""
+    from harness.planning import prepare
+
+    methods = {"unibridge_no_multi_source": {}, "unibridge": {"inference": {"weighting": "english_only"}},
+               "unibridge_uniform_weights": {}}
+    suite = {**VALID, "methods": methods, "parallel": {"path": "data/parallel"},
+             "tasks": {"ner": {**VALID["tasks"]["ner"], "sources": ["zho", "rus"]}}}
+    with pytest.raises(SuiteError) as caught:
+        prepare(load_suite(write(tmp_path, suite)), check_data=False)
+    assert [line.split(":")[0] for line in str(caught.value).splitlines()[1:]] == [
+        "methods.unibridge × tasks.ner.sources", "methods.unibridge_no_multi_source × tasks.ner.sources"]
+    suite["tasks"]["ner"]["sources"] = ["rus", "eng"]
+    assert len(prepare(load_suite(write(tmp_path, suite)), check_data=False).jobs) == 3

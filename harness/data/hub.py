@@ -20,6 +20,10 @@ Mirrors. ``UNIBRIDGE_HUB_MIRROR=DIR`` makes the harness read hub dataset ``owner
 
     hf download --repo-type dataset ORG/NAME --revision COMMIT --local-dir DIR/ORG/NAME
 
+A repository that is a loading script (``<name>.py``, which current ``datasets`` refuses to
+run) is named at ``validate`` wherever its file list is at hand: a mirror, the hub cache, the
+hub's answer (:func:`loading_script`).
+
 The commit a mirror holds is read from what ``hf download`` (``.cache/huggingface/download``)
 or ``git clone`` (``.git``) leave in it (:func:`mirror_commit`); a mirror of another commit than
 the one a suite pins is refused at ``validate``. A mirror that records no commit (a hand-made
@@ -32,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -99,13 +104,32 @@ def hub_cache_commit(hub: str, revision: str | None) -> str | None:
 
     Only a non-empty snapshot counts: ``load_dataset`` offline would not find an empty one.
     """
+    snapshot = hub_cache_snapshot(hub, revision)
+    return snapshot.name if snapshot is not None else None
+
+
+def hub_cache_snapshot(hub: str, revision: str | None) -> Path | None:
+    """The local hub cache's non-empty snapshot folder of ``revision`` (default ``main``), or None."""
     from huggingface_hub import constants
 
     root = Path(constants.HF_HUB_CACHE) / f"datasets--{hub.replace('/', '--')}"
     ref = root / "refs" / (revision or "main")
     commit = ref.read_text().strip() if ref.is_file() else (revision or "")
     snapshot = root / "snapshots" / commit
-    return commit if commit and snapshot.is_dir() and any(snapshot.iterdir()) else None
+    return snapshot if commit and snapshot.is_dir() and any(snapshot.iterdir()) else None
+
+
+def loading_script(hub: str, root_files: Iterable[str]) -> str | None:
+    """The loading script of dataset ``owner/<name>`` among its repository's root files, or None.
+
+    The script is ``<name>.py``: ``datasets.load_dataset`` (4 and later; 5.0.1 here) refuses a
+    repository that holds it, whatever else the repository holds ("Dataset scripts are no longer
+    supported, but found <name>.py": ``datasets.load.dataset_module_factory``, for a hub id and
+    for a local folder alike). MasakhaNER 2.0's ``masakhane/masakhaner2`` is such a repository
+    (its card and ``masakhaner2.py``, no data files).
+    """
+    script = f"{hub.rsplit('/', 1)[-1]}.py"
+    return script if script in set(root_files) else None
 
 
 @lru_cache(maxsize=256)

@@ -193,6 +193,24 @@ def hash_tree(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _root_files(folder: Path) -> list[str]:
+    """The names of the files at the top of ``folder`` (a repository's root)."""
+    return [path.name for path in folder.iterdir() if path.is_file()]
+
+
+def _refuse_a_loading_script(source: DataSource, key: str, files: list[str], where: str) -> None:
+    """One DataError when hub dataset ``source``'s repository is a loading script (``files``: its root)."""
+    script = hub.loading_script(source.hub, files)
+    if script is None:
+        return
+    raise DataError(
+        f"hub dataset {source.hub!r} is a loading script ({script} in {where}), which the "
+        f"harness's datasets no longer runs (load_dataset refuses any repository holding one): read "
+        f"the files the script downloads as local files instead, `{key}: {{path: DIR}}` (a YAML "
+        f"task names their layout under `local:`; suites/examples/masakhaner2.yaml reads MasakhaNER "
+        f"2.0 so, from its authors' repository)")
+
+
 def check_hub_reachable(source: DataSource, key: str) -> None:
     """Raise :class:`DataError` unless hub dataset ``source`` is mirrored, cached or downloadable.
 
@@ -202,6 +220,8 @@ def check_hub_reachable(source: DataSource, key: str) -> None:
     (:mod:`harness.data.hub`; a mirror of another commit than the pinned one is an error) or the
     Hugging Face hub cache has a snapshot of the revision asked for; otherwise the hub is asked
     for its metadata (10 s timeout) unless ``HF_HUB_OFFLINE`` or ``HF_DATASETS_OFFLINE`` is set.
+    Where the repository's files are seen (mirror, snapshot, the hub's answer), a repository
+    that is a loading script is an error too (:func:`harness.data.hub.loading_script`).
     """
     if source.hub is None:
         return
@@ -212,18 +232,24 @@ def check_hub_reachable(source: DataSource, key: str) -> None:
             raise DataError(f"hub dataset {source.hub!r}: the mirror {mirror} holds commit {held}, "
                             f"but the suite pins revision {source.revision}; download that "
                             f"revision into the mirror or change the pin")
+        _refuse_a_loading_script(source, key, _root_files(mirror), f"the mirror {mirror}")
         return
-    if hub.hub_cache_commit(source.hub, source.revision) is not None:
+    snapshot = hub.hub_cache_snapshot(source.hub, source.revision)
+    if snapshot is not None:
+        _refuse_a_loading_script(source, key, _root_files(snapshot), f"the hub cache ({snapshot})")
         return
     reason = hub.offline_reason()
     if reason is None:
         from huggingface_hub import HfApi
 
         try:
-            HfApi().dataset_info(source.hub, revision=source.revision, timeout=10)
-            return
+            info = HfApi().dataset_info(source.hub, revision=source.revision, timeout=10)
         except Exception as error:  # noqa: BLE001 - any failure means: not reachable from here
             reason = type(error).__name__
+        else:
+            files = [sibling.rfilename for sibling in info.siblings or ()]
+            _refuse_a_loading_script(source, key, files, "the hub")
+            return
     revision = f" at revision {source.revision!r}" if source.revision else ""
     raise DataError(
         f"hub dataset {source.hub!r}{revision} is not in the local cache and not reachable "

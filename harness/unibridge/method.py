@@ -33,7 +33,12 @@ from harness.planning import EVAL_SPLIT, BuildEnv
 from harness.suite import Job
 from harness.unibridge.adaptation import AdaptationConfig, AdaptationStage
 from harness.unibridge.embeddings import EmbeddingInitConfig, EmbeddingInitStage
-from harness.unibridge.inference import HarmonyDistanceStage, InferenceConfig, MultiSourceEvaluationStage
+from harness.unibridge.inference import (
+    ENGLISH,
+    HarmonyDistanceStage,
+    InferenceConfig,
+    MultiSourceEvaluationStage,
+)
 from harness.unibridge.task_adapters import TaskAdapterConfig, TaskAdapterStage
 from harness.unibridge.vocab import VocabSearchConfig, VocabSearchStage
 
@@ -90,8 +95,24 @@ class UniBridge(Method):
         """The sources whose task adapters take part (English only under that ablation)."""
         sources = env.sources(job.task)
         if self.config.inference.weighting == "english_only":
-            return ("eng",)
+            return (ENGLISH,)
         return sources
+
+    def sources_problem(self, sources: tuple[str, ...]) -> str | None:
+        """English-only weighting on a task without English is refused, not re-pointed.
+
+        The ablation "− multi-source transfer" (Table 5) is English's task adapter alone; on a
+        task with no English source (MasakhaNER 2.0: hau, swa, xho) any other single source would
+        make a row that reads as the paper's but depends on the order the sources are listed in.
+        A single-source run is the method itself on a task with that one source (its weight is 1).
+        docs/choices.md "English-only methods on a task without English".
+        """
+        if self.config.inference.weighting != "english_only" or ENGLISH in sources:
+            return None
+        return (f"inference weighting 'english_only' (the ablation \"− multi-source transfer\": "
+                f"English's task adapter alone) needs eng among the sources, which are "
+                f"{', '.join(sources)}; valid: add eng to the sources, or drop the method (one "
+                f"source alone: unibridge on a task whose sources are that one language)")
 
     def embeddings(self, job: Job, backbone: Stage, vocab: Stage, corpus: Stage) -> Stage:
         """Stage 2: the target vocabulary's initial embeddings (Eqs. 2–8)."""

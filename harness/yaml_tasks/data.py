@@ -12,12 +12,13 @@ stages, ``validate`` and ``fetch`` treat a YAML task like a built-in one.
 Local form: ``<path>/<local.file>`` with ``{language}`` the language's config name and
 ``{split}`` the dataset's split name, read by :mod:`harness.yaml_tasks.formats`; every bad line
 (unreadable, a label outside ``labels``, tokens and tags of different lengths, an empty text)
-is reported as ``file:line``. Hub form: ``datasets.load_dataset(hub, config, split=...,
-revision=...)`` through :func:`harness.data._local.load_hub` (mirrors, pins); an integer label
-column is read through its ``ClassLabel`` names when it has them (each must be one of
-``labels``), else through ``labels`` in order; a string column must hold names of ``labels``.
-``check`` of the hub form checks the language and split names only (no network), as the paper
-tasks' checks do.
+is reported as ``file:line``: a bad tag at its own line in the line-per-word formats (conll,
+conllu), every other problem of a row at the row's first line. Hub form:
+``datasets.load_dataset(hub, config, split=..., revision=...)`` through
+:func:`harness.data._local.load_hub` (mirrors, pins); an integer label column is read through
+its ``ClassLabel`` names when it has them (each must be one of ``labels``), else through
+``labels`` in order; a string column must hold names of ``labels``. ``check`` of the hub form
+checks the language and split names only (no network), as the paper tasks' checks do.
 """
 
 from __future__ import annotations
@@ -39,6 +40,18 @@ from harness.data.problems import Problems, collecting
 from harness.data.source import DataError, DataSource
 from harness.yaml_tasks.formats import read_rows
 from harness.yaml_tasks.schema import TaskDefinition
+
+
+class WordErrors(ValueError):
+    """What is wrong with words of a tagged row: (position in the row, message) per bad word.
+
+    The message is the first word's (the hub form names the row only); the local form reports
+    each at its own line (:meth:`harness.yaml_tasks.formats.Row.line_of`).
+    """
+
+    def __init__(self, errors: list[tuple[int, str]]):
+        super().__init__(errors[0][1])
+        self.errors = errors
 
 
 class TaskData:
@@ -99,11 +112,14 @@ class TaskData:
         definition = self.definition
         examples = []
         with collecting(problems) as found:
-            for number, values in read_rows(path, definition.local.format, definition.columns, found):
+            for row in read_rows(path, definition.local.format, definition.columns, found):
                 try:
-                    examples.append(self._example(values, definition.labels))
+                    examples.append(self._example(row.values, definition.labels))
+                except WordErrors as error:
+                    for word, message in error.errors:
+                        found.add(path, row.line_of(word), message)
                 except ValueError as error:
-                    found.add(path, number, str(error))
+                    found.add(path, row.line, str(error))
             found.require(path, len(examples), "examples")
         return examples
 
@@ -114,10 +130,22 @@ class TaskData:
         if self.kind.shape == "tagging":
             if not isinstance(raw, list | tuple):
                 raise ValueError(f"column of {role!r} must be a list of tags, got {raw!r}")
-            named = [self._label(tag, names) for tag in raw]
+            named = self._tags(raw, names)
         else:
             named = self._label(raw, names)
         return self.kind.example({**values, role: named}, self.definition.labels)
+
+    def _tags(self, tags: Sequence[Any], names: Sequence[str]) -> list[str]:
+        """The names of a row's tags; every bad one raised together (:class:`WordErrors`)."""
+        named, errors = [], []
+        for word, tag in enumerate(tags):
+            try:
+                named.append(self._label(tag, names))
+            except ValueError as error:
+                errors.append((word, str(error)))
+        if errors:
+            raise WordErrors(errors)
+        return named
 
     def _label(self, value: Any, names: Sequence[str]) -> str:
         labels = self.definition.labels

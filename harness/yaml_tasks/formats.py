@@ -4,7 +4,7 @@ Example::
 
     problems = Problems()
     rows = read_rows(Path("eng/train.tsv"), "tsv", {"text": "text", "label": "category"}, problems)
-    rows[0]          # (2, {'text': 'Addis Ababa is ...', 'label': 'travel'})
+    rows[0]          # Row(line=2, values={'text': 'Addis Ababa is ...', 'label': 'travel'})
 
 ``columns`` maps each role of the task kind to its column (docs/yaml-tasks.md). Every line
 that cannot be read (bad UTF-8, a missing column, a wrong field count, bad JSON) goes to
@@ -21,6 +21,9 @@ that cannot be read (bad UTF-8, a missing column, a wrong field count, bad JSON)
   MasakhaNER); ``columns`` is not read;
 * ``conllu``: CoNLL-U, FORM is the token and UPOS the tag; comments, multiword-token ranges
   (``1-2``) and empty nodes (``1.1``) are skipped.
+
+A sentence of the last two keeps each word's own line (:attr:`Row.word_lines`), so that a bad
+tag is reported where it is, not at the sentence's first line.
 """
 
 from __future__ import annotations
@@ -28,13 +31,25 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.data.problems import Problems, read_numbered
 
-Row = tuple[int, dict[str, Any]]
-"""The line a row starts on, and its value per role."""
+
+@dataclass(frozen=True)
+class Row:
+    """One row: the line it starts on, its value per role, and each word's line (conll, conllu)."""
+
+    line: int
+    values: dict[str, Any]
+    word_lines: tuple[int, ...] = ()
+
+    def line_of(self, word: int) -> int:
+        """The line of word ``word`` (its position in the row): its own when known, else the row's."""
+        return self.word_lines[word] if word < len(self.word_lines) else self.line
+
 
 CONLLU_FIELDS = 10
 CONLLU_FORM, CONLLU_UPOS = 1, 3
@@ -73,7 +88,7 @@ def _delimited(path: Path, columns: Mapping[str, str], problems: Problems,
             problems.add(path, number, f"expected {len(first[1])} fields like the header "
                                        f"({', '.join(first[1])}), got {len(fields)}")
             continue
-        yield number, {role: fields[i] for role, i in index.items()}
+        yield Row(number, {role: fields[i] for role, i in index.items()})
 
 
 def _tsv(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
@@ -130,7 +145,7 @@ def _jsonl(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterat
             problems.add(path, number, f"missing key(s) {', '.join(map(repr, missing))}; the "
                                        f"object has {', '.join(map(repr, record))}")
             continue
-        yield number, {role: record[column] for role, column in columns.items()}
+        yield Row(number, {role: record[column] for role, column in columns.items()})
 
 
 def _sentences(path: Path, problems: Problems,
@@ -139,22 +154,27 @@ def _sentences(path: Path, problems: Problems,
 
     ``word`` gives a line's (token, tag), None to skip the line, or what is wrong with it.
     """
-    start, tokens, tags = 0, [], []
+    tokens, tags, lines = [], [], []
     for number, line in read_numbered(path, problems):
         if not line.strip():
             if tokens:
-                yield start, {"tokens": tokens, "tags": tags}
-            tokens, tags = [], []
+                yield _sentence(tokens, tags, lines)
+            tokens, tags, lines = [], [], []
             continue
         parsed = word(line)
         if isinstance(parsed, str):
             problems.add(path, number, parsed)
         elif parsed is not None:
-            start = start if tokens else number
             tokens.append(parsed[0])
             tags.append(parsed[1])
+            lines.append(number)
     if tokens:
-        yield start, {"tokens": tokens, "tags": tags}
+        yield _sentence(tokens, tags, lines)
+
+
+def _sentence(tokens: list[str], tags: list[str], lines: list[int]) -> Row:
+    """The row of one sentence, at its first word's line, with every word's line."""
+    return Row(lines[0], {"tokens": tokens, "tags": tags}, tuple(lines))
 
 
 def _conll_word(line: str) -> tuple[str, str] | str | None:

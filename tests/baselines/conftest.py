@@ -17,11 +17,12 @@ SOURCE = [" ".join(random.Random(i).choices(SOURCE_WORDS, k=9)) + "." for i in r
 TARGET = [" ".join(random.Random(-i).choices(TARGET_WORDS, k=8)) + "." for i in range(200)]
 
 
-def smoke_like(methods: dict, backbones=("tiny-xlmr",), ner_targets=("amh",)) -> dict:
+def smoke_like(methods: dict, backbones=("tiny-xlmr",), ner_targets=("amh",),
+               sources=("eng", "zho", "rus", "ara", "jpn")) -> dict:
     """A suite over the fixtures with ``methods`` (name -> overrides)."""
     return {
         "name": "baselines-test", "seeds": [1], "backbones": list(backbones),
-        "tasks": {"ner": {"targets": list(ner_targets), "sources": ["eng", "zho", "rus", "ara", "jpn"],
+        "tasks": {"ner": {"targets": list(ner_targets), "sources": list(sources),
                           "data": {"path": str(FIXTURES / "wikiann")}}},
         "monolingual": {"data": {"path": str(FIXTURES / "monolingual")}, "target_samples": 40,
                         "source_samples": 40, "words_per_sample": 16},

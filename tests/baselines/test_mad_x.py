@@ -10,6 +10,7 @@ from transformers import TrainerCallback
 from baselines.mad_x import MadXConfig, UniversalTaskAdapterStage
 from harness.backbones import BACKBONES, build_tiny_backbone
 from harness.graph import StageContext
+from harness.suite import SuiteError
 from harness.unibridge.adaptation import ADAPTER_NAME, train_language_adapter
 from harness.unibridge.task_adapters import TaskAdapterStage
 
@@ -106,3 +107,35 @@ def test_english_task_adapter_option_shares_unibridge_no_kl_task_adapter(plan_of
     assert len(task) == 1 and type(task[0]) is TaskAdapterStage and task[0].key in no_kl
     target = [s for s in madx.values() if s.kind == "language_adapter" and s.key not in no_kl]
     assert len(target) == 1 and "embeddings" not in target[0].inputs
+
+
+def test_a_task_without_english_sits_on_its_first_sources_adapter(plan_of, method_stages):
+    """MAD-X's source language need not be English: with none, the first source's adapter
+    (source_adaptation's schedule) carries the universal task adapter, and no English is read."""
+    plan = plan_of({"mad_x": {}}, sources=("zho", "rus"))
+    stages = method_stages(plan, "mad_x").values()
+    adapters = {s.inputs["corpus"].config.langs: s.config.max_steps
+                for s in stages if s.kind == "language_adapter"}
+    assert adapters == {("amh",): 50_000, ("zho",): 250_000}
+    (task,) = [s for s in stages if s.kind == "task_adapter"]
+    assert task.config.sources == ("zho", "rus") and task.inputs["language"].config.max_steps == 250_000
+    (evaluation,) = [s for s in stages if s.kind == "evaluation"]
+    assert evaluation.config.sources == ("zho",)
+    assert set(evaluation.inputs) == {"backbone", "target", "language_zho", "task_zho"}
+    assert not [s for s in stages if s.kind == "corpus" and "eng" in s.config.langs]
+
+
+def test_english_stays_its_source_language_wherever_it_is_listed(plan_of, method_stages):
+    plan = plan_of({"mad_x": {}}, sources=("zho", "eng", "rus"))
+    (evaluation,) = [s for s in method_stages(plan, "mad_x").values() if s.kind == "evaluation"]
+    assert evaluation.config.sources == ("eng",)
+    assert evaluation.inputs["language_eng"].inputs["corpus"].config.langs == ("eng",)
+
+
+def test_the_english_task_adapter_on_a_task_without_english_stops_validate(plan_of):
+    with pytest.raises(SuiteError) as caught:
+        plan_of({"mad_x": {"task_sources": "english"}}, sources=("zho", "rus"))
+    assert str(caught.value).splitlines()[1:] == [
+        "methods.mad_x × tasks.ner.sources: task_sources 'english' (MAD-X's original English-only "
+        "task adapter) needs eng among the sources, which are zho, rus; valid: task_sources 'all' "
+        "(the universal task adapter, on zho's language adapter), or add eng to the sources"]

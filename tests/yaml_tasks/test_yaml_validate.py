@@ -5,8 +5,11 @@ import shutil
 import pytest
 from yaml_task_helpers import SENTENCE, TOKEN, task_entry
 
+from harness.data.source import DataError, DataSource
 from harness.planning import prepare
 from harness.suite import SuiteError, load_suite
+from harness.yaml_tasks.data import TaskData
+from harness.yaml_tasks.schema import TaskDefinition
 
 
 def problems_of(suite_path) -> list[str]:
@@ -93,3 +96,57 @@ def test_a_hub_task_validates_against_its_mirror_and_names_what_is_missing(tmp_p
     problems = problems_of(suite_file({"yaml_topics": entry}))
     assert any(p.startswith("tasks.yaml_topics.data: hub dataset 'org/topics' at revision "
                             f"'{'a' * 40}' is not in the local cache and not reachable") for p in problems)
+
+
+def test_a_bad_tag_is_named_at_its_own_line_not_its_sentences(tmp_path, suite_file):
+    """conll: a sentence's second word (line 2), two words of the next sentence (8 and 9)."""
+    data = copy(TOKEN, tmp_path)
+    test = data / "amh" / "test.txt"
+    lines = test.read_text(encoding="utf-8").split("\n")
+    assert lines[5] == "" and lines[6:9] == ["የፊደል O", "ቅርጽ B-ORG", "ቤተሰብ O"]
+    lines[1] = "። B-MISC"
+    lines[7], lines[8] = "ቅርጽ B-ORGG", "ቤተሰብ X"
+    test.write_text("\n".join(lines), encoding="utf-8")
+    problems = problems_of(suite_file({"yaml_ner": task_entry(TOKEN / "task.yaml", data)}))
+    labels = "valid: O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC, B-DATE, I-DATE"
+    assert [p for p in problems if str(test) in p] == [
+        f"tasks.yaml_ner.data: {test}:{line}: unknown label {tag!r}; {labels}"
+        for line, tag in ((2, "B-MISC"), (8, "B-ORGG"), (9, "X"))]
+
+
+CONLLU_WORD = "{}\t{}\t_\t{}\t_\t_\t0\t_\t_\t_"
+#: Per format: the task's kind and labels, the file's lines, and the lines a problem is named at.
+FORMAT_CASES = {
+    "conllu": ("token_classification", ["AUX", "PART"], [
+        "# sent_id = 1", CONLLU_WORD.format("1-2", "don't", "_"), CONLLU_WORD.format(1, "do", "AUX"),
+        CONLLU_WORD.format(2, "n't", "ADV"), CONLLU_WORD.format("2.1", "go", "VERB"),
+        CONLLU_WORD.format(3, "go", "NOUN"), ""], [4, 6]),
+    "jsonl": ("token_classification", ["O", "B-LOC"], [
+        '{"tokens": ["a"], "tags": ["O"]}', "", '{"tokens": ["a", "b"], "tags": ["O", "I-LOC"]}'],
+        [3]),
+    "tsv": ("sentence_classification", ["short", "long"], [
+        "index_id\tcategory\ttext", "0\tshort\ta", '1\tlong\t"b', '2\tmedium\tc"'], [4]),
+    "quoted_tsv": ("sentence_classification", ["short", "long"], [
+        "index_id\tcategory\ttext", "0\tshort\ta", '1\tmedium\t"b', 'c"', "2\tlong\td", "3\tx\te"],
+        [3, 6]),  # a record spanning lines 3-4 is named at its first line
+    "csv": ("sentence_classification", ["short", "long"], [
+        "index_id,category,text", '0,medium,"a', 'b"', "1,long,c", "2,x,d"], [2, 5]),
+}
+
+
+@pytest.mark.parametrize("format", sorted(FORMAT_CASES))
+def test_every_local_format_names_the_line_of_each_problem(tmp_path, format):
+    kind, labels, lines, bad = FORMAT_CASES[format]
+    columns = {"tokens": "tokens", "tags": "tags"} if kind == "token_classification" else {
+        "text": "text", "label": "category"}
+    data = TaskData(TaskDefinition.model_validate({
+        "task": "t", "kind": kind, "labels": labels, "metric": "accuracy", "columns": columns,
+        "languages": {"eng": "en"}, "local": {"format": format, "file": "{language}/{split}.txt"}}))
+    path = tmp_path / "en" / "test.txt"
+    path.parent.mkdir()
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        data.load(DataSource(path=str(tmp_path)), "eng", "test")
+    named = [int(line.split(f"{path}:")[1].split(":")[0]) for line in str(caught.value).splitlines()
+             if f"{path}:" in line]
+    assert named == bad
