@@ -87,6 +87,8 @@ class TrainingSetup:
     model: nn.Module
     trainer: Any
     vocab: int
+    #: autocast dtype of the forward pass (CUDA: the stages' fp16; None: float32 throughout)
+    autocast: torch.dtype | None = None
 
     def trainable(self) -> list[nn.Parameter]:
         """The parameters the optimizer updates."""
@@ -95,7 +97,9 @@ class TrainingSetup:
     def step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """One optimisation step on ``batch`` (the Trainer's inner loop, one micro-batch)."""
         trainer = self.trainer
-        loss = trainer.training_step(self.model, dict(batch))
+        device = trainer.args.device.type
+        with torch.autocast(device, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
+            loss = trainer.training_step(self.model, dict(batch))
         torch.nn.utils.clip_grad_norm_(self.trainable(), trainer.args.max_grad_norm)
         trainer.optimizer.step()
         trainer.lr_scheduler.step()
@@ -103,10 +107,10 @@ class TrainingSetup:
         return loss
 
 
-def _trainer(trainer_class, model, batch: int, learning_rate: float, **kwargs):
+def _trainer(trainer_class, model, batch: int, device: str, **kwargs):
     scratch = tempfile.mkdtemp(prefix="training-steps-")
-    args = training_arguments(TrainingConfig(epochs=1, batch_size=batch, learning_rate=learning_rate),
-                              Path(scratch), StageContext(progress=False))
+    args = training_arguments(TrainingConfig(epochs=1, batch_size=batch, learning_rate=5e-4),
+                              Path(scratch), StageContext(device=device, progress=False))
     trainer = trainer_class(model=model, args=args, **kwargs)
     trainer.create_optimizer_and_scheduler(num_training_steps=1000)
     trainer.current_gradient_accumulation_steps = args.gradient_accumulation_steps  # set by train()
@@ -115,7 +119,7 @@ def _trainer(trainer_class, model, batch: int, learning_rate: float, **kwargs):
 
 def language_adaptation_setup(arch: str, shape: EncoderShape, folder: Path, batch: int,
                               target_vocab: int | None = None, beta: float = 1.0,
-                              teacher_length: int = 128, seed: int = 0) -> TrainingSetup:
+                              teacher_length: int = 128, seed: int = 0, device: str = "cpu") -> TrainingSetup:
     """Stage 3's student with a MAD-X language adapter + invertible adapter and the KL term.
 
     ``target_vocab``: rows of new trainable target embeddings; None: the backbone's own
@@ -134,12 +138,12 @@ def language_adaptation_setup(arch: str, shape: EncoderShape, folder: Path, batc
     torch.manual_seed(seed + 2)
     model.add_adapter(ADAPTER_NAME, config=language_adapter_config(model))
     set_trainable(model, ADAPTER_NAME, train_embeddings=target_vocab is not None)
-    trainer = _trainer(AdaptationTrainer, model, batch, 5e-4, teacher=teacher, beta=beta)
-    return TrainingSetup(model, trainer, target_vocab or shape.vocab)
+    trainer = _trainer(AdaptationTrainer, model.to(device), batch, device, teacher=teacher, beta=beta)
+    return TrainingSetup(model, trainer, target_vocab or shape.vocab, autocast_dtype(device))
 
 
 def task_adapter_setup(arch: str, shape: EncoderShape, folder: Path, batch: int,
-                       seed: int = 0) -> TrainingSetup:
+                       seed: int = 0, device: str = "cpu") -> TrainingSetup:
     """Stage 4: a WikiANN NER task adapter (7 tags) on a frozen source-language adapter."""
     from adapters import AdapterTrainer
 
@@ -150,7 +154,13 @@ def task_adapter_setup(arch: str, shape: EncoderShape, folder: Path, batch: int,
     torch.manual_seed(seed + 2)
     model.add_adapter(LANGUAGE, config=language_adapter_config(model))
     add_task_adapter(model, get_task("ner"), reduction_factor=16)
-    return TrainingSetup(model, _trainer(AdapterTrainer, model, batch, 5e-4), shape.vocab)
+    trainer = _trainer(AdapterTrainer, model.to(device), batch, device)
+    return TrainingSetup(model, trainer, shape.vocab, autocast_dtype(device))
+
+
+def autocast_dtype(device: str) -> torch.dtype | None:
+    """fp16 on CUDA, as :func:`harness.training.training_arguments` sets; none on the CPU."""
+    return torch.float16 if device == "cuda" else None
 
 
 def mlm_batch(setup: TrainingSetup, step: StepShape, generator: torch.Generator,
