@@ -1,7 +1,9 @@
 """Stage 3's optimised training path gives the unoptimised path's losses and gradients, bitwise.
 
 The unoptimised path is the same model with the target embeddings' plain ``nn.Embedding``
-lookup (dense embedding backward, two dense gradients added by autograd). Both arms start from
+lookup (dense embedding backward, two dense gradients added by autograd) and the MLM loss as it
+was computed before (the masked rows' logits indexed out of their batch dimension after the
+250K-way output layer, :func:`unoptimised_masked_lm_loss`). Both arms start from
 the same seed and take the same batches, with duplicate tokens and padding in them, through the
 Trainer's step (harness/training_steps.py); after every step the loss and every trainable
 parameter's gradient must be equal (``torch.equal``, and ``assert_close`` for the message).
@@ -9,16 +11,26 @@ parameter's gradient must be equal (``torch.equal``, and ``assert_close`` for th
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.testing import assert_close
 
 from harness.flops import EncoderShape, StepShape
+from harness.models import head_input, lm_head
 from harness.training_steps import PAD_ID, language_adaptation_setup, mlm_batch
 from harness.unibridge.embedding_gradient import RowGradientEmbedding, use_row_gradients
 
 SHAPE = EncoderShape(layers=2, hidden=32, heads=2, ffn=64, vocab=400)
 TARGET_VOCAB = 60  # small: many duplicate tokens per batch
 STEP = StepShape(batch=4, length=20)
+
+
+def unoptimised_masked_lm_loss(model, hidden, labels):
+    """Stage 3's MLM loss before the change: the output layer on [1, masked, hidden] rows."""
+    masked = labels != -100
+    rows = hidden[masked].unsqueeze(0)
+    logits = lm_head(model)[-1](head_input(model, rows))[0]
+    return F.cross_entropy(logits.float(), labels[masked])
 
 
 def batches(setup, count: int) -> list[dict]:
@@ -51,13 +63,15 @@ def gradients_per_step(setup, steps: list[dict]) -> list[tuple[torch.Tensor, dic
 
 
 @pytest.mark.parametrize("arch", ["xlmr", "bert"])
-def test_row_gradients_equal_the_dense_embedding_backward(arch, tmp_path):
+def test_optimised_stage_3_equals_the_unoptimised_path(arch, tmp_path, monkeypatch):
     optimised = language_adaptation_setup(arch, SHAPE, tmp_path / "a", STEP.batch, target_vocab=TARGET_VOCAB)
     plain = language_adaptation_setup(arch, SHAPE, tmp_path / "b", STEP.batch, target_vocab=TARGET_VOCAB)
     assert type(optimised.model.get_input_embeddings()) is RowGradientEmbedding
     plain.model.get_input_embeddings().__class__ = nn.Embedding  # the unoptimised lookup
     torch.manual_seed(5)  # dropout and the teacher run alike in both arms
-    expected = gradients_per_step(plain, batches(plain, 3))
+    with monkeypatch.context() as patch:
+        patch.setattr("harness.unibridge.adaptation_trainer.masked_lm_loss", unoptimised_masked_lm_loss)
+        expected = gradients_per_step(plain, batches(plain, 3))
     torch.manual_seed(5)
     actual = gradients_per_step(optimised, batches(optimised, 3))
     for (loss, grads), (reference_loss, reference_grads) in zip(actual, expected, strict=True):
