@@ -19,7 +19,8 @@ into a zero row). Autograd adds it into the output layer's dense gradient row by
 element gets the same one addition ``output part + lookup part`` as before: the gradient,
 hence training, is bitwise the same (tests/unibridge/test_training_equivalence.py checks the
 losses and gradients of several steps with ``torch.equal``). Where no dense part exists (an
-untied matrix), a hook turns the accumulated gradient dense, as the optimizer expects.
+untied matrix), a hook turns the accumulated gradient dense, as the optimizer expects. On the
+CPU only (see :meth:`RowGradientEmbedding.forward`).
 """
 
 from __future__ import annotations
@@ -59,8 +60,12 @@ class RowGradientEmbedding(nn.Embedding):
     """An ``nn.Embedding`` (same parameters, same state dict) looking up via :class:`RowGradientLookup`."""
 
     def forward(self, input: Tensor) -> Tensor:
-        """The embeddings of ``input``; plain ``nn.Embedding`` when no gradient is needed."""
-        if not (torch.is_grad_enabled() and self.weight.requires_grad):
+        """The embeddings of ``input``; plain ``nn.Embedding`` without a gradient or off the CPU.
+
+        Off the CPU ``index_add_`` sums a row's positions with atomics, in no fixed order, where
+        the plain backward is deterministic: there the plain lookup stays.
+        """
+        if not (torch.is_grad_enabled() and self.weight.requires_grad) or input.device.type != "cpu":
             return super().forward(input)
         return RowGradientLookup.apply(input, self.weight, self.padding_idx)
 
