@@ -101,3 +101,16 @@ def test_lookup_gradient_alone_is_the_dense_backward():
     assert torch.equal(module.weight.grad, reference.weight.grad)
     assert torch.equal(module.weight.grad[1], torch.zeros(8))  # padding row
     assert not use_row_gradients(nn.Embedding(30, 8, max_norm=1.0))
+
+
+def test_row_gradients_on_the_cpu_only():
+    """Elsewhere (here the meta device stands in for CUDA) the plain, deterministic lookup stays."""
+    ids = torch.tensor([[2, 2, 5]])
+    cpu = nn.Embedding(30, 8)
+    use_row_gradients(cpu)
+    assert type(cpu(ids).grad_fn).__name__ == "RowGradientLookupBackward"
+    with torch.no_grad():
+        assert torch.equal(cpu(ids), F.embedding(ids, cpu.weight))
+    other = nn.Embedding(30, 8, device="meta")
+    use_row_gradients(other)
+    assert type(other(ids.to("meta")).grad_fn).__name__ == "EmbeddingBackward0"
