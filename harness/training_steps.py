@@ -16,7 +16,8 @@ embeddings tied to the LM head) and :class:`AdaptationTrainer` with a :class:`Te
 stage 4's :func:`harness.unibridge.task_adapters.add_task_adapter` on a language adapter, with
 adapters' ``AdapterTrainer``. A step is what the Trainer's inner loop does per batch with these
 arguments: ``training_step`` (loss, backward), gradient clipping at ``max_grad_norm``, the
-Trainer's own optimizer (fused AdamW for torch ≥ 2.8) and scheduler, ``zero_grad``.
+Trainer's own optimizer (fused AdamW for torch ≥ 2.8) and scheduler, ``zero_grad``; with fp16
+on CUDA, the Trainer's gradient scaler unscales before clipping and steps the optimizer.
 """
 
 from __future__ import annotations
@@ -100,8 +101,15 @@ class TrainingSetup:
         device = trainer.args.device.type
         with torch.autocast(device, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
             loss = trainer.training_step(self.model, dict(batch))
+        scaler = getattr(trainer.accelerator, "scaler", None)  # fp16 on CUDA: the loss was scaled
+        if scaler is not None:
+            scaler.unscale_(trainer.optimizer)
         torch.nn.utils.clip_grad_norm_(self.trainable(), trainer.args.max_grad_norm)
-        trainer.optimizer.step()
+        if scaler is not None:
+            scaler.step(trainer.optimizer)
+            scaler.update()
+        else:
+            trainer.optimizer.step()
         trainer.lr_scheduler.step()
         self.model.zero_grad()
         return loss
