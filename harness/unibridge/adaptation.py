@@ -113,12 +113,19 @@ def set_trainable(model: PreTrainedModel, adapter: str, train_embeddings: bool) 
     """Freeze everything but ``adapter`` (+ its invertible adapter) and, optionally, embeddings.
 
     adapters' ``train_adapter`` leaves flexible heads trainable; the LM head belongs to the
-    frozen backbone, except its output matrix, which is tied to the input embeddings.
+    frozen backbone, except its output matrix, which is tied to the input embeddings. Trained
+    embeddings pass their lookup's gradient as the touched rows only (bitwise the same gradient,
+    without two dense passes over the matrix: :mod:`harness.unibridge.embedding_gradient`).
     """
     model.train_adapter(adapter)
     for parameter in model.heads.parameters():
         parameter.requires_grad_(False)
-    model.get_input_embeddings().weight.requires_grad_(train_embeddings)
+    embedding = model.get_input_embeddings()
+    embedding.weight.requires_grad_(train_embeddings)
+    if train_embeddings:
+        from harness.unibridge.embedding_gradient import use_row_gradients
+
+        use_row_gradients(embedding)
 
 
 def student_tokenizer(pretrained: str, embeddings: Path | None) -> PreTrainedTokenizerBase:
