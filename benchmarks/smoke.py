@@ -25,6 +25,7 @@ import argparse
 import os
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -83,13 +84,6 @@ def cumulative(stats: dict, file: str, function: str) -> float:
                if name == function and path.endswith(file))
 
 
-def middle(values: list[float]) -> float:
-    """The median (benchmarks/statistics.py shadows the standard library's module here)."""
-    ordered = sorted(values)
-    half = len(ordered) // 2
-    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
-
-
 def is_finished(workdir: Path) -> bool:
     return (workdir / "results.jsonl").is_file() and (workdir / "run.json").is_file()
 
@@ -111,7 +105,7 @@ def main() -> None:
         if args.breakdown:
             breakdown(args.suite, workdir, extra)
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    median = middle(warm) if warm else first
+    median = statistics.median(warm) if warm else first
     print(f"suite: {args.suite.name}{' (quick: tiny-xlmr only)' if args.quick else ''}; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     print(f"cold run: {cold:8.1f} s" if cold is not None else f"cold run: skipped ({workdir} holds a run)")

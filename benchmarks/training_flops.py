@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import statistics
 import sys
 import tempfile
 import time
@@ -66,13 +67,6 @@ NER_LABELS = 7
 ARMS = ("target", "source", "task")
 
 
-def median(values) -> float:
-    """The median (benchmarks/statistics.py shadows the standard library's module here)."""
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def synchronize(device: str) -> None:
     if device == "cuda":
         torch.cuda.synchronize()
@@ -95,7 +89,7 @@ def matmul_rate(rows: int, inner: int, cols: int, device: str, dtype: torch.dtyp
     torch.matmul(a, b)
     times = [timed(lambda: torch.matmul(a, b), device) for _ in range(repeats)]
     flops = 2 * rows * inner * cols
-    return flops / median(w for w, _ in times), flops / median(c for _, c in times)
+    return flops / statistics.median(w for w, _ in times), flops / statistics.median(c for _, c in times)
 
 
 def reference_shapes(shape: EncoderShape, step: StepShape) -> dict[str, tuple[int, int, int]]:
@@ -198,15 +192,15 @@ def report(figures: dict) -> bool:
         rows = figures[key]
         if not rows:
             continue
-        seconds, count = median(r[0] for r in rows), rows[0][1]
-        wall_ratio = median(r[1].total / r[0] / r[2] for r in rows)
-        cpu_ratio = median(r[1].total / r[3] / r[4] for r in rows)
+        seconds, count = statistics.median(r[0] for r in rows), rows[0][1]
+        wall_ratio = statistics.median(r[1].total / r[0] / r[2] for r in rows)
+        cpu_ratio = statistics.median(r[1].total / r[3] / r[4] for r in rows)
         parts = ", ".join(f"{part} {flops / 1e9:.1f}" for part, flops in count.parts.items() if flops)
         print(f"  {name}: {count.total / 1e9:.1f} GFLOP (forward {count.forward / 1e9:.1f}, backward "
               f"{count.backward / 1e9:.1f}, teacher {count.teacher / 1e9:.1f}); {seconds:.2f} s, "
               f"{count.total / seconds / 1e9:.1f} GFLOP/s; matmul around it "
-              f"{median(r[2] for r in rows) / 1e9:.1f} GFLOP/s; ratio {wall_ratio:.0%} (wall), "
-              f"{cpu_ratio:.0%} (CPU time, {median(r[3] for r in rows):.1f} CPU s)")
+              f"{statistics.median(r[2] for r in rows) / 1e9:.1f} GFLOP/s; ratio {wall_ratio:.0%} (wall), "
+              f"{cpu_ratio:.0%} (CPU time, {statistics.median(r[3] for r in rows):.1f} CPU s)")
         print(f"    by part (GFLOP): {parts}")
         if key == "step":
             met = wall_ratio >= TARGET_RATIO

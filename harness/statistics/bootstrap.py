@@ -55,7 +55,7 @@ def one_blas_thread():
     The products here are skinny (``[B, n] @ [n, a few dozen]``) and bound by reading memory;
     a threaded BLAS gains nothing on them and, on a machine whose cores are busy (a report
     written while jobs run), its spinning threads made them 5–10 times slower
-    (benchmarks/statistics.py).
+    (benchmarks/significance.py).
     """
     from threadpoolctl import threadpool_limits
 

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python benchmarks/statistics.py                    # 100 sentences per language, B = 1,000
-    python benchmarks/statistics.py --sentences 1000   # ten times the test sets
-    python benchmarks/statistics.py --samples 2000 --rounds 10000 --seeds 3
+    python benchmarks/significance.py                    # 100 sentences per language, B = 1,000
+    python benchmarks/significance.py --sentences 1000   # ten times the test sets
+    python benchmarks/significance.py --samples 2000 --rounds 10000 --seeds 3
 
 The grid of ``suites/wikiann.yaml``: 26 method × backbone rows × 14 target languages = 364 jobs.
 Each cell gets synthetic per-sentence NER counts of realistic size: WikiANN's test split of the
@@ -31,7 +31,7 @@ from harness.statistics.cells import CellSampler
 from harness.statistics.config import StatisticsConfig
 from harness.statistics.multiple import holm
 
-log = logging.getLogger("benchmarks.statistics")
+log = logging.getLogger("benchmarks.significance")
 LANGUAGES = 14
 ROWS = 26
 #: UniBridge's row of each backbone -> the rows tested against it (25 pairs over 4 backbones)
