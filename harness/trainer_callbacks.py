@@ -18,9 +18,8 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from harness.checkpoint_files import COMPLETE_MARKER, prune_checkpoints
+from harness.checkpoint_files import CHECKPOINT_PREFIX, COMPLETE_MARKER, prune_checkpoints
 from harness.graph import atomic_write_text
 
 log = logging.getLogger("harness.training")
@@ -34,7 +33,7 @@ class MarkCheckpointComplete(TrainerCallback):
 
     def on_save(self, args, state, control, **kwargs):
         """Write the marker into the checkpoint just saved; prune the older ones."""
-        folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"
+        folder = Path(args.output_dir) / f"{CHECKPOINT_PREFIX}{state.global_step}"
         if folder.is_dir():
             atomic_write_text(folder / COMPLETE_MARKER, str(state.global_step))
             prune_checkpoints(Path(args.output_dir), folder, state.best_model_checkpoint)

@@ -22,7 +22,6 @@ on CUDA, the Trainer's gradient scaler unscales before clipping and steps the op
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from transformers import BatchEncoding, BertConfig, BertForMaskedLM, XLMRobertaC
 from harness.flops import EncoderShape, StepShape
 from harness.graph import StageContext
 from harness.models import install_target_embeddings, language_adapter_config, load_adapter_model
-from harness.training import TrainingConfig, training_arguments
+from harness.training import TrainingConfig, precision_flags, training_arguments
 
 MASK_ID, PAD_ID = 4, 1
 FIRST_ORDINARY_ID = 5
@@ -115,10 +114,10 @@ class TrainingSetup:
         return loss
 
 
-def _trainer(trainer_class, model, batch: int, device: str, **kwargs):
-    scratch = tempfile.mkdtemp(prefix="training-steps-")
+def _trainer(trainer_class, model, batch: int, device: str, output_dir: Path, **kwargs):
+    """A Trainer whose optimizer and scheduler exist; it saves nothing into ``output_dir``."""
     args = training_arguments(TrainingConfig(epochs=1, batch_size=batch, learning_rate=5e-4),
-                              Path(scratch), StageContext(device=device, progress=False))
+                              output_dir, StageContext(device=device, progress=False))
     trainer = trainer_class(model=model, args=args, **kwargs)
     trainer.create_optimizer_and_scheduler(num_training_steps=1000)
     trainer.current_gradient_accumulation_steps = args.gradient_accumulation_steps  # set by train()
@@ -146,7 +145,8 @@ def language_adaptation_setup(arch: str, shape: EncoderShape, folder: Path, batc
     torch.manual_seed(seed + 2)
     model.add_adapter(ADAPTER_NAME, config=language_adapter_config(model))
     set_trainable(model, ADAPTER_NAME, train_embeddings=target_vocab is not None)
-    trainer = _trainer(AdaptationTrainer, model.to(device), batch, device, teacher=teacher, beta=beta)
+    trainer = _trainer(AdaptationTrainer, model.to(device), batch, device, folder / "trainer",
+                       teacher=teacher, beta=beta)
     return TrainingSetup(model, trainer, target_vocab or shape.vocab, autocast_dtype(device))
 
 
@@ -162,13 +162,13 @@ def task_adapter_setup(arch: str, shape: EncoderShape, folder: Path, batch: int,
     torch.manual_seed(seed + 2)
     model.add_adapter(LANGUAGE, config=language_adapter_config(model))
     add_task_adapter(model, get_task("ner"), reduction_factor=16)
-    trainer = _trainer(AdapterTrainer, model.to(device), batch, device)
+    trainer = _trainer(AdapterTrainer, model.to(device), batch, device, folder / "trainer")
     return TrainingSetup(model, trainer, shape.vocab, autocast_dtype(device))
 
 
 def autocast_dtype(device: str) -> torch.dtype | None:
     """fp16 on CUDA, as :func:`harness.training.training_arguments` sets; none on the CPU."""
-    return torch.float16 if device == "cuda" else None
+    return torch.float16 if precision_flags(device, "auto")["fp16"] else None
 
 
 def mlm_batch(setup: TrainingSetup, step: StepShape, generator: torch.Generator,
