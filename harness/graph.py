@@ -158,15 +158,14 @@ class Stage(ABC):
         """Declared non-config inputs that enter the key (e.g. data file content hashes)."""
         return {}
 
-    @cached_property
-    def key(self) -> str:
-        """Content address: hash of kind, version, config, inputs' keys and :meth:`extra_key`.
+    def identity(self) -> dict:
+        """What the key hashes (and the manifest records): kind, version, config, seed, inputs' keys, extra.
 
         A stage class defined by a plugin adds its plugin's stamp (package and version, or the
         included file's content hash: :mod:`harness.plugins.origins`), so that changed plugin
         code never reuses an artifact; a harness stage has none, and its key is as before.
         """
-        payload = {
+        identity = {
             "kind": self.kind,
             "version": self.version,
             "config": config_payload(self.config),
@@ -176,8 +175,13 @@ class Stage(ABC):
         }
         plugin = stage_stamp(type(self))
         if plugin:
-            payload["plugin"] = plugin
-        return hash_payload(payload)
+            identity["plugin"] = plugin
+        return identity
+
+    @cached_property
+    def key(self) -> str:
+        """Content address: the hash of :meth:`identity`."""
+        return hash_payload(self.identity())
 
     @property
     def label(self) -> str:
@@ -361,14 +365,8 @@ class Cache:
     @staticmethod
     def _write_manifest(stage: Stage, tmp: Path, started: float, run_id: str) -> None:
         manifest = {
-            "kind": stage.kind,
-            "version": stage.version,
+            **stage.identity(),
             "key": stage.key,
-            "config": config_payload(stage.config),
-            "seed": stage.seed,
-            "inputs": {name: s.key for name, s in stage.inputs.items()},
-            "extra": stage.extra_key(),
-            **({"plugin": stage_stamp(type(stage))} if stage_stamp(type(stage)) else {}),
             "started": started,
             "seconds": round(time.time() - started, 3),
             "run": run_id,
