@@ -39,9 +39,10 @@ from harness.graph import Stage
 from harness.methods import Method
 from harness.registry import UnknownNameError
 from harness.selection import select_jobs
-from harness.suite import Job, Suite, SuiteError, format_validation_error, method_config
+from harness.suite import Job, Suite, SuiteError, method_config
 from harness.tasks import TASKS, Subword, TaskRef, get_task, label_subword
 from harness.validation import data_problems
+from harness.yaml_files import format_validation_error
 
 EVAL_SPLIT = "test"
 

@@ -16,10 +16,13 @@ records hold nothing it shows (then no file is written). ``report`` and ``run`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from harness.plugins.origins import plugin_entries
-from harness.report.tables import Table
-from harness.results import ResultRecord
+from harness.plugins.origins import origin_of, plugin_entries
+
+if TYPE_CHECKING:  # the CLI imports TablePluginError at start-up: keep the report code out of it
+    from harness.report.tables import Table
+    from harness.results import ResultRecord
 
 
 class TablePluginError(ValueError):
@@ -33,7 +36,7 @@ def plugin_tables(records: Sequence[ResultRecord]) -> list[Table]:
         TablePluginError: naming the table and its plugin.
     """
     from harness.catalog import TABLES
-    from harness.plugins.origins import origin_of
+    from harness.report.tables import Table
 
     tables = []
     for name in plugin_entries("tables"):
