@@ -2,7 +2,7 @@
 
 Example::
 
-    inputs = report_inputs(run, numbers, formats, merged)    # SHA-256 of all the report reads
+    inputs = report_inputs(run, numbers, formats, merged, provenance(run))   # SHA-256 of all it reads
     kept = kept_report(workdir, inputs)   # the files written from these inputs, if all still intact
     if kept is None:
         written = ...render...
@@ -33,7 +33,6 @@ from pathlib import Path
 from harness.graph import atomic_write_text, file_sha256, hash_payload
 from harness.plugins.origins import origin_of, plugin_entries
 from harness.report.build import RunData
-from harness.report.page import provenance
 
 #: Where the inputs' hash and the written files' checksums are kept, in the workdir.
 INPUTS_FILE = ".report-inputs.json"
@@ -52,10 +51,14 @@ def code_digest(folders: Sequence[Path] = CODE) -> str:
 
 
 def report_inputs(run: RunData, numbers: Sequence[int] | None, formats: Sequence[str],
-                  merged: Sequence[Path]) -> str:
-    """SHA-256 of everything :func:`harness.report.write.write_report` renders from."""
+                  merged: Sequence[Path], provenance_facts: dict[str, str]) -> str:
+    """SHA-256 of everything :func:`harness.report.write.write_report` renders from.
+
+    ``provenance_facts``: the page's header (:func:`harness.report.page.provenance` of ``run``),
+    its times left out.
+    """
     manifest = run.manifest.model_dump(mode="json", exclude={"finished"}) if run.manifest else None
-    facts = {name: value for name, value in provenance(run).items() if name not in TIMES}
+    facts = {name: value for name, value in provenance_facts.items() if name not in TIMES}
     return hash_payload({
         "records": [record.model_dump(mode="json") for record in run.records],
         "thresholds": list(run.thresholds), "manifest": manifest,

@@ -62,18 +62,19 @@ def write_report(workdir: Path, numbers: Sequence[int] | None = None, formats: S
     """
     workdir = Path(workdir)
     run = RunData.load(workdir, merged, statistics)
-    inputs = report_inputs(run, numbers, formats, merged)
+    facts = provenance(run)  # the page's header, and (without its times) an input of the report
+    inputs = report_inputs(run, numbers, formats, merged, facts)
     kept = kept_report(workdir, inputs) if keep_unchanged else None
     if kept is not None:
         log.info("report of %s: its inputs are unchanged; kept its %d files", workdir, len(kept))
         return kept
-    written = _render_report(workdir, run, numbers, formats)
+    written = _render_report(workdir, run, numbers, formats, facts)
     remember_report(workdir, inputs, written)
     return written
 
 
 def _render_report(workdir: Path, run: RunData, numbers: Sequence[int] | None,
-                   formats: Sequence[str]) -> list[Path]:
+                   formats: Sequence[str], facts: dict[str, str]) -> list[Path]:
     """Every table, figure and the page of :func:`write_report`; returns the files written."""
     tables = paper_tables(run, numbers)
     written = [_write(render(table, fmt), workdir / TABLES_DIR / f"{table.spec.name}.{fmt}")
@@ -85,8 +86,7 @@ def _render_report(workdir: Path, run: RunData, numbers: Sequence[int] | None,
         written += [path for table in own for path in write_table(table, workdir / TABLES_DIR, text_formats)]
     if "html" in formats:
         figures = write_figures(run, workdir / FIGURES_DIR)
-        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records), figures, provenance(run),
-                          own)
+        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records), figures, facts, own)
         written += [*figures, page]
     log.info("report of %s: %d tables, %d files", workdir, len(tables), len(written))
     return written
