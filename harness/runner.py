@@ -180,7 +180,7 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
         if not all(cache.is_done(s) for s in topological_order([stage])):
             return
         recorded.add(stage.key)
-        for job in jobs_by_final.get(stage.key, []):
+        for job in jobs_by_final[stage.key]:
             with out_of_space_stops(options.workdir, f"writing the record of {job.job_id}"):
                 write_record(options.workdir, make_record(job, stage, cache))
             jobs_bar.update()
