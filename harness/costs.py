@@ -30,6 +30,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from harness.graph import Stage, topological_order
@@ -52,14 +53,14 @@ class Reference:
     t4_hours: float | None
     note: str
 
-    @property
+    @cached_property
     def schedule(self) -> TrainingConfig:
         """The paper's schedule as a training config (its learning rate is irrelevant here)."""
         return TrainingConfig(epochs=self.epochs, batch_size=self.batch_size, learning_rate=1.0)
 
-    @property
+    @cached_property
     def steps(self) -> int:
-        """Optimisation steps of the paper's schedule."""
+        """Optimisation steps of the paper's schedule (asked once per costed stage: computed once)."""
         return planned_steps(self.schedule, self.examples)
 
 

@@ -68,16 +68,17 @@ def plan(suite_file, only, workdir, calibrate, device, steps):
         click.echo(f"not readable here, counted all the same: {what}: {why}", err=True)
     workdir = workdir or Path("runs") / loaded.suite.name
     hours_of = stage_hours(measured_hours(workdir / CACHE_DIR))
-    rows = print_costs(graph, hours_of, "GPU-hours (costed kinds)")
+    sharing = graph.sharing()
+    rows = print_costs(graph, sharing, hours_of, "GPU-hours (costed kinds)")
     if any(row.source.startswith("paper") for row in rows):
         click.echo(PAPER_ASSUMPTIONS)
     if calibrate:
-        print_calibration(graph, workdir, resolve_device(device), steps)
+        print_calibration(graph, sharing, workdir, resolve_device(device), steps)
 
 
-def print_costs(graph: JobGraph, hours_of, title: str) -> list[KindCost]:
-    """The per-kind table and the totals of ``graph`` with ``hours_of`` per stage."""
-    rows = stage_costs(graph.stages, graph.sharing(), hours_of=hours_of)
+def print_costs(graph: JobGraph, sharing, hours_of, title: str) -> list[KindCost]:
+    """The per-kind table and the totals of ``graph`` (``sharing``: its) with ``hours_of`` per stage."""
+    rows = stage_costs(graph.stages, sharing, hours_of=hours_of)
     table = [(r.kind, r.stages, r.shared, r.uses, _hours(r.hours), _hours(r.total(True)),
               _hours(r.total(False)), r.source) for r in rows]
     click.echo(tabulate(table, headers=["stage", "stages", "shared", "uses", "h/stage",
@@ -94,7 +95,7 @@ def print_costs(graph: JobGraph, hours_of, title: str) -> list[KindCost]:
     return rows
 
 
-def print_calibration(graph: JobGraph, workdir: Path, device: str, steps: int) -> None:
+def print_calibration(graph: JobGraph, sharing, workdir: Path, device: str, steps: int) -> None:
     """Time the costed kinds on ``device``; print the grid's hours from them next to the paper's."""
     from harness.calibration import CALIBRATION_CACHE, WARMUP_STEPS, calibrate, calibrated_hours
 
@@ -106,7 +107,6 @@ def print_calibration(graph: JobGraph, workdir: Path, device: str, steps: int) -
                          for t in timings],
                         headers=["stage", "backbone", "batch", "s/step", "timed"],
                         disable_numparse=True))
-    sharing = graph.sharing()
     here = stage_costs(graph.stages, sharing, hours_of=calibrated_hours(timings))
     paper = {row.kind: row for row in stage_costs(graph.stages, sharing, hours_of=stage_hours({}))}
     table = [(r.kind, r.stages, r.uses, _hours(r.total(True)), _hours(r.total(False)),
