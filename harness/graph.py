@@ -62,6 +62,7 @@ from filelock import FileLock
 from pydantic import BaseModel
 
 from harness.plugins.origins import stage_stamp
+from harness.stop_signals import raise_pending_stop
 from harness.workdir import atomic_write_text, follow_umask, out_of_space_stops
 
 log = logging.getLogger(__name__)
@@ -284,6 +285,7 @@ class Cache:
         final = self.path(stage)
         if self.is_done(stage):
             return final
+        raise_pending_stop()  # not one stage more once asked to stop
         with out_of_space_stops(self.root, f"building {stage.title}"):
             final.parent.mkdir(parents=True, exist_ok=True)
             with FileLock(self.lock_path(stage)):

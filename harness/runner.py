@@ -32,6 +32,7 @@ from harness.executors.base import Failure
 from harness.graph import Cache, Stage, StageContext, UnknownStageKindError, topological_order
 from harness.planning import Plan
 from harness.results import RESULTS_DIR, RESULTS_FILE, aggregate, make_record, write_record
+from harness.stop_signals import raise_pending_stop
 from harness.suite import Job
 from harness.workdir import NoSpaceError, check_writable, out_of_space_stops
 
@@ -185,6 +186,7 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
                 write_record(options.workdir, make_record(job, stage, cache))
             jobs_bar.update()
             log.info("job %s: recorded", job.job_id)
+        raise_pending_stop()
 
     ctx = StageContext(device=options.device, precision=options.precision, cache=cache,
                        progress=options.progress)

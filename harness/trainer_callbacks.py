@@ -21,6 +21,7 @@ from transformers import TrainerCallback
 
 from harness.checkpoint_files import CHECKPOINT_PREFIX, COMPLETE_MARKER, prune_checkpoints
 from harness.graph import atomic_write_text
+from harness.stop_signals import raise_pending_stop
 
 log = logging.getLogger("harness.training")
 
@@ -37,6 +38,18 @@ class MarkCheckpointComplete(TrainerCallback):
         if folder.is_dir():
             atomic_write_text(folder / COMPLETE_MARKER, str(state.global_step))
             prune_checkpoints(Path(args.output_dir), folder, state.best_model_checkpoint)
+
+
+class StopAtPendingRequest(TrainerCallback):
+    """Raises a Ctrl-C or SIGTERM whose exception code inside the step swallowed.
+
+    See :mod:`harness.stop_signals`; the checkpoints written so far stay, so resuming loses at
+    most the steps since the last one.
+    """
+
+    def on_step_end(self, args, state, control, **kwargs):
+        """After each optimisation step."""
+        raise_pending_stop()
 
 
 class MetricsToLogging(TrainerCallback):

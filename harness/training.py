@@ -197,9 +197,10 @@ def train_resumably(trainer: Trainer, work_dir: Path) -> dict:
     """
     import torch
 
-    from harness.trainer_callbacks import MarkCheckpointComplete
+    from harness.trainer_callbacks import MarkCheckpointComplete, StopAtPendingRequest
 
     trainer.add_callback(MarkCheckpointComplete())
+    trainer.add_callback(StopAtPendingRequest())
     for observer in _observers:
         trainer.add_callback(observer)
     stop_on_non_finite_loss(trainer)

@@ -80,3 +80,60 @@ def test_resume_command_repeats_the_selection_and_quotes_paths():
                              {"only": ("lang=amh", "method=unibridge"), "device": "cuda", "seed": None})
     assert shlex.split(command) == ["unibridge-bench", "run", "my suites/x.yaml", "--workdir", "runs/x",
                                     "--only", "lang=amh", "--only", "method=unibridge", "--device", "cuda"]
+
+
+#: Appended to the example's majority.py: a method whose stage loses a SIGTERM while it runs.
+LOSING_PLUGIN = '''
+
+class LosingStage(MajorityEvaluationStage):
+    """Sends this process a SIGTERM from a weakref callback, where its exception is dropped."""
+
+    def run(self, ctx, inputs, out):
+        import os
+        import signal
+        import weakref
+
+        class Owner:
+            pass
+
+        def callback(_):
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1000):
+                pass
+
+        owner = Owner()
+        reference = weakref.ref(owner, callback)
+        del owner
+        super().run(ctx, inputs, out)
+
+
+class LosingMethod(MajorityLabel):
+    def build(self, job, env):
+        stage = super().build(job, env)
+        return LosingStage(stage.config)
+
+
+def register(registries):
+    registries.methods.register("majority_losing_a_stop", LosingMethod)
+'''
+
+
+@pytest.mark.slow
+def test_a_sigterm_whose_exception_was_dropped_still_stops_the_run(tmp_path):
+    """The signal arrives inside a weakref callback (Python prints the exception and carries on)."""
+    included = tmp_path / "included"
+    included.mkdir()
+    majority = Path(__file__).parent / "plugin_example" / "included" / "majority.py"
+    # the appended register() replaces majority.py's own
+    (included / "losing.py").write_text(majority.read_text() + LOSING_PLUGIN)
+    suite = yaml.safe_load(two_job_suite(tmp_path).read_text())
+    suite["methods"] = {"majority_losing_a_stop": {}}
+    suite["include"] = str(included)
+    (tmp_path / "stop.yaml").write_text(yaml.safe_dump(suite, sort_keys=False))
+    workdir = tmp_path / "work"
+    command = cli("run", str(tmp_path / "stop.yaml"), "--workdir", str(workdir), "--device", "cpu")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert "Exception ignored" in done.stderr  # the fault happened
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("stopped by SIGTERM: 1 of 1 jobs finished")
+    assert [r.method for r in read_results(workdir / "results.jsonl")] == ["majority_losing_a_stop"]

@@ -9,42 +9,23 @@ Example::
     # and exit code 130 / 143 (128 + the signal's number, as shells report it)
 
 SIGTERM (a scheduler's or ``kill``'s request to stop) is turned into the exception Ctrl-C
-raises, so both unwind alike: the running stage's temporary directory is removed, every finished
-artifact and result record stays, and ``results.jsonl`` is rewritten for the jobs that finished
-(:func:`harness.runner.run_jobs`). Resuming is running the same command again (without
-``--rerun``, which would recompute what already finished).
+raises (:mod:`harness.stop_signals`), so both unwind alike: the running stage's temporary
+directory is removed, every finished artifact and result record stays, and ``results.jsonl``
+is rewritten for the jobs that finished (:func:`harness.runner.run_jobs`). Resuming is running
+the same command again (without ``--rerun``, which would recompute what already finished).
 """
 
 from __future__ import annotations
 
 import shlex
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from harness.results import RESULTS_FILE, read_results
+from harness.stop_signals import Terminated
 from harness.suite import Job
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised as a kind of Ctrl-C so that every cleanup path treats the two alike."""
-
-
-@contextmanager
-def stop_requests() -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`Terminated` (Ctrl-C raises KeyboardInterrupt)."""
-
-    def terminate(signum, frame):
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def resume_command(suite_file: Path, workdir: Path, options: dict[str, object]) -> str:
