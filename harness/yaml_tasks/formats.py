@@ -51,6 +51,9 @@ class Row:
         return self.word_lines[word] if word < len(self.word_lines) else self.line
 
 
+Reader = Callable[[Path, Mapping[str, str], Problems], Iterator[Row]]
+"""A format's reader: (file, role → column, problems) → rows."""
+
 CONLLU_FIELDS = 10
 CONLLU_FORM, CONLLU_UPOS = 1, 3
 DOCSTART = "-DOCSTART-"
@@ -120,12 +123,11 @@ def _csv_records(path: Path, problems: Problems, delimiter: str) -> Iterator[tup
         yield start, fields
 
 
-def _csv(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
-    return _delimited(path, columns, problems, _csv_records(path, problems, ","))
-
-
-def _quoted_tsv(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
-    return _delimited(path, columns, problems, _csv_records(path, problems, "\t"))
+def _quoted(delimiter: str) -> Reader:
+    """The reader of header-first RFC 4180 tables whose fields ``delimiter`` separates."""
+    def read(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
+        return _delimited(path, columns, problems, _csv_records(path, problems, delimiter))
+    return read
 
 
 def _jsonl(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
@@ -197,16 +199,15 @@ def _conllu_word(line: str) -> tuple[str, str] | str | None:
     return fields[CONLLU_FORM], fields[CONLLU_UPOS]
 
 
-def _conll(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
-    return _sentences(path, problems, _conll_word)
+def _word_per_line(word: Callable[[str], tuple[str, str] | str | None]) -> Reader:
+    """The reader of blank-line separated sentences whose lines ``word`` parses (:func:`_sentences`)."""
+    def read(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
+        return _sentences(path, problems, word)
+    return read
 
 
-def _conllu(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
-    return _sentences(path, problems, _conllu_word)
-
-
-READERS: dict[str, Callable[[Path, Mapping[str, str], Problems], Iterator[Row]]] = {
-    "tsv": _tsv, "quoted_tsv": _quoted_tsv, "csv": _csv, "jsonl": _jsonl, "conll": _conll,
-    "conllu": _conllu,
+READERS: dict[str, Reader] = {
+    "tsv": _tsv, "quoted_tsv": _quoted("\t"), "csv": _quoted(","), "jsonl": _jsonl,
+    "conll": _word_per_line(_conll_word), "conllu": _word_per_line(_conllu_word),
 }
 """Format name (``local.format``) → row reader."""
