@@ -17,11 +17,14 @@ their own and raise when they are done reading.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from harness.data.source import DataError
+
+Item = TypeVar("Item")
 
 LIMIT = 5
 """Problems shown per file; the rest are counted."""
@@ -88,6 +91,30 @@ def read_numbered(path: Path, problems: Problems) -> Iterator[tuple[int, str]]:
                                            f"column {error.start + 1}); save the file as UTF-8")
                 continue
             yield number, text.rstrip("\r\n")
+
+
+def blank_line_groups(lines: Iterable[tuple[int, str]],
+                      item: Callable[[int, str], Item | None]) -> Iterator[list[Item]]:
+    """The items of each group of lines that blank lines separate (sentences of CoNLL formats).
+
+    ``lines`` are (number, text) pairs as :func:`read_numbered` gives them; a line is blank
+    when it holds only whitespace, and several blank lines separate as one does. ``item`` is
+    called on each other line as soon as it is read, so that what it reports keeps the file's
+    order; it returns None to drop the line (a comment, a bad line it reported). A group with
+    no item is not yielded; the last group needs no blank line after it.
+    """
+    group: list[Item] = []
+    for number, line in lines:
+        if not line.strip():
+            if group:
+                yield group
+            group = []
+            continue
+        parsed = item(number, line)
+        if parsed is not None:
+            group.append(parsed)
+    if group:
+        yield group
 
 
 @contextmanager

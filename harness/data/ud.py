@@ -62,7 +62,7 @@ from harness.data._local import (
     split_file,
 )
 from harness.data.examples import UPOS_LABELS, TaggedSentence
-from harness.data.problems import Problems, collecting, read_numbered
+from harness.data.problems import Problems, blank_line_groups, collecting, read_numbered
 from harness.data.source import DataError, DataSource
 
 DATASET = "Universal Dependencies"
@@ -171,7 +171,7 @@ def parse_conllu(path: Path, legacy_upos: str = "error",
     """The sentences of a CoNLL-U file; every problem is reported with the file and line."""
     sentences = []
     with collecting(problems) as found:
-        for block in _blocks(read_numbered(path, found)):
+        for block in blank_line_groups(read_numbered(path, found), _numbered):
             sentence = _parse_block(path, block, legacy_upos, found)
             if sentence is not None and sentence.tokens:
                 sentences.append(sentence)
@@ -179,17 +179,9 @@ def parse_conllu(path: Path, legacy_upos: str = "error",
     return sentences
 
 
-def _blocks(lines: Iterable[tuple[int, str]]) -> Iterable[list[tuple[int, str]]]:
-    """The (line number, line) pairs of each blank-line separated block."""
-    block: list[tuple[int, str]] = []
-    for number, line in lines:
-        if line.strip():
-            block.append((number, line))
-        elif block:
-            yield block
-            block = []
-    if block:
-        yield block
+def _numbered(number: int, line: str) -> tuple[int, str]:
+    """A block's line with its number: the comments are kept, for :mod:`conllu` to parse."""
+    return number, line
 
 
 def _parse_block(path: Path, block: list[tuple[int, str]], legacy_upos: str,

@@ -34,7 +34,7 @@ from harness.data._local import (
     split_file,
 )
 from harness.data.examples import NER_LABELS, TaggedSentence
-from harness.data.problems import Problems, collecting, read_numbered
+from harness.data.problems import Problems, blank_line_groups, collecting, read_numbered
 from harness.data.source import DataSource
 
 DATASET = "WikiANN"
@@ -65,25 +65,19 @@ def check(source: DataSource, lang: str, splits: Iterable[str],
 
 def parse_tsv(path: Path, problems: Problems | None = None) -> list[TaggedSentence]:
     """Sentences of a ``token<TAB>tag`` file; every malformed line is reported with its number."""
-    sentences: list[TaggedSentence] = []
-    tokens: list[str] = []
-    tags: list[str] = []
     with collecting(problems) as found:
-        for number, line in read_numbered(path, found):
-            if not line.strip():
-                if tokens:
-                    sentences.append(TaggedSentence(tuple(tokens), tuple(tags)))
-                    tokens, tags = [], []
-                continue
+        def word(number: int, line: str) -> tuple[str, str] | None:
             error = _line_error(line)
             if error:
                 found.add(path, number, error)
-                continue
+                return None
             token, tag = line.split("\t")
-            tokens.append(token)
-            tags.append(tag)
-        if tokens:
-            sentences.append(TaggedSentence(tuple(tokens), tuple(tags)))
+            return token, tag
+
+        sentences = []
+        for words in blank_line_groups(read_numbered(path, found), word):
+            tokens, tags = zip(*words)
+            sentences.append(TaggedSentence(tokens, tags))
         found.require(path, len(sentences), "sentences")
     return sentences
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.data.problems import Problems, read_numbered
+from harness.data.problems import Problems, blank_line_groups, read_numbered
 
 
 @dataclass(frozen=True)
@@ -156,27 +156,16 @@ def _sentences(path: Path, problems: Problems,
 
     ``word`` gives a line's (token, tag), None to skip the line, or what is wrong with it.
     """
-    tokens, tags, lines = [], [], []
-    for number, line in read_numbered(path, problems):
-        if not line.strip():
-            if tokens:
-                yield _sentence(tokens, tags, lines)
-            tokens, tags, lines = [], [], []
-            continue
+    def numbered_word(number: int, line: str) -> tuple[int, str, str] | None:
         parsed = word(line)
         if isinstance(parsed, str):
             problems.add(path, number, parsed)
-        elif parsed is not None:
-            tokens.append(parsed[0])
-            tags.append(parsed[1])
-            lines.append(number)
-    if tokens:
-        yield _sentence(tokens, tags, lines)
+            return None
+        return None if parsed is None else (number, *parsed)
 
-
-def _sentence(tokens: list[str], tags: list[str], lines: list[int]) -> Row:
-    """The row of one sentence, at its first word's line, with every word's line."""
-    return Row(lines[0], {"tokens": tokens, "tags": tags}, tuple(lines))
+    for words in blank_line_groups(read_numbered(path, problems), numbered_word):
+        lines, tokens, tags = zip(*words)
+        yield Row(lines[0], {"tokens": list(tokens), "tags": list(tags)}, lines)
 
 
 def _conll_word(line: str) -> tuple[str, str] | str | None:
