@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.results import RESULTS_FILE, read_results
+
 SCORE_TOL = 10.0
 REL_TOL = 0.05
 SKIPPED = ("seconds", "versions", "config_hash")
@@ -55,17 +57,14 @@ class Difference:
 
 
 def read_records(path: Path) -> dict[str, dict[str, Any]]:
-    """Job id -> record, from a workdir (its ``results.jsonl``) or a ``results.jsonl`` file."""
+    """Job id -> record, from a workdir (its ``results.jsonl``) or a ``results.jsonl`` file.
+
+    The file is read by :func:`harness.results.read_results`: a line that is not a record is
+    named in a warning and skipped.
+    """
     path = Path(path)
-    file = path / "results.jsonl" if path.is_dir() else path
-    records = {}
-    for line in file.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            job = (f"{record['method']}/{record['backbone']}/{record['task']}/{record['lang']}"
-                   f"/seed{record['seed']}")
-            records[job] = record
-    return records
+    file = path / RESULTS_FILE if path.is_dir() else path
+    return {record.job_id: record.model_dump(mode="json") for record in read_results(file)}
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -108,3 +108,11 @@ def test_main_reads_workdirs_and_files_and_exits_1_on_a_difference(tmp_path, cap
     assert saved["score_max_abs_delta"] == 20.0
     assert saved["differences"] == ["unibridge/tiny-xlmr/pos/amh/seed1: value: 40.0 vs 60.0 "
                                     "(more than 10 points apart)"]
+
+
+def test_a_line_that_is_not_a_record_is_named_and_skipped(tmp_path, caplog):
+    run = write_run(tmp_path / "cpu", record())
+    with (run / "results.jsonl").open("a") as handle:
+        handle.write('{"method": "unibridge"}\n')
+    assert list(read_records(run)) == ["unibridge/tiny-xlmr/ner/amh/seed1"]
+    assert "line 2: not a result record" in caplog.text
