@@ -52,24 +52,21 @@ def run_command(suite: Path, workdir: Path, extra: list[str]) -> list[str]:
             *extra]
 
 
-def timed_run(suite: Path, workdir: Path, extra: list[str]) -> float:
+def timed_run(suite: Path, workdir: Path, extra: list[str], profile: Path | None = None) -> float:
+    """Wall seconds of one ``run`` in its own process; under cProfile, saved to ``profile``, if given."""
+    profiler = ["-m", "cProfile", "-o", str(profile)] if profile is not None else []
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     start = time.perf_counter()
-    subprocess.run([sys.executable, *run_command(suite, workdir, extra)], check=True, cwd=ROOT,
-                   env=env, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, *profiler, *run_command(suite, workdir, extra)], check=True,
+                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
 def breakdown(suite: Path, workdir: Path, extra: list[str]) -> None:
     """One warm run under cProfile; the cumulative seconds of each phase of :data:`PHASES`."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
         profile = Path(tmp) / "warm.prof"
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile),
-                        *run_command(suite, workdir, extra)], check=True, cwd=ROOT, env=env,
-                       stdout=subprocess.DEVNULL)
-        whole = time.perf_counter() - start
+        whole = timed_run(suite, workdir, extra, profile)
         stats = pstats.Stats(str(profile)).stats
     print(f"breakdown (one warm run under cProfile: {whole:.2f} s wall, profiler included)")
     print(f"  {'start-up (interpreter, imports before the command)':45s} "
