@@ -52,8 +52,10 @@ class Timing:
 
 def group_of(stage: Stage) -> tuple[str, str, int] | None:
     """(kind, backbone, batch size) of a costed training stage; None for the others."""
+    if stage.kind not in REFERENCES:
+        return None
     schedule = stage_schedule(stage)
-    if stage.kind not in REFERENCES or schedule is None:
+    if schedule is None:
         return None
     backbone = stage.inputs.get("backbone")
     return stage.kind, backbone_name(backbone), schedule.batch_size

@@ -188,3 +188,17 @@ def test_calibrate_times_each_costed_kind_and_costs_the_grid_from_it(tmp_path):
     assert float(measured["finetune"][3]) == pytest.approx(finetune / 3600, rel=6e-3)
     assert "paper T4 x steps" in result.stdout and "linear in steps" in result.stdout
     assert not (workdir / "cache").exists()  # timed stages stay out of the suite's cache
+
+
+def test_calibration_groups_costed_stages_and_builds_no_schedule_for_the_others():
+    from harness.calibration import group_of
+
+    def never() -> TrainingConfig:
+        raise AssertionError("the schedule of an uncosted stage was built")
+
+    backbone = SimpleNamespace(kind="backbone", config=SimpleNamespace(name="tiny-xlmr"), inputs={})
+    adapter = SimpleNamespace(kind="task_adapter", inputs={"backbone": backbone},
+                              schedule=lambda: PAPER_SCHEDULES["task_adapter"])
+    assert group_of(adapter) == ("task_adapter", "tiny-xlmr", 32)
+    assert group_of(SimpleNamespace(kind="evaluation", inputs={}, schedule=never)) is None
+    assert group_of(SimpleNamespace(kind="task_adapter", inputs={})) is None  # no schedule
