@@ -44,12 +44,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from baselines.zero_shot import finetune_and_evaluate
 from harness.backbones import BACKBONE_FILE, CORPUS_FILE, MODEL_DIR
 from harness.finetune import PAPER_FINETUNING
-from harness.graph import Stage, StageContext, atomic_write_text
+from harness.graph import Stage, StageContext
 from harness.methods import Method
 from harness.planning import BuildEnv
 from harness.suite import Job
 from harness.training import TrainingConfig
 from harness.unibridge.vocab import VocabSearchConfig, VocabSearchStage
+from harness.workdir import atomic_write_text
 
 log = logging.getLogger(__name__)
 

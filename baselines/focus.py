@@ -34,9 +34,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.backbones import CORPUS_FILE
-from harness.graph import Stage, StageContext, atomic_write_text
+from harness.graph import Stage, StageContext
 from harness.suite import Job
 from harness.unibridge.method import UniBridge, UniBridgeConfig
+from harness.workdir import atomic_write_text
 
 log = logging.getLogger(__name__)
 

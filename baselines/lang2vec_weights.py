@@ -42,11 +42,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.graph import Stage, StageContext, atomic_write_text
+from harness.graph import Stage, StageContext
 from harness.planning import BuildEnv
 from harness.suite import Job
 from harness.unibridge.harmony import DISTANCE_FILE
 from harness.unibridge.method import UniBridge, UniBridgeConfig
+from harness.workdir import atomic_write_text
 
 #: lang2vec's feature sets over URIEL's languages (not ``id``, nor ``learned``, which covers others).
 FeatureSet = Literal[

@@ -37,9 +37,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from harness.archs import Arch
-from harness.graph import Stage, StageContext, atomic_write_text
+from harness.graph import Stage, StageContext
 from harness.registry import Registry
 from harness.tiny_tokenizers import train_tiny_tokenizer
+from harness.workdir import atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,10 @@ from tqdm.auto import tqdm
 
 from harness.data.reads import TaskRead
 from harness.data.source import DataRef
-from harness.graph import Stage, StageContext, atomic_write_text
+from harness.graph import Stage, StageContext
 from harness.results import METRICS_FILE
 from harness.tasks import Subword, TaskRef, TaskSpec, get_task
+from harness.workdir import atomic_write_text
 
 if TYPE_CHECKING:
     import torch

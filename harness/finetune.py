@@ -22,9 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.data.reads import TRAINING_SPLITS, TaskRead, task_reads
 from harness.data.source import DataRef
 from harness.evaluation import MODEL_DIR, TASK_HEAD, save_finetuned
-from harness.graph import Stage, StageContext, atomic_write_text
+from harness.graph import Stage, StageContext
 from harness.tasks import Encoded, Subword, TaskRef, TaskSpec, get_task, overflow_for
 from harness.training import TrainingConfig, log_metrics_to_logging, train_resumably, training_arguments
+from harness.workdir import atomic_write_text
 
 if TYPE_CHECKING:
     import numpy as np

@@ -24,10 +24,10 @@ to ``<cache>/<kind>/<key>/`` only after its ``manifest.json`` is written, so an 
 is complete. Long stages may keep resumable state (trainer checkpoints) in
 :meth:`Cache.partial_dir`, which survives a killed run and is deleted on success.
 
-Integrity: the manifest records the size and SHA-256 of every file of the artifact;
-:meth:`Cache.verify` checks them before the artifact is read as an input, so a truncated or
-edited weights file stops the run with one message naming the entry and the fix
-(:func:`corrupt_entry`), not with a library's traceback from deep inside a loader.
+Integrity: the manifest records the size and SHA-256 of every file of the artifact
+(:mod:`harness.cache_entry`); :meth:`Cache.verify` checks them before the artifact is read as
+an input, so a truncated or edited weights file stops the run with one message naming the
+entry and the fix, not with a library's traceback from deep inside a loader.
 
 Concurrency: a stage is built under a lock file ``<cache>/<kind>/.lock-<key>`` (``filelock``),
 so two runs on one workdir (or two workers on a shared filesystem) build each stage once: the
@@ -61,21 +61,16 @@ from typing import Any, ClassVar
 from filelock import FileLock
 from pydantic import BaseModel
 
+from harness.cache_entry import MANIFEST, CacheError, corrupt_entry, damaged_file, write_manifest
 from harness.plugins.origins import stage_stamp
 from harness.stop_signals import raise_pending_stop
-from harness.workdir import atomic_write_text, follow_umask, out_of_space_stops
+from harness.workdir import follow_umask, out_of_space_stops
 
 log = logging.getLogger(__name__)
-
-MANIFEST = "manifest.json"
 
 
 class UnknownStageKindError(ValueError):
     """A stage kind was named (``--rerun``) that no stage of the run has."""
-
-
-class CacheError(RuntimeError):
-    """A cache entry is unreadable (e.g. a corrupt or hand-edited artifact)."""
 
 
 class RetryStageError(RuntimeError):
@@ -343,7 +338,7 @@ class Cache:
             seed_everything(stage.seed or 0)
             stage.run(replace(ctx, seed=stage.seed or 0), inputs, tmp)
             follow_umask(tmp)
-            self._write_manifest(stage, tmp, started, ctx.run_id)
+            write_manifest(stage, tmp, started, ctx.run_id)
             self._publish(tmp, final)
         finally:
             if tmp.exists():
@@ -365,57 +360,10 @@ class Cache:
         shutil.rmtree(self.path(stage), ignore_errors=True)
 
     @staticmethod
-    def _write_manifest(stage: Stage, tmp: Path, started: float, run_id: str) -> None:
-        manifest = {
-            **stage.identity(),
-            "key": stage.key,
-            "started": started,
-            "seconds": round(time.time() - started, 3),
-            "run": run_id,
-            "files": file_checksums(tmp),
-        }
-        atomic_write_text(tmp / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
-
-    @staticmethod
     def _publish(tmp: Path, final: Path) -> None:
         if final.exists():  # a crashed earlier attempt left a directory without a manifest
             shutil.rmtree(final)
         os.rename(tmp, final)
-
-
-def damaged_file(entry: Path, files: Mapping[str, Mapping[str, Any]]) -> str | None:
-    """What is wrong with the first of ``files`` (a manifest's) that is missing or differs, if any."""
-    for name, expected in files.items():
-        file = entry / name
-        if not file.is_file():
-            return f"{name} is missing"
-        if file.stat().st_size != expected["size"] or file_sha256(file) != expected["sha256"]:
-            return f"{name} differs from the file the stage wrote (truncated or changed since)"
-    return None
-
-
-def corrupt_entry(stage: Stage, entry: Path, problem: str) -> CacheError:
-    """The one message for a damaged cache entry: which entry, what is wrong, how to rebuild it.
-
-    ``entry`` is ``<workdir>/cache/<kind>/<key>``, so the workdir to verify is three levels up.
-    """
-    return CacheError(f"damaged cache entry {entry} ({stage.title}): {problem}. Remove it with "
-                      f"`unibridge-bench verify {entry.parents[2]} --repair` (the next run "
-                      f"rebuilds it), re-run with --rerun {stage.kind} to rebuild it and what is "
-                      f"built on it, or delete that directory.")
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 hex digest of a file's bytes, read in chunks."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def file_checksums(folder: Path) -> dict[str, dict[str, Any]]:
-    """Size and SHA-256 of every file under ``folder`` but the manifest, by relative path."""
-    return {path.relative_to(folder).as_posix(): {"size": path.stat().st_size,
-                                                   "sha256": file_sha256(path)}
-            for path in sorted(folder.rglob("*")) if path.is_file() and path.name != MANIFEST}
 
 
 def seed_everything(seed: int) -> None:

@@ -10,7 +10,7 @@ Example::
 
 What is checked, for every entry ``<workdir>/cache/<kind>/<key>/``: its ``manifest.json`` is
 readable JSON naming this kind and key; every file it lists exists with the recorded size and
-SHA-256 (:func:`harness.graph.damaged_file`, the check a run makes of what it reads); and the
+SHA-256 (:func:`harness.cache_entry.damaged_file`, the check a run makes of what it reads); and the
 entry holds no file the manifest does not list (a stray file, which a stage reading the
 directory could pick up; a run does not look for those). Record files under ``results/`` must
 parse as records (:func:`harness.results.read_record`).
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from harness.graph import MANIFEST, damaged_file
+from harness.cache_entry import MANIFEST, damaged_file
 from harness.results import aggregate, read_record, record_files
 from harness.runner import CACHE_DIR
 

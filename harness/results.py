@@ -36,8 +36,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from harness.graph import Cache, Stage, atomic_write_text
+from harness.graph import Cache, Stage
 from harness.suite import Job
+from harness.workdir import atomic_write_text
 
 log = logging.getLogger(__name__)
 

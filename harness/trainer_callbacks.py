@@ -20,8 +20,8 @@ from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
 from harness.checkpoint_files import CHECKPOINT_PREFIX, COMPLETE_MARKER, prune_checkpoints
-from harness.graph import atomic_write_text
 from harness.stop_signals import raise_pending_stop
+from harness.workdir import atomic_write_text
 
 log = logging.getLogger("harness.training")
 

@@ -48,7 +48,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.checkpoint_files import BEST_MARKER, COMPLETE_MARKER, checkpoint_folders, resumable_checkpoints
-from harness.graph import RetryStageError, StageContext, atomic_write_text
+from harness.graph import RetryStageError, StageContext
+from harness.workdir import atomic_write_text
 
 if TYPE_CHECKING:
     from transformers import Trainer, TrainerCallback, TrainingArguments

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from harness.graph import Cache, CacheError, Stage, StageContext, hash_payload, topological_order
+from harness.cache_entry import CacheError
+from harness.graph import Cache, Stage, StageContext, hash_payload, topological_order
 
 
 class Cfg(BaseModel):

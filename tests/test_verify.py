@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from harness.cache_entry import CacheError
 from harness.cli.main import cli
-from harness.graph import CacheError
 from harness.integrity import check_workdir
 from harness.planning import Plan
 from harness.runner import RunOptions, run_jobs

@@ -17,7 +17,7 @@ import pytest
 import harness.plugins.origins as origins
 import harness.report.unchanged as unchanged
 import harness.report.write as report_write
-from harness.graph import MANIFEST
+from harness.cache_entry import MANIFEST
 from harness.report.unchanged import INPUTS_FILE
 from harness.report.write import write_report
 from harness.results import record_path, write_record

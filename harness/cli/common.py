@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from harness.cache_entry import CacheError
 from harness.cli.suites import resolve_suite
 from harness.data.source import DataError
 from harness.executors.base import ExecutorUnavailableError
-from harness.graph import CacheError, UnknownStageKindError
+from harness.graph import UnknownStageKindError
 from harness.plugins.loading import PluginError
 from harness.plugins.tables import TablePluginError
 from harness.registry import UnknownNameError

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.graph import atomic_write_text
 from harness.plugins.origins import used_plugins
+from harness.workdir import atomic_write_text
 
 if TYPE_CHECKING:
     from harness.planning import Plan

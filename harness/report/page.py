@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from harness.graph import atomic_write_text
 from harness.report.build import FilledTable, RunData
 from harness.report.render import MISSING, render, title
 from harness.report.tables import Table
 from harness.report.tables import render as render_table
+from harness.workdir import atomic_write_text
 
 REPO = Path(__file__).resolve().parents[2]
 _REPORT_PACKAGES = ("seqeval", "matplotlib", "tabulate")

@@ -30,9 +30,11 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.graph import atomic_write_text, file_sha256, hash_payload
+from harness.cache_entry import file_sha256
+from harness.graph import hash_payload
 from harness.plugins.origins import origin_of, plugin_entries
 from harness.report.build import RunData
+from harness.workdir import atomic_write_text
 
 #: Where the inputs' hash and the written files' checksums are kept, in the workdir.
 INPUTS_FILE = ".report-inputs.json"

@@ -23,7 +23,6 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.graph import atomic_write_text
 from harness.plugins.tables import plugin_tables
 from harness.report.build import FilledTable, RunData, fill
 from harness.report.figures import write_figures
@@ -34,6 +33,7 @@ from harness.report.tables import Table, result_tables, write_result_tables, wri
 from harness.report.unchanged import kept_report, remember_report, report_inputs
 from harness.results import ResultRecord
 from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
+from harness.workdir import atomic_write_text
 
 log = logging.getLogger(__name__)
 TABLES_DIR, FIGURES_DIR, PAGE_FILE = "tables", "figures", "report.html"

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from harness.backbones import CORPUS_FILE, backbone_arch, pretrained_path
-from harness.graph import Stage, StageContext, atomic_write_text
+from harness.graph import Stage, StageContext
 from harness.models import (
     ADAPTER_DIR,
     EMBEDDINGS_FILE,
@@ -56,6 +56,7 @@ from harness.models import (
 )
 from harness.training import TrainingConfig, log_metrics_to_logging, train_resumably, training_arguments
 from harness.unibridge.objectives import AdaptationCollator, encode_corpus, objective_collator
+from harness.workdir import atomic_write_text
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback

@@ -55,8 +55,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.backbones import pretrained_path
-from harness.graph import Stage, StageContext, atomic_write_text
+from harness.graph import Stage, StageContext
 from harness.unibridge.alignment import DEFAULT_BLOCK
+from harness.workdir import atomic_write_text
 
 if TYPE_CHECKING:
     import torch

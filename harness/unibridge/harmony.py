@@ -39,9 +39,10 @@ from tqdm.auto import tqdm
 from harness.data.parallel import ParallelRef
 from harness.data.reads import PairRead
 from harness.data.source import DataError
-from harness.graph import Stage, StageContext, atomic_write_text
+from harness.graph import Stage, StageContext
 from harness.models import LAST_LAYER, PiReading, drop_default_reading, language_states
 from harness.unibridge.kl import mean_pool
+from harness.workdir import atomic_write_text
 
 if TYPE_CHECKING:
     import torch

@@ -34,9 +34,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.data.reads import TRAINING_SPLITS, TaskRead
 from harness.data.source import DataRef
-from harness.graph import Stage, StageContext, atomic_write_text
+from harness.graph import Stage, StageContext
 from harness.tasks import Subword, TaskRef, TaskSpec, overflow_for
 from harness.training import TrainingConfig
+from harness.workdir import atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -71,7 +71,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.corpus import CORPUS_FILE
-from harness.graph import Stage, StageContext, atomic_write_text, hash_payload
+from harness.graph import Stage, StageContext, hash_payload
 from harness.unibridge.size_search import (
     SearchOutcome,
     UntrainableSizeError,
@@ -81,6 +81,7 @@ from harness.unibridge.size_search import (
     size_grid,
     usable_cores,
 )
+from harness.workdir import atomic_write_text
 
 __all__ = [  # the search's names are re-exported: stage 1's API is this module
     "SearchOutcome", "SpmTrainer", "UntrainableSizeError", "VocabSearchConfig", "VocabSearchStage",
