@@ -317,6 +317,26 @@ def test_an_impossible_method_backbone_combination_is_one_message(tmp_path, decl
     assert message.count("plugin ") == 1
 
 
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_a_stage_config_a_plugin_builds_invalid_is_one_message_naming_method_and_job(tmp_path, command):
+    """A check no method hook makes, met when the graph is built: one line, no traceback."""
+    folder = broken_plugin(tmp_path, "invalid_stage", "\n".join([
+        "from pydantic import BaseModel, Field",
+        "from baselines.zero_shot import ZeroShot",
+        "class StepsConfig(BaseModel):",
+        "    steps: int = Field(gt=0)",
+        "class InvalidStage(ZeroShot):",
+        "    def build(self, job, env):",
+        "        return StepsConfig(steps=0)",
+        "def register(registries):",
+        "    registries.methods.register('invalid_stage', InvalidStage)", ""]))
+    suite = suite_file(tmp_path, {"invalid_stage": {}}, include=None)
+    done = cli(None, command, suite, "--include", folder)
+    assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
+    job = "invalid_stage/tiny-xlmr/ner/amh/seed1"
+    assert f"methods.invalid_stage (job {job}).steps: Input should be greater than 0" in done.stderr
+
+
 def test_a_missing_include_folder_of_the_suite_names_the_suite(tmp_path):
     suite = suite_file(tmp_path, {"zero_shot": {}}, include="not_there")
     done = cli(None, "validate", suite, "--no-data-check")
