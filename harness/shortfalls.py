@@ -2,16 +2,17 @@
 
 Example::
 
-    # a stage that finds one logs it as it builds (shown with -v) and keeps it in its artifact:
+    # a stage that finds one logs it as it builds (shown with -v) and keeps it in its summary
     log.warning("%s: %s", self.title, short, extra=SHORTFALL)
-    def summary(self, artifact): return {"corpus_lines": 14, SHORTFALL_KEY: short}
-    # at the end of ``run``, from every finished stage of the run's graph:
+    summary = {"corpus_lines": 18, SHORTFALL_KEY: short}    # CorpusStage.summary(artifact)
+    # at the end of ``run``, from every finished stage of the run's graph
     summary_line(run_shortfalls(graph.stages, cache))
     # "Data shortfalls (2), the run went on with what there is: corpus for ...: text of ...; ..."
 
 A shortfall is no fault (the run goes on with what there is), but printed as it happens, one
 WARNING line per language, it reads as a broken install. So the stderr handler holds such
-records back below ``-v`` (with ``-v`` they are printed as a stage builds).
+records back below ``-v`` (with ``-v`` they are printed as a stage builds, and the summary
+line names every shortfall, not the first :data:`SHOWN`).
 
 The summary line describes the suite's data, not which stages happened to build this time: a
 stage that finds a shortfall keeps it in its :meth:`~harness.graph.Stage.summary`, under
@@ -19,7 +20,10 @@ stage that finds a shortfall keeps it in its :meth:`~harness.graph.Stage.summary
 is made from the summaries of every finished stage of the run's graph, cached or built now, in
 graph order, each message once. A fresh, a resumed and a warm run of one suite print the same
 line; log records play no part (nor does the process a stage ran in: Ray workers' count too).
-The cache reads each summary once per key, and the records read them anyway.
+The cache reads each summary once per key, and the records read them anyway. Artifacts built
+before this kept no shortfall and are not rebuilt for it (no version bump): the vocabulary
+search's is read from the search.json of any age, a corpus's from its line count when it holds
+one language, and a several-language corpus of old (only the tiny backbones' text) reports none.
 """
 
 from __future__ import annotations
