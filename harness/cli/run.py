@@ -26,7 +26,7 @@ from harness.report.manifest import manifest_of, write_manifest
 from harness.report.write import write_report, written_summary
 from harness.results import RESULTS_FILE
 from harness.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
-from harness.shortfalls import shortfall_log
+from harness.shortfalls import SHOWN, summary_line
 from harness.stop_signals import raise_pending_stop, stop_requests
 from harness.training import PRECISIONS, precision_flags
 from harness.workdir import out_of_space_stops
@@ -145,7 +145,7 @@ def run(suite_file, workdir, only, dry_run, device, precision, executor, seed, r
         # every table, figure and report.html its results allow; kept when nothing it shows changed
         written = write_report(workdir, keep_unchanged=True)
     _print_summary(report, workdir, written)
-    _print_time(started, workdir / CACHE_DIR, verbose)
+    _print_time(started, workdir / CACHE_DIR, verbose, report.shortfalls)
     if report.failures:
         raise SystemExit(1)
 
@@ -173,9 +173,9 @@ def _print_summary(report: RunReport, workdir: Path, written: list[Path]) -> Non
         click.echo(line)
 
 
-def _print_time(started: float, cache_root: Path, verbose: int) -> None:
-    """Data shortfalls in one line, the wall time, and with ``-v`` the stage time per kind."""
-    shortfalls = shortfall_log().summary()
+def _print_time(started: float, cache_root: Path, verbose: int, shortfalls: list[str]) -> None:
+    """Data shortfalls in one line (``-v``: each), the wall time, and with ``-v`` the stage time per kind."""
+    shortfalls = summary_line(shortfalls, shown=None if verbose else SHOWN)
     if shortfalls:
         click.echo(shortfalls)
     click.echo(f"Wall time: {format_seconds(time.time() - started)}.")
