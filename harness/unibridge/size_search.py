@@ -244,6 +244,7 @@ def _search_within(memo: AlpMemo, config: VocabSearchConfig, lookahead: int,
     return SearchOutcome(size, dict(memo.alp), strategy, max_trainable,
                          notes + ([outcome_note] if outcome_note else []), outcome_note)
 
+
 def corpus_capped(max_trainable: int | None, max_size: int) -> bool:
     """Whether the corpus, not v_m, capped the search: its outcome note is then a data shortfall.
 
