@@ -9,10 +9,18 @@ Each language contributes ``n_samples`` samples of at most ``words_per_sample`` 
 less text contributes what it has, and the stage says so in one warning naming every language
 short (``validate`` names them before a run). The sample is fixed by ``sample_seed``, not by the job's
 training seed, so all seeds of a job adapt on the same text.
+
+The samples of each language are counted in ``samples.json``, and the summary names the shortfall
+(:data:`harness.shortfalls.SHORTFALL_KEY`), so that a run that finds the stage cached says it as a
+run that builds it does. An artifact written before ``samples.json`` existed is read as it is (no
+version bump, which would rebuild every corpus): a one-language corpus's line count is its sample
+count (one sample per line), so its shortfall is exact; a corpus of several languages (only the
+tiny backbones' tokenizer text) reports none.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,11 +31,13 @@ from harness.data import monolingual
 from harness.data.reads import TextRead
 from harness.data.source import DataRef
 from harness.graph import Stage, StageContext
-from harness.shortfalls import SHORTFALL
+from harness.shortfalls import SHORTFALL, SHORTFALL_KEY
 
 log = logging.getLogger(__name__)
 
 CORPUS_FILE = "corpus.txt"
+#: ``{lang: samples written}``, in the order of ``langs``.
+SAMPLES_FILE = "samples.json"
 
 
 class CorpusConfig(BaseModel):
@@ -62,13 +72,28 @@ class CorpusStage(Stage):
                                        config.words_per_sample, seed=config.sample_seed)
             lines += samples
             counts[lang] = len(samples)
-        short = monolingual.samples_shortfall(f"{self.title}: text", counts, config.n_samples,
-                                              config.words_per_sample)
+        short = self.shortfall(counts)
         if short:
-            log.warning("%s", short, extra=SHORTFALL)
+            log.warning("%s: %s", self.title, short, extra=SHORTFALL)
         (out / CORPUS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (out / SAMPLES_FILE).write_text(json.dumps(counts), encoding="utf-8")
+
+    def shortfall(self, counts: Mapping[str, int]) -> str | None:
+        """The languages with fewer samples than asked (:func:`monolingual.samples_shortfall`)."""
+        return monolingual.samples_shortfall("text", counts, self.config.n_samples,
+                                             self.config.words_per_sample)
 
     def summary(self, artifact: Path) -> dict:
-        """Number of samples written."""
+        """Number of samples written and, when a language gave fewer than asked, the shortfall."""
         with open(artifact / CORPUS_FILE, encoding="utf-8") as handle:
-            return {"corpus_lines": sum(1 for _ in handle)}
+            lines = sum(1 for _ in handle)
+        short = self.shortfall(self._counts(artifact, lines))
+        return {"corpus_lines": lines, **({SHORTFALL_KEY: short} if short else {})}
+
+    def _counts(self, artifact: Path, lines: int) -> dict[str, int]:
+        """``samples.json``; for an older artifact, a one-language corpus's line count (see above)."""
+        path = artifact / SAMPLES_FILE
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+        langs = self.config.langs
+        return {langs[0]: lines} if len(langs) == 1 else {}

@@ -173,8 +173,17 @@ class Plan:
             self.selected = self.jobs
 
     def build(self, job: Job) -> Stage:
-        """The evaluation stage (and, through its inputs, the whole graph) of ``job``."""
-        return self.methods[job.method].build(job, self.env)
+        """The evaluation stage (and, through its inputs, the whole graph) of ``job``.
+
+        Raises:
+            SuiteError: a stage config the suite's values make invalid (a check no method
+                hook made before), named by the method and the job, never pydantic's traceback.
+        """
+        try:
+            return self.methods[job.method].build(job, self.env)
+        except ValidationError as error:
+            where = f"methods.{job.method} (job {job.job_id})"
+            raise SuiteError(f"{self.suite.path}: {format_validation_error(error, where)}") from error
 
 
 def prepare(suite: Suite, check_data: bool = True,

@@ -145,26 +145,35 @@ def write_record(workdir: Path, record: ResultRecord) -> Path:
     A record file that already holds these very bytes (a warm re-run) is left as it is.
     """
     path = record_path(workdir, record.job_id)
-    text = record.model_dump_json(indent=2)
+    write_if_changed(path, record.model_dump_json(indent=2))
+    return path
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """:func:`atomic_write_text`, unless ``path`` already holds ``text`` (then left untouched).
+
+    A warm re-run then changes no file's modification time: a tool that watches the results
+    (``make``, rsync, a dashboard) sees nothing new when nothing is.
+    """
     try:
         unchanged = path.read_text(encoding="utf-8") == text
     except (OSError, UnicodeDecodeError):
         unchanged = False
     if not unchanged:
         atomic_write_text(path, text)
-    return path
 
 
 def aggregate(workdir: Path) -> Path:
-    """Rewrite ``results.jsonl`` from every readable record file, sorted by job id.
+    """Write ``results.jsonl`` from every readable record file, sorted by job id.
 
-    A record file that cannot be read is named in a warning and left out (:func:`read_record`).
+    A record file that cannot be read is named in a warning and left out (:func:`read_record`);
+    a ``results.jsonl`` that already says exactly this is left as it is.
     """
     records = [record for record in map(read_record, record_files(workdir)) if record is not None]
     lines = [json.dumps(r.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
              for r in records]
     target = Path(workdir) / RESULTS_FILE
-    atomic_write_text(target, "".join(line + "\n" for line in lines))
+    write_if_changed(target, "".join(line + "\n" for line in lines))
     return target
 
 

@@ -32,6 +32,7 @@ from harness.executors.base import Failure
 from harness.graph import Cache, Stage, StageContext, UnknownStageKindError, topological_order
 from harness.planning import Plan
 from harness.results import RESULTS_DIR, RESULTS_FILE, aggregate, make_record, write_record
+from harness.shortfalls import run_shortfalls
 from harness.stop_signals import raise_pending_stop
 from harness.suite import Job
 from harness.workdir import NoSpaceError, check_writable, out_of_space_stops
@@ -65,6 +66,9 @@ class RunReport:
     failures: list[Failure] = field(default_factory=list)
     #: Each job that did not finish, with the failure of a stage of its graph that raised.
     failed_jobs: dict[Job, Failure] = field(default_factory=dict)
+    #: The data shortfalls the finished stages of the graph keep, built now or cached
+    #: (:func:`harness.shortfalls.run_shortfalls`): the same for a fresh, resumed or warm run.
+    shortfalls: list[str] = field(default_factory=list)
 
     @property
     def built(self) -> int:
@@ -203,6 +207,7 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
     report.failed_jobs = graph.failed_jobs(report.failures)
     report.built_elsewhere = sum(cache.is_done(s) and cache.manifest(s).get("run") != ctx.run_id
                                  for s in pending)  # by another run on this workdir, meanwhile
+    report.shortfalls = run_shortfalls(graph.stages, cache)
     return report
 
 

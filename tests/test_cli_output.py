@@ -97,6 +97,16 @@ def test_shortfalls_are_one_summary_line_not_warnings(first_run):
     assert re.search(r"text of 1 language\(s\) gives fewer samples of 24 words than the 120 asked "
                      r"for: amh 18;", line), line
     assert re.search(r"fewer samples of 24 words than the 120 asked for: eng 97;", line), line
+    assert "vocab_search for unibridge_no_multi_source/tiny-xlmr/ner/amh/" in line, line
+
+
+def test_the_same_command_again_prints_the_same_shortfall_line(first_run):
+    """Every stage cached, none says anything as it builds: the line comes from the artifacts."""
+    suite, workdir, done = first_run
+    again = cli("run", suite, "--workdir", workdir, "--device", "cpu")
+    assert again.returncode == 0 and " 0 run, " in again.stdout, again.stdout
+    said = [line for line in again.stdout.splitlines() if line.startswith("Data shortfalls")]
+    assert said == [line for line in done.stdout.splitlines() if line.startswith("Data shortfalls")]
 
 
 def test_truncated_weights_give_one_message_naming_entry_and_fix(first_run):

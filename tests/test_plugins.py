@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.results import read_results
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 EXAMPLE = ROOT / "tests" / "plugin_example"
@@ -317,6 +319,26 @@ def test_an_impossible_method_backbone_combination_is_one_message(tmp_path, decl
     assert message.count("plugin ") == 1
 
 
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_a_stage_config_a_plugin_builds_invalid_is_one_message_naming_method_and_job(tmp_path, command):
+    """A check no method hook makes, met when the graph is built: one line, no traceback."""
+    folder = broken_plugin(tmp_path, "invalid_stage", "\n".join([
+        "from pydantic import BaseModel, Field",
+        "from baselines.zero_shot import ZeroShot",
+        "class StepsConfig(BaseModel):",
+        "    steps: int = Field(gt=0)",
+        "class InvalidStage(ZeroShot):",
+        "    def build(self, job, env):",
+        "        return StepsConfig(steps=0)",
+        "def register(registries):",
+        "    registries.methods.register('invalid_stage', InvalidStage)", ""]))
+    suite = suite_file(tmp_path, {"invalid_stage": {}}, include=None)
+    done = cli(None, command, suite, "--include", folder)
+    assert (done.returncode, "Traceback" in done.stderr) == (2, False), done.stderr
+    job = "invalid_stage/tiny-xlmr/ner/amh/seed1"
+    assert f"methods.invalid_stage (job {job}).steps: Input should be greater than 0" in done.stderr
+
+
 def test_a_missing_include_folder_of_the_suite_names_the_suite(tmp_path):
     suite = suite_file(tmp_path, {"zero_shot": {}}, include="not_there")
     done = cli(None, "validate", suite, "--no-data-check")
@@ -405,3 +427,56 @@ def test_validate_with_plugins_imports_no_model_library(site, tmp_path):
     assert report["code"] in (0, None), done.stderr
     assert "unibridge_softmax_temp.method" in report["modules"]  # the plugin was loaded, and yet:
     assert {"torch", "transformers", "adapters", "datasets"} & set(report["modules"]) == set()
+
+
+EXECUTOR_PLUGIN = '''
+from harness.executors.local import LocalExecutor
+
+
+class ListingExecutor(LocalExecutor):
+    """The local executor, listing the stages it is handed beside the cache first."""
+
+    description = "stages one after another, listed in executed.txt"
+
+    def execute(self, stages, cache, ctx, on_done):
+        (cache.root.parent / "executed.txt").write_text("\\\\n".join(s.kind for s in stages))
+        return super().execute(stages, cache, ctx, on_done)
+
+
+def register(registries):
+    registries.executors.register("listing", ListingExecutor)
+'''
+
+
+def test_an_included_executor_is_listed_and_runs_the_stages(tmp_path):
+    folder = included_copy(tmp_path)
+    (folder / "listing.py").write_text(EXECUTOR_PLUGIN)
+    listed = cli(None, "list", "executors", "--include", folder)
+    assert f"listing  stages one after another, listed in executed.txt  [{folder / 'listing.py'}]" \
+        in listed.stdout, listed.stderr
+    suite = suite_file(tmp_path, {"majority_label": {}})
+    done = cli(None, "run", suite, "--workdir", tmp_path / "work", "--device", "cpu", "--executor", "listing")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "work" / "executed.txt").read_text().split() == ["evaluation"]
+    assert [r.method for r in read_results(tmp_path / "work" / "results.jsonl")] == ["majority_label"]
+
+
+def test_an_unknown_executor_is_one_message_naming_the_valid_ones_with_the_plugins(tmp_path):
+    folder = included_copy(tmp_path)
+    (folder / "listing.py").write_text(EXECUTOR_PLUGIN)
+    done = cli(None, "run", suite_file(tmp_path, {"majority_label": {}}), "--executor", "slurm", "--dry-run")
+    assert (done.returncode, done.stderr.strip()) == (
+        2, "Error: --executor: unknown executor 'slurm'. Valid choices: listing, local, ray")
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("Broken = 'local'", "executor 'broken' is 'local', not a subclass of harness.executors.base.Executor"),
+    ("from harness.executors.local import LocalExecutor\nclass Broken(LocalExecutor):\n"
+     "    def __init__(self, nodes):\n        super().__init__()",
+     "executor 'broken' needs arguments ['nodes']; run builds it with none"),
+], ids=["not-an-executor", "needs-arguments"])
+def test_an_executor_the_harness_cannot_build_is_one_message(tmp_path, source, expected):
+    folder = broken_plugin(tmp_path, "broken", source + "\ndef register(registries):\n"
+                           "    registries.executors.register('broken', Broken)\n")
+    message = validate_message(tmp_path, {"zero_shot": {}}, "--include", folder)
+    assert f"plugin {folder.resolve() / 'broken.py'}: {expected}" in message

@@ -6,49 +6,71 @@ from pathlib import Path
 import pytest
 
 from harness.cli.run import format_seconds
+from harness.graph import Cache, Stage, StageContext
 from harness.report.write import written_summary
-from harness.shortfalls import SHORTFALL, ShortfallLog
+from harness.shortfalls import SHORTFALL, SHORTFALL_KEY, run_shortfalls, summary_line
 
 
-def _log_into(collector: ShortfallLog, *messages: str, extra=SHORTFALL) -> None:
-    log = logging.getLogger("test.shortfalls")
-    log.addHandler(collector)
-    try:
-        for message in messages:
-            log.warning(message, extra=extra)
-    finally:
-        log.removeHandler(collector)
+def test_the_summary_line_names_the_first_three_and_counts_the_rest():
+    messages = ["amh: only 14 samples", "tgl: only 58 samples", "grn: only 66 samples",
+                "eng: only 73 samples"]
+    assert summary_line(messages) == ("Data shortfalls (4), the run went on with what there is: amh: "
+                                      "only 14 samples; tgl: only 58 samples; grn: only 66 samples; "
+                                      "and 1 more (-v names each)")
+    assert summary_line(messages, shown=None).endswith("grn: only 66 samples; eng: only 73 samples")
+    assert summary_line(messages[:3]).endswith("grn: only 66 samples")
+    assert summary_line([]) is None
 
 
-def test_shortfalls_are_collected_once_each_and_summarised_in_one_line():
-    collector = ShortfallLog()
-    _log_into(collector, "amh: only 14 samples", "tgl: only 58 samples", "amh: only 14 samples",
-              "grn: only 66 samples", "eng: only 73 samples")
-    _log_into(collector, "a real problem", extra=None)  # not a shortfall: not collected
-    assert collector.messages == ["amh: only 14 samples", "tgl: only 58 samples", "grn: only 66 samples",
-                                  "eng: only 73 samples"]
-    assert collector.summary() == ("Data shortfalls (4), the run went on with what there is: amh: only "
-                                   "14 samples; tgl: only 58 samples; grn: only 66 samples; and 1 more "
-                                   "(-v shows each as it happens)")
-    assert ShortfallLog().summary() is None
+class Short(Stage):
+    """A stage whose summary keeps the shortfall its config names."""
+
+    kind = "short"
+
+    def __init__(self, name, short="", **inputs):
+        super().__init__(None, **inputs)
+        self.name, self.short = name, short
+
+    def identity(self):
+        return {**super().identity(), "name": self.name}
+
+    def run(self, ctx, inputs, out):
+        (out / "short.txt").write_text(self.short)
+
+    def summary(self, artifact):
+        short = (artifact / "short.txt").read_text()
+        return {"n": 1, **({SHORTFALL_KEY: short} if short else {})}
+
+
+def test_run_shortfalls_reads_finished_stages_in_order_each_message_once(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    first, plain = Short("a", "amh: 14 samples"), Short("b")
+    twin, later = Short("c", "amh: 14 samples"), Short("d", "tgl: 58 samples")
+    first.needed_by = twin.needed_by = "job/1"
+    later.needed_by = "job/2"
+    for stage in (first, plain, twin):
+        cache.materialize(stage, StageContext(cache=cache))
+    assert run_shortfalls([later, first, plain, twin], cache) == ["short for job/1: amh: 14 samples"]
+    cache.materialize(later, StageContext(cache=cache))  # finished later (another run): said too
+    assert run_shortfalls([later, first, plain, twin], cache) == [
+        "short for job/2: tgl: 58 samples", "short for job/1: amh: 14 samples"]
 
 
 def test_the_stderr_handler_holds_shortfalls_back_below_verbose(capsys):
     from harness.cli.common import setup_logging
-    from harness.shortfalls import shortfall_log
 
     root = logging.getLogger()
     saved = root.handlers[:]
-    root.handlers = []
-    try:
-        setup_logging(0)
-        logging.getLogger("harness.data.monolingual").warning("amh: only 14", extra=SHORTFALL)
-        logging.getLogger("harness.graph").warning("something else")
-        assert shortfall_log().messages == ["amh: only 14"]
-    finally:
-        root.handlers = saved
-    err = capsys.readouterr().err
-    assert "something else" in err and "amh: only 14" not in err
+    for verbose in (0, 1):
+        root.handlers = []
+        try:
+            setup_logging(verbose)
+            logging.getLogger("harness.corpus").warning("amh: only 14", extra=SHORTFALL)
+            logging.getLogger("harness.graph").warning("something else")
+        finally:
+            root.handlers = saved
+        err = capsys.readouterr().err
+        assert "something else" in err and ("amh: only 14" in err) == bool(verbose), err
 
 
 @pytest.mark.parametrize("seconds, text", [(4.26, "4.3 s"), (65, "1 min 05 s"), (3599.6, "1 h 00 min"),

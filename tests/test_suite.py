@@ -173,3 +173,19 @@ def test_english_only_weighting_needs_english_among_the_sources(tmp_path):
         "methods.unibridge × tasks.ner.sources", "methods.unibridge_no_multi_source × tasks.ner.sources"]
     suite["tasks"]["ner"]["sources"] = ["rus", "eng"]
     assert len(prepare(load_suite(write(tmp_path, suite)), check_data=False).jobs) == 3
+
+
+def test_fixed_weights_must_name_exactly_the_sources_of_each_task(tmp_path):
+    """Found by validate (before any stage is built), one line per task, naming both lists."""
+    from harness.planning import prepare
+
+    fixed = {"inference": {"weighting": "fixed", "fixed_weights": {"eng": 1.0, "zho": 0.5}}}
+    suite = {**VALID, "methods": {"unibridge": fixed}, "parallel": {"path": "data/parallel"},
+             "tasks": {"ner": {**VALID["tasks"]["ner"], "sources": ["eng", "zho", "rus"]}}}
+    with pytest.raises(SuiteError) as caught:
+        prepare(load_suite(write(tmp_path, suite)), check_data=False)
+    assert str(caught.value).splitlines()[1:] == [
+        "methods.unibridge × tasks.ner.sources: inference.fixed_weights name eng, zho, but the "
+        "sources are eng, rus, zho; valid: one weight per source, no other language"]
+    suite["tasks"]["ner"]["sources"] = ["zho", "eng"]
+    assert len(prepare(load_suite(write(tmp_path, suite)), check_data=False).jobs) == 1

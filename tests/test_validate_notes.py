@@ -85,8 +85,31 @@ def test_a_corpus_stage_says_its_shortfall_in_one_warning_when_it_builds(tmp_pat
     assert said.endswith("text of 2 language(s) gives fewer samples of 4 words than the 5 asked "
                          "for: amh 2, rus 1; a run uses what there is")
     caplog.clear()
-    cache.materialize(CorpusStage(config), StageContext(cache=cache))  # cached: nothing said
+    stage = CorpusStage(config)
+    cache.materialize(stage, StageContext(cache=cache))  # cached: nothing said, the artifact keeps it
     assert caplog.messages == []
+    short = cache.summary(stage)["shortfall"]
+    assert said == f"{stage.title}: {short}" and cache.summary(stage)["corpus_lines"] == 2 + 5 + 1
+    # what validate notes before the run names the same counts (words -> samples)
+    words = {lang: monolingual.check(config.data.source, lang) for lang in config.langs}
+    note = monolingual.shortfall("monolingual.data: target text", words, 5, 4, "s")
+    assert note.endswith(short.removeprefix("text").replace("asked for", "asked for (s)"))
+
+
+def test_a_corpus_built_before_samples_json_reports_what_its_lines_tell(tmp_path):
+    """No version bump: an older one-language corpus's lines are its samples; several: none."""
+    (tmp_path / "amh.txt").write_text(" ".join(["w"] * 7) + "\n", encoding="utf-8")
+    (tmp_path / "eng.txt").write_text(" ".join(["w"] * 40) + "\n", encoding="utf-8")
+    source = DataSource(path=str(tmp_path))
+    cache = Cache(tmp_path / "cache")
+    for langs, expected in ((("amh",), "amh 2"), (("amh", "eng"), None)):
+        stage = CorpusStage(CorpusConfig(langs=langs, n_samples=5, words_per_sample=4,
+                                         data=DataRef.of(source, langs)))
+        artifact = cache.materialize(stage, StageContext(cache=cache))
+        assert (artifact / "samples.json").is_file() and "shortfall" in stage.summary(artifact)
+        (artifact / "samples.json").unlink()  # as the corpus stage wrote it before
+        short = stage.summary(artifact).get("shortfall")
+        assert short == expected or short.endswith(f"the 5 asked for: {expected}; a run uses what there is")
 
 
 # -- legacy_upos: map does what UD's own v1→v2 conversion does, and hints at the rest --------

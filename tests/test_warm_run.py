@@ -20,7 +20,7 @@ import harness.report.write as report_write
 from harness.cache_entry import MANIFEST
 from harness.report.unchanged import INPUTS_FILE
 from harness.report.write import write_report
-from harness.results import record_path, write_record
+from harness.results import aggregate, read_results, record_path, write_record
 from harness.runner import RunOptions, run_jobs
 from tests.test_report import manifest, record, workdir_with
 from tests.test_runner import Prepare, make_plan
@@ -32,7 +32,8 @@ def test_a_warm_run_reads_each_manifest_and_summary_once(tmp_path, monkeypatch):
     plan = make_plan(tmp_path)  # three jobs sharing one prepare stage
     options = RunOptions(tmp_path / "run", progress=False)
     run_jobs(plan, plan.jobs, options)
-    before = {path.name: path.stat().st_mtime_ns for path in (tmp_path / "run" / "results").iterdir()}
+    results = [*(tmp_path / "run" / "results").iterdir(), tmp_path / "run" / "results.jsonl"]
+    before = stamps(results)
     reads: Counter = Counter()
     read_text = Path.read_text
 
@@ -54,18 +55,21 @@ def test_a_warm_run_reads_each_manifest_and_summary_once(tmp_path, monkeypatch):
     assert report.pending == 0 and report.cached == 4
     assert len(reads) == 4 and set(reads.values()) == {1}  # 3 evaluations + the shared prepare
     assert list(summaries.values()) == [1]
-    after = {path.name: path.stat().st_mtime_ns for path in (tmp_path / "run" / "results").iterdir()}
-    assert after == before  # the same records: their files are not rewritten
+    assert stamps(results) == before  # the same records: neither they nor results.jsonl rewritten
 
 
 def test_a_changed_record_is_written_again(tmp_path):
     first = record("unibridge", "amh", 10.0)
     path = write_record(tmp_path, first)
-    stamp = path.stat().st_mtime_ns
+    results = aggregate(tmp_path)
+    before = stamps([path, results])
     write_record(tmp_path, first)
-    assert path.stat().st_mtime_ns == stamp
+    aggregate(tmp_path)
+    assert stamps([path, results]) == before
     write_record(tmp_path, record("unibridge", "amh", 11.0))
+    aggregate(tmp_path)
     assert json.loads(record_path(tmp_path, first.job_id).read_text())["value"] == 11.0
+    assert [r.value for r in read_results(results)] == [11.0]
 
 
 def report_workdir(tmp_path: Path, value: float) -> Path:

@@ -23,7 +23,7 @@ from harness.graph import UnknownStageKindError
 from harness.plugins.loading import PluginError
 from harness.plugins.tables import TablePluginError
 from harness.registry import UnknownNameError
-from harness.shortfalls import is_shortfall, shortfall_log
+from harness.shortfalls import is_shortfall
 from harness.suite import Suite, SuiteError, load_suite
 from harness.workdir import NoSpaceError, WorkdirError
 
@@ -113,7 +113,7 @@ class SayOnce(logging.Filter):
 
 
 def setup_logging(verbose: int) -> None:
-    """Log to stderr at WARNING, INFO (-v) or DEBUG (-vv), each warning once, shortfalls collected.
+    """Log to stderr at WARNING, INFO (-v) or DEBUG (-vv), each warning once, shortfalls held back.
 
     Below ``-v`` the model libraries are quiet: their loggers at ERROR, their progress bars off
     (set through their environment variables, before they are imported), their Python warnings
@@ -127,7 +127,6 @@ def setup_logging(verbose: int) -> None:
     if verbose < 1:  # shortfalls make one line of the run's summary (harness.shortfalls)
         handler.addFilter(lambda record: not is_shortfall(record))
     logging.basicConfig(level=level, handlers=[handler])
-    shortfall_log().messages.clear()
     if verbose < 1:
         quiet_libraries()
 

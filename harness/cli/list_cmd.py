@@ -13,9 +13,9 @@ from harness.cli.suites import named_suites, suite_description
 from harness.plugins.loading import PluginError
 from harness.plugins.registries import kinds, registry
 
-#: What ``list`` shows: the suites, every plugin-extensible registry (one row each in
-#: :data:`harness.plugins.registries.REGISTRIES`), the executors.
-KINDS = ("suites", *kinds(), "executors")
+#: What ``list`` shows: the suites and every plugin-extensible registry (one row each in
+#: :data:`harness.plugins.registries.REGISTRIES`, the executors last).
+KINDS = ("suites", *kinds())
 
 
 @click.command("list")
@@ -33,7 +33,6 @@ def list_(kind):
       unibridge-bench list methods --include my_plugins/
       unibridge-bench list suites
     """
-    from harness.catalog import EXECUTORS
     from harness.plugins.origins import origin_of
 
     try:
@@ -42,7 +41,7 @@ def list_(kind):
         problem = error
     else:
         problem = None
-    registries = {**{name: registry(name) for name in kinds()}, "executors": EXECUTORS}
+    registries = {name: registry(name) for name in kinds()}
     for name in KINDS:
         if kind not in (None, name):
             continue

@@ -22,11 +22,12 @@ from harness.cli.common import (
 )
 from harness.cli.stopping import report_stop, resume_command
 from harness.costs import stage_seconds
+from harness.registry import UnknownNameError
 from harness.report.manifest import manifest_of, write_manifest
 from harness.report.write import write_report, written_summary
 from harness.results import RESULTS_FILE
 from harness.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
-from harness.shortfalls import shortfall_log
+from harness.shortfalls import SHOWN, summary_line
 from harness.stop_signals import raise_pending_stop, stop_requests
 from harness.training import PRECISIONS, precision_flags
 from harness.workdir import out_of_space_stops
@@ -100,9 +101,10 @@ def describe_device(device: str, precision: str = "auto") -> str:
                    "setting) and fp32 on the CPU; bf16 needs a card that has it (A100, H100, ...). "
                    "Like --device it does not enter the cache keys: compare precisions in "
                    "separate workdirs.")
-@click.option("--executor", type=click.Choice(EXECUTORS.names()), default="local", show_default=True,
+@click.option("--executor", default="local", show_default=True, metavar="NAME",
               help="local: stages one after another here; ray: stages as tasks on a Ray instance "
-                   "(RAY_ADDRESS, else a local one), the workdir on a filesystem all nodes share.")
+                   "(RAY_ADDRESS, else a local one), the workdir on a filesystem all nodes share; "
+                   "or a plugin's (unibridge-bench list executors).")
 @click.option("--seed", type=int, help="Run this seed only (overrides the suite's seeds).")
 @click.option("--rerun", multiple=True, metavar="KIND",
               help="Recompute stages of this kind even when cached, and every stage built on them "
@@ -123,6 +125,7 @@ def run(suite_file, workdir, only, dry_run, device, precision, executor, seed, r
         device = resolve_device(device)
         check_precision(device, precision)
     plan = load_plan(suite_file, seed, only=only)
+    check_executor(executor)  # after load_plan: plugins (the suite's include: too) may add one
     jobs = plan.selected
     workdir = workdir or Path("runs") / plan.suite.name
     if dry_run:
@@ -145,9 +148,20 @@ def run(suite_file, workdir, only, dry_run, device, precision, executor, seed, r
         # every table, figure and report.html its results allow; kept when nothing it shows changed
         written = write_report(workdir, keep_unchanged=True)
     _print_summary(report, workdir, written)
-    _print_time(started, workdir / CACHE_DIR, verbose)
+    _print_time(started, workdir / CACHE_DIR, verbose, report.shortfalls)
     if report.failures:
         raise SystemExit(1)
+
+
+def check_executor(name: str) -> None:
+    """``--executor`` names a registered executor (built-in or a plugin's), else a UserError.
+
+    ``describe`` imports nothing: the Ray executor's module is imported when it runs.
+    """
+    try:
+        EXECUTORS.describe(name)
+    except UnknownNameError as error:
+        raise UserError(f"--executor: {error}") from error
 
 
 def _print_summary(report: RunReport, workdir: Path, written: list[Path]) -> None:
@@ -173,9 +187,9 @@ def _print_summary(report: RunReport, workdir: Path, written: list[Path]) -> Non
         click.echo(line)
 
 
-def _print_time(started: float, cache_root: Path, verbose: int) -> None:
-    """Data shortfalls in one line, the wall time, and with ``-v`` the stage time per kind."""
-    shortfalls = shortfall_log().summary()
+def _print_time(started: float, cache_root: Path, verbose: int, shortfalls: list[str]) -> None:
+    """Data shortfalls in one line (``-v``: each), the wall time, and with ``-v`` the stage time per kind."""
+    shortfalls = summary_line(shortfalls, shown=None if verbose else SHOWN)
     if shortfalls:
         click.echo(shortfalls)
     click.echo(f"Wall time: {format_seconds(time.time() - started)}.")

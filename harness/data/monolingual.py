@@ -36,8 +36,11 @@ Choices where the paper is silent:
 - ``n_samples`` samples are drawn without replacement by ``random.Random(seed)`` and returned in
   text order; with fewer samples than asked, all are returned. ``validate`` counts the words of
   local and release text (:func:`check`) and names the shortfalls before anything runs, one line
-  per role (:func:`shortfall`); a run's corpus stage says its own in one warning when it builds
-  (Wikipedia's included, whose text validate does not read), and nothing when it is cached.
+  per role (:func:`shortfall`); a run's corpus stage counts the samples it cut (Wikipedia's
+  included, whose text validate does not read) and keeps its shortfall in its artifact, so the
+  run's summary line names it whether the stage built now or was cached (harness/shortfalls.py).
+  Both count with :func:`samples_in` ≡ :func:`cut_samples` and word it with
+  :func:`samples_shortfall`: validate's note and the run's line name the same counts.
 """
 
 from __future__ import annotations

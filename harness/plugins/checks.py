@@ -15,6 +15,8 @@ Per kind:
 * **tasks**: a :class:`harness.tasks.TaskSpec` of a registered task kind.
 * **task_kinds**: a :class:`harness.yaml_tasks.kinds.TaskKind` of one of the three shapes every
   stage can encode and predict.
+* **executors**: a :class:`harness.executors.base.Executor` subclass that takes no arguments
+  (``run --executor NAME`` builds it so).
 """
 
 from __future__ import annotations
@@ -131,6 +133,25 @@ def task_kind_problems(name: str, kind: Any) -> list[str]:
     return []
 
 
+def executor_problems(name: str, cls: Any) -> list[str]:
+    """An executor plugin is an Executor subclass built without arguments."""
+    import inspect
+
+    from harness.executors.base import Executor
+
+    if not (isinstance(cls, type) and issubclass(cls, Executor)):
+        return [f"executor {name!r} is {cls!r}, not a subclass of harness.executors.base.Executor"]
+    if inspect.isabstract(cls):
+        return [f"executor {name!r} does not implement execute(stages, cache, ctx, on_done)"]
+    required = [parameter.name for parameter in inspect.signature(cls).parameters.values()
+                if parameter.default is parameter.empty
+                and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)]
+    if required:
+        return [f"executor {name!r} needs arguments {required}; run builds it with none "
+                f"(give them defaults, or read them from the environment)"]
+    return []
+
+
 #: Registry kind -> the check of one of its entries.
 CHECKS: dict[str, Callable[[str, Any], list[str]]] = {
     "methods": method_problems,
@@ -138,4 +159,5 @@ CHECKS: dict[str, Callable[[str, Any], list[str]]] = {
     "backbones": backbone_problems,
     "tasks": task_problems,
     "task_kinds": task_kind_problems,
+    "executors": executor_problems,
 }

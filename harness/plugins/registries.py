@@ -28,6 +28,7 @@ REGISTRIES: dict[str, tuple[str, str]] = {
     "unibridge_bench.tasks": ("tasks", "harness.tasks:TASKS"),
     "unibridge_bench.task_kinds": ("task_kinds", "harness.yaml_tasks.kinds:TASK_KINDS"),
     "unibridge_bench.tables": ("tables", "harness.catalog:TABLES"),
+    "unibridge_bench.executors": ("executors", "harness.catalog:EXECUTORS"),
 }
 
 

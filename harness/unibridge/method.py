@@ -99,15 +99,21 @@ class UniBridge(Method):
         return sources
 
     def sources_problem(self, sources: tuple[str, ...]) -> str | None:
-        """English-only weighting on a task without English is refused, not re-pointed.
+        """Weights the task's sources do not fit (English-only; fixed weights not one per source).
 
-        The ablation "− multi-source transfer" (Table 5) is English's task adapter alone; on a
+        English-only weighting on a task without English is refused, not re-pointed: the
+        ablation "− multi-source transfer" (Table 5) is English's task adapter alone; on a
         task with no English source (MasakhaNER 2.0: hau, swa, xho) any other single source would
         make a row that reads as the paper's but depends on the order the sources are listed in.
         A single-source run is the method itself on a task with that one source (its weight is 1).
         docs/choices.md "English-only methods on a task without English".
         """
-        if self.config.inference.weighting != "english_only" or ENGLISH in sources:
+        inference = self.config.inference
+        if inference.weighting == "fixed" and set(inference.fixed_weights) != set(sources):
+            return (f"inference.fixed_weights name {', '.join(sorted(inference.fixed_weights))}, "
+                    f"but the sources are {', '.join(sorted(sources))}; valid: one weight per "
+                    f"source, no other language")
+        if inference.weighting != "english_only" or ENGLISH in sources:
             return None
         return (f"inference weighting 'english_only' (the ablation \"− multi-source transfer\": "
                 f"English's task adapter alone) needs eng among the sources, which are "

@@ -237,11 +237,22 @@ def _search_within(memo: AlpMemo, config: VocabSearchConfig, lookahead: int,
         if index is None:
             outcome_note = cap_reached_note(memo, grid, config, top)
     if outcome_note:  # the corpus, not the suite, ending the search is a data shortfall
-        log.warning("%s", outcome_note, extra=SHORTFALL if top < config.max_size else None)
+        short = corpus_capped(max_trainable, config.max_size)
+        log.warning("%s", outcome_note, extra=SHORTFALL if short else None)
     size = top if index is None else grid[index]
     memo.get([size])
     return SearchOutcome(size, dict(memo.alp), strategy, max_trainable,
                          notes + ([outcome_note] if outcome_note else []), outcome_note)
+
+
+def corpus_capped(max_trainable: int | None, max_size: int) -> bool:
+    """Whether the corpus, not v_m, capped the search: its outcome note is then a data shortfall.
+
+    Decided from what search.json keeps (``max_trainable``), so that the stage's summary says
+    the same for an artifact of any age (:mod:`harness.shortfalls`).
+    """
+    return max_trainable is not None and max_trainable < max_size
+
 
 def cap_reached_note(memo: AlpMemo, grid: Sequence[int], config: VocabSearchConfig,
                      top: int) -> str:

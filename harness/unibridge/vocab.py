@@ -72,11 +72,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.corpus import CORPUS_FILE
 from harness.graph import Stage, StageContext, hash_payload
+from harness.shortfalls import SHORTFALL_KEY
 from harness.unibridge.size_search import (
     SearchOutcome,
     UntrainableSizeError,
     VocabTooLargeError,
     VocabTooSmallError,
+    corpus_capped,
     search_vocab_size,
     size_grid,
     usable_cores,
@@ -277,7 +279,14 @@ class VocabSearchStage(Stage):
         run_search(inputs["corpus"] / CORPUS_FILE, self.config, out, cache_dir)
 
     def summary(self, artifact: Path) -> dict:
-        """The found vocabulary size (Table 20) and, when it is not the threshold's, why (a note)."""
+        """The found vocabulary size (Table 20) and, when it is not the threshold's, why.
+
+        Why is a ``note`` when v_m ended the search and a data shortfall
+        (:data:`harness.shortfalls.SHORTFALL_KEY`) when the corpus did (:func:`corpus_capped`).
+        """
         search = json.loads((artifact / SEARCH_FILE).read_text())
-        note = {"note": search["outcome_note"]} if search.get("outcome_note") else {}
-        return {"vocab_size": search["vocab_size"], **note}
+        note = search.get("outcome_note")
+        if not note:
+            return {"vocab_size": search["vocab_size"]}
+        short = corpus_capped(search.get("max_trainable"), self.config.max_size)
+        return {"vocab_size": search["vocab_size"], SHORTFALL_KEY if short else "note": note}

@@ -351,7 +351,19 @@ def test_stage_writes_documented_files_and_caps_gracefully(tmp_path):
     assert (artifact / "spm.vocab").is_file()
     assert search["outcome_note"].startswith("the corpus is too small for the vocabulary search")
     assert search["outcome_note"] in search["notes"]
-    assert stage.summary(artifact) == {"vocab_size": search["vocab_size"], "note": search["outcome_note"]}
+    # the corpus ended the search (max_trainable < max_size): a data shortfall for the run's line
+    assert stage.summary(artifact) == {"vocab_size": search["vocab_size"],
+                                       "shortfall": search["outcome_note"]}
+
+
+def test_the_summary_says_a_shortfall_only_when_the_corpus_capped_the_search(tmp_path):
+    stage = VocabSearchStage(VocabSearchConfig(max_size=10_000), corpus=_Corpus())
+    for max_trainable, key in ((None, "note"), (9500, "shortfall")):
+        search = {"vocab_size": 9500, "outcome_note": "capped", "max_trainable": max_trainable}
+        (tmp_path / "search.json").write_text(json.dumps(search))
+        assert stage.summary(tmp_path) == {"vocab_size": 9500, key: "capped"}
+    (tmp_path / "search.json").write_text(json.dumps({"vocab_size": 7000, "outcome_note": None}))
+    assert stage.summary(tmp_path) == {"vocab_size": 7000}
 
 
 def test_a_search_that_reaches_max_size_without_meeting_the_threshold_says_so(caplog):
