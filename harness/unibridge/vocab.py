@@ -55,7 +55,6 @@ Choices where the paper is silent:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -70,6 +69,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.cache_entry import file_sha256
 from harness.corpus import CORPUS_FILE
 from harness.graph import Stage, StageContext, hash_payload
 from harness.shortfalls import SHORTFALL_KEY
@@ -134,15 +134,6 @@ def average_log_probability(sentences: Sequence[Sequence[int]]) -> float:
     counts = np.bincount(ids)
     counts = counts[counts > 0].astype(np.float64)
     return float(np.sum(counts * np.log(counts / counts.sum())) / len(sentences))
-
-
-def file_sha256(path: Path) -> str:
-    """Content hash of a file (the corpus part of the training cache key)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class SpmTrainer:
