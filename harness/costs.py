@@ -89,8 +89,11 @@ def stage_schedule(stage: Stage) -> TrainingConfig | None:
 
 def paper_scaled_hours(stage: Stage) -> float | None:
     """The paper's T4 hours of ``stage``'s kind scaled to its steps × batch (None: not costed)."""
-    reference, schedule = REFERENCES.get(stage.kind), stage_schedule(stage)
-    if reference is None or reference.t4_hours is None or schedule is None:
+    reference = REFERENCES.get(stage.kind)
+    if reference is None or reference.t4_hours is None:
+        return None
+    schedule = stage_schedule(stage)
+    if schedule is None:
         return None
     examples = planned_steps(schedule, reference.examples) * schedule.batch_size
     return reference.t4_hours * examples / (reference.steps * reference.batch_size)
