@@ -40,7 +40,7 @@ from harness.methods import Method
 from harness.registry import UnknownNameError
 from harness.selection import select_jobs
 from harness.suite import Job, Suite, SuiteError, method_config
-from harness.tasks import TASKS, Subword, TaskRef, get_task, label_subword
+from harness.tasks import Subword, TaskRef, get_task, label_subword
 from harness.validation import data_problems
 from harness.yaml_files import format_validation_error
 
@@ -223,9 +223,8 @@ def _instantiate_methods(suite: Suite, problems: list[str]) -> dict[str, Method]
 
 def _check_names(suite: Suite, problems: list[str]) -> None:
     problems += backbone_problems(suite.backbones)
-    for task, spec in suite.tasks.items():
-        if spec.definition is None:  # a YAML task was checked when the suite loaded
-            _collect(problems, f"tasks.{task}", lambda t=task: TASKS.get(t))
+    for task in suite.tasks:  # a YAML task's definition was checked when the suite loaded
+        _collect(problems, f"tasks.{task}", lambda t=task: get_task(suite.task_ref(t)))
 
 
 def _incompatibilities(suite: Suite, methods: dict[str, Method]) -> list[str]:
