@@ -200,6 +200,7 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
         report.failures = executor.execute(graph.stages, cache, ctx, on_done=record)
         for final in graph.finals.values():  # cached finals whose inputs were rebuilt in this run
             record(final)
+        raise_pending_stop()  # one the last stage's code swallowed
         stopped = False
     finally:  # also when stopped (Ctrl-C, SIGTERM): results.jsonl holds every job that finished
         jobs_bar.close()

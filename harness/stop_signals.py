@@ -14,7 +14,8 @@ callback and the run finished with exit code 0). So the handler also records the
 :func:`raise_pending_stop` raises it again at points where an exception always propagates:
 before each stage (:meth:`harness.graph.Cache.materialize`), after each optimisation step
 (:class:`harness.trainer_callbacks.StopAtPendingRequest`), after each recorded job and once the
-run is over.
+executor is done (the last two in :func:`harness.runner.run_jobs`, so every caller of it
+stops alike).
 """
 
 from __future__ import annotations

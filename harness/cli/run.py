@@ -28,7 +28,7 @@ from harness.report.write import write_report, written_summary
 from harness.results import RESULTS_FILE
 from harness.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
 from harness.shortfalls import SHOWN, summary_line
-from harness.stop_signals import raise_pending_stop, stop_requests
+from harness.stop_signals import stop_requests
 from harness.training import PRECISIONS, precision_flags
 from harness.workdir import out_of_space_stops
 
@@ -137,7 +137,6 @@ def run(suite_file, workdir, only, dry_run, device, precision, executor, seed, r
     try:
         with stop_requests():
             report = run_jobs(plan, jobs, options)
-            raise_pending_stop()  # one the last stage's code swallowed
     except KeyboardInterrupt as stop:
         resume = {"only": only, "device": device, "executor": executor, "seed": seed,
                   "precision": None if precision == "auto" else precision}
