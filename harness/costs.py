@@ -33,10 +33,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from harness.cache_entry import MANIFEST
 from harness.graph import Stage, topological_order
 from harness.training import TrainingConfig
-
-MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
