@@ -131,6 +131,7 @@ def _total(hours: float) -> str:
     """One decimal, as the docs quote the paper suites; three significant digits below 10 h."""
     return f"{hours:.1f}" if hours >= 10 else f"{hours:.3g}"
 
+
 #: What --calibrate's hours assume (harness.calibration).
 CALIBRATION_ASSUMPTIONS = (
     "measured here: one stage per kind, backbone and batch size trained for the warm-up and the "
