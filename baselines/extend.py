@@ -20,7 +20,7 @@ Graph of one job (target ``t``)::
    WordPiece tokens (:data:`TOKEN_SETS`): ``wang`` (default), Wang et al.'s own conversion
    (``▁x`` → ``x``, otherwise ``##x``; :func:`wang_wordpieces`), or ``wang_with_characters``,
    which adds every character of the pieces in both forms as the tiny mBERT's vocabulary is
-   built (:func:`harness.tiny_tokenizers.wordpiece_vocabulary`). Those mBERT lacks are the
+   built (:func:`harness.models.tiny_tokenizers.wordpiece_vocabulary`). Those mBERT lacks are the
    new tokens.
 2. ``continued_pretraining``: full-model MLM (15 % masking) on the target's monolingual corpus.
    The paper gives no settings; the defaults are stage 3's schedule (50 epochs, batch 32) with
@@ -42,15 +42,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from baselines.zero_shot import finetune_and_evaluate
-from harness.backbones import BACKBONE_FILE, CORPUS_FILE, MODEL_DIR
-from harness.finetune import PAPER_FINETUNING
-from harness.graph import Stage, StageContext
-from harness.methods import Method
-from harness.planning import BuildEnv
-from harness.suite import Job
-from harness.training import TrainingConfig
-from harness.unibridge.vocab import VocabSearchConfig, VocabSearchStage
-from harness.workdir import atomic_write_text
+from harness.core.graph import Stage, StageContext
+from harness.core.workdir import atomic_write_text
+from harness.methods.base import Method
+from harness.methods.unibridge.vocab import VocabSearchConfig, VocabSearchStage
+from harness.models.backbones import BACKBONE_FILE, CORPUS_FILE, MODEL_DIR
+from harness.planning.plan import BuildEnv
+from harness.stages.finetune import PAPER_FINETUNING
+from harness.suite.schema import Job
+from harness.training.arguments import TrainingConfig
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +112,10 @@ def wang_wordpieces(pieces: Sequence[str]) -> list[str]:
 def wang_with_characters_wordpieces(pieces: Sequence[str]) -> list[str]:
     """Wang et al.'s tokens plus every character of the pieces in both forms (``c``, ``##c``).
 
-    The tiny mBERT's own construction (:func:`harness.tiny_tokenizers.wordpiece_vocabulary`):
+    The tiny mBERT's own construction (:func:`harness.models.tiny_tokenizers.wordpiece_vocabulary`):
     no character of the target can fall to ``[UNK]``, at the price of more new rows.
     """
-    from harness.tiny_tokenizers import BERT_SPECIALS, wordpiece_vocabulary
+    from harness.models.tiny_tokenizers import BERT_SPECIALS, wordpiece_vocabulary
 
     return wordpiece_vocabulary(pieces, vocab_size=3 * len(pieces) + len(BERT_SPECIALS))
 
@@ -131,8 +131,8 @@ def new_wordpieces(spm_model: Path, vocabulary: Mapping[str, int], token_set: To
     Wang et al.'s SentencePiece settings have no ``<s>``/``</s>`` and no byte fallback, and skip
     ``<unk>`` (the first line of the ``.vocab`` file).
     """
-    from harness.tiny_tokenizers import BERT_SPECIALS
-    from harness.unibridge.target_tokenizer import parse_spm_model
+    from harness.methods.unibridge.target_tokenizer import parse_spm_model
+    from harness.models.tiny_tokenizers import BERT_SPECIALS
 
     spm = parse_spm_model(Path(spm_model).read_bytes())
     pieces = [piece for piece, _, kind in spm.pieces if kind in WORD_PIECE_TYPES]
@@ -191,7 +191,7 @@ class VocabExtensionStage(Stage):
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Extend the vocabulary and the embedding matrix."""
-        from harness.backbones import pretrained_path
+        from harness.models.backbones import pretrained_path
 
         config = self.config or ExtensionConfig()
         facts = extend_model(pretrained_path(inputs["backbone"]), inputs["tokenizer"] / "spm.model",
@@ -215,9 +215,9 @@ def pretrain(config: PretrainingConfig, pretrained: str, corpus_file: Path, out:
     """Full-model MLM on the corpus (resuming from ``work``); saves model + tokenizer into ``out``."""
     from transformers import AutoModelForMaskedLM, AutoTokenizer, Trainer
 
-    from harness.training import log_metrics_to_logging, train_resumably, training_arguments
-    from harness.unibridge.adaptation import read_corpus
-    from harness.unibridge.objectives import EXAMPLE_INDEX, encode_corpus, objective_collator
+    from harness.methods.unibridge.adaptation import read_corpus
+    from harness.methods.unibridge.objectives import EXAMPLE_INDEX, encode_corpus, objective_collator
+    from harness.training.arguments import log_metrics_to_logging, train_resumably, training_arguments
 
     tokenizer = AutoTokenizer.from_pretrained(pretrained)
     model = AutoModelForMaskedLM.from_pretrained(pretrained).to(ctx.device)
@@ -243,7 +243,7 @@ class ContinuedPretrainingStage(Stage):
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """MLM on the whole model; ``backbone.json`` + ``model/`` + ``training.json``."""
-        from harness.backbones import pretrained_path
+        from harness.models.backbones import pretrained_path
 
         record = pretrain(self.config or PretrainingConfig(), pretrained_path(inputs["backbone"]),
                           inputs["corpus"] / CORPUS_FILE, out / MODEL_DIR, ctx.partial_dir(self), ctx)

@@ -33,11 +33,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.backbones import CORPUS_FILE
-from harness.graph import Stage, StageContext
-from harness.suite import Job
-from harness.unibridge.method import UniBridge, UniBridgeConfig
-from harness.workdir import atomic_write_text
+from harness.core.graph import Stage, StageContext
+from harness.core.workdir import atomic_write_text
+from harness.methods.unibridge.method import UniBridge, UniBridgeConfig
+from harness.models.backbones import CORPUS_FILE
+from harness.suite.schema import Job
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def focus_embeddings(source_embeddings, source_tokenizer, target_tokenizer, corp
     (``~/.cache/deepfocus``); it is pointed at ``work`` while FOCUS runs, so that nothing is
     written outside the stage's artifact. (Its cache-less mode trains FastText on a temporary
     file it has not flushed, i.e. on a truncated corpus, so it is not used.) fastText trains
-    in a fresh interpreter (:func:`harness.unibridge.fasttext_process.train_model`, quiet), as
+    in a fresh interpreter (:func:`harness.methods.unibridge.fasttext_process.train_model`, quiet), as
     stage 2's does: in this process fastText's uninitialised input rows could start from reused
     heap, and FOCUS's weights with them. deepfocus's progress bars are library chatter: shown
     only when the ``deepfocus`` logger is at INFO (``-v``; the CLI sets the libraries' levels).
@@ -73,7 +73,7 @@ def focus_embeddings(source_embeddings, source_tokenizer, target_tokenizer, corp
 
     from deepfocus import FOCUS, fasttext_embs
 
-    from harness.unibridge.fasttext_process import train_model
+    from harness.methods.unibridge.fasttext_process import train_model
 
     with (mock.patch.object(fasttext_embs, "CACHE_DIR", work),
           mock.patch.object(fasttext_embs.fasttext, "train_unsupervised", train_model), _deepfocus_bars()):
@@ -116,7 +116,7 @@ def _deepfocus_bars():
 class FocusInitStage(Stage):
     """Stage 2 by FOCUS (artifact kind ``focus_init``, laid out as ``embedding_init``).
 
-    Inputs as :class:`~harness.unibridge.embeddings.EmbeddingInitStage`: ``backbone``,
+    Inputs as :class:`~harness.methods.unibridge.embeddings.EmbeddingInitStage`: ``backbone``,
     ``tokenizer`` (stage 1's ``spm.model``), ``corpus``. Writes ``tokenizer/``, ``embeddings.pt``,
     ``init_report.json`` (vocabulary size, rows copied) and ``deepfocus/`` (deepfocus's cache: the
     tokenized corpus and the FastText model).
@@ -129,10 +129,10 @@ class FocusInitStage(Stage):
         """Build the target tokenizer and its FOCUS embeddings."""
         import torch
 
-        from harness.backbones import pretrained_path
-        from harness.models import EMBEDDINGS_FILE, TOKENIZER_DIR
-        from harness.unibridge.embeddings import load_source
-        from harness.unibridge.target_tokenizer import build_target_tokenizer
+        from harness.methods.unibridge.embeddings import load_source
+        from harness.methods.unibridge.target_tokenizer import build_target_tokenizer
+        from harness.models.backbones import pretrained_path
+        from harness.models.loading import EMBEDDINGS_FILE, TOKENIZER_DIR
 
         source_tokenizer, source_embeddings = load_source(pretrained_path(inputs["backbone"]))
         target_tokenizer = build_target_tokenizer(inputs["tokenizer"] / "spm.model", source_tokenizer)

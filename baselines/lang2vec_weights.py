@@ -19,7 +19,7 @@ vector has gaps and two languages are compared on the same features), genealogic
 membership in each language family) and geographic (``geo``, closeness to fixed points on the
 globe). A set where either vector is all zero says nothing and is left out. The weights are
 made exactly as harmony weights, w = softmax_s(1 / d(t, s)) (Eqs. 12–13,
-:func:`harness.unibridge.harmony.harmony_weights`), so only the distance differs.
+:func:`harness.methods.unibridge.harmony.harmony_weights`), so only the distance differs.
 
 A language lang2vec lacks (the paper: pbt; here also grn, nah, oto, olo) gets the same distance
 to every source, so its weights are uniform (0.2 each for five sources), as the paper's
@@ -42,12 +42,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.graph import Stage, StageContext
-from harness.planning import BuildEnv
-from harness.suite import Job
-from harness.unibridge.harmony import DISTANCE_FILE
-from harness.unibridge.method import UniBridge, UniBridgeConfig
-from harness.workdir import atomic_write_text
+from harness.core.graph import Stage, StageContext
+from harness.core.workdir import atomic_write_text
+from harness.methods.unibridge.harmony import DISTANCE_FILE
+from harness.methods.unibridge.method import UniBridge, UniBridgeConfig
+from harness.planning.plan import BuildEnv
+from harness.suite.schema import Job
 
 #: lang2vec's feature sets over URIEL's languages (not ``id``, nor ``learned``, which covers others).
 FeatureSet = Literal[

@@ -14,7 +14,7 @@ source when it has no English (below).
 
 Language adapters are the adapters library's MAD-X configuration (``SeqBnInvConfig``: a
 bottleneck adapter per layer plus an invertible adapter on the embeddings, reduction factor 2,
-none in the last layer; :func:`harness.models.language_adapter_config`), trained with the
+none in the last layer; :func:`harness.models.loading.language_adapter_config`), trained with the
 backbone's own LM objective (MLM; causal LM for mGPT, denoising for mBART) on the same
 monolingual data as UniBridge, on the backbone's own vocabulary and frozen embeddings, with no
 KL term. At test time the target's language adapter replaces the source's under the task
@@ -57,23 +57,23 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.data.reads import TRAINING_SPLITS, TaskRead, task_reads
+from harness.core.graph import Stage
 from harness.data.source import DataRef
-from harness.finetune import FinetuneConfig, load_split
-from harness.graph import Stage
-from harness.methods import Method
-from harness.planning import EVAL_SPLIT, BuildEnv
-from harness.suite import Job
-from harness.tasks import Subword, TaskRef, TaskSpec
-from harness.unibridge.adaptation import AdaptationConfig, AdaptationStage
-from harness.unibridge.inference import (
+from harness.methods.base import Method
+from harness.methods.unibridge.adaptation import AdaptationConfig, AdaptationStage
+from harness.methods.unibridge.inference import (
     ENGLISH,
     InferenceConfig,
     MultiSourceEvaluationStage,
     language_name,
     task_name,
 )
-from harness.unibridge.task_adapters import TaskAdapterConfig, TaskAdapterStage
+from harness.methods.unibridge.task_adapters import TaskAdapterConfig, TaskAdapterStage
+from harness.planning.plan import EVAL_SPLIT, BuildEnv
+from harness.stages.finetune import FinetuneConfig, load_split
+from harness.suite.schema import Job
+from harness.tasks.reads import TRAINING_SPLITS, TaskRead, task_reads
+from harness.tasks.specs import Subword, TaskRef, TaskSpec
 
 #: MAD-X's target language adapters: the LM objective alone (β = 0), batch 64, lr 1e-4, 50k steps.
 MADX_ADAPTATION = AdaptationConfig(beta=0.0, batch_size=64, learning_rate=1e-4, max_steps=50_000)

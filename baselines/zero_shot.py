@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.evaluation import EvaluationConfig, ModelEvaluationStage
-from harness.finetune import PAPER_FINETUNING, FinetuneConfig, FinetuneStage
-from harness.graph import Stage
-from harness.methods import Method
-from harness.planning import EVAL_SPLIT, BuildEnv
-from harness.suite import Job
-from harness.training import TrainingConfig
+from harness.core.graph import Stage
+from harness.methods.base import Method
+from harness.planning.plan import EVAL_SPLIT, BuildEnv
+from harness.stages.evaluation import EvaluationConfig, ModelEvaluationStage
+from harness.stages.finetune import PAPER_FINETUNING, FinetuneConfig, FinetuneStage
+from harness.suite.schema import Job
+from harness.training.arguments import TrainingConfig
 
 
 class ZeroShotConfig(BaseModel):

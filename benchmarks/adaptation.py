@@ -16,7 +16,7 @@ adapter, invertible adapter). Steps with and without KL are interleaved so that 
 hits both alike; figures are medians.
 
 The KL teacher's states are computed once per sentence, the first time a batch holds it (see
-harness/unibridge/adaptation_trainer.py), so the per-step KL cost after the first epoch is the
+harness/methods/unibridge/adaptation_trainer.py), so the per-step KL cost after the first epoch is the
 inverse adapter, pooling and the divergence. The teacher's forward is reported too, per batch
 and amortised over the paper's 50 epochs, next to what a per-step teacher forward would cost.
 
@@ -28,7 +28,7 @@ before and after the two real-scale changes of issue 16, each in a fresh process
 peak memory is its own: *before* computes the 250K-way logits at every position (the model's
 own MLM loss) and runs the KL teacher over the whole corpus (``--corpus`` sentences) before
 the first step; *after* computes the logits at the masked positions only and the teacher's
-states per batch, when first needed (harness/unibridge/adaptation_trainer.py). Printed: the
+states per batch, when first needed (harness/methods/unibridge/adaptation_trainer.py). Printed: the
 time before the first step, the median step time, and the peak resident memory.
 """
 
@@ -50,16 +50,16 @@ from transformers import BatchEncoding, XLMRobertaConfig, XLMRobertaForMaskedLM
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.graph import StageContext  # noqa: E402
-from harness.models import (  # noqa: E402
+from harness.core.graph import StageContext  # noqa: E402
+from harness.methods.unibridge.adaptation import ADAPTER_NAME, set_trainable  # noqa: E402
+from harness.methods.unibridge.adaptation_trainer import AdaptationTrainer  # noqa: E402
+from harness.models.loading import (  # noqa: E402
     install_target_embeddings,
     language_adapter_config,
     last_hidden_state,
     load_adapter_model,
 )
-from harness.training import TrainingConfig, training_arguments  # noqa: E402
-from harness.unibridge.adaptation import ADAPTER_NAME, set_trainable  # noqa: E402
-from harness.unibridge.adaptation_trainer import AdaptationTrainer  # noqa: E402
+from harness.training.arguments import TrainingConfig, training_arguments  # noqa: E402
 
 SIZES = {
     "tiny": dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
@@ -181,7 +181,7 @@ class RandomTokenizer:
 
 def scale_variant(variant: str, options: argparse.Namespace) -> dict:
     """One arm of ``--scale`` in this process: seconds before the first step, steps, peak RSS."""
-    from harness.unibridge.adaptation_trainer import TeacherStates, teacher_states
+    from harness.methods.unibridge.adaptation_trainer import TeacherStates, teacher_states
 
     shape = dict(hidden_size=options.hidden, num_hidden_layers=options.layers,
                  num_attention_heads=options.hidden // 64, intermediate_size=4 * options.hidden,

@@ -25,7 +25,7 @@ import time
 
 import torch
 
-from harness.unibridge.alignment import DEFAULT_BLOCK, mutual_nearest_neighbours, unit_rows
+from harness.methods.unibridge.alignment import DEFAULT_BLOCK, mutual_nearest_neighbours, unit_rows
 
 GIB = 1024**3
 

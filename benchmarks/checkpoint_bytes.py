@@ -10,10 +10,10 @@ A randomly initialised XLM-R (hidden 768, 12 heads, XLM-R's 250,002-token vocabu
 of its 12 layers, on CPU) with a word-level tokenizer of as many entries. Two stages run as the
 runner runs them, each in a fresh process (``--before``: the same with the code of a commit):
 
-- **zero-shot fine-tuning** (:class:`harness.finetune.FinetuneStage`): every parameter trains,
+- **zero-shot fine-tuning** (:class:`harness.stages.finetune.FinetuneStage`): every parameter trains,
   on the English WikiANN fixture (48 sentences, batch 8: 6 steps an epoch), with model selection
   on its validation split;
-- **stage 3** (:func:`harness.unibridge.adaptation.train_language_adapter`): new 250,002 × 768
+- **stage 3** (:func:`harness.methods.unibridge.adaptation.train_language_adapter`): new 250,002 × 768
   target embeddings, the language adapter and the KL term, on 48 lines of the Amharic fixture.
 
 Printed per stage: bytes written (the process's ``wchar`` from /proc/self/io, every write call:
@@ -118,8 +118,8 @@ def build_backbone(folder: Path, layers: int) -> Path:
 
 def run_finetune(backbone: Path, work: Path, epochs: int):
     from harness.data.source import DataRef, DataSource
-    from harness.finetune import FinetuneConfig, FinetuneStage
-    from harness.training import TrainingConfig
+    from harness.stages.finetune import FinetuneConfig, FinetuneStage
+    from harness.training.arguments import TrainingConfig
 
     data = DataRef.of(DataSource(path=ROOT / "fixtures/wikiann"), ("eng",))
     config = FinetuneConfig(task="ner", sources=("eng",), data={"eng": data}, max_length=32,
@@ -131,7 +131,7 @@ def run_finetune(backbone: Path, work: Path, epochs: int):
 def run_adaptation(backbone: Path, work: Path, epochs: int):
     import torch
 
-    from harness.unibridge.adaptation import AdaptationConfig, AdaptationStage, train_language_adapter
+    from harness.methods.unibridge.adaptation import AdaptationConfig, AdaptationStage, train_language_adapter
 
     embeddings = work / "embeddings"
     (embeddings / "tokenizer").mkdir(parents=True)
@@ -153,7 +153,7 @@ STAGES = {"zero-shot fine-tuning": run_finetune, "stage 3 (language adapter)": r
 
 def measure_arm(options: argparse.Namespace) -> None:
     """In this process: build the backbone, run each stage, print one JSON line per stage."""
-    from harness.graph import Cache, StageContext
+    from harness.core.graph import Cache, StageContext
 
     with tempfile.TemporaryDirectory(dir=options.scratch) as scratch:
         backbone = build_backbone(Path(scratch) / "backbone", options.layers)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.results import RESULTS_FILE, read_results
+from harness.run.records import RESULTS_FILE, read_results
 
 SCORE_TOL = 10.0
 REL_TOL = 0.05
@@ -59,7 +59,7 @@ class Difference:
 def read_records(path: Path) -> dict[str, dict[str, Any]]:
     """Job id -> record, from a workdir (its ``results.jsonl``) or a ``results.jsonl`` file.
 
-    The file is read by :func:`harness.results.read_results`: a line that is not a record is
+    The file is read by :func:`harness.run.records.read_results`: a line that is not a record is
     named in a warning and skipped.
     """
     path = Path(path)

@@ -8,7 +8,7 @@ vocabulary), a MAD-X target language adapter with its invertible adapter, and on
 with a tagging head per source (5 sources, as WikiANN's en zh ru ar ja). Input: batches of 32
 random sentences of 16–128 tokens. "parallel" is what stage 5 runs: forward passes of
 ``Stack(target, Parallel(task_1..task_5))`` with the logits weighted
-(:class:`harness.unibridge.weighted_heads.WeightedHeads`), each pass holding at most 32 rows after
+(:class:`harness.methods.unibridge.weighted_heads.WeightedHeads`), each pass holding at most 32 rows after
 Parallel's replication (so 6 examples × 5 sources); "sequential" runs ``Stack(target, task_s)``
 once per source on the whole batch of 32 and weights the logits by hand. Both give the same
 logits (checked here too).
@@ -43,8 +43,8 @@ def build_model(size: str, device: str):
     from adapters import SeqBnConfig, XLMRobertaAdapterModel
     from transformers import XLMRobertaConfig
 
-    from harness.heads import add_task_head
-    from harness.models import language_adapter_config
+    from harness.models.heads import add_task_head
+    from harness.models.loading import language_adapter_config
 
     torch.manual_seed(0)
     model = XLMRobertaAdapterModel(XLMRobertaConfig(max_position_embeddings=130, **SIZES[size]))
@@ -84,7 +84,7 @@ def sequential(model, batches: list[dict], weights: dict[str, float]) -> list[to
 
 def parallel(model, batches: list[dict], weights: dict[str, float]) -> list[torch.Tensor]:
     """Stage 5's way: Parallel over all sources, at most a batch's rows per forward pass."""
-    from harness.unibridge.weighted_heads import WeightedHeads
+    from harness.methods.unibridge.weighted_heads import WeightedHeads
 
     combined = WeightedHeads(model, "target", weights, max_rows=batches[0]["input_ids"].shape[0])
     return [combined(**batch).logits for batch in batches]

@@ -11,10 +11,10 @@ hidden 768, 250,002-token vocabulary; no download) on ``--batch`` random sentenc
 tokens, every position a label, so the 250K-way logits of the whole batch are materialised. Its
 suite-side configuration asks for the whole batch on the device (``max_device_batch_size`` =
 ``--batch``): 1024 × 128 needs about 65 GB of fp16 logits alone, more than any card holds. The
-stage is built through the harness's own cache (:meth:`harness.graph.Cache.materialize`), so the
-back-off runs as in a suite: :func:`harness.training.train_resumably` catches
+stage is built through the harness's own cache (:meth:`harness.core.graph.Cache.materialize`), so the
+back-off runs as in a suite: :func:`harness.training.arguments.train_resumably` catches
 ``torch.cuda.OutOfMemoryError``, halves the per-device batch, doubles the accumulation steps, and
-the stage starts again (:class:`harness.graph.RetryStageError`), until a step fits.
+the stage starts again (:class:`harness.core.graph.RetryStageError`), until a step fits.
 
 Printed and written to ``--out`` (JSON): each attempt's per-device batch, the one that trained,
 its accumulation steps (their product must still be ``--batch``), the step's loss (finite), the
@@ -39,8 +39,8 @@ from transformers import Trainer, XLMRobertaConfig, XLMRobertaForMaskedLM
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.graph import Cache, Stage, StageContext  # noqa: E402
-from harness.training import (  # noqa: E402
+from harness.core.graph import Cache, Stage, StageContext  # noqa: E402
+from harness.training.arguments import (  # noqa: E402
     TrainingConfig,
     log_metrics_to_logging,
     train_resumably,
@@ -137,7 +137,7 @@ def main() -> int:
         print("oom_backoff: no CUDA device visible; nothing measured (--dry-run checks the script)")
         return 2
     attempts = Attempts()
-    logging.getLogger("harness.graph").addHandler(attempts)
+    logging.getLogger("harness.core.graph").addHandler(attempts)
     config = ProbeConfig(batch=options.batch, seq=options.seq, vocab=options.vocab,
                          layers=options.layers, hidden=options.hidden,
                          fits=options.fits if options.dry_run else 0)

@@ -34,15 +34,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.backbones import pretrained_path  # noqa: E402
-from harness.graph import Cache, StageContext, topological_order  # noqa: E402
-from harness.models import language_states, load_adapter_model, load_backbone_tokenizer, load_language  # noqa: E402
-from harness.planning import prepare  # noqa: E402
-from harness.suite import load_suite  # noqa: E402
-from harness.unibridge.adaptation import TRAINING_FILE, read_corpus  # noqa: E402
-from harness.unibridge.adaptation_trainer import teacher_states  # noqa: E402
-from harness.unibridge.harmony import HarmonyDistanceStage, harmony_weights, read_distance  # noqa: E402
-from harness.unibridge.kl import mean_pool, pooled_kl  # noqa: E402
+from harness.core.graph import Cache, StageContext, topological_order  # noqa: E402
+from harness.methods.unibridge.adaptation import TRAINING_FILE, read_corpus  # noqa: E402
+from harness.methods.unibridge.adaptation_trainer import teacher_states  # noqa: E402
+from harness.methods.unibridge.harmony import HarmonyDistanceStage, harmony_weights, read_distance  # noqa: E402
+from harness.methods.unibridge.kl import mean_pool, pooled_kl  # noqa: E402
+from harness.models.backbones import pretrained_path  # noqa: E402
+from harness.models.loading import language_states, load_adapter_model, load_backbone_tokenizer, load_language  # noqa: E402
+from harness.planning.plan import prepare  # noqa: E402
+from harness.suite.schema import load_suite  # noqa: E402
 
 log = logging.getLogger("pi_reading")
 ROOT = Path(__file__).resolve().parents[1]

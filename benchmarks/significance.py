@@ -10,7 +10,7 @@ The grid of ``suites/wikiann.yaml``: 26 method × backbone rows × 14 target lan
 Each cell gets synthetic per-sentence NER counts of realistic size: WikiANN's test split of the
 paper's low-resource targets holds ~100 sentences per language (Rahimi et al.'s splits of the
 small languages), each with 0–3 entities; ``--sentences`` sets another size. Timed through the
-report's own code (:class:`harness.statistics.cells.CellSampler`): a 95 % bootstrap interval
+report's own code (:class:`harness.report.annotate.CellSampler`): a 95 % bootstrap interval
 per cell (B replicates, draws shared by the cells of one language), then the paired tests the
 tables show: every other row of a backbone against its UniBridge row, per language (22 rows ×
 14 languages = 308 tests), with Holm over each row's 14 languages.
@@ -26,8 +26,8 @@ import time
 
 import numpy as np
 
-from harness.results import ResultRecord
-from harness.statistics.cells import CellSampler
+from harness.report.annotate import CellSampler
+from harness.run.records import ResultRecord
 from harness.statistics.config import StatisticsConfig
 from harness.statistics.multiple import holm
 

@@ -37,12 +37,12 @@ WARM_TARGET_S = 3.0
 #: Phases of a warm run in the profile: (label, file, function).
 PHASES = [("whole command", "harness/cli/run.py", "run"),
           ("plan: suite, methods, data checks", "harness/cli/common.py", "load_plan"),
-          ("  of it: data checks", "harness/validation.py", "data_problems"),
-          ("run_jobs: graph, cache checks, records", "harness/runner.py", "run_jobs"),
-          ("  of it: graph", "harness/runner.py", "of"),
-          ("  of it: checksums of what is read", "harness/runner.py", "verify_cached_reads"),
-          ("  of it: records", "harness/results.py", "make_record"),
-          ("  of it: results.jsonl", "harness/runner.py", "write_results_file"),
+          ("  of it: data checks", "harness/planning/validation.py", "data_problems"),
+          ("run_jobs: graph, cache checks, records", "harness/run/runner.py", "run_jobs"),
+          ("  of it: graph", "harness/run/runner.py", "of"),
+          ("  of it: checksums of what is read", "harness/run/runner.py", "verify_cached_reads"),
+          ("  of it: records", "harness/run/records.py", "make_record"),
+          ("  of it: results.jsonl", "harness/run/runner.py", "write_results_file"),
           ("run.json", "harness/report/manifest.py", "write_manifest"),
           ("report (kept or rendered)", "harness/report/write.py", "write_report")]
 

@@ -20,7 +20,7 @@ them (PAPER.md, Eqs. 2-3):
 4. ``get_semantic_sim_tokens(src_ft, tgt_ft, additional, source, target)``: Eq. 3;
 5. the weighted rows (Eqs. 5-8) are the target tokens left, with the same ``.get`` test.
 
-Ours is :func:`harness.unibridge.embeddings.initialize_embeddings` with the stage's defaults
+Ours is :func:`harness.methods.unibridge.embeddings.initialize_embeddings` with the stage's defaults
 (``--threads`` sets FastText's thread count on both sides). Both results print as JSON; the
 recorded counts of ``tests/unibridge/test_stage2_authors.py`` come from this script. Their
 Eq. 3 is a Python loop over target tokens (about 10 tokens/s against 2K source tokens on
@@ -48,7 +48,7 @@ ENV = "UNIBRIDGE_AUTHORS_REPO"
 
 def fixture_source_tokenizer(vocab_size: int = 2000):
     """The tiny XLM-R tokenizer of the smoke suite: SentencePiece on the five sources' fixture text."""
-    from harness.tiny_tokenizers import train_tiny_tokenizer
+    from harness.models.tiny_tokenizers import train_tiny_tokenizer
 
     lines = [line for lang in SOURCES
              for line in (FIXTURES / f"{lang}.txt").read_text(encoding="utf-8").splitlines() if line]
@@ -102,7 +102,7 @@ def authors_vectors(state: dict, source, repo: Path):
     """
     import torch
 
-    from harness.unibridge.static_vectors import StaticVectors
+    from harness.methods.unibridge.static_vectors import StaticVectors
 
     sys.path.insert(0, str(repo / "xlm" / "UniBridge"))
     from fase.fase import get_token_standardization_func
@@ -129,7 +129,7 @@ def our_counts(source, target, corpus: list[str], threads: int) -> dict[str, int
     """Rows per rule by stage 2 with its defaults."""
     import torch
 
-    from harness.unibridge.embeddings import EmbeddingInitConfig, initialize_embeddings
+    from harness.methods.unibridge.embeddings import EmbeddingInitConfig, initialize_embeddings
 
     with tempfile.TemporaryDirectory() as work:
         _, report = initialize_embeddings(torch.zeros(len(source), 4), source, target, corpus,
@@ -150,7 +150,7 @@ def main() -> None:
         sys.exit(f"set {ENV} to a checkout of TokisakiKurumi2001/UniBridge")
     from transformers import AutoTokenizer
 
-    from harness.unibridge.target_tokenizer import build_target_tokenizer
+    from harness.methods.unibridge.target_tokenizer import build_target_tokenizer
 
     source = AutoTokenizer.from_pretrained(args.source) if args.source else fixture_source_tokenizer()
     target = build_target_tokenizer(args.spm, source)

@@ -32,15 +32,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.graph import Cache, StageContext, topological_order  # noqa: E402
-from harness.planning import prepare  # noqa: E402
-from harness.suite import load_suite  # noqa: E402
-from harness.unibridge.embeddings import (  # noqa: E402
+from harness.core.graph import Cache, StageContext, topological_order  # noqa: E402
+from harness.methods.unibridge.embeddings import (  # noqa: E402
     EMBEDDINGS_FILE,
     EmbeddingInitConfig,
     EmbeddingInitStage,
 )
-from harness.unibridge.vocab import VocabSearchStage  # noqa: E402
+from harness.methods.unibridge.vocab import VocabSearchStage  # noqa: E402
+from harness.planning.plan import prepare  # noqa: E402
+from harness.suite.schema import load_suite  # noqa: E402
 
 SUITE = Path(__file__).resolve().parents[1] / "suites" / "smoke.yaml"
 RULES = ("lexical", "lexical_casefold", "semantic", "weighted", "random")

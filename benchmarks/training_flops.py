@@ -17,8 +17,8 @@ defaults to 2 of the 12 (stated in the output; every figure is per step of that 
 - ``source``: stage 3 for a source language: the backbone's embeddings, frozen;
 - ``task``: stage 4, a NER task adapter stacked on a frozen language adapter.
 
-A step is the Trainer's (harness/training_steps.py): loss, backward, clipping, fused AdamW,
-scheduler, zero_grad. Its FLOPs are counted analytically (harness/flops.py, checked against
+A step is the Trainer's (harness/measure/training_steps.py): loss, backward, clipping, fused AdamW,
+scheduler, zero_grad. Its FLOPs are counted analytically (harness/measure/flops.py, checked against
 FlopCounterMode in tests/test_flops.py). Stage 3's timed steps revisit sentences whose KL
 teacher states are cached (the case of every epoch after the first); one step on new sentences,
 where the teacher runs, is timed and counted apart. The reference is this machine's plain
@@ -46,14 +46,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.flops import (  # noqa: E402
+from harness.measure.flops import (  # noqa: E402
     EncoderShape,
     FlopCount,
     StepShape,
     language_adaptation_flops,
     task_adapter_flops,
 )
-from harness.training_steps import (  # noqa: E402
+from harness.measure.training_steps import (  # noqa: E402
     PAPER_SHAPES,
     TrainingSetup,
     language_adaptation_setup,

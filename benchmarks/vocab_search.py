@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.unibridge.size_search import usable_cores
-from harness.unibridge.vocab import SpmTrainer, VocabSearchConfig, run_search, size_grid
+from harness.methods.unibridge.size_search import usable_cores
+from harness.methods.unibridge.vocab import SpmTrainer, VocabSearchConfig, run_search, size_grid
 
 ONSETS = list("ptkbdgmnslrwjhfvz") + ["ts", "ny", "sh"]
 CODAS = [""] * 8 + ["n", "r"]

@@ -66,10 +66,10 @@ import yaml  # noqa: E402
 from make_example_replicas import BUILDS as EXAMPLE_BUILDS  # noqa: E402
 from make_example_replicas import PARTS as EXAMPLE_PARTS  # noqa: E402
 
-from harness.data import alignment, monolingual, nli, parallel, releases, ud  # noqa: E402
+from harness.data import authors_parallel, monolingual, nli, parallel, releases, ud  # noqa: E402
 from harness.data._local import WIKIPEDIA_CODES  # noqa: E402
 from harness.data.examples import NER_LABELS, NLI_LABELS, UPOS_LABELS  # noqa: E402
-from harness.suite import load_suite  # noqa: E402
+from harness.suite.schema import load_suite  # noqa: E402
 
 SUITES = [ROOT / "suites" / f"{name}.yaml" for name in ("wikiann", "ud", "americasnli")]
 ROWS = 3
@@ -275,7 +275,7 @@ def flores_plus(root: Path) -> None:
     for suite in suites():
         for spec in suite.tasks.values():
             for target, lang in itertools.product(spec.targets, spec.sources):
-                if "/flores/" in alignment.relative_path(source, target, lang):
+                if "/flores/" in authors_parallel.relative_path(source, target, lang):
                     codes |= {parallel.FLORES_CODES[code] for code in (target, lang)}
     features_yaml = [{"name": name, "dtype": feature.dtype} for name, feature in FLORES_FEATURES.items()]
     configs = []
@@ -455,9 +455,9 @@ def unibridge_alignment(root: Path, shipped: dict[str, bytes]) -> None:
     """The authors' files of every (target, source) and (target, eng) pair the suites read."""
     pin = releases.RELEASES[ALIGNMENT].versions[releases.RELEASES[ALIGNMENT].default_version]
     source = parallel.DataSource(release=ALIGNMENT)
-    wanted = sorted({alignment.relative_path(source, target, lang)
+    wanted = sorted({authors_parallel.relative_path(source, target, lang)
                      for suite in suites() for spec in suite.tasks.values()
-                     for target in spec.targets for lang in (alignment.ENGLISH, *spec.sources)})
+                     for target in spec.targets for lang in (authors_parallel.ENGLISH, *spec.sources)})
     for relative in wanted:
         data = shipped[relative]
         if "sha256:" + hashlib.sha256(data).hexdigest() != pin.checksums[relative]:

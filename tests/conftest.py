@@ -5,7 +5,7 @@ import logging
 import pytest
 import torch
 
-from harness.backbones import BACKBONES, build_tiny_backbone
+from harness.models.backbones import BACKBONES, build_tiny_backbone
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -17,7 +17,8 @@ from transformers import (
     XLMRobertaForMaskedLM,
 )
 
-from harness.backbones import (
+from harness.core.graph import Cache, Stage, StageContext
+from harness.models.backbones import (
     BACKBONES,
     BackboneStage,
     BackboneUnavailableError,
@@ -27,7 +28,6 @@ from harness.backbones import (
     check_backbone_available,
     pretrained_path,
 )
-from harness.graph import Cache, Stage, StageContext
 
 WORDS = ("the quick brown fox jumps over lazy dog Hello World school book read day good "
          "привет мир быстрая лиса собака школа 我们 今天 学校 学习 ሰላም ዓለም").split()

@@ -18,7 +18,10 @@ import safetensors.torch
 import torch
 from transformers import Trainer, TrainerCallback
 
-from harness.checkpoint_files import (
+from harness.core.graph import Cache, Stage, StageContext
+from harness.training.arguments import TrainingConfig, last_checkpoint, train_resumably, training_arguments
+from harness.training.callbacks import MarkCheckpointComplete
+from harness.training.kept_checkpoints import (
     BEST_MARKER,
     COMPLETE_MARKER,
     RESUME_ONLY_FILES,
@@ -26,9 +29,6 @@ from harness.checkpoint_files import (
     is_resumable,
     prune_checkpoints,
 )
-from harness.graph import Cache, Stage, StageContext
-from harness.trainer_callbacks import MarkCheckpointComplete
-from harness.training import TrainingConfig, last_checkpoint, train_resumably, training_arguments
 
 STEPS_PER_EPOCH = 3  # 12 examples, batch 4
 #: The scripted validation score after each epoch: the second epoch is the best.
@@ -190,7 +190,7 @@ def test_a_published_stage_leaves_no_checkpoint_behind(tmp_path):
 def selecting_suite():
     """Zero-shot fine-tuning (the Trainer) and MAD-X's task adapter (adapters' AdapterTrainer), 2
     epochs each with model selection, on tiny XLM-R."""
-    from harness.suite import Suite
+    from harness.suite.schema import Suite
 
     fixtures = Path(__file__).resolve().parents[1] / "fixtures"
     small = {"batch_size": 8, "max_device_batch_size": 8}
@@ -209,7 +209,7 @@ def selecting_suite():
 
 def first_epoch_best(monkeypatch):
     """Validation scores that fall with each evaluation, so the first epoch is selected."""
-    import harness.finetune
+    import harness.stages.finetune
 
     def scripted(task, examples, encoded):
         calls = []
@@ -220,16 +220,16 @@ def first_epoch_best(monkeypatch):
 
         return compute
 
-    monkeypatch.setattr(harness.finetune, "score_function", scripted)
+    monkeypatch.setattr(harness.stages.finetune, "score_function", scripted)
 
 
 def test_selecting_stages_killed_after_their_last_checkpoint_resume_to_the_same_records(
         tmp_path, monkeypatch):
     """The last checkpoint of a stage whose first epoch is selected holds its trainer state only;
     a run killed right after it loads the first epoch's weights and gives the same records."""
-    from harness.planning import prepare
-    from harness.results import read_results
-    from harness.runner import RunOptions, run_jobs
+    from harness.planning.plan import prepare
+    from harness.run.records import read_results
+    from harness.run.runner import RunOptions, run_jobs
 
     first_epoch_best(monkeypatch)
     plan = prepare(selecting_suite())

@@ -81,10 +81,10 @@ def test_list_methods():
 
 @pytest.mark.parametrize("kind", ["suites", "methods", "backbones", "tasks", "tables", "executors"])
 def test_list_gives_every_entry_its_description(kind):
-    from harness.backbones import BACKBONES
-    from harness.catalog import EXECUTORS, METHODS, TABLES
     from harness.cli.suites import named_suites
-    from harness.tasks import TASKS
+    from harness.methods.catalog import EXECUTORS, METHODS, TABLES
+    from harness.models.backbones import BACKBONES
+    from harness.tasks.specs import TASKS
 
     names = {"suites": list(named_suites()), "methods": METHODS.names(), "backbones": BACKBONES.names(),
              "tasks": TASKS.names(), "tables": TABLES.names(), "executors": EXECUTORS.names()}[kind]

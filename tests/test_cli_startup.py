@@ -47,5 +47,5 @@ def test_light_commands_import_no_model_library(command):
 
 def test_the_probe_sees_a_model_library_when_one_is_imported():
     """The check above can fail: the stage-3 training step does import torch and transformers."""
-    imported = heavy_imports("--help", prelude="import harness.unibridge.adaptation_trainer")
+    imported = heavy_imports("--help", prelude="import harness.methods.unibridge.adaptation_trainer")
     assert {"torch", "transformers"} <= set(imported)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.results import ResultRecord
+from harness.run.records import ResultRecord
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from compare_records import compare_records, main, read_records  # noqa: E402

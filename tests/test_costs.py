@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.costs import (
+from harness.planning.costs import (
     REFERENCES,
     measured_hours,
     paper_scaled_hours,
@@ -17,7 +17,7 @@ from harness.costs import (
     stage_costs,
     total_hours,
 )
-from harness.training import TrainingConfig
+from harness.training.arguments import TrainingConfig
 
 PAPER_SCHEDULES = {"language_adapter": TrainingConfig(epochs=50, batch_size=32, learning_rate=5e-4),
                    "task_adapter": TrainingConfig(epochs=11, batch_size=32, learning_rate=5e-4)}
@@ -88,7 +88,7 @@ def test_plan_of_a_paper_suite_needs_no_data_and_sharing_saves_40_percent(suite,
 
 
 def test_per_method_hours_share_within_a_method_only():
-    from harness.costs import per_method_hours
+    from harness.planning.costs import per_method_hours
 
     shared = SimpleNamespace(kind="language_adapter", key="eng", inputs={})
     job = namedtuple("Job", "method n")
@@ -191,7 +191,7 @@ def test_calibrate_times_each_costed_kind_and_costs_the_grid_from_it(tmp_path):
 
 
 def test_calibration_groups_costed_stages_and_builds_no_schedule_for_the_others():
-    from harness.calibration import group_of
+    from harness.planning.calibration import group_of
 
     def never() -> TrainingConfig:
         raise AssertionError("the schedule of an uncosted stage was built")

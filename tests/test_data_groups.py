@@ -11,7 +11,7 @@ import pytest
 from harness.data import ud, wikiann
 from harness.data.problems import Problems, blank_line_groups, read_numbered
 from harness.data.source import DataError
-from harness.yaml_tasks.formats import read_rows
+from harness.tasks.from_yaml.formats import read_rows
 
 
 def _numbered(*lines):

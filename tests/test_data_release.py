@@ -18,8 +18,8 @@ import yaml
 from harness.data import monolingual, releases, ud
 from harness.data.examples import UPOS_LABELS
 from harness.data.source import DataError, DataSource
-from harness.planning import prepare
-from harness.suite import load_suite
+from harness.planning.plan import prepare
+from harness.suite.schema import load_suite
 
 ROOT = "ud-treebanks-v2.13"
 

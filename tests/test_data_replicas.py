@@ -28,9 +28,9 @@ from harness.data import hub, monolingual, nli, parallel, releases, ud, wikiann
 from harness.data._local import WIKIPEDIA_CODES
 from harness.data.examples import NER_LABELS, NLI_LABELS, UPOS_LABELS
 from harness.data.source import DataError, DataSource, check_hub_reachable, unpinned_warning
-from harness.planning import prepare
-from harness.suite import SuiteError, load_suite
-from harness.validation import all_hub_sources
+from harness.planning.plan import prepare
+from harness.planning.validation import all_hub_sources
+from harness.suite.schema import SuiteError, load_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLICAS = ROOT / "fixtures" / "replicas"
@@ -317,7 +317,7 @@ def test_validate_warns_about_an_unpinned_hub_source_naming_its_commit(release_r
     suite["tasks"]["nli"]["targets"] = ["bzd"]
     path = tmp_path / "suite.yaml"
     path.write_text(yaml.safe_dump(suite))
-    with caplog.at_level(logging.WARNING, logger="harness.validation"):
+    with caplog.at_level(logging.WARNING, logger="harness.planning.validation"):
         prepare(load_suite(path))
     warnings = [r.getMessage() for r in caplog.records if "not pinned" in r.getMessage()]
     assert len(warnings) == 1 and warnings[0].startswith("tasks.nli.source_data: hub dataset "

@@ -15,11 +15,11 @@ import torch
 import yaml
 from click.testing import CliRunner
 
-from harness.backbones import BACKBONES, BackboneConfig, build_tiny_backbone
 from harness.cli.main import cli
-from harness.planning import prepare
-from harness.results import read_results
-from harness.suite import load_suite
+from harness.models.backbones import BACKBONES, BackboneConfig, build_tiny_backbone
+from harness.planning.plan import prepare
+from harness.run.records import read_results
+from harness.suite.schema import load_suite
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TURKISH = FIXTURES / "turkish"

@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.results import read_results
+from harness.run.records import read_results
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 UNIBRIDGE = {

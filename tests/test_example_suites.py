@@ -19,11 +19,11 @@ import yaml
 
 from harness.data import hub, monolingual, parallel
 from harness.data.source import DataError, DataSource
-from harness.planning import prepare
-from harness.suite import SuiteError, load_suite
-from harness.validation import all_hub_sources
-from harness.yaml_tasks.data import TaskData
-from harness.yaml_tasks.schema import TaskDefinition
+from harness.planning.plan import prepare
+from harness.planning.validation import all_hub_sources
+from harness.suite.schema import SuiteError, load_suite
+from harness.tasks.from_yaml.data import TaskData
+from harness.tasks.from_yaml.schema import TaskDefinition
 from tests.test_data_replicas import mirror, release_replicas  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,13 +21,13 @@ import yaml
 from click.testing import CliRunner
 from huggingface_hub import constants
 
-from harness.backbones import check_backbone_available
 from harness.cli.main import cli
 from harness.data import hub, monolingual, nli, parallel, releases, ud
-from harness.data.fetching import config_files
 from harness.data.ud_pins import UD_SINDHI_COMMIT
-from harness.planning import prepare
-from harness.suite import load_suite
+from harness.models.backbones import check_backbone_available
+from harness.planning.fetching import config_files
+from harness.planning.plan import prepare
+from harness.suite.schema import load_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"

@@ -4,10 +4,10 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from harness.evaluation import TASK_HEAD, load_finetuned, save_finetuned
-from harness.heads import add_task_head
-from harness.models import load_adapter_model
-from harness.tasks import get_task
+from harness.models.heads import add_task_head
+from harness.models.loading import load_adapter_model
+from harness.stages.evaluation import TASK_HEAD, load_finetuned, save_finetuned
+from harness.tasks.specs import get_task
 
 NAMES = ["tiny-xlmr", "tiny-mbart"]
 CORPUS = ["the cat sat on the mat", "a dog ran in the park", "Addis Ababa is a city"] * 5

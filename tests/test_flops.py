@@ -1,6 +1,6 @@
-"""harness.flops against an independent count: torch's FlopCounterMode on the stages' real steps.
+"""harness.measure.flops against an independent count: torch's FlopCounterMode on the stages' real steps.
 
-The tiny models are built and stepped by harness.training_steps (the stages' own code: adapters
+The tiny models are built and stepped by harness.measure.training_steps (the stages' own code: adapters
 model, AdaptationTrainer or AdapterTrainer, clipping, AdamW). FlopCounterMode counts every matrix
 product dispatched, forward and backward; CPU's fused attention kernel (used where dropout is
 off, e.g. the KL teacher in eval mode) has no formula in torch's table, so the test adds torch's
@@ -12,8 +12,13 @@ import torch
 from torch.utils import flop_counter
 from torch.utils.flop_counter import FlopCounterMode
 
-from harness.flops import EncoderShape, StepShape, language_adaptation_flops, task_adapter_flops
-from harness.training_steps import language_adaptation_setup, mlm_batch, tagging_batch, task_adapter_setup
+from harness.measure.flops import EncoderShape, StepShape, language_adaptation_flops, task_adapter_flops
+from harness.measure.training_steps import (
+    language_adaptation_setup,
+    mlm_batch,
+    tagging_batch,
+    task_adapter_setup,
+)
 
 SHAPE = EncoderShape(layers=3, hidden=32, heads=2, ffn=64, vocab=500)
 STEP = StepShape(batch=4, length=16)

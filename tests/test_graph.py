@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from harness.cache_entry import CacheError
-from harness.graph import Cache, Stage, StageContext, hash_payload, topological_order
+from harness.core.graph import Cache, Stage, StageContext, hash_payload, topological_order
+from harness.core.manifest import CacheError
 
 
 class Cfg(BaseModel):

@@ -4,7 +4,7 @@ import pytest
 import torch
 from adapters import AutoAdapterModel, SeqBnConfig
 
-from harness.heads import ENCODER_TAGGING, add_task_head, register_task_heads
+from harness.models.heads import ENCODER_TAGGING, add_task_head, register_task_heads
 
 ARCHS = ["tiny-xlmr", "tiny-mbert", "tiny-mgpt", "tiny-mbart"]
 CORPUS = ["the cat sat on the mat", "a dog ran in the park", "the river flows through the old city",

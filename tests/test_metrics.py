@@ -1,7 +1,7 @@
 import pytest
 from seqeval.metrics import f1_score
 
-from harness.metrics import accuracy, entity_f1
+from harness.tasks.metrics import accuracy, entity_f1
 
 
 def test_entity_f1_hand_worked():
@@ -39,7 +39,7 @@ def test_summed_entity_counts_give_seqeval_f1_on_random_sequences():
     """Per-sentence tp/fp/fn summed give seqeval's corpus F1 (ill-formed IOB2 included)."""
     import numpy as np
 
-    from harness.metrics import entity_counts, f1_from_sums
+    from harness.tasks.metrics import entity_counts, f1_from_sums
 
     rng = np.random.default_rng(3)
     for _ in range(20):
@@ -54,7 +54,7 @@ def test_summed_entity_counts_give_seqeval_f1_on_random_sequences():
 
 
 def test_entity_counts_hand_worked():
-    from harness.metrics import entity_counts
+    from harness.tasks.metrics import entity_counts
 
     gold = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"], ["O"]]
     pred = [["B-PER", "I-PER", "O", "B-ORG"], ["O", "O"], ["B-LOC"]]
@@ -64,7 +64,7 @@ def test_entity_counts_hand_worked():
 def test_accuracy_counts_per_sentence_and_per_example():
     import numpy as np
 
-    from harness.metrics import get_metric
+    from harness.tasks.metrics import get_metric
 
     metric = get_metric("accuracy")
     tagged = metric.counts([["NOUN", "VERB"], ["DET"]], [["NOUN", "NOUN"], ["DET"]])
@@ -77,6 +77,6 @@ def test_accuracy_counts_per_sentence_and_per_example():
 def test_f1_of_nothing_found_and_nothing_true_is_zero():
     import numpy as np
 
-    from harness.metrics import f1_from_sums
+    from harness.tasks.metrics import f1_from_sums
 
     assert f1_from_sums(np.array([[0, 0, 0], [1, 1, 0]])).tolist() == [0.0, pytest.approx(200 / 3)]

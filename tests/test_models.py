@@ -14,8 +14,8 @@ from transformers import (
 )
 from transformers.models.mbart.modeling_mbart import MBartScaledWordEmbedding
 
-from harness.backbones import BACKBONES, build_tiny_backbone, train_tiny_tokenizer
-from harness.models import (
+from harness.models.backbones import BACKBONES, build_tiny_backbone, train_tiny_tokenizer
+from harness.models.loading import (
     ADAPTER_DIR,
     EMBEDDINGS_FILE,
     TOKENIZER_DIR,

@@ -8,12 +8,12 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.data import alignment, opus, parallel
+from harness.core.languages import UnknownLanguageError, canonical_code, get_language
+from harness.data import authors_parallel, opus, parallel
 from harness.data.parallel import FLORES_CODES, ParallelCorpus, ParallelRef
 from harness.data.source import DataError, DataSource
-from harness.languages import UnknownLanguageError, canonical_code, get_language
-from harness.planning import prepare
-from harness.suite import SuiteError, load_suite
+from harness.planning.plan import prepare
+from harness.suite.schema import SuiteError, load_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -218,7 +218,7 @@ def test_paper_suites_read_the_authors_files_from_their_flores_or_opus_tree(name
                 assert corpus.format == "unibridge" and corpus.data.release == "unibridge_alignment"
                 tree = "flores" if target in PAPER_FLORES else "opus"
                 for lang in (source, "eng"):
-                    relative = alignment.relative_path(corpus.data, target, lang)
+                    relative = authors_parallel.relative_path(corpus.data, target, lang)
                     assert relative.startswith(f"xlm/alignment/{tree}/"), (target, lang, relative)
 
 
@@ -226,10 +226,10 @@ def test_a_pair_the_authors_lack_names_the_sources_they_have():
     source = DataSource(release="unibridge_alignment")
     with pytest.raises(DataError, match=r"no pair grn-jpn \(file grn_Latn-jpn_Jpan.txt\); they hold "
                                         r"for grn: sources ara, eng, rus, zho\. Serve this pair"):
-        alignment.relative_path(source, "grn", "jpn")
+        authors_parallel.relative_path(source, "grn", "jpn")
     with pytest.raises(DataError, match=r"no target 'tur'"):
-        alignment.relative_path(source, "tur", "eng")
-    assert alignment.relative_path(source, "tgl", "zho") == \
+        authors_parallel.relative_path(source, "tur", "eng")
+    assert authors_parallel.relative_path(source, "tgl", "zho") == \
         "xlm/alignment/flores/tl/tgl_Latn-zho_Hant.txt"  # tgl_Latn, not FLORES+'s fil_Latn
 
 
@@ -237,10 +237,10 @@ def test_authors_file_without_code_prefixes_is_refused(tmp_path):
     path = tmp_path / "amh_Ethi-eng_Latn.txt"
     path.write_text("eng_Latn: hello\namh_Ethi: selam\n\nhello again\namh_Ethi: x\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"amh_Ethi-eng_Latn.txt: no '<code>: ' prefix on line 4;"):
-        alignment.read_side(path, "target")
+        authors_parallel.read_side(path, "target")
     path.write_text("eng_Latn: hello\n", encoding="utf-8")
     with pytest.raises(DataError, match="an odd line count"):
-        alignment.read_side(path, "source")
+        authors_parallel.read_side(path, "source")
 
 
 def test_a_missing_folder_names_its_suite_key_and_how_to_fill_it(tmp_path):

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from harness.corpus import CorpusConfig, CorpusStage
+from harness.core import origins
+from harness.core.graph import Cache, StageContext, config_payload, hash_payload, topological_order
 from harness.data.source import DataRef, DataSource
-from harness.graph import Cache, StageContext, config_payload, hash_payload, topological_order
-from harness.plugins import origins
 from harness.plugins.loading import activate, include_module_name, load_file, package_stamp
+from harness.stages.corpus import CorpusConfig, CorpusStage
 
 PROBE = '''\
 from pydantic import BaseModel, ConfigDict
 
-from harness.graph import Stage
+from harness.core.graph import Stage
 
 
 class ProbeConfig(BaseModel):
@@ -36,7 +36,7 @@ class Probe(Stage):
     kind = "probe"
 
     def run(self, ctx, inputs, out):
-        from harness.catalog import TABLES
+        from harness.methods.catalog import TABLES
 
         known = "probe_table_{suffix}" in TABLES
         (out / "text").write_text(f"{{self.config.name}} {{known}} {{VERSION}}")
@@ -103,16 +103,16 @@ def test_a_package_stamp_covers_every_module_below_it():
     origins.stamp_modules(["some_plugin_package"], "some-plugin==1.2")
     assert origins.module_stamp("some_plugin_package.stages.deep") == "some-plugin==1.2"
     assert origins.module_stamp("some_plugin_package_other") is None
-    assert origins.module_stamp("harness.unibridge.inference") is None
+    assert origins.module_stamp("harness.methods.unibridge.inference") is None
     origins.stamp_modules(["harness", "baselines.zero_shot"], "claims-the-harness==1")  # refused
-    assert origins.module_stamp("harness.unibridge.inference") is None
+    assert origins.module_stamp("harness.methods.unibridge.inference") is None
     assert origins.module_stamp("baselines.zero_shot") is None
 
 
 @pytest.mark.slow
 def test_a_ray_worker_loads_the_included_plugins_before_it_builds_their_stage(tmp_path):
     ray = pytest.importorskip("ray")
-    from harness.executors.ray_cluster import RayExecutor
+    from harness.run.executors.ray_cluster import RayExecutor
 
     folder = tmp_path / "plugins"
     write_probe(folder, 3, "ray")

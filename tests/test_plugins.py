@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.results import read_results
+from harness.run.records import read_results
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -153,7 +153,7 @@ def test_the_plugins_evaluation_stages_carry_their_plugin_in_key_and_manifest(fi
 @pytest.mark.slow
 def test_the_included_baseline_predicts_the_sources_majority_label(finished):
     from harness.data.source import DataSource
-    from harness.tasks import get_task
+    from harness.tasks.specs import get_task
 
     _, _, records, _ = finished
     task, data = get_task("ner"), DataSource(path=str(FIXTURES / "wikiann"))
@@ -278,7 +278,7 @@ def test_a_module_without_the_hook_is_named(tmp_path):
 
 def test_shadowing_a_built_in_name_is_refused(tmp_path):
     folder = broken_plugin(tmp_path, "shadow", """\
-        from harness.unibridge.method import UniBridge
+        from harness.methods.unibridge.method import UniBridge
 
         def register(registries):
             registries.methods.register("unibridge", UniBridge)
@@ -290,7 +290,7 @@ def test_shadowing_a_built_in_name_is_refused(tmp_path):
 def test_a_task_kind_of_no_known_shape_is_one_message(tmp_path):
     folder = broken_plugin(tmp_path, "kind", "\n".join([
         "from dataclasses import replace",
-        "from harness.yaml_tasks.kinds import TASK_KINDS",
+        "from harness.tasks.from_yaml.kinds import TASK_KINDS",
         "def register(registries):",
         "    text = TASK_KINDS.get('sentence_classification')",
         "    registries.task_kinds.register('regression', replace(text, name='regression', shape='scalar'))",
@@ -365,10 +365,11 @@ def test_an_installed_package_shadowing_a_built_in_is_refused(tmp_path):
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: shadowing-plugin\nVersion: 2.0\n")
     (info / "entry_points.txt").write_text(
-        "[unibridge_bench.methods]\nunibridge = harness.unibridge.method:UniBridgeNoKL\n")
+        "[unibridge_bench.methods]\nunibridge = harness.methods.unibridge.method:UniBridgeNoKL\n")
     message = validate_message(tmp_path, {"zero_shot": {}}, site=site)
     assert ("plugin shadowing-plugin 2.0 (entry point unibridge_bench.methods: unibridge) = "
-            "harness.unibridge.method:UniBridgeNoKL: method 'unibridge' shadows a built-in method") in message
+            "harness.methods.unibridge.method:UniBridgeNoKL: "
+            "method 'unibridge' shadows a built-in method") in message
 
 
 def test_two_plugins_of_one_name_are_refused_naming_the_first(tmp_path):
@@ -384,8 +385,8 @@ def test_two_plugins_of_one_name_are_refused_naming_the_first(tmp_path):
 def test_plugin_backbones_and_tasks_serve_a_suite(tmp_path):
     folder = broken_plugin(tmp_path, "extras", """\
         from baselines.zero_shot import ZeroShot
-        from harness.backbones import BackboneSpec
-        from harness.tasks import TASKS, TaskSpec
+        from harness.models.backbones import BackboneSpec
+        from harness.tasks.specs import TASKS, TaskSpec
 
         NER = TASKS.get("ner")
 
@@ -430,7 +431,7 @@ def test_validate_with_plugins_imports_no_model_library(site, tmp_path):
 
 
 EXECUTOR_PLUGIN = '''
-from harness.executors.local import LocalExecutor
+from harness.run.executors.local import LocalExecutor
 
 
 class ListingExecutor(LocalExecutor):
@@ -470,8 +471,8 @@ def test_an_unknown_executor_is_one_message_naming_the_valid_ones_with_the_plugi
 
 
 @pytest.mark.parametrize(("source", "expected"), [
-    ("Broken = 'local'", "executor 'broken' is 'local', not a subclass of harness.executors.base.Executor"),
-    ("from harness.executors.local import LocalExecutor\nclass Broken(LocalExecutor):\n"
+    ("Broken = 'local'", "executor 'broken' is 'local', not a subclass of harness.core.executor.Executor"),
+    ("from harness.run.executors.local import LocalExecutor\nclass Broken(LocalExecutor):\n"
      "    def __init__(self, nodes):\n        super().__init__()",
      "executor 'broken' needs arguments ['nodes']; run builds it with none"),
 ], ids=["not-an-executor", "needs-arguments"])

@@ -16,12 +16,12 @@ from transformers import Trainer
 from harness.cli.common import UserError
 from harness.cli.main import cli
 from harness.cli.run import check_precision, describe_device
-from harness.graph import Stage, StageContext
-from harness.methods import Method
-from harness.planning import Plan
-from harness.runner import RunOptions, run_jobs
-from harness.suite import Suite
-from harness.training import PRECISIONS, TrainingConfig, precision_flags, training_arguments
+from harness.core.graph import Stage, StageContext
+from harness.methods.base import Method
+from harness.planning.plan import Plan
+from harness.run.runner import RunOptions, run_jobs
+from harness.suite.schema import Suite
+from harness.training.arguments import PRECISIONS, TrainingConfig, precision_flags, training_arguments
 
 
 @pytest.mark.parametrize(("device", "precision", "fp16", "bf16"), [

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from harness.data.examples import SentencePair, TaggedSentence
-from harness.evaluation import write_scores
-from harness.predictions import example_ids, read_predictions, split_digest
-from harness.results import METRICS_FILE
-from harness.tasks import get_task
+from harness.run.records import METRICS_FILE
+from harness.stages.evaluation import write_scores
+from harness.tasks.predictions import example_ids, read_predictions, split_digest
+from harness.tasks.specs import get_task
 from tests.test_windows import fake_stage_world, one_token_per_word  # noqa: F401 (fixtures)
 
 SENTENCES = [TaggedSentence(("Addis", "Ababa", "is"), ("B-LOC", "I-LOC", "O")),
@@ -56,8 +56,8 @@ def test_example_ids_follow_content_and_order():
 
 def test_the_evaluation_stage_keeps_what_it_scored(tmp_path, fake_stage_world):  # noqa: F811
     """Through ModelEvaluationStage.run (model and data faked as in test_windows)."""
-    from harness.evaluation import EvaluationConfig, ModelEvaluationStage
-    from harness.graph import StageContext
+    from harness.core.graph import StageContext
+    from harness.stages.evaluation import EvaluationConfig, ModelEvaluationStage
 
     config = EvaluationConfig.model_construct(task="ner", lang="amh", data=fake_stage_world.data,
                                               split="test", max_length=6, batch_size=2,

@@ -14,10 +14,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from harness.cli.common import load_plan
-from harness.executors.ray_cluster import RayExecutor
-from harness.graph import Cache, Stage, StageContext, topological_order
-from harness.results import RESULTS_FILE, read_results
-from harness.runner import RunOptions, run_jobs
+from harness.core.graph import Cache, Stage, StageContext, topological_order
+from harness.run.executors.ray_cluster import RayExecutor
+from harness.run.records import RESULTS_FILE, read_results
+from harness.run.runner import RunOptions, run_jobs
 
 ray = pytest.importorskip("ray")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

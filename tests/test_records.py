@@ -7,8 +7,8 @@ import logging
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.results import RESULTS_FILE, load_records, read_results, record_files
-from harness.runner import RunOptions, run_jobs
+from harness.run.records import RESULTS_FILE, load_records, read_results, record_files
+from harness.run.runner import RunOptions, run_jobs
 from tests.test_runner import make_plan
 
 GARBAGE = b"\x00{not json at all\n"

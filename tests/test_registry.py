@@ -1,6 +1,6 @@
 import pytest
 
-from harness.registry import Registry, UnknownNameError
+from harness.core.registry import Registry, UnknownNameError
 
 
 def test_lazy_entry_is_imported_on_get():

@@ -2,7 +2,7 @@
 
 Every method × every tiny backbone × every task the method supports — the registered tasks and
 one YAML task of every registered task kind (the fixtures' task files, fixtures/yaml_tasks), with
-:meth:`harness.methods.Method.incompatibility` deciding, so that a task or kind added to a
+:meth:`harness.methods.base.Method.incompatibility` deciding, so that a task or kind added to a
 registry is covered without touching this file: a description, a Config that validates with
 its defaults, and a stage graph, built against a one-job suite without training or reading
 data, that ends in an evaluation stage scoring that job's target. Every table: a description,
@@ -14,18 +14,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.backbones import BACKBONES
-from harness.catalog import METHODS, TABLES
-from harness.planning import EVAL_SPLIT, Plan
+from harness.methods.catalog import METHODS, TABLES
+from harness.models.backbones import BACKBONES
+from harness.planning.plan import EVAL_SPLIT, Plan
 from harness.report.build import FilledTable, RunData, fill
 from harness.report.render import FORMATS
 from harness.report.render import render as render_filled
 from harness.report.specs import TableSpec
 from harness.report.tables import Table
 from harness.report.tables import render as render_table
-from harness.suite import Job, Suite
-from harness.tasks import TASKS, get_task
-from harness.yaml_tasks.kinds import TASK_KINDS
+from harness.suite.schema import Job, Suite
+from harness.tasks.from_yaml.kinds import TASK_KINDS
+from harness.tasks.specs import TASKS, get_task
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 #: Fixture data of the tasks that have some; any other task gets a folder that does not exist,

@@ -19,7 +19,7 @@ from harness.report.paper import PaperRow, paper_table
 from harness.report.render import render
 from harness.report.specs import PAPER_COLUMN_CODES, TABLE_SPECS, Setting, table_spec
 from harness.report.write import compare_runs, write_report
-from harness.results import RESULTS_FILE, ResultRecord
+from harness.run.records import RESULTS_FILE, ResultRecord
 
 GOLDEN = Path(__file__).parent / "golden" / "report"
 ARCH_OF = {"tiny-xlmr": "xlmr", "tiny-mbert": "bert", "tiny-mgpt": "gpt2", "tiny-mbart": "mbart"}
@@ -69,7 +69,7 @@ def test_every_declared_row_and_column_is_the_papers(spec):
 
 
 def test_every_table_is_registered_under_its_file_stem():
-    from harness.catalog import TABLES
+    from harness.methods.catalog import TABLES
 
     assert [TABLES.get(spec.name) for spec in TABLE_SPECS] == list(TABLE_SPECS)
     assert [spec.number for spec in TABLE_SPECS] == list(range(1, 24))
@@ -77,7 +77,7 @@ def test_every_table_is_registered_under_its_file_stem():
 
 def test_settings_paths_exist_in_the_method_configs_and_defaults_match_the_paper():
     from baselines.zero_shot import ZeroShotConfig
-    from harness.unibridge.method import UniBridgeConfig
+    from harness.methods.unibridge.method import UniBridgeConfig
 
     configs = {"unibridge": UniBridgeConfig().model_dump(mode="json"),
                "zero_shot": ZeroShotConfig().model_dump(mode="json")}

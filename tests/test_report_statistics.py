@@ -10,19 +10,19 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.metrics import get_metric
 from harness.report.build import RunData, fill
 from harness.report.figures import figure3_intervals, write_figures
 from harness.report.page import page
 from harness.report.render import render
 from harness.report.specs import table_spec
 from harness.report.write import compare_runs
-from harness.results import ResultRecord
+from harness.run.records import ResultRecord
 from harness.statistics.bootstrap import cell_seed, estimate_cell, resample_weights
 from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
 from harness.statistics.counts import seed_counts
 from harness.statistics.multiple import holm
 from harness.statistics.paired import approximate_randomisation
+from harness.tasks.metrics import get_metric
 from tests.test_report import manifest, workdir_with
 
 GOLDEN = Path(__file__).parent / "golden" / "statistics"

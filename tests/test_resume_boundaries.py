@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.graph import Cache
-from harness.planning import prepare
-from harness.results import read_results
-from harness.runner import CACHE_DIR, RunOptions, run_jobs
-from harness.suite import Suite
-from harness.trainer_callbacks import MarkCheckpointComplete
-from harness.workdir import NoSpaceError
+from harness.core.graph import Cache
+from harness.core.workdir import NoSpaceError
+from harness.planning.plan import prepare
+from harness.run.records import read_results
+from harness.run.runner import CACHE_DIR, RunOptions, run_jobs
+from harness.suite.schema import Suite
+from harness.training.callbacks import MarkCheckpointComplete
 from tests.test_workdir_faults import torch_save_into_full_disk
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -141,7 +141,7 @@ def test_stopped_while_writing_results(reference, tmp_path, monkeypatch, writer)
         raise KeyboardInterrupt
 
     cut = stop_then_resume(reference, tmp_path, monkeypatch,
-                           lambda patch: patch.setattr(f"harness.runner.{writer}", stop))
+                           lambda patch: patch.setattr(f"harness.run.runner.{writer}", stop))
     assert comparable(cut) == comparable(reference[0])
 
 

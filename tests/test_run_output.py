@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from harness.cli.run import format_seconds
-from harness.graph import Cache, Stage, StageContext
+from harness.core.graph import Cache, Stage, StageContext
+from harness.core.shortfalls import SHORTFALL, SHORTFALL_KEY, run_shortfalls, summary_line
 from harness.report.write import written_summary
-from harness.shortfalls import SHORTFALL, SHORTFALL_KEY, run_shortfalls, summary_line
 
 
 def test_the_summary_line_names_the_first_three_and_counts_the_rest():
@@ -65,8 +65,8 @@ def test_the_stderr_handler_holds_shortfalls_back_below_verbose(capsys):
         root.handlers = []
         try:
             setup_logging(verbose)
-            logging.getLogger("harness.corpus").warning("amh: only 14", extra=SHORTFALL)
-            logging.getLogger("harness.graph").warning("something else")
+            logging.getLogger("harness.stages.corpus").warning("amh: only 14", extra=SHORTFALL)
+            logging.getLogger("harness.core.graph").warning("something else")
         finally:
             root.handlers = saved
         err = capsys.readouterr().err
@@ -98,7 +98,7 @@ def test_written_summary_counts_tables_per_format_and_names_figures_and_page():
 def test_the_smoke_suite_asks_for_no_more_text_than_its_fixtures_hold():
     """Each language's fixture, cut as the suite cuts it, holds at least the samples it asks for."""
     from harness.data import monolingual
-    from harness.suite import load_suite
+    from harness.suite.schema import load_suite
 
     suite = load_suite(Path(__file__).resolve().parents[1] / "suites" / "smoke.yaml")
     corpora = suite.monolingual
@@ -114,7 +114,7 @@ def test_the_smoke_suite_asks_for_no_more_text_than_its_fixtures_hold():
 def test_stage_time_per_kind_counts_only_the_stages_this_run_built(tmp_path):
     import json
 
-    from harness.costs import stage_seconds
+    from harness.planning.costs import stage_seconds
 
     for kind, key, started, seconds in [("corpus", "a", 100.0, 1.5), ("corpus", "b", 200.0, 2.0),
                                         ("evaluation", "c", 250.0, 4.0), ("finetune", "d", 50.0, 9.0)]:

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from harness.graph import Stage
-from harness.methods import Method
-from harness.planning import Plan
-from harness.results import read_results
-from harness.runner import JobGraph, RunOptions, UnknownStageKindError, run_jobs
-from harness.suite import Suite
+from harness.core.graph import Stage
+from harness.methods.base import Method
+from harness.planning.plan import Plan
+from harness.run.records import read_results
+from harness.run.runner import JobGraph, RunOptions, UnknownStageKindError, run_jobs
+from harness.suite.schema import Suite
 
 LOG: list[str] = []
 

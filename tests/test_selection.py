@@ -8,11 +8,11 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.data.reads import PairRead, TaskRead, TextRead
-from harness.planning import prepare
+from harness.planning.plan import prepare
+from harness.planning.validation import selected_reads
 from harness.report.manifest import MANIFEST_FILE
-from harness.suite import SuiteError, load_suite
-from harness.validation import selected_reads
+from harness.suite.schema import SuiteError, load_suite
+from harness.tasks.reads import PairRead, TaskRead, TextRead
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -151,8 +151,8 @@ def _holds_data(value) -> bool:
 @pytest.mark.parametrize("name", ["smoke", "smoke_baselines"])
 def test_every_stage_that_holds_data_declares_what_it_reads(name):
     """Otherwise validate would not check, nor fetch download, what that stage loads."""
-    from harness.data.reads import ReadsData
-    from harness.validation import selected_stages
+    from harness.planning.validation import selected_stages
+    from harness.tasks.reads import ReadsData
 
     plan = prepare(load_suite(Path(__file__).resolve().parents[1] / "suites" / f"{name}.yaml"),
                    check_data=False)
@@ -168,7 +168,7 @@ def test_every_stage_that_holds_data_declares_what_it_reads(name):
 def test_sindhi_is_read_and_named_from_its_own_source(monkeypatch):
     """suites/ud.yaml: the POS job on Sindhi reads tasks.pos.language_data.snd (its pinned commit),
     the other targets the UD release; validate names each by that key."""
-    from harness.validation import task_key
+    from harness.planning.validation import task_key
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     suite = load_suite(Path(__file__).resolve().parents[1] / "suites" / "ud.yaml")

@@ -4,7 +4,7 @@ A fake method on the real corpus and vocabulary-search stages (fixtures/monoling
 Tagalog and Guarani give fewer 24-word samples than the 120 asked, and Amharic's text is too small for the
 vocabulary grid) runs through ``unibridge-bench run`` in-process: a fresh run, the same command
 again with every stage cached, and a run stopped after the corpus and vocabulary stages and then
-resumed print the identical line, read from the stages' artifacts (harness/shortfalls.py).
+resumed print the identical line, read from the stages' artifacts (harness/core/shortfalls.py).
 """
 
 import json
@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict
 
 import harness.cli.run as run_command
 from harness.cli.main import cli
-from harness.graph import Stage
-from harness.methods import Method
-from harness.planning import Plan
-from harness.suite import Suite
-from harness.unibridge.vocab import VocabSearchConfig, VocabSearchStage
+from harness.core.graph import Stage
+from harness.methods.base import Method
+from harness.methods.unibridge.vocab import VocabSearchConfig, VocabSearchStage
+from harness.planning.plan import Plan
+from harness.suite.schema import Suite
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GRID = VocabSearchConfig(start=100, step=100, max_size=800)

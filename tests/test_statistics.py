@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from harness.metrics import get_metric
-from harness.results import ResultRecord
+from harness.run.records import ResultRecord
 from harness.statistics.bootstrap import (
     cell_seed,
     estimate_cell,
@@ -19,6 +18,7 @@ from harness.statistics.config import StatisticsConfig
 from harness.statistics.counts import Sample, seed_counts
 from harness.statistics.multiple import holm
 from harness.statistics.paired import approximate_randomisation, randomisation_tests
+from harness.tasks.metrics import get_metric
 
 F1, ACCURACY = get_metric("f1"), get_metric("accuracy")
 

@@ -16,10 +16,10 @@ import torch
 from pydantic import BaseModel, ConfigDict
 from transformers import Trainer
 
-from harness.executors.local import LocalExecutor
-from harness.graph import Cache, Stage, StageContext
-from harness.stop_signals import Terminated, raise_pending_stop, stop_requests
-from harness.training import TrainingConfig, train_resumably, training_arguments
+from harness.core.graph import Cache, Stage, StageContext
+from harness.core.stop_signals import Terminated, raise_pending_stop, stop_requests
+from harness.run.executors.local import LocalExecutor
+from harness.training.arguments import TrainingConfig, train_resumably, training_arguments
 
 
 def lose_a_signal(signum: int) -> None:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from harness.cli.stopping import resume_command
-from harness.results import read_results
+from harness.run.records import read_results
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SMALL = {"batch_size": 4, "max_device_batch_size": 4}

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.suite import Job, SuiteError, deep_merge, load_suite
+from harness.suite.schema import Job, SuiteError, deep_merge, load_suite
 
 VALID = {
     "name": "mini",
@@ -161,7 +161,7 @@ def test_a_language_that_is_a_path_is_refused(tmp_path):
 def test_english_only_weighting_needs_english_among_the_sources(tmp_path):
     """A paper task's sources without English: the preset and an override of the weighting are
     refused by name (they read English's task data, which the suite does not list)."""
-    from harness.planning import prepare
+    from harness.planning.plan import prepare
 
     methods = {"unibridge_no_multi_source": {}, "unibridge": {"inference": {"weighting": "english_only"}},
                "unibridge_uniform_weights": {}}
@@ -177,7 +177,7 @@ def test_english_only_weighting_needs_english_among_the_sources(tmp_path):
 
 def test_fixed_weights_must_name_exactly_the_sources_of_each_task(tmp_path):
     """Found by validate (before any stage is built), one line per task, naming both lists."""
-    from harness.planning import prepare
+    from harness.planning.plan import prepare
 
     fixed = {"inference": {"weighting": "fixed", "fixed_weights": {"eng": 1.0, "zho": 0.5}}}
     suite = {**VALID, "methods": {"unibridge": fixed}, "parallel": {"path": "data/parallel"},

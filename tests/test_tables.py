@@ -2,7 +2,7 @@ import csv
 import io
 
 from harness.report.tables import render, results_table
-from harness.results import ResultRecord
+from harness.run.records import ResultRecord
 
 
 def record(method, lang, value, seed=1, task="ner"):

@@ -4,7 +4,7 @@ from tokenizers import SentencePieceUnigramTokenizer
 from transformers import BertTokenizerFast, PreTrainedTokenizerFast
 
 from harness.data.examples import SentencePair, TaggedSentence
-from harness.tasks import TASKS, get_task
+from harness.tasks.specs import TASKS, get_task
 
 TEXT = ["Addis Ababa is the capital of Ethiopia", "Beijing is in China", "ሰላም ለዓለም Addis",
         "the river flows through the old city", "capital cities grow quickly"] * 4
@@ -142,8 +142,8 @@ def test_predictions_are_read_where_the_labels_were_put(subword):
 
 
 def test_label_subword_resolves_auto_by_backbone_family():
-    from harness.backbones import BACKBONES
-    from harness.tasks import label_subword
+    from harness.models.backbones import BACKBONES
+    from harness.tasks.specs import label_subword
 
     assert [name for name in BACKBONES.names() if BACKBONES.get(name).causal] == ["mgpt", "tiny-mgpt"]
     assert label_subword("auto", causal=True) == "last"
@@ -161,8 +161,8 @@ def test_label_subword_resolves_auto_by_backbone_family():
 def test_suite_option_reaches_training_and_scoring_stages(choice, mgpt, xlmr):
     from pathlib import Path
 
-    from harness.planning import prepare
-    from harness.suite import load_suite
+    from harness.planning.plan import prepare
+    from harness.suite.schema import load_suite
 
     suite = load_suite(Path(__file__).parents[1] / "suites" / "smoke.yaml")
     ner = suite.tasks["ner"].model_copy(update={"label_subword": choice})

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.tiny_tokenizers import BERT_SPECIALS, train_tiny_tokenizer, wordpiece_vocabulary
+from harness.models.tiny_tokenizers import BERT_SPECIALS, train_tiny_tokenizer, wordpiece_vocabulary
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "monolingual"
 _VOCAB_OF = """
 import json, sys
-from harness.tiny_tokenizers import train_tiny_tokenizer
+from harness.models.tiny_tokenizers import train_tiny_tokenizer
 lines = [l for l in open(sys.argv[2], encoding="utf-8").read().splitlines() if l.strip()][:200]
 print(json.dumps(sorted(train_tiny_tokenizer(sys.argv[1], lines, 800).get_vocab().items())))
 """

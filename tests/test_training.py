@@ -6,8 +6,8 @@ import pytest
 import torch
 from transformers import Trainer, TrainerCallback
 
-from harness.graph import StageContext
-from harness.training import (
+from harness.core.graph import StageContext
+from harness.training.arguments import (
     COMPLETE_MARKER,
     TrainingConfig,
     last_checkpoint,
@@ -41,7 +41,7 @@ def test_trainer_metrics_go_to_logging_not_stdout(tmp_path, capsys, caplog, prog
     args = training_arguments(TrainingConfig(epochs=2, batch_size=4, learning_rate=0.1),
                               tmp_path, StageContext(progress=progress), save_strategy="no")
     trainer = log_metrics_to_logging(Trainer(model=_Regression(), args=args, train_dataset=data))
-    with caplog.at_level(logging.INFO, logger="harness.training"):
+    with caplog.at_level(logging.INFO, logger="harness.training.arguments"):
         trainer.train()
     assert "'loss'" not in capsys.readouterr().out
     assert any("loss=" in record.getMessage() for record in caplog.records)

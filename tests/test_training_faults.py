@@ -8,13 +8,13 @@ import torch
 from pydantic import BaseModel, ConfigDict
 from transformers import Trainer
 
-from harness.graph import Cache, Stage, StageContext
-from harness.methods import Method
-from harness.planning import Plan
-from harness.results import read_results
-from harness.runner import RunOptions, run_jobs
-from harness.suite import Suite
-from harness.training import (
+from harness.core.graph import Cache, Stage, StageContext
+from harness.methods.base import Method
+from harness.planning.plan import Plan
+from harness.run.records import read_results
+from harness.run.runner import RunOptions, run_jobs
+from harness.suite.schema import Suite
+from harness.training.arguments import (
     DEVICE_BATCH_FILE,
     DeviceMemoryError,
     NonFiniteLossError,

@@ -11,7 +11,7 @@ from harness.cli.main import cli
 from harness.data import parallel, wikiann
 from harness.data.parallel import ParallelCorpus
 from harness.data.source import DataError, DataSource
-from harness.runner import CACHE_DIR
+from harness.run.runner import CACHE_DIR
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DATASETS = {"ner": ("wikiann", ".tsv"), "pos": ("ud", ".conllu"), "nli": ("nli", ".tsv")}

@@ -8,10 +8,10 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.corpus import CorpusConfig, CorpusStage
+from harness.core.graph import Cache, StageContext
 from harness.data import monolingual, ud
 from harness.data.source import DataError, DataRef, DataSource
-from harness.graph import Cache, StageContext
+from harness.stages.corpus import CorpusConfig, CorpusStage
 from tests.test_validate_data import copy_suite
 
 
@@ -79,7 +79,7 @@ def test_a_corpus_stage_says_its_shortfall_in_one_warning_when_it_builds(tmp_pat
     config = CorpusConfig(langs=("amh", "eng", "rus"), n_samples=5, words_per_sample=4,
                           data=DataRef.of(DataSource(path=str(tmp_path)), ("amh", "eng", "rus")))
     cache = Cache(tmp_path / "cache")
-    with caplog.at_level(logging.WARNING, logger="harness.corpus"):
+    with caplog.at_level(logging.WARNING, logger="harness.stages.corpus"):
         cache.materialize(CorpusStage(config), StageContext(cache=cache))
     [said] = caplog.messages
     assert said.endswith("text of 2 language(s) gives fewer samples of 4 words than the 5 asked "

@@ -7,12 +7,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from harness.cache_entry import CacheError
 from harness.cli.main import cli
-from harness.integrity import check_workdir
-from harness.planning import Plan
-from harness.runner import RunOptions, run_jobs
-from harness.suite import Suite
+from harness.core.manifest import CacheError
+from harness.planning.plan import Plan
+from harness.run.integrity import check_workdir
+from harness.run.runner import RunOptions, run_jobs
+from harness.suite.schema import Suite
 from tests.test_runner import LOG, FakeConfig, FakeMethod, Prepare
 
 TARGETS = ["amh", "khm", "kan", "tel", "tam", "mar"]

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-import harness.plugins.origins as origins
+import harness.core.origins as origins
 import harness.report.unchanged as unchanged
 import harness.report.write as report_write
-from harness.cache_entry import MANIFEST
+from harness.core.manifest import MANIFEST
 from harness.report.unchanged import INPUTS_FILE
 from harness.report.write import write_report
-from harness.results import aggregate, read_results, record_path, write_record
-from harness.runner import RunOptions, run_jobs
+from harness.run.records import aggregate, read_results, record_path, write_record
+from harness.run.runner import RunOptions, run_jobs
 from tests.test_report import manifest, record, workdir_with
 from tests.test_runner import Prepare, make_plan
 

@@ -1,4 +1,4 @@
-"""Long tagging sentences predicted in overlapping windows (harness.tasks, ``overflow="window"``)."""
+"""Long tagging sentences predicted in overlapping windows (harness.tasks.specs, ``overflow="window"``)."""
 
 import json
 from types import SimpleNamespace
@@ -10,8 +10,8 @@ from tokenizers import SentencePieceUnigramTokenizer
 from transformers import BertTokenizerFast, PreTrainedTokenizerFast
 
 from harness.data.examples import SentencePair, TaggedSentence
-from harness.evaluation import predict_logits
-from harness.tasks import best_window, get_task, window_spans
+from harness.stages.evaluation import predict_logits
+from harness.tasks.specs import best_window, get_task, window_spans
 
 WORDS = ["Addis", "Ababa", "is", "the", "capital", "of", "Ethiopia"]
 TAGS = ["B-LOC", "I-LOC", "O", "O", "O", "O", "B-LOC"]
@@ -159,8 +159,8 @@ def test_pair_tasks_truncate_either_way(one_token_per_word):
 
 def test_validation_scoring_reads_windows(one_token_per_word):
     """Model selection's compute_metrics on Trainer-padded per-window logits."""
-    from harness.finetune import score_function
-    from harness.tasks import overflow_for
+    from harness.stages.finetune import score_function
+    from harness.tasks.specs import overflow_for
 
     ner = get_task("ner")
     examples = [sentence(WORDS, TAGS), sentence(WORDS[:2], TAGS[:2])]
@@ -182,8 +182,8 @@ def fake_stage_world(monkeypatch, one_token_per_word):
     """The stages' loaders replaced: the tokenizer above, a TokenModel, two sentences."""
     import transformers
 
-    from harness import evaluation
-    from harness.tasks import TaskSpec
+    from harness.stages import evaluation
+    from harness.tasks.specs import TaskSpec
 
     ner = get_task("ner")
     examples = [sentence(WORDS, TAGS), sentence(WORDS[:2], TAGS[:2])]
@@ -199,8 +199,8 @@ def read_details(out):
 
 
 def test_model_evaluation_records_windowed_words(tmp_path, fake_stage_world):
-    from harness.evaluation import EvaluationConfig, ModelEvaluationStage
-    from harness.graph import StageContext
+    from harness.core.graph import StageContext
+    from harness.stages.evaluation import EvaluationConfig, ModelEvaluationStage
 
     config = EvaluationConfig.model_construct(task="ner", lang="amh", data=fake_stage_world.data,
                                               split="test", max_length=6, batch_size=2,
@@ -213,9 +213,13 @@ def test_model_evaluation_records_windowed_words(tmp_path, fake_stage_world):
 
 def test_multi_source_evaluation_records_windowed_words(tmp_path, monkeypatch, fake_stage_world,
                                                         one_token_per_word):
-    from harness.graph import StageContext
-    from harness.unibridge import inference, weighted_heads
-    from harness.unibridge.inference import InferenceConfig, MultiSourceConfig, MultiSourceEvaluationStage
+    from harness.core.graph import StageContext
+    from harness.methods.unibridge import inference, weighted_heads
+    from harness.methods.unibridge.inference import (
+        InferenceConfig,
+        MultiSourceConfig,
+        MultiSourceEvaluationStage,
+    )
 
     n_labels = len(get_task("ner").labels)
 

@@ -25,13 +25,13 @@ from click.testing import CliRunner
 from pydantic import BaseModel, ConfigDict
 
 from harness.cli.main import cli
-from harness.graph import Cache, Stage, StageContext
-from harness.methods import Method
-from harness.planning import Plan
-from harness.results import read_results
-from harness.runner import CACHE_DIR, RunOptions, run_jobs
-from harness.suite import Suite
-from harness.workdir import NoSpaceError, WorkdirError, check_writable, is_out_of_space
+from harness.core.graph import Cache, Stage, StageContext
+from harness.core.workdir import NoSpaceError, WorkdirError, check_writable, is_out_of_space
+from harness.methods.base import Method
+from harness.planning.plan import Plan
+from harness.run.records import read_results
+from harness.run.runner import CACHE_DIR, RunOptions, run_jobs
+from harness.suite.schema import Suite
 
 ENOSPC = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -192,7 +192,7 @@ def test_a_read_only_workdir_is_said_once_before_any_stage(tmp_path, monkeypatch
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr("harness.workdir.tempfile.TemporaryFile", refuse)
+    monkeypatch.setattr("harness.core.workdir.tempfile.TemporaryFile", refuse)
     plan = make_plan(tmp_path)
     monkeypatch.setattr(Cache, "materialize", lambda *a: pytest.fail("a stage ran"))
     with pytest.raises(WorkdirError, match=f"workdir {tmp_path / 'ro'} is not writable "
@@ -209,7 +209,7 @@ def test_a_read_only_cache_folder_of_a_writable_workdir_is_named(tmp_path, monke
         return original(*args, dir=dir, **kwargs)
 
     (tmp_path / "work" / CACHE_DIR).mkdir(parents=True)
-    monkeypatch.setattr("harness.workdir.tempfile.TemporaryFile", refuse_in_cache)
+    monkeypatch.setattr("harness.core.workdir.tempfile.TemporaryFile", refuse_in_cache)
     plan = make_plan(tmp_path)
     with pytest.raises(WorkdirError, match=f"^cache/ in workdir {tmp_path / 'work'} is not writable"):
         run_jobs(plan, plan.jobs, RunOptions(tmp_path / "work", progress=False))
@@ -219,7 +219,7 @@ def test_the_cli_says_a_read_only_workdir_in_one_line(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr("harness.workdir.tempfile.TemporaryFile", refuse)
+    monkeypatch.setattr("harness.core.workdir.tempfile.TemporaryFile", refuse)
     suite = Path(__file__).resolve().parents[1] / "suites" / "smoke.yaml"
     result = CliRunner().invoke(cli, ["run", str(suite), "--workdir", str(tmp_path / "ro"),
                                       "--device", "cpu"])
@@ -295,7 +295,7 @@ def test_two_runs_on_one_workdir_count_what_the_other_built(tmp_path):
 
 def test_the_summary_counts_apart_what_another_run_built(tmp_path, capsys):
     from harness.cli.run import _print_summary
-    from harness.runner import RunReport
+    from harness.run.runner import RunReport
 
     _print_summary(RunReport([], pending=5, cached=60, built_elsewhere=4), tmp_path, [])
     assert ("65 stages: 1 run, 0 failed, 0 not run because an input failed, 60 cached, "

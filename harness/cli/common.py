@@ -15,20 +15,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from harness.cache_entry import CacheError
 from harness.cli.suites import resolve_suite
+from harness.core.executor import ExecutorUnavailableError
+from harness.core.graph import UnknownStageKindError
+from harness.core.manifest import CacheError
+from harness.core.registry import UnknownNameError
+from harness.core.shortfalls import is_shortfall
+from harness.core.workdir import NoSpaceError, WorkdirError
 from harness.data.source import DataError
-from harness.executors.base import ExecutorUnavailableError
-from harness.graph import UnknownStageKindError
 from harness.plugins.loading import PluginError
-from harness.plugins.tables import TablePluginError
-from harness.registry import UnknownNameError
-from harness.shortfalls import is_shortfall
-from harness.suite import Suite, SuiteError, load_suite
-from harness.workdir import NoSpaceError, WorkdirError
+from harness.report.plugin_tables import TablePluginError
+from harness.suite.schema import Suite, SuiteError, load_suite
 
 if TYPE_CHECKING:
-    from harness.planning import Plan
+    from harness.planning.plan import Plan
 
 USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError, UnknownStageKindError,
                ExecutorUnavailableError, NoSpaceError, WorkdirError, PluginError,
@@ -124,7 +124,7 @@ def setup_logging(verbose: int) -> None:
     handler = AboveBars()
     handler.setFormatter(logging.Formatter(stamp + "%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SayOnce())
-    if verbose < 1:  # shortfalls make one line of the run's summary (harness.shortfalls)
+    if verbose < 1:  # shortfalls make one line of the run's summary (harness.core.shortfalls)
         handler.addFilter(lambda record: not is_shortfall(record))
     logging.basicConfig(level=level, handlers=[handler])
     if verbose < 1:
@@ -172,8 +172,8 @@ def load_plan(suite_file: Path, seed: int | None = None, check_data: bool = True
     of ``--only`` that no job has is a :class:`SuiteError` naming the valid ones. Plugins
     (:func:`activate_plugins`) are loaded before the suite's names are checked.
     """
-    from harness.planning import prepare  # imports the model libraries: only when needed
-    from harness.selection import parse_only
+    from harness.planning.plan import prepare  # imports the model libraries: only when needed
+    from harness.suite.selection import parse_only
 
     filters = parse_only(only)
     suite = load_suite(suite_file)

@@ -47,10 +47,10 @@ def fetch(suite_file, to, only, verbose):
     """
     from tqdm.auto import tqdm
 
-    from harness.data.fetching import Destination, fetch_items
-    from harness.data.reads import graph_reads
     from harness.data.source import DataError
-    from harness.validation import selected_stages
+    from harness.planning.fetching import Destination, fetch_items
+    from harness.planning.validation import selected_stages
+    from harness.tasks.reads import graph_reads
 
     setup_logging(verbose)
     if not verbose:  # the hub library was imported before its variable could turn them off

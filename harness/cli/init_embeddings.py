@@ -51,8 +51,8 @@ def init_embeddings(backbone, tokenizer_dir, corpus_file, out, init, semantic_al
 
     Options left out take the stage's defaults (EmbeddingInitConfig).
     """
-    from harness.backbones import BackboneUnavailableError, check_backbone_available
-    from harness.unibridge.embeddings import EmbeddingInitConfig, build_embedding_artifact
+    from harness.methods.unibridge.embeddings import EmbeddingInitConfig, build_embedding_artifact
+    from harness.models.backbones import BackboneUnavailableError, check_backbone_available
 
     setup_logging(verbose)
     spm_model = tokenizer_dir / "spm.model"

@@ -33,7 +33,7 @@ def list_(kind):
       unibridge-bench list methods --include my_plugins/
       unibridge-bench list suites
     """
-    from harness.plugins.origins import origin_of
+    from harness.core.origins import origin_of
 
     try:
         activate_plugins()

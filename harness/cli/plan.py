@@ -17,7 +17,7 @@ from harness.cli.common import (
     user_errors,
 )
 from harness.cli.run import resolve_device
-from harness.costs import (
+from harness.planning.costs import (
     REFERENCES,
     KindCost,
     measured_hours,
@@ -26,7 +26,7 @@ from harness.costs import (
     stage_hours,
     total_hours,
 )
-from harness.runner import CACHE_DIR, JobGraph
+from harness.run.runner import CACHE_DIR, JobGraph
 
 
 @click.command("plan")
@@ -97,7 +97,7 @@ def print_costs(graph: JobGraph, sharing, hours_of, title: str) -> list[KindCost
 
 def print_calibration(graph: JobGraph, sharing, workdir: Path, device: str, steps: int) -> None:
     """Time the costed kinds on ``device``; print the grid's hours from them next to the paper's."""
-    from harness.calibration import CALIBRATION_CACHE, WARMUP_STEPS, calibrate, calibrated_hours
+    from harness.planning.calibration import CALIBRATION_CACHE, WARMUP_STEPS, calibrate, calibrated_hours
 
     setup_logging(0)  # the model libraries' warnings off, as in `run`
     timings = calibrate(graph.stages, workdir / CALIBRATION_CACHE, device, steps)
@@ -132,7 +132,7 @@ def _total(hours: float) -> str:
     return f"{hours:.1f}" if hours >= 10 else f"{hours:.3g}"
 
 
-#: What --calibrate's hours assume (harness.calibration).
+#: What --calibrate's hours assume (harness.planning.calibration).
 CALIBRATION_ASSUMPTIONS = (
     "measured here: one stage per kind, backbone and batch size trained for the warm-up and the "
     "timed steps (model and data loading, collation, evaluation and checkpoints not timed); each "
@@ -142,7 +142,7 @@ CALIBRATION_ASSUMPTIONS = (
     "reuse (an overestimate for beta > 0)")
 
 
-#: How the paper's T4 figures are scaled to a suite's schedules (harness.costs).
+#: How the paper's T4 figures are scaled to a suite's schedules (harness.planning.costs).
 PAPER_ASSUMPTIONS = "\n".join(
     ["paper T4 x steps: the paper's T4 hours per stage, scaled by the stage's steps x batch "
      "against the paper's (hours linear in examples trained on); steps are max_steps where set, "

@@ -9,7 +9,7 @@ import click
 from harness.cli.common import UserError, activate_plugins, include_option, user_errors
 from harness.report.render import FORMATS
 from harness.report.specs import TABLE_SPECS
-from harness.results import RESULTS_DIR, RESULTS_FILE
+from harness.run.records import RESULTS_DIR, RESULTS_FILE
 
 _NUMBERS = [spec.number for spec in TABLE_SPECS]
 

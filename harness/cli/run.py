@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from harness.catalog import EXECUTORS
 from harness.cli.common import (
     UserError,
     include_option,
@@ -21,16 +20,17 @@ from harness.cli.common import (
     verbose_option,
 )
 from harness.cli.stopping import report_stop, resume_command
-from harness.costs import stage_seconds
-from harness.registry import UnknownNameError
+from harness.core.registry import UnknownNameError
+from harness.core.shortfalls import SHOWN, summary_line
+from harness.core.stop_signals import stop_requests
+from harness.core.workdir import out_of_space_stops
+from harness.methods.catalog import EXECUTORS
+from harness.planning.costs import stage_seconds
 from harness.report.manifest import manifest_of, write_manifest
 from harness.report.write import write_report, written_summary
-from harness.results import RESULTS_FILE
-from harness.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
-from harness.shortfalls import SHOWN, summary_line
-from harness.stop_signals import stop_requests
-from harness.training import PRECISIONS, precision_flags
-from harness.workdir import out_of_space_stops
+from harness.run.records import RESULTS_FILE
+from harness.run.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
+from harness.training.arguments import PRECISIONS, precision_flags
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +209,7 @@ def format_seconds(seconds: float) -> str:
 
 
 def _print_dry_run(plan, jobs, workdir: Path) -> None:
-    from harness.graph import Cache
+    from harness.core.graph import Cache
 
     graph = JobGraph.of(plan, jobs)
     cache = Cache(workdir / CACHE_DIR)

@@ -9,9 +9,9 @@ Example::
     # and exit code 130 / 143 (128 + the signal's number, as shells report it)
 
 SIGTERM (a scheduler's or ``kill``'s request to stop) is turned into the exception Ctrl-C
-raises (:mod:`harness.stop_signals`), so both unwind alike: the running stage's temporary
+raises (:mod:`harness.core.stop_signals`), so both unwind alike: the running stage's temporary
 directory is removed, every finished artifact and result record stays, and ``results.jsonl``
-is rewritten for the jobs that finished (:func:`harness.runner.run_jobs`). Resuming is running
+is rewritten for the jobs that finished (:func:`harness.run.runner.run_jobs`). Resuming is running
 the same command again (without ``--rerun``, which would recompute what already finished).
 """
 
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import click
 
-from harness.results import RESULTS_FILE, read_results
-from harness.stop_signals import Terminated
-from harness.suite import Job
+from harness.core.stop_signals import Terminated
+from harness.run.records import RESULTS_FILE, read_results
+from harness.suite.schema import Job
 
 
 def resume_command(suite_file: Path, workdir: Path, options: dict[str, object]) -> str:

@@ -10,7 +10,7 @@ import click
 from harness.cli.common import UserError, setup_logging, verbose_option
 
 if TYPE_CHECKING:
-    from harness.integrity import Entry, WorkdirCheck
+    from harness.run.integrity import Entry, WorkdirCheck
 
 #: How many dependent job ids one damaged entry lists before it says "and N more".
 SHOWN_JOBS = 3
@@ -34,8 +34,8 @@ def verify(workdir, repair, verbose):
       unibridge-bench verify runs/smoke
       unibridge-bench verify runs/smoke --repair && unibridge-bench run suites/smoke.yaml
     """
-    from harness.integrity import check_workdir
-    from harness.integrity import repair as remove_damaged
+    from harness.run.integrity import check_workdir
+    from harness.run.integrity import repair as remove_damaged
 
     setup_logging(verbose)
     try:

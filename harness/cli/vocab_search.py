@@ -41,7 +41,7 @@ def vocab_search(corpus, out, threshold, start, step, max_size, fixed_size, char
 
     Options left out take the stage's defaults (VocabSearchConfig).
     """  # noqa: D301 (click needs the real \\b character)
-    from harness.unibridge.vocab import VocabSearchConfig, run_search
+    from harness.methods.unibridge.vocab import VocabSearchConfig, run_search
 
     setup_logging(verbose)
     options = dict(threshold=threshold, start=start, step=step, max_size=max_size,

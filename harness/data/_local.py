@@ -19,9 +19,9 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from harness.core.languages import LANGUAGES
 from harness.data.problems import Problems, collecting, read_numbered
 from harness.data.source import DataError, DataSource
-from harness.languages import LANGUAGES
 
 SPLITS = ("train", "validation", "test")
 
@@ -161,7 +161,7 @@ def recording_hub_reads() -> Iterator[list[tuple[DataSource, str | None]]]:
     """Within it, :func:`load_hub` records each (source, config) and returns no rows.
 
     So a loader tells which hub configs it reads for a language without reading them
-    (``unibridge-bench fetch`` downloads those configs' files, :mod:`harness.data.fetching`).
+    (``unibridge-bench fetch`` downloads those configs' files, :mod:`harness.planning.fetching`).
     """
     token = _HUB_READS.set([])
     try:

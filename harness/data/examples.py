@@ -7,7 +7,7 @@ Example::
     NER_LABELS.index(sentence.tags[0])   # 5
 
 :class:`LabelledText` is the example of a sentence-classification task declared in YAML
-(:mod:`harness.yaml_tasks`). The label orders are the datasets' own, so the integer labels of
+(:mod:`harness.tasks.from_yaml`). The label orders are the datasets' own, so the integer labels of
 the hub datasets map to these tuples by index: WikiANN's ``ner_tags``, UD's documented UPOS
 list, XNLI's ``label``.
 """

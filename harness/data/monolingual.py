@@ -38,7 +38,7 @@ Choices where the paper is silent:
   local and release text (:func:`check`) and names the shortfalls before anything runs, one line
   per role (:func:`shortfall`); a run's corpus stage counts the samples it cut (Wikipedia's
   included, whose text validate does not read) and keeps its shortfall in its artifact, so the
-  run's summary line names it whether the stage built now or was cached (harness/shortfalls.py).
+  run's summary line names it whether the stage built now or was cached (harness/core/shortfalls.py).
   Both count with :func:`samples_in` ≡ :func:`cut_samples` and word it with
   :func:`samples_shortfall`: validate's note and the run's line name the same counts.
 """

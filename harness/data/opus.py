@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from harness.core.languages import get_language
 from harness.data.source import DataError
-from harness.languages import get_language
 
 DOWNLOAD_HINT = ("fetch it with opustools (`pip install opustools`; `opus_get --directory CORPUS "
                  "--source L1 --target L2 --preprocess moses`) and unzip the .txt.zip into that folder")

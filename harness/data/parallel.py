@@ -13,7 +13,7 @@ optional: all when left out) contain a (target, source) pair serves it
 
 - ``unibridge`` (the paper suites' default): the K sentences the UniBridge authors used for every
   pair, ``data: {release: unibridge_alignment}``, read as their ``weight.py`` reads them (the
-  target side from the target–English file for every source; :mod:`harness.data.alignment`).
+  target side from the target–English file for every source; :mod:`harness.data.authors_parallel`).
 - ``flores_plus``: the hub dataset ``openlanguagedata/flores_plus`` (gated: accept its terms on
   its hub page and log in with a token, ``hf auth login`` or ``HF_TOKEN``),
   ``load_dataset(hub, <code>_<Script>, split="dev")``, field ``text``, rows aligned by ``id``.
@@ -36,11 +36,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.data import alignment, hub, opus
+from harness.core.languages import canonical_code
+from harness.data import authors_parallel, hub, opus
 from harness.data._local import existing_file, language_file, load_hub, local_root, read_lines
 from harness.data.problems import Problems, read_numbered
 from harness.data.source import DataError, DataSource, hash_tree
-from harness.languages import canonical_code
 
 FLORES_HUB = "openlanguagedata/flores_plus"
 FLORES_SPLIT = "dev"
@@ -181,7 +181,7 @@ def load(corpus: ParallelCorpus | DataSource, target: str, source: str) -> list[
     """(target sentence, source sentence) pairs in file order, skipping pairs with an empty side."""
     corpus = as_corpus(corpus)
     if corpus.format == "unibridge":
-        rows = alignment.load(corpus.data, target, source)
+        rows = authors_parallel.load(corpus.data, target, source)
     elif corpus.format == "pairs":
         rows = _pair_rows(_pair_file(corpus, target, source))
     else:
@@ -238,7 +238,7 @@ def check_flores_access(corpus: ParallelCorpus, lang: str) -> None:
 def files(corpus: ParallelCorpus, target: str, source: str) -> list[Path]:
     """The local files that hold the (target, source) pair (DataError when one is missing)."""
     if corpus.format == "unibridge":
-        return list(dict.fromkeys(alignment.pair_files(corpus.data, target, source)))
+        return list(dict.fromkeys(authors_parallel.pair_files(corpus.data, target, source)))
     if corpus.format == "pairs":
         return [_pair_file(corpus, target, source)]
     if corpus.format == "opus":
@@ -253,7 +253,7 @@ def fingerprint(corpus: ParallelCorpus, target: str, source: str) -> str:
         configs = ",".join(flores_code(corpus, lang) for lang in (target, source))
         return f"{corpus.data.fingerprint()}:{configs}"
     if corpus.format == "unibridge":
-        return alignment.fingerprint(corpus.data, target, source)
+        return authors_parallel.fingerprint(corpus.data, target, source)
     return "sha256:" + ",".join(hash_tree(path) for path in files(corpus, target, source))
 
 

@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
-from harness.data.alignment_checksums import CHECKSUMS as _ALIGNMENT_CHECKSUMS
 from harness.data.americasnli_pins import AMERICASNLI_FILES
+from harness.data.authors_parallel_checksums import CHECKSUMS as _ALIGNMENT_CHECKSUMS
 from harness.data.source import DataError, DataSource
 from harness.data.ud_pins import UD_R213_FILES, UD_SINDHI_COMMIT
 
@@ -167,7 +167,7 @@ RELEASES: dict[str, Release] = {
     "unibridge_alignment": Release(
         name="unibridge_alignment", serves="parallel sentences", default_version=_UNIBRIDGE_COMMIT,
         homepage="https://github.com/TokisakiKurumi2001/UniBridge",
-        versions={_UNIBRIDGE_COMMIT: Pinned(  # the authors' K = 10 pairs (harness.data.alignment)
+        versions={_UNIBRIDGE_COMMIT: Pinned(  # the authors' K = 10 pairs (harness.data.authors_parallel)
             url=f"https://raw.githubusercontent.com/TokisakiKurumi2001/UniBridge/{_UNIBRIDGE_COMMIT}",
             checksums=_ALIGNMENT_CHECKSUMS)}),
 }

@@ -16,9 +16,9 @@ Everything is loaded by :func:`harness.plugins.loading.activate`, which the comm
 they know the suite (never at import: ``--help`` stays light). A plugin that fails to import,
 shadows a built-in name or declares an entry that cannot work (:mod:`harness.plugins.checks`)
 becomes one :class:`~harness.plugins.loading.PluginError` naming the plugin, raised before
-anything trains. :mod:`harness.plugins.origins` remembers where each entry came from (``list``
-prints it) and stamps the stage cache keys of plugin code (:meth:`harness.graph.Stage.key`).
+anything trains. :mod:`harness.core.origins` remembers where each entry came from (``list``
+prints it) and stamps the stage cache keys of plugin code (:meth:`harness.core.graph.Stage.key`).
 
-This package's ``__init__`` imports nothing: :mod:`harness.graph` reads
-:mod:`harness.plugins.origins` on every key, and must not pull in the registries.
+This package's ``__init__`` imports nothing: :mod:`harness.core.graph` reads
+:mod:`harness.core.origins` on every key, and must not pull in the registries.
 """

@@ -6,16 +6,16 @@ Example::
 
 Per kind:
 
-* **methods**: a :class:`harness.methods.Method` subclass whose ``Config`` validates with its
+* **methods**: a :class:`harness.methods.base.Method` subclass whose ``Config`` validates with its
   defaults; its ``archs`` a non-empty set of architectures some registered backbone has, and
-  its task kinds (:meth:`~harness.methods.Method.supported_task_kinds`) a non-empty set of
+  its task kinds (:meth:`~harness.methods.base.Method.supported_task_kinds`) a non-empty set of
   registered kinds, else no suite could ever run it.
-* **tables**: a callable ``table(records) -> Table | None`` (:mod:`harness.plugins.tables`).
-* **backbones**: a :class:`harness.backbones.BackboneSpec` of a known architecture.
-* **tasks**: a :class:`harness.tasks.TaskSpec` of a registered task kind.
-* **task_kinds**: a :class:`harness.yaml_tasks.kinds.TaskKind` of one of the three shapes every
+* **tables**: a callable ``table(records) -> Table | None`` (:mod:`harness.report.plugin_tables`).
+* **backbones**: a :class:`harness.models.backbones.BackboneSpec` of a known architecture.
+* **tasks**: a :class:`harness.tasks.specs.TaskSpec` of a registered task kind.
+* **task_kinds**: a :class:`harness.tasks.from_yaml.kinds.TaskKind` of one of the three shapes every
   stage can encode and predict.
-* **executors**: a :class:`harness.executors.base.Executor` subclass that takes no arguments
+* **executors**: a :class:`harness.core.executor.Executor` subclass that takes no arguments
   (``run --executor NAME`` builds it so).
 """
 
@@ -26,7 +26,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from harness.archs import ARCHS
+from harness.core.archs import ARCHS
 
 
 def entry_problems(kind: str, name: str, obj: Any) -> list[str]:
@@ -37,10 +37,10 @@ def entry_problems(kind: str, name: str, obj: Any) -> list[str]:
 
 def method_problems(name: str, cls: Any) -> list[str]:
     """A method must be a Method subclass with a default Config and a possible combination."""
-    from harness.methods import Method
+    from harness.methods.base import Method
 
     if not (isinstance(cls, type) and issubclass(cls, Method)):
-        return [f"method {name!r} is {cls!r}, not a subclass of harness.methods.Method"]
+        return [f"method {name!r} is {cls!r}, not a subclass of harness.methods.base.Method"]
     config_cls = getattr(cls, "Config", None)
     if not (isinstance(config_cls, type) and issubclass(config_cls, BaseModel)):
         return [f"method {name!r} has no Config (a pydantic model of its hyperparameters)"]
@@ -54,14 +54,14 @@ def method_problems(name: str, cls: Any) -> list[str]:
 
 def backbone_archs() -> list[str]:
     """The architectures of the registered backbones."""
-    from harness.backbones import BACKBONES
+    from harness.models.backbones import BACKBONES
 
     return sorted({BACKBONES.get(backbone).arch for backbone in BACKBONES.names()})
 
 
 def combination_problems(method: Any) -> list[str]:
     """An empty or unknown ``archs``, or no registered (backbone, task) pair the method supports."""
-    from harness.yaml_tasks.kinds import TASK_KINDS
+    from harness.tasks.from_yaml.kinds import TASK_KINDS
 
     archs = backbone_archs()
     declared = sorted(method.archs)
@@ -90,10 +90,10 @@ def table_problems(name: str, table: Any) -> list[str]:
 
 def backbone_problems(name: str, spec: Any) -> list[str]:
     """A backbone plugin is a BackboneSpec whose arch the harness can build and load."""
-    from harness.backbones import BackboneSpec
+    from harness.models.backbones import BackboneSpec
 
     if not isinstance(spec, BackboneSpec):
-        return [f"backbone {name!r} is {spec!r}, not a harness.backbones.BackboneSpec"]
+        return [f"backbone {name!r} is {spec!r}, not a harness.models.backbones.BackboneSpec"]
     if spec.arch not in ARCHS:
         return [f"backbone {name!r} has arch {spec.arch!r}; valid: {', '.join(ARCHS)}"]
     if spec.name != name:
@@ -103,17 +103,17 @@ def backbone_problems(name: str, spec: Any) -> list[str]:
 
 def task_problems(name: str, spec: Any) -> list[str]:
     """A task plugin is a TaskSpec registered under its own name."""
-    from harness.tasks import TaskSpec
+    from harness.tasks.specs import TaskSpec
 
     if not isinstance(spec, TaskSpec):
-        return [f"task {name!r} is {spec!r}, not a harness.tasks.TaskSpec"]
+        return [f"task {name!r} is {spec!r}, not a harness.tasks.specs.TaskSpec"]
     if spec.name != name:
         return [f"task {name!r} is registered under another name than its spec's {spec.name!r}"]
     return _registered_kind(f"task {name!r}", spec.task_kind)
 
 
 def _registered_kind(what: str, kind: str) -> list[str]:
-    from harness.yaml_tasks.kinds import TASK_KINDS
+    from harness.tasks.from_yaml.kinds import TASK_KINDS
 
     if kind not in TASK_KINDS:
         return [f"{what} has task kind {kind!r}; valid: {', '.join(TASK_KINDS.names())}"]
@@ -122,10 +122,10 @@ def _registered_kind(what: str, kind: str) -> list[str]:
 
 def task_kind_problems(name: str, kind: Any) -> list[str]:
     """A task-kind plugin is a TaskKind, registered under its own name, of a known shape."""
-    from harness.yaml_tasks.kinds import Shape, TaskKind
+    from harness.tasks.from_yaml.kinds import Shape, TaskKind
 
     if not isinstance(kind, TaskKind):
-        return [f"task kind {name!r} is {kind!r}, not a harness.yaml_tasks.kinds.TaskKind"]
+        return [f"task kind {name!r} is {kind!r}, not a harness.tasks.from_yaml.kinds.TaskKind"]
     if kind.name != name:
         return [f"task kind {name!r} is registered under another name than its own {kind.name!r}"]
     if kind.shape not in get_args(Shape):
@@ -137,10 +137,10 @@ def executor_problems(name: str, cls: Any) -> list[str]:
     """An executor plugin is an Executor subclass built without arguments."""
     import inspect
 
-    from harness.executors.base import Executor
+    from harness.core.executor import Executor
 
     if not (isinstance(cls, type) and issubclass(cls, Executor)):
-        return [f"executor {name!r} is {cls!r}, not a subclass of harness.executors.base.Executor"]
+        return [f"executor {name!r} is {cls!r}, not a subclass of harness.core.executor.Executor"]
     if inspect.isabstract(cls):
         return [f"executor {name!r} does not implement execute(stages, cache, ctx, on_done)"]
     required = [parameter.name for parameter in inspect.signature(cls).parameters.values()

@@ -9,7 +9,7 @@ Example::
 Entry points: every group of :data:`harness.plugins.registries.REGISTRIES` is read with
 :mod:`importlib.metadata` (the metadata files only, no import of unrelated packages); each entry
 point is imported and registered under its own name; its distribution's top-level modules are
-stamped ``<name>==<version>`` for the cache keys (:mod:`harness.plugins.origins`), an editable
+stamped ``<name>==<version>`` for the cache keys (:mod:`harness.core.origins`), an editable
 install with the hash of its sources too (:func:`package_stamp`).
 
 Included folders: every ``*.py`` file directly in the folder is imported as a module of its own
@@ -40,8 +40,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from harness.core.origins import Origin, stamp_modules
 from harness.plugins.checks import entry_problems
-from harness.plugins.origins import Origin, stamp_modules
 from harness.plugins.registries import REGISTRIES, RegistrationError, Registries, add_entry
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def load_folders(include: Iterable[Path], where: str) -> None:
 
 
 def included_folders() -> list[Path]:
-    """The folders loaded so far (a Ray worker loads them again: harness.executors.ray_cluster)."""
+    """The folders loaded so far (a Ray worker loads them again: harness.run.executors.ray_cluster)."""
     return list(_STATE.folders)
 
 

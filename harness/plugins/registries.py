@@ -18,17 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.plugins.origins import Origin, origin_of, record_origin
-from harness.registry import Registry
+from harness.core.origins import Origin, origin_of, record_origin
+from harness.core.registry import Registry
 
 #: Entry-point group -> (registry kind, "module:attribute" of the registry).
 REGISTRIES: dict[str, tuple[str, str]] = {
-    "unibridge_bench.methods": ("methods", "harness.catalog:METHODS"),
-    "unibridge_bench.backbones": ("backbones", "harness.backbones:BACKBONES"),
-    "unibridge_bench.tasks": ("tasks", "harness.tasks:TASKS"),
-    "unibridge_bench.task_kinds": ("task_kinds", "harness.yaml_tasks.kinds:TASK_KINDS"),
-    "unibridge_bench.tables": ("tables", "harness.catalog:TABLES"),
-    "unibridge_bench.executors": ("executors", "harness.catalog:EXECUTORS"),
+    "unibridge_bench.methods": ("methods", "harness.methods.catalog:METHODS"),
+    "unibridge_bench.backbones": ("backbones", "harness.models.backbones:BACKBONES"),
+    "unibridge_bench.tasks": ("tasks", "harness.tasks.specs:TASKS"),
+    "unibridge_bench.task_kinds": ("task_kinds", "harness.tasks.from_yaml.kinds:TASK_KINDS"),
+    "unibridge_bench.tables": ("tables", "harness.methods.catalog:TABLES"),
+    "unibridge_bench.executors": ("executors", "harness.methods.catalog:EXECUTORS"),
 }
 
 

@@ -16,7 +16,7 @@ alone (the two-row Tables 14–15 and 21–22); the Average column is ranked lik
 underlines MAD-X (mGPT)'s 57.83). Values are compared as printed (two decimals); equal values
 share a mark, and the second mark goes to the next lower value (dense ranking); a column with one
 value is not marked.
-Intervals, paired-test marks and the "reproduced?" line come from :mod:`harness.statistics.cells`.
+Intervals, paired-test marks and the "reproduced?" line come from :mod:`harness.report.annotate`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any, Literal
 from harness.report.manifest import RunManifest, read_manifest
 from harness.report.paper import HyperparameterRow, PaperRow, PaperTable, average_disagreements, paper_table
 from harness.report.specs import ARCH_NAMES, Row, Setting, TableSpec
-from harness.results import ResultRecord, load_records
+from harness.run.records import ResultRecord, load_records
 from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
 
 Mark = Literal["best", "second"]
@@ -48,7 +48,7 @@ class Cell:
     paper_std: float | None = None
     missing: int | None = None
     mark: Mark | None = None
-    # statistics (harness.statistics.cells): the 95 % bootstrap interval of ``mean``; for a row
+    # statistics (harness.report.annotate): the 95 % bootstrap interval of ``mean``; for a row
     # tested against UniBridge, the Holm-adjusted p-value and † / ‡ when significant
     interval: tuple[float, float] | None = None
     p_value: float | None = None
@@ -104,7 +104,7 @@ class FilledTable:
     rows: tuple[FilledRow, ...] | tuple[SettingRow, ...]
     footnotes: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    # statistics (harness.statistics.cells): "k of m paper cells inside our 95 % interval; …"
+    # statistics (harness.report.annotate): "k of m paper cells inside our 95 % interval; …"
     # and the footnote naming the paired test, when one ran
     reproduced: str | None = None
     significance_note: str | None = None
@@ -303,7 +303,7 @@ def fill(spec: TableSpec, run: RunData) -> FilledTable:
         headers = paper.columns + (("Average",) if spec.aggregate == "average" else ())
     notes = (*filler.remarks, *paper_notes(paper))
     table = FilledTable(spec, headers, rows, tuple(filler.notes.reasons), notes)
-    from harness.statistics.cells import annotate  # numpy: only when a table is filled
+    from harness.report.annotate import annotate  # numpy: only when a table is filled
 
     return annotate(table, run.records, run.statistics)
 

@@ -70,7 +70,7 @@ def figure3_points(run: RunData) -> dict[str, dict[float, float]]:
 
 def figure3_intervals(run: RunData) -> dict[str, dict[float, tuple[float, float]]]:
     """Family -> threshold -> 95 % interval of Figure 3's mean over languages, where counts allow."""
-    from harness.statistics.cells import mean_interval
+    from harness.report.annotate import mean_interval
 
     groups: dict[tuple[str, float], dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for record, threshold in zip(run.records, run.thresholds):

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.plugins.origins import used_plugins
-from harness.workdir import atomic_write_text
+from harness.core.origins import used_plugins
+from harness.core.workdir import atomic_write_text
 
 if TYPE_CHECKING:
-    from harness.planning import Plan
-    from harness.suite import Job
+    from harness.planning.plan import Plan
+    from harness.suite.schema import Job
 
 MANIFEST_FILE = "run.json"
 

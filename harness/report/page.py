@@ -7,7 +7,7 @@ Example::
 The page needs nothing beside it (no stylesheet, script or image file), so it can be mailed
 or archived alone. The header names the suite, the device and seeds, the harness's git commit,
 the package versions that decided the results, the date and the metric implementation with its
-version; under it, one "reproduced?" line per table (:mod:`harness.statistics.cells`). After the
+version; under it, one "reproduced?" line per table (:mod:`harness.report.annotate`). After the
 figures come the per-task results tables (every record the run holds, each method and backbone as
 named in the suite: variants and backbones no paper table has a row for appear here only), then
 the paper's tables beside the paper's numbers, with their intervals and paired-test marks.
@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
+from harness.core.workdir import atomic_write_text
 from harness.report.build import FilledTable, RunData
 from harness.report.render import MISSING, render, title
 from harness.report.tables import Table
 from harness.report.tables import render as render_table
-from harness.workdir import atomic_write_text
 
 REPO = Path(__file__).resolve().parents[2]
 _REPORT_PACKAGES = ("seqeval", "matplotlib", "tabulate")
@@ -62,7 +62,7 @@ def _version(name: str) -> str:
 def metric_implementation() -> str:
     """What computes the scores: seqeval called directly for NER (docs/choices.md), accuracy in-house."""
     return (f"NER: seqeval {_version('seqeval')} seqeval.metrics.f1_score (entity-level micro F1, "
-            "default conlleval mode, first-subword labels); POS, NLI: harness.metrics.accuracy")
+            "default conlleval mode, first-subword labels); POS, NLI: harness.tasks.metrics.accuracy")
 
 
 def seeds_of(run: RunData) -> str:
@@ -117,7 +117,7 @@ def page(tables: list[FilledTable], results: list[Table], figures: list[Path], f
          plugins: Sequence[Table] = ()) -> str:
     """The HTML text: header, figures (PNG files embedded), every result per task, the paper's tables.
 
-    ``plugins``: the tables of plugins (:mod:`harness.plugins.tables`), each under its name.
+    ``plugins``: the tables of plugins (:mod:`harness.report.plugin_tables`), each under its name.
     """
     header = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts.items())
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',

@@ -9,7 +9,7 @@ paper's row and the per-cell difference Δ = ours − paper; best values are bol
 underlined; a missing value is "–" with a footnote number, its reason listed under the table.
 CSV is long and plain (one line per cell, numbers unformatted) for further analysis.
 
-Statistics (:mod:`harness.statistics.cells`), where the records allow them: a "95 % CI" line
+Statistics (:mod:`harness.report.annotate`), where the records allow them: a "95 % CI" line
 under Δ, † / ‡ after a value that differs significantly from UniBridge's, and under the table
 the "reproduced?" line and the test's footnote; CSV has them as columns.
 """
@@ -218,7 +218,7 @@ _CSV_STATISTICS = ("ci_low", "ci_high", "paper_inside", "p_holm", "significance"
 
 
 def _csv_statistics(cell: Cell) -> list[object]:
-    """The statistics columns (:mod:`harness.statistics.cells`); empty where there are none."""
+    """The statistics columns (:mod:`harness.report.annotate`); empty where there are none."""
     low, high = cell.interval if cell.interval is not None else (None, None)
     inside = cell.paper_inside
     return [_blank(low), _blank(high), "" if inside is None else str(inside).lower(),

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from harness.results import ResultRecord
-from harness.workdir import atomic_write_text
+from harness.core.workdir import atomic_write_text
+from harness.run.records import ResultRecord
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ its ``finished`` time, the statistics configuration, the tables and formats aske
 code and data that render them: the page's provenance (git commit, package versions, metric
 implementation) and the text of ``harness/report/``, ``harness/statistics/`` and the paper's
 tables (``reports/paper/``), so an edit there re-renders without a commit, and the stamps of the
-plugins' tables (:mod:`harness.plugins.origins`: a package's version, an included file's hash).
+plugins' tables (:mod:`harness.core.origins`: a package's version, an included file's hash).
 Any difference, or any written file missing or changed since (its SHA-256 is kept), re-renders
 the whole report.
 
@@ -30,11 +30,11 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.cache_entry import file_sha256
-from harness.graph import hash_payload
-from harness.plugins.origins import origin_of, plugin_entries
+from harness.core.graph import hash_payload
+from harness.core.manifest import file_sha256
+from harness.core.origins import origin_of, plugin_entries
+from harness.core.workdir import atomic_write_text
 from harness.report.build import RunData
-from harness.workdir import atomic_write_text
 
 #: Where the inputs' hash and the written files' checksums are kept, in the workdir.
 INPUTS_FILE = ".report-inputs.json"

@@ -8,7 +8,7 @@ Example::
 
 Output under the workdir: ``tables/tableNN.{md,tex,csv}`` (the paper's tables),
 ``tables/results-<task>.*`` (every language and method of the run), the tables of
-plugins (:mod:`harness.plugins.tables`), ``figures/*.png|pdf`` and ``report.html``.
+plugins (:mod:`harness.report.plugin_tables`), ``figures/*.png|pdf`` and ``report.html``.
 Without ``numbers``, a paper table is written when at least one of its cells is ours (Tables
 6–11: when the run recorded its hyperparameters); tables asked for by number are written even
 when empty. Nothing is run: only result records and ``run.json`` are read.
@@ -23,17 +23,17 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.plugins.tables import plugin_tables
+from harness.core.workdir import atomic_write_text
 from harness.report.build import FilledTable, RunData, fill
 from harness.report.figures import write_figures
 from harness.report.page import provenance, write_page
+from harness.report.plugin_tables import plugin_tables
 from harness.report.render import FORMATS, render
 from harness.report.specs import TABLE_SPECS, table_spec
 from harness.report.tables import Table, result_tables, write_result_tables, write_table
 from harness.report.unchanged import kept_report, remember_report, report_inputs
-from harness.results import ResultRecord
+from harness.run.records import ResultRecord
 from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
-from harness.workdir import atomic_write_text
 
 log = logging.getLogger(__name__)
 TABLES_DIR, FIGURES_DIR, PAGE_FILE = "tables", "figures", "report.html"
@@ -79,7 +79,7 @@ def _render_report(workdir: Path, run: RunData, numbers: Sequence[int] | None,
     tables = paper_tables(run, numbers)
     written = [_write(render(table, fmt), workdir / TABLES_DIR / f"{table.spec.name}.{fmt}")
                for table in tables for fmt in formats if fmt != "html"]
-    own = plugin_tables(run.records)  # the tables of plugins (harness.plugins.tables)
+    own = plugin_tables(run.records)  # the tables of plugins (harness.report.plugin_tables)
     if not numbers:
         text_formats = [fmt for fmt in formats if fmt != "html"]
         written += write_result_tables(list(run.records), workdir / TABLES_DIR, text_formats)
@@ -152,9 +152,9 @@ def compare_runs(workdir_a: Path, workdir_b: Path,
 
     A job in one run only shows as missing (None) in the other, with no difference. Where both
     runs' records carry per-example counts on the same test examples, ``p`` and ``p (Holm)``
-    test B against A (:func:`harness.statistics.cells.compare_tests`; :data:`COMPARE_LEGEND`).
+    test B against A (:func:`harness.report.annotate.compare_tests`; :data:`COMPARE_LEGEND`).
     """
-    from harness.statistics.cells import compare_tests
+    from harness.report.annotate import compare_tests
 
     runs = [RunData.load(Path(w)).records for w in (workdir_a, workdir_b)]
     a, b = (_means(records) for records in runs)

@@ -1,10 +1,10 @@
-"""Statistics over the per-example counts result records carry (:mod:`harness.metrics`).
+"""Statistics over the per-example counts result records carry (:mod:`harness.tasks.metrics`).
 
 * :mod:`~harness.statistics.counts`: a record's counts as an array; several seeds stacked.
 * :mod:`~harness.statistics.bootstrap`: 95 % percentile intervals by bootstrap over test examples.
 * :mod:`~harness.statistics.paired`: approximate randomisation between two methods.
 * :mod:`~harness.statistics.multiple`: Holm–Bonferroni over the languages of a table.
-* :mod:`~harness.statistics.cells`: the report's use of them (intervals, marks, "reproduced?").
+* :mod:`~harness.report.annotate`: the report's use of them (intervals, marks, "reproduced?").
 
 Nothing here reads the cache or runs a model: everything comes from ``results.jsonl``.
 """

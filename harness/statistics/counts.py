@@ -6,7 +6,7 @@ Example::
     sample.values()                        # the metric per seed, from the summed counts
 
 An evaluation writes ``details["per_example"]`` (its metric's counts per test example, in split
-order) and ``details["split_digest"]`` (:mod:`harness.predictions`). Records written before
+order) and ``details["split_digest"]`` (:mod:`harness.tasks.predictions`). Records written before
 evaluations kept them have neither: :func:`record_counts` returns None and the report shows
 those cells without an interval. Seeds are stacked only when all were scored on the same
 examples (equal digests); otherwise the records do not form one sample and that is an error.
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.metrics import Metric, get_metric
-from harness.results import ResultRecord
+from harness.run.records import ResultRecord
+from harness.tasks.metrics import Metric, get_metric
 
 PER_EXAMPLE, DIGEST = "per_example", "split_digest"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.planning import Plan, prepare
-from harness.suite import load_suite
+from harness.planning.plan import Plan, prepare
+from harness.suite.schema import load_suite
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SOURCE_WORDS = "the quick brown fox jumps over lazy dog hello world school book read day".split()
@@ -70,7 +70,7 @@ def stage_inputs(root: Path, backbone: str, arch: str) -> Path:
     (a 50-piece SentencePiece unigram model of that corpus, as stage 1 writes it)."""
     import sentencepiece as spm
 
-    from harness.backbones import BACKBONES, build_tiny_backbone
+    from harness.models.backbones import BACKBONES, build_tiny_backbone
 
     build_tiny_backbone(BACKBONES.get(backbone), SOURCE, root / "backbone" / "model", seed=0)
     (root / "backbone" / "backbone.json").write_text(

@@ -14,9 +14,9 @@ from baselines.extend import (
     VocabExtensionStage,
     wang_wordpieces,
 )
-from harness.graph import Cache, StageContext
-from harness.suite import SuiteError
-from harness.training import TrainingConfig
+from harness.core.graph import Cache, StageContext
+from harness.suite.schema import SuiteError
+from harness.training.arguments import TrainingConfig
 
 
 @pytest.fixture(scope="module", params=["wang", "wang_with_characters"])

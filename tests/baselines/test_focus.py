@@ -9,9 +9,9 @@ import torch
 from transformers import AutoTokenizer
 
 from baselines.focus import FocusConfig, FocusInitStage
-from harness.graph import StageContext
-from harness.unibridge.embeddings import load_source
-from harness.unibridge.target_tokenizer import build_target_tokenizer
+from harness.core.graph import StageContext
+from harness.methods.unibridge.embeddings import load_source
+from harness.methods.unibridge.target_tokenizer import build_target_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_shares_stage_one_and_sources_with_unibridge_not_stage_two(plan_of, meth
 
 
 def test_fails_validation_on_backbones_the_paper_does_not_pair_it_with(plan_of):
-    from harness.suite import SuiteError
+    from harness.suite.schema import SuiteError
 
     with pytest.raises(SuiteError, match="focus.*gpt2"):
         plan_of({"focus": {}}, backbones=("tiny-mgpt",))

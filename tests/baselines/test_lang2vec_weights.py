@@ -16,8 +16,8 @@ from baselines.lang2vec_weights import (
     _features,
     lang2vec_distance,
 )
-from harness.graph import StageContext
-from harness.unibridge.harmony import harmony_weights, read_distance
+from harness.core.graph import StageContext
+from harness.methods.unibridge.harmony import harmony_weights, read_distance
 
 SOURCES = ("eng", "zho", "rus", "ara", "jpn")
 

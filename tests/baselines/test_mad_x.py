@@ -8,11 +8,11 @@ import torch
 from transformers import TrainerCallback
 
 from baselines.mad_x import MadXConfig, UniversalTaskAdapterStage
-from harness.backbones import BACKBONES, build_tiny_backbone
-from harness.graph import StageContext
-from harness.suite import SuiteError
-from harness.unibridge.adaptation import ADAPTER_NAME, train_language_adapter
-from harness.unibridge.task_adapters import TaskAdapterStage
+from harness.core.graph import StageContext
+from harness.methods.unibridge.adaptation import ADAPTER_NAME, train_language_adapter
+from harness.methods.unibridge.task_adapters import TaskAdapterStage
+from harness.models.backbones import BACKBONES, build_tiny_backbone
+from harness.suite.schema import SuiteError
 
 WORDS = "the quick brown fox jumps over lazy dog hello world school book read day".split()
 CORPUS = [" ".join(random.Random(i).choices(WORDS, k=9)) + "." for i in range(40)]

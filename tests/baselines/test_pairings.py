@@ -2,10 +2,10 @@
 
 import pytest
 
-from harness.catalog import METHODS
-from harness.methods import ALL_ARCHS
-from harness.suite import SuiteError
-from harness.tasks import get_task
+from harness.methods.base import ALL_ARCHS
+from harness.methods.catalog import METHODS
+from harness.suite.schema import SuiteError
+from harness.tasks.specs import get_task
 
 BASELINES = ("mad_x", "unibridge_lang2vec", "focus", "extend")
 
@@ -39,7 +39,7 @@ def test_each_baseline_runs_where_the_paper_uses_it(method, archs):
 def test_paper_suites_pair_the_baselines_as_the_paper(tmp_path):
     from pathlib import Path
 
-    from harness.suite import load_suite
+    from harness.suite.schema import load_suite
 
     suite = load_suite(Path(__file__).resolve().parents[2] / "suites" / "wikiann.yaml")
     arch_of = {"xlm-roberta-base": "xlmr", "bert-base-multilingual-cased": "bert", "mgpt": "gpt2",

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.results import read_results
+from harness.run.records import read_results
 
 SUITE = Path(__file__).resolve().parents[2] / "suites" / "smoke_baselines.yaml"
 PAIRS = {"mad_x": {"tiny-xlmr", "tiny-mbert", "tiny-mgpt", "tiny-mbart"},

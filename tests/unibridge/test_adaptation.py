@@ -9,11 +9,8 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer, TrainerCallback
 
-from harness.backbones import BACKBONES, build_tiny_backbone, train_tiny_tokenizer
-from harness.graph import Cache, Stage, StageContext
-from harness.models import last_hidden_state, load_adapter_model, load_backbone_tokenizer, load_language
-from harness.training import training_arguments
-from harness.unibridge.adaptation import (
+from harness.core.graph import Cache, Stage, StageContext
+from harness.methods.unibridge.adaptation import (
     ADAPTER_NAME,
     AdaptationConfig,
     AdaptationStage,
@@ -21,20 +18,28 @@ from harness.unibridge.adaptation import (
     student_tokenizer,
     train_language_adapter,
 )
-from harness.unibridge.adaptation_trainer import (
+from harness.methods.unibridge.adaptation_trainer import (
     AdaptationTrainer,
     TeacherStates,
     is_masked_lm,
     masked_lm_loss,
     teacher_states,
 )
-from harness.unibridge.kl import kl_term, mean_pool
-from harness.unibridge.objectives import (
+from harness.methods.unibridge.kl import kl_term, mean_pool
+from harness.methods.unibridge.objectives import (
     AdaptationCollator,
     TokenMaskingCollator,
     encode_corpus,
     objective_collator,
 )
+from harness.models.backbones import BACKBONES, build_tiny_backbone, train_tiny_tokenizer
+from harness.models.loading import (
+    last_hidden_state,
+    load_adapter_model,
+    load_backbone_tokenizer,
+    load_language,
+)
+from harness.training.arguments import training_arguments
 
 SOURCE_WORDS = "the quick brown fox jumps over lazy dog hello world school book read day".split()
 TARGET_WORDS = "ሰላም ዓለም ይህ የአማርኛ ዓረፍተ ነገር ነው ዛሬ ጥሩ ቀን ወንድሜ ትምህርት ቤት the".split()
@@ -108,7 +113,7 @@ def backbones(tmp_path_factory):
 
 
 def make_trainer(model, tmp_path, teacher, beta=1.0):
-    from harness.training import TrainingConfig
+    from harness.training.arguments import TrainingConfig
 
     args = training_arguments(TrainingConfig(epochs=1, batch_size=4, learning_rate=1e-3),
                               tmp_path, StageContext(progress=False))

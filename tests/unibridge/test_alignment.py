@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness.unibridge.alignment import mutual_nearest_neighbours, procrustes, sparsemax_combine
+from harness.methods.unibridge.alignment import mutual_nearest_neighbours, procrustes, sparsemax_combine
 
 
 def brute_force_mnn(a, b):

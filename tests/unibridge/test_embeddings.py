@@ -15,25 +15,25 @@ from transformers import (
     XLMRobertaModel,
 )
 
-from harness.backbones import BACKBONES, build_tiny_backbone
 from harness.cli.init_embeddings import init_embeddings
-from harness.graph import Cache, Stage, StageContext
-from harness.unibridge import static_vectors
-from harness.unibridge.embeddings import (
+from harness.core.graph import Cache, Stage, StageContext
+from harness.methods.unibridge import static_vectors
+from harness.methods.unibridge.embeddings import (
     EmbeddingInitConfig,
     EmbeddingInitStage,
     build_embedding_artifact,
     initialize_embeddings,
 )
-from harness.unibridge.overlap import casefold_overlap, lexical_overlap
-from harness.unibridge.static_vectors import StaticVectors
-from harness.unibridge.target_tokenizer import build_target_tokenizer
+from harness.methods.unibridge.overlap import casefold_overlap, lexical_overlap
+from harness.methods.unibridge.static_vectors import StaticVectors
+from harness.methods.unibridge.target_tokenizer import build_target_tokenizer
+from harness.models.backbones import BACKBONES, build_tiny_backbone
 
 TARGET_WORDS = "ሰላም ዓለም ይህ የአማርኛ ነገር ነው ዛሬ ጥሩ ቀን ቤት the fox dog Dog FOX".split()
 SOURCE_WORDS = "the quick brown fox jumps over lazy dog привет мир собака 我们 学校 ሰላም".split()
 HIDDEN = 16
 TINY = EmbeddingInitConfig(fasttext_dim=8, fasttext_epochs=1, block_size=16)
-#: The rules every row is counted under (module docstring of harness.unibridge.embeddings).
+#: The rules every row is counted under (module docstring of harness.methods.unibridge.embeddings).
 RULES = ("lexical", "lexical_casefold", "semantic", "weighted", "random")
 
 

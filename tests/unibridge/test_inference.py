@@ -13,17 +13,17 @@ from transformers import AutoTokenizer
 from harness.data import parallel, releases
 from harness.data.parallel import ParallelCorpus
 from harness.data.source import DataRef, DataSource
-from harness.heads import add_task_head
-from harness.models import install_target_embeddings, language_adapter_config
-from harness.unibridge.harmony import activate_language
-from harness.unibridge.inference import (
+from harness.methods.unibridge.harmony import activate_language
+from harness.methods.unibridge.inference import (
     InferenceConfig,
     harmony_weights,
     language_distance,
     pair_distance,
     sentence_states,
 )
-from harness.unibridge.weighted_heads import WeightedHeads
+from harness.methods.unibridge.weighted_heads import WeightedHeads
+from harness.models.heads import add_task_head
+from harness.models.loading import install_target_embeddings, language_adapter_config
 
 ARCHS = ["tiny-xlmr", "tiny-mbert", "tiny-mgpt", "tiny-mbart"]
 CORPUS = ["the cat sat on the mat", "a dog ran in the park", "the river flows through the old city",
@@ -110,7 +110,7 @@ def test_sentence_states_are_padding_free_means_after_inverse_adapter(backbones,
 
 
 def target_tokenizer():
-    from harness.backbones import train_tiny_tokenizer
+    from harness.models.backbones import train_tiny_tokenizer
 
     return train_tiny_tokenizer("xlmr", TARGET_CORPUS, 60)
 
@@ -281,7 +281,7 @@ def test_the_real_files_are_read_by_position_not_by_their_labels(authors_files):
 
 def test_harmony_weights_from_the_authors_files_match_a_hand_computation(backbones, authors_files):
     """Eqs. 10-13 for Old English on a tiny XLM-R from the authors' ten pairs per source."""
-    from harness.backbones import train_tiny_tokenizer
+    from harness.models.backbones import train_tiny_tokenizer
 
     folder = ALIGNMENT / "xlm" / "alignment" / "opus" / "ang"
     targets = weight_py_load_data(folder / "ang_Latn-eng_Latn.txt", is_src=False)

@@ -4,7 +4,7 @@ import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
-from harness.unibridge.overlap import Convention, casefold_overlap, lexical_overlap, normalise_token
+from harness.methods.unibridge.overlap import Convention, casefold_overlap, lexical_overlap, normalise_token
 
 METASPACE = Convention("metaspace", "\u2581")
 WORDPIECE = Convention("wordpiece", "##")

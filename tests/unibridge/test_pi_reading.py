@@ -10,16 +10,16 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from harness.backbones import BACKBONES, build_tiny_backbone
-from harness.graph import StageContext
-from harness.models import language_adapter_config, language_states, load_adapter_model
-from harness.training import TrainingConfig, training_arguments
-from harness.unibridge.adaptation import AdaptationConfig
-from harness.unibridge.adaptation_trainer import AdaptationTrainer
-from harness.unibridge.harmony import DistanceConfig, sentence_states
-from harness.unibridge.inference import InferenceConfig
-from harness.unibridge.kl import mean_pool, pooled_kl
-from harness.unibridge.objectives import AdaptationCollator, encode_corpus, objective_collator
+from harness.core.graph import StageContext
+from harness.methods.unibridge.adaptation import AdaptationConfig
+from harness.methods.unibridge.adaptation_trainer import AdaptationTrainer
+from harness.methods.unibridge.harmony import DistanceConfig, sentence_states
+from harness.methods.unibridge.inference import InferenceConfig
+from harness.methods.unibridge.kl import mean_pool, pooled_kl
+from harness.methods.unibridge.objectives import AdaptationCollator, encode_corpus, objective_collator
+from harness.models.backbones import BACKBONES, build_tiny_backbone
+from harness.models.loading import language_adapter_config, language_states, load_adapter_model
+from harness.training.arguments import TrainingConfig, training_arguments
 
 WORDS = "the quick brown fox jumps over lazy dog hello world school book read day".split()
 CORPUS = [" ".join(random.Random(i).choices(WORDS, k=3 + i % 6)) + "." for i in range(60)]

@@ -4,7 +4,7 @@ Recorded with ``benchmarks/stage2_authors.py`` (its docstring lists the authors'
 2026-12-03, with ``UNIBRIDGE_AUTHORS_REPO`` a checkout of TokisakiKurumi2001/UniBridge (commit
 6a38462, ``xlm/UniBridge/fase``), FastText 1 thread, 300-d, 3 epochs:
 
-    python3 -c "from harness.tiny_tokenizers import train_spm; from pathlib import Path; \\
+    python3 -c "from harness.models.tiny_tokenizers import train_spm; from pathlib import Path; \\
         lines = [l for l in Path('fixtures/monolingual/tgl.txt').read_text().splitlines() if l]; \\
         Path('tgl-spm.model').write_bytes(train_spm(lines, 500, 'unigram'))"
     python3 benchmarks/stage2_authors.py --spm tgl-spm.model --corpus fixtures/monolingual/tgl.txt
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.tiny_tokenizers import train_spm
-from harness.unibridge.target_tokenizer import build_target_tokenizer
+from harness.methods.unibridge.target_tokenizer import build_target_tokenizer
+from harness.models.tiny_tokenizers import train_spm
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "fixtures" / "monolingual" / "tgl.txt"
@@ -76,7 +76,7 @@ def test_our_eq3_on_their_vectors_finds_their_pairs(inputs):
     import torch
     from stage2_authors import authors_run, authors_vectors
 
-    from harness.unibridge.embeddings import _semantic_pairs
+    from harness.methods.unibridge.embeddings import _semantic_pairs
 
     source, target, _, _ = inputs
     repo = Path(os.environ["UNIBRIDGE_AUTHORS_REPO"])

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import torch
 
-from harness.unibridge.embeddings import EmbeddingInitConfig
-from harness.unibridge.static_vectors import train_static_vectors
+from harness.methods.unibridge.embeddings import EmbeddingInitConfig
+from harness.methods.unibridge.static_vectors import train_static_vectors
 
 TARGET_WORDS = "ሰላም ዓለም ይህ the fox dog".split()
 TINY = EmbeddingInitConfig(fasttext_dim=8, fasttext_epochs=1)
@@ -47,7 +47,7 @@ def fasttext_in_a_fresh_interpreter(path, words):
     """fastText itself (not the harness's wrapper) in a new interpreter: its words and vectors.
 
     Not in this process: fastText leaves most of its input matrix uninitialised, and in a test
-    session that memory may hold what earlier tests left (harness.unibridge.fasttext_process).
+    session that memory may hold what earlier tests left (harness.methods.unibridge.fasttext_process).
     """
     script = ("import json, sys, fasttext\n"
               "m = fasttext.train_unsupervised(sys.argv[1], model='cbow', dim=8, epoch=1, minCount=1,"
@@ -94,7 +94,7 @@ def test_a_failing_fasttext_child_raises_with_its_stderr_and_prints_nothing(tmp_
     """The child's stderr is captured (a stopped run shows no child traceback) and is in the error."""
     import pytest
 
-    from harness.unibridge.fasttext_process import FastTextError, train_and_query
+    from harness.methods.unibridge.fasttext_process import FastTextError, train_and_query
 
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("a b c\n", encoding="utf-8")

@@ -25,8 +25,8 @@ from transformers import (
     XLMRobertaTokenizerFast,
 )
 
-from harness.unibridge.overlap import detect_convention, lexical_overlap
-from harness.unibridge.target_tokenizer import build_target_tokenizer, read_spm_model
+from harness.methods.unibridge.overlap import detect_convention, lexical_overlap
+from harness.methods.unibridge.target_tokenizer import build_target_tokenizer, read_spm_model
 
 AMHARIC = "ሰላም ዓለም ይህ የአማርኛ ዓረፍተ ነገር ነው ዛሬ ጥሩ ቀን ወንድሜ ትምህርት ቤት ሄደ መጽሐፍ አነበበ".split()
 ENGLISH = "the quick brown fox jumps over lazy dog hello world school book read day good".split()

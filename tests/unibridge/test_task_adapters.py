@@ -7,10 +7,8 @@ from adapters import AutoAdapterModel
 from adapters.composition import Stack
 from transformers import AutoTokenizer
 
-from harness.backbones import BACKBONES, build_tiny_backbone, train_tiny_tokenizer
 from harness.data.source import DataRef, DataSource
-from harness.models import install_target_embeddings, language_adapter_config
-from harness.unibridge.task_adapters import (
+from harness.methods.unibridge.task_adapters import (
     LANGUAGE,
     TASK,
     TaskAdapterConfig,
@@ -18,6 +16,8 @@ from harness.unibridge.task_adapters import (
     add_task_adapter,
     load_task_adapter,
 )
+from harness.models.backbones import BACKBONES, build_tiny_backbone, train_tiny_tokenizer
+from harness.models.loading import install_target_embeddings, language_adapter_config
 
 CORPUS = ["the cat sat on the mat", "a dog ran in the park", "the river flows through the old city",
           "capital cities grow quickly", "Beijing is in China"] * 4

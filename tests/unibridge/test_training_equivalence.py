@@ -5,7 +5,7 @@ lookup (dense embedding backward, two dense gradients added by autograd) and the
 was computed before (the masked rows' logits indexed out of their batch dimension after the
 250K-way output layer, :func:`unoptimised_masked_lm_loss`). Both arms start from
 the same seed and take the same batches, with duplicate tokens and padding in them, through the
-Trainer's step (harness/training_steps.py); after every step the loss and every trainable
+Trainer's step (harness/measure/training_steps.py); after every step the loss and every trainable
 parameter's gradient must be equal (``torch.equal``, and ``assert_close`` for the message).
 """
 
@@ -15,10 +15,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.testing import assert_close
 
-from harness.flops import EncoderShape, StepShape
-from harness.models import head_input, lm_head
-from harness.training_steps import PAD_ID, language_adaptation_setup, mlm_batch
-from harness.unibridge.embedding_gradient import RowGradientEmbedding, use_row_gradients
+from harness.measure.flops import EncoderShape, StepShape
+from harness.measure.training_steps import PAD_ID, language_adaptation_setup, mlm_batch
+from harness.methods.unibridge.embedding_gradient import RowGradientEmbedding, use_row_gradients
+from harness.models.loading import head_input, lm_head
 
 SHAPE = EncoderShape(layers=2, hidden=32, heads=2, ffn=64, vocab=400)
 TARGET_VOCAB = 60  # small: many duplicate tokens per batch
@@ -70,7 +70,8 @@ def test_optimised_stage_3_equals_the_unoptimised_path(arch, tmp_path, monkeypat
     plain.model.get_input_embeddings().__class__ = nn.Embedding  # the unoptimised lookup
     torch.manual_seed(5)  # dropout and the teacher run alike in both arms
     with monkeypatch.context() as patch:
-        patch.setattr("harness.unibridge.adaptation_trainer.masked_lm_loss", unoptimised_masked_lm_loss)
+        patch.setattr("harness.methods.unibridge.adaptation_trainer.masked_lm_loss",
+                      unoptimised_masked_lm_loss)
         expected = gradients_per_step(plain, batches(plain, 3))
     torch.manual_seed(5)
     actual = gradients_per_step(optimised, batches(optimised, 3))

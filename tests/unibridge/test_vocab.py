@@ -11,10 +11,10 @@ import sentencepiece as spm
 from click.testing import CliRunner
 
 from harness.cli.vocab_search import vocab_search
-from harness.graph import Cache, Stage, StageContext
-from harness.shortfalls import is_shortfall
-from harness.unibridge import size_search
-from harness.unibridge.vocab import (
+from harness.core.graph import Cache, Stage, StageContext
+from harness.core.shortfalls import is_shortfall
+from harness.methods.unibridge import size_search
+from harness.methods.unibridge.vocab import (
     SpmTrainer,
     VocabSearchConfig,
     VocabSearchStage,

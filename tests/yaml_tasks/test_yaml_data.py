@@ -12,8 +12,8 @@ from harness.data.examples import LabelledText, SentencePair, TaggedSentence
 from harness.data.hub import MIRROR_ENV
 from harness.data.problems import Problems
 from harness.data.source import DataError, DataSource
-from harness.tasks import get_task
-from harness.yaml_tasks.schema import TaskDefinition
+from harness.tasks.from_yaml.schema import TaskDefinition
+from harness.tasks.specs import get_task
 
 FIXTURES = TOKEN.parents[1]
 

@@ -9,11 +9,11 @@ from transformers import BertTokenizerFast
 from yaml_task_helpers import SENTENCE, TOKEN, fixture_definition, task_entry
 
 from harness.data.examples import LabelledText
-from harness.methods import Method
-from harness.planning import prepare
-from harness.suite import load_suite
-from harness.tasks import get_task
-from harness.yaml_tasks.schema import TaskDefinition
+from harness.methods.base import Method
+from harness.planning.plan import prepare
+from harness.suite.schema import load_suite
+from harness.tasks.from_yaml.schema import TaskDefinition
+from harness.tasks.specs import get_task
 
 WORDS = ["Beijing", "is", "in", "China", "Addis", "Ababa"]
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
@@ -118,7 +118,7 @@ def test_a_stage_config_rebuilds_the_task_from_its_dump(suite_file):
 
 def test_a_paper_tasks_stage_config_still_names_it():
     from harness.data.source import DataRef, DataSource
-    from harness.evaluation import EvaluationConfig
+    from harness.stages.evaluation import EvaluationConfig
 
     config = EvaluationConfig(task="ner", lang="amh", data=DataRef(source=DataSource(path="x"),
                                                                      fingerprint="f"))
@@ -126,9 +126,9 @@ def test_a_paper_tasks_stage_config_still_names_it():
 
 
 def test_a_kind_a_plugin_registers_is_declared_and_run_like_the_others(tmp_path, monkeypatch):
-    from harness.catalog import METHODS
     from harness.data.source import DataSource
-    from harness.yaml_tasks.kinds import TASK_KINDS, TaskKind
+    from harness.methods.catalog import METHODS
+    from harness.tasks.from_yaml.kinds import TASK_KINDS, TaskKind
 
     def review(values, labels):  # a review's title and body, read as one text
         return LabelledText(f"{values['title']}. {values['body']}", list(labels).index(values["stars"]))

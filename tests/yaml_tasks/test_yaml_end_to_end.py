@@ -16,9 +16,9 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli.main import cli
-from harness.metrics import get_metric
-from harness.predictions import read_predictions
-from harness.results import read_results
+from harness.run.records import read_results
+from harness.tasks.metrics import get_metric
+from harness.tasks.predictions import read_predictions
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 ADAPTERS = {"adaptation": {"max_steps": 2, "batch_size": 4, "max_device_batch_size": 4},

@@ -6,10 +6,10 @@ import pytest
 import yaml
 from yaml_task_helpers import FIXTURES, SENTENCE, task_entry
 
-from harness.planning import prepare
-from harness.results import RESULTS_FILE, read_results
-from harness.runner import RunOptions, run_jobs
-from harness.suite import load_suite
+from harness.planning.plan import prepare
+from harness.run.records import RESULTS_FILE, read_results
+from harness.run.runner import RunOptions, run_jobs
+from harness.suite.schema import load_suite
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow

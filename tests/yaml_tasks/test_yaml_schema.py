@@ -6,8 +6,8 @@ import pytest
 import yaml
 from yaml_task_helpers import SENTENCE, TOKEN, fixture_definition, task_entry
 
-from harness.suite import SuiteError, load_suite
-from harness.yaml_tasks.schema import TaskDefinition
+from harness.suite.schema import SuiteError, load_suite
+from harness.tasks.from_yaml.schema import TaskDefinition
 
 
 def write_definition(tmp_path: Path, **changes) -> Path:

@@ -6,10 +6,10 @@ import pytest
 from yaml_task_helpers import SENTENCE, TOKEN, task_entry
 
 from harness.data.source import DataError, DataSource
-from harness.planning import prepare
-from harness.suite import SuiteError, load_suite
-from harness.yaml_tasks.data import TaskData
-from harness.yaml_tasks.schema import TaskDefinition
+from harness.planning.plan import prepare
+from harness.suite.schema import SuiteError, load_suite
+from harness.tasks.from_yaml.data import TaskData
+from harness.tasks.from_yaml.schema import TaskDefinition
 
 
 def problems_of(suite_path) -> list[str]:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.data.reads import TaskRead
+from harness.core.graph import Stage, StageContext
 from harness.data.source import DataRef
-from harness.graph import Stage, StageContext
-from harness.methods import Method
+from harness.methods.base import Method
 from harness.report.tables import Table
+from harness.tasks.reads import TaskRead
 
 
 class MajorityConfig(BaseModel):
@@ -53,8 +53,8 @@ class MajorityEvaluationStage(Stage):
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Count the sources' training labels, predict the top one, write ``metrics.json``."""
-        from harness.evaluation import write_scores
-        from harness.tasks import get_task
+        from harness.stages.evaluation import write_scores
+        from harness.tasks.specs import get_task
 
         config: MajorityConfig = self.config
         task = get_task(config.task)

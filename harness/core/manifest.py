@@ -1,0 +1,84 @@
+"""One cache entry's ``manifest.json``: writing it, and checking the entry's files against it.
+
+Example::
+
+    write_manifest(stage, tmp, started, run_id)     # before the entry is published
+    problem = damaged_file(entry, manifest["files"])  # "model.bin is missing", or None
+    if problem:
+        raise corrupt_entry(stage, entry, problem)      # names the entry and how to rebuild it
+
+The manifest records what the entry was built from (the stage's identity and key), when, by
+which run, and the size and SHA-256 of every file of the artifact (``files``). A run checks an
+entry against it before the entry is read as an input (:meth:`harness.core.graph.Cache.verify`), and
+``unibridge-bench verify`` checks every entry of a workdir (:mod:`harness.run.integrity`): a
+truncated or edited weights file stops the run with one message naming the entry and the fix,
+not with a library's traceback from deep inside a loader.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.core.workdir import atomic_write_text
+
+if TYPE_CHECKING:
+    from harness.core.graph import Stage
+
+MANIFEST = "manifest.json"
+
+
+class CacheError(RuntimeError):
+    """A cache entry is unreadable (e.g. a corrupt or hand-edited artifact)."""
+
+
+def write_manifest(stage: Stage, folder: Path, started: float, run_id: str) -> None:
+    """Write ``folder``'s manifest: ``stage``'s identity and key, its timing, its run, its files."""
+    manifest = {
+        **stage.identity(),
+        "key": stage.key,
+        "started": started,
+        "seconds": round(time.time() - started, 3),
+        "run": run_id,
+        "files": file_checksums(folder),
+    }
+    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+
+
+def damaged_file(entry: Path, files: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """What is wrong with the first of ``files`` (a manifest's) that is missing or differs, if any."""
+    for name, expected in files.items():
+        file = entry / name
+        if not file.is_file():
+            return f"{name} is missing"
+        if file.stat().st_size != expected["size"] or file_sha256(file) != expected["sha256"]:
+            return f"{name} differs from the file the stage wrote (truncated or changed since)"
+    return None
+
+
+def corrupt_entry(stage: Stage, entry: Path, problem: str) -> CacheError:
+    """The one message for a damaged cache entry: which entry, what is wrong, how to rebuild it.
+
+    ``entry`` is ``<workdir>/cache/<kind>/<key>``, so the workdir to verify is three levels up.
+    """
+    return CacheError(f"damaged cache entry {entry} ({stage.title}): {problem}. Remove it with "
+                      f"`unibridge-bench verify {entry.parents[2]} --repair` (the next run "
+                      f"rebuilds it), re-run with --rerun {stage.kind} to rebuild it and what is "
+                      f"built on it, or delete that directory.")
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file's bytes, read in chunks."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def file_checksums(folder: Path) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of every file under ``folder`` but the manifest, by relative path."""
+    return {path.relative_to(folder).as_posix(): {"size": path.stat().st_size,
+                                                   "sha256": file_sha256(path)}
+            for path in sorted(folder.rglob("*")) if path.is_file() and path.name != MANIFEST}

@@ -1,0 +1,285 @@
+"""Backbones: the paper's four pretrained models and tiny random stand-ins of the same architectures.
+
+Example::
+
+    spec = BACKBONES.get("tiny-xlmr")
+    build_tiny_backbone(spec, corpus_lines, Path("tiny-xlmr/"), seed=1)
+    AutoModelForMaskedLM.from_pretrained("tiny-xlmr/")       # loads like any checkpoint
+
+    stage = BackboneStage(backbone_config(spec), corpus=source_corpus_stage)
+    pretrained_path(artifact)           # ".../model" for a tiny backbone, a hub id otherwise
+
+The paper's backbones are hub ids: ``xlm-roberta-base``, ``bert-base-multilingual-cased``,
+``mgpt`` (ai-forever/mGPT) and ``mbart``. For mBART the paper cites Liu et al. (2020), the
+25-language model, so ``mbart`` is ``facebook/mbart-large-cc25`` (mbart-large-50 is Tang et al.).
+A suite may point any backbone at a local checkpoint directory instead (``pretrained:``), which
+is what an offline machine needs, or declare one the registry does not hold, with its
+architecture family: :func:`backbone_spec` makes its spec when the suite is planned, and the
+registry is never changed (a declared name that is a registered one must keep its family).
+
+Tiny backbones have the same model classes (XLMRobertaForMaskedLM, BertForMaskedLM,
+GPT2LMHeadModel, MBartForConditionalGeneration) with 2 layers, hidden size 32 and a tokenizer
+of the same family trained deterministically on the source-language corpus
+(:mod:`harness.models.tiny_tokenizers`): SentencePiece unigram for XLM-R and mBART, cased WordPiece for
+mBERT, byte-level BPE for mGPT. They make every code path testable in
+seconds; their scores mean nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
+
+from harness.core.archs import Arch
+from harness.core.graph import Stage, StageContext
+from harness.core.registry import Registry
+from harness.core.workdir import atomic_write_text
+from harness.models.tiny_tokenizers import train_tiny_tokenizer
+
+log = logging.getLogger(__name__)
+
+#: Families whose token states see only the tokens before them (tagging labels the last subword).
+CAUSAL_ARCHS = frozenset({"gpt2"})
+BACKBONE_FILE = "backbone.json"
+MODEL_DIR = "model"
+CORPUS_FILE = "corpus.txt"  # as harness.stages.corpus writes it
+#: Sizes of every tiny backbone: small enough for CPU tests, deep enough for MAD-X's layout.
+TINY_HIDDEN, TINY_LAYERS, TINY_HEADS, TINY_INTERMEDIATE, TINY_POSITIONS = 32, 2, 2, 64, 258
+
+
+class BackboneUnavailableError(RuntimeError):
+    """A hub backbone that cannot be loaded here; the message says how to use a local copy."""
+
+
+class BackboneDeclarationError(ValueError):
+    """A suite's backbone entry that contradicts the registry; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """A registered backbone: its architecture family and where its weights come from."""
+
+    name: str
+    arch: Arch
+    hub_id: str | None
+    tiny: bool
+
+    @property
+    def description(self) -> str:
+        """One line for ``unibridge-bench list``: the family and where the weights come from."""
+        origin = f"Hugging Face {self.hub_id}" if self.hub_id else "random weights built here (tests, smoke)"
+        return f"{self.arch} family; {origin}"
+
+    @property
+    def causal(self) -> bool:
+        """Whether the backbone is a causal (left-to-right) model: mGPT. mBART tags with its encoder."""
+        return self.arch in CAUSAL_ARCHS
+
+
+BACKBONES: Registry[BackboneSpec] = Registry("backbone")
+for _spec in (
+    BackboneSpec("xlm-roberta-base", "xlmr", "xlm-roberta-base", tiny=False),
+    BackboneSpec("bert-base-multilingual-cased", "bert", "bert-base-multilingual-cased", tiny=False),
+    BackboneSpec("mgpt", "gpt2", "ai-forever/mGPT", tiny=False),
+    BackboneSpec("mbart", "mbart", "facebook/mbart-large-cc25", tiny=False),
+    BackboneSpec("tiny-xlmr", "xlmr", None, tiny=True),
+    BackboneSpec("tiny-mbert", "bert", None, tiny=True),
+    BackboneSpec("tiny-mgpt", "gpt2", None, tiny=True),
+    BackboneSpec("tiny-mbart", "mbart", None, tiny=True),
+):
+    BACKBONES.register(_spec.name, _spec)
+
+
+def tiny_model_config(arch: Arch, tokenizer) -> Any:
+    """The transformers config of a tiny ``arch`` model whose vocabulary is ``tokenizer``'s."""
+    from transformers import BertConfig, GPT2Config, MBartConfig, XLMRobertaConfig
+
+    vocab = len(tokenizer)
+    common = dict(vocab_size=vocab, pad_token_id=tokenizer.pad_token_id)
+    if arch in ("xlmr", "bert"):
+        cls = XLMRobertaConfig if arch == "xlmr" else BertConfig
+        extra = dict(bos_token_id=0, eos_token_id=2) if arch == "xlmr" else {}
+        return cls(hidden_size=TINY_HIDDEN, num_hidden_layers=TINY_LAYERS,
+                   num_attention_heads=TINY_HEADS, intermediate_size=TINY_INTERMEDIATE,
+                   max_position_embeddings=TINY_POSITIONS, type_vocab_size=2 if arch == "bert" else 1,
+                   **common, **extra)
+    if arch == "gpt2":
+        eos = tokenizer.eos_token_id
+        return GPT2Config(n_embd=TINY_HIDDEN, n_layer=TINY_LAYERS, n_head=TINY_HEADS,
+                          n_inner=TINY_INTERMEDIATE, n_positions=TINY_POSITIONS,
+                          bos_token_id=eos, eos_token_id=eos, **common)
+    return MBartConfig(d_model=TINY_HIDDEN, encoder_layers=TINY_LAYERS, decoder_layers=TINY_LAYERS,
+                       encoder_attention_heads=TINY_HEADS, decoder_attention_heads=TINY_HEADS,
+                       encoder_ffn_dim=TINY_INTERMEDIATE, decoder_ffn_dim=TINY_INTERMEDIATE,
+                       max_position_embeddings=TINY_POSITIONS, scale_embedding=True,
+                       bos_token_id=0, eos_token_id=2, decoder_start_token_id=2,
+                       forced_eos_token_id=2, **common)
+
+
+def build_tiny_backbone(spec: BackboneSpec, corpus: Sequence[str], out_dir: Path, seed: int,
+                        vocab_size: int = 2000) -> None:
+    """Train a tokenizer on ``corpus``, build a randomly initialised model, save both.
+
+    Args:
+        spec: a tiny backbone (``spec.tiny``).
+        corpus: source-language text, one sample per item.
+        out_dir: receives ``save_pretrained`` of the model and the tokenizer.
+        seed: seeds the random initialisation.
+        vocab_size: upper bound of the tokenizer vocabulary.
+    """
+    import torch
+    from transformers import (
+        BertForMaskedLM,
+        GPT2LMHeadModel,
+        MBartForConditionalGeneration,
+        XLMRobertaForMaskedLM,
+    )
+
+    if not spec.tiny:
+        raise ValueError(f"{spec.name} is a pretrained backbone, not a tiny one")
+    classes = {"xlmr": XLMRobertaForMaskedLM, "bert": BertForMaskedLM, "gpt2": GPT2LMHeadModel,
+               "mbart": MBartForConditionalGeneration}
+    tokenizer = train_tiny_tokenizer(spec.arch, list(corpus), vocab_size)
+    torch.manual_seed(seed)
+    model = classes[spec.arch](tiny_model_config(spec.arch, tokenizer))
+    out_dir = Path(out_dir)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    log.info("%s: vocab %d, %d parameters", spec.name, len(tokenizer), model.num_parameters())
+
+
+def backbone_spec(name: str, arch: Arch | None = None, pretrained: str | None = None) -> BackboneSpec:
+    """The registered backbone ``name`` or, with ``arch``, the spec of a backbone a suite declares.
+
+    Raises:
+        UnknownNameError: ``name`` is not registered and no ``arch`` declares it.
+        BackboneDeclarationError: ``name`` is registered as another family than ``arch``.
+    """
+    if arch is None:
+        return BACKBONES.get(name)
+    if name not in BACKBONES:
+        return BackboneSpec(name, arch, hub_id=pretrained, tiny=False)
+    builtin = BACKBONES.get(name)
+    if builtin.arch != arch:
+        raise BackboneDeclarationError(
+            f"{name!r} is a built-in backbone of family {builtin.arch!r}, declared here as "
+            f"{arch!r}; give your backbone another name (or drop 'arch:' to load the built-in "
+            "from 'pretrained:')")
+    return builtin
+
+
+class BackboneConfig(BaseModel):
+    """Which backbone, and (optionally) a local checkpoint standing in for its hub id.
+
+    ``arch`` is set for a backbone the suite declares (not registered); it is left out of the
+    serialised config when unset, so registered backbones keep their cache keys.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    pretrained: str | None = None
+    vocab_size: int = Field(2000, gt=0, description="tiny backbones: tokenizer size bound")
+    arch: Arch | None = None
+
+    @model_serializer(mode="wrap")
+    def _unset_arch_keeps_keys(self, handler) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("arch") is None:
+            data.pop("arch", None)
+        return data
+
+    def spec(self) -> BackboneSpec:
+        """The backbone's spec: registered, or made from the declaration."""
+        return backbone_spec(self.name, self.arch, self.pretrained)
+
+
+def backbone_config(spec: BackboneSpec, pretrained: str | None = None) -> BackboneConfig:
+    """The stage config of ``spec``, with ``pretrained`` (a local directory) overriding its hub id."""
+    if pretrained is not None and spec.tiny:
+        raise ValueError(f"{spec.name} is built from the corpus; it takes no 'pretrained' path")
+    declared = spec.name not in BACKBONES
+    return BackboneConfig(name=spec.name, pretrained=pretrained, arch=spec.arch if declared else None)
+
+
+class BackboneStage(Stage):
+    """Artifact kind ``backbone``: ``backbone.json`` and, for a tiny backbone, ``model/``.
+
+    A tiny backbone needs input ``corpus`` (its tokenizer is trained on ``corpus.txt``).
+    """
+
+    kind = "backbone"
+    version = 1
+
+    def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
+        """Build the tiny model, or check that the pretrained one is loadable and point at it."""
+        config: BackboneConfig = self.config
+        spec = config.spec()
+        if spec.tiny:
+            lines = (inputs["corpus"] / CORPUS_FILE).read_text(encoding="utf-8").splitlines()
+            build_tiny_backbone(spec, [line for line in lines if line.strip()], out / MODEL_DIR,
+                                seed=ctx.seed, vocab_size=config.vocab_size)
+            pretrained = MODEL_DIR
+        else:
+            pretrained = config.pretrained or spec.hub_id
+            if Path(pretrained).is_dir():
+                pretrained = str(Path(pretrained).resolve())
+            check_backbone_available(pretrained)
+        record = {"name": spec.name, "arch": spec.arch, "pretrained": pretrained}
+        atomic_write_text(out / BACKBONE_FILE, json.dumps(record, indent=2))
+
+    def summary(self, artifact: Path) -> dict[str, Any]:
+        """The backbone's name, architecture and where its weights are."""
+        return json.loads((artifact / BACKBONE_FILE).read_text(encoding="utf-8"))
+
+
+def pretrained_path(artifact: Path) -> str:
+    """The ``from_pretrained`` argument of a backbone artifact.
+
+    ``pretrained`` in ``backbone.json`` is a directory relative to the artifact (tiny backbones),
+    an absolute directory (a local checkpoint) or a hub id.
+    """
+    pretrained = json.loads((Path(artifact) / BACKBONE_FILE).read_text(encoding="utf-8"))["pretrained"]
+    local = Path(artifact) / pretrained
+    return str(local) if local.is_dir() else pretrained
+
+
+def backbone_arch(artifact: Path) -> Arch:
+    """The architecture family (``xlmr``, ``bert``, ``gpt2``, ``mbart``) of a backbone artifact."""
+    return json.loads((Path(artifact) / BACKBONE_FILE).read_text(encoding="utf-8"))["arch"]
+
+
+def check_backbone_available(pretrained: str) -> None:
+    """Raise :class:`BackboneUnavailableError` unless ``pretrained``'s config can be loaded.
+
+    A local directory must hold ``config.json``; a hub id must be in the local Hugging Face cache
+    or, unless ``HF_HUB_OFFLINE`` is set, downloadable.
+    """
+    from huggingface_hub import constants, try_to_load_from_cache
+    from transformers.utils import cached_file
+
+    if Path(pretrained).is_dir():
+        if not (Path(pretrained) / "config.json").is_file():
+            raise BackboneUnavailableError(f"{pretrained} has no config.json: not a checkpoint "
+                                           "directory written by save_pretrained")
+        return
+    if isinstance(try_to_load_from_cache(pretrained, "config.json"), str):
+        return
+    reason = "HF_HUB_OFFLINE is set"
+    if not constants.HF_HUB_OFFLINE:
+        try:
+            cached_file(pretrained, "config.json")
+            return
+        except OSError as error:
+            reason = type(error).__name__
+    raise BackboneUnavailableError(
+        f"backbone {pretrained!r} is not a local directory, not in the Hugging Face cache and "
+        f"not downloadable here ({reason}). Download it where there is network "
+        f"(`huggingface-cli download {pretrained} --local-dir DIR`) and point the suite at the "
+        "directory: `backbones: [{name: ..., pretrained: DIR}]`.")

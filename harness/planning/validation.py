@@ -1,0 +1,218 @@
+"""The data checks of ``validate`` and ``run``: what the selected jobs' stages read, and nothing else.
+
+Example::
+
+    notes: list[str] = []
+    problems = data_problems(suite, methods, selected_jobs, notes)   # [] when every read is served
+
+The checks are derived from the stage graph of the selected jobs: the graph is built with
+provisional data (a source that cannot be read gets a placeholder, :class:`BuildEnv`), each
+stage's config declares what it reads (:mod:`harness.tasks.reads`), and exactly those reads are
+checked: a task's splits per language, each language's monolingual text, K sentence pairs per
+(target, source), each hub dataset once. A source that no selected stage reads is never looked
+at, so ``--only`` narrows the checks by construction.
+
+Each problem is one line ``<suite key>: <message>``; the key is where to change it
+(``tasks.pos.language_data.snd`` for a language with its own source, ``parallel.0.data`` inside
+a sentence-pair message). A message that several languages share (an unreachable release host,
+a missing folder) is said once, naming the languages or pairs it affects (:func:`grouped`). The
+words of the monolingual text read are counted on the way, and a role whose text gives fewer
+samples than asked becomes one note line (no error: a run uses what there is).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
+
+from harness.core.graph import Stage, topological_order
+from harness.core.registry import UnknownNameError
+from harness.data import monolingual, parallel
+from harness.data.problems import Problems
+from harness.data.source import DataError, DataSource, check_hub_reachable, unpinned_warning
+from harness.suite.schema import Job, Suite, SuiteError
+from harness.tasks.reads import DataRead, PairRead, TaskRead, TextRead, graph_reads
+from harness.tasks.specs import get_task, task_name
+
+if TYPE_CHECKING:
+    from harness.data.parallel import ParallelCorpus
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: The key of sentence-pair problems, said as ``parallel (<pairs>): message``.
+PAIRS_KEY = "parallel"
+
+
+def selected_reads(suite: Suite, methods: dict, jobs: Iterable[Job]) -> tuple[list[DataRead], list[str]]:
+    """What the stages of ``jobs`` read, and the problems that stopped a job's graph being built."""
+    stages, problems = selected_stages(suite, methods, jobs)
+    return graph_reads(stages), problems
+
+
+def selected_stages(suite: Suite, methods: dict, jobs: Iterable[Job]) -> tuple[list[Stage], list[str]]:
+    """Every stage of the graphs of ``jobs``, and the problems that stopped one being built.
+
+    The graphs are built with provisional data: a source that cannot be read here gets a
+    placeholder fingerprint, so that its reads can still be listed (and checked or fetched).
+    """
+    from harness.planning.plan import NoParallelDataError, Plan
+
+    plan = Plan(suite, methods, list(jobs), provisional_data=True)
+    finals, problems, readers = [], [], {}
+    for job in plan.jobs:
+        try:
+            finals.append(plan.build(job))
+        except NoParallelDataError as error:
+            readers.setdefault(str(error).removeprefix(f"{suite.path}: "), set()).add(job.method)
+        except (SuiteError, DataError) as error:
+            problems.append(str(error).removeprefix(f"{suite.path}: "))
+    for message, names in readers.items():  # which methods need it, said once
+        problems.append(message.replace("; ", f" ({', '.join(sorted(names))}); ", 1))
+    return topological_order(finals), problems
+
+
+def data_problems(suite: Suite, methods: dict, jobs: Iterable[Job],
+                  notes: list[str] | None = None) -> list[str]:
+    """Every problem of the data the stages of ``jobs`` read, one line each (see the module).
+
+    ``notes`` receives what is worth saying and no error: one line per monolingual role whose
+    text gives fewer samples than asked (:func:`harness.data.monolingual.shortfall`).
+    """
+    reads, problems = selected_reads(suite, methods, jobs)
+    found: list[tuple[str, str, str]] = []  # (suite key, message, what it concerns)
+    words: dict[tuple[str, str, int, int], dict[str, int | None]] = {}  # text counted per role
+    for read in reads:
+        if isinstance(read, TextRead):
+            messages, count = _counted(monolingual.check, read.source, read.lang)
+            key = text_key(suite, read.source)
+            found += [(key, message, read.lang) for message in messages]
+            role = _text_role(suite, read)
+            words.setdefault((role, key, read.n_samples, read.words_per_sample), {})[read.lang] = count
+        else:
+            found += _read_problems(suite, read)
+    for key, source in hub_sources(suite, reads).items():
+        found += [(key, message, "") for message in _raised(check_hub_reachable, source, key)]
+        warning = unpinned_warning(source, key)
+        if warning:
+            logger.warning("%s", warning)
+    if notes is not None:
+        notes += _shortfalls(words)
+    return list(dict.fromkeys(problems + grouped(found)))
+
+
+def _text_role(suite: Suite, read: TextRead) -> str:
+    """``source`` or ``target``: which ``monolingual.<role>_samples`` asked for ``read``'s samples."""
+    sources = {lang for spec in suite.tasks.values() for lang in spec.sources}
+    is_source = read.lang in sources and read.n_samples == suite.monolingual.source_samples
+    return "source" if is_source else "target"
+
+
+def _shortfalls(words: dict[tuple[str, str, int, int], dict[str, int | None]]) -> list[str]:
+    """One note per (role, suite key) whose text gives fewer samples than asked; targets first."""
+    notes = []
+    for (role, key, n_samples, words_per_sample), counts in sorted(
+            words.items(), key=lambda item: item[0][0] != "target"):
+        note = monolingual.shortfall(f"{key}: {role} text", counts, n_samples, words_per_sample,
+                                     f"monolingual.{role}_samples")
+        if note:
+            notes.append(note)
+    return notes
+
+
+def grouped(found: list[tuple[str, str, str]]) -> list[str]:
+    """``key: message`` once per distinct (key, message), naming what it concerns when several."""
+    concerns: dict[tuple[str, str], list[str]] = {}
+    for key, message, what in found:
+        named = concerns.setdefault((key, message), [])
+        if what and what not in named:
+            named.append(what)
+    lines = []
+    for (key, message), named in concerns.items():
+        if key == PAIRS_KEY:
+            lines.append(f"parallel ({', '.join(named)}): {message}")
+        elif len(named) > 1:
+            lines.append(f"{key}: {message} (languages: {', '.join(named)})")
+        else:
+            lines.append(f"{key}: {message}")
+    return lines
+
+
+def _read_problems(suite: Suite, read: TaskRead | PairRead) -> list[tuple[str, str, str]]:
+    """(suite key, message, language or pair) for each problem of one task or pair read."""
+    if isinstance(read, TaskRead):
+        key = task_key(suite, task_name(read.task), read.lang)
+        messages, _ = _counted(get_task(read.task).data.check, read.source, read.lang, read.splits)
+        return [(key, message, read.lang) for message in messages]
+    pair = f"{read.target}-{read.source}"
+    where = f"{pair_key(suite, read.corpus)} {read.corpus.describe()}"  # where to change it
+    return [(PAIRS_KEY, f"{where}: {message}", pair)
+            for message in _raised(parallel.check, read.corpus, read.target, read.source, read.k)]
+
+
+def _raised(check: Callable[..., object], *args: object) -> list[str]:
+    """The problem ``check(*args)`` raises, if any."""
+    try:
+        check(*args)
+    except (DataError, UnknownNameError) as error:
+        return [str(error)]
+    return []
+
+
+def _counted(check: Callable[..., T], *args: object) -> tuple[list[str], T | None]:
+    """``check(*args, found)``: the problems it raises and collects line by line, and its result."""
+    collector = Problems()
+    try:
+        result = check(*args, collector)
+    except (DataError, UnknownNameError) as error:
+        return [str(error), *collector.messages()], None
+    return collector.messages(), result
+
+
+def task_key(suite: Suite, task: str, lang: str) -> str:
+    """The suite key naming the source of ``lang``'s examples of ``task``.
+
+    ``tasks.<task>.language_data.<lang>``, ``.source_data`` or ``.data`` (:meth:`TaskSuite.data_key`).
+    """
+    return f"tasks.{task}.{suite.tasks[task].data_key(lang)}"
+
+
+def pair_key(suite: Suite, corpus: ParallelCorpus) -> str:
+    """The suite key of the ``parallel:`` entry ``corpus``: ``parallel.<index>.data``."""
+    return f"parallel.{suite.parallel.index(corpus)}.data"
+
+
+def text_key(suite: Suite, source: DataSource) -> str:
+    """The suite key naming a monolingual source: ``monolingual.target_data`` or ``.data``."""
+    target = suite.monolingual.target_data
+    return "monolingual.target_data" if target is not None and target == source and \
+        target != suite.monolingual.data else "monolingual.data"
+
+
+def read_sources(reads: Iterable[DataRead]) -> list[DataSource]:
+    """The distinct data sources of ``reads``, in order (a corpus's by its data)."""
+    sources = [read.corpus.data if isinstance(read, PairRead) else read.source for read in reads]
+    return list(dict.fromkeys(sources))
+
+
+def hub_sources(suite: Suite, reads: Iterable[DataRead]) -> dict[str, DataSource]:
+    """The hub datasets ``reads`` use, by the first suite key that names each."""
+    used = {source for source in read_sources(reads) if source.hub is not None}
+    return {key: source for key, source in all_hub_sources(suite).items() if source in used}
+
+
+def all_hub_sources(suite: Suite) -> dict[str, DataSource]:
+    """Every hub data source of ``suite`` by the first suite key that names it."""
+    named = {f"tasks.{name}.data": spec.data for name, spec in suite.tasks.items()}
+    named |= {f"tasks.{name}.source_data": spec.source_data for name, spec in suite.tasks.items()}
+    named |= {f"tasks.{name}.language_data.{lang}": data for name, spec in suite.tasks.items()
+              for lang, data in spec.language_data.items()}
+    named |= {"monolingual.data": suite.monolingual.data,
+              "monolingual.target_data": suite.monolingual.target_data}
+    named |= {f"parallel.{index}.data": corpus.data for index, corpus in enumerate(suite.parallel)}
+    unique: dict[str, DataSource] = {}
+    for key, source in named.items():
+        if source is not None and source.hub is not None and source not in unique.values():
+            unique[key] = source
+    return unique

@@ -1,0 +1,187 @@
+"""Run stages as Ray tasks, on a local Ray instance or an existing cluster.
+
+Example::
+
+    unibridge-bench run suites/wikiann.yaml --executor ray --device cuda
+    RAY_ADDRESS=ray://head:10001 unibridge-bench run suites/wikiann.yaml --executor ray
+
+    failures = RayExecutor(max_retries=2).execute(stages, cache, ctx, on_done)
+
+Every pending stage becomes one task, submitted up front with the object refs of its pending
+inputs as arguments: Ray starts a stage only once its inputs exist and runs independent stages
+(other languages, seeds, methods) side by side. Each task asks for ``cpus_per_stage`` CPUs and,
+when the run is on CUDA and the stage puts a model on the device (:attr:`Stage.uses_device`),
+one GPU; vocabulary search, FastText and the corpus stages ask for CPUs only.
+
+The task is :meth:`Cache.materialize` itself, so the content-addressed cache, its per-stage lock
+and its atomic publish behave as in a local run and the artifacts are the same: the workdir must
+be on a filesystem that every node mounts at the same path. A task whose worker dies (a lost
+node, a process killed for memory) is retried up to ``max_retries`` times and resumes from the
+stage's last checkpoint; an exception raised by the stage's code is not retried, since it would
+raise again. ``on_done`` runs in the driver, in the order stages finish.
+
+Ray is an optional extra (``pip install 'unibridge-bench[ray]'``), imported only when this
+executor runs. Without ``RAY_ADDRESS`` and without an initialised Ray, a local instance is
+started for the run and stopped after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from harness.core.executor import Executor, ExecutorUnavailableError, Failure, failed_input, split_cached
+from harness.core.graph import Cache, Stage, StageContext
+from harness.core.workdir import NoSpaceError
+
+log = logging.getLogger(__name__)
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError as error:
+        raise ExecutorUnavailableError(
+            "--executor ray needs Ray, which is not installed: "
+            "pip install 'unibridge-bench[ray]' (or use --executor local)") from error
+    return ray
+
+
+@dataclass(frozen=True)
+class Quietness:
+    """The driver's logger levels and warning filters, repeated in each worker.
+
+    So that a worker is as quiet as the driver: library chatter hidden unless ``-v`` asks for it.
+    """
+
+    levels: dict[str, int]
+    warning_filters: tuple
+
+    @classmethod
+    def of_this_process(cls) -> Quietness:
+        """The levels set on this process's loggers (root under "") and its warning filters."""
+        loggers = logging.root.manager.loggerDict.items()
+        levels = {name: logger.level for name, logger in loggers
+                  if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET}
+        return cls({"": logging.root.level, **levels}, tuple(warnings.filters))
+
+    def apply(self) -> None:
+        """Set the same levels and put the same warning filters first, in the same order."""
+        for name, level in self.levels.items():
+            logging.getLogger(name).setLevel(level)
+        for action, message, category, module, line in reversed(self.warning_filters):
+            warnings.filterwarnings(action, _pattern(message), category, _pattern(module), line)
+
+
+def _pattern(text) -> str:
+    """A warning filter's regex (compiled, a plain string, or None for any) as a string."""
+    return getattr(text, "pattern", text) or ""
+
+
+def _materialize(cache_root: str, pickled_stage: bytes, ctx: StageContext, quietness: Quietness,
+                 included: tuple[str, ...], *ready_inputs: str) -> str:
+    """The body of one Ray task: build the stage (its inputs exist) and return its artifact path.
+
+    ``ready_inputs`` are the input tasks' results; Ray passes them only once they succeeded.
+    The stage comes pickled and is unpickled only once the driver's plugins are loaded here
+    (``included``: its ``--include`` and suite ``include:`` folders; installed packages' entry
+    points are found as in the driver), so that a stage class of an included module and the
+    plugins' registry entries exist in the worker too.
+    """
+    from ray import cloudpickle
+
+    from harness.plugins.loading import activate
+
+    quietness.apply()
+    activate([Path(folder) for folder in included])
+    stage: Stage = cloudpickle.loads(pickled_stage)
+    cache = Cache(Path(cache_root))
+    return str(cache.materialize(stage, replace(ctx, cache=cache)))
+
+
+class RayExecutor(Executor):
+    """Stages as Ray tasks with resource requests; see the module docstring."""
+
+    def __init__(self, keep_going: bool = True, max_retries: int = 2, cpus_per_stage: float = 1,
+                 gpus_per_stage: float = 1):
+        self.keep_going = keep_going
+        self.max_retries = max_retries
+        self.cpus_per_stage = cpus_per_stage
+        self.gpus_per_stage = gpus_per_stage
+
+    def resources(self, stage: Stage, device: str) -> dict[str, Any]:
+        """Ray task options for ``stage``: CPUs always, a GPU for a device stage on CUDA."""
+        gpus = self.gpus_per_stage if stage.uses_device and device == "cuda" else 0
+        return {"num_cpus": self.cpus_per_stage, "num_gpus": gpus, "max_retries": self.max_retries,
+                "retry_exceptions": False, "name": stage.label}
+
+    def execute(self, stages: Sequence[Stage], cache: Cache, ctx: StageContext,
+                on_done: Callable[[Stage], None]) -> list[Failure]:
+        """Submit every pending stage, then collect them as they finish; see :class:`Executor`."""
+        ray = _import_ray()
+        started = not ray.is_initialized()
+        if started:  # Ray's own start-up notices only with -v
+            ray.init(logging_level=logging.INFO if log.isEnabledFor(logging.INFO) else logging.ERROR)
+        try:
+            return self._run(ray, stages, cache, ctx, on_done)
+        finally:
+            if started:
+                ray.shutdown()
+
+    def _submit(self, ray, pending: list[Stage], cache: Cache, ctx: StageContext) -> dict:
+        """One task per stage, inputs' refs as arguments; returns ref -> stage, in stage order."""
+        from harness.plugins.loading import included_folders
+
+        task = ray.remote(_materialize)
+        worker_ctx = replace(ctx, cache=None, progress=False)  # bars of parallel tasks would interleave
+        root, quietness = str(cache.root.resolve()), Quietness.of_this_process()
+        included = tuple(str(folder) for folder in included_folders())
+        refs: dict[str, Any] = {}
+        for stage in pending:
+            inputs = [refs[s.key] for s in stage.inputs.values() if s.key in refs]
+            options = self.resources(stage, ctx.device)
+            pickled = ray.cloudpickle.dumps(stage)
+            refs[stage.key] = task.options(**options).remote(root, pickled, worker_ctx, quietness,
+                                                             included, *inputs)
+        return dict(zip(refs.values(), pending))
+
+    def _run(self, ray, stages, cache, ctx, on_done) -> list[Failure]:
+        pending = split_cached(stages, cache, on_done)
+        stage_of = self._submit(ray, pending, cache, ctx)
+        waiting = list(stage_of)  # in stage order: of two finished at once, the input comes first
+        failed: dict[str, Failure] = {}
+        try:
+            with tqdm(total=len(waiting), desc="stages", unit="stage", disable=not ctx.progress) as bar:
+                while waiting:
+                    [ref], waiting = ray.wait(waiting, num_returns=1)
+                    self._collect(ray, ref, stage_of[ref], failed, on_done)
+                    bar.update()
+        except BaseException:  # interrupted or not keep_going: stop what is still queued or running
+            for ref in waiting:
+                ray.cancel(ref, force=True)
+            raise
+        return list(failed.values())
+
+    def _collect(self, ray, ref, stage: Stage, failed: dict[str, Failure],
+                 on_done: Callable[[Stage], None]) -> None:
+        """Record the outcome of one finished task."""
+        try:
+            ray.get(ref)
+        except ray.exceptions.RayError as error:
+            cause = getattr(error, "cause", None) or error
+            if not self.keep_going or isinstance(cause, NoSpaceError):
+                raise cause from error
+            failure = failed_input(stage, failed)
+            if failure is None:
+                log.warning("%s failed: %s", stage.title, error)
+                failure = Failure(stage, f"{type(cause).__name__}: {cause}")
+            failed[stage.key] = failure
+            return
+        log.info("finished %s", stage.label)
+        on_done(stage)
