@@ -26,8 +26,9 @@ its result need (docs/choices.md, "Checkpoints"):
   result is the best epoch's weights (:func:`harness.training.arguments.save_lean_final_checkpoint`).
 
 Folders with neither marker were cut off while being written:
-:func:`harness.training.arguments.last_checkpoint` deletes them. Once the stage's artifact is published, the whole partial directory goes
-(:meth:`harness.core.graph.Cache.discard_partial`): no artifact reads a checkpoint.
+:func:`harness.training.arguments.last_checkpoint` deletes them. Once the stage's artifact is
+published, the whole partial directory goes (:meth:`harness.core.graph.Cache.discard_partial`):
+no artifact reads a checkpoint.
 """
 
 from __future__ import annotations
