@@ -45,9 +45,9 @@ from baselines.zero_shot import finetune_and_evaluate
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.methods.base import Method
+from harness.methods.build_env import BuildEnv
 from harness.methods.unibridge.vocab import VocabSearchConfig, VocabSearchStage
 from harness.models.backbones import BACKBONE_FILE, CORPUS_FILE, MODEL_DIR
-from harness.planning.plan import BuildEnv
 from harness.stages.finetune import PAPER_FINETUNING
 from harness.suite.schema import Job
 from harness.training.arguments import TrainingConfig
@@ -131,7 +131,7 @@ def new_wordpieces(spm_model: Path, vocabulary: Mapping[str, int], token_set: To
     Wang et al.'s SentencePiece settings have no ``<s>``/``</s>`` and no byte fallback, and skip
     ``<unk>`` (the first line of the ``.vocab`` file).
     """
-    from harness.methods.unibridge.target_tokenizer import parse_spm_model
+    from harness.models.spm import parse_spm_model
     from harness.models.tiny_tokenizers import BERT_SPECIALS
 
     spm = parse_spm_model(Path(spm_model).read_bytes())

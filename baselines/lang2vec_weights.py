@@ -44,9 +44,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
+from harness.methods.build_env import BuildEnv
 from harness.methods.unibridge.harmony import DISTANCE_FILE
 from harness.methods.unibridge.method import UniBridge, UniBridgeConfig
-from harness.planning.plan import BuildEnv
 from harness.suite.schema import Job
 
 #: lang2vec's feature sets over URIEL's languages (not ``id``, nor ``learned``, which covers others).

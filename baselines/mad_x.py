@@ -60,6 +60,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.core.graph import Stage
 from harness.data.source import DataRef
 from harness.methods.base import Method
+from harness.methods.build_env import EVAL_SPLIT, BuildEnv
 from harness.methods.unibridge.adaptation import AdaptationConfig, AdaptationStage
 from harness.methods.unibridge.inference import (
     ENGLISH,
@@ -69,7 +70,6 @@ from harness.methods.unibridge.inference import (
     task_name,
 )
 from harness.methods.unibridge.task_adapters import TaskAdapterConfig, TaskAdapterStage
-from harness.planning.plan import EVAL_SPLIT, BuildEnv
 from harness.stages.finetune import FinetuneConfig, load_split
 from harness.suite.schema import Job
 from harness.tasks.reads import TRAINING_SPLITS, TaskRead, task_reads

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.graph import Stage
 from harness.methods.base import Method
-from harness.planning.plan import EVAL_SPLIT, BuildEnv
+from harness.methods.build_env import EVAL_SPLIT, BuildEnv
 from harness.stages.evaluation import EvaluationConfig, ModelEvaluationStage
 from harness.stages.finetune import PAPER_FINETUNING, FinetuneConfig, FinetuneStage
 from harness.suite.schema import Job

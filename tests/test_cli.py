@@ -82,8 +82,10 @@ def test_list_methods():
 @pytest.mark.parametrize("kind", ["suites", "methods", "backbones", "tasks", "tables", "executors"])
 def test_list_gives_every_entry_its_description(kind):
     from harness.cli.suites import named_suites
-    from harness.methods.catalog import EXECUTORS, METHODS, TABLES
+    from harness.methods.catalog import METHODS
     from harness.models.backbones import BACKBONES
+    from harness.report.catalog import TABLES
+    from harness.run.executors.catalog import EXECUTORS
     from harness.tasks.specs import TASKS
 
     names = {"suites": list(named_suites()), "methods": METHODS.names(), "backbones": BACKBONES.names(),

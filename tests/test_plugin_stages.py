@@ -36,7 +36,7 @@ class Probe(Stage):
     kind = "probe"
 
     def run(self, ctx, inputs, out):
-        from harness.methods.catalog import TABLES
+        from harness.report.catalog import TABLES
 
         known = "probe_table_{suffix}" in TABLES
         (out / "text").write_text(f"{{self.config.name}} {{known}} {{VERSION}}")

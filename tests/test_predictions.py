@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from harness.data.examples import SentencePair, TaggedSentence
-from harness.run.records import METRICS_FILE
-from harness.stages.evaluation import write_scores
+from harness.stages.evaluation import METRICS_FILE, write_scores
 from harness.tasks.predictions import example_ids, read_predictions, split_digest
 from harness.tasks.specs import get_task
 from tests.test_windows import fake_stage_world, one_token_per_word  # noqa: F401 (fixtures)

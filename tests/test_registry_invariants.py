@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.methods.catalog import METHODS, TABLES
+from harness.methods.build_env import EVAL_SPLIT
+from harness.methods.catalog import METHODS
 from harness.models.backbones import BACKBONES
-from harness.planning.plan import EVAL_SPLIT, Plan
+from harness.planning.plan import Plan
 from harness.report.build import FilledTable, RunData, fill
+from harness.report.catalog import TABLES
 from harness.report.render import FORMATS
 from harness.report.render import render as render_filled
 from harness.report.specs import TableSpec

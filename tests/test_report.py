@@ -69,7 +69,7 @@ def test_every_declared_row_and_column_is_the_papers(spec):
 
 
 def test_every_table_is_registered_under_its_file_stem():
-    from harness.methods.catalog import TABLES
+    from harness.report.catalog import TABLES
 
     assert [TABLES.get(spec.name) for spec in TABLE_SPECS] == list(TABLE_SPECS)
     assert [spec.number for spec in TABLE_SPECS] == list(range(1, 24))

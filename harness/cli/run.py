@@ -24,10 +24,10 @@ from harness.core.registry import UnknownNameError
 from harness.core.shortfalls import SHOWN, summary_line
 from harness.core.stop_signals import stop_requests
 from harness.core.workdir import out_of_space_stops
-from harness.methods.catalog import EXECUTORS
 from harness.planning.costs import stage_seconds
 from harness.report.manifest import manifest_of, write_manifest
 from harness.report.write import write_report, written_summary
+from harness.run.executors.catalog import EXECUTORS
 from harness.run.records import RESULTS_FILE
 from harness.run.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
 from harness.training.arguments import PRECISIONS, precision_flags

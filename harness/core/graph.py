@@ -233,7 +233,7 @@ class Cache:
             try:
                 self._manifests[stage.key] = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError) as error:
-                raise corrupt_entry(stage, path.parent, str(error)) from error
+                raise corrupt_entry(stage.title, path.parent, str(error)) from error
         return self._manifests[stage.key]
 
     def summary(self, stage: Stage) -> dict[str, Any]:
@@ -265,7 +265,7 @@ class Cache:
         entry = self.path(stage)
         problem = damaged_file(entry, self.manifest(stage).get("files", {}))
         if problem:
-            raise corrupt_entry(stage, entry, problem)
+            raise corrupt_entry(stage.title, entry, problem)
         self._verified.add(stage.key)
 
     def materialize(self, stage: Stage, ctx: StageContext) -> Path:
@@ -338,7 +338,7 @@ class Cache:
             seed_everything(stage.seed or 0)
             stage.run(replace(ctx, seed=stage.seed or 0), inputs, tmp)
             follow_umask(tmp)
-            write_manifest(stage, tmp, started, ctx.run_id)
+            write_manifest(stage.identity(), stage.key, tmp, started, ctx.run_id)
             self._publish(tmp, final)
         finally:
             if tmp.exists():

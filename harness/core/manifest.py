@@ -2,10 +2,10 @@
 
 Example::
 
-    write_manifest(stage, tmp, started, run_id)     # before the entry is published
+    write_manifest(stage.identity(), stage.key, tmp, started, run_id)  # before publishing
     problem = damaged_file(entry, manifest["files"])  # "model.bin is missing", or None
     if problem:
-        raise corrupt_entry(stage, entry, problem)      # names the entry and how to rebuild it
+        raise corrupt_entry(stage.title, entry, problem)  # names the entry and how to rebuild it
 
 The manifest records what the entry was built from (the stage's identity and key), when, by
 which run, and the size and SHA-256 of every file of the artifact (``files``). A run checks an
@@ -22,12 +22,9 @@ import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.core.workdir import atomic_write_text
-
-if TYPE_CHECKING:
-    from harness.core.graph import Stage
 
 MANIFEST = "manifest.json"
 
@@ -36,11 +33,15 @@ class CacheError(RuntimeError):
     """A cache entry is unreadable (e.g. a corrupt or hand-edited artifact)."""
 
 
-def write_manifest(stage: Stage, folder: Path, started: float, run_id: str) -> None:
-    """Write ``folder``'s manifest: ``stage``'s identity and key, its timing, its run, its files."""
+def write_manifest(identity: Mapping[str, Any], key: str, folder: Path, started: float,
+                   run_id: str) -> None:
+    """Write ``folder``'s manifest: a stage's ``identity`` and ``key``, its timing, its run, its files.
+
+    ``identity`` is :meth:`harness.core.graph.Stage.identity` (what the key hashes).
+    """
     manifest = {
-        **stage.identity(),
-        "key": stage.key,
+        **identity,
+        "key": key,
         "started": started,
         "seconds": round(time.time() - started, 3),
         "run": run_id,
@@ -60,14 +61,16 @@ def damaged_file(entry: Path, files: Mapping[str, Mapping[str, Any]]) -> str | N
     return None
 
 
-def corrupt_entry(stage: Stage, entry: Path, problem: str) -> CacheError:
+def corrupt_entry(title: str, entry: Path, problem: str) -> CacheError:
     """The one message for a damaged cache entry: which entry, what is wrong, how to rebuild it.
 
-    ``entry`` is ``<workdir>/cache/<kind>/<key>``, so the workdir to verify is three levels up.
+    ``title`` is the stage's (:attr:`harness.core.graph.Stage.title`); ``entry`` is
+    ``<workdir>/cache/<kind>/<key>``, so the kind is its parent's name and the workdir to verify
+    is three levels up.
     """
-    return CacheError(f"damaged cache entry {entry} ({stage.title}): {problem}. Remove it with "
+    return CacheError(f"damaged cache entry {entry} ({title}): {problem}. Remove it with "
                       f"`unibridge-bench verify {entry.parents[2]} --repair` (the next run "
-                      f"rebuilds it), re-run with --rerun {stage.kind} to rebuild it and what is "
+                      f"rebuilds it), re-run with --rerun {entry.parent.name} to rebuild it and what is "
                       f"built on it, or delete that directory.")
 
 

@@ -34,6 +34,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.data import hub
+from harness.data.release_pins import RELEASES, release_version
 
 
 class DataError(RuntimeError):
@@ -41,12 +42,7 @@ class DataError(RuntimeError):
 
 
 def release_names() -> list[str]:
-    """The names of the published releases (:data:`harness.data.releases.RELEASES`), sorted.
-
-    Imported lazily: :mod:`harness.data.releases` imports this module.
-    """
-    from harness.data.releases import RELEASES
-
+    """The names of the published releases (:data:`harness.data.release_pins.RELEASES`), sorted."""
     return sorted(RELEASES)
 
 
@@ -78,8 +74,6 @@ class DataSource(BaseModel):
         if self.url is not None and self.release is None:
             raise ValueError("'url' (a mirror of a release) needs 'release'")
         if self.release is not None:
-            from harness.data.releases import release_version
-
             release_version(self.release, self.revision)
         return self
 
@@ -109,8 +103,6 @@ class DataSource(BaseModel):
         # "map-cop": the mapping retags copulas AUX since, so data mapped before gets new keys
         options = "" if self.legacy_upos == "error" else "+legacy_upos=map-cop"
         if self.release is not None:
-            from harness.data.releases import release_version
-
             release, version = release_version(self.release, self.revision)
             checksums = sorted(release.versions[version].checksums.items())
             digest = hashlib.sha256(repr(checksums).encode()).hexdigest()

@@ -25,13 +25,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from harness.core.graph import Stage
+from harness.core.yaml_files import format_validation_error
+from harness.suite.schema import SuiteError
 from harness.tasks.from_yaml.kinds import TASK_KINDS
 
 if TYPE_CHECKING:
-    from harness.planning.plan import BuildEnv
+    from harness.methods.build_env import BuildEnv
     from harness.suite.schema import Job
     from harness.tasks.specs import TaskSpec
 
@@ -83,3 +85,17 @@ class Method(ABC):
     @abstractmethod
     def build(self, job: Job, env: BuildEnv) -> Stage:
         """The final stage of ``job``: an evaluation stage writing ``metrics.json``."""
+
+
+def build_job_graph(method: Method, job: Job, env: BuildEnv) -> Stage:
+    """``method.build(job, env)``: the job's evaluation stage, whose inputs are its whole graph.
+
+    Raises:
+        SuiteError: a stage config the suite's values make invalid (a check no method hook made
+            before), named by the method and the job, never pydantic's traceback.
+    """
+    try:
+        return method.build(job, env)
+    except ValidationError as error:
+        where = f"methods.{job.method} (job {job.job_id})"
+        raise SuiteError(f"{env.suite.path}: {format_validation_error(error, where)}") from error

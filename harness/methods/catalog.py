@@ -1,4 +1,4 @@
-"""Where every method and table is registered: one line each, imported lazily.
+"""Where every method is registered: one line each, imported lazily.
 
 Example::
 
@@ -6,7 +6,8 @@ Example::
     METHODS.names()                 # lists without importing torch
     METHODS.get("unibridge")        # imports harness.methods.unibridge.method now
 
-Adding a method or a table is one new module plus one line here. Backbones are registered in
+Adding a method is one new module plus one line here (tables: :mod:`harness.report.catalog`;
+executors: :mod:`harness.run.executors.catalog`). Backbones are registered in
 :mod:`harness.models.backbones`, tasks in :mod:`harness.tasks.specs` (both are small tables, not code). From
 outside the repository, entries come from plugins (:mod:`harness.plugins`, docs/extending.md).
 """
@@ -14,7 +15,6 @@ outside the repository, entries come from plugins (:mod:`harness.plugins`, docs/
 from __future__ import annotations
 
 from harness.core.registry import Registry
-from harness.report.specs import TABLE_SPECS
 
 METHODS: Registry = Registry("method")
 METHODS.register_lazy("zero_shot", "baselines.zero_shot:ZeroShot",
@@ -40,15 +40,3 @@ METHODS.register_lazy("focus", "baselines.focus:Focus",
                       "FOCUS embedding initialisation in place of UniBridge's own (Tables 21-22)")
 METHODS.register_lazy("extend", "baselines.extend:Extend",
                       "EXTEND: extended mBERT vocabulary, MLM pretraining, fine-tuning (Table 19)")
-
-TABLES: Registry = Registry("table")
-TABLES.register_lazy("results", "harness.report.tables:results_table",
-                     "every language and method of a run, per task (tables/results-<task>)")
-for _spec in TABLE_SPECS:  # the paper's Tables 1–23: declarations in harness.report.specs
-    TABLES.register(_spec.name, _spec)
-
-EXECUTORS: Registry = Registry("executor")
-EXECUTORS.register_lazy("local", "harness.run.executors.local:LocalExecutor",
-                        "stages one after another in this process")
-EXECUTORS.register_lazy("ray", "harness.run.executors.ray_cluster:RayExecutor",
-                        "stages as Ray tasks on a cluster sharing the workdir (the [ray] extra)")

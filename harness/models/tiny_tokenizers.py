@@ -15,7 +15,7 @@ Per family (the conventions of the real tokenizers):
 
 - XLM-R and mBART: SentencePiece unigram; fairseq's specials ``<s> <pad> </s> <unk> <mask>``
   take ids 0–4, then the pieces in SentencePiece's order, tokenized as SentencePiece does
-  (:func:`harness.methods.unibridge.target_tokenizer.unigram_backend`).
+  (:func:`harness.models.spm.unigram_backend`).
 - mBERT: cased WordPiece. The vocabulary comes from a SentencePiece BPE model: a piece with the
   word-boundary marker (``▁hello``) is a word-initial WordPiece token (``hello``), one without it
   a continuation (``##lo``); every character is present in both forms so that no word is
@@ -83,7 +83,7 @@ def train_tiny_tokenizer(arch: Arch, corpus: Sequence[str], vocab_size: int):
 def _fairseq_unigram(corpus: Sequence[str], vocab_size: int):
     from tokenizers import processors
 
-    from harness.methods.unibridge.target_tokenizer import parse_spm_model, unigram_backend
+    from harness.models.spm import parse_spm_model, unigram_backend
 
     spm = parse_spm_model(train_spm(corpus, vocab_size - len(FAIRSEQ_SPECIALS), "unigram"))
     specials = [AddedToken(token, special=True, normalized=False) for token in FAIRSEQ_SPECIALS]
@@ -110,7 +110,7 @@ def _wordpiece(corpus: Sequence[str], vocab_size: int):
     from tokenizers import BertWordPieceTokenizer, processors
     from transformers import BertTokenizerFast
 
-    from harness.methods.unibridge.target_tokenizer import ORDINARY_TYPES, parse_spm_model
+    from harness.models.spm import ORDINARY_TYPES, parse_spm_model
 
     spm = parse_spm_model(train_spm(corpus, vocab_size, "bpe"))
     pieces = [piece for piece, _, kind in spm.pieces if kind in ORDINARY_TYPES]

@@ -31,6 +31,8 @@ from harness.core.registry import UnknownNameError
 from harness.data import monolingual, parallel
 from harness.data.problems import Problems
 from harness.data.source import DataError, DataSource, check_hub_reachable, unpinned_warning
+from harness.methods.base import build_job_graph
+from harness.methods.build_env import BuildEnv, NoParallelDataError
 from harness.suite.schema import Job, Suite, SuiteError
 from harness.tasks.reads import DataRead, PairRead, TaskRead, TextRead, graph_reads
 from harness.tasks.specs import get_task, task_name
@@ -57,13 +59,11 @@ def selected_stages(suite: Suite, methods: dict, jobs: Iterable[Job]) -> tuple[l
     The graphs are built with provisional data: a source that cannot be read here gets a
     placeholder fingerprint, so that its reads can still be listed (and checked or fetched).
     """
-    from harness.planning.plan import NoParallelDataError, Plan
-
-    plan = Plan(suite, methods, list(jobs), provisional_data=True)
+    env = BuildEnv(suite, provisional_data=True)
     finals, problems, readers = [], [], {}
-    for job in plan.jobs:
+    for job in jobs:
         try:
-            finals.append(plan.build(job))
+            finals.append(build_job_graph(methods[job.method], job, env))
         except NoParallelDataError as error:
             readers.setdefault(str(error).removeprefix(f"{suite.path}: "), set()).add(job.method)
         except (SuiteError, DataError) as error:

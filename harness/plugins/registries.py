@@ -27,8 +27,8 @@ REGISTRIES: dict[str, tuple[str, str]] = {
     "unibridge_bench.backbones": ("backbones", "harness.models.backbones:BACKBONES"),
     "unibridge_bench.tasks": ("tasks", "harness.tasks.specs:TASKS"),
     "unibridge_bench.task_kinds": ("task_kinds", "harness.tasks.from_yaml.kinds:TASK_KINDS"),
-    "unibridge_bench.tables": ("tables", "harness.methods.catalog:TABLES"),
-    "unibridge_bench.executors": ("executors", "harness.methods.catalog:EXECUTORS"),
+    "unibridge_bench.tables": ("tables", "harness.report.catalog:TABLES"),
+    "unibridge_bench.executors": ("executors", "harness.run.executors.catalog:EXECUTORS"),
 }
 
 

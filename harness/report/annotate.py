@@ -34,7 +34,7 @@ from harness.statistics.multiple import holm
 from harness.statistics.paired import randomisation_tests
 
 if TYPE_CHECKING:
-    from harness.report.build import FilledRow, FilledTable
+    from harness.report.filled import FilledRow, FilledTable
 
 log = logging.getLogger(__name__)
 REFERENCE = "unibridge"

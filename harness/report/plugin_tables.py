@@ -35,7 +35,7 @@ def plugin_tables(records: Sequence[ResultRecord]) -> list[Table]:
     Raises:
         TablePluginError: naming the table and its plugin.
     """
-    from harness.methods.catalog import TABLES
+    from harness.report.catalog import TABLES
     from harness.report.tables import Table
 
     tables = []

@@ -22,7 +22,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.report.build import Cell, FilledRow, FilledTable
+from harness.report.filled import Cell, FilledRow, FilledTable
 
 FORMATS = ("md", "tex", "csv", "html")
 MISSING = "–"

@@ -38,13 +38,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.core.graph import Cache, Stage
 from harness.core.workdir import atomic_write_text
+from harness.stages.evaluation import METRICS_FILE
 from harness.suite.schema import Job
 
 log = logging.getLogger(__name__)
 
 RESULTS_DIR = "results"
 RESULTS_FILE = "results.jsonl"
-METRICS_FILE = "metrics.json"
 _PACKAGES = ("unibridge-bench", "torch", "transformers", "adapters", "sentencepiece", "datasets",
              "lang2vec", "deepfocus")
 

@@ -32,8 +32,8 @@ from harness.core.graph import Cache, Stage, StageContext, UnknownStageKindError
 from harness.core.shortfalls import run_shortfalls
 from harness.core.stop_signals import raise_pending_stop
 from harness.core.workdir import NoSpaceError, check_writable, out_of_space_stops
-from harness.methods.catalog import EXECUTORS
 from harness.planning.plan import Plan
+from harness.run.executors.catalog import EXECUTORS
 from harness.run.records import RESULTS_DIR, RESULTS_FILE, aggregate, make_record, write_record
 from harness.suite.schema import Job
 

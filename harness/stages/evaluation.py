@@ -25,7 +25,6 @@ from tqdm.auto import tqdm
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.data.source import DataRef
-from harness.run.records import METRICS_FILE
 from harness.tasks.reads import TaskRead
 from harness.tasks.specs import Subword, TaskRef, TaskSpec, get_task
 
@@ -35,6 +34,9 @@ if TYPE_CHECKING:
 MODEL_DIR = "model"
 HEAD_DIR = "head"
 TASK_HEAD = "task"
+
+#: What an evaluation stage writes: ``{"metric", "value", "details"}`` (the job's result).
+METRICS_FILE = "metrics.json"
 
 
 def predict_logits(model: torch.nn.Module, collator: Callable, features: Sequence[dict],

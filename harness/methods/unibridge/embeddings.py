@@ -50,13 +50,11 @@ import logging
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any
 
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
-from harness.methods.unibridge.alignment import DEFAULT_BLOCK
+from harness.methods.unibridge.embedding_config import EmbeddingInitConfig
 from harness.models.backbones import pretrained_path
 
 if TYPE_CHECKING:
@@ -71,38 +69,6 @@ log = logging.getLogger(__name__)
 TOKENIZER_DIR = "tokenizer"
 EMBEDDINGS_FILE = "embeddings.pt"
 REPORT_FILE = "init_report.json"
-
-
-class EmbeddingInitConfig(BaseModel):
-    """Stage 2 settings. Paper: FastText, 300 dimensions, 3 epochs (Table 7).
-
-    Where the paper is silent: ``fasttext_min_count=1``, ``rare_tokens="ngram"`` and
-    ``lexical_casefold=True`` follow the authors' code (module docstring);
-    ``rare_tokens="random"`` with ``fasttext_min_count=10`` is this harness's earlier rule.
-    ``fasttext_model="cbow"`` and 10 negative samples follow FOCUS (Dobler and de Melo, 2023),
-    whose sparsemax step the paper reuses; ``semantic_alignment="none"`` is the paper's variant,
-    ``"procrustes"`` maps F^S onto F^T with orthogonal Procrustes fitted on the lexically
-    overlapping tokens before Eq. 3. ``semantic_source`` is the source side of Eq. 3: the whole
-    source vocabulary (``"vocabulary"``, as the authors' code) or only the source tokens outside
-    the lexical overlap (``"non_overlapping"``, A_S^L = V^S minus O^L as the paper writes Eq. 3;
-    this stage's versions 2-3). ``threads`` is FastText's thread count: 1 is reproducible,
-    more is faster but changes the vectors from run to run. ``block_size`` changes speed and
-    memory only, never the result.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    init: Literal["aligned", "random"] = "aligned"
-    semantic_alignment: Literal["none", "procrustes"] = "none"
-    fasttext_dim: int = Field(300, gt=0)
-    fasttext_epochs: int = Field(3, gt=0)
-    fasttext_min_count: int = Field(1, ge=1)
-    fasttext_model: Literal["cbow", "skipgram"] = "cbow"
-    rare_tokens: Literal["ngram", "random"] = "ngram"
-    semantic_source: Literal["vocabulary", "non_overlapping"] = "vocabulary"
-    lexical_casefold: bool = True
-    block_size: int = Field(DEFAULT_BLOCK, gt=0)
-    threads: int = Field(1, gt=0)
 
 
 def initialize_embeddings(source_embeddings: Tensor, source_tokenizer: PreTrainedTokenizerFast,

@@ -55,7 +55,7 @@ from harness.methods.unibridge.harmony import (  # noqa: F401  (the stage-5 API 
     sentence_states,
 )
 from harness.models.loading import LAST_LAYER, PiReading
-from harness.run.records import METRICS_FILE
+from harness.stages.evaluation import METRICS_FILE
 from harness.tasks.reads import TaskRead
 from harness.tasks.specs import Subword, TaskRef
 

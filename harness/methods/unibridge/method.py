@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.core.graph import Stage
 from harness.methods.base import Method
+from harness.methods.build_env import EVAL_SPLIT, BuildEnv
 from harness.methods.unibridge.adaptation import AdaptationConfig, AdaptationStage
 from harness.methods.unibridge.embeddings import EmbeddingInitConfig, EmbeddingInitStage
 from harness.methods.unibridge.inference import (
@@ -39,7 +40,6 @@ from harness.methods.unibridge.inference import (
 )
 from harness.methods.unibridge.task_adapters import TaskAdapterConfig, TaskAdapterStage
 from harness.methods.unibridge.vocab import VocabSearchConfig, VocabSearchStage
-from harness.planning.plan import EVAL_SPLIT, BuildEnv
 from harness.suite.schema import Job
 
 

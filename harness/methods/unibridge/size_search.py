@@ -34,16 +34,35 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.core.shortfalls import SHORTFALL
-
-if TYPE_CHECKING:
-    from harness.methods.unibridge.vocab import VocabSearchConfig
 
 log = logging.getLogger(__name__)
 
 Evaluate = Callable[[Sequence[int]], Mapping[int, float]]
+
+
+class VocabSearchConfig(BaseModel):
+    """Algorithm 1's settings (paper defaults) and the SentencePiece options that enter the key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    threshold: float = Field(5.0, ge=0, description="ε_s; Figure 3 also uses 10 and 15")
+    start: int = Field(7000, gt=0, description="v_i")
+    step: int = Field(1000, gt=0, description="δ_v")
+    max_size: int = Field(60_000, gt=0, description="v_m")
+    fixed_size: int | None = Field(None, gt=0, description="ablation: train this size, no search")
+    character_coverage: float = Field(0.9995, gt=0, le=1)
+    max_sentence_length: int = Field(16384, gt=0, description="bytes; longer samples are dropped")
+    num_threads: int = Field(1, gt=0, description="SentencePiece threads per training: changes the "
+                             "trained pieces, so fixed (never the machine's core count) and keyed")
+
+    def training_options(self) -> dict:
+        """The SentencePiece options that determine a trained model (the cache key's part)."""
+        return dict(model_type="unigram", character_coverage=self.character_coverage,
+                    max_sentence_length=self.max_sentence_length, num_threads=self.num_threads)
 
 
 def usable_cores() -> int:

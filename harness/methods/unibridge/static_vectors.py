@@ -29,7 +29,7 @@ from transformers import PreTrainedTokenizerFast
 from harness.methods.unibridge.fasttext_process import train_and_query
 
 if TYPE_CHECKING:
-    from harness.methods.unibridge.embeddings import EmbeddingInitConfig
+    from harness.methods.unibridge.embedding_config import EmbeddingInitConfig
 
 log = logging.getLogger(__name__)
 
