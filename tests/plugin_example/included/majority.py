@@ -16,11 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.core.graph import Stage, StageContext
-from harness.data.source import DataRef
-from harness.methods.base import Method
-from harness.report.tables import Table
-from harness.tasks.reads import TaskRead
+from harness.api import DataRef, Method, Stage, StageContext, Table, TaskRead
 
 
 class MajorityConfig(BaseModel):
@@ -53,8 +49,7 @@ class MajorityEvaluationStage(Stage):
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Count the sources' training labels, predict the top one, write ``metrics.json``."""
-        from harness.stages.evaluation import write_scores
-        from harness.tasks.specs import get_task
+        from harness.api import get_task, write_scores
 
         config: MajorityConfig = self.config
         task = get_task(config.task)

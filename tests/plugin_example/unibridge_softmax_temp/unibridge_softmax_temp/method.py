@@ -20,9 +20,7 @@ from collections.abc import Mapping
 
 from pydantic import Field
 
-from harness.core.graph import Stage
-from harness.methods.unibridge.inference import MultiSourceConfig, MultiSourceEvaluationStage
-from harness.methods.unibridge.method import UniBridge, UniBridgeConfig
+from harness.api import MultiSourceConfig, MultiSourceEvaluationStage, Stage, UniBridge, UniBridgeConfig
 
 
 def tempered_weights(distances: Mapping[str, float], temperature: float) -> dict[str, float]:

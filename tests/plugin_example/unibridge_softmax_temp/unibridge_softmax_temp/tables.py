@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.report.tables import Table
+from harness.api import Table
 
 
 def source_weights_table(records):
