@@ -1,0 +1,1 @@
+"""Layer 13: the ``unibridge-bench`` commands: parse, call, print."""

@@ -1,0 +1,1 @@
+"""Layer 6: the stages every method shares: monolingual corpus, full fine-tuning, evaluation."""

@@ -1,0 +1,1 @@
+"""Layer 3: the typed suite file, its jobs and ``--only`` selection."""

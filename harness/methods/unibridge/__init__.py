@@ -1,0 +1,5 @@
+"""UniBridge's five stages (PAPER.md).
+
+Vocabulary search, embedding initialisation, language adaptation, task adapters, multi-source
+inference.
+"""

@@ -1,0 +1,1 @@
+"""Where stages run: in this process (``local``) or on a Ray cluster (``ray``); registered in ``catalog``."""
