@@ -43,7 +43,8 @@ def test_validate_ok(tmp_path):
     ({"methods": {"unibrige": {}}}, "unknown method 'unibrige'. Did you mean 'unibridge'?"),
     ({"backbones": ["tiny-xlm"]}, "unknown backbone 'tiny-xlm'"),
     ({"methods": {"zero_shot": {"training": {"epochs": -1}}}}, "methods.zero_shot.training.epochs"),
-    ({"methods": {"zero_shot": {"trainin": {}}}}, "methods.zero_shot.trainin: unknown key"),
+    ({"methods": {"zero_shot": {"trainin": {}}}}, "methods.zero_shot.trainin: unknown key. Did you mean "
+     "'training'? Valid keys: backbones, training, max_length, eval_batch_size"),
     ({"tasks": {"nerr": {"targets": ["amh"], "data": {"path": "."}}}}, "unknown task 'nerr'"),
 ])
 def test_bad_input_gives_one_clear_message(tmp_path, change, expected):

@@ -1,6 +1,6 @@
 import pytest
 
-from harness.core.registry import Registry, UnknownNameError
+from harness.core.registry import Registry, UnknownNameError, suggestion
 
 
 def test_lazy_entry_is_imported_on_get():
@@ -48,3 +48,11 @@ def test_descriptions_are_given_or_the_objects_own_and_need_no_import():
         "said at registration", "its own line", ""]
     with pytest.raises(UnknownNameError, match="Did you mean 'own'"):
         registry.describe("onw")
+
+
+def test_unknown_names_and_keys_share_one_wording():
+    assert suggestion("trainin", ["backbones", "training"], "keys") == (
+        "Did you mean 'training'? Valid keys: backbones, training")
+    assert suggestion("zzz", ["a", "b"]) == "Valid choices: a, b"
+    assert suggestion("monolingal", ["name"], "keys", likely=["monolingual"]) == (
+        "Did you mean 'monolingual'? Valid keys: name")

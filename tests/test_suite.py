@@ -62,7 +62,89 @@ def test_missing_file(tmp_path):
 
 def test_unknown_key_is_named_with_its_path(tmp_path):
     payload = deep_merge(VALID, {"tasks": {"ner": {"targts": ["amh"]}}})
-    assert "tasks.ner.targts: unknown key" in error_of(tmp_path, payload)
+    assert ("tasks.ner.targts: unknown key. Did you mean 'targets'? Valid keys: targets, sources, "
+            "data, source_data, language_data, label_subword, definition") in error_of(tmp_path, payload)
+
+
+DATA_KEYS = "path, hub, release, revision, url, legacy_upos"
+
+
+@pytest.mark.parametrize("change, line", [
+    ({"tasks": {"ner": {"data": {"pth": "d"}}}},
+     f"tasks.ner.data.pth: unknown key. Did you mean 'path'? Valid keys: {DATA_KEYS}"),
+    ({"tasks": {"ner": {"language_data": {"amh": {"path": "d", "revison": "1"}}}}},
+     f"tasks.ner.language_data.amh.revison: unknown key. Did you mean 'revision'? Valid keys: {DATA_KEYS}"),
+    ({"backbones": ["tiny-xlmr", {"name": "mine", "pretrainde": "./ckpt", "arch": "xlmr"}]},
+     "backbones.1.pretrainde: unknown key. Did you mean 'pretrained'? Valid keys: name, pretrained, arch"),
+    ({"monolingual": {"target_dat": {"path": "t"}}},
+     "monolingual.target_dat: unknown key. Did you mean 'target_data'? Valid keys: data, target_data, "
+     "target_samples, source_samples, words_per_sample"),
+    ({"parallel": [{"format": "opus", "corpus": "Tatoeba", "data": {"path": "p"}, "target": ["amh"]}]},
+     "parallel.0.target: unknown key. Did you mean 'targets'? Valid keys: format, data, corpus, codes, "
+     "targets, sources"),
+    ({"parallel": {"path": "p", "hubb": "x"}},  # the bare form is a folder corpus's data
+     f"parallel.0.data.hubb: unknown key. Did you mean 'hub'? Valid keys: {DATA_KEYS}"),
+])
+def test_a_misspelt_nested_key_names_the_closest_and_the_valid_keys(tmp_path, change, line):
+    """Every entry of a suite (tasks, data, backbones, monolingual, parallel) says the same."""
+    message = error_of(tmp_path, deep_merge(VALID, change))
+    assert message.splitlines()[1:] == [line]
+
+
+def test_a_misspelt_required_key_is_one_line_naming_the_key_it_misses(tmp_path):
+    """``monolingal:`` is the unknown key and the missing ``monolingual:``: one line says both."""
+    payload = {("monolingal" if key == "monolingual" else key): value for key, value in VALID.items()}
+    message = error_of(tmp_path, payload)
+    assert message.splitlines()[1:] == [
+        "monolingal: unknown key. Did you mean 'monolingual'? Valid keys: name, description, seeds, "
+        "backbones, tasks, methods, monolingual, parallel, include"]  # 'path' is no suite key
+    nested = deep_merge(VALID, {"tasks": {"ner": {"dta": {"path": "d"}}}})
+    del nested["tasks"]["ner"]["data"]
+    assert error_of(tmp_path, nested).splitlines()[1:] == [
+        "tasks.ner.dta: unknown key. Did you mean 'data'? Valid keys: targets, sources, data, "
+        "source_data, language_data, label_subword, definition"]
+
+
+def test_a_missing_key_far_from_the_unknown_one_stays_its_own_line(tmp_path):
+    payload = {**{key: value for key, value in VALID.items() if key != "monolingual"}, "zzz": 1}
+    assert error_of(tmp_path, payload).splitlines()[1:] == [
+        "monolingual: Field required",
+        "zzz: unknown key. Valid keys: name, description, seeds, backbones, tasks, methods, "
+        "monolingual, parallel, include"]
+
+
+@pytest.mark.parametrize("method, overrides, line", [
+    ("zero_shot", {"trainin": {"max_steps": 8}},
+     "methods.zero_shot.trainin: unknown key. Did you mean 'training'? Valid keys: backbones, "
+     "training, max_length, eval_batch_size"),
+    ("zero_shot", {"training": {"max_step": 8}},
+     "methods.zero_shot.training.max_step: unknown key. Did you mean 'max_steps'? Valid keys: "),
+    ("unibridge", {"adaptaion": {"beta": 0.0}},
+     "methods.unibridge.adaptaion: unknown key. Did you mean 'adaptation'? Valid keys: backbones, "
+     "vocab, embeddings, adaptation, task_adapter, inference"),
+    ("unibridge", {"zzz": 1},  # nothing close: the list only
+     "methods.unibridge.zzz: unknown key. Valid keys: backbones, vocab, embeddings, adaptation, "
+     "task_adapter, inference"),
+])
+def test_a_misspelt_method_hyperparameter_names_the_closest_and_the_valid_keys(tmp_path, method,
+                                                                               overrides, line):
+    """Checked against the method's Config (with ``backbones:``, which every method entry takes)."""
+    from harness.planning.plan import prepare
+
+    suite = {**VALID, "methods": {method: overrides}, "parallel": {"path": "data/parallel"}}
+    with pytest.raises(SuiteError) as caught:
+        prepare(load_suite(write(tmp_path, suite)), check_data=False)
+    (problem,) = str(caught.value).splitlines()[1:]
+    assert problem.startswith(line)
+    assert "Traceback" not in str(caught.value)
+
+
+def test_unknown_keys_without_a_close_one_list_the_valid_keys_only(tmp_path):
+    payload = deep_merge(VALID, {"zzz": 1, "tasks": {"ner": {"data": {"path": "d", "qqq": 2}}}})
+    assert error_of(tmp_path, payload).splitlines()[1:] == [
+        f"tasks.ner.data.qqq: unknown key. Valid keys: {DATA_KEYS}",
+        "zzz: unknown key. Valid keys: name, description, seeds, backbones, tasks, methods, "
+        "monolingual, parallel, include"]
 
 
 def test_unknown_language_lists_choices(tmp_path):

@@ -10,27 +10,55 @@ Entries may be objects or lazy ``"module:attribute"`` strings, so listing names 
 heavy; each has a one-line description (``unibridge-bench list`` prints it): given at
 registration, else the object's own ``description`` attribute. A duplicate name is refused; an
 unknown name raises :class:`UnknownNameError` that lists the valid choices and suggests the
-closest one.
+closest one (:func:`suggestion`, which unknown YAML keys word the same way).
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
 
+def closest(name: str, choices: Sequence[str], likely: Sequence[str] = ()) -> str | None:
+    """The one of ``likely``, else of ``choices``, close to ``name`` (:mod:`difflib`); None: none is.
+
+    Example: ``closest("trainin", ["backbones", "training"])`` is ``"training"``.
+    """
+    close = (difflib.get_close_matches(name, likely, n=1)
+             or difflib.get_close_matches(name, choices, n=1))
+    return close[0] if close else None
+
+
+def suggestion(name: str, choices: Sequence[str], what: str = "choices",
+               likely: Sequence[str] = ()) -> str:
+    """``Did you mean <closest>? Valid <what>: <choices>``, for an unknown ``name``.
+
+    The closest is :func:`closest` (``likely``: say, required keys that are missing); without a
+    close one the question is left out.
+
+    Example::
+
+        suggestion("trainin", ["backbones", "training"], "keys")
+        # "Did you mean 'training'? Valid keys: backbones, training"
+    """
+    close = closest(name, choices, likely)
+    hint = f"Did you mean {close!r}? " if close else ""
+    return f"{hint}Valid {what}: {', '.join(choices)}"
+
+
 class UnknownNameError(KeyError):
-    """An unknown registry name; the message names the valid choices and the closest one."""
+    """An unknown registry name; the message names the valid choices and the closest one.
+
+    Example: ``unknown method 'unibrige'. Did you mean 'unibridge'? Valid choices: ...``.
+    """
 
     def __init__(self, kind: str, name: str, choices: list[str]):
         self.kind, self.name, self.choices = kind, name, choices
-        close = difflib.get_close_matches(name, choices, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        super().__init__(f"unknown {kind} {name!r}.{hint} Valid choices: {', '.join(choices)}")
+        super().__init__(f"unknown {kind} {name!r}. {suggestion(name, choices)}")
 
     def __str__(self) -> str:
         return self.args[0]

@@ -7,17 +7,28 @@ Example::
 
 A key given twice in one mapping is refused (:class:`UniqueKeyLoader`); a file that is not
 UTF-8 or not YAML is named with its line; pydantic's errors become one ``key.path: message``
-line each.
+line each, an unknown key with the closest valid one and the valid keys, as an unknown name
+gets (:func:`~harness.core.registry.suggestion`)::
+
+    methods.zero_shot.trainin: unknown key. Did you mean 'training'? Valid keys: backbones, ...
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import types
+import typing
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+from harness.core.registry import closest, suggestion
+
+#: A model's class attribute naming fields that no file gives (``Suite.path``, set by the loader):
+#: they are left out of the valid keys an unknown key lists.
+HIDDEN_KEYS = "hidden_keys"
 
 
 class YamlFileError(ValueError):
@@ -39,16 +50,110 @@ def read_yaml(path: Path, what: str) -> Any:
         raise YamlFileError(yaml_message(path, error)) from None
 
 
-def format_validation_error(error: ValidationError, prefix: str = "") -> str:
-    """One line per problem: ``key.path: message``, listing valid keys for unknown ones."""
+def format_validation_error(error: ValidationError, prefix: str = "",
+                            model: type[BaseModel] | None = None, also_valid: Sequence[str] = ()) -> str:
+    """One line per problem: ``key.path: message``; an unknown key names the closest valid one.
+
+    ``model`` is the model ``error`` came from (pydantic's errors do not say): an unknown key's
+    valid keys are the fields of the model found by walking ``model``'s fields along the key's
+    path (nested models, ``X | None``, ``dict[str, X]``, ``tuple[X, ...]``, aliases), ``also_valid``
+    added at the top level; where the walk finds no model only a close missing key is named. A
+    required key that is missing and close to an unknown key beside it (a misspelling) is left
+    out: the unknown key's line names it. Example::
+
+        format_validation_error(error, "methods.zero_shot", ZeroShotConfig, ["backbones"])
+        # methods.zero_shot.trainin: unknown key. Did you mean 'training'? Valid keys: backbones, ...
+    """
+    problems = error.errors()
+    missing: dict[tuple, list[str]] = {}
+    for problem in problems:
+        if problem["type"] == "missing" and problem["loc"]:
+            missing.setdefault(tuple(problem["loc"][:-1]), []).append(str(problem["loc"][-1]))
+    misspelt = set()  # (loc of a missing key) close to an unknown key beside it
+    for problem in problems:
+        loc = tuple(problem["loc"])
+        if problem["type"] == "extra_forbidden" and loc:
+            likely = closest(str(loc[-1]), [], missing.get(loc[:-1], []))
+            if likely is not None:
+                misspelt.add((*loc[:-1], likely))
     lines = []
-    for problem in error.errors():
-        location = ".".join(str(part) for part in (prefix, *problem["loc"]) if part != "")
+    for problem in problems:
+        loc = tuple(problem["loc"])
         message = problem["msg"]
-        if problem["type"] == "extra_forbidden":
-            message = "unknown key"
-        lines.append(f"{location or '(top level)'}: {message}")
+        if problem["type"] == "missing" and loc in misspelt:
+            continue
+        if problem["type"] == "extra_forbidden" and loc:
+            message = _unknown_key(model, loc, also_valid, missing.get(loc[:-1], []))
+        lines.append(f"{_dotted(prefix, loc) or '(top level)'}: {message}")
     return "\n".join(lines)
+
+
+def _unknown_key(model: type[BaseModel] | None, loc: tuple, also_valid: Sequence[str],
+                 missing: list[str]) -> str:
+    """``unknown key. Did you mean 'x'? Valid keys: ...`` (what is known of it) for key ``loc``."""
+    parent, key = loc[:-1], str(loc[-1])
+    keys = valid_keys(model, parent, () if parent else also_valid)
+    if keys is not None:
+        return f"unknown key. {suggestion(key, keys, 'keys', missing)}"
+    likely = closest(key, [], missing)
+    return f"unknown key. Did you mean {likely!r}?" if likely else "unknown key"
+
+
+def _dotted(prefix: str, loc: tuple) -> str:
+    return ".".join(str(part) for part in (prefix, *loc) if part != "")
+
+
+def valid_keys(model: type[BaseModel] | None, loc: Sequence[Any] = (),
+               also_valid: Sequence[str] = ()) -> list[str] | None:
+    """The keys a file may give at ``loc`` below ``model`` (``also_valid`` first); None: unknown.
+
+    Example: ``valid_keys(Suite, ("tasks", "ner", "data"))`` lists DataSource's fields.
+    """
+    found = _model_at(model, tuple(loc)) if model is not None else None
+    if found is None:
+        return None
+    hidden = getattr(found, HIDDEN_KEYS, ())
+    fields = [field.alias or name for name, field in found.model_fields.items() if name not in hidden]
+    return list(dict.fromkeys([*also_valid, *fields]))
+
+
+def _model_at(annotation: Any, loc: tuple) -> type[BaseModel] | None:
+    """The model whose fields are the keys at ``loc`` below ``annotation``, if one is certain."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _model_at(args[0], loc)
+    if origin is typing.Union or origin is types.UnionType:
+        members = [arg for arg in args if arg is not type(None)]
+        tagged = [arg for arg in members if loc and getattr(arg, "__name__", None) == loc[0]]
+        if tagged and len(members) > 1:  # pydantic names the member of a union it tried
+            return _model_at(tagged[0], loc[1:])
+        models = [arg for arg in members if _holds_keys(arg)]
+        return _model_at(models[0], loc) if len(models) == 1 else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if not loc:
+            return annotation
+        fields = annotation.model_fields
+        field = fields.get(str(loc[0])) or next(
+            (field for field in fields.values() if field.alias == loc[0]), None)
+        return _model_at(field.annotation, loc[1:]) if field is not None else None
+    if not loc:
+        return None
+    if isinstance(origin, type) and issubclass(origin, Mapping) and len(args) == 2:
+        return _model_at(args[1], loc[1:]) if loc[0] != "[key]" else None
+    if isinstance(origin, type) and issubclass(origin, Sequence | set | frozenset) and args:
+        if not isinstance(loc[0], int):
+            return None
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return _model_at(args[loc[0]], loc[1:]) if loc[0] < len(args) else None
+        return _model_at(args[0], loc[1:])
+    return None
+
+
+def _holds_keys(annotation: Any) -> bool:
+    """Whether ``annotation`` can hold keys (a model, a mapping, a list of either)."""
+    origin = typing.get_origin(annotation) or annotation
+    return isinstance(origin, type) and (issubclass(origin, BaseModel | Mapping)
+                                         or (issubclass(origin, Sequence) and origin is not str))
 
 
 class UniqueKeyLoader(yaml.SafeLoader):

@@ -36,7 +36,7 @@ from harness.methods.catalog import METHODS
 from harness.models.backbones import backbone_spec
 from harness.planning.backbone_checks import backbone_problems
 from harness.planning.validation import data_problems
-from harness.suite.schema import Job, Suite, SuiteError, method_config
+from harness.suite.schema import METHOD_BACKBONES, Job, Suite, SuiteError, method_config
 from harness.suite.selection import select_jobs
 from harness.tasks.specs import get_task
 
@@ -100,7 +100,8 @@ def _instantiate_methods(suite: Suite, problems: list[str]) -> dict[str, Method]
         except UnknownNameError as error:
             problems.append(f"methods.{name}: {error}")
         except ValidationError as error:
-            problems.append(format_validation_error(error, prefix=f"methods.{name}"))
+            problems.append(format_validation_error(error, f"methods.{name}", cls.Config,
+                                                    also_valid=[METHOD_BACKBONES]))
     return methods
 
 

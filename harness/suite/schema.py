@@ -14,7 +14,8 @@ Top-level keys starting with ``x-`` are ignored (the docker-compose convention):
 anchors that several methods share. Relative data paths and backbone checkpoint paths
 (``pretrained:``) are resolved against the suite file's directory. A backbone entry is a
 registered name or a declaration with ``pretrained:`` and ``arch:`` (:class:`BackboneDecl`).
-Every problem raises :class:`SuiteError` with the file, the key path and the valid choices.
+Every problem raises :class:`SuiteError` with the file, the key path and the valid choices (an
+unknown key: the closest valid key and every valid one, :func:`format_validation_error`).
 A method's entry may name the backbones it runs on (``backbones: [...]``, default all of the
 suite's): jobs are expanded only for those. ``include:`` names folders of plugin modules (one
 or a list, relative to the suite file; docs/extending.md).
@@ -27,7 +28,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -217,6 +218,8 @@ class Suite(_Strict):
     #: checked: :mod:`harness.plugins.loading`.
     include: tuple[Path, ...] = ()
     path: Path | None = Field(None, exclude=True)
+    #: Keys no suite file gives (set by :func:`load_suite`): not listed as valid keys.
+    hidden_keys: ClassVar[tuple[str, ...]] = ("path",)
 
     @field_validator("include", mode="before")
     @classmethod
@@ -371,7 +374,7 @@ def load_suite(path: Path) -> Suite:
     try:
         suite = Suite.model_validate({**raw, "path": path})
     except ValidationError as error:
-        raise SuiteError(f"{path}: invalid suite\n{format_validation_error(error)}") from error
+        raise SuiteError(f"{path}: invalid suite\n{format_validation_error(error, model=Suite)}") from error
     return _resolve_paths(suite, path.parent)
 
 

@@ -9,6 +9,8 @@ from yaml_task_helpers import SENTENCE, TOKEN, fixture_definition, task_entry
 from harness.suite.schema import SuiteError, load_suite
 from harness.tasks.from_yaml.schema import TaskDefinition
 
+KEYS = "task, kind, description, labels, metric, columns, splits, languages, local, fallback_label"
+
 
 def write_definition(tmp_path: Path, **changes) -> Path:
     """The sentence fixture's definition with ``changes`` (a None value deletes the key)."""
@@ -35,7 +37,12 @@ def write_definition(tmp_path: Path, **changes) -> Path:
     ({"languages": {"eng": "eng_Latn", "xx1": "x"}}, "languages", "xx1"),
     ({"languages": {"eng": "eng_Latn", "amh": " "}}, "languages", "languages amh name no config"),
     ({"languages": {"eng": "eng_Latn", "amh": None}}, "languages.amh", "Input should be a valid string"),
-    ({"label": "short"}, "label", "unknown key"),
+    ({"label": "short"}, "label", f"unknown key. Did you mean 'labels'? Valid keys: {KEYS}"),
+    ({"labels": None, "labls": ["short", "long"]}, "labls",  # not 'labels: Field required' too
+     f"unknown key. Did you mean 'labels'? Valid keys: {KEYS}"),
+    ({"local": {"format": "tsv", "fle": "{language}.tsv"}}, "local.fle",
+     "unknown key. Did you mean 'file'? Valid keys: format, file"),
+    ({"zzz": 1}, "zzz", f"unknown key. Valid keys: {KEYS}"),
     ({"labels": None}, "labels", "Field required"),
 ])
 def test_a_bad_definition_file_is_one_message_naming_file_and_key(tmp_path, suite_file, changes,
@@ -56,6 +63,17 @@ def test_an_inline_definition_is_checked_under_its_suite_key(suite_file):
     with pytest.raises(SuiteError, match=r"tasks\.topics\.definition\.kind: .*unknown task kind "
                                          r"'text_classification'.*Valid choices: sentence_class"):
         load_suite(suite)
+
+
+def test_a_misspelt_key_of_an_inline_definition_names_the_closest_and_the_valid_keys(suite_file):
+    definition = fixture_definition(SENTENCE)
+    definition["metrc"] = definition.pop("metric")
+    suite = suite_file({"topics": task_entry(definition, SENTENCE)})
+    with pytest.raises(SuiteError) as raised:
+        load_suite(suite)
+    assert str(raised.value).splitlines() == [
+        f"{suite}: invalid suite",
+        f"tasks.topics.definition.metrc: unknown key. Did you mean 'metric'? Valid keys: {KEYS}"]
 
 
 def test_the_definition_names_the_suites_task_or_nothing(tmp_path, suite_file):

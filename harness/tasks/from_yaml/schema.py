@@ -187,7 +187,7 @@ def load_definition(path: Path, name: str) -> TaskDefinition:
         return TaskDefinition.model_validate(raw).named(name)
     except ValidationError as error:
         raise DefinitionError(f"{path}: invalid task definition\n"
-                              f"{format_validation_error(error)}") from None
+                              f"{format_validation_error(error, model=TaskDefinition)}") from None
     except ValueError as error:
         raise DefinitionError(f"{path}: invalid task definition\ntask: {error}") from None
 
