@@ -5,28 +5,36 @@ Example::
     unibridge-bench list suites          # smoke, wikiann, ... with their descriptions
     unibridge-bench run smoke            # = run suites/smoke.yaml
 
-A name is looked up as ``suites/<name>.yaml`` in the current directory first, then in the
-harness's own checkout (the suites shipped with it), so ``run smoke`` works from any directory
-of an editable install. A path that exists is always taken as given.
+A name is looked up as ``suites/<name>.yaml`` in the current directory first, then among the
+suites shipped with the harness (:data:`harness.core.resources.SUITES`: the wheel's copy, or the
+checkout's ``suites/``), so ``run smoke`` works from any directory. A path that exists is always
+taken as given.
 """
 
 from __future__ import annotations
 
+from importlib.abc import Traversable
 from pathlib import Path
 
 import click
 import yaml
 
-#: Where named suites live, searched in this order (the first of a name wins).
-SUITE_DIRS = (Path("suites"), Path(__file__).resolve().parents[2] / "suites")
+from harness.core.resources import SUITES, on_disk, package_files
+
+
+def suite_dirs() -> tuple[Traversable, ...]:
+    """Where named suites live, searched in this order (the first of a name wins)."""
+    return Path("suites"), package_files(SUITES)
 
 
 def named_suites() -> dict[str, Path]:
-    """Suite name -> file, over :data:`SUITE_DIRS`."""
+    """Suite name -> file, over :func:`suite_dirs` (the ``*.yaml`` files directly in each)."""
     found: dict[str, Path] = {}
-    for directory in SUITE_DIRS:
-        for path in sorted(directory.glob("*.yaml")):
-            found.setdefault(path.stem, path)
+    for directory in suite_dirs():
+        if directory.is_dir():
+            for entry in sorted(directory.iterdir(), key=lambda e: e.name):
+                if entry.name.endswith(".yaml") and entry.is_file():
+                    found.setdefault(entry.name.removesuffix(".yaml"), on_disk(entry))
     return dict(sorted(found.items()))
 
 

@@ -29,6 +29,7 @@ from harness.report.render import MISSING, render, title
 from harness.report.tables import Table
 from harness.report.tables import render as render_table
 
+#: Where the harness's source checkout would be: the folder holding the ``harness`` package.
 REPO = Path(__file__).resolve().parents[2]
 _REPORT_PACKAGES = ("seqeval", "matplotlib", "tabulate")
 _STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:80em}
@@ -41,8 +42,17 @@ dl.provenance dt{font-weight:bold;float:left;clear:left;width:11em} dl.provenanc
 
 
 def git_commit(repo: Path = REPO) -> str:
-    """``HEAD`` of the harness's repository (``+dirty`` with uncommitted changes), or 'unknown'."""
+    """``HEAD`` of the harness's repository (``+dirty`` with uncommitted changes), or 'unknown'.
+
+    'unknown' also where ``repo`` is not the top of a git work tree: an installed wheel's
+    site-packages (``git_commit(Path(".venv/lib/python3.11/site-packages"))``), which may lie inside
+    another project's repository, whose commit is not the harness's.
+    """
     try:
+        top = subprocess.run(["git", "-C", str(repo), "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        if Path(top).resolve() != Path(repo).resolve():
+            return "unknown"
         head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
                               text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],

@@ -6,7 +6,8 @@ Example::
     table.row("UniBridge (XLM-R)").cells    # (49.6, 43.24, …)
     average_disagreements(table)            # rows whose printed average is not their cells' mean
 
-The files are transcriptions of the paper's text (``reports/paper/README.md``);
+The files are transcriptions of the paper's text (``reports/paper/README.md``), shipped in the
+wheel as :data:`harness.core.resources.PAPER` and read from there (or from the checkout);
 ``tests/test_paper_numbers.py`` checks every cell against an independent parse of that text.
 """
 
@@ -16,13 +17,13 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib.abc import Traversable
 
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-#: Where the transcriptions live: ``reports/paper`` at the top of the repository.
-PAPER_DIR = Path(__file__).resolve().parents[2] / "reports" / "paper"
+from harness.core.resources import PAPER, package_files
+
 #: The unit of the last digit the paper prints, in cells and averages alike: two decimals, with
 #: trailing zeros dropped (49.6 and 40 are 49.60 and 40.00; Table 1 prints 45.95 beside 40.15).
 PRINTED_UNIT = 0.01
@@ -78,10 +79,15 @@ class PaperTable(_Frozen):
         raise KeyError(f"Table {self.table} has no row {label!r}; rows: {labels}")
 
 
+def paper_dir() -> Traversable:
+    """Where the transcriptions live: ``reports/paper`` at the top of the repository, in the wheel too."""
+    return package_files(PAPER)
+
+
 @cache
 def paper_table(number: int) -> PaperTable:
     """Table ``number`` of the paper, validated."""
-    path = PAPER_DIR / f"table{number:02d}.yaml"
+    path = paper_dir() / f"table{number:02d}.yaml"
     return PaperTable.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 

@@ -26,6 +26,7 @@ wrote it: the run whose results it shows.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,23 +34,28 @@ from pathlib import Path
 from harness.core.graph import hash_payload
 from harness.core.manifest import file_sha256
 from harness.core.origins import origin_of, plugin_entries
+from harness.core.resources import PAPER, package_files, resource_files
 from harness.core.workdir import atomic_write_text
 from harness.report.build import RunData
 
 #: Where the inputs' hash and the written files' checksums are kept, in the workdir.
 INPUTS_FILE = ".report-inputs.json"
-_ROOT = Path(__file__).resolve().parents[2]
-#: Code and data the report is rendered from, beside the records (see the module docstring).
-CODE = (_ROOT / "harness" / "report", _ROOT / "harness" / "statistics", _ROOT / "reports" / "paper")
+#: Code and data the report is rendered from, beside the records (see the module docstring): the
+#: packages whose files are read through importlib.resources, in a checkout and a wheel alike.
+CODE = ("harness.report", "harness.statistics", PAPER)
 #: Provenance facts that are times, not inputs.
 TIMES = ("run finished", "report written")
 
 
-def code_digest(folders: Sequence[Path] = CODE) -> str:
-    """SHA-256 over the names and contents of the ``.py`` and ``.yaml`` files under ``folders``."""
-    files = sorted(path for folder in folders for pattern in ("*.py", "*.yaml")
-                   for path in folder.rglob(pattern))
-    return hash_payload({str(path.relative_to(_ROOT)): file_sha256(path) for path in files})
+def code_digest(packages: Sequence[str] = CODE) -> str:
+    """SHA-256 over the names and contents of the ``.py`` and ``.yaml`` files of ``packages``.
+
+    Names are ``package/relative/name`` (``harness.report/page.py``), so the digest is the same
+    wherever the packages are installed.
+    """
+    return hash_payload({f"{package}/{name}": hashlib.sha256(file.read_bytes()).hexdigest()
+                         for package in packages
+                         for name, file in resource_files(package_files(package), (".py", ".yaml"))})
 
 
 def report_inputs(run: RunData, numbers: Sequence[int] | None, formats: Sequence[str],
