@@ -40,8 +40,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.methods.unibridge.harmony import DISTANCE_FILE
@@ -63,18 +64,14 @@ LANG2VEC_CODES = {"ara": "arb", "zho": "cmn"}
 UNKNOWN_DISTANCE = 1.0
 
 
-class Lang2VecConfig(BaseModel):
+class Lang2VecConfig(StrictConfig):
     """Which lang2vec feature sets the distance averages over (default: all five URIEL kinds)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     feature_sets: tuple[FeatureSet, ...] = Field(URIEL_SETS, min_length=1)
 
 
-class Lang2VecDistanceConfig(BaseModel):
+class Lang2VecDistanceConfig(StrictConfig):
     """One (target, source) pair and the feature sets of its distance."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     lang: str
     source: str

@@ -12,8 +12,9 @@ The fine-tuned model does not depend on the target, so one model serves every ta
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage
 from harness.methods.base import Method
 from harness.planning.plan import EVAL_SPLIT, BuildEnv
@@ -23,10 +24,8 @@ from harness.suite.schema import Job
 from harness.training.arguments import TrainingConfig
 
 
-class ZeroShotConfig(BaseModel):
+class ZeroShotConfig(StrictConfig):
     """Hyperparameters of zero-shot fine-tuning (paper defaults)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     training: TrainingConfig = PAPER_FINETUNING
     max_length: int = Field(128, gt=0)

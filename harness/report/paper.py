@@ -19,7 +19,8 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+
+from harness.core.config import StrictConfig
 
 #: Where the transcriptions live: ``reports/paper`` at the top of the repository.
 PAPER_DIR = Path(__file__).resolve().parents[2] / "reports" / "paper"
@@ -28,18 +29,14 @@ PAPER_DIR = Path(__file__).resolve().parents[2] / "reports" / "paper"
 PRINTED_UNIT = 0.01
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class MeanStd(_Frozen):
+class MeanStd(StrictConfig):
     """A Table 5 cell: mean ± standard deviation over the 14 WikiANN languages."""
 
     mean: float
     std: float
 
 
-class PaperRow(_Frozen):
+class PaperRow(StrictConfig):
     """One printed row: its label, cells in column order, and what the paper marks."""
 
     label: str
@@ -49,14 +46,14 @@ class PaperRow(_Frozen):
     notes: dict[str, str] = {}
 
 
-class HyperparameterRow(_Frozen):
+class HyperparameterRow(StrictConfig):
     """One row of Tables 6–11: a hyperparameter's name and printed value."""
 
     hyperparameter: str
     value: str
 
 
-class PaperTable(_Frozen):
+class PaperTable(StrictConfig):
     """One of the paper's tables as printed."""
 
     table: int

@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from tqdm.auto import tqdm
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.data.source import DataRef
@@ -86,14 +87,12 @@ def write_scores(out: Path, task: TaskSpec, examples: Sequence, predictions: Seq
     return value
 
 
-class EvaluationConfig(BaseModel):
+class EvaluationConfig(StrictConfig):
     """Which task, language and split to score, and from which data.
 
     ``label_subword``: where each word's prediction is read; the subword the model's training
     labels were put at (:func:`harness.tasks.specs.label_subword`).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     task: TaskRef
     lang: str

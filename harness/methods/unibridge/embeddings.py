@@ -52,8 +52,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.methods.unibridge.alignment import DEFAULT_BLOCK
@@ -73,7 +74,7 @@ EMBEDDINGS_FILE = "embeddings.pt"
 REPORT_FILE = "init_report.json"
 
 
-class EmbeddingInitConfig(BaseModel):
+class EmbeddingInitConfig(StrictConfig):
     """Stage 2 settings. Paper: FastText, 300 dimensions, 3 epochs (Table 7).
 
     Where the paper is silent: ``fasttext_min_count=1``, ``rare_tokens="ngram"`` and
@@ -89,8 +90,6 @@ class EmbeddingInitConfig(BaseModel):
     more is faster but changes the vectors from run to run. ``block_size`` changes speed and
     memory only, never the result.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     init: Literal["aligned", "random"] = "aligned"
     semantic_alignment: Literal["none", "procrustes"] = "none"

@@ -25,8 +25,7 @@ task adapter only); ``unibridge_uniform_weights`` averages the sources uniformly
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage
 from harness.methods.base import Method
 from harness.methods.unibridge.adaptation import AdaptationConfig, AdaptationStage
@@ -43,10 +42,8 @@ from harness.planning.plan import EVAL_SPLIT, BuildEnv
 from harness.suite.schema import Job
 
 
-class UniBridgeConfig(BaseModel):
+class UniBridgeConfig(StrictConfig):
     """Hyperparameters of every stage (paper defaults, Tables 6–11)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     vocab: VocabSearchConfig = VocabSearchConfig()
     embeddings: EmbeddingInitConfig = EmbeddingInitConfig()

@@ -67,8 +67,9 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext, hash_payload
 from harness.core.manifest import file_sha256
 from harness.core.shortfalls import SHORTFALL_KEY
@@ -99,10 +100,8 @@ VOCAB_FILE = "spm.vocab"
 ALP_FILE = "alp.json"
 
 
-class VocabSearchConfig(BaseModel):
+class VocabSearchConfig(StrictConfig):
     """Algorithm 1's settings (paper defaults) and the SentencePiece options that enter the key."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     threshold: float = Field(5.0, ge=0, description="ε_s; Figure 3 also uses 10 and 15")
     start: int = Field(7000, gt=0, description="v_i")
