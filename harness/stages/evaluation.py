@@ -36,6 +36,12 @@ if TYPE_CHECKING:
 MODEL_DIR = "model"
 HEAD_DIR = "head"
 TASK_HEAD = "task"
+#: The ``version`` of both ``evaluation`` stages (this module's :class:`ModelEvaluationStage` and
+#: :class:`harness.methods.unibridge.inference.MultiSourceEvaluationStage`): what they compute
+#: changes together. 2: tagging predictions read at the last subword on causal backbones;
+#: 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows;
+#: 5: predictions and per-example counts kept (harness.tasks.predictions).
+EVALUATION_VERSION = 5
 
 
 def predict_logits(model: torch.nn.Module, collator: Callable, features: Sequence[dict],
@@ -138,9 +144,7 @@ class ModelEvaluationStage(Stage):
 
     kind = "evaluation"
     uses_device = True
-    version = 5  # 2: tagging predictions read at the last subword on causal backbones;
-    # 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows;
-    # 5: predictions and per-example counts kept (harness.tasks.predictions)
+    version = EVALUATION_VERSION
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Predict the split and write ``metrics.json`` and ``predictions.npz``."""

@@ -57,6 +57,7 @@ from harness.methods.unibridge.harmony import (  # noqa: F401  (the stage-5 API 
 )
 from harness.models.loading import LAST_LAYER, PiReading
 from harness.run.records import METRICS_FILE
+from harness.stages.evaluation import EVALUATION_VERSION
 from harness.tasks.reads import TaskRead
 from harness.tasks.specs import Subword, TaskRef
 
@@ -174,9 +175,7 @@ class MultiSourceEvaluationStage(Stage):
 
     kind = "evaluation"
     uses_device = True
-    version = 5  # 2: tagging predictions read at the last subword on causal backbones;
-    # 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows;
-    # 5: predictions and per-example counts kept (harness.tasks.predictions)
+    version = EVALUATION_VERSION
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Load everything into one model, weigh the sources, predict, write the scores."""
