@@ -2,7 +2,7 @@
 
 Example (suite YAML)::
 
-Methods:
+    methods:
       focus: {focus: {fasttext_dim: 100}}
 
 UniBridge with stage 2 replaced: the target vocabulary's embeddings come from FOCUS, through
@@ -20,7 +20,7 @@ evaluation) differ.
 deepfocus trains the FastText model itself (its defaults: 3 epochs, dimension 100, minCount 10),
 here with one thread (fastText is reproducible only single-threaded); its cache goes into the
 stage's artifact (``deepfocus/``), not ``~/.cache`` (:func:`focus_embeddings`).
-"""
+"""  # noqa: D214, D405  (the example's "methods:" is a suite YAML key, not a docstring section)
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Example (suite YAML)::
 
-Methods:
+    methods:
       unibridge_lang2vec: {lang2vec: {feature_sets: [syntax_knn, phonology_knn, inventory_knn]}}
 
 Everything is UniBridge's (the same stages, so the same keys: they run once for both methods)
@@ -28,7 +28,7 @@ footnote to Table 14 says. Codes are lang2vec's ISO 639-3 codes, except the macr
 ``cmn``, the Arabic and Chinese of WikiANN, UD and XNLI.
 The weights are in each job's ``metrics.json`` details and record (``weights``), each pair's
 distance and whether lang2vec knew the target under its ``distance_<source>`` role.
-"""
+"""  # noqa: D214, D405  (the example's "methods:" is a suite YAML key, not a docstring section)
 
 from __future__ import annotations
 

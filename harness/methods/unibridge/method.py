@@ -2,7 +2,7 @@
 
 Example (suite YAML)::
 
-Methods:
+    methods:
       unibridge: {adaptation: {learning_rate: 2.0e-4}}
       unibridge_no_kl: {}
 
@@ -21,7 +21,7 @@ Ablations are presets (Config subclasses that change one default):
 ``unibridge_no_kl`` (β = 0), ``unibridge_no_embedding_init`` (Xavier-normal embeddings),
 ``unibridge_no_vocab_search`` (fixed 10K vocabulary), ``unibridge_no_multi_source`` (English
 task adapter only); ``unibridge_uniform_weights`` averages the sources uniformly.
-"""
+"""  # noqa: D214, D405  (the example's "methods:" is a suite YAML key, not a docstring section)
 
 from __future__ import annotations
 
