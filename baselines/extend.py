@@ -39,9 +39,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from baselines.zero_shot import finetune_and_evaluate
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.methods.base import Method
@@ -63,10 +64,8 @@ WORD_PIECE_TYPES = (1, 4)
 """SentencePiece piece types converted: NORMAL and USER_DEFINED (not CONTROL, UNKNOWN, BYTE)."""
 
 
-class ExtendConfig(BaseModel):
+class ExtendConfig(StrictConfig):
     """EXTEND's settings: stage 1 as UniBridge, MLM pretraining, zero-shot fine-tuning."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     vocab: VocabSearchConfig = VocabSearchConfig()
     token_set: TokenSet = "wang"
@@ -77,20 +76,16 @@ class ExtendConfig(BaseModel):
     eval_batch_size: int = Field(32, gt=0)
 
 
-class PretrainingConfig(BaseModel):
+class PretrainingConfig(StrictConfig):
     """Config of the continued-pretraining stage."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     training: TrainingConfig = EXTEND_PRETRAINING
     mask_probability: float = Field(0.15, gt=0, lt=1)
     max_length: int = Field(128, gt=2)
 
 
-class ExtensionConfig(BaseModel):
+class ExtensionConfig(StrictConfig):
     """Config of the vocabulary-extension stage: how SentencePiece pieces become WordPiece tokens."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     token_set: TokenSet = "wang"
 

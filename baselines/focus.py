@@ -2,7 +2,7 @@
 
 Example (suite YAML)::
 
-Methods:
+    methods:
       focus: {focus: {fasttext_dim: 100}}
 
 UniBridge with stage 2 replaced: the target vocabulary's embeddings come from FOCUS, through
@@ -20,7 +20,7 @@ evaluation) differ.
 deepfocus trains the FastText model itself (its defaults: 3 epochs, dimension 100, minCount 10),
 here with one thread (fastText is reproducible only single-threaded); its cache goes into the
 stage's artifact (``deepfocus/``), not ``~/.cache`` (:func:`focus_embeddings`).
-"""
+"""  # noqa: D214, D405  (the example's "methods:" is a suite YAML key, not a docstring section)
 
 from __future__ import annotations
 
@@ -31,8 +31,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.methods.unibridge.method import UniBridge, UniBridgeConfig
@@ -45,10 +46,8 @@ CACHE_DIR = "deepfocus"  # deepfocus's cache: the tokenized corpus and the FastT
 REPORT_FILE = "init_report.json"
 
 
-class FocusConfig(BaseModel):
+class FocusConfig(StrictConfig):
     """FOCUS settings: deepfocus's defaults for its token-level FastText model, one thread."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     fasttext_epochs: int = Field(3, gt=0)
     fasttext_dim: int = Field(100, gt=0)

@@ -2,7 +2,7 @@
 
 Example (suite YAML)::
 
-Methods:
+    methods:
       unibridge_lang2vec: {lang2vec: {feature_sets: [syntax_knn, phonology_knn, inventory_knn]}}
 
 Everything is UniBridge's (the same stages, so the same keys: they run once for both methods)
@@ -28,7 +28,7 @@ footnote to Table 14 says. Codes are lang2vec's ISO 639-3 codes, except the macr
 ``cmn``, the Arabic and Chinese of WikiANN, UD and XNLI.
 The weights are in each job's ``metrics.json`` details and record (``weights``), each pair's
 distance and whether lang2vec knew the target under its ``distance_<source>`` role.
-"""
+"""  # noqa: D214, D405  (the example's "methods:" is a suite YAML key, not a docstring section)
 
 from __future__ import annotations
 
@@ -40,8 +40,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.methods.build_env import BuildEnv
@@ -63,18 +64,14 @@ LANG2VEC_CODES = {"ara": "arb", "zho": "cmn"}
 UNKNOWN_DISTANCE = 1.0
 
 
-class Lang2VecConfig(BaseModel):
+class Lang2VecConfig(StrictConfig):
     """Which lang2vec feature sets the distance averages over (default: all five URIEL kinds)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     feature_sets: tuple[FeatureSet, ...] = Field(URIEL_SETS, min_length=1)
 
 
-class Lang2VecDistanceConfig(BaseModel):
+class Lang2VecDistanceConfig(StrictConfig):
     """One (target, source) pair and the feature sets of its distance."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     lang: str
     source: str

@@ -55,8 +55,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage
 from harness.data.source import DataRef
 from harness.methods.base import Method
@@ -81,7 +82,7 @@ MADX_ADAPTATION = AdaptationConfig(beta=0.0, batch_size=64, learning_rate=1e-4, 
 MADX_SOURCE_ADAPTATION = MADX_ADAPTATION.model_copy(update={"max_steps": 250_000})
 
 
-class MadXConfig(BaseModel):
+class MadXConfig(StrictConfig):
     """Hyperparameters of MAD-X: its standard language-adapter schedule, the paper's task adapter.
 
     ``adaptation``: the target's language adapter; ``source_adaptation``: that of the source
@@ -89,8 +90,6 @@ class MadXConfig(BaseModel):
     ``train_embeddings`` has no effect in either: MAD-X keeps the backbone's vocabulary, whose
     embeddings stay frozen.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     adaptation: AdaptationConfig = Field(MADX_ADAPTATION)
     source_adaptation: AdaptationConfig = Field(MADX_SOURCE_ADAPTATION)
@@ -100,10 +99,8 @@ class MadXConfig(BaseModel):
     batch_size: int = Field(32, gt=0)
 
 
-class UniversalTaskAdapterJob(BaseModel):
+class UniversalTaskAdapterJob(StrictConfig):
     """Stage-4 config of the universal task adapter: one adapter trained on several sources."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     task: TaskRef
     sources: tuple[str, ...] = Field(min_length=1)

@@ -2,18 +2,19 @@
 
 Example (suite YAML)::
 
-Methods:
+    methods:
       zero_shot: {training: {epochs: 10, learning_rate: 1.0e-5}}
 
 The whole backbone plus a task head is fine-tuned on the union of all source languages'
 training data (10 epochs, batch 32, lr 1e-5) and evaluated directly on each target language.
 The fine-tuned model does not depend on the target, so one model serves every target.
-"""
+"""  # noqa: D214, D405  (the example's "methods:" is a suite YAML key, not a docstring section)
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage
 from harness.methods.base import Method
 from harness.methods.build_env import EVAL_SPLIT, BuildEnv
@@ -23,10 +24,8 @@ from harness.suite.schema import Job
 from harness.training.arguments import TrainingConfig
 
 
-class ZeroShotConfig(BaseModel):
+class ZeroShotConfig(StrictConfig):
     """Hyperparameters of zero-shot fine-tuning (paper defaults)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     training: TrainingConfig = PAPER_FINETUNING
     max_length: int = Field(128, gt=0)

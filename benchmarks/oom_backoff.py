@@ -34,11 +34,11 @@ import time
 from pathlib import Path
 
 import torch
-from pydantic import BaseModel, ConfigDict
 from transformers import Trainer, XLMRobertaConfig, XLMRobertaForMaskedLM
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from harness.core.config import StrictConfig  # noqa: E402
 from harness.core.graph import Cache, Stage, StageContext  # noqa: E402
 from harness.training.arguments import (  # noqa: E402
     TrainingConfig,
@@ -50,8 +50,7 @@ from harness.training.arguments import (  # noqa: E402
 RESULT_FILE = "probe.json"
 
 
-class ProbeConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class ProbeConfig(StrictConfig):
     batch: int
     seq: int
     vocab: int

@@ -34,8 +34,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from harness.core.config import StrictConfig
 from harness.core.languages import canonical_code
 from harness.data import authors_parallel, hub, opus
 from harness.data._local import existing_file, language_file, load_hub, local_root, read_lines
@@ -71,15 +72,13 @@ FILL_HINTS = {
 """How to fill the folder of each local format (named when it is missing)."""
 
 
-class ParallelCorpus(BaseModel):
+class ParallelCorpus(StrictConfig):
     """One entry of a suite's ``parallel:`` list: a corpus and the pairs it serves.
 
     ``corpus``: the OPUS corpus name (``Tatoeba``, ``bible-uedin`` …), the first part of its Moses
     file names; ``codes``: canonical code → the corpus's own code, adding to or overriding the
     format's defaults; ``targets``/``sources``: the languages it serves (all when left out).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     format: Format
     data: DataSource
@@ -124,14 +123,12 @@ class ParallelCorpus(BaseModel):
         return self.model_copy(update={"data": self.data.resolved(base)})
 
 
-class ParallelRef(BaseModel):
+class ParallelRef(StrictConfig):
     """A corpus as a stage config holds it: format, corpus and the fingerprint of what it reads.
 
     The local path is excluded from ``model_dump`` (as in :class:`~harness.data.source.DataRef`);
     only the pair's own files (or the hub id, revision and configs) enter the fingerprint.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     corpus: ParallelCorpus = Field(exclude=True)
     format: Format

@@ -31,8 +31,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from harness.core.config import StrictConfig
 from harness.data import hub
 from harness.data.release_pins import RELEASES, release_version
 
@@ -46,7 +47,7 @@ def release_names() -> list[str]:
     return sorted(RELEASES)
 
 
-class DataSource(BaseModel):
+class DataSource(StrictConfig):
     """Exactly one of ``path`` (local files), ``hub`` (dataset id) or ``release`` (pinned files).
 
     ``revision``: the hub revision, or the release version (default: the release's pinned one).
@@ -55,8 +56,6 @@ class DataSource(BaseModel):
     v1→v2 conversion does to UPOS (``CONJ`` → ``CCONJ``, copulas → ``AUX``) and maps the Google
     universal tags ``PRT`` and ``.`` to ``PART`` and ``PUNCT`` (:mod:`harness.data.ud`).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: Path | None = None
     hub: str | None = None
@@ -153,14 +152,12 @@ def language_files(path: Path, langs: tuple[str, ...]) -> list[Path] | None:
     return files
 
 
-class DataRef(BaseModel):
+class DataRef(StrictConfig):
     """A data source as a stage config holds it: only the content fingerprint enters the key.
 
     The local path is excluded from ``model_dump`` so that moving a checkout (or the fixtures)
     keeps every cached artifact valid, while editing a file invalidates them.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     source: DataSource = Field(exclude=True)
     fingerprint: str

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import Field, model_serializer
 
 from harness.core.archs import Arch
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.registry import Registry
 from harness.core.workdir import atomic_write_text
@@ -174,14 +175,12 @@ def backbone_spec(name: str, arch: Arch | None = None, pretrained: str | None = 
     return builtin
 
 
-class BackboneConfig(BaseModel):
+class BackboneConfig(StrictConfig):
     """Which backbone, and (optionally) a local checkpoint standing in for its hub id.
 
     ``arch`` is set for a backbone the suite declares (not registered); it is left out of the
     serialised config when unset, so registered backbones keep their cache keys.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     pretrained: str | None = None

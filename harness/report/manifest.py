@@ -21,8 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
+from harness.core.config import StrictConfig
 from harness.core.origins import used_plugins
 from harness.core.workdir import atomic_write_text
 
@@ -33,10 +32,8 @@ if TYPE_CHECKING:
 MANIFEST_FILE = "run.json"
 
 
-class RunManifest(BaseModel):
+class RunManifest(StrictConfig):
     """The suite side of a run (see the module docstring)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     suite: str
     backbones: dict[str, str]

@@ -20,8 +20,8 @@ from functools import cache
 from importlib.abc import Traversable
 
 import yaml
-from pydantic import BaseModel, ConfigDict
 
+from harness.core.config import StrictConfig
 from harness.core.resources import PAPER, package_files
 
 #: The unit of the last digit the paper prints, in cells and averages alike: two decimals, with
@@ -29,18 +29,14 @@ from harness.core.resources import PAPER, package_files
 PRINTED_UNIT = 0.01
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class MeanStd(_Frozen):
+class MeanStd(StrictConfig):
     """A Table 5 cell: mean ± standard deviation over the 14 WikiANN languages."""
 
     mean: float
     std: float
 
 
-class PaperRow(_Frozen):
+class PaperRow(StrictConfig):
     """One printed row: its label, cells in column order, and what the paper marks."""
 
     label: str
@@ -50,14 +46,14 @@ class PaperRow(_Frozen):
     notes: dict[str, str] = {}
 
 
-class HyperparameterRow(_Frozen):
+class HyperparameterRow(StrictConfig):
     """One row of Tables 6–11: a hyperparameter's name and printed value."""
 
     hyperparameter: str
     value: str
 
 
-class PaperTable(_Frozen):
+class PaperTable(StrictConfig):
     """One of the paper's tables as printed."""
 
     table: int

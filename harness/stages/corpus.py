@@ -25,8 +25,9 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.shortfalls import SHORTFALL, SHORTFALL_KEY
 from harness.data import monolingual
@@ -40,10 +41,8 @@ CORPUS_FILE = "corpus.txt"
 SAMPLES_FILE = "samples.json"
 
 
-class CorpusConfig(BaseModel):
+class CorpusConfig(StrictConfig):
     """Which languages, how many samples each, from which monolingual data."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     langs: tuple[str, ...] = Field(min_length=1)
     n_samples: int = Field(gt=0)

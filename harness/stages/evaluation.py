@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from tqdm.auto import tqdm
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.data.source import DataRef
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
 MODEL_DIR = "model"
 HEAD_DIR = "head"
 TASK_HEAD = "task"
+#: The ``version`` of both ``evaluation`` stages (this module's :class:`ModelEvaluationStage` and
+#: :class:`harness.methods.unibridge.inference.MultiSourceEvaluationStage`): what they compute
+#: changes together. 2: tagging predictions read at the last subword on causal backbones;
+#: 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows;
+#: 5: predictions and per-example counts kept (harness.tasks.predictions).
+EVALUATION_VERSION = 5
 
 #: What an evaluation stage writes: ``{"metric", "value", "details"}`` (the job's result).
 METRICS_FILE = "metrics.json"
@@ -88,14 +95,12 @@ def write_scores(out: Path, task: TaskSpec, examples: Sequence, predictions: Seq
     return value
 
 
-class EvaluationConfig(BaseModel):
+class EvaluationConfig(StrictConfig):
     """Which task, language and split to score, and from which data.
 
     ``label_subword``: where each word's prediction is read; the subword the model's training
     labels were put at (:func:`harness.tasks.specs.label_subword`).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     task: TaskRef
     lang: str
@@ -141,9 +146,7 @@ class ModelEvaluationStage(Stage):
 
     kind = "evaluation"
     uses_device = True
-    version = 5  # 2: tagging predictions read at the last subword on causal backbones;
-    # 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows;
-    # 5: predictions and per-example counts kept (harness.tasks.predictions)
+    version = EVALUATION_VERSION
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Predict the split and write ``metrics.json`` and ``predictions.npz``."""

@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.data.source import DataRef
@@ -38,10 +39,8 @@ if TYPE_CHECKING:
 PAPER_FINETUNING = TrainingConfig(epochs=10, batch_size=32, learning_rate=1e-5)
 
 
-class FinetuneConfig(BaseModel):
+class FinetuneConfig(StrictConfig):
     """Task, source languages with their data, and optimisation settings."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     task: TaskRef
     sources: tuple[str, ...] = Field(min_length=1)

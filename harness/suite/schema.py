@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from harness.core.archs import Arch
+from harness.core.config import StrictConfig
 from harness.core.languages import SOURCE_LANGUAGES, canonical_code
 from harness.core.yaml_files import YamlFileError, format_validation_error, read_yaml
 from harness.data.parallel import ParallelCorpus, corpora_from_yaml, corpus_for
@@ -69,10 +70,6 @@ def safe_name(name: str) -> str:
     return name
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 def _canonical_languages(codes: tuple[str, ...]) -> tuple[str, ...]:
     """ISO 639-3 codes for ``codes`` (two-letter ones mapped), each at most once."""
     codes = tuple(canonical_code(code) for code in codes)
@@ -81,7 +78,7 @@ def _canonical_languages(codes: tuple[str, ...]) -> tuple[str, ...]:
     return codes
 
 
-class TaskSuite(_Strict):
+class TaskSuite(StrictConfig):
     """One task of a suite: where its data is, which targets to evaluate, which sources to use.
 
     ``label_subword`` (tagging tasks): the subword a word is labelled and predicted at, for
@@ -145,7 +142,7 @@ class TaskSuite(_Strict):
         return _canonical_languages(codes)
 
 
-class BackboneDecl(_Strict):
+class BackboneDecl(StrictConfig):
     """A backbone of the suite: a registered name, or one the suite declares itself.
 
     ``{name: xlm-roberta-base}`` is a registered backbone; ``pretrained:`` loads it from a local
@@ -185,7 +182,7 @@ def looks_like_path(value: str, base: Path) -> bool:
     return value.startswith((".", "/", "~")) or (base / value).exists()
 
 
-class CorpusSettings(_Strict):
+class CorpusSettings(StrictConfig):
     """Monolingual text per language (PAPER.md: 10K × 128 words per target, 50K per source).
 
     ``target_data``, when given, serves the targets' corpora (e.g. AmericasNLP 2021 text for
@@ -203,7 +200,7 @@ class CorpusSettings(_Strict):
         return self.target_data if role == "target" and self.target_data else self.data
 
 
-class Suite(_Strict):
+class Suite(StrictConfig):
     """A whole suite file."""
 
     name: str

@@ -45,8 +45,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import RetryStageError, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.training.kept_checkpoints import (
@@ -62,10 +63,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class TrainingConfig(BaseModel):
+class TrainingConfig(StrictConfig):
     """Optimisation hyperparameters common to all training stages."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     epochs: float = Field(gt=0)
     batch_size: int = Field(32, gt=0)

@@ -38,8 +38,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import Field, model_serializer
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.methods.unibridge.objectives import AdaptationCollator, encode_corpus, objective_collator
@@ -73,7 +74,7 @@ TARGET_EMBEDDINGS = "target"
 TRAINING_FILE = "training.json"
 
 
-class AdaptationConfig(BaseModel):
+class AdaptationConfig(StrictConfig):
     """Stage 3 settings (paper, Table 8: β 1.0, reduction factors 2, mask 0.15, 50 epochs, batch 32).
 
     ``learning_rate``: the paper picks one per language from {5e-5, 2e-4, 5e-4, 1e-3} without
@@ -86,8 +87,6 @@ class AdaptationConfig(BaseModel):
     and in the harmony states (:data:`harness.models.loading.PiReading`); the default ``last_layer``
     is left out of the cache key, so the keys of existing artifacts stay valid.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     beta: float = Field(1.0, ge=0)
     reduction_factor: int = Field(2, gt=0)

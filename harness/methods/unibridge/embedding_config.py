@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.methods.unibridge.alignment import DEFAULT_BLOCK
 
 
-class EmbeddingInitConfig(BaseModel):
+class EmbeddingInitConfig(StrictConfig):
     """Stage 2 settings. Paper: FastText, 300 dimensions, 3 epochs (Table 7).
 
     Where the paper is silent: ``fasttext_min_count=1``, ``rare_tokens="ngram"`` and
@@ -35,8 +36,6 @@ class EmbeddingInitConfig(BaseModel):
     more is faster but changes the vectors from run to run. ``block_size`` changes speed and
     memory only, never the result.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     init: Literal["aligned", "random"] = "aligned"
     semantic_alignment: Literal["none", "procrustes"] = "none"

@@ -33,9 +33,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
+from pydantic import Field, model_serializer
 from tqdm.auto import tqdm
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.data.parallel import ParallelRef
@@ -151,7 +152,7 @@ def pair_distance(model, pairs: Sequence[tuple[str, str]], target: tuple[str, ob
     return language_distance(*sides)
 
 
-class DistanceConfig(BaseModel):
+class DistanceConfig(StrictConfig):
     """Eq. 11 for one (target, source) pair: which languages, which parallel data, K sentences.
 
     ``parallel`` names the corpus serving the pair and fingerprints only that pair's files.
@@ -159,8 +160,6 @@ class DistanceConfig(BaseModel):
     ``pi_unibridge`` is the adaptation config's (the method copies it here); its default is
     left out of the key, as there.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     lang: str
     source: str

@@ -39,8 +39,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.data.parallel import ParallelRef
 from harness.data.source import DataRef
@@ -55,7 +56,7 @@ from harness.methods.unibridge.harmony import (  # noqa: F401  (the stage-5 API 
     sentence_states,
 )
 from harness.models.loading import LAST_LAYER, PiReading
-from harness.stages.evaluation import METRICS_FILE
+from harness.stages.evaluation import EVALUATION_VERSION, METRICS_FILE
 from harness.tasks.reads import TaskRead
 from harness.tasks.specs import Subword, TaskRef
 
@@ -75,7 +76,7 @@ def task_name(source: str) -> str:
     return f"task_{source}"
 
 
-class InferenceConfig(BaseModel):
+class InferenceConfig(StrictConfig):
     """How the sources are weighted (the suite's ``inference:`` section).
 
     ``k`` = 10 parallel sentences per pair is the paper's. Silent in the paper: ``max_length``
@@ -83,8 +84,6 @@ class InferenceConfig(BaseModel):
     once per source (so 32 // n examples per pass; see
     :class:`harness.methods.unibridge.weighted_heads.WeightedHeads`).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     k: int = Field(10, gt=0)
     weighting: Literal["harmony", "uniform", "english_only", "fixed"] = "harmony"
@@ -122,14 +121,12 @@ class InferenceConfig(BaseModel):
                               pi_unibridge=pi_unibridge)
 
 
-class MultiSourceConfig(BaseModel):
+class MultiSourceConfig(StrictConfig):
     """Stage-5 config: task, target language and split, sources, data and weighting.
 
     ``data`` is a :class:`DataRef`: its content fingerprint enters the key. ``label_subword``:
     where each word's prediction is read, the subword its training label was put at.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     task: TaskRef
     lang: str
@@ -177,9 +174,7 @@ class MultiSourceEvaluationStage(Stage):
 
     kind = "evaluation"
     uses_device = True
-    version = 5  # 2: tagging predictions read at the last subword on causal backbones;
-    # 3: UD hub rows skip empty nodes (harness.data.ud); 4: long sentences in windows;
-    # 5: predictions and per-example counts kept (harness.tasks.predictions)
+    version = EVALUATION_VERSION
 
     def run(self, ctx: StageContext, inputs: Mapping[str, Path], out: Path) -> None:
         """Load everything into one model, weigh the sources, predict, write the scores."""

@@ -2,7 +2,7 @@
 
 Example (suite YAML)::
 
-Methods:
+    methods:
       unibridge: {adaptation: {learning_rate: 2.0e-4}}
       unibridge_no_kl: {}
 
@@ -21,12 +21,11 @@ Ablations are presets (Config subclasses that change one default):
 ``unibridge_no_kl`` (β = 0), ``unibridge_no_embedding_init`` (Xavier-normal embeddings),
 ``unibridge_no_vocab_search`` (fixed 10K vocabulary), ``unibridge_no_multi_source`` (English
 task adapter only); ``unibridge_uniform_weights`` averages the sources uniformly.
-"""
+"""  # noqa: D214, D405  (the example's "methods:" is a suite YAML key, not a docstring section)
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage
 from harness.methods.base import Method
 from harness.methods.build_env import EVAL_SPLIT, BuildEnv
@@ -43,10 +42,8 @@ from harness.methods.unibridge.vocab import VocabSearchConfig, VocabSearchStage
 from harness.suite.schema import Job
 
 
-class UniBridgeConfig(BaseModel):
+class UniBridgeConfig(StrictConfig):
     """Hyperparameters of every stage (paper defaults, Tables 6–11)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     vocab: VocabSearchConfig = VocabSearchConfig()
     embeddings: EmbeddingInitConfig = EmbeddingInitConfig()

@@ -35,8 +35,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.shortfalls import SHORTFALL
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,8 @@ log = logging.getLogger(__name__)
 Evaluate = Callable[[Sequence[int]], Mapping[int, float]]
 
 
-class VocabSearchConfig(BaseModel):
+class VocabSearchConfig(StrictConfig):
     """Algorithm 1's settings (paper defaults) and the SentencePiece options that enter the key."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     threshold: float = Field(5.0, ge=0, description="ε_s; Figure 3 also uses 10 and 15")
     start: int = Field(7000, gt=0, description="v_i")

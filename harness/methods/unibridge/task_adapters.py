@@ -30,8 +30,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.data.source import DataRef
@@ -47,10 +48,8 @@ ADAPTER_DIR = "adapter"
 TRAINING_FILE = "training.json"
 
 
-class TaskAdapterConfig(BaseModel):
+class TaskAdapterConfig(StrictConfig):
     """Task-adapter hyperparameters (paper defaults; the suite's ``task_adapter:`` section)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     reduction_factor: int = Field(16, gt=0)
     epochs: float = Field(11, gt=0)
@@ -77,15 +76,13 @@ class TaskAdapterConfig(BaseModel):
                               label_subword=label_subword)
 
 
-class TaskAdapterJob(BaseModel):
+class TaskAdapterJob(StrictConfig):
     """Stage-4 config: which task, which source language and its data, and the hyperparameters.
 
     ``data`` is a :class:`DataRef`, so the training data's content fingerprint is part of the key.
     ``label_subword``: the subword that carries a word's tag (the suite's choice, resolved for
     the backbone; stage 5 must read predictions at the same one).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     task: TaskRef
     source: str

@@ -41,14 +41,9 @@ Choices where the paper is silent:
   ``num_threads`` changes the trained pieces (the EM statistics are summed per thread), so it is
   part of :class:`VocabSearchConfig`, the stage key and the training cache key, and is fixed
   (default 1), never taken from the machine: the same corpus gives the same tokenizer on any
-  machine. One thread per training, with k trainings side by side, is what buys the speed on a
-  small machine (docs/benchmarks.md: 0.58× the serial scan on 2 cores, where 2 threads per
-  training gave 0.86–1.22×). k changes only the cost, never the size (see
-  :mod:`harness.methods.unibridge.size_search`), so it is a run option outside the config and the key.
-  Default k = usable cores, which
-  oversubscribes them by up to ``num_threads``: a unigram training keeps its threads busy only
-  in the EM and pruning steps (loading, the seed-piece suffix array and finalising run on one
-  thread), and concurrent trainings fill those gaps. docs/choices.md weighs it with figures.
+  machine. k changes only the cost, never the size (see :mod:`harness.methods.unibridge.size_search`),
+  so it is a run option outside the config and the key; default k = usable cores. Why one thread
+  per training and k = cores: docs/choices.md, "k against `num_threads`".
 - search.json's ``alp`` and ``delta`` hold Algorithm 1's trajectory (the sizes up to the one
   returned, the same for every k); ``alp_ahead`` the sizes trained beyond it.
 """

@@ -19,8 +19,9 @@ from collections.abc import Container
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from harness.core.config import StrictConfig
 from harness.core.languages import canonical_code
 from harness.core.registry import UnknownNameError
 from harness.core.yaml_files import YamlFileError, format_validation_error, read_yaml
@@ -37,10 +38,8 @@ class DefinitionError(YamlFileError):
     """A task definition that cannot be used; the message names the file, the key and the fix."""
 
 
-class LocalLayout(BaseModel):
+class LocalLayout(StrictConfig):
     """Where the local form's files are, below the suite's data path, and their format."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     format: LocalFormat
     file: str = ""
@@ -61,15 +60,13 @@ class LocalLayout(BaseModel):
         return self
 
 
-class TaskDefinition(BaseModel):
+class TaskDefinition(StrictConfig):
     """A task declared by data: kind, labels, metric, columns, splits, languages, local layout.
 
     Hashable (by its content), so that it can stand where a task name stands in a
     :class:`~harness.tasks.reads.TaskRead`. Its dump (what a stage key hashes) holds every key
     but ``description``: editing a description or a comment rebuilds nothing.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     task: str | None = None
     kind: str
