@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from huggingface_hub import constants
 
 from harness.cli.main import cli
-from harness.data import hub, monolingual, nli, parallel, releases, ud
+from harness.data import hub, monolingual, nli, parallel, release_pins, releases, ud
 from harness.data.ud_pins import UD_SINDHI_COMMIT
 from harness.models.backbones import check_backbone_available
 from harness.planning.fetching import config_files
@@ -209,9 +209,9 @@ def test_fetch_then_offline_validate_passes(server, tmp_path, monkeypatch):
         "en/test-00000-of-00001.parquet"}
     assert files_under(offline / "hub" / "wikimedia" / "wikipedia") == {
         "README.md", "20231101.en/train-00000-of-00041.parquet"}  # the replica's one shard
-    nli_cache = offline / "releases" / "americasnli" / releases._AMERICASNLI_COMMIT
+    nli_cache = offline / "releases" / "americasnli" / release_pins._AMERICASNLI_COMMIT
     assert files_under(nli_cache) == {"test/aym.tsv", "test/quy.tsv"}
-    text_cache = offline / "releases" / "americasnlp2021" / releases._AMERICASNLP_COMMIT
+    text_cache = offline / "releases" / "americasnlp2021" / release_pins._AMERICASNLP_COMMIT
     assert files_under(text_cache) == {"data/aymara-spanish/train.aym",
                                        "data/quechua-spanish/train.quy"}
     snapshot = offline / "models" / "models--org--mini-bert" / "snapshots" / MODEL_COMMIT
@@ -278,7 +278,7 @@ def test_file_set_releases_are_fetched_then_offline_validate_passes(server, tmp_
     assert result.output.startswith(f"Fetched 3 release items for 1 jobs of {path}.")
     sindhi = offline / "releases" / "ud_repositories" / UD_SINDHI_COMMIT
     assert files_under(sindhi) == {SINDHI}
-    pairs = offline / "releases" / "unibridge_alignment" / releases._UNIBRIDGE_COMMIT
+    pairs = offline / "releases" / "unibridge_alignment" / release_pins._UNIBRIDGE_COMMIT
     assert files_under(pairs) == {"xlm/alignment/flores/sd/snd_Arab-eng_Latn.txt",
                                   "xlm/alignment/flores/sd/snd_Arab-zho_Hant.txt"}
 
@@ -302,7 +302,7 @@ def test_only_narrows_what_is_fetched(server, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Fetched 2 release items, 2 hub dataset items, 1 backbone item "
                                     "for 1 jobs")
-    cache = offline / "releases" / "americasnli" / releases._AMERICASNLI_COMMIT
+    cache = offline / "releases" / "americasnli" / release_pins._AMERICASNLI_COMMIT
     assert files_under(cache) == {"test/quy.tsv"}
 
 

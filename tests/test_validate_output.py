@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.data import hub, releases
+from harness.data import hub, release_pins, releases
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGS = "aym, bzd, cni, grn, hch, nah, oto, quy, shp, tar"
@@ -66,8 +66,8 @@ def test_downloads_are_shown_from_v_on(tmp_path):
     downloads = [line for line in result.stderr.splitlines() if "Downloading data from" in line]
     # one attempt per unreachable folder: the first file of each release
     assert [line.split("'")[1].rsplit("/", 2)[0] for line in downloads] == [
-        f"https://raw.githubusercontent.com/nala-cub/AmericasNLI/{releases._AMERICASNLI_COMMIT}",
+        f"https://raw.githubusercontent.com/nala-cub/AmericasNLI/{release_pins._AMERICASNLI_COMMIT}",
         f"https://raw.githubusercontent.com/AmericasNLP/americasnlp2021/"
-        f"{releases._AMERICASNLP_COMMIT}/data",
+        f"{release_pins._AMERICASNLP_COMMIT}/data",
         f"https://raw.githubusercontent.com/TokisakiKurumi2001/UniBridge/"
-        f"{releases._UNIBRIDGE_COMMIT}/xlm/alignment/opus"]
+        f"{release_pins._UNIBRIDGE_COMMIT}/xlm/alignment/opus"]
