@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence, Sized
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +82,30 @@ def format_validation_error(error: ValidationError, prefix: str = "",
         message = problem["msg"]
         if problem["type"] == "missing" and loc in misspelt:
             continue
+        if problem["type"] == "too_short":
+            if _short_by_failed_items(problem, problems):
+                continue
+            message = message.replace(" after validation", "")  # the input was that short
         if problem["type"] == "extra_forbidden" and loc:
             message = _unknown_key(model, loc, also_valid, missing.get(loc[:-1], []))
         lines.append(f"{_dotted(prefix, loc) or '(top level)'}: {message}")
     return "\n".join(lines)
+
+
+def _short_by_failed_items(problem: Mapping[str, Any], problems: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a ``too_short`` problem only counts the items that failed (each has its own line).
+
+    Pydantic checks a list's or mapping's length after validating its items, counting those
+    that passed: ``backbones: [{name: x, bogus: 1}]`` has one entry, which fails, and a second
+    line "Tuple should have at least 1 item after validation, not 0" that is no problem of its
+    own. The input had enough items when its length reaches the minimum.
+    """
+    loc, given = tuple(problem["loc"]), problem.get("input")
+    minimum = (problem.get("ctx") or {}).get("min_length")
+    if not isinstance(given, Sized) or minimum is None or len(given) < minimum:
+        return False
+    return any(len(other["loc"]) > len(loc) and tuple(other["loc"][:len(loc)]) == loc
+               for other in problems)
 
 
 def _unknown_key(model: type[BaseModel] | None, loc: tuple, also_valid: Sequence[str],

@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from harness.core.archs import Arch
-from harness.core.config import StrictConfig
+from harness.core.config import Seed, StrictConfig, key_error
 from harness.core.languages import SOURCE_LANGUAGES, canonical_code
 from harness.core.yaml_files import YamlFileError, format_validation_error, read_yaml
 from harness.data.parallel import ParallelCorpus, corpora_from_yaml, corpus_for
@@ -110,6 +110,17 @@ class TaskSuite(StrictConfig):
         if lang in self.language_data:
             return f"language_data.{lang}"
         return "source_data" if lang in self.sources and self.source_data else "data"
+
+    @model_validator(mode="after")
+    def _targets_are_not_sources(self) -> TaskSuite:
+        shared = [lang for lang in self.targets if lang in self.sources]
+        if shared:
+            verb = "is" if len(shared) == 1 else "are"
+            raise key_error(self, "targets", (
+                f"{', '.join(shared)} {verb} also among the task's sources ({', '.join(self.sources)}); "
+                "a target is reached by transfer from the sources, so it cannot be one: drop it "
+                "from one of the two lists"), self.targets)
+        return self
 
     @model_validator(mode="after")
     def _language_data_of_own_languages(self) -> TaskSuite:
@@ -205,7 +216,9 @@ class Suite(StrictConfig):
 
     name: str
     description: str = ""
-    seeds: tuple[int, ...] = (1,)
+    #: At least one (an empty list would run no job and write an empty report), each in
+    #: numpy's range (the Trainer seeds numpy with it).
+    seeds: tuple[Seed, ...] = Field((1,), min_length=1)
     backbones: tuple[BackboneDecl, ...] = Field(min_length=1)
     tasks: dict[str, TaskSuite] = Field(min_length=1)
     methods: dict[str, dict[str, Any]] = Field(min_length=1)
