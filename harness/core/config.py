@@ -94,8 +94,9 @@ class StrictConfig(BaseModel):
         return _strict_numbers(handler(source))
 
 
-def key_error(model: BaseModel, key: str, message: str, value: Any) -> ValidationError:
-    """A ValidationError of ``model`` at ``key``, for a check that reads several of its fields.
+def key_error(model: BaseModel, key: str | tuple[str | int, ...], message: str,
+              value: Any) -> ValidationError:
+    """A ValidationError of ``model`` at ``key`` (a path below it), for a check of several fields.
 
     Raised from a model validator, pydantic places it below the model's own key path, so the
     line names the key (``tasks.ner.targets: ...``) rather than the model (``tasks.ner: Value
@@ -105,4 +106,4 @@ def key_error(model: BaseModel, key: str, message: str, value: Any) -> Validatio
     """
     return ValidationError.from_exception_data(type(model).__name__, [InitErrorDetails(
         type=PydanticCustomError("value_error", "{message}", {"message": message}),
-        loc=(key,), input=value)])
+        loc=key if isinstance(key, tuple) else (key,), input=value)])

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,9 @@ ANCHOR_PREFIX = "x-"
 #: Key of a method's entry naming the backbones it runs on (the paper pairs some methods with
 #: some backbones only); the rest of the entry is hyperparameter overrides.
 METHOD_BACKBONES = "backbones"
+#: How a message shows a value the file gave: a few items and levels of it, never a whole tree.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 2, 6, 6, 60
 
 
 class SuiteError(ValueError):
@@ -263,8 +267,8 @@ class Suite(StrictConfig):
     @field_validator("methods", mode="before")
     @classmethod
     def _empty_overrides(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return {name: {} for name in value}
+        if isinstance(value, list) and all(isinstance(name, str) for name in value):
+            return {name: {} for name in value}  # else pydantic's "should be a valid dictionary"
         if isinstance(value, dict):
             return {name: overrides or {} for name, overrides in value.items()}
         return value
@@ -275,8 +279,9 @@ class Suite(StrictConfig):
         for method, overrides in self.methods.items():
             chosen = overrides.get(METHOD_BACKBONES, names)
             if not isinstance(chosen, list) or not chosen or not all(n in names for n in chosen):
-                raise ValueError(f"methods.{method}.{METHOD_BACKBONES}: {chosen!r} is not a non-empty "
-                                 f"list of the suite's backbones (valid: {', '.join(names)})")
+                raise key_error(self, ("methods", method, METHOD_BACKBONES), (
+                    f"{_SHORT.repr(chosen)} is not a non-empty list of the suite's backbones "
+                    f"(valid: {', '.join(names)})"), chosen)
         return self
 
     @model_validator(mode="after")
