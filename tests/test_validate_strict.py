@@ -2,8 +2,10 @@
 
 A seed numpy refuses, a boolean where a number is meant (pydantic would read ``true`` as 1), a
 non-finite rate or weight (a NaN loss at the second step), no seed at all (no job, an empty
-report) and a target that is also its own task's source: each is one ``key.path: message`` line
-under the ``<file>: invalid suite`` header, before anything runs.
+report), a task without sources, harmony weights without ``parallel:`` (``--no-data-check``
+too: the graphs are built either way) and a target that is also its own task's source: each
+is one ``key.path: message`` line under the ``<file>: invalid suite`` header, before anything
+runs.
 """
 
 import math
@@ -77,6 +79,9 @@ def test_the_valid_suite_is_ok(tmp_path):
     (setter("tasks", "ner", "targets", ["amh", "eng"]),
      "tasks.ner.targets: eng is also among the task's sources (eng, zho); a target is reached by "
      "transfer from the sources, so it cannot be one: drop it from one of the two lists"),
+    (setter("tasks", "ner", "sources", []), "tasks.ner.sources: Tuple should have at least 1 item, not 0"),
+    (lambda suite: suite.pop("parallel"),
+     "parallel: required by the methods with harmony weights (unibridge); docs/data.md lists the corpora"),
     (setter("backbones", [{"name": "tiny-xlmr", "bogus": 1}]),
      "backbones.0.bogus: unknown key. Valid keys: name, pretrained, arch"),
     (setter("tasks", {"ner": {"targets": ["amh"], "bogus": 1, "data": {"path": "data/ner"}}}),

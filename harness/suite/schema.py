@@ -96,7 +96,7 @@ class TaskSuite(StrictConfig):
     """
 
     targets: tuple[str, ...] = Field(min_length=1)
-    sources: tuple[str, ...] = SOURCE_LANGUAGES
+    sources: tuple[str, ...] = Field(SOURCE_LANGUAGES, min_length=1)  # none: nothing to transfer
     data: DataSource
     source_data: DataSource | None = None
     language_data: dict[str, DataSource] = {}
