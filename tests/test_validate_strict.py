@@ -84,9 +84,6 @@ def test_the_valid_suite_is_ok(tmp_path):
      "parallel: required by the methods with harmony weights (unibridge); docs/data.md lists the corpora"),
     (setter("backbones", [{"name": "tiny-xlmr", "bogus": 1}]),
      "backbones.0.bogus: unknown key. Valid keys: name, pretrained, arch"),
-    (setter("tasks", {"ner": {"targets": ["amh"], "bogus": 1, "data": {"path": "data/ner"}}}),
-     "tasks.ner.bogus: unknown key. Valid keys: targets, sources, data, source_data, "
-     "language_data, label_subword, definition"),
 ])
 def test_validate_refuses_it_in_one_line_naming_the_key(tmp_path, change, line):
     code, lines = validate(tmp_path, change)

@@ -99,7 +99,7 @@ def test_an_alias_bomb_is_refused_before_it_expands(tmp_path):
 @pytest.mark.parametrize("value, problem", [
     ("1" * 5000, "Exceeds the limit (4300 digits)"),
     ("2024-13-45", "month must be in 1..12"),
-])
+], ids=["5000-digit-integer", "month-13"])
 def test_a_scalar_the_constructor_refuses_names_its_line(tmp_path, value, problem):
     line = refused(tmp_path, SUITE + f"description: {value}\n")
     assert "suite.yaml:7: not valid YAML: cannot read the value" in line and problem in line, line
@@ -137,3 +137,5 @@ def test_deep_values_within_the_limits_are_key_messages(tmp_path, path, kind):
     code, lines = validate(file)
     assert code == 2 and lines and "input limits" not in lines[0], lines
     assert len("\n".join(lines)) < 2000, lines  # a message, not the value's whole tree
+    key = ".".join(path[:2])  # the key, or the entry holding it
+    assert any(line.startswith(key) or f": {key}" in line for line in lines), lines  # names it
