@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from harness.cli.common import UserError, setup_logging, user_errors, verbose_option
+from harness.core.config import MAX_SEED
 
 
 @click.command("init-embeddings")
@@ -36,7 +37,8 @@ from harness.cli.common import UserError, setup_logging, user_errors, verbose_op
               help="Also match tokens case-insensitively after exact matches (default: on).")
 @click.option("--threads", type=click.IntRange(min=1),
               help="FastText threads (default: 1, reproducible; more is faster, not reproducible).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random rows.")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+              help="Seed of the random rows.")
 @verbose_option
 @user_errors
 def init_embeddings(backbone, tokenizer_dir, corpus_file, out, init, semantic_alignment,

@@ -20,6 +20,7 @@ from harness.cli.common import (
     verbose_option,
 )
 from harness.cli.stopping import report_stop, resume_command
+from harness.core.config import MAX_SEED
 from harness.core.registry import UnknownNameError
 from harness.core.shortfalls import SHOWN, summary_line
 from harness.core.stop_signals import stop_requests
@@ -105,7 +106,8 @@ def describe_device(device: str, precision: str = "auto") -> str:
               help="local: stages one after another here; ray: stages as tasks on a Ray instance "
                    "(RAY_ADDRESS, else a local one), the workdir on a filesystem all nodes share; "
                    "or a plugin's (unibridge-bench list executors).")
-@click.option("--seed", type=int, help="Run this seed only (overrides the suite's seeds).")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED),
+              help="Run this seed only (overrides the suite's seeds).")
 @click.option("--rerun", multiple=True, metavar="KIND",
               help="Recompute stages of this kind even when cached, and every stage built on them "
                    "(e.g. evaluation, language_adapter); repeatable.")

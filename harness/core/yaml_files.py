@@ -6,7 +6,11 @@ Example::
     format_validation_error(error, prefix="methods.unibridge")  # "methods.unibridge.vocab: ..."
 
 A key given twice in one mapping is refused (:class:`UniqueKeyLoader`); a file that is not
-UTF-8 or not YAML is named with its line; pydantic's errors become one ``key.path: message``
+UTF-8 or not YAML is named with its line; so is one past the input limits (docs/choices.md,
+"Input limits"): more than :data:`MAX_YAML_BYTES` bytes, nested deeper than
+:data:`MAX_YAML_DEPTH` levels, or more than :data:`MAX_YAML_NODES` values once its aliases are
+expanded (or an alias inside its own anchor), each refused before it is built, so that no file
+ends in a RecursionError or runs out of time and memory. Pydantic's errors become one ``key.path: message``
 line each, an unknown key with the closest valid one and the valid keys, as an unknown name
 gets (:func:`~harness.core.registry.suggestion`)::
 
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence, Sized
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +35,51 @@ from harness.core.registry import closest, suggestion
 HIDDEN_KEYS = "hidden_keys"
 
 
+#: The largest suite or task definition read, in bytes (256 KiB): the shipped ones are under
+#: 4 KiB; PyYAML's pure-Python loader reads about 100 KB a second (docs/choices.md).
+MAX_YAML_BYTES = 256 << 10
+#: The deepest nesting of mappings and lists read (the shipped files nest 5 levels): PyYAML and
+#: the code that walks what it returns recurse once per level.
+MAX_YAML_DEPTH = 64
+#: The most values (keys, scalars, lists, mappings) a file may hold with its aliases expanded:
+#: more than a file of :data:`MAX_YAML_BYTES` holds without aliases (``[0,0,...]``: one value
+#: per 2 bytes), far less than an alias "bomb" expands to.
+MAX_YAML_NODES = 200_000
+_LIMITS = ", past the input limits (docs/choices.md, Input limits)"
+
+
 class YamlFileError(ValueError):
     """A YAML file that cannot be read; the message names the file (and line) and the fix."""
 
 
+class YamlLimitError(yaml.MarkedYAMLError):
+    """A YAML file past an input limit or holding itself; ``problem`` says which, the mark where."""
+
+
 def read_yaml(path: Path, what: str) -> Any:
-    """The content of YAML file ``path`` (a ``what``: ``suite file``, ``task definition``)."""
+    """The content of YAML file ``path`` (a ``what``: ``suite file``, ``task definition``).
+
+    Raises:
+        YamlFileError: naming the file (and line) when it cannot be read, is not UTF-8 YAML, or
+            is past an input limit (:data:`MAX_YAML_BYTES`, :data:`MAX_YAML_DEPTH`,
+            :data:`MAX_YAML_NODES`). Example: ``suite.yaml:3: nested deeper than 64 levels``.
+    """
     try:
-        data = Path(path).read_bytes()
-        return yaml.load(data.decode("utf-8-sig"), Loader=UniqueKeyLoader)  # a SafeLoader
+        with Path(path).open("rb") as file:
+            data = file.read(MAX_YAML_BYTES + 1)
+        if len(data) > MAX_YAML_BYTES:
+            raise YamlFileError(f"{path}: the {what} is larger than {MAX_YAML_BYTES >> 10} KiB, "
+                                f"the most read (docs/choices.md, Input limits); a {what} names "
+                                f"its data, it does not hold it")
+        loader = UniqueKeyLoader(data.decode("utf-8-sig"))  # a SafeLoader
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            check_shape(node)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
     except OSError as error:
         raise YamlFileError(f"{path}: cannot read {what} ({error.strerror})") from None
     except UnicodeDecodeError as error:
@@ -48,6 +88,49 @@ def read_yaml(path: Path, what: str) -> Any:
                             f"save the {what} as UTF-8") from None
     except yaml.YAMLError as error:
         raise YamlFileError(yaml_message(path, error)) from None
+
+
+def check_shape(root: yaml.Node) -> None:
+    """Raise :class:`YamlLimitError` if ``root``, aliases expanded, is too deep, too big or cyclic.
+
+    An alias is the node of its anchor again, so the composed nodes form a graph: each node's
+    depth and expanded size are computed once (no recursion, no expansion), and an alias inside
+    its own anchor (``a: &x [*x]``, a structure containing itself) is refused. Example::
+
+        check_shape(yaml.compose("a: [[[1]]]"))    # fine: 5 levels
+    """
+    shape: dict[int, tuple[int, int]] = {}  # id(node) -> (depth, values with aliases expanded)
+    open_nodes: set[int] = set()  # the nodes whose children are being walked: the current path
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = _children(node)
+        if children_done:
+            open_nodes.discard(id(node))
+            depth = 1 + max((shape[id(child)][0] for child in children), default=0)
+            size = 1 + sum(shape[id(child)][1] for child in children)
+            if depth > MAX_YAML_DEPTH:
+                raise YamlLimitError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels "
+                                     f"(aliases expanded){_LIMITS}", node.start_mark)
+            if size > MAX_YAML_NODES:
+                raise YamlLimitError(None, None, f"more than {MAX_YAML_NODES} values with its "
+                                     f"aliases expanded{_LIMITS}", node.start_mark)
+            shape[id(node)] = (depth, size)
+        elif id(node) in open_nodes:
+            raise YamlLimitError(None, None, "an alias refers to a node that contains it (a "
+                                 "structure inside itself)", node.start_mark)
+        elif id(node) not in shape:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in shape)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def format_validation_error(error: ValidationError, prefix: str = "",
@@ -82,10 +165,30 @@ def format_validation_error(error: ValidationError, prefix: str = "",
         message = problem["msg"]
         if problem["type"] == "missing" and loc in misspelt:
             continue
+        if problem["type"] == "too_short":
+            if _short_by_failed_items(problem, problems):
+                continue
+            message = message.replace(" after validation", "")  # the input was that short
         if problem["type"] == "extra_forbidden" and loc:
             message = _unknown_key(model, loc, also_valid, missing.get(loc[:-1], []))
         lines.append(f"{_dotted(prefix, loc) or '(top level)'}: {message}")
     return "\n".join(lines)
+
+
+def _short_by_failed_items(problem: Mapping[str, Any], problems: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a ``too_short`` problem only counts the items that failed (each has its own line).
+
+    Pydantic checks a list's or mapping's length after validating its items, counting those
+    that passed: ``backbones: [{name: x, bogus: 1}]`` has one entry, which fails, and a second
+    line "Tuple should have at least 1 item after validation, not 0" that is no problem of its
+    own. The input had enough items when its length reaches the minimum.
+    """
+    loc, given = tuple(problem["loc"]), problem.get("input")
+    minimum = (problem.get("ctx") or {}).get("min_length")
+    if not isinstance(given, Sized) or minimum is None or len(given) < minimum:
+        return False
+    return any(len(other["loc"]) > len(loc) and tuple(other["loc"][:len(loc)]) == loc
+               for other in problems)
 
 
 def _unknown_key(model: type[BaseModel] | None, loc: tuple, also_valid: Sequence[str],
@@ -160,8 +263,32 @@ class UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last).
 
     Keys a merge (``<<: *anchor``) brings in may still be overridden: only the mapping's own
-    keys are compared.
+    keys are compared. It composes no deeper than :data:`MAX_YAML_DEPTH` levels (PyYAML's
+    composer recurses once per level) and a scalar its constructor refuses (an integer of more
+    than 4300 digits, a date with month 13) is a :class:`yaml.constructor.ConstructorError` at
+    its line, not a bare ValueError.
     """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        """PyYAML's node, refused past :data:`MAX_YAML_DEPTH` levels (before it recurses further)."""
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise YamlLimitError(None, None, f"nested deeper than {MAX_YAML_DEPTH} levels{_LIMITS}",
+                                     self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """PyYAML's object for ``node``; a ValueError of a scalar's constructor names its line."""
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read the value: {error}", node.start_mark) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         """The mapping of ``node``; ConstructorError at the second place a key is given."""
@@ -185,5 +312,7 @@ def yaml_message(path: Path, error: yaml.YAMLError) -> str:
     mark = getattr(error, "problem_mark", None)
     where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
     problem = getattr(error, "problem", None) or str(error)
+    if isinstance(error, YamlLimitError):
+        return f"{where}: {problem}"
     context = getattr(error, "context", None)
     return f"{where}: not valid YAML: {problem}" + (f" ({context})" if context else "")

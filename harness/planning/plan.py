@@ -35,7 +35,7 @@ from harness.methods.build_env import BuildEnv
 from harness.methods.catalog import METHODS
 from harness.models.backbones import backbone_spec
 from harness.planning.backbone_checks import backbone_problems
-from harness.planning.validation import data_problems
+from harness.planning.validation import data_problems, selected_stages
 from harness.suite.schema import METHOD_BACKBONES, Job, Suite, SuiteError, method_config
 from harness.suite.selection import select_jobs
 from harness.tasks.specs import get_task
@@ -74,7 +74,10 @@ def prepare(suite: Suite, check_data: bool = True,
     """Validate names, hyperparameters, compatibility and data; expand and select the jobs.
 
     ``only``: ``--only`` filters (:mod:`harness.suite.selection`); the data checks cover what the
-    selected jobs read and nothing else (:mod:`harness.planning.validation`).
+    selected jobs read and nothing else (:mod:`harness.planning.validation`). The selected jobs'
+    graphs are built either way (on provisional data when ``check_data`` is False), so what a
+    stage config or the wiring refuses (a value out of its range, no ``parallel:`` for harmony
+    weights) is refused here, not when a run reaches that stage.
     """
     problems: list[str] = []
     notes: list[str] = []
@@ -85,7 +88,9 @@ def prepare(suite: Suite, check_data: bool = True,
     jobs = suite.jobs()
     selected = select_jobs(suite, jobs, only) if only else jobs
     if check_data and not problems:
-        problems += data_problems(suite, methods, selected, notes)
+        problems += data_problems(suite, methods, selected, notes)  # builds the graphs too
+    elif not problems:  # the graphs alone, on provisional data: what every stage config refuses
+        problems += selected_stages(suite, methods, selected)[1]
     if problems:
         raise SuiteError(f"{suite.path}: invalid suite\n" + "\n".join(dict.fromkeys(problems)))
     return Plan(suite, methods, jobs, notes=notes, selected=selected)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from harness.core.archs import Arch
-from harness.core.config import StrictConfig
+from harness.core.config import Seed, StrictConfig, key_error
 from harness.core.languages import SOURCE_LANGUAGES, canonical_code
 from harness.core.yaml_files import YamlFileError, format_validation_error, read_yaml
 from harness.data.parallel import ParallelCorpus, corpora_from_yaml, corpus_for
@@ -46,6 +47,9 @@ ANCHOR_PREFIX = "x-"
 #: Key of a method's entry naming the backbones it runs on (the paper pairs some methods with
 #: some backbones only); the rest of the entry is hyperparameter overrides.
 METHOD_BACKBONES = "backbones"
+#: How a message shows a value the file gave: a few items and levels of it, never a whole tree.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 2, 6, 6, 60
 
 
 class SuiteError(ValueError):
@@ -92,7 +96,7 @@ class TaskSuite(StrictConfig):
     """
 
     targets: tuple[str, ...] = Field(min_length=1)
-    sources: tuple[str, ...] = SOURCE_LANGUAGES
+    sources: tuple[str, ...] = Field(SOURCE_LANGUAGES, min_length=1)  # none: nothing to transfer
     data: DataSource
     source_data: DataSource | None = None
     language_data: dict[str, DataSource] = {}
@@ -110,6 +114,17 @@ class TaskSuite(StrictConfig):
         if lang in self.language_data:
             return f"language_data.{lang}"
         return "source_data" if lang in self.sources and self.source_data else "data"
+
+    @model_validator(mode="after")
+    def _targets_are_not_sources(self) -> TaskSuite:
+        shared = [lang for lang in self.targets if lang in self.sources]
+        if shared:
+            verb = "is" if len(shared) == 1 else "are"
+            raise key_error(self, "targets", (
+                f"{', '.join(shared)} {verb} also among the task's sources ({', '.join(self.sources)}); "
+                "a target is reached by transfer from the sources, so it cannot be one: drop it "
+                "from one of the two lists"), self.targets)
+        return self
 
     @model_validator(mode="after")
     def _language_data_of_own_languages(self) -> TaskSuite:
@@ -205,7 +220,9 @@ class Suite(StrictConfig):
 
     name: str
     description: str = ""
-    seeds: tuple[int, ...] = (1,)
+    #: At least one (an empty list would run no job and write an empty report), each in
+    #: numpy's range (the Trainer seeds numpy with it).
+    seeds: tuple[Seed, ...] = Field((1,), min_length=1)
     backbones: tuple[BackboneDecl, ...] = Field(min_length=1)
     tasks: dict[str, TaskSuite] = Field(min_length=1)
     methods: dict[str, dict[str, Any]] = Field(min_length=1)
@@ -250,8 +267,8 @@ class Suite(StrictConfig):
     @field_validator("methods", mode="before")
     @classmethod
     def _empty_overrides(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return {name: {} for name in value}
+        if isinstance(value, list) and all(isinstance(name, str) for name in value):
+            return {name: {} for name in value}  # else pydantic's "should be a valid dictionary"
         if isinstance(value, dict):
             return {name: overrides or {} for name, overrides in value.items()}
         return value
@@ -262,8 +279,9 @@ class Suite(StrictConfig):
         for method, overrides in self.methods.items():
             chosen = overrides.get(METHOD_BACKBONES, names)
             if not isinstance(chosen, list) or not chosen or not all(n in names for n in chosen):
-                raise ValueError(f"methods.{method}.{METHOD_BACKBONES}: {chosen!r} is not a non-empty "
-                                 f"list of the suite's backbones (valid: {', '.join(names)})")
+                raise key_error(self, ("methods", method, METHOD_BACKBONES), (
+                    f"{_SHORT.repr(chosen)} is not a non-empty list of the suite's backbones "
+                    f"(valid: {', '.join(names)})"), chosen)
         return self
 
     @model_validator(mode="after")
