@@ -34,23 +34,26 @@ def verify(workdir, repair, verbose):
       unibridge-bench verify runs/smoke
       unibridge-bench verify runs/smoke --repair && unibridge-bench run suites/smoke.yaml
     """
-    from harness.run.integrity import check_workdir
+    from harness.run.integrity import VerifyError, check_workdir
     from harness.run.integrity import repair as remove_damaged
 
     setup_logging(verbose)
     try:
         check = check_workdir(workdir)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, VerifyError) as error:
         raise UserError(str(error)) from None
     for entry in check.damaged:
         click.echo(f"damaged {entry.path} ({entry.kind}): {entry.problem}")
         click.echo(f"  {dependents_line(check, entry)}")
     for path in check.unreadable_records:
         click.echo(f"unreadable record {path}")
-    click.echo(summary_line(check, repair))
     if repair:
-        remove_damaged(check)
-    elif not check.clean:
+        try:
+            remove_damaged(check)
+        except VerifyError as error:
+            raise UserError(str(error)) from None
+    click.echo(summary_line(check, repair))
+    if not repair and not check.clean:
         raise SystemExit(1)
 
 

@@ -27,6 +27,19 @@ class Failure:
     reason: str
 
 
+def failure_reason(error: BaseException) -> str:
+    r"""One line for why a stage raised: the error's type and the first line of its message.
+
+    The run's summary prints it once per failed job (``FAILED <job>: <stage>: <reason>``); a
+    library's multi-line advice (torch's unpickling refusal, five lines) stays in the log at
+    ``-v``. Example::
+
+        failure_reason(ValueError("bad input data\nmore")) == "ValueError: bad input data"
+    """
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
 class ExecutorUnavailableError(RuntimeError):
     """The chosen executor's optional dependency is not installed (e.g. Ray)."""
 

@@ -61,7 +61,14 @@ from typing import Any, ClassVar
 from filelock import FileLock
 from pydantic import BaseModel
 
-from harness.core.manifest import MANIFEST, CacheError, corrupt_entry, damaged_file, write_manifest
+from harness.core.manifest import (
+    MANIFEST,
+    CacheError,
+    corrupt_entry,
+    damaged_file,
+    unreadable_entry,
+    write_manifest,
+)
 from harness.core.origins import stage_stamp
 from harness.core.stop_signals import raise_pending_stop
 from harness.core.workdir import follow_umask, out_of_space_stops
@@ -221,9 +228,19 @@ class Cache:
         return path
 
     def is_done(self, stage: Stage) -> bool:
-        """True when the finished artifact of ``stage`` exists (once seen, until invalidated)."""
-        if stage.key not in self._done and (self.path(stage) / MANIFEST).is_file():
-            self._done.add(stage.key)
+        """True when the finished artifact of ``stage`` exists (once seen, until invalidated).
+
+        Raises:
+            CacheError: the entry may not be read (its permissions): one message naming it and
+                the fix (:func:`harness.core.manifest.unreadable_entry`).
+        """
+        if stage.key not in self._done:
+            try:
+                found = (self.path(stage) / MANIFEST).is_file()
+            except PermissionError as error:
+                raise unreadable_entry(stage.title, self.path(stage), error) from error
+            if found:
+                self._done.add(stage.key)
         return stage.key in self._done
 
     def manifest(self, stage: Stage) -> dict[str, Any]:
@@ -232,6 +249,8 @@ class Cache:
             path = self.path(stage) / MANIFEST
             try:
                 self._manifests[stage.key] = json.loads(path.read_text(encoding="utf-8"))
+            except PermissionError as error:
+                raise unreadable_entry(stage.title, path.parent, error) from error
             except (OSError, json.JSONDecodeError) as error:
                 raise corrupt_entry(stage.title, path.parent, str(error)) from error
         return self._manifests[stage.key]
@@ -258,12 +277,16 @@ class Cache:
         Entries written before manifests had ``files`` are taken as they are.
 
         Raises:
-            CacheError: a file is missing, or its size or SHA-256 differs (truncated, edited).
+            CacheError: a file is missing, or its size or SHA-256 differs (truncated, edited),
+                the entry is a symbolic link, or a file may not be read (permissions).
         """
         if stage.key in self._verified:
             return
         entry = self.path(stage)
-        problem = damaged_file(entry, self.manifest(stage).get("files", {}))
+        try:
+            problem = damaged_file(entry, self.manifest(stage).get("files", {}))
+        except PermissionError as error:
+            raise unreadable_entry(stage.title, entry, error) from error
         if problem:
             raise corrupt_entry(stage.title, entry, problem)
         self._verified.add(stage.key)
@@ -357,13 +380,28 @@ class Cache:
     def invalidate(self, stage: Stage) -> None:
         """Remove a finished artifact so that the next run recomputes it."""
         self._forget(stage)
-        shutil.rmtree(self.path(stage), ignore_errors=True)
+        remove_entry(self.path(stage), ignore_errors=True)
 
     @staticmethod
     def _publish(tmp: Path, final: Path) -> None:
-        if final.exists():  # a crashed earlier attempt left a directory without a manifest
-            shutil.rmtree(final)
+        if final.is_symlink() or final.exists():  # a crashed attempt's directory without a manifest
+            remove_entry(final)
         os.rename(tmp, final)
+
+
+def remove_entry(path: Path, ignore_errors: bool = False) -> None:
+    """Remove the cache entry at ``path`` without ever following a link out of the workdir.
+
+    A symbolic link is unlinked (its target stays); a directory is removed with its files (a
+    link inside it is unlinked, as :func:`shutil.rmtree` does). Example::
+
+        remove_entry(cache.path(stage))   # the next run rebuilds it
+    """
+    if path.is_symlink():
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=ignore_errors)
 
 
 def seed_everything(seed: int) -> None:

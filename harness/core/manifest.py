@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +29,7 @@ from typing import Any
 from harness.core.workdir import atomic_write_text
 
 MANIFEST = "manifest.json"
+STAGE_KEY = re.compile("[0-9a-f]{64}")  # harness.core.graph.hash_payload's SHA-256 hex digest
 
 
 class CacheError(RuntimeError):
@@ -51,7 +54,16 @@ def write_manifest(identity: Mapping[str, Any], key: str, folder: Path, started:
 
 
 def damaged_file(entry: Path, files: Mapping[str, Mapping[str, Any]]) -> str | None:
-    """What is wrong with the first of ``files`` (a manifest's) that is missing or differs, if any."""
+    """What is wrong with the first of ``files`` (a manifest's) that is missing or differs, if any.
+
+    An entry that is a symbolic link is damaged as such: a stage writes a directory, and what a
+    link points to lies outside the workdir (``verify --repair`` removes the link, never its target).
+
+    Raises:
+        PermissionError: a file cannot be read (see :func:`unreadable_entry`).
+    """
+    if entry.is_symlink():
+        return linked_entry(entry)
     for name, expected in files.items():
         file = entry / name
         if not file.is_file():
@@ -59,6 +71,11 @@ def damaged_file(entry: Path, files: Mapping[str, Mapping[str, Any]]) -> str | N
         if file.stat().st_size != expected["size"] or file_sha256(file) != expected["sha256"]:
             return f"{name} differs from the file the stage wrote (truncated or changed since)"
     return None
+
+
+def linked_entry(entry: Path) -> str:
+    """The problem of an entry that is a symbolic link: where it points."""
+    return f"it is a symbolic link to {entry.readlink()}, not a directory a stage wrote"
 
 
 def corrupt_entry(title: str, entry: Path, problem: str) -> CacheError:
@@ -72,6 +89,45 @@ def corrupt_entry(title: str, entry: Path, problem: str) -> CacheError:
                       f"`unibridge-bench verify {entry.parents[2]} --repair` (the next run "
                       f"rebuilds it), re-run with --rerun {entry.parent.name} to rebuild it and what is "
                       f"built on it, or delete that directory.")
+
+
+def unreadable_entry(title: str, entry: Path, error: OSError) -> CacheError:
+    """The one message for a cache entry the run may not read (its or a file's permissions).
+
+    ``verify --repair`` cannot help there (what cannot be read may not be removable either), so
+    the fix named is the permissions, or removing the entry as its owner. Example::
+
+        unreadable cache entry runs/x/cache/finetune/9dbf… (finetune for zero_shot/…): Permission
+        denied: …/manifest.json. Give this user read access (`chmod -R u+rwX …/9dbf…` as its
+        owner) or remove that directory; the next run rebuilds it.
+    """
+    what = f"{error.strerror or error}: {error.filename}" if error.filename else str(error)
+    return CacheError(f"unreadable cache entry {entry} ({title}): {what}. Give this user read "
+                      f"access (`chmod -R u+rwX {entry}` as its owner) or remove that directory; "
+                      f"the next run rebuilds it.")
+
+
+def load_tensors(file: Path) -> Any:
+    """``torch.load(file, weights_only=True)`` of an artifact's tensors, on the CPU.
+
+    A file that holds other objects (a pickle put in place of the stage's tensors) is refused
+    by torch; that refusal becomes one :class:`CacheError` naming the entry and ``verify
+    --repair``, never torch's advice to load it unchecked. Example::
+
+        matrix = load_tensors(artifact / "embeddings.pt")
+    """
+    import torch
+
+    try:
+        return torch.load(file, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        file = Path(file)
+        problem = "holds objects other than tensors, which no stage writes (replaced or damaged)"
+        entry = next((folder for folder in file.parents if STAGE_KEY.fullmatch(folder.name)), None)
+        if entry is None:
+            raise CacheError(f"{file} {problem}; delete it and run again") from error
+        problem = f"{file.relative_to(entry).as_posix()} {problem}"
+        raise corrupt_entry(entry.parent.name, entry, problem) from error
 
 
 def file_sha256(path: Path) -> str:

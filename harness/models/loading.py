@@ -25,6 +25,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from harness.core.manifest import load_tensors
+
 if TYPE_CHECKING:
     from adapters import SeqBnInvConfig
     from torch import Tensor, nn
@@ -172,13 +174,12 @@ def load_language(model: PreTrainedModel, artifact: Path, name: str) -> PreTrain
     Returns:
         The tokenizer to encode this language's text with.
     """
-    import torch
     from transformers import AutoTokenizer
 
     artifact = Path(artifact)
     tokenizer = AutoTokenizer.from_pretrained(artifact / TOKENIZER_DIR)
     if (artifact / EMBEDDINGS_FILE).is_file():
-        matrix = torch.load(artifact / EMBEDDINGS_FILE, map_location="cpu", weights_only=True)
+        matrix = load_tensors(artifact / EMBEDDINGS_FILE)
         install_target_embeddings(model, tokenizer, matrix, name)
     else:
         model.set_active_embeddings("default")

@@ -86,11 +86,18 @@ def figure3_intervals(run: RunData) -> dict[str, dict[float, tuple[float, float]
 
 
 def _error_bars(axes, xs: list[float], ys: list[float], intervals: list, color) -> None:
-    """Asymmetric interval bars at the points that have an interval."""
-    have = [(x, y, i) for x, y, i in zip(xs, ys, intervals) if i is not None]
+    """Interval bars at the points that have an interval, each drawn as the interval is given.
+
+    A bar spans ``low`` to ``high`` whatever the point's value: a record whose value lies
+    outside its own interval (or an interval given high to low) is drawn as it is, never refused.
+    Example::
+
+        _error_bars(axes, [0.0], [50.0], [(52.0, 58.0)], "black")   # a bar from 52 to 58
+    """
+    have = [(x, min(i), max(i)) for x, i in zip(xs, intervals) if i is not None]
     if have:
-        axes.errorbar([x for x, _, _ in have], [y for _, y, _ in have],
-                      yerr=[[y - i[0] for _, y, i in have], [i[1] - y for _, y, i in have]],
+        axes.errorbar([x for x, _, _ in have], [(low + high) / 2 for _, low, high in have],
+                      yerr=[(high - low) / 2 for _, low, high in have],
                       fmt="none", ecolor=color, capsize=3, linewidth=1)
 
 

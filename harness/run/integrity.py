@@ -15,7 +15,11 @@ entry holds no file the manifest does not list (a stray file, which a stage read
 directory could pick up; a run does not look for those). Record files under ``results/`` must
 parse as records (:func:`harness.run.records.read_record`).
 
-Repair removes only the damaged entries. What was built on one keeps its artifact: it was built
+An entry that is a symbolic link is damaged (a stage writes a directory), and one that may not
+be read (its permissions) is listed with that problem instead of stopping the check. Repair
+removes only the damaged entries, and never anything outside the workdir: a linked entry loses
+its link, not what it points to; an entry it may not remove is named with the fix in one
+:class:`VerifyError`. What was built on one keeps its artifact: it was built
 from the intact entry before the damage, and its key names the damaged entry's key, which the
 next run rebuilds from the same config and inputs. Records are kept too (they were written from
 intact artifacts); an unreadable record file is removed, and written again by the next run of
@@ -28,19 +32,23 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import shutil
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from harness.core.manifest import MANIFEST, damaged_file
+from harness.core.graph import remove_entry
+from harness.core.manifest import MANIFEST, STAGE_KEY, damaged_file, linked_entry
 from harness.run.records import aggregate, read_record, record_files
 from harness.run.runner import CACHE_DIR
 
 log = logging.getLogger(__name__)
 
-STAGE_KEY = re.compile("[0-9a-f]{64}")  # harness.core.graph.hash_payload's SHA-256 hex digest
+
+class VerifyError(RuntimeError):
+    """``verify`` may not list a cache folder, or ``--repair`` may not remove a damaged entry.
+
+    (Its permissions, or the entry lies outside the workdir.) The message names the fix.
+    """
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,7 @@ def check_workdir(workdir: Path) -> WorkdirCheck:
     if not root.is_dir():
         raise FileNotFoundError(f"{workdir} has no {CACHE_DIR}/ folder: not the workdir of a run")
     entries = [check_entry(path) for kind in sorted(root.iterdir()) if is_kind_dir(kind)
-               for path in sorted(kind.iterdir()) if is_entry_dir(path)]
+               for path in entry_dirs(kind)]
     check = WorkdirCheck(workdir, entries)
     for path in record_files(workdir):
         record = read_record(path)
@@ -132,20 +140,51 @@ def is_kind_dir(path: Path) -> bool:
     return path.is_dir() and not path.name.startswith(".")
 
 
+def entry_dirs(kind: Path) -> list[Path]:
+    """The entries of the kind folder ``kind``, sorted.
+
+    Raises:
+        VerifyError: the folder may not be listed (its permissions); the message names the fix.
+    """
+    try:
+        return sorted(path for path in kind.iterdir() if is_entry_dir(path))
+    except PermissionError as error:
+        raise VerifyError(f"cache folder {kind} may not be read ({error.strerror}): give this user "
+                          f"read access (`chmod -R u+rwX {kind}` as its owner) and verify again") from error
+
+
 def is_entry_dir(path: Path) -> bool:
     """An entry: a directory named by a stage key (64 hex digits), finished or damaged.
 
     Work folders (``.tmp-*``, ``.partial-*``) and what other caches keep under the cache root
     (the vocabulary search's ``spm_trainings/<corpus hash>/``) are not entries.
     """
-    return path.is_dir() and STAGE_KEY.fullmatch(path.name) is not None
+    return (path.is_dir() or path.is_symlink()) and STAGE_KEY.fullmatch(path.name) is not None
 
 
 def check_entry(path: Path) -> Entry:
-    """The entry at ``path`` (``<cache>/<kind>/<key>``) with its first problem, if any."""
+    """The entry at ``path`` (``<cache>/<kind>/<key>``) with its first problem, if any.
+
+    A symbolic link is damaged whatever it points to; what may not be read is a problem of its
+    own (``manifest.json may not be read: Permission denied``), not an exception.
+    """
     kind, key = path.parent.name, path.name
+    if path.is_symlink():
+        return Entry(kind, key, path, problem=linked_entry(path))
+    try:
+        return _checked_entry(path, kind, key)
+    except PermissionError as error:
+        denied = Path(error.filename or path)
+        name = denied.relative_to(path).as_posix() if denied.is_relative_to(path) else str(denied)
+        name = "the entry" if name == "." else name
+        return Entry(kind, key, path, problem=f"{name} may not be read ({error.strerror})")
+
+
+def _checked_entry(path: Path, kind: str, key: str) -> Entry:
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except PermissionError:
+        raise
     except FileNotFoundError:
         return Entry(kind, key, path, problem=f"{MANIFEST} is missing")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -170,9 +209,29 @@ def stray_file(path: Path, files: dict) -> str | None:
 
 
 def repair(check: WorkdirCheck) -> None:
-    """Remove the damaged entries and unreadable record files; rebuild ``results.jsonl``."""
+    """Remove the damaged entries and unreadable record files; rebuild ``results.jsonl``.
+
+    Nothing outside the workdir is removed: a linked entry loses the link only, and an entry
+    reached through a linked kind folder is left. Example::
+
+        repair(check_workdir(Path("runs/smoke")))
+
+    Raises:
+        VerifyError: an entry may not be removed (its permissions) or lies outside the workdir;
+            the message names it and the fix. The entries before it are removed.
+    """
+    inside = check.workdir.resolve()
     for entry in check.damaged:
-        shutil.rmtree(entry.path)
+        if not entry.path.is_symlink() and not entry.path.resolve().is_relative_to(inside):
+            raise VerifyError(f"damaged cache entry {entry.path} lies outside the workdir "
+                              f"({entry.path.resolve()}): not removed; remove it yourself")
+        try:
+            remove_entry(entry.path)
+        except PermissionError as error:
+            raise VerifyError(f"damaged cache entry {entry.path} may not be removed "
+                              f"({error.strerror}: {error.filename}): give this user access "
+                              f"(`chmod -R u+rwX {entry.path}` as its owner) or remove it as its "
+                              f"owner, then verify again") from error
         log.info("removed %s", entry.path)
     for path in check.unreadable_records:
         path.unlink()

@@ -11,7 +11,9 @@ a run killed at any moment keeps every finished artifact and every written resul
 every stage that depends on a recomputed one is recomputed too, so no result mixes a new artifact
 with one built on the old. A job's record is written once, as soon as every stage of its graph exists: when
 its final stage finishes, or at the end of the run for a cached final whose inputs had to be
-rebuilt first (never before them).
+rebuilt first (never before them). A job that fails loses the record an earlier run wrote for it:
+that record is not this run's result, and the report names the job as failed instead of
+showing the old value as current (:func:`drop_stale_records`).
 
 Before anything runs the workdir is checked to be writable; a full disk stops the run with one
 message (:mod:`harness.core.workdir`), also while a record or ``results.jsonl`` is written. A stage
@@ -34,7 +36,14 @@ from harness.core.stop_signals import raise_pending_stop
 from harness.core.workdir import NoSpaceError, check_writable, out_of_space_stops
 from harness.planning.plan import Plan
 from harness.run.executors.catalog import EXECUTORS
-from harness.run.records import RESULTS_DIR, RESULTS_FILE, aggregate, make_record, write_record
+from harness.run.records import (
+    RESULTS_DIR,
+    RESULTS_FILE,
+    aggregate,
+    make_record,
+    record_path,
+    write_record,
+)
 from harness.suite.schema import Job
 
 log = logging.getLogger(__name__)
@@ -200,16 +209,35 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
         report.failures = executor.execute(graph.stages, cache, ctx, on_done=record)
         for final in graph.finals.values():  # cached finals whose inputs were rebuilt in this run
             record(final)
+        report.failed_jobs = graph.failed_jobs(report.failures)
+        drop_stale_records(options.workdir, list(report.failed_jobs))
         raise_pending_stop()  # one the last stage's code swallowed
         stopped = False
     finally:  # also when stopped (Ctrl-C, SIGTERM): results.jsonl holds every job that finished
         jobs_bar.close()
         write_results_file(options.workdir, stopped)
-    report.failed_jobs = graph.failed_jobs(report.failures)
     report.built_elsewhere = sum(cache.is_done(s) and cache.manifest(s).get("run") != ctx.run_id
                                  for s in pending)  # by another run on this workdir, meanwhile
     report.shortfalls = run_shortfalls(graph.stages, cache)
     return report
+
+
+def drop_stale_records(workdir: Path, failed: list[Job]) -> None:
+    """Remove the record files of jobs that failed in this run (``results.jsonl`` follows).
+
+    A failed job's record can only be an earlier run's: its graph has a stage this run could
+    not build, so the record may come from other settings or from an artifact since removed.
+    Kept, the tables would show it as the current result; gone, the report's footnote says the
+    job failed and why (``run.json``). The next run that finishes the job writes it again.
+    Example::
+
+        drop_stale_records(workdir, list(report.failed_jobs))
+    """
+    for job in failed:
+        path = record_path(workdir, job.job_id)
+        if path.is_file():
+            path.unlink()
+            log.info("job %s failed: removed its earlier record %s", job.job_id, path)
 
 
 def pending_stages(graph: JobGraph, cache: Cache) -> list[Stage]:

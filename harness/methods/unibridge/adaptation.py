@@ -42,6 +42,7 @@ from pydantic import Field, model_serializer
 
 from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
+from harness.core.manifest import load_tensors
 from harness.core.workdir import atomic_write_text
 from harness.methods.unibridge.objectives import AdaptationCollator, encode_corpus, objective_collator
 from harness.models.backbones import CORPUS_FILE, backbone_arch, pretrained_path
@@ -145,10 +146,8 @@ def student_tokenizer(pretrained: str, embeddings: Path | None) -> PreTrainedTok
 def prepare_student(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
                     embeddings: Path | None, config: AdaptationConfig) -> None:
     """Install the target embeddings (if given) and a fresh trainable language adapter."""
-    import torch
-
     if embeddings is not None:
-        matrix = torch.load(embeddings / EMBEDDINGS_FILE, map_location="cpu", weights_only=True)
+        matrix = load_tensors(embeddings / EMBEDDINGS_FILE)
         install_target_embeddings(model, tokenizer, matrix, TARGET_EMBEDDINGS)
     model.add_adapter(ADAPTER_NAME, config=language_adapter_config(
         model, config.reduction_factor, config.inv_reduction_factor))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from tqdm.auto import tqdm
 
-from harness.core.executor import Executor, Failure, failed_input, split_cached
+from harness.core.executor import Executor, Failure, failed_input, failure_reason, split_cached
 from harness.core.graph import Cache, Stage, StageContext
 from harness.core.workdir import NoSpaceError
 
@@ -49,9 +49,9 @@ class LocalExecutor(Executor):
             except Exception as error:  # noqa: BLE001 - one failed stage must not lose the others
                 if not self.keep_going:
                     raise
-                log.warning("%s failed: %s: %s", stage.title, type(error).__name__, error)
-                log.info("traceback of %s", stage.label, exc_info=True)
-                failed[stage.key] = Failure(stage, f"{type(error).__name__}: {error}")
+                # the run's summary says it once (FAILED <job>: ...); -v shows it as it happens
+                log.info("%s failed: %s: %s", stage.title, type(error).__name__, error, exc_info=True)
+                failed[stage.key] = Failure(stage, failure_reason(error))
                 continue
             on_done(stage)
         return list(failed.values())

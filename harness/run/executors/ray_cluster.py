@@ -22,12 +22,19 @@ raise again. ``on_done`` runs in the driver, in the order stages finish.
 
 Ray is an optional extra (``pip install 'unibridge-bench[ray]'``), imported only when this
 executor runs. Without ``RAY_ADDRESS`` and without an initialised Ray, a local instance is
-started for the run and stopped after it.
+started for the run and stopped after it. Connecting to ``RAY_ADDRESS`` takes at most about
+:data:`RAY_CONNECT_TIMEOUT_S` (Ray's own default tries for some 13 minutes); a cluster that does
+not answer, or a Ray that cannot start, stops the run with one message of the harness's own
+(which address, what to do), Ray's log lines and tracebacks shown only with ``-v``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
+import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -36,11 +43,126 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from harness.core.executor import Executor, ExecutorUnavailableError, Failure, failed_input, split_cached
+from harness.core.executor import (
+    Executor,
+    ExecutorUnavailableError,
+    Failure,
+    failed_input,
+    failure_reason,
+    split_cached,
+)
 from harness.core.graph import Cache, Stage, StageContext
 from harness.core.workdir import NoSpaceError
 
 log = logging.getLogger(__name__)
+
+
+#: Seconds connecting to an existing Ray cluster (``RAY_ADDRESS``) may take before the run stops
+#: with one message. A live cluster answers within a second; Ray's own defaults try 20 times
+#: for about 40 s each against an address where nothing listens. See docs/choices.md, "Timeouts".
+RAY_CONNECT_TIMEOUT_S = 30
+
+
+class RayConnectionError(ExecutorUnavailableError):
+    """Ray could not connect to ``RAY_ADDRESS`` or start a local instance (one message, no traceback)."""
+
+
+def connect_settings(timeout: float) -> dict[str, str]:
+    """Ray's settings (environment variables) that bound connecting to a cluster to ``timeout`` s.
+
+    One try of Ray's connect loop (``RAY_gcs_server_port_wait_time_s``; 20 by default) whose
+    three waits (the GCS connection, its pubsub channel, the cluster id) take a third each.
+    Example::
+
+        connect_settings(30) == {"RAY_gcs_server_port_wait_time_s": "1",
+                                 "RAY_gcs_rpc_server_connect_timeout_s": "10",
+                                 "RAY_py_gcs_connect_timeout_s": "10"}
+    """
+    step = str(max(1, round(timeout / 3)))
+    return {"RAY_gcs_server_port_wait_time_s": "1", "RAY_gcs_rpc_server_connect_timeout_s": step,
+            "RAY_py_gcs_connect_timeout_s": step}
+
+
+@contextlib.contextmanager
+def _environment(settings: dict[str, str]):
+    """Set those of ``settings`` the user did not set; restore the environment afterwards."""
+    added = {name: value for name, value in settings.items() if name not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+@contextlib.contextmanager
+def _stderr_aside(aside: bool):
+    """Send this process's stderr (file descriptor 2: Ray's C++ lines too) to a file meanwhile.
+
+    What was written is logged at DEBUG afterwards; with ``aside`` False nothing changes.
+    """
+    if not aside:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            said = held.read().decode("utf-8", "replace").strip()
+            if said:
+                log.debug("Ray said while connecting:\n%s", said)
+
+
+def start_ray() -> tuple[Any, bool]:
+    """Import Ray and, unless it is initialised, ``ray.init`` it bounded and quiet.
+
+    Returns Ray and whether this call initialised it (then the caller shuts it down). With
+    ``RAY_ADDRESS`` set the connection takes at most about :data:`RAY_CONNECT_TIMEOUT_S`
+    (:func:`connect_settings`, set before Ray is imported: its C++ core reads them then), and
+    below ``-v`` Ray's own lines are set aside. Example::
+
+        RAY_ADDRESS=127.0.0.1:6399 unibridge-bench run suites/smoke.yaml --executor ray
+        Error: --executor ray: no Ray cluster answered at 127.0.0.1:6399 (RAY_ADDRESS) within 30 s …
+
+    Raises:
+        ExecutorUnavailableError: Ray is not installed.
+        RayConnectionError: no cluster answered at ``RAY_ADDRESS``, or Ray could not start.
+    """
+    address = os.environ.get("RAY_ADDRESS", "").strip()
+    verbose = log.isEnabledFor(logging.INFO)
+    settings = connect_settings(RAY_CONNECT_TIMEOUT_S) if address else {}
+    with _environment(settings):
+        ray = _import_ray()
+        if ray.is_initialized():
+            return ray, False
+        try:
+            with _stderr_aside(bool(address) and not verbose):
+                ray.init(logging_level=logging.INFO if verbose else logging.ERROR)
+        except Exception as error:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ...
+            log.info("ray.init failed", exc_info=True)
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+            raise _connection_error(address, failure_reason(error)) from error
+    return ray, True
+
+
+def _connection_error(address: str, reason: str) -> RayConnectionError:
+    """The one message for a failed ``ray.init``: which address, what to do."""
+    if address:
+        return RayConnectionError(
+            f"--executor ray: no Ray cluster answered at {address} (RAY_ADDRESS) within "
+            f"{RAY_CONNECT_TIMEOUT_S} s ({reason}). Start the cluster there or correct RAY_ADDRESS "
+            f"(`ray status --address {address}` checks it), unset RAY_ADDRESS to start a local "
+            f"Ray instance, or use --executor local; -v shows Ray's own messages.")
+    return RayConnectionError(f"--executor ray: Ray could not start a local instance ({reason}); "
+                              f"-v shows Ray's own messages, or use --executor local.")
 
 
 def _import_ray():
@@ -124,10 +246,7 @@ class RayExecutor(Executor):
     def execute(self, stages: Sequence[Stage], cache: Cache, ctx: StageContext,
                 on_done: Callable[[Stage], None]) -> list[Failure]:
         """Submit every pending stage, then collect them as they finish; see :class:`Executor`."""
-        ray = _import_ray()
-        started = not ray.is_initialized()
-        if started:  # Ray's own start-up notices only with -v
-            ray.init(logging_level=logging.INFO if log.isEnabledFor(logging.INFO) else logging.ERROR)
+        ray, started = start_ray()  # Ray's own start-up notices only with -v
         try:
             return self._run(ray, stages, cache, ctx, on_done)
         finally:
@@ -179,8 +298,8 @@ class RayExecutor(Executor):
                 raise cause from error
             failure = failed_input(stage, failed)
             if failure is None:
-                log.warning("%s failed: %s", stage.title, error)
-                failure = Failure(stage, f"{type(cause).__name__}: {cause}")
+                log.info("%s failed: %s", stage.title, error)  # the summary says it once
+                failure = Failure(stage, failure_reason(cause))
             failed[stage.key] = failure
             return
         log.info("finished %s", stage.label)
