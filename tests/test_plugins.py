@@ -359,19 +359,24 @@ def test_a_broken_installed_package_is_named_by_distribution_and_entry_point(tmp
     assert done.returncode == 2 and "zero_shot" in done.stdout and "broken-plugin 0.0.1" in done.stderr
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("import sys\nsys.exit(0)\n", "fails to import: calls sys.exit(0)"),
-    ("import sys\nsys.exit('no GPU here')\n", "fails to import: calls sys.exit('no GPU here')"),
-    ("raise SystemExit\n", "fails to import: calls sys.exit()"),
-    ("class Unusual(BaseException):\n    pass\nraise Unusual('odd')\n", "fails to import: Unusual: odd"),
-    ("import sys\ndef register(registries):\n    sys.exit(3)\n", "register() failed: calls sys.exit(3)"),
-], ids=["exit-0", "exit-message", "bare-SystemExit", "BaseException-subclass", "exit-in-register"])
-def test_a_module_that_exits_or_raises_any_base_exception_is_one_line_naming_it(tmp_path, source, expected):
+@pytest.mark.parametrize(("source", "expected", "line"), [
+    ("import sys\nsys.exit(0)\n", "fails to import: calls sys.exit(0)", 2),
+    ("import sys\nsys.exit('no GPU here')\n", "fails to import: calls sys.exit('no GPU here')", 2),
+    ("raise SystemExit\n", "fails to import: calls sys.exit()", 1),
+    ("class Unusual(BaseException):\n    pass\nraise Unusual('odd')\n", "fails to import: Unusual: odd", 3),
+    ("import sys\ndef register(registries):\n    sys.exit(3)\n", "register() failed: calls sys.exit(3)", 3),
+    ("import sys\nfrom baselines.zero_shot import ZeroShot\nclass Exits(ZeroShot):\n"
+     "    def __init__(self, *args):\n        sys.exit(4)\ndef register(registries):\n"
+     "    registries.methods.register('exits', Exits)\n",
+     "method 'exits' fails its checks: calls sys.exit(4)", 5),
+], ids=["exit-0", "exit-message", "bare-SystemExit", "BaseException-subclass", "exit-in-register",
+        "exit-in-a-method-the-checks-build"])
+def test_a_module_that_exits_or_raises_any_base_exception_is_one_line_naming_it(tmp_path, source, expected,
+                                                                                 line):
     """Not validate ending silently with the plugin's exit code: one line naming file and line."""
     folder = broken_plugin(tmp_path, "exits", source)
     message = validate_message(tmp_path, {"zero_shot": {}}, "--include", folder)
     file = folder.resolve() / "exits.py"
-    line = source.count("\n")  # each raises on its last line
     assert f"plugin {file}: {expected} ({file}:{line})" in message, message
     assert message.count("plugin ") == 1
 

@@ -189,8 +189,18 @@ def _registered(where: str, register, checked: list[tuple[str, str, Any]]) -> li
         return [f"{where}: register() failed: {_failure(error)}"]
     registered = ", ".join(f"{kind} {name}" for kind, name, _ in checked)
     log.info("%s: registered %s", where, registered or "nothing")
-    return [f"{where}: {problem}" for kind, name, obj in checked
-            for problem in entry_problems(kind, name, obj)]
+    return [f"{where}: {problem}" for kind, name, obj in checked for problem in _checked(kind, name, obj)]
+
+
+def _checked(kind: str, name: str, obj: Any) -> list[str]:
+    """:func:`entry_problems`; the checks run plugin code (a method's ``__init__``): its failure is one."""
+    try:
+        return entry_problems(kind, name, obj)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the command stops, not a plugin's problem
+        raise
+    except BaseException as error:  # noqa: BLE001 - a plugin's code may raise (or exit) anything
+        entry = kind.removesuffix("s").replace("_", " ")  # methods -> method, task_kinds -> task kind
+        return [f"{entry} {name!r} fails its checks: {_failure(error)}"]
 
 
 def _failure(error: BaseException) -> str:
