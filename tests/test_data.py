@@ -1,5 +1,6 @@
 """The data layer: fixtures round-trip, hand-written files parse, every error names its cause."""
 
+import os
 import re
 from pathlib import Path
 
@@ -165,6 +166,32 @@ def test_missing_split_file_lists_the_splits_present(tmp_path):
     (tmp_path / "amh" / "test.tsv").write_text("a\tO\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"validation\.tsv.*'amh'.*splits there: test"):
         wikiann.check(local(tmp_path), "amh", ("validation", "test"))
+
+
+def test_a_missing_split_lists_only_the_splits_that_are_files(tmp_path):
+    (tmp_path / "amh" / "test.tsv").mkdir(parents=True)  # a folder named like a split
+    (tmp_path / "amh" / "train.tsv").write_text("a\tO\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"no file .*validation\.tsv.*'amh'.*splits there: train$"):
+        wikiann.check(local(tmp_path), "amh", ("validation",))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this OS")
+def test_a_split_that_is_a_named_pipe_says_so_and_is_not_read(tmp_path):
+    (tmp_path / "amh").mkdir()
+    os.mkfifo(tmp_path / "amh" / "test.tsv")  # reading it would wait for a writer forever
+    with pytest.raises(DataError, match=r"test\.tsv for language 'amh' split 'test' is a named pipe, "
+                                        r"not a file"):
+        wikiann.check(local(tmp_path), "amh", ("test",))
+
+
+def test_a_data_folder_or_language_folder_that_is_no_folder_says_what_it_is(tmp_path):
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match=r"^data folder .*file is a file, not a folder$"):
+        wikiann.check(local(tmp_path / "file"), "amh", ("test",))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "amh").symlink_to("amh")
+    with pytest.raises(DataError, match=r"^folder .*amh of language 'amh' is a symbolic link loop$"):
+        wikiann.check(local(tmp_path / "data"), "amh", ("test",))
 
 
 @pytest.mark.parametrize("module, name, text, expected", [

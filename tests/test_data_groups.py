@@ -82,3 +82,43 @@ def test_wikiann_reports_problems_in_file_order(tmp_path):
         wikiann.parse_tsv(path)
     assert [line.split(": ")[0] for line in str(error.value).splitlines()] == [
         f"{path}:1", f"{path}:2", f"{path}:5"]
+
+
+@pytest.mark.parametrize(("format", "text"), [
+    ("tsv", b"text\tlabel\nhello\tpos\nbad\x00word\tneg\nfine\tneg\n"),
+    ("quoted_tsv", b"text\tlabel\nhello\tpos\nbad\x00word\tneg\nfine\tneg\n"),
+    ("csv", b"text,label\nhello,pos\nbad\x00word,neg\nfine,neg\n"),
+    ("jsonl", b'{"text": "hello", "label": "pos"}\n\n{"text": "bad\x00word", "label": "neg"}\n'
+              b'{"text": "fine", "label": "neg"}\n'),
+    ("conll", b"hello\tO\n\nbad\x00word\tB-PER\nfine\tO\n"),
+    ("conllu", b"1\thello\t_\tNOUN\t_\t_\t0\troot\t_\t_\n\n1\tbad\x00word\t_\tNOUN\t_\t_\t0\troot\t_\t_\n"
+               b"2\tfine\t_\tNOUN\t_\t_\t1\tdep\t_\t_\n"),
+])
+def test_every_yaml_format_refuses_a_nul_byte_naming_file_and_line(tmp_path, format, text):
+    """Line 3 holds a NUL: said as file:line, not read as a word with a NUL in it."""
+    path = tmp_path / f"data.{format}"
+    path.write_bytes(text)
+    column = text.splitlines()[2].index(b"\0") + 1
+    problems = Problems()
+    rows = read_rows(path, format, {"text": "text", "label": "label"}, problems)
+    assert problems.messages() == [f"{path}:3: holds a NUL byte (column {column}), which no text has: a "
+                                   f"binary or UTF-16 file, or zeros a crash left; save it as UTF-8 text"]
+    assert not any("\0" in str(row.values) for row in rows)
+
+
+@pytest.mark.parametrize(("parse", "text", "column"), [
+    (wikiann.parse_tsv, b"a\tO\nb\x00\tO\n", 2),
+    (ud.parse_conllu, b"1\ta\t_\tNOUN\t_\t_\t0\troot\t_\t_\n\x00\tb\t_\tNOUN\t_\t_\t1\tdep\t_\t_\n", 1),
+], ids=["wikiann", "ud"])
+def test_the_dataset_readers_refuse_a_nul_byte_naming_file_and_line(tmp_path, parse, text, column):
+    path = tmp_path / "data"
+    path.write_bytes(text)
+    with pytest.raises(DataError, match=f"^{path}:2: holds a NUL byte \\(column {column}\\)"):
+        parse(path)
+
+
+def test_a_utf16_file_is_refused_as_such_not_as_words_with_nuls(tmp_path):
+    path = tmp_path / "utf16.tsv"
+    path.write_bytes("a\tO\nb\tO\n".encode("utf-16-le"))
+    with pytest.raises(DataError, match="holds a NUL byte.*UTF-16"):
+        wikiann.parse_tsv(path)

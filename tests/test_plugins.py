@@ -359,6 +359,59 @@ def test_a_broken_installed_package_is_named_by_distribution_and_entry_point(tmp
     assert done.returncode == 2 and "zero_shot" in done.stdout and "broken-plugin 0.0.1" in done.stderr
 
 
+@pytest.mark.parametrize(("source", "expected", "line"), [
+    ("import sys\nsys.exit(0)\n", "fails to import: calls sys.exit(0)", 2),
+    ("import sys\nsys.exit('no GPU here')\n", "fails to import: calls sys.exit('no GPU here')", 2),
+    ("raise SystemExit\n", "fails to import: calls sys.exit()", 1),
+    ("class Unusual(BaseException):\n    pass\nraise Unusual('odd')\n", "fails to import: Unusual: odd", 3),
+    ("import sys\ndef register(registries):\n    sys.exit(3)\n", "register() failed: calls sys.exit(3)", 3),
+    ("import sys\nfrom baselines.zero_shot import ZeroShot\nclass Exits(ZeroShot):\n"
+     "    def __init__(self, *args):\n        sys.exit(4)\ndef register(registries):\n"
+     "    registries.methods.register('exits', Exits)\n",
+     "method 'exits' fails its checks: calls sys.exit(4)", 5),
+], ids=["exit-0", "exit-message", "bare-SystemExit", "BaseException-subclass", "exit-in-register",
+        "exit-in-a-method-the-checks-build"])
+def test_a_module_that_exits_or_raises_any_base_exception_is_one_line_naming_it(tmp_path, source, expected,
+                                                                                 line):
+    """Not validate ending silently with the plugin's exit code: one line naming file and line."""
+    folder = broken_plugin(tmp_path, "exits", source)
+    message = validate_message(tmp_path, {"zero_shot": {}}, "--include", folder)
+    file = folder.resolve() / "exits.py"
+    assert f"plugin {file}: {expected} ({file}:{line})" in message, message
+    assert message.count("plugin ") == 1
+
+
+def test_an_installed_package_that_exits_at_import_is_named_by_distribution_and_entry_point(tmp_path):
+    site = tmp_path / "site"
+    info = site / "exiting_plugin-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: exiting-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[unibridge_bench.methods]\nexiting = exiting_plugin_code:Method\n")
+    (site / "exiting_plugin_code.py").write_text("import sys\nsys.exit(0)\n")
+    message = validate_message(tmp_path, {"zero_shot": {}}, site=site)
+    assert ("plugin exiting-plugin 0.1 (entry point unibridge_bench.methods: exiting) = "
+            "exiting_plugin_code:Method: fails to import: calls sys.exit(0) "
+            f"({site / 'exiting_plugin_code.py'}:2)") in message, message
+
+
+def test_a_ctrl_c_while_a_plugin_loads_stops_the_command_as_a_stop(tmp_path):
+    """Ctrl-C is the user's, not the plugin's: the command stops (click's Aborted!), no plugin line."""
+    folder = broken_plugin(tmp_path, "slow_import", """\
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C while this file is imported
+
+        def register(registries):
+            pass
+    """)
+    done = cli(None, "validate", suite_file(tmp_path, {"zero_shot": {}}, include=None),
+               "--no-data-check", "--include", folder)
+    assert done.returncode == 1 and done.stderr.strip() == "Aborted!", done.stdout + done.stderr
+    assert "valid" not in done.stdout.lower()
+
+
 def test_an_installed_package_shadowing_a_built_in_is_refused(tmp_path):
     site = tmp_path / "site"
     info = site / "shadowing_plugin-2.0.dist-info"

@@ -169,3 +169,70 @@ def test_parallel_pairs_file_lists_every_malformed_line(tmp_path):
     corpus = ParallelCorpus(format="pairs", data=DataSource(path=tmp_path))
     with pytest.raises(DataError, match=r"(?s)amh-eng\.tsv:2: .*got 1 fields.*amh-eng\.tsv:4: .*got 3"):
         parallel.check(corpus, "amh", "eng")
+
+
+NUL = "holds a NUL byte (column 2), which no text has"
+
+
+@pytest.mark.parametrize("task, lang, split", [
+    ("ner", "amh", "test"), ("pos", "eng", "train"), ("nli", "aym", "test")])
+def test_a_nul_byte_in_a_split_file_is_named_by_file_line_and_key(tmp_path, task, lang, split):
+    path = copy_suite(tmp_path, task)
+    data = split_path(tmp_path, task, lang, split)
+    lines = data.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1][:1] + b"\0" + lines[1][1:]
+    data.write_bytes(b"".join(lines))
+    assert_clear(validate(path), f"tasks.{task}.data: {data}:2: {NUL}")
+
+
+def test_a_nul_byte_in_monolingual_text_is_named_by_file_line_and_key(tmp_path):
+    path = copy_suite(tmp_path)
+    text = tmp_path / "mono" / "eng.txt"
+    text.write_bytes(b"some words\nw\0rds\nmore words\n")
+    assert_clear(validate(path), f"monolingual.data: {text}:2: {NUL}")
+
+
+def directory(path: Path) -> str:
+    path.unlink()
+    path.mkdir()
+    (path / "inside.txt").write_text("a\tO\n", encoding="utf-8")
+    return "is a directory, not a file"
+
+
+def link_loop(path: Path) -> str:
+    path.unlink()
+    path.symlink_to(path.name)  # a link to itself
+    return "is a symbolic link loop"
+
+
+def two_link_loop(path: Path) -> str:
+    path.unlink()
+    other = path.with_name("other.tsv")
+    path.symlink_to(other.name)
+    other.symlink_to(path.name)
+    return "is a symbolic link loop"
+
+
+def dangling_link(path: Path) -> str:
+    path.unlink()
+    path.symlink_to("gone.tsv")
+    return "is a symbolic link to gone.tsv, which does not exist"
+
+
+@pytest.mark.parametrize("replace", [directory, link_loop, two_link_loop, dangling_link],
+                         ids=lambda replace: replace.__name__)
+def test_a_split_path_that_is_no_file_says_what_it_is(tmp_path, replace):
+    """Not "no file ...; splits there: test, ..." naming as missing the split it lists."""
+    path = copy_suite(tmp_path)
+    data = split_path(tmp_path, "ner", "amh", "test")
+    what = replace(data)
+    result = validate(path)
+    assert_clear(result, f"tasks.ner.data: {data} for language 'amh' split 'test' {what}")
+    assert "no file" not in result.output
+
+
+def test_a_monolingual_path_that_is_a_directory_says_so(tmp_path):
+    path = copy_suite(tmp_path)
+    text = tmp_path / "mono" / "eng.txt"
+    what = directory(text)
+    assert_clear(validate(path), f"monolingual.data: {text} for language 'eng' {what}")

@@ -187,6 +187,95 @@ def test_out_of_space_is_found_through_the_exception_chain():
     assert not is_out_of_space(RuntimeError("CUDA error"))
 
 
+def tokenizers_full_disk():
+    """What the tokenizers library (Rust) raises for ENOSPC: a plain Exception, text only."""
+    return Exception("No space left on device (os error 28)")
+
+
+def wrapped_full_disk():
+    """A library's own RuntimeError raised from the OSError ENOSPC it met."""
+    try:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    except OSError as error:
+        try:
+            raise RuntimeError("saving the tokenizer failed") from error
+        except RuntimeError as wrapped:
+            return wrapped
+
+
+LIBRARY_FAULTS = {"tokenizers' plain Exception": tokenizers_full_disk,
+                  "RuntimeError from OSError ENOSPC": wrapped_full_disk}
+
+
+def score_amh_meets(monkeypatch, fault) -> list[str]:
+    """Score of amh (the first of two independent scores) raises ``fault()``; the stages that ran."""
+    ran = []
+    original = Score.run
+
+    def run(self, ctx, inputs, out):
+        ran.append(f"{self.kind} {self.config.lang}".strip())
+        if self.config.lang == "amh":
+            raise fault()
+        original(self, ctx, inputs, out)
+
+    monkeypatch.setattr(Score, "run", run)
+    return ran
+
+
+@pytest.mark.parametrize("fault", list(LIBRARY_FAULTS))
+def test_a_full_disk_a_library_reports_its_own_way_stops_at_the_first_stage(tmp_path, monkeypatch, fault):
+    """Not a failed stage the run carries on after: the stop, said once; the resume completes."""
+    plan = make_plan(tmp_path)
+    run_jobs(plan, plan.jobs, RunOptions(tmp_path / "whole", progress=False))
+    workdir = tmp_path / "full"
+    with monkeypatch.context() as patch:
+        ran = score_amh_meets(patch, LIBRARY_FAULTS[fault])
+        with pytest.raises(NoSpaceError) as stop:
+            run_jobs(plan, plan.jobs, RunOptions(workdir, progress=False))
+    assert ran == ["evaluation amh"]  # khm's score, which does not depend on amh's, never ran
+    message = str(stop.value)
+    assert message.startswith(f"no space left on the device of {workdir / CACHE_DIR} while "
+                              f"building evaluation for scored/")
+    assert "run the same command again" in message and leftovers(workdir) == []
+    report = run_jobs(plan, plan.jobs, RunOptions(workdir, progress=False))  # space freed
+    assert report.failures == [] and comparable(workdir) == comparable(tmp_path / "whole")
+
+
+@pytest.mark.parametrize("fault", list(LIBRARY_FAULTS))
+def test_the_cli_says_a_library_reported_full_disk_in_one_line(tmp_path, monkeypatch, fault):
+    plan = make_plan(tmp_path)
+    monkeypatch.setattr("harness.cli.run.load_plan", lambda *args, **kwargs: plan)
+    score_amh_meets(monkeypatch, LIBRARY_FAULTS[fault])
+    suite = Path(__file__).resolve().parents[1] / "suites" / "smoke.yaml"  # replaced by ``plan``
+    result = CliRunner().invoke(cli, ["run", str(suite), "--workdir", str(tmp_path / "w"),
+                                      "--device", "cpu"])
+    assert result.exit_code == 2, result.output  # the exit code of every full disk
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: no space left on the device of {tmp_path / 'w' / CACHE_DIR}")
+
+
+@pytest.mark.parametrize("error", [
+    Exception("No space left on device (os error 28)"),
+    RuntimeError("write failed: DISK QUOTA EXCEEDED"),
+    ValueError(f"cannot write shard: {os.strerror(errno.ENOSPC)}"),
+    OSError("No space left on device"),  # no errno: the text is all there is
+], ids=["tokenizers", "quota-upper-case", "strerror", "oserror-without-errno"])
+def test_out_of_space_is_recognised_by_the_os_words_where_a_library_flattened_the_errno(error):
+    assert is_out_of_space(error)
+
+
+def test_out_of_space_is_found_on_either_link_of_the_chain():
+    outer = RuntimeError("the trainer could not save")
+    outer.__cause__ = ValueError("bad value")
+    outer.__context__ = Exception("No space left on device (os error 28)")
+    assert is_out_of_space(outer)
+
+
+def test_an_errno_of_another_kind_wins_over_the_words():
+    assert not is_out_of_space(OSError(errno.EIO, "No space left on device? no: an I/O error"))
+    assert not is_out_of_space(Exception("no space left in the vocabulary"))
+
+
 def test_a_read_only_workdir_is_said_once_before_any_stage(tmp_path, monkeypatch):
     """Faked (root writes anywhere): creating the probe file is refused."""
     def refuse(*args, **kwargs):

@@ -12,6 +12,8 @@ library's message) with one :class:`NoSpaceError` naming the directory and what 
 written; the writer's partial files are removed by their owners (the stage's temporary
 directory, :func:`atomic_write_text`'s temporary file), checkpoints cut off by it are
 discarded on resume, so the same command resumes to the same records once space is freed.
+A full disk is recognised whichever library met it (:func:`is_out_of_space`): by errno, and
+by the OS's words where a library (tokenizers, in Rust) kept only the message.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ from pathlib import Path
 
 #: errno values that mean "the filesystem is full": no space, or the user's quota.
 OUT_OF_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+#: How the OS words those errnos (``os.strerror``: "No space left on device", "Disk quota
+#: exceeded"), and the same words where this platform's differ: libraries written in Rust or C++
+#: (tokenizers: ``Exception("No space left on device (os error 28)")``) flatten the OSError
+#: into a plain exception that keeps only this text.
+OUT_OF_SPACE_TEXTS = tuple(dict.fromkeys(
+    [os.strerror(code) for code in sorted(OUT_OF_SPACE_ERRNOS)]
+    + ["No space left on device", "Disk quota exceeded"]))
 #: torch.save writes through C++ (``PyTorchStreamWriter``), which reports a short write as a
 #: RuntimeError with no errno; on a local disk a short write is a full disk.
 TORCH_SHORT_WRITE = ("unexpected pos", "PytorchStreamWriter failed")
@@ -41,17 +50,40 @@ class WorkdirError(RuntimeError):
 
 
 def is_out_of_space(error: BaseException) -> bool:
-    """Whether ``error`` or an exception it was raised from is a full filesystem."""
+    """Whether ``error`` or an exception it was raised from is a full filesystem.
+
+    Every exception of the chain counts (``__cause__`` and ``__context__``, both followed): an
+    OSError whose errno is in :data:`OUT_OF_SPACE_ERRNOS`, or one with no errno (a library
+    flattened the OSError) whose message holds one of :data:`OUT_OF_SPACE_TEXTS`, matched
+    case-insensitively, or a RuntimeError with torch's :data:`TORCH_SHORT_WRITE`. An OSError
+    with another errno is that other error, whatever its text.
+
+    Example::
+
+        is_out_of_space(Exception("No space left on device (os error 28)"))   # True (tokenizers)
+        is_out_of_space(OSError(errno.EACCES, "Permission denied"))          # False
+    """
     seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
+    chain: list[BaseException | None] = [error]
+    while chain:
+        current = chain.pop()
+        if current is None or id(current) in seen:
+            continue
         seen.add(id(current))
-        if isinstance(current, OSError) and current.errno in OUT_OF_SPACE_ERRNOS:
+        code = current.errno if isinstance(current, OSError) else None
+        if code in OUT_OF_SPACE_ERRNOS or (code is None and _says_out_of_space(current)):
             return True
-        if isinstance(current, RuntimeError) and any(s in str(current) for s in TORCH_SHORT_WRITE):
-            return True
-        current = current.__cause__ or current.__context__
+        chain += [current.__context__, current.__cause__]
     return False
+
+
+def _says_out_of_space(error: BaseException) -> bool:
+    """Whether the message of ``error`` is the OS's words for a full filesystem, or torch's short write."""
+    message = str(error)
+    folded = message.casefold()
+    if any(text.casefold() in folded for text in OUT_OF_SPACE_TEXTS):
+        return True
+    return isinstance(error, RuntimeError) and any(text in message for text in TORCH_SHORT_WRITE)
 
 
 @contextmanager

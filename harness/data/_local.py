@@ -13,6 +13,9 @@ Wikipedia) and the Wikipedia dumps of the monolingual data.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -58,7 +61,7 @@ def local_root(source: DataSource) -> Path:
         raise DataError(f"expected a local data source, got hub {source.hub!r}")
     root = Path(source.path)
     if not root.is_dir():
-        raise DataError(f"data folder {root} does not exist")
+        raise DataError(f"data folder {root} {not_a('folder', root) or 'does not exist'}")
     return root
 
 
@@ -66,6 +69,9 @@ def language_dir(source: DataSource, lang: str) -> Path:
     """``<path>/<lang>``, or a DataError listing the language folders that exist."""
     root = local_root(source)
     folder = root / lang
+    problem = not_a("folder", folder)
+    if problem:
+        raise DataError(f"folder {folder} of language {lang!r} {problem}")
     if not folder.is_dir():
         present = sorted(p.name for p in root.iterdir() if p.is_dir())
         raise DataError(f"no language {lang!r} in {root} (expected folder {folder}); "
@@ -125,12 +131,55 @@ def language_file(source: DataSource, lang: str, suffix: str = ".txt") -> Path:
 def existing_file(path: Path, wanted: str, kind: str) -> Path:
     """``path`` if it is a file, else a DataError naming ``wanted`` and what is there.
 
-    What is there: the stems of the files beside ``path`` with its suffix, called ``kind``.
+    A path that exists but is no file is said as what it is (:func:`not_a`); a missing one is
+    listed with what is there: the stems of the files beside ``path`` with its suffix, called
+    ``kind``.
+
+    Example::
+
+        existing_file(root / "amh" / "test.tsv", "language 'amh' split 'test'", "splits")
+        # DataError: .../amh/test.tsv for language 'amh' split 'test' is a directory, not a file
     """
+    problem = not_a("file", path)
+    if problem:
+        raise DataError(f"{path} for {wanted} {problem}")
     if not path.is_file():
-        present = sorted(p.stem for p in path.parent.glob(f"*{path.suffix}"))
+        present = sorted(p.stem for p in path.parent.glob(f"*{path.suffix}") if p.is_file())
         raise DataError(f"no file {path} for {wanted}; {kind} there: {', '.join(present) or 'none'}")
     return path
+
+
+#: What a path that exists is, by its file type (``stat.S_IFMT``), where it is not what was wanted.
+_FILE_TYPES = {stat.S_IFDIR: "a directory", stat.S_IFREG: "a file", stat.S_IFIFO: "a named pipe",
+               stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+               stat.S_IFBLK: "a block device"}
+
+
+def not_a(wanted: str, path: Path) -> str | None:
+    """Why ``path`` cannot be read as a ``wanted`` ("file" or "folder"); None if it is one or is missing.
+
+    Says what is there instead: ``is a directory, not a file``, ``is a symbolic link loop``,
+    ``is a symbolic link to <target>, which does not exist``, ``cannot be read (Permission
+    denied)``. A missing path is the caller's to say (it lists what is there).
+
+    Example::
+
+        not_a("file", Path("data/amh/test.tsv"))   # "is a directory, not a file" for a folder
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "is a symbolic link loop"
+        if os.path.islink(path):
+            return f"is a symbolic link to {os.readlink(path)}, which does not exist"
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            return None
+        return f"cannot be read ({error.strerror or error})"
+    wanted_type = stat.S_IFDIR if wanted == "folder" else stat.S_IFREG
+    if stat.S_IFMT(mode) == wanted_type:
+        return None
+    return f"is {_FILE_TYPES.get(stat.S_IFMT(mode), 'no file or folder')}, not a {wanted}"
 
 
 def read_lines(path: Path) -> list[str]:

@@ -77,20 +77,39 @@ class Problems:
 def read_numbered(path: Path, problems: Problems) -> Iterator[tuple[int, str]]:
     """(line number, text) of each line of ``path``, streamed, without line endings.
 
-    A UTF-8 byte order mark at the start is dropped; a line that is not UTF-8 is reported to
-    ``problems`` (with the offending byte) and skipped.
+    Every reader of a data file (UD, WikiANN, NLI, monolingual and parallel text, the YAML
+    tasks' formats) reads through here, so what text is refused is decided once: a UTF-8 byte
+    order mark at the start is dropped; a line that holds a NUL byte (a binary file, or text
+    saved as UTF-16) or is not UTF-8 is reported to ``problems`` with the offending byte and
+    skipped.
+
+    Example::
+
+        for number, line in read_numbered(path, problems):  # line 3 of path is a, NUL, b:
+            ...                                             # "path:3: holds a NUL byte (column 2)..."
     """
     with Path(path).open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if number == 1:
                 raw = raw.removeprefix(codecs.BOM_UTF8)
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                problems.add(path, number, f"not UTF-8 text (byte {raw[error.start]:#04x} at "
-                                           f"column {error.start + 1}); save the file as UTF-8")
-                continue
-            yield number, text.rstrip("\r\n")
+            text = _text(raw, path, number, problems)
+            if text is not None:
+                yield number, text.rstrip("\r\n")
+
+
+def _text(raw: bytes, path: Path, number: int, problems: Problems) -> str | None:
+    """The line ``raw`` as text, or None with its problem reported (a NUL byte, not UTF-8)."""
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        problems.add(path, number, f"holds a NUL byte (column {nul + 1}), which no text has: a binary "
+                                   f"or UTF-16 file, or zeros a crash left; save it as UTF-8 text")
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        problems.add(path, number, f"not UTF-8 text (byte {raw[error.start]:#04x} at column "
+                                   f"{error.start + 1}); save the file as UTF-8")
+        return None
 
 
 def blank_line_groups(lines: Iterable[tuple[int, str]],

@@ -23,7 +23,10 @@ reported whatever the suite (the same environment gives the same registries). Ev
 (an import that fails, a name that shadows another, an entry :mod:`harness.plugins.checks`
 refuses) is collected; :func:`activate` raises them together as one :class:`PluginError`, each
 line naming the plugin (distribution and entry point, or file), and the registries keep every
-entry that loaded.
+entry that loaded. Whatever a plugin's import or hook raises is its problem, exits included
+(``sys.exit()`` at import: ``plugin …: fails to import: calls sys.exit(0) (file:line)``, not a
+command that ends saying nothing); only a stop (Ctrl-C's KeyboardInterrupt, SIGTERM's
+:class:`harness.core.stop_signals.Terminated`) goes through, stopping the command as a stop.
 """
 
 from __future__ import annotations
@@ -109,7 +112,9 @@ def load_entry_point(kind: str, entry_point: metadata.EntryPoint) -> list[str]:
     stamp_modules(modules, origin.stamp)
     try:
         obj = entry_point.load()
-    except Exception as error:  # noqa: BLE001 - a plugin's import may raise anything: said, not raised
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the command stops, not a plugin's problem
+        raise
+    except BaseException as error:  # noqa: BLE001 - a plugin's import may raise (or exit) anything: said
         return [f"{where}: fails to import: {_failure(error)}"]
     entry = (kind, entry_point.name, obj)
     return _registered(where, lambda: add_entry(kind, entry_point.name, obj, origin), [entry])
@@ -140,7 +145,10 @@ def load_file(file: Path) -> list[str]:
     stamp_modules([name], origin.stamp)
     try:
         module = _import_file(name, file)
-    except Exception as error:  # noqa: BLE001 - a plugin's import may raise anything: said, not raised
+    except KeyboardInterrupt:  # the command stops; the next activate() loads the file again
+        del _STATE.files[file]
+        raise
+    except BaseException as error:  # noqa: BLE001 - a plugin's import may raise (or exit) anything: said
         return [f"{where}: fails to import: {_failure(error)}"]
     hook = getattr(module, "register", None)
     if not callable(hook):
@@ -175,22 +183,41 @@ def _registered(where: str, register, checked: list[tuple[str, str, Any]]) -> li
         register()
     except RegistrationError as error:
         return [f"{where}: {error}"]
-    except Exception as error:  # noqa: BLE001 - a plugin's hook may raise anything
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the command stops, not a plugin's problem
+        raise
+    except BaseException as error:  # noqa: BLE001 - a plugin's hook may raise (or exit) anything
         return [f"{where}: register() failed: {_failure(error)}"]
     registered = ", ".join(f"{kind} {name}" for kind, name, _ in checked)
     log.info("%s: registered %s", where, registered or "nothing")
-    return [f"{where}: {problem}" for kind, name, obj in checked
-            for problem in entry_problems(kind, name, obj)]
+    return [f"{where}: {problem}" for kind, name, obj in checked for problem in _checked(kind, name, obj)]
+
+
+def _checked(kind: str, name: str, obj: Any) -> list[str]:
+    """:func:`entry_problems`; the checks run plugin code (a method's ``__init__``): its failure is one."""
+    try:
+        return entry_problems(kind, name, obj)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the command stops, not a plugin's problem
+        raise
+    except BaseException as error:  # noqa: BLE001 - a plugin's code may raise (or exit) anything
+        entry = kind.removesuffix("s").replace("_", " ")  # methods -> method, task_kinds -> task kind
+        return [f"{entry} {name!r} fails its checks: {_failure(error)}"]
 
 
 def _failure(error: BaseException) -> str:
-    """``Type: message (file:line)``: the error and the deepest frame that raised it."""
+    """``Type: message (file:line)``: the error and the deepest frame that raised it.
+
+    An exit says what was called: ``calls sys.exit('no GPU') (plugin.py:3)``; an exception with
+    no message is its type alone: ``GeneratorExit (plugin.py:3)``.
+    """
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
               if not frame.filename.startswith("<")]  # not importlib's frozen frames
     place = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
     if isinstance(error, SyntaxError) and error.filename:
         place = f" ({error.filename}:{error.lineno})"
-    return f"{type(error).__name__}: {error}{place}"
+    if isinstance(error, SystemExit):
+        return f"calls sys.exit({'' if error.code is None else repr(error.code)}){place}"
+    message = str(error)
+    return f"{type(error).__name__}: {message}{place}" if message else f"{type(error).__name__}{place}"
 
 
 def package_stamp(dist: metadata.Distribution, modules: Sequence[str]) -> str:
