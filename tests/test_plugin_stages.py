@@ -7,6 +7,7 @@ always had (existing caches stay valid).
 
 import hashlib
 import json
+import re
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -156,3 +157,27 @@ def test_an_editable_package_is_stamped_by_its_sources_too(tmp_path, monkeypatch
         assert after != before and after.startswith("edit-plugin==1.0:")
     else:  # an installed release is its version: its files do not change under it
         assert after == before == "edit-plugin==1.0"
+
+
+@pytest.mark.parametrize(("fault", "said"), [
+    (lambda: sys.exit(3), "calls sys.exit(3)"),
+    (lambda: sys.exit("bye"), "calls sys.exit('bye')"),
+    (lambda: 1 / 0, "ZeroDivisionError: division by zero"),
+])
+def test_a_table_plugin_that_exits_or_raises_is_one_error_naming_it(monkeypatch, fault, said):
+    """A plugin's table that raises, or exits, while the report renders is a TablePluginError."""
+    from harness.report.catalog import TABLES
+    from harness.report.plugin_tables import TablePluginError, plugin_tables
+
+    def broken(records):
+        fault()
+
+    TABLES.register("broken_table", broken)
+    monkeypatch.setitem(origins._ENTRY_ORIGINS, ("tables", "broken_table"),
+                        origins.Origin("/lab/broken.py", stamp="file:broken.py:0"))
+    try:
+        with pytest.raises(TablePluginError, match=re.escape(said)) as raised:
+            plugin_tables([])
+        assert "table 'broken_table' of plugin /lab/broken.py" in str(raised.value)
+    finally:
+        TABLES.discard("broken_table")

@@ -43,9 +43,12 @@ def plugin_tables(records: Sequence[ResultRecord]) -> list[Table]:
         where = f"table {name!r} of plugin {origin_of('tables', name).where}"
         try:
             table = TABLES.get(name)(list(records))
-        except Exception as error:  # noqa: BLE001 - a plugin's table may raise anything: said once
-            raise TablePluginError(f"{where}: failed on the run's records: "
-                                   f"{type(error).__name__}: {error}") from error
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the command stops, not a plugin's problem
+            raise
+        except BaseException as error:  # noqa: BLE001 - a plugin's table may raise (or exit) anything
+            what = (f"calls sys.exit({error.code!r})" if isinstance(error, SystemExit)
+                    else f"{type(error).__name__}: {error}")
+            raise TablePluginError(f"{where}: failed on the run's records: {what}") from error
         if table is not None and not isinstance(table, Table):
             raise TablePluginError(f"{where}: returned {type(table).__name__}, not a "
                                    f"harness.report.tables.Table or None")
