@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli import command_started
 from harness.cli.common import (
     UserError,
     include_option,
@@ -29,6 +30,8 @@ from harness.planning.costs import stage_seconds
 from harness.report.manifest import manifest_of, write_manifest
 from harness.report.write import write_report, written_summary
 from harness.run.executors.catalog import EXECUTORS
+from harness.run.progress import format_seconds
+from harness.run.progress import log as progress_log
 from harness.run.records import RESULTS_FILE
 from harness.run.runner import CACHE_DIR, JobGraph, RunOptions, RunReport, run_jobs
 from harness.training.arguments import PRECISIONS, precision_flags
@@ -121,8 +124,8 @@ def run(suite_file, workdir, only, dry_run, device, precision, executor, seed, r
       unibridge-bench run suites/smoke.yaml
       unibridge-bench run suites/wikiann.yaml --only method=unibridge --only lang=amh --device cuda
     """
+    started = command_started()  # the wall time counts the imports and the planning too
     setup_logging(verbose)
-    started = time.time()
     if not dry_run:  # before the plan, so that a missing GPU is the first thing said
         device = resolve_device(device)
         check_precision(device, precision)
@@ -133,9 +136,12 @@ def run(suite_file, workdir, only, dry_run, device, precision, executor, seed, r
     if dry_run:
         _print_dry_run(plan, jobs, workdir)
         return
-    # bars only on a terminal: in a log file every redraw would be a line of its own
+    # bars only on a terminal: in a log file every redraw would be a line of its own, and a
+    # line per finished job and per long stage (harness.run.progress) says instead that it runs
+    if not sys.stderr.isatty():
+        progress_log.setLevel(logging.INFO)
     options = RunOptions(workdir, device, executor, frozenset(rerun), progress=sys.stderr.isatty(),
-                         precision=precision)
+                         precision=precision, started=started)
     try:
         with stop_requests():
             report = run_jobs(plan, jobs, options)
@@ -198,16 +204,6 @@ def _print_time(started: float, cache_root: Path, verbose: int, shortfalls: list
         per_kind = stage_seconds(cache_root, since=started)
         for kind, seconds in sorted(per_kind.items(), key=lambda item: -sum(item[1])):
             click.echo(f"  {kind}: {format_seconds(sum(seconds))} in {len(seconds)} stages")
-
-
-def format_seconds(seconds: float) -> str:
-    """``42.0 s``, ``3 min 05 s`` or ``2 h 03 min``."""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _print_dry_run(plan, jobs, workdir: Path) -> None:

@@ -34,8 +34,10 @@ from harness.core.graph import Cache, Stage, StageContext, UnknownStageKindError
 from harness.core.shortfalls import run_shortfalls
 from harness.core.stop_signals import raise_pending_stop
 from harness.core.workdir import NoSpaceError, check_writable, out_of_space_stops
+from harness.planning.costs import measured_hours
 from harness.planning.plan import Plan
 from harness.run.executors.catalog import EXECUTORS
+from harness.run.progress import RunProgress, built_seconds
 from harness.run.records import (
     RESULTS_DIR,
     RESULTS_FILE,
@@ -61,6 +63,9 @@ class RunOptions:
     rerun: frozenset[str] = frozenset()
     progress: bool = True
     precision: str = "auto"  # harness.training.arguments.PRECISIONS
+    #: When the command began (``time.time()``), from which the progress lines count the
+    #: elapsed time (:mod:`harness.run.progress`); None: when :func:`run_jobs` is called.
+    started: float | None = None
 
 
 @dataclass
@@ -184,6 +189,7 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
     jobs_by_final: dict[str, list[Job]] = defaultdict(list)
     for job, final in graph.finals.items():
         jobs_by_final[final.key].append(job)
+    progress = run_progress(graph, pending, options)
 
     recorded: set[str] = set()
     jobs_bar = tqdm(total=len(jobs), desc="jobs", unit="job", disable=not options.progress)
@@ -199,14 +205,20 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
                 write_record(options.workdir, make_record(job, stage, cache))
             jobs_bar.update()
             log.info("job %s: recorded", job.job_id)
+            progress.job_finished(job.job_id)
         raise_pending_stop()
+
+    def done(stage: Stage) -> None:
+        if stage.key in progress.left:
+            progress.stage_done(stage, built_seconds(cache.manifest(stage), ctx.run_id))
+        record(stage)
 
     ctx = StageContext(device=options.device, precision=options.precision, cache=cache,
                        progress=options.progress)
     executor = EXECUTORS.get(options.executor)()
     stopped = True
     try:
-        report.failures = executor.execute(graph.stages, cache, ctx, on_done=record)
+        report.failures = executor.execute(graph.stages, cache, ctx, on_done=done)
         for final in graph.finals.values():  # cached finals whose inputs were rebuilt in this run
             record(final)
         report.failed_jobs = graph.failed_jobs(report.failures)
@@ -220,6 +232,21 @@ def run_jobs(plan: Plan, jobs: list[Job], options: RunOptions) -> RunReport:
                                  for s in pending)  # by another run on this workdir, meanwhile
     report.shortfalls = run_shortfalls(graph.stages, cache)
     return report
+
+
+def run_progress(graph: JobGraph, pending: list[Stage], options: RunOptions) -> RunProgress:
+    """The progress lines of a run over ``graph`` that builds ``pending`` (:mod:`harness.run.progress`).
+
+    A job whose graph holds no pending stage is finished already: it counts, without a line.
+    Example::
+
+        progress = run_progress(graph, pending_stages(graph, cache), options)
+    """
+    keys = {stage.key for stage in pending}
+    finished = {job.job_id for job, final in graph.finals.items()
+                if not any(stage.key in keys for stage in topological_order([final]))}
+    return RunProgress(len(graph.finals), finished, pending,
+                       measured_hours(options.workdir / CACHE_DIR), started=options.started)
 
 
 def drop_stale_records(workdir: Path, failed: list[Job]) -> None:
