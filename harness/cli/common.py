@@ -1,5 +1,8 @@
 """Options and error handling shared by every command (defined once here).
 
+Imports only click and :mod:`harness.cli.suites` at the top, so that ``--help`` and ``list`` start
+fast; the harness's other modules are imported by the functions that use them.
+
 User errors (a bad suite, missing data, a corrupt cache entry, an unknown name) end with one
 clear message and exit code 2; a failed stage during a run ends with exit code 1.
 """
@@ -16,23 +19,11 @@ from typing import TYPE_CHECKING
 import click
 
 from harness.cli.suites import resolve_suite
-from harness.core.executor import ExecutorUnavailableError
-from harness.core.graph import UnknownStageKindError
-from harness.core.manifest import CacheError
-from harness.core.registry import UnknownNameError
-from harness.core.shortfalls import is_shortfall
-from harness.core.workdir import NoSpaceError, WorkdirError
-from harness.data.source import DataError
-from harness.plugins.loading import PluginError
-from harness.report.plugin_tables import TablePluginError
-from harness.suite.schema import Suite, SuiteError, load_suite
 
 if TYPE_CHECKING:
     from harness.planning.plan import Plan
+    from harness.suite.schema import Suite
 
-USER_ERRORS = (SuiteError, DataError, CacheError, UnknownNameError, UnknownStageKindError,
-               ExecutorUnavailableError, NoSpaceError, WorkdirError, PluginError,
-               TablePluginError)
 #: Where ``--include`` keeps its folders for :func:`activate_plugins` (``ctx.meta``).
 INCLUDE_META = "harness.plugins.include"
 
@@ -62,15 +53,40 @@ class UserError(click.ClickException):
     exit_code = 2
 
 
+def user_error_types() -> tuple[type[Exception], ...]:
+    """The harness's exceptions that end a command with a message (imported when asked)."""
+    from harness.core.executor import ExecutorUnavailableError
+    from harness.core.graph import UnknownStageKindError
+    from harness.core.manifest import CacheError
+    from harness.core.registry import UnknownNameError
+    from harness.core.workdir import NoSpaceError, WorkdirError
+    from harness.data.source import DataError
+    from harness.plugins.loading import PluginError
+    from harness.report.plugin_tables import TablePluginError
+    from harness.suite.schema import SuiteError
+
+    return (SuiteError, DataError, CacheError, UnknownNameError, UnknownStageKindError,
+            ExecutorUnavailableError, NoSpaceError, WorkdirError, PluginError, TablePluginError)
+
+
 def user_errors(command: Callable) -> Callable:
-    """Turn the harness's user-facing exceptions into :class:`UserError`."""
+    """Turn the harness's user-facing exceptions (:func:`user_error_types`) into :class:`UserError`.
+
+    Example::
+
+        @click.command()
+        @user_errors
+        def validate(suite_file): ...     # a SuiteError ends as "Error: <message>", exit code 2
+    """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except USER_ERRORS as error:
-            raise UserError(str(error)) from error
+        except Exception as error:  # noqa: BLE001 - sorted below; anything else goes on unchanged
+            if isinstance(error, user_error_types()):
+                raise UserError(str(error)) from error
+            raise
 
     return wrapper
 
@@ -119,6 +135,8 @@ def setup_logging(verbose: int) -> None:
     (set through their environment variables, before they are imported), their Python warnings
     (FutureWarning, DeprecationWarning, UserWarning) ignored.
     """
+    from harness.core.shortfalls import is_shortfall
+
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     stamp = "%(asctime)s " if verbose else ""
     handler = AboveBars()
@@ -173,6 +191,7 @@ def load_plan(suite_file: Path, seed: int | None = None, check_data: bool = True
     (:func:`activate_plugins`) are loaded before the suite's names are checked.
     """
     from harness.planning.plan import prepare  # imports the model libraries: only when needed
+    from harness.suite.schema import load_suite
     from harness.suite.selection import parse_only
 
     filters = parse_only(only)

@@ -41,15 +41,14 @@ def list_(kind):
         problem = error
     else:
         problem = None
-    registries = {name: registry(name) for name in kinds()}
     for name in KINDS:
         if kind not in (None, name):
             continue
         if name == "suites":
             entries = {suite: suite_description(path) for suite, path in named_suites().items()}
-        else:
-            entries = {entry: f"{registries[name].describe(entry)}  [{origin_of(name, entry).where}]"
-                       for entry in registries[name].names()}
+        else:  # each registry's module imported now, only when its kind is listed
+            entries = {entry: f"{registry(name).describe(entry)}  [{origin_of(name, entry).where}]"
+                       for entry in registry(name).names()}
         click.echo(f"{name}:")
         width = max(map(len, entries), default=0)
         for entry, description in entries.items():

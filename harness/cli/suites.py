@@ -17,7 +17,6 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 import click
-import yaml
 
 from harness.core.resources import SUITES, on_disk, package_files
 
@@ -40,6 +39,8 @@ def named_suites() -> dict[str, Path]:
 
 def suite_description(path: Path) -> str:
     """The suite's ``description:`` line, read without validating the suite (empty when unreadable)."""
+    import yaml  # here: only `list` reads descriptions
+
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):

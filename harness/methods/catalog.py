@@ -8,8 +8,9 @@ Example::
 
 Adding a method is one new module plus one line here (tables: :mod:`harness.report.catalog`;
 executors: :mod:`harness.run.executors.catalog`). Backbones are registered in
-:mod:`harness.models.backbones`, tasks in :mod:`harness.tasks.specs` (both are small tables, not code). From
-outside the repository, entries come from plugins (:mod:`harness.plugins`, docs/extending.md).
+:mod:`harness.models.backbone_specs`, tasks in :mod:`harness.tasks.specs` (both are small
+tables, not code). From outside the repository, entries come from plugins
+(:mod:`harness.plugins`, docs/extending.md).
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ of the same family trained deterministically on the source-language corpus
 (:mod:`harness.models.tiny_tokenizers`): SentencePiece unigram for XLM-R and mBART, cased WordPiece for
 mBERT, byte-level BPE for mGPT. They make every code path testable in
 seconds; their scores mean nothing.
+
+The registry and :class:`BackboneSpec` live in :mod:`harness.models.backbone_specs` (light, for
+``list``) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +41,13 @@ from pydantic import Field, model_serializer
 from harness.core.archs import Arch
 from harness.core.config import StrictConfig
 from harness.core.graph import Stage, StageContext
-from harness.core.registry import Registry
 from harness.core.workdir import atomic_write_text
-from harness.models.tiny_tokenizers import train_tiny_tokenizer
+from harness.models.backbone_specs import BACKBONES as BACKBONES
+from harness.models.backbone_specs import CAUSAL_ARCHS as CAUSAL_ARCHS
+from harness.models.backbone_specs import BackboneSpec as BackboneSpec
 
 log = logging.getLogger(__name__)
 
-#: Families whose token states see only the tokens before them (tagging labels the last subword).
-CAUSAL_ARCHS = frozenset({"gpt2"})
 BACKBONE_FILE = "backbone.json"
 MODEL_DIR = "model"
 CORPUS_FILE = "corpus.txt"  # as harness.stages.corpus writes it
@@ -60,41 +61,6 @@ class BackboneUnavailableError(RuntimeError):
 
 class BackboneDeclarationError(ValueError):
     """A suite's backbone entry that contradicts the registry; the message says what to change."""
-
-
-@dataclass(frozen=True)
-class BackboneSpec:
-    """A registered backbone: its architecture family and where its weights come from."""
-
-    name: str
-    arch: Arch
-    hub_id: str | None
-    tiny: bool
-
-    @property
-    def description(self) -> str:
-        """One line for ``unibridge-bench list``: the family and where the weights come from."""
-        origin = f"Hugging Face {self.hub_id}" if self.hub_id else "random weights built here (tests, smoke)"
-        return f"{self.arch} family; {origin}"
-
-    @property
-    def causal(self) -> bool:
-        """Whether the backbone is a causal (left-to-right) model: mGPT. mBART tags with its encoder."""
-        return self.arch in CAUSAL_ARCHS
-
-
-BACKBONES: Registry[BackboneSpec] = Registry("backbone")
-for _spec in (
-    BackboneSpec("xlm-roberta-base", "xlmr", "xlm-roberta-base", tiny=False),
-    BackboneSpec("bert-base-multilingual-cased", "bert", "bert-base-multilingual-cased", tiny=False),
-    BackboneSpec("mgpt", "gpt2", "ai-forever/mGPT", tiny=False),
-    BackboneSpec("mbart", "mbart", "facebook/mbart-large-cc25", tiny=False),
-    BackboneSpec("tiny-xlmr", "xlmr", None, tiny=True),
-    BackboneSpec("tiny-mbert", "bert", None, tiny=True),
-    BackboneSpec("tiny-mgpt", "gpt2", None, tiny=True),
-    BackboneSpec("tiny-mbart", "mbart", None, tiny=True),
-):
-    BACKBONES.register(_spec.name, _spec)
 
 
 def tiny_model_config(arch: Arch, tokenizer) -> Any:
@@ -141,6 +107,8 @@ def build_tiny_backbone(spec: BackboneSpec, corpus: Sequence[str], out_dir: Path
         MBartForConditionalGeneration,
         XLMRobertaForMaskedLM,
     )
+
+    from harness.models.tiny_tokenizers import train_tiny_tokenizer
 
     if not spec.tiny:
         raise ValueError(f"{spec.name} is a pretrained backbone, not a tiny one")

@@ -24,8 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, get_args
 
-from pydantic import BaseModel, ValidationError
-
 from harness.core.archs import ARCHS
 
 
@@ -37,6 +35,8 @@ def entry_problems(kind: str, name: str, obj: Any) -> list[str]:
 
 def method_problems(name: str, cls: Any) -> list[str]:
     """A method must be a Method subclass with a default Config and a possible combination."""
+    from pydantic import BaseModel, ValidationError  # here: `list` without a plugin method needs none
+
     from harness.methods.base import Method
 
     if not (isinstance(cls, type) and issubclass(cls, Method)):

@@ -24,7 +24,7 @@ from harness.core.registry import Registry
 #: Entry-point group -> (registry kind, "module:attribute" of the registry).
 REGISTRIES: dict[str, tuple[str, str]] = {
     "unibridge_bench.methods": ("methods", "harness.methods.catalog:METHODS"),
-    "unibridge_bench.backbones": ("backbones", "harness.models.backbones:BACKBONES"),
+    "unibridge_bench.backbones": ("backbones", "harness.models.backbone_specs:BACKBONES"),
     "unibridge_bench.tasks": ("tasks", "harness.tasks.specs:TASKS"),
     "unibridge_bench.task_kinds": ("task_kinds", "harness.tasks.from_yaml.kinds:TASK_KINDS"),
     "unibridge_bench.tables": ("tables", "harness.report.catalog:TABLES"),

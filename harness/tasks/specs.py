@@ -51,15 +51,18 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from harness.core.registry import Registry
 from harness.data.examples import NER_LABELS, NLI_LABELS, UPOS_LABELS
-from harness.data.source import DataSource
-from harness.tasks.from_yaml.data import TaskData
 from harness.tasks.from_yaml.kinds import SENTENCE_PAIR_CLASSIFICATION, TOKEN_CLASSIFICATION, Shape
-from harness.tasks.from_yaml.schema import TaskDefinition
 from harness.tasks.metrics import Metric, get_metric
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pydantic and the data modules: imported when a YAML task or data is used
     import torch
     from transformers import PreTrainedTokenizerBase
+
+    from harness.data.source import DataSource
+    from harness.tasks.from_yaml.data import TaskData
+    from harness.tasks.from_yaml.schema import TaskDefinition
+
+    TaskRef = str | TaskDefinition  # at run time: from the module's __getattr__ below
 
 #: Which subword of a word carries its label (see the module docstring).
 Subword = Literal["first", "last"]
@@ -67,9 +70,20 @@ Subword = Literal["first", "last"]
 SubwordChoice = Literal["auto", "first", "last"]
 #: What happens to a tagging example longer than ``max_length`` (see the module docstring).
 Overflow = Literal["truncate", "window"]
-#: How a stage config names its task: a registered name, or a YAML task's whole definition
-#: (so that the stage key follows the definition's content and a worker can rebuild the task).
-TaskRef = str | TaskDefinition
+
+
+def __getattr__(name: str) -> Any:
+    """``TaskRef`` (``str | TaskDefinition``), built on first use (PEP 562): ``list`` imports no pydantic.
+
+    ``TaskRef`` is how a stage config names its task: a registered name, or a YAML task's whole
+    definition (so that the stage key follows the definition's content and a worker can rebuild
+    the task). Example: ``from harness.tasks.specs import TaskRef``.
+    """
+    if name == "TaskRef":
+        from harness.tasks.from_yaml.schema import TaskDefinition
+
+        return str | TaskDefinition
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def overflow_for(split: str) -> Overflow:
@@ -378,6 +392,8 @@ def get_task(task: TaskRef) -> TaskSpec:
 
 @lru_cache(maxsize=64)
 def _declared_task(definition: TaskDefinition) -> TaskSpec:
+    from harness.tasks.from_yaml.data import TaskData
+
     kind = definition.task_kind
     return TaskSpec(definition.task or "", kind.shape, definition.labels, definition.metric, "",
                     kind.name, definition.labels.index(definition.fallback_label),

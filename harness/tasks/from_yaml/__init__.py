@@ -16,7 +16,18 @@ definition into a :class:`~harness.tasks.specs.TaskSpec` like the paper tasks'. 
 example and the choices made are in docs/yaml-tasks.md.
 """
 
-from harness.tasks.from_yaml.kinds import TASK_KINDS, TaskKind
-from harness.tasks.from_yaml.schema import DefinitionError, TaskDefinition, load_definition
+
+import importlib
+
+#: Name -> the submodule that defines it. Imported on first use (PEP 562), so that importing
+#: :mod:`~harness.tasks.from_yaml.kinds` (``list``) does not import the schema and pydantic.
+_EXPORTS = {"TASK_KINDS": "kinds", "TaskKind": "kinds", "DefinitionError": "schema",
+            "TaskDefinition": "schema", "load_definition": "schema"}
 
 __all__ = ["TASK_KINDS", "DefinitionError", "TaskDefinition", "TaskKind", "load_definition"]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
