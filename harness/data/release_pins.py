@@ -74,14 +74,19 @@ RELEASES: dict[str, Release] = {
         name="ud", serves="Universal Dependencies", default_version="2.13",
         homepage="http://hdl.handle.net/11234/1-5287",
         versions={"2.13": Pinned(
-            url="https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-5287/"
-                "ud-treebanks-v2.13.tgz",
+            # LINDAT's repository API, the form for programs: its old ``xmlui/bitstream`` links
+            # answer browsers only since its move to DSpace 7 (ufal/clarin-dspace#1383, #1385)
+            url="https://lindat.mff.cuni.cz/repository/server/api/core/bitstreams/handle/"
+                "11234/1-5287/ud-treebanks-v2.13.tgz",
             # As registered for the same LINDAT file by pyconll's corpus tests (tests/int).
             checksums={"": "sha256:d6538ed4c05508be3bb7d9c3448de1062f6f9958c833b93558df300e4b1d3781"},
             root="ud-treebanks-v2.13",
-            # the same item through LINDAT's download parameters (public scripts use both)
+            # the same item through the old links, with and without the handle page's download
+            # parameters (public scripts use both): tried after the API, under the same checksum
             mirrors=("https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-5287/"
-                     "ud-treebanks-v2.13.tgz?sequence=1&isAllowed=y",))}),
+                     "ud-treebanks-v2.13.tgz",
+                     "https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-5287/"
+                     "ud-treebanks-v2.13.tgz?sequence=1&isAllowed=y"))}),
     "ud_repositories": Release(
         name="ud_repositories", serves="Universal Dependencies", default_version="r2.13",
         homepage="https://github.com/UniversalDependencies",
