@@ -12,7 +12,10 @@ by that script) says where each fact was seen:
   train rows).
 - ``repositories/masakhane-ner/MasakhaNER2.0/data/<lang>/{train,dev,test}.txt``: the GitHub
   repository masakhane-io/masakhane-ner at ``ba5843c``, the files the hub dataset's loading
-  script reads: ``token<SPACE>tag`` lines, a blank line after every sentence.
+  script reads: ``token<SPACE>tag`` lines, a blank line after every sentence. Where the real
+  file has lines whose token is empty (`` O``: only ``xho/train.txt``, lines 44520 and 74513, of
+  the 60 files at ``ba5843c``), the replica's file has as many, at the same kind of place
+  (:data:`MASAKHANER_EMPTY_TOKENS`).
 
 Only the configs and languages the example suites read are written, every split of each (the
 real sources have all three for every language).
@@ -47,6 +50,12 @@ MASAKHANER_SENTENCES = (
     ("B-LOC", "I-LOC", "O", "O"),
 )
 """The tags of the replica's three sentences per file: all nine of MasakhaNER 2.0's labels."""
+MASAKHANER_EMPTY_TOKENS = {("xho", "train"): ((0, 3), (2, 3))}
+"""(lang, file) → (sentence, word) before which a line `` O`` (an empty token) stands.
+
+Only ``xho/train.txt`` has such lines at ba5843c, two (evidence.yaml): line 44520 after ``, O``
+and before ``uNdila B-PER``, line 74513 between ``kunye O`` and ``nokukopa O``; the replica's two
+stand after an ``O`` before a ``B-LOC`` (sentence 0) and between two ``O`` (sentence 2)."""
 ROWS = 3
 NOTE = ("Replica of the layout and schema of `{id}` for the unibridge-bench tests "
         "(scripts/make_example_replicas.py). Every text in it is synthetic; see docs/data.md.\n")
@@ -93,10 +102,16 @@ def sib200(root: Path) -> None:
 
 
 def masakhaner_conll(lang: str, split: str) -> str:
-    """Three sentences of ``token tag`` lines, each followed by a blank line (the real layout)."""
+    """Three sentences of ``token tag`` lines, each followed by a blank line (the real layout).
+
+    Example: ``masakhaner_conll("xho", "train")`` holds two lines `` O`` where the real file has
+    its two (:data:`MASAKHANER_EMPTY_TOKENS`); every other file has none.
+    """
+    empty = MASAKHANER_EMPTY_TOKENS.get((lang, split), ())
     blocks = []
     for i, tags in enumerate(MASAKHANER_SENTENCES):
-        blocks.append("".join(f"{lang}{split}{i}w{j} {tag}\n" for j, tag in enumerate(tags)))
+        blocks.append("".join((" O\n" if (i, j) in empty else "") + f"{lang}{split}{i}w{j} {tag}\n"
+                              for j, tag in enumerate(tags)))
     return "\n".join(blocks) + "\n"
 
 

@@ -124,6 +124,14 @@ def test_release_source_validation():
 def test_real_pins_are_the_published_ones():
     pin = releases.RELEASES["ud"].versions["2.13"]
     assert pin.url.endswith("/11234/1-5287/ud-treebanks-v2.13.tgz") and pin.root == ROOT
+    # LINDAT's API first (the old xmlui links answer browsers only: ufal/clarin-dspace#1383),
+    # then the old links as mirrors of the same bytes; one checksum for all three
+    lindat = "https://lindat.mff.cuni.cz/repository"
+    assert pin.file_urls("") == [
+        f"{lindat}/server/api/core/bitstreams/handle/11234/1-5287/ud-treebanks-v2.13.tgz",
+        f"{lindat}/xmlui/bitstream/handle/11234/1-5287/ud-treebanks-v2.13.tgz",
+        f"{lindat}/xmlui/bitstream/handle/11234/1-5287/ud-treebanks-v2.13.tgz?sequence=1&isAllowed=y"]
+    assert list(pin.checksums) == [""]
     assert set(ud.FOLDERS) == {tb for tbs in ud.TREEBANKS.values() for tb in tbs}
     commit = releases.RELEASES["americasnlp2021"].default_version
     files = releases.RELEASES["americasnlp2021"].versions[commit].checksums

@@ -238,6 +238,34 @@ def test_the_authors_parallel_files_are_their_real_bytes():
     assert evidence["evidence"][0] == f"TokisakiKurumi2001/UniBridge@{release.default_version}:xlm/alignment"
 
 
+def test_the_authors_parallel_files_come_from_vinai_when_the_authors_repository_fails(
+        tmp_path, monkeypatch):
+    """The dev head's host unreachable: VinAIResearch/UniBridge serves the same pinned bytes."""
+    release = releases.RELEASES["unibridge_alignment"]
+    relative = "xlm/alignment/flores/am/amh_Ethi-eng_Latn.txt"
+    vinai = "https://raw.githubusercontent.com/VinAIResearch/UniBridge/" \
+            "c7b0d4ef43918cb9814d109a07a83954c04ab2f9/"
+    assert release.versions[release.default_version].file_urls(relative) == [
+        f"https://raw.githubusercontent.com/TokisakiKurumi2001/UniBridge/"
+        f"{release.default_version}/{relative}", vinai + relative]
+    tried = []
+
+    def only_vinai(self, url, output_file, pooch_instance, check_only=False):
+        tried.append(url)
+        if not url.startswith(vinai):
+            raise requests.ConnectionError(f"no network for {url}")
+        Path(output_file).write_bytes(
+            (REPLICAS / "unibridge_alignment" / url.removeprefix(vinai)).read_bytes())
+
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", only_vinai)
+    monkeypatch.setattr(releases, "_FAILED", {})
+    monkeypatch.setenv(releases.CACHE_ENV, str(tmp_path / "cache"))
+    path = releases.fetch_file(DataSource(release="unibridge_alignment"), "parallel sentences",
+                               relative)
+    assert tried[-1] == vinai + relative and len(tried) == 2
+    assert path.read_bytes() == (REPLICAS / "unibridge_alignment" / relative).read_bytes()
+
+
 # -- mirrors, pins and the commits that enter the keys ------------------------------------------
 
 

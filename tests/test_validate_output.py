@@ -55,6 +55,10 @@ def test_offline_americasnli_says_each_problem_once(tmp_path):
         assert f"(ProxyError: no connection to raw.githubusercontent.com; tried " \
                f"https://raw.githubusercontent.com/{base}" in line
         assert "unibridge-bench fetch" in line and str(tmp_path / "cache") in line
+    # the authors' files: their dev head, then the VinAI mirror, in one line
+    assert by_key[pairs].index("cannot reach https://raw.githubusercontent.com/TokisakiKurumi2001/") \
+        < by_key[pairs].index("cannot reach https://raw.githubusercontent.com/VinAIResearch/UniBridge/"
+                              f"{release_pins._UNIBRIDGE_VINAI_COMMIT} (")
     for key in ("tasks.nli.data", "monolingual.target_data"):
         assert by_key[key].endswith(f"(languages: {LANGS})")
     assert not [line for line in lines if "Downloading data from" in line]
@@ -64,10 +68,12 @@ def test_downloads_are_shown_from_v_on(tmp_path):
     result = offline_validate(tmp_path, "-v")
     assert result.returncode == 2
     downloads = [line for line in result.stderr.splitlines() if "Downloading data from" in line]
-    # one attempt per unreachable folder: the first file of each release
+    # one attempt per unreachable folder: the first file of each release, then of its mirror
     assert [line.split("'")[1].rsplit("/", 2)[0] for line in downloads] == [
         f"https://raw.githubusercontent.com/nala-cub/AmericasNLI/{release_pins._AMERICASNLI_COMMIT}",
         f"https://raw.githubusercontent.com/AmericasNLP/americasnlp2021/"
         f"{release_pins._AMERICASNLP_COMMIT}/data",
         f"https://raw.githubusercontent.com/TokisakiKurumi2001/UniBridge/"
-        f"{release_pins._UNIBRIDGE_COMMIT}/xlm/alignment/opus"]
+        f"{release_pins._UNIBRIDGE_COMMIT}/xlm/alignment/opus",
+        f"https://raw.githubusercontent.com/VinAIResearch/UniBridge/"
+        f"{release_pins._UNIBRIDGE_VINAI_COMMIT}/xlm/alignment/opus"]

@@ -5,7 +5,9 @@ Example (suite YAML)::
     parallel:
       - {format: unibridge, data: {release: unibridge_alignment}}
 
-The authors' repository (TokisakiKurumi2001/UniBridge at commit 6a38462) ships the sentences
+The authors' repository (TokisakiKurumi2001/UniBridge at commit 6a38462, the head of its ``dev``
+branch; its ``main`` points to the official VinAIResearch/UniBridge, which holds the same files
+and is the release's mirror) ships the sentences
 their ``weight.py`` embedded for the harmony weights of all 28 targets (PAPER.md stage 5), as
 ``xlm/alignment/{flores,opus}/<dir>/<tgt>-<src>.txt`` (``flores/am/amh_Ethi-eng_Latn.txt``,
 ``opus/ang/ang_Latn-zho_Hant.txt``); ``mbert/alignment/`` holds the same bytes plus Tajik. Each
@@ -41,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 SERVES = "parallel sentences"
 REPOSITORY = "https://github.com/TokisakiKurumi2001/UniBridge"
+MIRROR = "https://github.com/VinAIResearch/UniBridge"
+"""The official release of the authors' code: the same ``xlm/alignment/`` files, blob for blob."""
 ENGLISH = "eng"
 AUTHOR_CODES = {
     "eng": "eng_Latn", "rus": "rus_Cyrl", "jpn": "jpn_Jpan", "zho": "zho_Hant", "ara": "arb_Arab",
@@ -122,7 +126,8 @@ def _fetch(source: DataSource, target: str, lang: str) -> Path:
         return releases.fetch_file(source, SERVES, relative)
     except DataError as error:
         failure = DataError(f"the UniBridge authors' alignment files: {error}; a clone of "
-                            f"{REPOSITORY} checked out at that commit serves as `url:` too")
+                            f"{REPOSITORY} checked out at that commit (or of {MIRROR}) serves as "
+                            f"`url:` too")
         if "://" in base:  # the same host serves every file: one failure stands for all
             failure = DataError(f"{failure} (no other file of the release is tried after one "
                                 f"failure)")

@@ -7,6 +7,8 @@ Example::
         if line.count(" ") > 9:
             problems.add(path, number, "too many words")
     problems.raise_if_any()          # one DataError listing them all, up to LIMIT per file
+    problems.notice(path, 7, "with an empty token")   # read, but worth saying: no error
+    problems.notices()   # ["<path>: 1 line with an empty token (line 7)"]
 
 ``validate`` hands one collector to every data check of a suite, so that a user sees every
 problem of every file at once, each as ``file:line: message``; a file with more than
@@ -37,6 +39,7 @@ class Problems:
         self.limit = limit
         self._shown: dict[str, list[str]] = {}
         self._counts: dict[str, int] = {}
+        self._noticed: dict[tuple[str, str], list[int]] = {}
 
     def add(self, file: Path | str, line: int | None, message: str) -> None:
         """Record ``message`` about ``file`` (at ``line`` when there is one)."""
@@ -61,6 +64,25 @@ class Problems:
             hidden = self._counts[key] - len(shown)
             if hidden:
                 lines.append(f"{key}: … and {hidden} more problem{'s' if hidden > 1 else ''}")
+        return lines
+
+    def notice(self, file: Path | str, line: int, what: str) -> None:
+        """Record line ``line`` of ``file`` as read, but worth a note (no problem): ``what`` it is.
+
+        Example: ``problems.notice(path, 44520, "with an empty token")``; see :meth:`notices`.
+        """
+        self._noticed.setdefault((str(file), what), []).append(line)
+
+    def notices(self) -> list[str]:
+        """One line per (file, what was noticed): how many lines, and which (up to the limit).
+
+        Example: ``["xho/train.txt: 2 lines with an empty token (lines 44520, 74513)"]``.
+        """
+        lines = []
+        for (key, what), numbers in self._noticed.items():
+            shown = ", ".join(map(str, numbers[:self.limit])) + (", …" if len(numbers) > self.limit else "")
+            plural = "s" if len(numbers) > 1 else ""
+            lines.append(f"{key}: {len(numbers)} line{plural} {what} (line{plural} {shown})")
         return lines
 
     def require(self, file: Path | str, count: int, what: str) -> None:

@@ -68,20 +68,30 @@ class Release:
 _AMERICASNLP_COMMIT = "d3f519c6b38299d8149311e65a369047350e6849"
 _AMERICASNLI_COMMIT = "be3c351b7e1ae69936c61bfde3e24f30757db9ac"
 _UNIBRIDGE_COMMIT = "6a38462b6598325894582ca163ded9a6a99d7c4a"
+"""The head of the authors' ``dev`` branch (TokisakiKurumi2001/UniBridge); their ``main`` later
+deleted the code and points to VinAIResearch/UniBridge."""
+_UNIBRIDGE_VINAI_COMMIT = "c7b0d4ef43918cb9814d109a07a83954c04ab2f9"
+"""VinAIResearch/UniBridge's "Upload content" (2024-08-21): ``xlm/alignment/`` holds the same 137
+files as :data:`_UNIBRIDGE_COMMIT`, git blob for git blob (unchanged up to its head ``bf2d63f``)."""
 
 RELEASES: dict[str, Release] = {
     "ud": Release(
         name="ud", serves="Universal Dependencies", default_version="2.13",
         homepage="http://hdl.handle.net/11234/1-5287",
         versions={"2.13": Pinned(
-            url="https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-5287/"
-                "ud-treebanks-v2.13.tgz",
+            # LINDAT's repository API, the form for programs: its old ``xmlui/bitstream`` links
+            # answer browsers only since its move to DSpace 7 (ufal/clarin-dspace#1383, #1385)
+            url="https://lindat.mff.cuni.cz/repository/server/api/core/bitstreams/handle/"
+                "11234/1-5287/ud-treebanks-v2.13.tgz",
             # As registered for the same LINDAT file by pyconll's corpus tests (tests/int).
             checksums={"": "sha256:d6538ed4c05508be3bb7d9c3448de1062f6f9958c833b93558df300e4b1d3781"},
             root="ud-treebanks-v2.13",
-            # the same item through LINDAT's download parameters (public scripts use both)
+            # the same item through the old links, with and without the handle page's download
+            # parameters (public scripts use both): tried after the API, under the same checksum
             mirrors=("https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-5287/"
-                     "ud-treebanks-v2.13.tgz?sequence=1&isAllowed=y",))}),
+                     "ud-treebanks-v2.13.tgz",
+                     "https://lindat.mff.cuni.cz/repository/xmlui/bitstream/handle/11234/1-5287/"
+                     "ud-treebanks-v2.13.tgz?sequence=1&isAllowed=y"))}),
     "ud_repositories": Release(
         name="ud_repositories", serves="Universal Dependencies", default_version="r2.13",
         homepage="https://github.com/UniversalDependencies",
@@ -133,7 +143,10 @@ RELEASES: dict[str, Release] = {
         homepage="https://github.com/TokisakiKurumi2001/UniBridge",
         versions={_UNIBRIDGE_COMMIT: Pinned(  # the authors' K = 10 pairs (harness.data.authors_parallel)
             url=f"https://raw.githubusercontent.com/TokisakiKurumi2001/UniBridge/{_UNIBRIDGE_COMMIT}",
-            checksums=_ALIGNMENT_CHECKSUMS)}),
+            checksums=_ALIGNMENT_CHECKSUMS,
+            # the official release of the same code: the same bytes, the same layout
+            mirrors=(f"https://raw.githubusercontent.com/VinAIResearch/UniBridge/"
+                     f"{_UNIBRIDGE_VINAI_COMMIT}",))}),
 }
 """Release name → definition. Adding a version is one entry with its URL and checksums."""
 

@@ -17,7 +17,10 @@ Each problem is one line ``<suite key>: <message>``; the key is where to change 
 a sentence-pair message). A message that several languages share (an unreachable release host,
 a missing folder) is said once, naming the languages or pairs it affects (:func:`grouped`). The
 words of the monolingual text read are counted on the way, and a role whose text gives fewer
-samples than asked becomes one note line (no error: a run uses what there is).
+samples than asked becomes one note line (no error: a run uses what there is). A line a task's
+file holds that is read as its dataset's own loader reads it but is worth saying (a conll line
+`` O``: an empty token, :data:`harness.tasks.from_yaml.formats.EMPTY_TOKEN`) is counted per file
+as one note, ``<suite key>: <file>: N lines with an empty token (lines …)``.
 """
 
 from __future__ import annotations
@@ -78,27 +81,29 @@ def data_problems(suite: Suite, methods: dict, jobs: Iterable[Job],
     """Every problem of the data the stages of ``jobs`` read, one line each (see the module).
 
     ``notes`` receives what is worth saying and no error: one line per monolingual role whose
-    text gives fewer samples than asked (:func:`harness.data.monolingual.shortfall`).
+    text gives fewer samples than asked (:func:`harness.data.monolingual.shortfall`), then one
+    line per task file with lines noticed while reading it (:meth:`Problems.notices`).
     """
     reads, problems = selected_reads(suite, methods, jobs)
     found: list[tuple[str, str, str]] = []  # (suite key, message, what it concerns)
     words: dict[tuple[str, str, int, int], dict[str, int | None]] = {}  # text counted per role
+    noticed: list[str] = []  # "<suite key>: <file>: …", per task file
     for read in reads:
         if isinstance(read, TextRead):
-            messages, count = _counted(monolingual.check, read.source, read.lang)
+            messages, count, _ = _counted(monolingual.check, read.source, read.lang)
             key = text_key(suite, read.source)
             found += [(key, message, read.lang) for message in messages]
             role = _text_role(suite, read)
             words.setdefault((role, key, read.n_samples, read.words_per_sample), {})[read.lang] = count
         else:
-            found += _read_problems(suite, read)
+            found += _read_problems(suite, read, noticed)
     for key, source in hub_sources(suite, reads).items():
         found += [(key, message, "") for message in _raised(check_hub_reachable, source, key)]
         warning = unpinned_warning(source, key)
         if warning:
             logger.warning("%s", warning)
     if notes is not None:
-        notes += _shortfalls(words)
+        notes += _shortfalls(words) + list(dict.fromkeys(noticed))
     return list(dict.fromkeys(problems + grouped(found)))
 
 
@@ -139,11 +144,19 @@ def grouped(found: list[tuple[str, str, str]]) -> list[str]:
     return lines
 
 
-def _read_problems(suite: Suite, read: TaskRead | PairRead) -> list[tuple[str, str, str]]:
-    """(suite key, message, language or pair) for each problem of one task or pair read."""
+def _read_problems(suite: Suite, read: TaskRead | PairRead,
+                   noticed: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(suite key, message, language or pair) for each problem of one task or pair read.
+
+    ``noticed`` receives ``<suite key>: <notice>`` for each file of a task read with lines
+    worth a note (:meth:`Problems.notices`).
+    """
     if isinstance(read, TaskRead):
         key = task_key(suite, task_name(read.task), read.lang)
-        messages, _ = _counted(get_task(read.task).data.check, read.source, read.lang, read.splits)
+        messages, _, notices = _counted(get_task(read.task).data.check, read.source, read.lang,
+                                        read.splits)
+        if noticed is not None:
+            noticed += [f"{key}: {notice}" for notice in notices]
         return [(key, message, read.lang) for message in messages]
     pair = f"{read.target}-{read.source}"
     where = f"{pair_key(suite, read.corpus)} {read.corpus.describe()}"  # where to change it
@@ -160,14 +173,18 @@ def _raised(check: Callable[..., object], *args: object) -> list[str]:
     return []
 
 
-def _counted(check: Callable[..., T], *args: object) -> tuple[list[str], T | None]:
-    """``check(*args, found)``: the problems it raises and collects line by line, and its result."""
+def _counted(check: Callable[..., T], *args: object) -> tuple[list[str], T | None, list[str]]:
+    """``check(*args, found)``: its problems, its result and what it noticed, in that order.
+
+    The problems are what it raises and collects line by line; what it noticed is
+    :meth:`Problems.notices`.
+    """
     collector = Problems()
     try:
         result = check(*args, collector)
     except (DataError, UnknownNameError) as error:
-        return [str(error), *collector.messages()], None
-    return collector.messages(), result
+        return [str(error), *collector.messages()], None, collector.notices()
+    return collector.messages(), result, collector.notices()
 
 
 def task_key(suite: Suite, task: str, lang: str) -> str:

@@ -3,12 +3,13 @@
 import shutil
 
 import pytest
-from yaml_task_helpers import SENTENCE, TOKEN, task_entry
+from yaml_task_helpers import SENTENCE, TOKEN, fixture_definition, task_entry
 
 from harness.data.source import DataError, DataSource
 from harness.planning.plan import prepare
 from harness.suite.schema import SuiteError, load_suite
 from harness.tasks.from_yaml.data import TaskData
+from harness.tasks.from_yaml.formats import EMPTY_TOKEN
 from harness.tasks.from_yaml.schema import TaskDefinition
 
 
@@ -57,6 +58,24 @@ def test_every_bad_line_of_a_token_task_is_named(tmp_path, suite_file):
     key = "tasks.yaml_ner.data: "
     assert any(p.startswith(f"{key}{test}:1: unknown label 'B-MISC'; valid: O, B-PER") for p in problems)
     assert f"{key}{test}:2: expected 'token<TAB>tag' (or 'token tag'), got '።'" in problems
+
+
+def test_an_empty_token_line_is_read_as_the_loader_reads_it_and_is_one_note(tmp_path, suite_file):
+    """`` O`` (MasakhaNER 2.0's xho/train.txt has two): the word '' tagged O, as the dataset's
+    loader's ``line.split(" ")`` reads it; no problem, one note naming the file and the line."""
+    data = copy(TOKEN, tmp_path)
+    train = data / "eng" / "train.txt"
+    lines = train.read_text(encoding="utf-8").split("\n")
+    first = [(line.split(" ")[0], line.split(" ")[-1]) for line in lines[:lines.index("")]]
+    lines.insert(2, " O")                             # line 3, inside the first sentence
+    train.write_text("\n".join(lines), encoding="utf-8")
+    definition = TaskDefinition.model_validate(fixture_definition(TOKEN))
+    sentence = TaskData(definition).load(DataSource(path=str(data)), "eng", "train")[0]
+    expected = [*first[:2], ("", "O"), *first[2:]]
+    assert list(zip(sentence.tokens, sentence.tags, strict=True)) == expected
+    plan = prepare(load_suite(suite_file({"yaml_ner": task_entry(TOKEN / "task.yaml", data)})))
+    assert plan.notes == [f"tasks.yaml_ner.data: {train}: 1 line {EMPTY_TOKEN} (line 3)"]
+    assert "read as the dataset's own loader reads it" in EMPTY_TOKEN
 
 
 def test_missing_splits_and_languages_are_named_with_what_is_there(tmp_path, suite_file):

@@ -18,7 +18,10 @@ that cannot be read (bad UTF-8, a missing column, a wrong field count, bad JSON)
 * ``jsonl``: one JSON object per line; blank lines are skipped;
 * ``conll``: ``token<TAB>tag`` (or space-separated) per line, a blank line between sentences,
   the first field the token and the last the tag, ``-DOCSTART-`` lines skipped (CoNLL-2003,
-  MasakhaNER); ``columns`` is not read;
+  MasakhaNER); ``columns`` is not read. A line that is its separator then one tag (`` O``) is
+  the word ``''`` with that tag, as the datasets' own loaders read it (``line.split(" ")``:
+  token ``''``, tag ``O``; MasakhaNER 2.0's ``xho/train.txt`` has two): each such line is
+  counted as a notice (:data:`EMPTY_TOKEN`, a ``note:`` of ``validate``), not a problem;
 * ``conllu``: CoNLL-U, FORM is the token and UPOS the tag; comments, multiword-token ranges
   (``1-2``) and empty nodes (``1.1``) are skipped.
 
@@ -57,6 +60,9 @@ Reader = Callable[[Path, Mapping[str, str], Problems], Iterator[Row]]
 CONLLU_FIELDS = 10
 CONLLU_FORM, CONLLU_UPOS = 1, 3
 DOCSTART = "-DOCSTART-"
+EMPTY_TOKEN = ("with an empty token (a separator, then the tag), read as the dataset's own loader "
+               "reads it: the word '' with that tag")
+"""What a conll line `` O`` is noticed as (:meth:`harness.data.problems.Problems.notice`)."""
 
 
 def read_rows(path: Path, format: str, columns: Mapping[str, str], problems: Problems) -> list[Row]:
@@ -151,16 +157,20 @@ def _jsonl(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterat
 
 
 def _sentences(path: Path, problems: Problems,
-               word: Callable[[str], tuple[str, str] | str | None]) -> Iterator[Row]:
+               word: Callable[[str], tuple[str, str] | str | None],
+               empty_token: str | None = None) -> Iterator[Row]:
     """Sentences (blank-line separated) of one word per line.
 
     ``word`` gives a line's (token, tag), None to skip the line, or what is wrong with it.
+    ``empty_token``: the notice of a word whose token is ``''`` (None: no notice).
     """
     def numbered_word(number: int, line: str) -> tuple[int, str, str] | None:
         parsed = word(line)
         if isinstance(parsed, str):
             problems.add(path, number, parsed)
             return None
+        if parsed is not None and empty_token is not None and parsed[0] == "":
+            problems.notice(path, number, empty_token)
         return None if parsed is None else (number, *parsed)
 
     for words in blank_line_groups(read_numbered(path, problems), numbered_word):
@@ -169,9 +179,12 @@ def _sentences(path: Path, problems: Problems,
 
 
 def _conll_word(line: str) -> tuple[str, str] | str | None:
+    """(token, tag) of a conll line; `` O`` (a separator, then one tag) is ``("", "O")``."""
     fields = line.split("\t") if "\t" in line else line.split()
     if fields[0] == DOCSTART:
         return None
+    if line[0] in " \t" and len(line.split()) == 1:  # no token before the separator
+        return "", line.split()[0]
     if len(fields) < 2 or not fields[0] or not fields[-1]:
         return f"expected 'token<TAB>tag' (or 'token tag'), got {line!r}"
     return fields[0], fields[-1]
@@ -188,15 +201,16 @@ def _conllu_word(line: str) -> tuple[str, str] | str | None:
     return fields[CONLLU_FORM], fields[CONLLU_UPOS]
 
 
-def _word_per_line(word: Callable[[str], tuple[str, str] | str | None]) -> Reader:
+def _word_per_line(word: Callable[[str], tuple[str, str] | str | None],
+                   empty_token: str | None = None) -> Reader:
     """The reader of blank-line separated sentences whose lines ``word`` parses (:func:`_sentences`)."""
     def read(path: Path, columns: Mapping[str, str], problems: Problems) -> Iterator[Row]:
-        return _sentences(path, problems, word)
+        return _sentences(path, problems, word, empty_token)
     return read
 
 
 READERS: dict[str, Reader] = {
     "tsv": _tsv, "quoted_tsv": _quoted("\t"), "csv": _quoted(","), "jsonl": _jsonl,
-    "conll": _word_per_line(_conll_word), "conllu": _word_per_line(_conllu_word),
+    "conll": _word_per_line(_conll_word, EMPTY_TOKEN), "conllu": _word_per_line(_conllu_word),
 }
 """Format name (``local.format``) → row reader."""
