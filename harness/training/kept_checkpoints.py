@@ -10,10 +10,11 @@ moments of every parameter, three times the model), so a stage keeps only what r
 its result need (docs/choices.md, "Checkpoints"):
 
 - **the newest complete checkpoint** (:data:`COMPLETE_MARKER`): weights, optimizer, scheduler,
-  gradient scaler, RNG and trainer state, what the Trainer resumes from. The previous one is
-  deleted once the new one is marked complete (:func:`prune_checkpoints`, called from the
-  marking callback), never before: while a checkpoint is being written the previous complete one
-  is still there, and nothing else. (The Trainer's own rotation, ``save_total_limit``, deletes
+  gradient scaler, RNG and trainer state (and stage 3's KL teacher states), what the Trainer
+  resumes from. The previous one is deleted once the new one is marked complete
+  (:func:`prune_checkpoints`, called from the marking callback), never before: while a
+  checkpoint is being written the previous complete one is still there, and nothing else.
+  (The Trainer's own rotation, ``save_total_limit``, deletes
   the previous checkpoint before the new one is marked, keeps the best checkpoint whole, and at
   the end of training deletes the last one, so that a kill before publishing retrained from the
   best epoch: it is switched off.)
@@ -41,8 +42,11 @@ COMPLETE_MARKER = "checkpoint-complete"
 #: Written into the best epoch's folder once its resume-only files are to go (weights kept).
 BEST_MARKER = "best-weights"
 CHECKPOINT_PREFIX = "checkpoint-"
-#: The files of a checkpoint that only resuming reads (transformers' names).
-RESUME_ONLY_FILES = ("optimizer.pt", "scheduler.pt", "scaler.pt", "rng_state.pth")
+#: Stage 3's KL teacher states computed so far
+#: (:class:`harness.methods.unibridge.adaptation_trainer.TeacherStates`).
+TEACHER_STATES_FILE = "teacher_states.pt"
+#: The files of a checkpoint that only resuming reads (transformers' names, and the teacher's).
+RESUME_ONLY_FILES = ("optimizer.pt", "scheduler.pt", "scaler.pt", "rng_state.pth", TEACHER_STATES_FILE)
 
 
 def checkpoint_folders(work_dir: Path) -> list[Path]:

@@ -25,8 +25,9 @@ mBART the encoder's), passed through the invertible adapter's inverse
 layer instead (:func:`harness.models.loading.output_states`; docs/choices.md): the same option sets the
 harmony states of stage 5 (:mod:`harness.methods.unibridge.harmony`).
 
-Checkpoints hold the trainable parameters only (plus optimizer and RNG state), written into
-``ctx.partial_dir(stage)`` each epoch; a killed run resumes from the last one.
+Checkpoints hold the trainable parameters only (plus optimizer and RNG state, and the KL
+teacher's states computed so far), written into ``ctx.partial_dir(stage)`` each epoch; a killed
+run resumes from the last one, to the same weights bit for bit.
 """
 
 from __future__ import annotations

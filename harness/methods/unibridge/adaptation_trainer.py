@@ -22,12 +22,21 @@ each giving exactly the loss of the straightforward computation:
   whole corpus before the first step: a run capped by ``max_steps`` reads only the sentences it
   trains on. Its weights are the student's frozen ones, switched to the plain setup for the
   teacher's forward (:func:`plain_backbone`), so no second copy of the model is held.
+
+A sentence's pooled state depends, in its last bits, on the batch it was first computed in (the
+padded length sets the shapes of the teacher's matrix products, hence their summation order).
+So the states computed so far are resume state, like the RNG's: each resumable checkpoint holds
+them (:data:`harness.training.kept_checkpoints.TEACHER_STATES_FILE`) and a resumed training
+starts from them, instead of recomputing them in the batches of later epochs, which changed the
+KL gradient in its last bits and the trained weights in their 9th digit (docs/choices.md).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -48,6 +57,9 @@ from harness.models.loading import (
     lm_head,
     output_states,
 )
+from harness.training.kept_checkpoints import TEACHER_STATES_FILE
+
+log = logging.getLogger(__name__)
 
 IGNORE_INDEX = -100
 
@@ -99,7 +111,18 @@ def plain_backbone(model: PreTrainedModel) -> Iterator[PreTrainedModel]:
 
 
 class TeacherStates:
-    """π_PLM per corpus example, computed for a batch the first time it is needed, then kept."""
+    """π_PLM per corpus example, computed for a batch the first time it is needed, then kept.
+
+    The states kept so far travel in checkpoints (:meth:`state_dict`, :meth:`load_state_dict`):
+    recomputed in another batch, a sentence's state may differ in its last bits.
+
+    Example::
+
+        teacher = TeacherStates(model, backbone_tokenizer, corpus.texts, max_length=256)
+        teacher(torch.tensor([5, 0, 3]))        # [3, hidden]; computes the three, keeps them
+        resumed = TeacherStates(model, backbone_tokenizer, corpus.texts, max_length=256)
+        resumed.load_state_dict(teacher.state_dict())   # resumed(...) gives the same bits
+    """
 
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
                  texts: Sequence[str], max_length: int):
@@ -116,6 +139,17 @@ class TeacherStates:
                                               [self.texts[i] for i in missing], self.max_length)
             self.cache.update(zip(missing, pooled))
         return torch.stack([self.cache[i] for i in wanted])
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """The states kept so far: ``index`` (int64 [n], ascending) and ``states`` ([n, hidden])."""
+        index = sorted(self.cache)
+        states = (torch.stack([self.cache[i] for i in index]) if index
+                  else torch.empty(0, 0, dtype=torch.float32))
+        return {"index": torch.tensor(index, dtype=torch.int64), "states": states}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        """Keep the states of ``state`` (from :meth:`state_dict`), bit for bit, as if computed here."""
+        self.cache.update(zip(state["index"].tolist(), state["states"]))
 
 
 def is_masked_lm(model: PreTrainedModel) -> bool:
@@ -208,6 +242,30 @@ class AdaptationTrainer(Trainer):
                          for name, total in self._sums.items()})
             self._sums, self._count = {}, 0
         super().log(logs, *args, **kwargs)
+
+    def train(self, resume_from_checkpoint: str | bool | None = None, *args, **kwargs):
+        """:meth:`Trainer.train`, taking up the teacher's states kept in ``resume_from_checkpoint``.
+
+        Those states were computed in the batches of the uninterrupted training; without them a
+        resumed training would compute them in later batches, in other bits (module docstring).
+        A checkpoint without them (written before they were kept) resumes with none.
+        """
+        if isinstance(self.teacher, TeacherStates) and isinstance(resume_from_checkpoint, str | Path):
+            path = Path(resume_from_checkpoint) / TEACHER_STATES_FILE
+            if path.is_file():
+                self.teacher.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+            else:
+                log.warning("%s holds no KL teacher states: the resumed training recomputes them "
+                            "and may differ from an uninterrupted one in the last bits",
+                            resume_from_checkpoint)
+        return super().train(resume_from_checkpoint, *args, **kwargs)
+
+    def _save_rng_state(self, output_dir: str) -> None:
+        # called for the checkpoints a training resumes from (not the lean last one), before the
+        # completion marker: the teacher's states so far are resume state like the RNG's
+        super()._save_rng_state(output_dir)
+        if isinstance(self.teacher, TeacherStates) and self.args.should_save:
+            torch.save(self.teacher.state_dict(), Path(output_dir) / TEACHER_STATES_FILE)
 
     def _save(self, output_dir: str | None = None, state_dict=None) -> None:
         trainable = {name: parameter.detach() for name, parameter in self.model.named_parameters()
