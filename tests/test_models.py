@@ -14,7 +14,7 @@ from transformers import (
 )
 from transformers.models.mbart.modeling_mbart import MBartScaledWordEmbedding
 
-from harness.models.backbones import BACKBONES, build_tiny_backbone, train_tiny_tokenizer
+from harness.models.backbones import BACKBONES, build_tiny_backbone
 from harness.models.loading import (
     ADAPTER_DIR,
     EMBEDDINGS_FILE,
@@ -25,6 +25,7 @@ from harness.models.loading import (
     load_adapter_model,
     load_language,
 )
+from harness.models.tiny_tokenizers import train_tiny_tokenizer
 
 SOURCE_WORDS = "the quick brown fox jumps over lazy dog hello world school book read day".split()
 TARGET_WORDS = "ሰላም ዓለም ይህ የአማርኛ ዓረፍተ ነገር ነው ዛሬ ጥሩ ቀን ወንድሜ ትምህርት ቤት".split()

@@ -32,13 +32,14 @@ from harness.methods.unibridge.objectives import (
     encode_corpus,
     objective_collator,
 )
-from harness.models.backbones import BACKBONES, build_tiny_backbone, train_tiny_tokenizer
+from harness.models.backbones import BACKBONES, build_tiny_backbone
 from harness.models.loading import (
     last_hidden_state,
     load_adapter_model,
     load_backbone_tokenizer,
     load_language,
 )
+from harness.models.tiny_tokenizers import train_tiny_tokenizer
 from harness.training.arguments import last_checkpoint, observing_training, training_arguments
 from harness.training.kept_checkpoints import TEACHER_STATES_FILE
 

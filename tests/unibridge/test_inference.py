@@ -110,7 +110,7 @@ def test_sentence_states_are_padding_free_means_after_inverse_adapter(backbones,
 
 
 def target_tokenizer():
-    from harness.models.backbones import train_tiny_tokenizer
+    from harness.models.tiny_tokenizers import train_tiny_tokenizer
 
     return train_tiny_tokenizer("xlmr", TARGET_CORPUS, 60)
 
@@ -281,7 +281,7 @@ def test_the_real_files_are_read_by_position_not_by_their_labels(authors_files):
 
 def test_harmony_weights_from_the_authors_files_match_a_hand_computation(backbones, authors_files):
     """Eqs. 10-13 for Old English on a tiny XLM-R from the authors' ten pairs per source."""
-    from harness.models.backbones import train_tiny_tokenizer
+    from harness.models.tiny_tokenizers import train_tiny_tokenizer
 
     folder = ALIGNMENT / "xlm" / "alignment" / "opus" / "ang"
     targets = weight_py_load_data(folder / "ang_Latn-eng_Latn.txt", is_src=False)

@@ -16,8 +16,9 @@ from harness.methods.unibridge.task_adapters import (
     add_task_adapter,
     load_task_adapter,
 )
-from harness.models.backbones import BACKBONES, build_tiny_backbone, train_tiny_tokenizer
+from harness.models.backbones import BACKBONES, build_tiny_backbone
 from harness.models.loading import install_target_embeddings, language_adapter_config
+from harness.models.tiny_tokenizers import train_tiny_tokenizer
 
 CORPUS = ["the cat sat on the mat", "a dog ran in the park", "the river flows through the old city",
           "capital cities grow quickly", "Beijing is in China"] * 4
