@@ -245,8 +245,9 @@ def run_progress(graph: JobGraph, pending: list[Stage], options: RunOptions) -> 
     keys = {stage.key for stage in pending}
     finished = {job.job_id for job, final in graph.finals.items()
                 if not any(stage.key in keys for stage in topological_order([final]))}
-    return RunProgress(len(graph.finals), finished, pending,
-                       measured_hours(options.workdir / CACHE_DIR), started=options.started)
+    # a warm run builds nothing: no estimate to make, so no manifest of the workdir is read
+    measured = measured_hours(options.workdir / CACHE_DIR) if pending else {}
+    return RunProgress(len(graph.finals), finished, pending, measured, started=options.started)
 
 
 def drop_stale_records(workdir: Path, failed: list[Job]) -> None:
