@@ -165,3 +165,21 @@ def test_the_wall_time_counts_from_the_commands_start(logged_run, monkeypatch):
     done = CliRunner().invoke(cli, ["run", "suites/smoke.yaml", "--workdir", str(workdir), *SELECTION])
     assert done.exit_code == 0, done.output
     assert "Wall time: 2 h 00 min." in done.output, done.output
+
+
+def test_the_progress_lines_are_switched_off_after_the_run_even_when_it_raises():
+    """A ``run`` in a process that goes on (tests, notebooks) leaves no progress lines on."""
+    import logging
+
+    from harness.cli.run import progress_lines
+    from harness.run.progress import log
+
+    before = log.level
+    with progress_lines(True):
+        assert log.isEnabledFor(logging.INFO)
+    assert log.level == before
+    with pytest.raises(RuntimeError), progress_lines(True):
+        raise RuntimeError("a stage failed")
+    assert log.level == before
+    with progress_lines(False):
+        assert log.level == before

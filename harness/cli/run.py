@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -136,14 +138,12 @@ def run(suite_file, workdir, only, dry_run, device, precision, executor, seed, r
     if dry_run:
         _print_dry_run(plan, jobs, workdir)
         return
-    # bars only on a terminal: in a log file every redraw would be a line of its own, and a
-    # line per finished job and per long stage (harness.run.progress) says instead that it runs
-    if not sys.stderr.isatty():
-        progress_log.setLevel(logging.INFO)
     options = RunOptions(workdir, device, executor, frozenset(rerun), progress=sys.stderr.isatty(),
                          precision=precision, started=started)
     try:
-        with stop_requests():
+        # bars only on a terminal: in a log file every redraw would be a line of its own, and a
+        # line per finished job and per long stage (harness.run.progress) says instead that it runs
+        with stop_requests(), progress_lines(not sys.stderr.isatty()):
             report = run_jobs(plan, jobs, options)
     except KeyboardInterrupt as stop:
         resume = {"only": only, "device": device, "executor": executor, "seed": seed,
@@ -158,6 +158,25 @@ def run(suite_file, workdir, only, dry_run, device, precision, executor, seed, r
     _print_time(started, workdir / CACHE_DIR, verbose, report.shortfalls)
     if report.failures:
         raise SystemExit(1)
+
+
+@contextmanager
+def progress_lines(enabled: bool) -> Iterator[None]:
+    """Within the block, the progress lines of :mod:`harness.run.progress` are logged if ``enabled``.
+
+    The logger's level is put back afterwards, so that a command run in a process that goes on
+    (a test, a notebook) leaves no lines switched on for later runs. Example::
+
+        with progress_lines(not sys.stderr.isatty()):
+            report = run_jobs(plan, jobs, options)
+    """
+    previous = progress_log.level
+    if enabled:
+        progress_log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        progress_log.setLevel(previous)
 
 
 def check_executor(name: str) -> None:
