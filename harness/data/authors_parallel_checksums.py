@@ -2,7 +2,7 @@
 
 Computed from the repository's git objects (TokisakiKurumi2001/UniBridge,
 6a38462b6598325894582ca163ded9a6a99d7c4a, 137 files; ``mbert/alignment/`` holds the same bytes
-plus Tajik). Read by :data:`harness.data.releases.RELEASES` (``unibridge_alignment``).
+plus Tajik). Read by :data:`harness.data.release_pins.RELEASES` (``unibridge_alignment``).
 """
 
 CHECKSUMS = {

@@ -63,6 +63,7 @@ from harness.data._local import (
 )
 from harness.data.examples import UPOS_LABELS, TaggedSentence
 from harness.data.problems import Problems, blank_line_groups, collecting, read_numbered
+from harness.data.release_pins import release_version
 from harness.data.source import DataError, DataSource
 
 DATASET = "Universal Dependencies"
@@ -133,7 +134,7 @@ def check(source: DataSource, lang: str, splits: Iterable[str],
 
 def release_files(source: DataSource, lang: str, split: str) -> list[Path]:
     """The CoNLL-U files of ``lang``/``split`` in the release, fetched (once) and unpacked."""
-    version = source.revision or releases.RELEASES[source.release].default_version
+    _, version = release_version(source.release, source.revision)
     where = f"{DATASET} {version} (release {source.release!r})"
     check_split(split, where=f"{where} ({lang})")
     treebanks = mapped_code(lang, TREEBANKS, where)
