@@ -37,13 +37,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema
 
 #: The largest seed: numpy's ``np.random.seed`` (which the Trainer calls) takes [0, 2**32 - 1].
 MAX_SEED = 2**32 - 1
 #: A seed every library the harness seeds accepts (numpy, torch, random, the Trainer).
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+
+#: ``json_schema_extra`` marker of a field :func:`added_option` declares.
+_ADDED = "harness_added_option"
 
 #: Marks a number schema :func:`_strict_numbers` already wrapped (a nested model's schema is
 #: walked again inside its parent's).
@@ -92,6 +104,39 @@ class StrictConfig(BaseModel):
                                      /) -> CoreSchema:
         """Pydantic's schema of the model, its int and float fields refusing booleans."""
         return _strict_numbers(handler(source))
+
+    @model_serializer(mode="wrap")
+    def _without_added_defaults(self, handler: SerializerFunctionWrapHandler,
+                                info: SerializationInfo) -> Any:
+        """The dump, less each :func:`added_option` field that holds its default."""
+        dumped = handler(self)
+        if not isinstance(dumped, dict):
+            return dumped
+        for name, field in type(self).model_fields.items():
+            extra = field.json_schema_extra
+            if isinstance(extra, dict) and extra.get(_ADDED) and name in dumped \
+                    and getattr(self, name) == field.default:
+                del dumped[name]
+        return dumped
+
+
+def added_option(default: Any, **kwargs: Any) -> Any:
+    """A field added after stage keys were published: absent from ``model_dump`` at its default.
+
+    Every stage key hashes its config's dump (:func:`harness.core.graph.config_payload`), so a
+    new field would change every key and rebuild every cached artifact even where its default
+    keeps the old behaviour. A field declared with ``added_option`` leaves the dump while it
+    holds ``default`` and enters it (and the key) once set to anything else: the stages two
+    configurations share keep one key (the ``paper`` and ``authors`` fidelity profiles,
+    docs/fidelity.md). Example::
+
+        class AdaptationConfig(StrictConfig):
+            kl_form: Literal["kl", "authors_kl_div"] = added_option("kl")
+
+        AdaptationConfig().model_dump()                          # {...} without kl_form
+        AdaptationConfig(kl_form="authors_kl_div").model_dump()  # {..., "kl_form": "authors_kl_div"}
+    """
+    return Field(default, json_schema_extra={_ADDED: True}, **kwargs)
 
 
 def key_error(model: BaseModel, key: str | tuple[str | int, ...], message: str,

@@ -23,7 +23,8 @@ encodings handle; a method that cannot (one built on tagging alone) lists the ki
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -48,9 +49,30 @@ class Method(ABC):
     task_kinds: ClassVar[frozenset[str] | None] = None  # None: every registered task kind
     description: ClassVar[str] = ""
 
-    def __init__(self, name: str, config: BaseModel):
+    def __init__(self, name: str, config: BaseModel,
+                 per_backbone: Mapping[str, BaseModel] | None = None):
         self.name = name
         self.config = config
+        #: Backbone name → the config its jobs use where it is not ``config`` (a fidelity
+        #: profile whose values differ per backbone family: :meth:`fidelity_preset`).
+        self.per_backbone: dict[str, BaseModel] = dict(per_backbone or {})
+
+    @classmethod
+    def fidelity_preset(cls, fidelity: str, arch: str) -> dict[str, Any]:
+        """Overrides of ``Config``'s defaults that the ``fidelity`` profile sets on ``arch``.
+
+        ``paper`` (the text) is the defaults themselves: ``{}``. A method the authors' code
+        implements returns, for ``authors``, the options that code sets (docs/fidelity.md);
+        one it does not (the baselines: their code has none) returns ``{}`` for every profile.
+        The suite's own overrides of the method are merged after the preset, so they win.
+        Example: ``UniBridge.fidelity_preset("authors", "bert")["adaptation"]["beta"]``.
+        """
+        return {}
+
+    def for_backbone(self, backbone: str) -> Method:
+        """The method as ``backbone``'s jobs run it: ``self``, or a copy with its own config."""
+        config = self.per_backbone.get(backbone)
+        return self if config is None else type(self)(self.name, config)
 
     def incompatibility(self, arch: str, task: TaskSpec) -> str | None:
         """Why this method cannot run on ``arch``/``task`` (its ``task_kind``), or None when it can."""
@@ -95,7 +117,7 @@ def build_job_graph(method: Method, job: Job, env: BuildEnv) -> Stage:
             before), named by the method and the job, never pydantic's traceback.
     """
     try:
-        return method.build(job, env)
+        return method.for_backbone(job.backbone).build(job, env)
     except ValidationError as error:
         where = f"methods.{job.method} (job {job.job_id})"
         raise SuiteError(f"{env.suite.path}: {format_validation_error(error, where)}") from error

@@ -36,10 +36,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, model_serializer
+from pydantic import Field
 
 from harness.core.archs import Arch
-from harness.core.config import StrictConfig
+from harness.core.config import StrictConfig, added_option
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.models.backbone_specs import BACKBONES as BACKBONES
@@ -153,14 +153,7 @@ class BackboneConfig(StrictConfig):
     name: str
     pretrained: str | None = None
     vocab_size: int = Field(2000, gt=0, description="tiny backbones: tokenizer size bound")
-    arch: Arch | None = None
-
-    @model_serializer(mode="wrap")
-    def _unset_arch_keeps_keys(self, handler) -> dict[str, Any]:
-        data = handler(self)
-        if data.get("arch") is None:
-            data.pop("arch", None)
-        return data
+    arch: Arch | None = added_option(None)
 
     def spec(self) -> BackboneSpec:
         """The backbone's spec: registered, or made from the declaration."""

@@ -46,15 +46,6 @@ LAST_LAYER: PiReading = "last_layer"
 HEAD_INPUT: PiReading = "head_input"
 
 
-def drop_default_reading(data: dict) -> dict:
-    """A config's JSON ``data`` without ``pi_unibridge`` when it is the default.
-
-    Stage configs with the option serialise through this, so that the cache keys of configs
-    written before the option existed stay the same.
-    """
-    if data.get("pi_unibridge") == LAST_LAYER:
-        data.pop("pi_unibridge")
-    return data
 #: MLM output biases that adapters 1.3.0's static-to-flex head conversion misses: it maps
 #: ``lm_head.decoder.bias``, but transformers 4.57 checkpoints keep only the tied ``lm_head.bias``.
 _MLM_BIAS_KEYS = {

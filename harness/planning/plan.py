@@ -97,11 +97,27 @@ def prepare(suite: Suite, check_data: bool = True,
 
 
 def _instantiate_methods(suite: Suite, problems: list[str]) -> dict[str, Method]:
+    """One instance per method, with per-backbone configs where the fidelity profile differs.
+
+    A profile whose values differ per backbone family (``authors``: their ``xlm/`` and
+    ``mbert/`` trees) gives those backbones their own config (:attr:`Method.per_backbone`).
+    """
     methods = {}
     for name in suite.methods:
         try:
             cls = METHODS.get(name)
-            methods[name] = cls(name, method_config(cls.Config, suite.method_overrides(name)))
+            overrides = suite.method_overrides(name)
+            configs = {}
+            for backbone_name in suite.method_backbones(name):
+                backbone = suite.backbone(backbone_name)
+                try:
+                    arch = backbone_spec(backbone.name, backbone.arch, backbone.pretrained).arch
+                except (UnknownNameError, DataError, ValueError):
+                    continue  # said by the name checks
+                preset = cls.fidelity_preset(suite.fidelity, arch)
+                configs[backbone_name] = method_config(cls.Config, overrides, preset)
+            base = next(iter(configs.values()), None) or method_config(cls.Config, overrides)
+            methods[name] = cls(name, base, {b: c for b, c in configs.items() if c != base})
         except UnknownNameError as error:
             problems.append(f"methods.{name}: {error}")
         except ValidationError as error:

@@ -215,11 +215,26 @@ class CorpusSettings(StrictConfig):
         return self.target_data if role == "target" and self.target_data else self.data
 
 
+#: The readings of the paper a suite can run (docs/fidelity.md): ``paper``, its text (the
+#: default); ``authors``, their code at TokisakiKurumi2001/UniBridge@6a38462, which produced
+#: the printed numbers. A preset over individual options of the methods' stage configs
+#: (:meth:`harness.methods.base.Method.fidelity_preset`).
+Fidelity = Literal["paper", "authors"]
+
+
 class Suite(StrictConfig):
-    """A whole suite file."""
+    """A whole suite file.
+
+    ``fidelity``: which reading of the paper the methods follow (:data:`Fidelity`); a method's
+    own overrides still win over the profile's values. ``pipeline_check``: the suite checks
+    that the pipeline runs (tiny models, a few steps), so its scores mean nothing: reports
+    print no verdict against the paper for it.
+    """
 
     name: str
     description: str = ""
+    fidelity: Fidelity = "paper"
+    pipeline_check: bool = False
     #: At least one (an empty list would run no job and write an empty report), each in
     #: numpy's range (the Trainer seeds numpy with it).
     seeds: tuple[Seed, ...] = Field((1,), min_length=1)
@@ -370,9 +385,15 @@ def deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[st
     return merged
 
 
-def method_config(config_cls: type[BaseModel], overrides: Mapping[str, Any]) -> BaseModel:
-    """The method's defaults (paper values or an ablation preset) with ``overrides`` merged in."""
-    return config_cls.model_validate(deep_merge(config_cls().model_dump(), overrides))
+def method_config(config_cls: type[BaseModel], overrides: Mapping[str, Any],
+                  preset: Mapping[str, Any] | None = None) -> BaseModel:
+    """The method's config: its defaults, a fidelity ``preset``, then ``overrides``, merged.
+
+    Defaults are the paper's values or an ablation preset; ``preset`` is a fidelity profile's
+    options (:meth:`harness.methods.base.Method.fidelity_preset`); the suite's ``overrides`` win.
+    """
+    merged = deep_merge(config_cls().model_dump(), preset or {})
+    return config_cls.model_validate(deep_merge(merged, overrides))
 
 
 def load_suite(path: Path) -> Suite:

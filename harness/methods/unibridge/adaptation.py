@@ -39,9 +39,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_serializer
+from pydantic import Field
 
-from harness.core.config import StrictConfig
+from harness.core.config import StrictConfig, added_option
 from harness.core.graph import Stage, StageContext
 from harness.core.manifest import load_tensors
 from harness.core.workdir import atomic_write_text
@@ -53,7 +53,6 @@ from harness.models.loading import (
     LAST_LAYER,
     TOKENIZER_DIR,
     PiReading,
-    drop_default_reading,
     install_target_embeddings,
     language_adapter_config,
     load_adapter_model,
@@ -102,11 +101,8 @@ class AdaptationConfig(StrictConfig):
     max_device_batch_size: int = Field(32, gt=0)
     max_steps: int | None = Field(None, gt=0)
     train_embeddings: bool = True
-    pi_unibridge: PiReading = LAST_LAYER
+    pi_unibridge: PiReading = added_option(LAST_LAYER)
 
-    @model_serializer(mode="wrap")
-    def _default_reading_keeps_keys(self, handler) -> dict[str, Any]:
-        return drop_default_reading(handler(self))
 
     def training(self) -> TrainingConfig:
         """The optimisation part, for :func:`harness.training.arguments.training_arguments`."""
@@ -239,3 +235,12 @@ class AdaptationStage(Stage):
         """The last logged training loss (L_MLM + β·KL) and the number of optimisation steps."""
         record = json.loads((artifact / TRAINING_FILE).read_text(encoding="utf-8"))
         return {"final_loss": record["final_loss"], "steps": record["steps"]}
+
+
+def authors_options(tree: str) -> dict[str, Any]:
+    """This stage's options as the authors' code sets them in ``tree`` (``xlm`` or ``mbert``).
+
+    Gathered by :func:`harness.methods.unibridge.authors.authors_preset`; each value cites
+    their file in docs/fidelity.md. Empty: this stage follows the text in both trees.
+    """
+    return {}

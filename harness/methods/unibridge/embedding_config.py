@@ -12,7 +12,7 @@ imports the other's module for it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -48,3 +48,12 @@ class EmbeddingInitConfig(StrictConfig):
     lexical_casefold: bool = True
     block_size: int = Field(DEFAULT_BLOCK, gt=0)
     threads: int = Field(1, gt=0)
+
+
+def authors_options(tree: str) -> dict[str, Any]:
+    """This stage's options as the authors' code sets them in ``tree`` (``xlm`` or ``mbert``).
+
+    Gathered by :func:`harness.methods.unibridge.authors.authors_preset`; each value cites
+    their file in docs/fidelity.md. Empty: this stage follows the text in both trees.
+    """
+    return {}

@@ -33,16 +33,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_serializer
+from pydantic import Field
 from tqdm.auto import tqdm
 
-from harness.core.config import StrictConfig
+from harness.core.config import StrictConfig, added_option
 from harness.core.graph import Stage, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.data.parallel import ParallelRef
 from harness.data.source import DataError
 from harness.methods.unibridge.kl import mean_pool
-from harness.models.loading import LAST_LAYER, PiReading, drop_default_reading, language_states
+from harness.models.loading import LAST_LAYER, PiReading, language_states
 from harness.tasks.reads import PairRead
 
 if TYPE_CHECKING:
@@ -167,15 +167,12 @@ class DistanceConfig(StrictConfig):
     k: int = Field(10, gt=0)
     max_length: int = Field(128, gt=0)
     batch_size: int = Field(32, gt=0)
-    pi_unibridge: PiReading = LAST_LAYER
+    pi_unibridge: PiReading = added_option(LAST_LAYER)
 
     def data_reads(self) -> tuple[PairRead, ...]:
         """The first K sentence pairs of (target, source)."""
         return (PairRead(self.lang, self.source, self.parallel.corpus, self.k),)
 
-    @model_serializer(mode="wrap")
-    def _default_reading_keeps_keys(self, handler) -> dict[str, Any]:
-        return drop_default_reading(handler(self))
 
 
 class HarmonyDistanceStage(Stage):

@@ -238,3 +238,12 @@ class MultiSourceEvaluationStage(Stage):
         """The task score and the weight of each source."""
         metrics = json.loads((artifact / METRICS_FILE).read_text(encoding="utf-8"))
         return {"weights": metrics["details"]["weights"], "distances": metrics["details"]["distances"]}
+
+
+def authors_options(tree: str) -> dict[str, Any]:
+    """This stage's options as the authors' code sets them in ``tree`` (``xlm`` or ``mbert``).
+
+    Gathered by :func:`harness.methods.unibridge.authors.authors_preset`; each value cites
+    their file in docs/fidelity.md. Empty: this stage follows the text in both trees.
+    """
+    return {}

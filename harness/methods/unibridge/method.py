@@ -25,11 +25,14 @@ task adapter only); ``unibridge_uniform_weights`` averages the sources uniformly
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.core.config import StrictConfig
 from harness.core.graph import Stage
 from harness.methods.base import Method
 from harness.methods.build_env import EVAL_SPLIT, BuildEnv
 from harness.methods.unibridge.adaptation import AdaptationConfig, AdaptationStage
+from harness.methods.unibridge.authors import authors_preset
 from harness.methods.unibridge.embeddings import EmbeddingInitConfig, EmbeddingInitStage
 from harness.methods.unibridge.inference import (
     ENGLISH,
@@ -57,6 +60,18 @@ class UniBridge(Method):
 
     Config = UniBridgeConfig
     description = "UniBridge: ALP vocabulary search, aligned embeddings, MLM+KL adapters, harmony weights"
+
+    @classmethod
+    def fidelity_preset(cls, fidelity: str, arch: str) -> dict[str, Any]:
+        """``authors``: their code's options on ``arch`` (:mod:`harness.methods.unibridge.authors`).
+
+        An ablation keeps what makes it one: a value its ``Config`` sets apart from the full
+        method's (``unibridge_no_kl``'s β = 0) is not overridden by the profile.
+        """
+        if fidelity != "authors":
+            return {}
+        return _without(authors_preset(arch), _ablated(cls.Config().model_dump(),
+                                                       UniBridgeConfig().model_dump()))
 
     def parallel_pairs(self, sources: tuple[str, ...]) -> int | None:
         """K pairs per (target, source) when the weights are harmony weights over several sources."""
@@ -138,6 +153,33 @@ class UniBridge(Method):
                                               env.label_subword(job.task, job.backbone)),
             seed=job.seed, backbone=backbone, language=language,
         )
+
+
+def _ablated(ablation: dict[str, Any], full: dict[str, Any]) -> dict[str, Any]:
+    """The keys (nested) whose value ``ablation`` sets apart from ``full``."""
+    differing: dict[str, Any] = {}
+    for key in ablation.keys() | full.keys():
+        mine, theirs = ablation.get(key), full.get(key)
+        if isinstance(mine, dict) and isinstance(theirs, dict):
+            inner = _ablated(mine, theirs)
+            if inner:
+                differing[key] = inner
+        elif mine != theirs:
+            differing[key] = mine
+    return differing
+
+
+def _without(preset: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
+    """``preset`` less every key ``kept`` names (nested)."""
+    result = {}
+    for key, value in preset.items():
+        if key in kept and isinstance(value, dict) and isinstance(kept[key], dict):
+            value = _without(value, kept[key])
+            if value:
+                result[key] = value
+        elif key not in kept:
+            result[key] = value
+    return result
 
 
 class UniBridgeNoKLConfig(UniBridgeConfig):

@@ -174,3 +174,12 @@ class TaskAdapterStage(Stage):
     def summary(self, artifact: Path) -> dict[str, Any]:
         """Training loss and the selected epoch's source-validation score."""
         return json.loads((artifact / TRAINING_FILE).read_text(encoding="utf-8"))
+
+
+def authors_options(tree: str) -> dict[str, Any]:
+    """This stage's options as the authors' code sets them in ``tree`` (``xlm`` or ``mbert``).
+
+    Gathered by :func:`harness.methods.unibridge.authors.authors_preset`; each value cites
+    their file in docs/fidelity.md. Empty: this stage follows the text in both trees.
+    """
+    return {}

@@ -61,6 +61,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from harness.core.graph import Stage, StageContext, hash_payload
 from harness.core.manifest import file_sha256
@@ -254,3 +255,12 @@ class VocabSearchStage(Stage):
             return {"vocab_size": search["vocab_size"]}
         short = corpus_capped(search.get("max_trainable"), self.config.max_size)
         return {"vocab_size": search["vocab_size"], SHORTFALL_KEY if short else "note": note}
+
+
+def authors_options(tree: str) -> dict[str, Any]:
+    """This stage's options as the authors' code sets them in ``tree`` (``xlm`` or ``mbert``).
+
+    Gathered by :func:`harness.methods.unibridge.authors.authors_preset`; each value cites
+    their file in docs/fidelity.md. Empty: this stage follows the text in both trees.
+    """
+    return {}
