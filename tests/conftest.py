@@ -9,7 +9,7 @@ passive_waiting()  # before torch is imported, as the command line does: OpenMP 
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from harness.models.backbones import BACKBONES, build_tiny_backbone
+from harness.models.backbones import BACKBONES, build_tiny_backbone  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
