@@ -145,3 +145,18 @@ def test_each_paper_suite_has_an_authors_counterpart_with_the_same_jobs(name):
     assert authors.name == f"{paper.name}-authors".replace("_", "-")
     assert authors.jobs() == paper.jobs()
     assert authors.pipeline_check == paper.pipeline_check == (name == "smoke")
+
+
+@pytest.mark.slow
+def test_a_counterpart_whose_cache_links_to_the_papers_builds_no_shared_stage_again(tmp_path):
+    only = ["--only", "method=zero_shot", "--only", "backbone=tiny-xlmr", "--only", "task=ner"]
+    paper, authors = tmp_path / "smoke", tmp_path / "smoke-authors"
+    first = CliRunner().invoke(cli, ["run", "suites/smoke.yaml", "--workdir", str(paper), *only])
+    assert first.exit_code == 0, first.output
+    authors.mkdir()
+    (authors / "cache").symlink_to(paper / "cache", target_is_directory=True)
+    second = CliRunner().invoke(cli, ["run", "suites/smoke_authors.yaml", "--workdir", str(authors),
+                                      *only])
+    assert second.exit_code == 0, second.output
+    assert " 0 run" in second.output and "cached" in second.output, second.output
+    assert len(list((authors / "results").rglob("*.json"))) == 1
