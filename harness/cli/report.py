@@ -50,9 +50,12 @@ def _results_of(workdir: Path) -> Path:
               help="Approximate randomisation rounds of each paired test.")
 @click.option("--statistics-seed", default=0, show_default=True, type=int,
               help="Seed of the bootstrap draws and the randomisation (same seed, same intervals).")
+@click.option("--margin", default=1.0, show_default=True, type=click.FloatRange(min=0, max=100),
+              help="Points of the metric: a cell is consistent with the paper when the 95 % interval "
+                   "of ours − paper lies within ±margin, differs when it lies wholly outside.")
 @include_option
 @user_errors
-def report(workdirs, numbers, formats, merge, compare, bootstrap_samples, rounds, statistics_seed):
+def report(workdirs, numbers, formats, merge, compare, bootstrap_samples, rounds, statistics_seed, margin):
     """Write the paper's tables beside its numbers, figures and report.html into WORKDIR.
 
     Prints what it wrote in a few lines: the tables per format, the figures, the page. The
@@ -63,12 +66,14 @@ def report(workdirs, numbers, formats, merge, compare, bootstrap_samples, rounds
       unibridge-bench report runs/smoke
       unibridge-bench report runs/wikiann --tables 1,5,20 --format md
       unibridge-bench report runs/eps5 --merge runs/eps10 --merge runs/eps15
+      unibridge-bench report runs/wikiann --margin 2
       unibridge-bench report --compare runs/a runs/b --format md
     """
     from harness.report.write import COMPARE_LEGEND, compare_runs, write_report, written_summary
     from harness.statistics.config import StatisticsConfig
 
-    statistics = StatisticsConfig(samples=bootstrap_samples, rounds=rounds, seed=statistics_seed)
+    statistics = StatisticsConfig(samples=bootstrap_samples, rounds=rounds, seed=statistics_seed,
+                                  margin=margin)
     activate_plugins()
 
     for workdir in (*workdirs, *merge):

@@ -36,7 +36,7 @@ _STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:80em}
 table.results{border-collapse:collapse;margin:1em 0;font-size:85%}
 table.results td,table.results th{padding:2px 6px;text-align:right;border-bottom:1px solid #ddd}
 table.results th:first-child,table.every th:nth-child(2){text-align:left}
-tr.paper,tr.delta,tr.interval{color:#666;font-size:90%} caption{font-weight:bold;text-align:left}
+tr.paper,tr.delta,tr.interval,tr.verdict{color:#666;font-size:90%} caption{font-weight:bold;text-align:left}
 .footnotes{font-size:80%;color:#444} img{max-width:100%;border:1px solid #eee}
 dl.provenance dt{font-weight:bold;float:left;clear:left;width:11em} dl.provenance dd{margin-left:12em}"""
 

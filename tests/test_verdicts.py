@@ -1,0 +1,138 @@
+"""Verdicts against the paper: the three-way rule on Δ's interval, the margin, pipeline checks, profiles."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli.main import cli
+from harness.report.build import RunData, fill
+from harness.report.manifest import RunManifest, read_manifest
+from harness.report.render import PIPELINE_CHECK_NOTE, render
+from harness.report.specs import table_spec
+from harness.statistics.config import StatisticsConfig
+from harness.statistics.verdict import count_verdicts, delta_interval, verdict
+from tests.test_report import manifest, record, workdir_with
+from tests.test_report_statistics import statistics_run
+
+# --- the rule, on hand-worked intervals (paper 50, margin 1 unless said) -------------------------
+
+@pytest.mark.parametrize(("interval", "paper", "margin", "expected"), [
+    ((49.5, 50.5), 50.0, 1.0, "consistent"),      # Δ in [−0.5, +0.5] ⊆ [−1, +1]
+    ((49.0, 51.0), 50.0, 1.0, "consistent"),      # Δ in [−1, +1]: both ends exactly on the margin
+    ((48.6, 50.6), 49.6, 1.0, "consistent"),      # the same in numbers printed with two decimals
+    ((48.99, 50.5), 50.0, 1.0, "inconclusive"),   # the low end just past the margin
+    ((45.0, 55.0), 50.0, 1.0, "inconclusive"),    # too wide: contains the band and more
+    ((50.5, 53.0), 50.0, 1.0, "inconclusive"),    # across +1
+    ((51.0, 53.0), 50.0, 1.0, "inconclusive"),    # starts exactly on +1: touches the band
+    ((47.0, 49.0), 50.0, 1.0, "inconclusive"),    # ends exactly on −1: touches the band
+    ((51.01, 53.0), 50.0, 1.0, "differs"),        # wholly above +1
+    ((40.0, 48.99), 50.0, 1.0, "differs"),        # wholly below −1
+    ((52.0, 53.0), 50.0, 1.5, "differs"),         # Δ in [+2, +3]: wholly above +1.5
+    ((52.0, 53.0), 50.0, 3.0, "consistent"),      # the same within a margin of 3
+    ((49.0, 51.0), 50.0, 0.5, "inconclusive"),    # a narrower margin: no longer consistent
+    ((50.0, 50.0), 50.0, 0.0, "consistent"),      # margin 0: only Δ = 0 exactly
+    ((53.0, 47.0), 50.0, 1.0, "inconclusive"),    # an interval given high to low is sorted first
+])
+def test_three_way_rule(interval, paper, margin, expected):
+    assert verdict(interval, paper, margin) == expected
+
+
+def test_delta_interval_is_ours_shifted_by_the_paper():
+    assert delta_interval((46.0, 50.25), 49.5) == (-3.5, 0.75)
+
+
+def test_counts_list_every_verdict_in_order():
+    assert count_verdicts(["differs", "consistent", "differs"]) == {
+        "consistent": 1, "inconclusive": 0, "differs": 2}
+    with pytest.raises(ValueError, match="not a verdict"):
+        count_verdicts(["inside"])
+
+
+@pytest.mark.parametrize("margin", [-0.5, float("inf"), float("nan")])
+def test_a_margin_must_be_a_finite_distance(margin):
+    with pytest.raises(ValueError, match="margin"):
+        StatisticsConfig(margin=margin)
+    if margin < 0:
+        with pytest.raises(ValueError, match="margin"):
+            verdict((1.0, 2.0), 1.5, margin)
+
+
+# --- in the tables -----------------------------------------------------------------------------
+
+def _cells(table):
+    return [cell for row in table.rows for cell in row.cells if cell.interval is not None]
+
+
+def test_the_margin_decides_the_verdicts_and_is_stated():
+    wide = fill(table_spec(1), statistics_run(StatisticsConfig(margin=30.0)))
+    assert {cell.verdict for cell in _cells(wide)} == {"consistent"}  # every Δ interval within ±30
+    assert "6 consistent, 0 inconclusive, 0 differs of 6 paper cells" in wide.reproduced
+    assert "against ±30 points" in wide.reproduced
+    default = fill(table_spec(1), statistics_run())
+    assert {cell.verdict for cell in _cells(default)} == {"inconclusive", "differs"}
+    assert "against ±1 point" in default.reproduced
+
+
+def test_a_pipeline_check_gets_no_verdict_and_says_its_scores_mean_nothing():
+    run = statistics_run()
+    check = RunData(run.records, run.manifest.model_copy(update={"pipeline_check": True}))
+    table = fill(table_spec(1), check)
+    assert table.pipeline_check and table.reproduced is None
+    assert all(cell.verdict is None for cell in _cells(table)) and _cells(table)  # intervals stay
+    for fmt in ("md", "html", "tex"):
+        text = render(table, fmt)
+        assert "Reproduced?" not in text and "verdict" not in text.replace("no verdict", "")
+        assert "scores mean nothing" in text
+    assert PIPELINE_CHECK_NOTE in render(table, "md")
+    assert "consistent" not in render(table, "csv") and "differs" not in render(table, "csv")
+
+
+def test_each_table_names_its_fidelity_profile(tmp_path):
+    authors = manifest().model_copy(update={"fidelity": "authors"})
+    run = RunData((record("unibridge", "amh", 40.0),), authors)
+    for number in (1, 6):
+        text = render(fill(table_spec(number), run), "md")
+        assert "Fidelity profile: authors (the authors' code (UniBridge@6a38462))" in text
+    paper_dir = workdir_with(tmp_path / "paper", [record("unibridge", "amh", 40.0)], manifest())
+    authors_dir = workdir_with(tmp_path / "authors", [record("unibridge", "ang", 41.0, task="ner")], authors)
+    merged = RunData.load(paper_dir, [authors_dir])
+    assert merged.fidelities == ("paper", "authors") and merged.profile("ner") == "authors + paper"
+    assert "Fidelity profile: authors + paper (merged runs of several profiles)" in render(
+        fill(table_spec(1), merged), "md")
+    assert merged.profile("pos") == "paper"  # no POS record: the main run's profile
+
+
+def test_a_run_json_older_than_the_keys_reads_as_paper_and_no_pipeline_check(tmp_path):
+    old = manifest().model_dump(mode="json")
+    del old["fidelity"], old["pipeline_check"]
+    (tmp_path / "run.json").write_text(json.dumps(old), encoding="utf-8")
+    read = read_manifest(tmp_path)
+    assert (read.fidelity, read.pipeline_check) == ("paper", False)
+    with pytest.raises(ValueError):
+        RunManifest(**{**old, "fidelity": "code"})
+
+
+def test_the_manifest_carries_the_suites_profile_and_pipeline_check():
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from harness.cli.common import load_plan
+    from harness.report.manifest import manifest_of
+
+    plan = load_plan(Path(__file__).resolve().parents[1] / "suites" / "smoke.yaml", check_data=False)
+    assert manifest_of(plan, plan.jobs[:1], {}).fidelity == plan.suite.fidelity
+    suite = plan.suite.model_copy(update={"fidelity": "authors", "pipeline_check": True})
+    made = manifest_of(SimpleNamespace(suite=suite, env=plan.env, methods=plan.methods), plan.jobs[:1], {})
+    assert (made.fidelity, made.pipeline_check) == ("authors", True)
+
+
+def test_report_margin_option(tmp_path):
+    run = statistics_run()
+    work = workdir_with(tmp_path / "run", run.records, run.manifest)
+    result = CliRunner().invoke(cli, ["report", str(work), "--tables", "1", "--format", "md",
+                                      "--margin", "30"])
+    assert result.exit_code == 0, result.output
+    assert "6 consistent, 0 inconclusive, 0 differs" in (work / "tables" / "table01.md").read_text("utf-8")
+    bad = CliRunner().invoke(cli, ["report", str(work), "--margin", "-1"])
+    assert bad.exit_code != 0 and "--margin" in bad.output
