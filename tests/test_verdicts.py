@@ -136,3 +136,43 @@ def test_report_margin_option(tmp_path):
     assert "6 consistent, 0 inconclusive, 0 differs" in (work / "tables" / "table01.md").read_text("utf-8")
     bad = CliRunner().invoke(cli, ["report", str(work), "--margin", "-1"])
     assert bad.exit_code != 0 and "--margin" in bad.output
+
+
+# --- report --compare: each side's profile, B − A per paper table --------------------------------
+
+def test_compare_a_paper_and_an_authors_run_per_table_with_paired_tests(tmp_path):
+    from harness.report.compare import compare
+    from tests.test_report_statistics import counted
+
+    records = [counted("unibridge", "amh", 0.3), counted("unibridge", "ang", 0.5),
+               counted("mad_x", "amh", 0.4)]
+    paper = workdir_with(tmp_path / "wikiann", records, manifest())
+    authors = workdir_with(tmp_path / "wikiann-authors", [counted("unibridge", "amh", 0.6, seed=2),
+                                                          counted("unibridge", "ang", 0.5, seed=2)],
+                           manifest().model_copy(update={"fidelity": "authors"}))
+    comparison = compare(paper, authors, StatisticsConfig(rounds=2000))
+    assert comparison.sides[0].startswith("A: wikiann — suite synthetic, fidelity profile paper (the paper's")
+    assert comparison.sides[1].startswith("B: wikiann-authors — suite synthetic, fidelity profile authors")
+    rows = {(row[0], row[1]): row[2:] for row in comparison.tables.rows}
+    assert ("Table 1", "UniBridge (XLM-R)") in rows  # and the other NER tables with its row
+    assert {label for _, label in rows} == {"UniBridge (XLM-R)"}  # MAD-X is in A only
+    cells, mean_a, mean_b, delta, tested, better, worse = rows[("Table 1", "UniBridge (XLM-R)")]
+    by_lang = {row[3]: row for row in comparison.cells.rows}
+    assert (cells, tested, better, worse) == (2, 2, 1, 0)  # amh: B finds twice the entities
+    assert delta == pytest.approx(round((by_lang["amh"][6] + by_lang["ang"][6]) / 2, 2), abs=0.01)
+    assert delta == pytest.approx(mean_b - mean_a, abs=0.02)
+    result = CliRunner().invoke(cli, ["report", "--compare", str(paper), str(authors), "--rounds", "500"])
+    assert result.exit_code == 0, result.output
+    assert "fidelity profile paper" in result.output and "fidelity profile authors" in result.output
+    assert "B − A per paper table and row" in result.output and "UniBridge (XLM-R)" in result.output
+
+
+def test_compare_names_a_pipeline_check(tmp_path):
+    from harness.report.compare import compare
+
+    check = manifest().model_copy(update={"pipeline_check": True})
+    a = workdir_with(tmp_path / "a", [record("unibridge", "amh", 40.0)], check)
+    b = workdir_with(tmp_path / "b", [record("unibridge", "amh", 41.0)], check)
+    comparison = compare(a, b)
+    assert all("a pipeline check: its scores mean nothing" in side for side in comparison.sides)
+    assert comparison.tables.rows[0][2:] == (1, 40.0, 41.0, 1.0, 0, 0, 0)  # no counts: untested
