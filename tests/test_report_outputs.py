@@ -86,7 +86,7 @@ def test_report_page_renders_every_record_and_its_images_in_chromium(tmp_path):
     counted = re.search(r'data-images="(\d+)/(\d+)"', dom)
     assert counted, dom[:2000]
     loaded, total = map(int, counted.groups())
-    assert total == 3 and loaded == total  # figure 3, languages-ner, languages-pos
+    assert total == 5 and loaded == total  # figure 3, languages-ner, languages-pos, methods-table01, -table03
     rendered = json.loads(html.unescape(re.search(r'<pre id="probe-rows">(.*?)</pre>', dom, re.S).group(1)))
     shown = {(table, row[0], row[1]) for table, *row in rendered if table.startswith("results-")}
     for r in run.records:  # every record's backbone and method is a rendered row of its task's table

@@ -146,7 +146,8 @@ def test_page_header_has_a_reproduced_line_per_table_and_figures_have_bars(tmp_p
     header = text[:text.index("<h2>Figures</h2>")]
     assert '<ul class="reproduced">' in header and "Table 1: WikiANN F1, XLM-R: " in header
     assert "paper cells (95 % interval of Δ = ours − paper against ±1 point)" in header
-    assert [p.name for p in write_figures(run, tmp_path)] == ["languages-ner.png", "languages-ner.pdf"]
+    assert [p.name for p in write_figures(run, tmp_path)] == ["languages-ner.png", "languages-ner.pdf",
+                                                              "methods-table01.png", "methods-table01.pdf"]
 
 
 def test_figure3_intervals_over_thresholds(tmp_path):

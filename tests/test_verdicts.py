@@ -176,3 +176,70 @@ def test_compare_names_a_pipeline_check(tmp_path):
     comparison = compare(a, b)
     assert all("a pipeline check: its scores mean nothing" in side for side in comparison.sides)
     assert comparison.tables.rows[0][2:] == (1, 40.0, 41.0, 1.0, 0, 0, 0)  # no counts: untested
+
+
+# --- the page and its charts ---------------------------------------------------------------------
+
+def test_method_chart_draws_every_method_per_language_with_intervals_and_the_papers_ticks():
+    from harness.report.figures import _pyplot, draw_methods
+    from harness.report.paper import paper_table
+
+    table = fill(table_spec(1), statistics_run())
+    papers = [paper_table(1).row(row.label) for row in table.rows]
+    plt = _pyplot()
+    figure, ax = plt.subplots()
+    draw_methods(ax, table.rows, papers, table.headers[:14])
+    width = 0.8 / 3
+    from matplotlib.container import BarContainer
+
+    groups = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert len(groups) == 3
+    for k, (bars, row) in enumerate(zip(groups, table.rows)):  # one group per method
+        centres = [round(bar.get_x() + bar.get_width() / 2, 6) for bar in bars]
+        assert centres == [round(-0.4 + width * (k + 0.5), 6), round(0.6 + width * (k + 0.5), 6)]  # amh, ang
+        assert [bar.get_height() for bar in bars] == pytest.approx([c.mean for c in row.cells[:2]])
+    segments = [[tuple(point) for point in s.tolist()] for c in ax.collections for s in c.get_segments()]
+    expected = [[(x, low), (x, high)] for k, row in enumerate(table.rows)
+                for x, (low, high) in zip((-0.4 + width * (k + 0.5), 0.6 + width * (k + 0.5)),
+                                          (c.interval for c in row.cells[:2]))]
+    assert segments == [[pytest.approx(p) for p in s] for s in expected]
+    ticks = [list(line.get_ydata()) for line in ax.lines if line.get_gid() == "paper"]  # not the caps
+    assert ticks == [list(paper.cells) for paper in papers]  # the paper's number of each method
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == ["paper", "XLM-R", "MAD-X (XLM-R)", "UniBridge (XLM-R)"]
+    plt.close(figure)
+
+
+def test_the_page_opens_with_contents_and_each_verdict_line_names_its_profile(tmp_path):
+    run = statistics_run()
+    work = workdir_with(tmp_path / "run", run.records, run.manifest)
+    from harness.report.write import write_report
+
+    write_report(work, numbers=[1, 6])
+    text = (work / "report.html").read_text(encoding="utf-8")
+    nav = text.index('<nav class="contents">')
+    assert nav < text.index('<section id="provenance">') < text.index("<h2>Figures</h2>")
+    contents = text[nav:text.index("</nav>")]
+    for anchor in ("#provenance", "#reproduced", "#figure-methods-table01", "#figure-languages-ner",
+                   "#results-ner", "#table01", "#table06"):
+        assert f'href="{anchor}"' in contents and anchor.lstrip("#") in text.replace(contents, "")
+    assert "Table 1: WikiANN F1, XLM-R (fidelity profile paper)" in contents
+    assert "— fidelity profile paper</li>" in text
+    assert "pipeline-check" not in text.replace("p.pipeline-check", "")  # no warning but the stylesheet's
+    assert "<dt>verdict margin</dt><dd>±1 point of the metric (report --margin)</dd>" in text
+
+
+def test_a_pipeline_check_page_says_so_first_and_gives_no_verdict(tmp_path):
+    from harness.report.write import write_report
+
+    run = statistics_run()
+    check = run.manifest.model_copy(update={"pipeline_check": True})
+    work = workdir_with(tmp_path / "run", run.records, check)
+    write_report(work, numbers=[1])
+    text = (work / "report.html").read_text(encoding="utf-8")
+    warning = text.index('<p class="pipeline-check">')
+    assert warning < text.index('<nav class="contents">')
+    assert "its scores mean nothing" in text[warning:warning + 400]
+    assert '<ul class="reproduced">' not in text and "Reproduced?" not in text
+    assert "<dd>none: a pipeline check gets no verdict</dd>" in text
+    assert "consistent" not in (work / "tables" / "table01.md").read_text(encoding="utf-8")

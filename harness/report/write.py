@@ -84,8 +84,9 @@ def _render_report(workdir: Path, run: RunData, numbers: Sequence[int] | None,
         written += write_result_tables(list(run.records), workdir / TABLES_DIR, text_formats)
         written += [path for table in own for path in write_table(table, workdir / TABLES_DIR, text_formats)]
     if "html" in formats:
-        figures = write_figures(run, workdir / FIGURES_DIR)
-        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records), figures, facts, own)
+        figures = write_figures(run, workdir / FIGURES_DIR, tables)
+        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records), figures, facts, own,
+                          run.is_pipeline_check)
         written += [*figures, page]
     log.info("report of %s: %d tables, %d files", workdir, len(tables), len(written))
     return written
