@@ -31,12 +31,17 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from harness.core.graph import Stage
+
+class Stage(Protocol):
+    """What this module reads of a stage (:class:`harness.core.graph.Stage`, which imports it)."""
+
+    kind: str
+    config: Any
+    inputs: Mapping[str, Any]
 
 #: Environment variable that fixes every stage's thread count.
 THREADS_ENV = "UNIBRIDGE_THREADS"
