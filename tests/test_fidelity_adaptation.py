@@ -40,6 +40,7 @@ from harness.methods.unibridge.adaptation import (
     AdaptationConfig,
     AdaptationStage,
     authors_options,
+    hold_out,
     prepare_student,
     train_language_adapter,
 )
@@ -81,7 +82,7 @@ ENTRIES = {
 def parity_options(tree: str) -> dict[str, Any]:
     """The authors' options less those not about one step's loss, and no teacher dropout."""
     options = authors_options(tree)
-    for key in ("learning_rates", "source", "weight_decay", "decay_exclusion"):
+    for key in ("learning_rates", "source", "weight_decay", "decay_exclusion", "lr_schedule"):
         options.pop(key)
     options["teacher_dropout"] = False
     return options
@@ -157,7 +158,7 @@ def harness_values(root: Path, tree: str, tmp: Path) -> dict[str, Any]:
     batch = parity_batch(tokenizer) | {"example_index": torch.tensor([0, 1])}
     loss = trainer.compute_loss(model, batch)
     loss.backward()
-    return {"loss": float(loss), "mlm_loss": float(trainer._sums["mlm_loss"]),
+    return {"loss": float(loss.detach()), "mlm_loss": float(trainer._sums["mlm_loss"]),
             "kl_loss": float(trainer._sums["kl"]), "beta": config.beta} | gradient_summary(model)
 
 
@@ -191,7 +192,7 @@ def authors_values(repo: Path, root: Path, tree: str) -> dict[str, Any]:
     lit.log = lambda name, value, **_: logged.__setitem__(name, float(value))
     loss = lit.training_step(parity_batch(tokenizer), 0)
     loss.backward()
-    return {"loss": float(loss), "mlm_loss": logged["train/mlm_loss"],
+    return {"loss": float(loss.detach()), "mlm_loss": logged["train/mlm_loss"],
             "kl_loss": logged["train/kl_loss"]} | gradient_summary(model)
 
 
@@ -282,6 +283,7 @@ def test_the_paper_path_keeps_its_defaults():
     assert (config.kl_form, config.teacher_input, config.pi_unibridge) == ("kl", "own_tokenizer",
                                                                           "last_layer")
     assert not config.new_lm_head and config.weight_decay == 0 and config.warmup_ratio == 0
+    assert config.lr_schedule == "linear" and config.schedule_arguments() == {}
     assert KL_FORMS["kl"] is pooled_kl
     assert config.for_language("amh") is config and config.for_language("eng", source=True) is config
     assert set(config.model_dump()) == {
@@ -298,7 +300,8 @@ def test_authors_options_per_tree():
     assert xlm["learning_rates"]["grn"] == 7e-4 and xlm["learning_rates"]["rus"] == 2e-4
     assert "amh" not in xlm["learning_rates"] and mbert["learning_rates"]["shp"] == 3e-4
     assert xlm["source"] == {"beta": 0.0, "learning_rate": 1e-3, "batch_size": 24,
-                             "decay_exclusion": "none"}
+                             "decay_exclusion": "none", "plateau_patience": 2, "plateau_factor": 0.1}
+    assert xlm["lr_schedule"] == "plateau"
     assert mbert["source"]["epochs"] == 20 and mbert["source"]["batch_size"] == 16
     for options in (xlm, mbert):
         AdaptationConfig(**options)  # valid together
@@ -386,6 +389,32 @@ def test_new_lm_head_is_new_tied_and_trains(roots):
     assert all(p.requires_grad for p in head.parameters())
     original = load_adapter_model(str(roots["xlm"] / "backbone" / "model"))
     assert not torch.equal(head[0].weight, original.heads["default"][0].weight)
+
+
+def test_hold_out_draws_a_seeded_disjoint_validation_split():
+    features = [{"example_index": i} for i in range(250)]
+    training, validation = hold_out(features, 0.01, seed=4)
+    assert len(validation) == 3 and len(training) == 247  # ceil(2.5), as train_test_split
+    assert {f["example_index"] for f in training}.isdisjoint(f["example_index"] for f in validation)
+    assert hold_out(features, 0.01, seed=4) == (training, validation)
+    assert hold_out(features, 0.01, seed=5)[1] != validation
+    assert [len(part) for part in hold_out(features[:2], 0.9, seed=0)] == [1, 1]
+
+
+def test_plateau_schedule_cuts_the_rate_on_a_validation_plateau(roots, tmp_path):
+    """Patience 0 and a threshold no loss can beat: the rate is cut after every epoch."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(TARGET) + "\n", encoding="utf-8")
+    config = AdaptationConfig(batch_size=4, max_device_batch_size=4, max_length=24, epochs=3,
+                              learning_rate=1e-3, lr_schedule="plateau", validation_fraction=0.2,
+                              plateau_patience=0, plateau_factor=0.5, plateau_threshold=10.0)
+    (tmp_path / "out").mkdir()
+    record = train_language_adapter(config, roots["xlm"] / "backbone", corpus,
+                                     roots["xlm"] / "embeddings", tmp_path / "out", tmp_path / "work",
+                                     StageContext(seed=1, progress=False))
+    assert record["n_examples"] == 12 and record["n_validation"] == 4
+    assert [entry["learning_rate"] for entry in record["losses"]] == pytest.approx([1e-3, 5e-4, 2.5e-4])
+    assert record["steps"] == 9  # 12 training examples, batch 4, 3 epochs
 
 
 # ---------------------------------------------------------------- the stage, end to end

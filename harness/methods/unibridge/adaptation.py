@@ -124,6 +124,13 @@ class AdaptationConfig(StrictConfig):
     - ``source``: field overrides for a source language's adapter, which their code trains with
       another script (train_src_mlm.py, UniBridgeSrc/MLM). :meth:`for_language` resolves
       ``learning_rates`` and ``source`` into the config one adapter is trained with.
+    - ``lr_schedule``: ``linear`` the Trainer's linear decay to 0; ``plateau`` a constant rate,
+      multiplied by ``plateau_factor`` when the MLM loss of a held-out ``validation_fraction`` of
+      the corpus (examples left out of training) has not improved by a relative
+      ``plateau_threshold`` for ``plateau_patience`` epochs (torch's ``ReduceLROnPlateau``, stepped
+      after each epoch's validation): their ``ReduceLROnPlateau(patience=3, factor=0.6,
+      threshold=0.1)`` on ``valid/loss`` of a 1 % split (pl_wrapper.py:95-103,
+      train_tgt_mlm.py:36; sources patience 2, factor 0.1, UniBridgeSrc/MLM/pl_wrapper.py:45-53).
     """
 
     beta: float = Field(1.0, ge=0)
@@ -148,6 +155,11 @@ class AdaptationConfig(StrictConfig):
     warmup_ratio: float = added_option(0.0, ge=0, lt=1)
     learning_rates: dict[str, Annotated[float, Field(gt=0)]] = added_option({})
     source: dict[str, Any] = added_option({})
+    lr_schedule: Literal["linear", "plateau"] = added_option("linear")
+    validation_fraction: float = added_option(0.01, gt=0, lt=1)
+    plateau_patience: int = added_option(3, ge=0)
+    plateau_factor: float = added_option(0.6, gt=0, lt=1)
+    plateau_threshold: float = added_option(0.1, ge=0)
 
     @model_validator(mode="after")
     def _check_options(self) -> AdaptationConfig:
@@ -182,6 +194,16 @@ class AdaptationConfig(StrictConfig):
         checked = type(self).model_validate(self.model_dump() | cleared | update)
         # a copy, not ``checked``: validation would turn the untouched int defaults into floats
         return self.model_copy(update=cleared | {name: getattr(checked, name) for name in update})
+
+    def schedule_arguments(self) -> dict[str, Any]:
+        """TrainingArguments overrides of ``lr_schedule`` (none for ``linear``)."""
+        if self.lr_schedule == "linear":
+            return {}
+        return {"lr_scheduler_type": "reduce_lr_on_plateau", "eval_strategy": "epoch",
+                "metric_for_best_model": "loss", "prediction_loss_only": True,
+                "lr_scheduler_kwargs": {"patience": self.plateau_patience,
+                                        "factor": self.plateau_factor,
+                                        "threshold": self.plateau_threshold}}
 
     def training(self) -> TrainingConfig:
         """The optimisation part, for :func:`harness.training.arguments.training_arguments`."""
@@ -286,6 +308,9 @@ def train_language_adapter(config: AdaptationConfig, backbone: Path, corpus_file
     model = load_adapter_model(pretrained).to(ctx.device)
     tokenizer = student_tokenizer(pretrained, embeddings)
     corpus = encode_corpus(read_corpus(corpus_file), tokenizer, config.max_length)
+    features, validation = corpus.features, None
+    if config.lr_schedule == "plateau":
+        features, validation = hold_out(corpus.features, config.validation_fraction, ctx.seed)
     teacher = None
     if config.beta > 0 and config.teacher_input == "own_tokenizer":
         teacher = TeacherStates(model, load_backbone_tokenizer(pretrained), corpus.texts,
@@ -293,9 +318,10 @@ def train_language_adapter(config: AdaptationConfig, backbone: Path, corpus_file
     elif config.beta > 0:
         teacher = StudentIdsTeacher(model, dropout=config.teacher_dropout)
     prepare_student(model, tokenizer, embeddings, config)
-    args = training_arguments(config.training(), work_dir, ctx)
+    args = training_arguments(config.training(), work_dir, ctx, **config.schedule_arguments())
     trainer = log_metrics_to_logging(AdaptationTrainer(
-        model=model, args=args, train_dataset=corpus.features, teacher=teacher, beta=config.beta,
+        model=model, args=args, train_dataset=features, eval_dataset=validation,
+        teacher=teacher, beta=config.beta,
         reading=config.pi_unibridge, kl_form=config.kl_form,
         decay_exclusion=config.decay_exclusion,
         data_collator=AdaptationCollator(
@@ -306,7 +332,24 @@ def train_language_adapter(config: AdaptationConfig, backbone: Path, corpus_file
         model.save_head(str(out / LM_HEAD_DIR), ADAPTER_NAME)
     return write_artifact(model, tokenizer, out, embeddings is not None, trained | {
         "losses": [entry for entry in trainer.state.log_history if "loss" in entry],
-        "n_examples": len(corpus.features), "seconds": round(time.time() - started, 3)})
+        "n_examples": len(features), "seconds": round(time.time() - started, 3)}
+        | ({"n_validation": len(validation)} if validation is not None else {}))
+
+
+def hold_out(features: list[dict[str, Any]], fraction: float,
+             seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(training, validation): ``ceil(fraction · n)`` examples, drawn with ``seed``, held out.
+
+    As ``datasets``' ``train_test_split(test_size=fraction)`` of their loader sizes its test
+    split (xlm/UniBridge/MLM/dataloader.py:38 at 6a38462); at least one example stays in training.
+    """
+    import math
+    import random
+
+    count = min(max(1, math.ceil(fraction * len(features))), len(features) - 1)
+    held = set(random.Random(seed).sample(range(len(features)), count))
+    return ([f for i, f in enumerate(features) if i not in held],
+            [f for i, f in enumerate(features) if i in held])
 
 
 def write_artifact(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out: Path,
@@ -376,8 +419,10 @@ def authors_options(tree: str) -> dict[str, Any]:
         "weight_decay": 0.01,
         "decay_exclusion": "bias_and_layernorm_name",
         "learning_rates": dict(_MBERT_RATES if mbert else _XLM_RATES),
+        "lr_schedule": "plateau",  # the defaults of its settings are their targets' values
         "source": {"beta": 0.0, "learning_rate": 1e-3, "batch_size": 16 if mbert else 24,
-                   "decay_exclusion": "none"} | ({"epochs": 20} if mbert else {}),
+                   "decay_exclusion": "none", "plateau_patience": 2, "plateau_factor": 0.1}
+        | ({"epochs": 20} if mbert else {}),
     }
     if mbert:
         options["beta"] = 0.5  # mbert/UniBridge/MLM/pl_wrapper.py:65; xlm/ adds it with weight 1

@@ -232,6 +232,7 @@ class AdaptationTrainer(Trainer):
         self.teacher, self.beta, self.reading = teacher, beta, reading
         self.kl = KL_FORMS[kl_form]
         self.decay_exclusion = decay_exclusion
+        self._validating = False
         # the loss below is a mean per micro-batch: let the Trainer divide by accumulation steps
         self.model_accepts_loss_kwargs = False
         self._sums: dict[str, Tensor | float] = {}
@@ -240,6 +241,9 @@ class AdaptationTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         """L = L_MLM + β · KL(π_UniBridge ‖ π_PLM) (Eq. 9)."""
         index = inputs.pop(EXAMPLE_INDEX)
+        if self._validating:  # validation (``lr_schedule: plateau``): the LM objective alone
+            outputs = model(**inputs)
+            return (outputs.loss, outputs) if return_outputs else outputs.loss
         teacher = None
         if self.beta > 0 and isinstance(self.teacher, StudentIdsTeacher):  # theirs runs it first
             teacher = self.teacher(inputs["input_ids"], inputs["attention_mask"])
@@ -277,6 +281,18 @@ class AdaptationTrainer(Trainer):
         outputs = model(**inputs, output_hidden_states=use_kl and needs_states)
         student = output_states(model, outputs, self.reading) if use_kl else None
         return {"mlm_loss": outputs.loss}, student, outputs
+
+    def prediction_step(self, *args, **kwargs):
+        """The Trainer's, with :meth:`compute_loss` giving the LM objective alone (no KL, no logs).
+
+        Evaluation runs only for ``lr_schedule: plateau``, whose validation loss is their
+        ``validation_step``'s MLM loss (xlm/UniBridge/MLM/pl_wrapper.py:74-78 at 6a38462).
+        """
+        self._validating = True
+        try:
+            return super().prediction_step(*args, **kwargs)
+        finally:
+            self._validating = False
 
     def get_decay_parameter_names(self, model) -> list[str]:
         """The parameters AdamW decays (``weight_decay`` > 0), by ``decay_exclusion``.
