@@ -66,7 +66,8 @@ class TaskAdapterConfig(StrictConfig):
       adapters' ``SeqBnConfig``); theirs ``gelu`` (``UniBridgeSrc/NER/model.py:79``, POS and
       NLI ``model.py:72``/``73``).
     * ``leave_out_last_layer``: no task adapter in the backbone's last layer; theirs
-      ``leave_out=[11]`` on 12-layer backbones (same lines), here the last layer at any depth.
+      ``leave_out=[11]`` on 12-layer backbones (same lines), here the last layer at any depth
+      (the language adapter's, :func:`harness.models.loading.language_adapter_config`).
     * ``stack_language_adapter``: train on ``Stack(language, task)`` (the paper, MAD-X); theirs
       ``False``: ``model.py:90`` activates ``[lang, lang_ner]`` but ``model.py:93``
       ``train_adapter([lang_ner])`` then makes the task adapter the only active one
@@ -167,9 +168,10 @@ def add_task_adapter(model, task: TaskSpec, reduction_factor: int, language: str
     from adapters.composition import Stack
 
     from harness.models.heads import add_task_head
+    from harness.models.loading import num_layers
 
     settings = settings or TaskAdapterConfig(reduction_factor=reduction_factor)
-    leave_out = [model.config.num_hidden_layers - 1] if settings.leave_out_last_layer else []
+    leave_out = [num_layers(model) - 1] if settings.leave_out_last_layer else []
     model.add_adapter(name, config=SeqBnConfig(reduction_factor=reduction_factor,
                                                non_linearity=settings.non_linearity, leave_out=leave_out))
     add_task_head(model, name, task)
