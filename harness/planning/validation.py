@@ -44,6 +44,7 @@ from harness.data.source import DataError, DataSource, check_hub_reachable, unpi
 from harness.methods.base import build_job_graph
 from harness.methods.build_env import BuildEnv, NoParallelDataError
 from harness.planning.backbone_checks import unavailable_backbones
+from harness.planning.hub_configs import hub_config_problems
 from harness.suite.schema import Job, Suite, SuiteError
 from harness.tasks.reads import DataRead, PairRead, TaskRead, TextRead, graph_reads
 from harness.tasks.specs import get_task, task_name
@@ -111,6 +112,7 @@ def data_problems(suite: Suite, methods: dict, jobs: Iterable[Job],
         warning = unpinned_warning(source, key)
         if warning:
             logger.warning("%s", warning)
+    found += hub_config_problems(reads, all_hub_sources(suite))  # configs and splits at each pin
     if notes is not None:
         notes += _shortfalls(words) + list(dict.fromkeys(noticed))
     missing = unavailable_backbones(suite, stages)  # hub backbones neither cached nor reachable
