@@ -112,7 +112,8 @@ def test_a_suite_that_is_neither_file_nor_name_lists_the_names(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     result = invoke("plan", "smok")
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "'smok': no such file and no suite of that name; named suites: americasnli, americasnli_authors, smoke" in result.output
+    assert ("'smok': no such file and no suite of that name; named suites: americasnli, "
+            "americasnli_authors, smoke") in result.output
 
 
 @pytest.mark.parametrize("name", [*cli.list_commands(None), None])
