@@ -39,7 +39,7 @@ PINS = {  # hub id -> the commit every paper suite pins (docs/data.md, "Pins")
     "unimelb-nlp/wikiann": "f0a3be6dc5564c0cc4150bb660144800a1f539d4",
     "facebook/xnli": "b8dd5d7af51114dbda02c0e3f6133f332186418e",
     "openlanguagedata/flores_plus": "5fec6c13f9e5a4db2f745d4ec0d7c9721ddc4f06",
-    "wikimedia/wikipedia": "3e1f92c331f318af862b87e2319ed5dc26d80f5d",
+    "wikimedia/wikipedia": "b04c8d1ceb2f5cd4588862100d08de323dccfbaa",
 }
 
 

@@ -81,7 +81,7 @@ def test_sib200_suite_pins_every_hub_dataset():
     sources = all_hub_sources(load_suite(EXAMPLES / "sib200.yaml"))
     assert {source.hub: source.revision for source in sources.values()} == {
         "Davlan/sib200": SIB200_PIN,
-        "wikimedia/wikipedia": "3e1f92c331f318af862b87e2319ed5dc26d80f5d"}
+        "wikimedia/wikipedia": "b04c8d1ceb2f5cd4588862100d08de323dccfbaa"}
 
 
 def test_sib200_suite_validates_against_its_replica(release_replicas, tmp_path, caplog):  # noqa: F811
