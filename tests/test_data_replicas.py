@@ -536,7 +536,7 @@ OFFLINE = "(HF_HUB_OFFLINE is set)"
 EXPECTED_OFFLINE = {
     "wikiann": {
         "tasks.ner.data": ("hub unimelb-nlp/wikiann@f0a3be6): ", "'unimelb-nlp/wikiann' at revision"),
-        "monolingual.data": ("hub wikimedia/wikipedia@3e1f92c): ", "'wikimedia/wikipedia' at revision"),
+        "monolingual.data": ("hub wikimedia/wikipedia@b04c8d1): ", "'wikimedia/wikipedia' at revision"),
         "parallel.0.data": ("unibridge release unibridge_alignment, 70 pairs): ", AUTHORS),
         **{f"backbones.{i}": (f"{name}): ", None) for i, name in enumerate((
             "xlm-roberta-base@e73636d", "bert-base-multilingual-cased@3f076fd",
@@ -547,7 +547,7 @@ EXPECTED_OFFLINE = {
                            "ud-treebanks-v2.13.tgz?sequence=1&isAllowed=y"),
         "tasks.pos.language_data.snd": ("release ud_repositories@625e88d, snd): ",
                                         "UD_Sindhi-MazharDootio/625e88d"),
-        "monolingual.data": ("hub wikimedia/wikipedia@3e1f92c): ", "'wikimedia/wikipedia' at revision"),
+        "monolingual.data": ("hub wikimedia/wikipedia@b04c8d1): ", "'wikimedia/wikipedia' at revision"),
         "parallel.0.data": ("unibridge release unibridge_alignment, 45 pairs): ", AUTHORS),
         "backbones.0": ("xlm-roberta-base@e73636d): ", None),
         "backbones.1": ("bert-base-multilingual-cased@3f076fd): ", None),
@@ -556,7 +556,7 @@ EXPECTED_OFFLINE = {
         "tasks.nli.data": ("release americasnli, 10 languages): ",
                            "raw.githubusercontent.com/nala-cub/AmericasNLI/"),
         "tasks.nli.source_data": ("hub facebook/xnli@b8dd5d7): ", "'facebook/xnli' at revision"),
-        "monolingual.data": ("hub wikimedia/wikipedia@3e1f92c): ", "'wikimedia/wikipedia' at revision"),
+        "monolingual.data": ("hub wikimedia/wikipedia@b04c8d1): ", "'wikimedia/wikipedia' at revision"),
         # one line for the ten languages: their files are under one unreachable folder
         "monolingual.target_data": ("release americasnlp2021, 10 languages): ",
                                     "raw.githubusercontent.com/AmericasNLP/americasnlp2021/"),

@@ -49,7 +49,7 @@ def test_offline_americasnli_says_each_problem_once(tmp_path):
     assert by_key["parallel.0.data"] == \
         f"parallel.0.data (unibridge release unibridge_alignment, 40 pairs): {unreachable}"
     offline = "not here, and not downloadable here (HF_HUB_OFFLINE is set)"
-    assert by_key["monolingual.data"] == f"monolingual.data (hub wikimedia/wikipedia@3e1f92c): {offline}"
+    assert by_key["monolingual.data"] == f"monolingual.data (hub wikimedia/wikipedia@b04c8d1): {offline}"
     assert by_key["backbones.0"] == f"backbones.0 (xlm-roberta-base@e73636d): {offline}"
     suite = tmp_path / "suites" / "americasnli.yaml"
     assert lines[-1].startswith(f"to do: run `unibridge-bench fetch {suite} --to DIR` where there is network")
