@@ -41,13 +41,15 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from harness.core.config import StrictConfig
+from harness.core.config import StrictConfig, added_option
 from harness.core.graph import Stage, StageContext
 from harness.data.parallel import ParallelRef
 from harness.data.source import DataRef
 from harness.methods.unibridge.harmony import (  # noqa: F401  (the stage-5 API lives here too)
     DistanceConfig,
     HarmonyDistanceStage,
+    HarmonyState,
+    HarmonyTruncation,
     activate_language,
     harmony_weights,
     language_distance,
@@ -83,6 +85,12 @@ class InferenceConfig(StrictConfig):
     128 and ``batch_size`` 32: rows per forward pass *after* Parallel replicates the examples
     once per source (so 32 // n examples per pass; see
     :class:`harness.methods.unibridge.weighted_heads.WeightedHeads`).
+
+    Harmony options (each :class:`DistanceConfig` gets them; docs/fidelity.md, "Stage 5"):
+    ``harmony_state`` ``pi_unibridge`` (the paper: π_UniBridge, after the inverse invertible
+    adapter) or ``raw_last_layer`` (the authors' ``weight.py:119-120``: the adapter model's raw
+    last hidden state); ``harmony_truncation`` ``max_length`` (each sentence cut at
+    ``max_length`` tokens; the paper is silent) or ``none`` (``weight.py:114,144``: no truncation).
     """
 
     k: int = Field(10, gt=0)
@@ -90,6 +98,8 @@ class InferenceConfig(StrictConfig):
     fixed_weights: dict[str, float] | None = None
     max_length: int = Field(128, gt=0)
     batch_size: int = Field(32, gt=0)
+    harmony_state: HarmonyState = added_option("pi_unibridge")
+    harmony_truncation: HarmonyTruncation = added_option("max_length")
 
     @model_validator(mode="after")
     def _fixed_weights_iff_fixed(self) -> InferenceConfig:
@@ -118,7 +128,8 @@ class InferenceConfig(StrictConfig):
         """
         return DistanceConfig(lang=lang, source=source, parallel=parallel, k=self.k,
                               max_length=self.max_length, batch_size=self.batch_size,
-                              pi_unibridge=pi_unibridge)
+                              pi_unibridge=pi_unibridge, harmony_state=self.harmony_state,
+                              harmony_truncation=self.harmony_truncation)
 
 
 class MultiSourceConfig(StrictConfig):
@@ -240,10 +251,25 @@ class MultiSourceEvaluationStage(Stage):
         return {"weights": metrics["details"]["weights"], "distances": metrics["details"]["distances"]}
 
 
+def _harmony_authors_options(tree: str) -> dict[str, Any]:
+    """The harmony weights' options as their ``weight.py`` computes them (both trees alike).
+
+    ``weight.py:119-120,150-151``: ``mean_pooling(model(**batch))`` of an adapter model without a
+    head, the raw last hidden state; ``weight.py:114,144``: ``tokenizer(data, padding=True)``,
+    no truncation. Their sources differ by tree (``xlm/weight.py:98`` four, ``mbert/weight.py:97``
+    five); the harness weighs the sources a job ensembles (docs/fidelity.md, "Where their code
+    cannot be followed").
+    """
+    if tree not in ("xlm", "mbert"):
+        raise ValueError(f"unknown tree of the authors' code: {tree!r}")
+    return {"harmony_state": "raw_last_layer", "harmony_truncation": "none"}
+
+
 def authors_options(tree: str) -> dict[str, Any]:
     """This stage's options as the authors' code sets them in ``tree`` (``xlm`` or ``mbert``).
 
     Gathered by :func:`harness.methods.unibridge.authors.authors_preset`; each value cites
-    their file in docs/fidelity.md. Empty: this stage follows the text in both trees.
+    their file in docs/fidelity.md. The harmony weights' part is
+    :func:`_harmony_authors_options`.
     """
-    return {}
+    return _harmony_authors_options(tree)
