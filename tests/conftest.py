@@ -2,10 +2,14 @@
 
 import logging
 
-import pytest
-import torch
+from harness.core.threads import passive_waiting
 
-from harness.models.backbones import BACKBONES, build_tiny_backbone
+passive_waiting()  # before torch is imported, as the command line does: OpenMP reads it once
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from harness.models.backbones import BACKBONES, build_tiny_backbone  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -112,7 +112,7 @@ def test_a_suite_that_is_neither_file_nor_name_lists_the_names(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     result = invoke("plan", "smok")
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "'smok': no such file and no suite of that name; named suites: americasnli, smoke" in result.output
+    assert "'smok': no such file and no suite of that name; named suites: americasnli, americasnli_authors, smoke" in result.output
 
 
 @pytest.mark.parametrize("name", [*cli.list_commands(None), None])
@@ -131,8 +131,9 @@ def test_unreachable_hub_dataset_fails_validation_with_the_local_form(tmp_path, 
     tasks = {"ner": {"targets": ["amh"], "sources": ["eng"], "data": {"hub": "unimelb-nlp/wikiann"}}}
     result = invoke("validate", mini_suite(tmp_path, tasks=tasks))
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "tasks.ner.data: hub dataset 'unimelb-nlp/wikiann' is not in the local cache" in result.output
-    assert "`tasks.ner.data: {path: DIR}`" in result.output
+    assert "tasks.ner.data (hub unimelb-nlp/wikiann): not here, and not downloadable here (" \
+        in result.output
+    assert "`<key>: {path: DIR}` for data" in result.output  # the 'to do:' line
 
 
 def test_ray_executor_without_ray_installed_says_how_to_install_it(tmp_path, monkeypatch):

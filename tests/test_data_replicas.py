@@ -47,9 +47,32 @@ def sha256(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def backbone_replicas(cache: Path) -> Path:
+    """A Hugging Face cache holding each registered hub backbone at its pin (config.json only).
+
+    What ``validate`` looks for (``models--<id>/snapshots/<pinned commit>/config.json``); the
+    weights are not read by any check.
+    """
+    import json
+
+    from harness.core.archs import MODEL_TYPES
+    from harness.models.backbones import BACKBONES
+
+    for name in BACKBONES.names():
+        spec = BACKBONES.get(name)
+        if spec.tiny:
+            continue
+        snapshot = cache / f"models--{spec.hub_id.replace('/', '--')}" / "snapshots" / spec.revision
+        snapshot.mkdir(parents=True)
+        (snapshot / "config.json").write_text(json.dumps({"model_type": MODEL_TYPES[spec.arch]}))
+    return cache
+
+
 @pytest.fixture
 def mirror(monkeypatch, tmp_path):
-    """The hub replicas as the mirror; arrow caches and the data cache in ``tmp_path``."""
+    """The hub replicas as the mirror, the backbones at their pins in a Hugging Face cache;
+    arrow caches and the data cache in ``tmp_path``."""
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(backbone_replicas(tmp_path / "hf_hub")))
     monkeypatch.setenv(hub.MIRROR_ENV, str(REPLICAS / "hub"))
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf_datasets")
     monkeypatch.setenv(releases.CACHE_ENV, str(tmp_path / "cache"))
@@ -505,38 +528,48 @@ def test_the_ud_suite_reaches_sindhi_from_its_pinned_commit(release_replicas, tm
     assert not list(untar.rglob("sd_mazhardootio*"))  # not looked for in the release
 
 
-def every_pair(name: str) -> str:
-    """``parallel (t1-s1, t1-s2, …)``: the key of a problem shared by every pair of a suite."""
-    spec = next(iter(load_suite(ROOT / "suites" / f"{name}.yaml").tasks.values()))
-    return f"parallel ({', '.join(f'{t}-{s}' for t in spec.targets for s in spec.sources)})"
-
-
 AUTHORS = "raw.githubusercontent.com/TokisakiKurumi2001/UniBridge/"
-EXPECTED_OFFLINE = {  # what each shipped suite cannot reach here: key -> (lines, text in each)
+GITHUB = "(no connection to raw.githubusercontent.com)"
+OFFLINE = "(HF_HUB_OFFLINE is set)"
+#: What each shipped suite cannot reach here: key -> the text of its one line, and the text of
+#: its full message (logged at INFO, ``validate -v``), for the data sources.
+EXPECTED_OFFLINE = {
     "wikiann": {
-        "tasks.ner.data": (1, "'unimelb-nlp/wikiann' at revision"),
-        "monolingual.data": (1, "'wikimedia/wikipedia' at revision"),
-        every_pair("wikiann"): (1, AUTHORS),
+        "tasks.ner.data": ("hub unimelb-nlp/wikiann@f0a3be6): ", "'unimelb-nlp/wikiann' at revision"),
+        "monolingual.data": ("hub wikimedia/wikipedia@3e1f92c): ", "'wikimedia/wikipedia' at revision"),
+        "parallel.0.data": ("unibridge release unibridge_alignment, 70 pairs): ", AUTHORS),
+        **{f"backbones.{i}": (f"{name}): ", None) for i, name in enumerate((
+            "xlm-roberta-base@e73636d", "bert-base-multilingual-cased@3f076fd",
+            "ai-forever/mGPT@cb99dd4", "facebook/mbart-large-cc25@e84f32f"))},
     },
     "ud": {
-        "tasks.pos.data": (1, "ud-treebanks-v2.13.tgz?sequence=1&isAllowed=y"),  # both tried
-        "tasks.pos.language_data.snd": (1, "UD_Sindhi-MazharDootio/625e88d"),
-        "monolingual.data": (1, "'wikimedia/wikipedia' at revision"),
-        every_pair("ud"): (1, AUTHORS),
+        "tasks.pos.data": ("release ud@2.13, 13 languages): ",
+                           "ud-treebanks-v2.13.tgz?sequence=1&isAllowed=y"),
+        "tasks.pos.language_data.snd": ("release ud_repositories@625e88d, snd): ",
+                                        "UD_Sindhi-MazharDootio/625e88d"),
+        "monolingual.data": ("hub wikimedia/wikipedia@3e1f92c): ", "'wikimedia/wikipedia' at revision"),
+        "parallel.0.data": ("unibridge release unibridge_alignment, 45 pairs): ", AUTHORS),
+        "backbones.0": ("xlm-roberta-base@e73636d): ", None),
+        "backbones.1": ("bert-base-multilingual-cased@3f076fd): ", None),
     },
     "americasnli": {
-        "tasks.nli.data": (1, "raw.githubusercontent.com/nala-cub/AmericasNLI/"),
-        "tasks.nli.source_data": (1, "'facebook/xnli' at revision"),
-        "monolingual.data": (1, "'wikimedia/wikipedia' at revision"),
+        "tasks.nli.data": ("release americasnli, 10 languages): ",
+                           "raw.githubusercontent.com/nala-cub/AmericasNLI/"),
+        "tasks.nli.source_data": ("hub facebook/xnli@b8dd5d7): ", "'facebook/xnli' at revision"),
+        "monolingual.data": ("hub wikimedia/wikipedia@3e1f92c): ", "'wikimedia/wikipedia' at revision"),
         # one line for the ten languages: their files are under one unreachable folder
-        "monolingual.target_data": (1, "raw.githubusercontent.com/AmericasNLP/americasnlp2021/"),
-        every_pair("americasnli"): (1, AUTHORS),
+        "monolingual.target_data": ("release americasnlp2021, 10 languages): ",
+                                    "raw.githubusercontent.com/AmericasNLP/americasnlp2021/"),
+        "parallel.0.data": ("unibridge release unibridge_alignment, 40 pairs): ", AUTHORS),
+        "backbones.0": ("xlm-roberta-base@e73636d): ", None),
+        "backbones.1": ("bert-base-multilingual-cased@3f076fd): ", None),
     },
 }
 
 
 @pytest.mark.parametrize("name", SUITES)
-def test_shipped_suite_offline_names_exactly_what_it_cannot_reach(name, tmp_path, monkeypatch):
+def test_shipped_suite_offline_names_exactly_what_it_cannot_reach(name, tmp_path, monkeypatch, caplog):
+    """One line per source (its key, what it is, why), one 'to do'; the full messages at INFO."""
     monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub_cache"))
@@ -547,19 +580,27 @@ def test_shipped_suite_offline_names_exactly_what_it_cannot_reach(name, tmp_path
         raise requests.ConnectionError(f"no network for {url}")
 
     monkeypatch.setattr(pooch.HTTPDownloader, "__call__", no_network)
+    caplog.set_level("INFO", logger="harness.planning.validation")
     with pytest.raises(SuiteError) as caught:
         prepare(load_suite(suite_copy(tmp_path, name)))
-    lines = str(caught.value).splitlines()[1:]
+    *lines, to_do = str(caught.value).splitlines()[1:]
     found: dict[str, list[str]] = {}
     for line in lines:
-        key, _, message = line.partition(": ")
-        found.setdefault(key, []).append(message)
+        key, _, rest = line.partition(" (")
+        found.setdefault(key, []).append(rest)
     assert set(found) == set(EXPECTED_OFFLINE[name])
-    for key, (count, text) in EXPECTED_OFFLINE[name].items():
-        assert len(found[key]) == count, (key, found[key])
-        assert all(text in message for message in found[key]), (key, found[key])
-    hub_lines = [m for ms in found.values() for m in ms if "hub dataset" in m]
-    assert all("(HF_HUB_OFFLINE is set)" in m and hub.MIRROR_ENV in m for m in hub_lines)
-    authors = found[every_pair(name)][0]
-    assert authors.startswith("parallel.0.data unibridge (unibridge_alignment): ")
+    full = {record.getMessage().partition(": ")[0].replace("parallel", "parallel.0.data"):
+            record.getMessage() for record in caplog.records}
+    for key, (text, detail) in EXPECTED_OFFLINE[name].items():
+        assert len(found[key]) == 1, (key, found[key])
+        line = found[key][0]
+        reason = OFFLINE if "@" in text and "release" not in text else \
+            "(no connection to lindat.mff.cuni.cz)" if "ud@" in text else GITHUB
+        assert line == f"{text}not here, and not downloadable here {reason}", line
+        if detail:
+            assert detail in full[key], (key, full)
+    hub_messages = [m for m in full.values() if "hub dataset" in m]
+    assert hub_messages and all(hub.MIRROR_ENV in m for m in hub_messages)
+    authors = full["parallel.0.data"]
     assert "`url:`" in authors and "no other file of the release is tried" in authors
+    assert to_do.startswith("to do: run `unibridge-bench fetch ")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from huggingface_hub import constants
 
 from harness.data import hub, monolingual, parallel
 from harness.data.source import DataError, DataSource
@@ -25,7 +26,7 @@ from harness.suite.schema import SuiteError, load_suite
 from harness.tasks.from_yaml.data import TaskData
 from harness.tasks.from_yaml.formats import EMPTY_TOKEN
 from harness.tasks.from_yaml.schema import TaskDefinition
-from tests.test_data_replicas import mirror, release_replicas  # noqa: F401 - fixtures
+from tests.test_data_replicas import backbone_replicas, mirror, release_replicas  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "suites" / "examples"
@@ -171,11 +172,14 @@ def test_a_sib200_mirror_of_another_commit_stops_validate(release_replicas, tmp_
 
 
 @pytest.fixture
-def masakhaner_suite(tmp_path):
+def masakhaner_suite(tmp_path, monkeypatch):
     """suites/examples/masakhaner2.yaml on the replica, with filled monolingual and parallel
     folders (the user's to fill: four lines of text and twelve aligned lines per language, and
-    no English: MAD-X's task adapter sits on the first source's language adapter); ``changes``:
-    ``old: new`` replacements of the suite's lines, after its data paths are set."""
+    no English: MAD-X's task adapter sits on the first source's language adapter), its backbones
+    at their pins in a Hugging Face cache; ``changes``: ``old: new`` replacements of the suite's
+    lines, after its data paths are set."""
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(backbone_replicas(tmp_path / "hf_hub")))
+
     def build(data: Path = MASAKHANE_NER, changes: dict[str, str] | None = None) -> Path:
         spec = yaml.safe_load((EXAMPLES / "masakhaner2.yaml").read_text(encoding="utf-8"))
         task = spec["tasks"]["masakhaner2"]

@@ -83,3 +83,11 @@ def test_report_rebuilds_a_deleted_results_jsonl_from_the_record_files(tmp_path)
     done = CliRunner().invoke(cli, ["report", str(workdir), "--format", "csv"])
     assert done.exit_code == 0, done.output
     assert results.read_bytes() == intact
+
+
+def test_a_record_keeps_the_thread_counts_its_stages_ran_with(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNIBRIDGE_THREADS", "2")
+    _, workdir = finished_run(tmp_path)
+    records = load_records(workdir)
+    assert records and all(record.threads for record in records)
+    assert {count for record in records for counts in record.threads.values() for count in counts} == {2}

@@ -290,10 +290,11 @@ def test_report_command_writes_tables_figures_and_page(tmp_path):
     names = {p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()}
     assert {"tables/table01.md", "tables/table01.tex", "tables/table01.csv", "tables/table06.md",
             "tables/results-ner.md", "figures/languages-ner.png", "figures/languages-ner.pdf",
+            "figures/methods-table01.png", "figures/methods-table01.pdf",
             "figures/figure3.png", "figures/figure3.pdf", "report.html"} <= names
     assert "tables/table03.md" not in names  # no POS result: Table 3 not written
     page = (work / "report.html").read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 2 and "seqeval 1.2.2" in page and "synthetic" in page
+    assert page.count("data:image/png;base64,") == 3 and "seqeval 1.2.2" in page and "synthetic" in page
     assert read_manifest(work).suite == "synthetic"
 
 
@@ -329,7 +330,8 @@ def test_figure3_means_per_threshold_from_merged_runs(tmp_path):
     run = RunData.load(runs[0], runs[1:])
     assert figure3_points(run) == {"xlmr": {5.0: 25.0, 10.0: 20.0, 15.0: 15.0}}
     assert sorted(p.name for p in write_figures(run, tmp_path / "fig")) == [
-        "figure3.pdf", "figure3.png", "languages-ner.pdf", "languages-ner.png"]
+        "figure3.pdf", "figure3.png", "languages-ner.pdf", "languages-ner.png", "methods-table01.pdf",
+        "methods-table01.png"]
 
 
 def test_manifest_of_the_smoke_suite_plan(tmp_path):

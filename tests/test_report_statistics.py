@@ -89,14 +89,24 @@ def test_marks_are_holm_corrected_paired_tests_against_unibridge():
     assert "approximate randomisation" in table.significance_note and "Holm" in table.significance_note
 
 
-def test_reproduced_line_counts_paper_cells_inside_the_interval():
+def _by_hand(interval, paper, margin=1.0):
+    """The verdict rule written out: Δ's interval inside, outside or across the band ±margin."""
+    low, high = interval[0] - paper, interval[1] - paper
+    if -margin <= low and high <= margin:
+        return "consistent"
+    return "differs" if high < -margin or low > margin else "inconclusive"
+
+
+def test_reproduced_line_counts_the_verdicts_of_the_cells():
     table = fill(table_spec(1), statistics_run())
     judged = [c for row in table.rows for c in row.cells if c.interval is not None]
-    inside = sum(c.interval[0] <= c.paper <= c.interval[1] for c in judged)
+    expected = [_by_hand(c.interval, c.paper) for c in judged]
+    assert [c.verdict for c in judged] == expected
     delta = np.mean([c.mean - c.paper for c in judged])
     assert len(judged) == 6
-    assert table.reproduced == (f"{inside} of 6 paper cells inside our 95 % interval; "
-                                f"mean Δ {delta:+.2f}").replace("-", "−")
+    counts = ", ".join(f"{expected.count(v)} {v}" for v in ("consistent", "inconclusive", "differs"))
+    assert table.reproduced == (f"{counts} of 6 paper cells (95 % interval of Δ = ours − paper against "
+                                f"±1 point); mean Δ {delta:+.2f}").replace("-", "−")
     assert row_of(table, "unibridge").average.interval is None  # 12 languages have no result
 
 
@@ -120,11 +130,13 @@ def test_golden_statistics(fmt):
     assert ("textdagger" if fmt == "tex" else "†") in text
 
 
-def test_csv_columns_hold_interval_inside_and_p():
+def test_csv_columns_hold_interval_verdict_and_p():
     rows = list(csv.DictReader(io.StringIO(render(fill(table_spec(1), statistics_run()), "csv"))))
     amh = next(r for r in rows if r["method"] == "zero_shot" and r["column"] == "amh")
     assert float(amh["ci_low"]) < float(amh["ours"]) < float(amh["ci_high"])
-    assert amh["paper_inside"] in ("true", "false") and amh["significance"] == "†"
+    interval = (float(amh["ci_low"]), float(amh["ci_high"]))
+    assert amh["verdict"] == _by_hand(interval, float(amh["paper"])) and amh["significance"] == "†"
+    assert amh["fidelity"] == "paper"
     assert float(amh["p_holm"]) < 0.05
 
 
@@ -133,8 +145,9 @@ def test_page_header_has_a_reproduced_line_per_table_and_figures_have_bars(tmp_p
     text = page([fill(table_spec(1), run)], [], [], {"suite": "synthetic"})
     header = text[:text.index("<h2>Figures</h2>")]
     assert '<ul class="reproduced">' in header and "Table 1: WikiANN F1, XLM-R: " in header
-    assert "paper cells inside our 95 % interval" in header
-    assert [p.name for p in write_figures(run, tmp_path)] == ["languages-ner.png", "languages-ner.pdf"]
+    assert "paper cells (95 % interval of Δ = ours − paper against ±1 point)" in header
+    assert [p.name for p in write_figures(run, tmp_path)] == ["languages-ner.png", "languages-ner.pdf",
+                                                              "methods-table01.png", "methods-table01.pdf"]
 
 
 def test_figure3_intervals_over_thresholds(tmp_path):

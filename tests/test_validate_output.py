@@ -9,7 +9,6 @@ from pathlib import Path
 from harness.data import hub, release_pins, releases
 
 ROOT = Path(__file__).resolve().parents[1]
-LANGS = "aym, bzd, cni, grn, hch, nah, oto, quy, shp, tar"
 
 
 def offline_validate(tmp_path: Path, *options: str) -> subprocess.CompletedProcess:
@@ -30,38 +29,52 @@ def offline_validate(tmp_path: Path, *options: str) -> subprocess.CompletedProce
 
 
 def test_offline_americasnli_says_each_problem_once(tmp_path):
+    """One short line per source that is neither here nor downloadable, then one 'to do' line."""
     result = offline_validate(tmp_path)
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert result.stdout == ""
     assert lines[0] == f"Error: {tmp_path / 'suites' / 'americasnli.yaml'}: invalid suite"
-    keys = [line.partition(": ")[0] for line in lines[1:]]
-    pairs = "parallel (" + ", ".join(f"{t}-{s}" for t in LANGS.split(", ")
-                                     for s in ("eng", "zho", "ara", "rus")) + ")"
+    keys = [line.partition(" (")[0] for line in lines[1:-1]]
     assert sorted(keys) == sorted([
         "tasks.nli.data", "monolingual.target_data",  # two releases: one line each
         "tasks.nli.source_data", "monolingual.data",  # two hub datasets
-        pairs])  # the authors' alignment files (a third release): one line for all 40 pairs
-    by_key = {line.partition(": ")[0]: line for line in lines[1:]}
+        "parallel.0.data",  # the authors' alignment files (a third release): one line, 40 pairs
+        "backbones.0", "backbones.1"])  # XLM-R and mBERT, at their pins, not cached
+    by_key = {line.partition(" (")[0]: line for line in lines[1:-1]}
+    unreachable = "not here, and not downloadable here (no connection to raw.githubusercontent.com)"
+    assert by_key["tasks.nli.data"] == f"tasks.nli.data (release americasnli, 10 languages): {unreachable}"
+    assert by_key["monolingual.target_data"] == \
+        f"monolingual.target_data (release americasnlp2021, 10 languages): {unreachable}"
+    assert by_key["parallel.0.data"] == \
+        f"parallel.0.data (unibridge release unibridge_alignment, 40 pairs): {unreachable}"
+    offline = "not here, and not downloadable here (HF_HUB_OFFLINE is set)"
+    assert by_key["monolingual.data"] == f"monolingual.data (hub wikimedia/wikipedia@3e1f92c): {offline}"
+    assert by_key["backbones.0"] == f"backbones.0 (xlm-roberta-base@e73636d): {offline}"
+    suite = tmp_path / "suites" / "americasnli.yaml"
+    assert lines[-1].startswith(f"to do: run `unibridge-bench fetch {suite} --to DIR` where there is network")
+    assert "pretrained: DIR" in lines[-1]
+    assert len(result.stderr.encode()) < 1600  # was 4 KB: 70 pairs and the advice on each line
+    assert not [line for line in lines if "Downloading data from" in line]
+
+
+def test_v_shows_each_message_in_full(tmp_path):
+    """The URLs tried and the cache folder stay one ``-v`` away, each said once."""
+    lines = offline_validate(tmp_path, "-v").stderr.splitlines()
+    marker = " INFO harness.planning.validation: "
+    full = {line.split(marker, 1)[1].partition(": ")[0]: line for line in lines if marker in line}
     for key, base in (("tasks.nli.data", "nala-cub/AmericasNLI/"),
                       ("monolingual.target_data", "AmericasNLP/americasnlp2021/"),
-                      (pairs, "TokisakiKurumi2001/UniBridge/")):
-        line = by_key[key]
-        said = line.removeprefix(f"{key}: ").removeprefix("parallel.0.data unibridge "
-                                                          "(unibridge_alignment): the UniBridge "
-                                                          "authors' alignment files: ")
-        assert said.startswith(f"cannot reach https://raw.githubusercontent.com/{base}"), line
-        # the one URL tried: the first file under the folder (the others are not tried)
+                      ("parallel", "TokisakiKurumi2001/UniBridge/")):
+        line = full[key]
+        assert f"cannot reach https://raw.githubusercontent.com/{base}" in line, line
         assert f"(ProxyError: no connection to raw.githubusercontent.com; tried " \
                f"https://raw.githubusercontent.com/{base}" in line
         assert "unibridge-bench fetch" in line and str(tmp_path / "cache") in line
     # the authors' files: their dev head, then the VinAI mirror, in one line
-    assert by_key[pairs].index("cannot reach https://raw.githubusercontent.com/TokisakiKurumi2001/") \
-        < by_key[pairs].index("cannot reach https://raw.githubusercontent.com/VinAIResearch/UniBridge/"
-                              f"{release_pins._UNIBRIDGE_VINAI_COMMIT} (")
-    for key in ("tasks.nli.data", "monolingual.target_data"):
-        assert by_key[key].endswith(f"(languages: {LANGS})")
-    assert not [line for line in lines if "Downloading data from" in line]
+    assert full["parallel"].index("cannot reach https://raw.githubusercontent.com/TokisakiKurumi2001/") \
+        < full["parallel"].index("cannot reach https://raw.githubusercontent.com/VinAIResearch/UniBridge/"
+                                 f"{release_pins._UNIBRIDGE_VINAI_COMMIT} (")
 
 
 def test_downloads_are_shown_from_v_on(tmp_path):

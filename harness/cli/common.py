@@ -59,6 +59,7 @@ def user_error_types() -> tuple[type[Exception], ...]:
     from harness.core.graph import UnknownStageKindError
     from harness.core.manifest import CacheError
     from harness.core.registry import UnknownNameError
+    from harness.core.threads import ThreadsSettingError
     from harness.core.workdir import NoSpaceError, WorkdirError
     from harness.data.source import DataError
     from harness.plugins.loading import PluginError
@@ -66,7 +67,8 @@ def user_error_types() -> tuple[type[Exception], ...]:
     from harness.suite.schema import SuiteError
 
     return (SuiteError, DataError, CacheError, UnknownNameError, UnknownStageKindError,
-            ExecutorUnavailableError, NoSpaceError, WorkdirError, PluginError, TablePluginError)
+            ExecutorUnavailableError, NoSpaceError, WorkdirError, PluginError, TablePluginError,
+            ThreadsSettingError)
 
 
 def user_errors(command: Callable) -> Callable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from harness.cli.lazy import LazyGroup
+from harness.core.threads import passive_waiting
 
 #: Command -> ("module:attribute" of its click command, its summary for the group's ``--help``:
 #: the first paragraph of its docstring). ``--help`` and an unknown command import none of them.
@@ -44,6 +45,7 @@ def cli():
       unibridge-bench run suites/smoke.yaml
       unibridge-bench list methods
     """
+    passive_waiting()  # before any command imports torch: OpenMP reads its wait policy once
 
 
 if __name__ == "__main__":

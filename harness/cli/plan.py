@@ -26,6 +26,7 @@ from harness.planning.costs import (
     stage_hours,
     total_hours,
 )
+from harness.planning.plan import Plan
 from harness.run.runner import CACHE_DIR, JobGraph
 
 
@@ -72,8 +73,20 @@ def plan(suite_file, only, workdir, calibrate, device, steps):
     rows = print_costs(graph, sharing, hours_of, "GPU-hours (costed kinds)")
     if any(row.source.startswith("paper") for row in rows):
         click.echo(PAPER_ASSUMPTIONS)
+    print_profile_sharing(loaded)
     if calibrate:
         print_calibration(graph, sharing, workdir, resolve_device(device), steps)
+
+
+def print_profile_sharing(loaded: Plan) -> None:
+    """How many stages the suite's fidelity profile shares with the other one (docs/fidelity.md)."""
+    from harness.planning.plan import stages_shared_with
+
+    mine = loaded.suite.fidelity
+    other = "authors" if mine == "paper" else "paper"
+    shared, total = stages_shared_with(loaded, other)
+    click.echo(f"fidelity {mine}: {shared} of {total} stages are the same under the {other} "
+               f"profile (built once when both runs share one cache folder: docs/fidelity.md)")
 
 
 def print_costs(graph: JobGraph, sharing, hours_of, title: str) -> list[KindCost]:

@@ -43,16 +43,21 @@ def _results_of(workdir: Path) -> Path:
               help="Output format; repeatable (default: all of md, tex, csv, html).")
 @click.option("--merge", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Add another run's records (e.g. an ALP-threshold run for Figure 3); repeatable.")
-@click.option("--compare", is_flag=True, help="Two workdirs A B: every score side by side with B − A.")
+@click.option("--compare", is_flag=True,
+              help="Two workdirs A B (e.g. a paper and an authors run): each side's fidelity profile, "
+                   "B − A per paper table and per score, with paired tests.")
 @click.option("--bootstrap-samples", default=1000, show_default=True, type=click.IntRange(min=1),
               help="Bootstrap replicates of each cell's 95 % interval.")
 @click.option("--rounds", default=10_000, show_default=True, type=click.IntRange(min=1),
               help="Approximate randomisation rounds of each paired test.")
 @click.option("--statistics-seed", default=0, show_default=True, type=int,
               help="Seed of the bootstrap draws and the randomisation (same seed, same intervals).")
+@click.option("--margin", default=1.0, show_default=True, type=click.FloatRange(min=0, max=100),
+              help="Points of the metric: a cell is consistent with the paper when the 95 % interval "
+                   "of ours − paper lies within ±margin, differs when it lies wholly outside.")
 @include_option
 @user_errors
-def report(workdirs, numbers, formats, merge, compare, bootstrap_samples, rounds, statistics_seed):
+def report(workdirs, numbers, formats, merge, compare, bootstrap_samples, rounds, statistics_seed, margin):
     """Write the paper's tables beside its numbers, figures and report.html into WORKDIR.
 
     Prints what it wrote in a few lines: the tables per format, the figures, the page. The
@@ -63,12 +68,14 @@ def report(workdirs, numbers, formats, merge, compare, bootstrap_samples, rounds
       unibridge-bench report runs/smoke
       unibridge-bench report runs/wikiann --tables 1,5,20 --format md
       unibridge-bench report runs/eps5 --merge runs/eps10 --merge runs/eps15
+      unibridge-bench report runs/wikiann --margin 2
       unibridge-bench report --compare runs/a runs/b --format md
     """
-    from harness.report.write import COMPARE_LEGEND, compare_runs, write_report, written_summary
+    from harness.report.write import write_report, written_summary
     from harness.statistics.config import StatisticsConfig
 
-    statistics = StatisticsConfig(samples=bootstrap_samples, rounds=rounds, seed=statistics_seed)
+    statistics = StatisticsConfig(samples=bootstrap_samples, rounds=rounds, seed=statistics_seed,
+                                  margin=margin)
     activate_plugins()
 
     for workdir in (*workdirs, *merge):
@@ -76,15 +83,27 @@ def report(workdirs, numbers, formats, merge, compare, bootstrap_samples, rounds
     if compare:
         if len(workdirs) != 2:
             raise UserError(f"--compare needs two workdirs, got {len(workdirs)}")
-        from harness.report.tables import render
-
-        compared = compare_runs(*workdirs, statistics=statistics)
-        for fmt in formats or ("md",):
-            click.echo(render(compared, fmt))
-        click.echo(COMPARE_LEGEND.format(rounds=rounds))
+        _print_comparison(workdirs, statistics, formats or ("md",))
         return
     if len(workdirs) != 1:
         raise UserError(f"report takes one workdir (got {len(workdirs)}); two go with --compare")
     written = write_report(workdirs[0], numbers, formats or FORMATS, merge, statistics)
     for line in written_summary(workdirs[0], written):
         click.echo(line)
+
+
+def _print_comparison(workdirs, statistics, formats) -> None:
+    """``--compare``: each side's line, B − A per paper table, every cell, the legend."""
+    from harness.report.compare import COMPARE_LEGEND, compare
+    from harness.report.tables import render
+
+    comparison = compare(*workdirs, statistics=statistics)
+    for line in comparison.sides:
+        click.echo(line)
+    for fmt in formats:
+        click.echo("\nB − A per paper table and row:")
+        none = "(no cell of a paper table in both runs)"
+        click.echo(render(comparison.tables, fmt) if comparison.tables.rows else none)
+        click.echo("Every cell:")
+        click.echo(render(comparison.cells, fmt))
+    click.echo(COMPARE_LEGEND.format(rounds=statistics.rounds, alpha=statistics.alpha))

@@ -27,6 +27,7 @@ from harness.core.config import MAX_SEED
 from harness.core.registry import UnknownNameError
 from harness.core.shortfalls import SHOWN, summary_line
 from harness.core.stop_signals import stop_requests
+from harness.core.threads import forced_threads
 from harness.core.workdir import out_of_space_stops
 from harness.planning.costs import stage_seconds
 from harness.report.manifest import manifest_of, write_manifest
@@ -128,6 +129,7 @@ def run(suite_file, workdir, only, dry_run, device, precision, executor, seed, r
     """
     started = command_started()  # the wall time counts the imports and the planning too
     setup_logging(verbose)
+    forced_threads()  # a bad UNIBRIDGE_THREADS is said before anything is planned
     if not dry_run:  # before the plan, so that a missing GPU is the first thing said
         device = resolve_device(device)
         check_precision(device, precision)

@@ -71,6 +71,7 @@ from harness.core.manifest import (
 )
 from harness.core.origins import stage_stamp
 from harness.core.stop_signals import raise_pending_stop
+from harness.core.threads import stage_threads
 from harness.core.workdir import follow_umask, out_of_space_stops
 
 log = logging.getLogger(__name__)
@@ -359,9 +360,10 @@ class Cache:
         started = time.time()
         try:
             seed_everything(stage.seed or 0)
-            stage.run(replace(ctx, seed=stage.seed or 0), inputs, tmp)
+            with stage_threads(stage) as threads:
+                stage.run(replace(ctx, seed=stage.seed or 0), inputs, tmp)
             follow_umask(tmp)
-            write_manifest(stage.identity(), stage.key, tmp, started, ctx.run_id)
+            write_manifest(stage.identity(), stage.key, tmp, started, ctx.run_id, threads)
             self._publish(tmp, final)
         finally:
             if tmp.exists():

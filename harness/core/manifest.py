@@ -37,10 +37,11 @@ class CacheError(RuntimeError):
 
 
 def write_manifest(identity: Mapping[str, Any], key: str, folder: Path, started: float,
-                   run_id: str) -> None:
+                   run_id: str, threads: int | None = None) -> None:
     """Write ``folder``'s manifest: a stage's ``identity`` and ``key``, its timing, its run, its files.
 
-    ``identity`` is :meth:`harness.core.graph.Stage.identity` (what the key hashes).
+    ``identity`` is :meth:`harness.core.graph.Stage.identity` (what the key hashes); ``threads``
+    the intra-op threads it ran with (:mod:`harness.core.threads`), which the key leaves out.
     """
     manifest = {
         **identity,
@@ -48,6 +49,7 @@ def write_manifest(identity: Mapping[str, Any], key: str, folder: Path, started:
         "started": started,
         "seconds": round(time.time() - started, 3),
         "run": run_id,
+        **({"threads": threads} if threads is not None else {}),
         "files": file_checksums(folder),
     }
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))

@@ -219,6 +219,24 @@ def recording_hub_reads() -> Iterator[list[tuple[DataSource, str | None]]]:
         _HUB_READS.reset(token)
 
 
+_HUB_SPLITS: ContextVar[list[tuple[DataSource, str | None, str]] | None] = ContextVar("hub_splits",
+                                                                                  default=None)
+
+
+@contextmanager
+def recording_hub_splits() -> Iterator[list[tuple[DataSource, str | None, str]]]:
+    """As :func:`recording_hub_reads`, recording each (source, config, split) read.
+
+    ``validate`` checks those against the dataset's listing at its pin (:mod:`harness.data.hub_listings`).
+    """
+    token = _HUB_SPLITS.set([])
+    try:
+        with recording_hub_reads():
+            yield _HUB_SPLITS.get()
+    finally:
+        _HUB_SPLITS.reset(token)
+
+
 def load_hub(source: DataSource, config: str | None, split: str, **kwargs: Any) -> Any:
     """``datasets.load_dataset(hub, config, split=..., revision=...)`` with errors as DataError.
 
@@ -229,6 +247,9 @@ def load_hub(source: DataSource, config: str | None, split: str, **kwargs: Any) 
     recorded = _HUB_READS.get()
     if recorded is not None:
         recorded.append((source, config))
+        splits = _HUB_SPLITS.get()
+        if splits is not None:
+            splits.append((source, config, split))
         return []
     import datasets  # heavy: imported only when a hub dataset is read
 

@@ -7,7 +7,8 @@ Example::
     AutoModelForMaskedLM.from_pretrained("tiny-xlmr/")       # loads like any checkpoint
 
     stage = BackboneStage(backbone_config(spec), corpus=source_corpus_stage)
-    pretrained_path(artifact)           # ".../model" for a tiny backbone, a hub id otherwise
+    pretrained_path(artifact)           # ".../model" for a tiny backbone; a pinned hub backbone:
+                                        # the cache's folder of its commit; else the hub id
 
 The paper's backbones are hub ids: ``xlm-roberta-base``, ``bert-base-multilingual-cased``,
 ``mgpt`` (ai-forever/mGPT) and ``mbart``. For mBART the paper cites Liu et al. (2020), the
@@ -24,6 +25,12 @@ of the same family trained deterministically on the source-language corpus
 mBERT, byte-level BPE for mGPT. They make every code path testable in
 seconds; their scores mean nothing.
 
+Pins. Each registered hub backbone is read at one commit (``BackboneSpec.revision``, with its
+public evidence: docs/data.md): :func:`pretrained_path` hands every reader the Hugging Face
+cache's folder of that commit (:func:`pinned_snapshot`), so that no ``from_pretrained`` reads the
+default branch, and a cached snapshot of another commit is refused (it is not the pin's folder).
+A suite's ``pretrained:`` (a local directory, or another hub id) is never pinned.
+
 The registry and :class:`BackboneSpec` live in :mod:`harness.models.backbone_specs` (light, for
 ``list``) and are re-exported here.
 """
@@ -33,6 +40,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +59,9 @@ log = logging.getLogger(__name__)
 BACKBONE_FILE = "backbone.json"
 MODEL_DIR = "model"
 CORPUS_FILE = "corpus.txt"  # as harness.stages.corpus writes it
+#: Files of other frameworks than torch, which ``from_pretrained`` of a torch model never reads.
+OTHER_FRAMEWORKS = ("*.h5", "*.msgpack", "*.onnx", "*.ot", "*.tflite", "tf_model*", "flax_model*",
+                    "rust_model*", "onnx/*", "coreml/*", "openvino/*")
 #: Sizes of every tiny backbone: small enough for CPU tests, deep enough for MAD-X's layout.
 TINY_HIDDEN, TINY_LAYERS, TINY_HEADS, TINY_INTERMEDIATE, TINY_POSITIONS = 32, 2, 2, 64, 258
 
@@ -190,8 +201,10 @@ class BackboneStage(Stage):
             pretrained = config.pretrained or spec.hub_id
             if Path(pretrained).is_dir():
                 pretrained = str(Path(pretrained).resolve())
-            check_backbone_available(pretrained)
+            check_backbone_available(pretrained, hub_pin(spec, config.pretrained))
         record = {"name": spec.name, "arch": spec.arch, "pretrained": pretrained}
+        if not spec.tiny and hub_pin(spec, config.pretrained):
+            record["revision"] = hub_pin(spec, config.pretrained)
         atomic_write_text(out / BACKBONE_FILE, json.dumps(record, indent=2))
 
     def summary(self, artifact: Path) -> dict[str, Any]:
@@ -205,9 +218,111 @@ def pretrained_path(artifact: Path) -> str:
     ``pretrained`` in ``backbone.json`` is a directory relative to the artifact (tiny backbones),
     an absolute directory (a local checkpoint) or a hub id.
     """
-    pretrained = json.loads((Path(artifact) / BACKBONE_FILE).read_text(encoding="utf-8"))["pretrained"]
+    record = json.loads((Path(artifact) / BACKBONE_FILE).read_text(encoding="utf-8"))
+    pretrained = record["pretrained"]
     local = Path(artifact) / pretrained
-    return str(local) if local.is_dir() else pretrained
+    if local.is_dir():
+        return str(local)
+    revision = record.get("revision", _registered_pin(record))
+    return pinned_snapshot(pretrained, revision) if revision else pretrained
+
+
+def _registered_pin(record: dict) -> str | None:
+    """The registry's pin for an artifact written before pins were recorded (same key)."""
+    spec = BACKBONES.get(record["name"]) if record["name"] in BACKBONES else None
+    return spec.revision if spec is not None and record["pretrained"] == spec.hub_id else None
+
+
+def hub_pin(spec: BackboneSpec, pretrained: str | None) -> str | None:
+    """The commit ``spec``'s weights are read at, or None.
+
+    Its pin, unless a suite's ``pretrained:`` replaces its hub id (a local path, or another hub
+    id: never pinned).
+    """
+    return spec.revision if pretrained is None or pretrained == spec.hub_id else None
+
+
+def download_ignores(files: Sequence[str]) -> list[str]:
+    """``snapshot_download`` patterns of the files ``from_pretrained`` of a torch model never reads.
+
+    Weights of other frameworks (TensorFlow, Flax, ONNX…), and ``*.bin`` when the repository has
+    safetensors (``from_pretrained`` prefers those).
+    """
+    ignored = list(OTHER_FRAMEWORKS)
+    if any(name.endswith(".safetensors") for name in files):
+        ignored.append("*.bin")
+    return ignored
+
+
+def hub_cache_root(hub_id: str) -> Path:
+    """The Hugging Face hub cache folder of model ``hub_id`` (``models--org--name``)."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE) / f"models--{hub_id.replace('/', '--')}"
+
+
+def cached_snapshot(hub_id: str, revision: str) -> Path | None:
+    """The cache's snapshot folder of commit ``revision`` of ``hub_id`` when it holds config.json.
+
+    Only the folder of that very commit counts: the cache keeps one folder per commit
+    (``snapshots/<commit>``), and a snapshot of another commit (what ``refs/main`` names after a
+    download of the default branch) is another model as far as a pin is concerned.
+    """
+    snapshot = hub_cache_root(hub_id) / "snapshots" / revision
+    return snapshot if (snapshot / "config.json").is_file() else None
+
+
+def cached_commits(hub_id: str) -> list[str]:
+    """The commits whose snapshot folders the cache holds for ``hub_id`` (with config.json), sorted."""
+    snapshots = hub_cache_root(hub_id) / "snapshots"
+    if not snapshots.is_dir():
+        return []
+    return sorted(p.name for p in snapshots.iterdir() if (p / "config.json").is_file())
+
+
+@lru_cache(maxsize=32)
+def pinned_snapshot(hub_id: str, revision: str) -> str:
+    """A local folder holding commit ``revision`` of ``hub_id``: ``from_pretrained`` reads it as is.
+
+    Every reader of a pinned backbone goes through :func:`pretrained_path`, so that each one reads
+    the pinned commit without being told of it (``from_pretrained(folder)`` needs no
+    ``revision=``). Online, ``snapshot_download(revision=…)`` completes the cache's folder of that
+    commit (only what is missing is downloaded; one question to the hub per process); offline, or
+    when the hub cannot be reached, the cache's folder of that commit is used as it is.
+
+    Raises:
+        BackboneUnavailableError: the commit is neither cached nor downloadable here.
+    """
+    from harness.data.hub import offline_reason
+
+    reason = offline_reason()
+    if reason is None:
+        from huggingface_hub import HfApi, snapshot_download
+
+        try:
+            info = HfApi().model_info(hub_id, revision=revision, timeout=10)
+            files = [sibling.rfilename for sibling in info.siblings or ()]
+            return snapshot_download(hub_id, revision=revision, ignore_patterns=download_ignores(files))
+        except Exception as error:  # noqa: BLE001 - any hub failure: fall back to the cache
+            reason = f"{type(error).__name__}: {next(iter(str(error).splitlines()), '')}"
+    snapshot = cached_snapshot(hub_id, revision)
+    if snapshot is not None:
+        return str(snapshot)
+    raise BackboneUnavailableError(unavailable_message(hub_id, revision, reason))
+
+
+def unavailable_message(hub_id: str, revision: str | None, reason: str) -> str:
+    """Why backbone ``hub_id`` (at ``revision``) cannot be read here, naming another cached commit."""
+    at = f" at its pinned commit {revision}" if revision else ""
+    return (f"backbone {hub_id!r}{at} is not in the Hugging Face cache and cannot be downloaded "
+            f"here ({reason}){other_commits_note(hub_id, revision)}")
+
+
+def other_commits_note(hub_id: str, revision: str | None) -> str:
+    """``; the Hugging Face cache holds commit X, not the pin`` when it holds only other commits."""
+    others = [commit for commit in cached_commits(hub_id) if commit != revision] if revision else []
+    return (f"; the Hugging Face cache holds commit{'s' if len(others) > 1 else ''} "
+            f"{', '.join(others)}, not the pin") if others else ""
 
 
 def backbone_arch(artifact: Path) -> Arch:
@@ -215,31 +330,36 @@ def backbone_arch(artifact: Path) -> Arch:
     return json.loads((Path(artifact) / BACKBONE_FILE).read_text(encoding="utf-8"))["arch"]
 
 
-def check_backbone_available(pretrained: str) -> None:
+def check_backbone_available(pretrained: str, revision: str | None = None) -> None:
     """Raise :class:`BackboneUnavailableError` unless ``pretrained``'s config can be loaded.
 
     A local directory must hold ``config.json``; a hub id must be in the local Hugging Face cache
-    or, unless ``HF_HUB_OFFLINE`` is set, downloadable.
+    (at commit ``revision`` when pinned: a snapshot of another commit does not count) or, unless
+    ``HF_HUB_OFFLINE`` is set, downloadable (at ``revision``).
     """
-    from huggingface_hub import constants, try_to_load_from_cache
+    from huggingface_hub import try_to_load_from_cache
     from transformers.utils import cached_file
+
+    from harness.data.hub import offline_reason
 
     if Path(pretrained).is_dir():
         if not (Path(pretrained) / "config.json").is_file():
             raise BackboneUnavailableError(f"{pretrained} has no config.json: not a checkpoint "
                                            "directory written by save_pretrained")
         return
-    if isinstance(try_to_load_from_cache(pretrained, "config.json"), str):
+    if revision is not None and cached_snapshot(pretrained, revision) is not None:
         return
-    reason = "HF_HUB_OFFLINE is set"
-    if not constants.HF_HUB_OFFLINE:
+    if revision is None and isinstance(try_to_load_from_cache(pretrained, "config.json"), str):
+        return
+    reason = offline_reason()
+    if reason is None:
         try:
-            cached_file(pretrained, "config.json")
+            cached_file(pretrained, "config.json", revision=revision)
             return
         except OSError as error:
             reason = type(error).__name__
     raise BackboneUnavailableError(
-        f"backbone {pretrained!r} is not a local directory, not in the Hugging Face cache and "
-        f"not downloadable here ({reason}). Download it where there is network "
-        f"(`huggingface-cli download {pretrained} --local-dir DIR`) and point the suite at the "
-        "directory: `backbones: [{name: ..., pretrained: DIR}]`.")
+        f"{unavailable_message(pretrained, revision, reason)}. Download it where there is network "
+        f"(`unibridge-bench fetch SUITE`, or `hf download {pretrained}"
+        f"{f' --revision {revision}' if revision else ''} --local-dir DIR`) and point the suite "
+        "at the directory: `backbones: [{name: ..., pretrained: DIR}]`.")

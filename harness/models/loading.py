@@ -38,12 +38,16 @@ TOKENIZER_DIR = "tokenizer"
 EMBEDDINGS_FILE = "embeddings.pt"
 ADAPTER_DIR = "adapter"
 LM_HEAD_TYPES = ("masked_lm", "causal_lm", "seq2seq_lm")
-#: The two readings of π_UniBridge (PAPER.md Eq. 9 and Eqs. 10-11; docs/choices.md):
+#: The readings of π_UniBridge (PAPER.md Eq. 9 and Eqs. 10-11; docs/choices.md):
 #: ``last_layer`` (default) the inverse invertible adapter of the last layer's output, at the
-#: place of π_PLM; ``head_input`` the tensor the LM head's own forward feeds its output layer.
-PiReading = Literal["last_layer", "head_input"]
+#: place of π_PLM; ``head_input`` the tensor the LM head's own forward feeds its output layer;
+#: ``raw_last_layer`` the last layer's output as it is, without the inverse (the authors' code:
+#: ``hidden_states[-1]`` of the adapter model, xlm/UniBridge/MLM/pl_wrapper.py:65 at 6a38462;
+#: docs/fidelity.md, stage 3).
+PiReading = Literal["last_layer", "head_input", "raw_last_layer"]
 LAST_LAYER: PiReading = "last_layer"
 HEAD_INPUT: PiReading = "head_input"
+RAW_LAST_LAYER: PiReading = "raw_last_layer"
 
 
 #: MLM output biases that adapters 1.3.0's static-to-flex head conversion misses: it maps
@@ -257,13 +261,17 @@ def language_states(model: PreTrainedModel, input_ids: Tensor, attention_mask: T
 
     ``last_layer``: the last hidden state (mBART: the encoder's), then the inverse adapter.
     ``head_input``: :func:`head_input` of :func:`lm_last_hidden_state`, the LM head's own
-    output-layer input. Computed with whatever embeddings and adapters are active.
+    output-layer input. ``raw_last_layer``: the last hidden state (mBART: the encoder's) as it
+    is. Computed with whatever embeddings and adapters are active.
     """
     if reading == LAST_LAYER:
         return invert(model, last_hidden_state(model, input_ids, attention_mask))
+    if reading == RAW_LAST_LAYER:
+        return last_hidden_state(model, input_ids, attention_mask)
     if reading == HEAD_INPUT:
         return head_input(model, lm_last_hidden_state(model, input_ids, attention_mask))
-    raise ValueError(f"unknown π_UniBridge reading {reading!r} (last_layer, head_input)")
+    raise ValueError(f"unknown π_UniBridge reading {reading!r} (last_layer, head_input, "
+                     f"raw_last_layer)")
 
 
 def output_states(model: PreTrainedModel, outputs, reading: PiReading) -> Tensor:
@@ -273,10 +281,11 @@ def output_states(model: PreTrainedModel, outputs, reading: PiReading) -> Tensor
     ``head_input`` the states the LM head received (mBART: the decoder's last).
     """
     encoder_decoder = model.config.is_encoder_decoder
-    if reading == LAST_LAYER:
+    if reading in (LAST_LAYER, RAW_LAST_LAYER):
         hidden = outputs.encoder_last_hidden_state if encoder_decoder else outputs.hidden_states[-1]
-        return invert(model, hidden)
+        return invert(model, hidden) if reading == LAST_LAYER else hidden
     if reading == HEAD_INPUT:
         hidden = outputs.decoder_hidden_states[-1] if encoder_decoder else outputs.hidden_states[-1]
         return head_input(model, hidden)
-    raise ValueError(f"unknown π_UniBridge reading {reading!r} (last_layer, head_input)")
+    raise ValueError(f"unknown π_UniBridge reading {reading!r} (last_layer, head_input, "
+                     f"raw_last_layer)")

@@ -4,6 +4,7 @@ Example::
 
     problems = backbone_problems(suite.backbones)   # ["backbones.0 (my-xlmr): ...", ...]
     check_checkpoint(Path("ckpt/"), "xlmr")          # raises CheckpointError naming the file
+    missing = unavailable_backbones(suite, stages)   # [("backbones.0", "xlm-roberta-base@e73636d", why)]
 
 A local checkpoint must be what ``save_pretrained`` writes for a model *with its LM head*:
 config.json (whose ``model_type`` matches the declared family and whose first
@@ -11,8 +12,13 @@ config.json (whose ``model_type`` matches the declared family and whose first
 tokenizer files. A checkpoint without an LM head (``BertModel``) is refused rather than given a
 fresh head: language adapters are trained through the backbone's pretrained, frozen LM head
 (MAD-X), and a random one would train them against noise (docs/choices.md). A hub id is checked
-the same way when its config.json is already in the local Hugging Face cache; otherwise the
-backbone stage checks that it can be downloaded.
+the same way when its config.json is already in the local Hugging Face cache (at its pin).
+
+Whether a hub backbone can be read here is a data check (:func:`unavailable_backbones`, skipped
+by ``--no-data-check``): its pinned commit is in the Hugging Face cache (``snapshots/<commit>``;
+a snapshot of another commit does not count), or the hub answers for it (10 s), unless
+``HF_HUB_OFFLINE`` is set, as :func:`harness.data.source.check_hub_reachable` does for datasets.
+A registered hub backbone without a pin is warned about, naming the reason recorded for it.
 
 A masked LM's head has parameters of its own (dense → GELU → LayerNorm before the tied output
 layer), and a headless encoder loaded into ``BertForMaskedLM`` and saved again carries a random
@@ -30,13 +36,28 @@ output layer, tied to the trained input embeddings, so they have nothing of thei
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.core.archs import MODEL_TYPES
 from harness.core.registry import UnknownNameError
-from harness.models.backbones import BackboneDeclarationError, backbone_spec
+from harness.models.backbones import (
+    BackboneConfig,
+    BackboneDeclarationError,
+    backbone_spec,
+    cached_snapshot,
+    hub_pin,
+    other_commits_note,
+)
 from harness.suite.schema import BackboneDecl, looks_like_path
+
+if TYPE_CHECKING:
+    from harness.core.graph import Stage
+    from harness.suite.schema import Suite
+
+logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
@@ -90,7 +111,7 @@ def _check_decl(decl: BackboneDecl) -> None:
     if looks_like_path(decl.pretrained, Path.cwd()):
         check_checkpoint(Path(decl.pretrained), spec.arch)
     else:
-        cached = _cached_hub_config(decl.pretrained)
+        cached = _cached_hub_config(decl.pretrained, hub_pin(spec, decl.pretrained))
         if cached is not None:
             check_config(cached, spec.arch)
 
@@ -218,14 +239,69 @@ def has_lm_head(architecture: str) -> bool:
     return head.get("head_type") in LM_HEAD_TYPES
 
 
-def _cached_hub_config(hub_id: str) -> Path | None:
-    """config.json of ``hub_id`` in the local Hugging Face cache, when it is there."""
+def _cached_hub_config(hub_id: str, revision: str | None = None) -> Path | None:
+    """config.json of ``hub_id`` (at commit ``revision``) in the local Hugging Face cache, if there."""
     from huggingface_hub import try_to_load_from_cache
     from huggingface_hub.errors import HFValidationError
 
     try:
-        cached = try_to_load_from_cache(hub_id, CONFIG_FILE)
+        cached = try_to_load_from_cache(hub_id, CONFIG_FILE, revision=revision)
     except HFValidationError as error:
         raise CheckpointError(f"pretrained: {hub_id!r} is neither a path (start it with ./ to read "
                               f"it next to the suite file) nor a hub id ({error})") from None
     return Path(cached) if isinstance(cached, str) else None
+
+
+def unavailable_backbones(suite: Suite, stages: Iterable[Stage]) -> list[tuple[str, str, str]]:
+    """(suite key, backbone@commit, why) for each hub backbone of ``stages`` not readable here.
+
+    The key is ``backbones.<index>`` of the suite's entry. Tiny backbones (built here) and local
+    checkpoints (checked with the names) need nothing. See the module docstring.
+    """
+    missing, seen = [], set()
+    names = [decl.name for decl in suite.backbones]
+    for stage in stages:
+        config = stage.config
+        if not isinstance(config, BackboneConfig) or config.name in seen:
+            continue
+        seen.add(config.name)
+        spec = config.spec()
+        model = config.pretrained or spec.hub_id
+        if spec.tiny or model is None or Path(model).is_dir():
+            continue
+        index = names.index(config.name) if config.name in names else None
+        key = f"backbones.{index}" if index is not None else f"backbones ({config.name})"
+        revision = hub_pin(spec, config.pretrained)
+        if revision is None and config.pretrained is None:
+            logger.warning("%s: backbone %r is not pinned (%s): it is read at the hub's default "
+                           "branch, which can move", key, model, spec.evidence or "no reason recorded")
+        reason = backbone_unreadable(model, revision)
+        if reason:
+            missing.append((key, f"{model}@{revision[:7]}" if revision else model, reason))
+    return missing
+
+
+def backbone_unreadable(model: str, revision: str | None) -> str | None:
+    """Why hub backbone ``model`` (at ``revision``) cannot be read here, or None when it can.
+
+    The reason is short (``HF_HUB_OFFLINE is set``, the hub client's error class), followed by
+    the commits the cache holds instead when it holds only others.
+    """
+    from huggingface_hub import try_to_load_from_cache
+
+    from harness.data.hub import offline_reason
+
+    if revision is not None and cached_snapshot(model, revision) is not None:
+        return None
+    if revision is None and isinstance(try_to_load_from_cache(model, CONFIG_FILE), str):
+        return None
+    reason = offline_reason()
+    if reason is None:
+        from huggingface_hub import HfApi
+
+        try:
+            HfApi().model_info(model, revision=revision, timeout=10)
+            return None
+        except Exception as error:  # noqa: BLE001 - any failure means: not readable from here
+            reason = type(error).__name__
+    return f"{reason}{other_commits_note(model, revision)}"

@@ -19,10 +19,12 @@ What is fetched is what the stages of the selected jobs read (:mod:`harness.task
   ``huggingface_hub.snapshot_download`` into ``<mirror>/<owner>/<name>/``, the layout
   ``UNIBRIDGE_HUB_MIRROR`` reads; ``hf`` records the commit beside them, which is what
   ``validate`` compares with the pin.
-- **Backbone checkpoints** (hub ids of the backbone stages): ``snapshot_download`` into a
-  Hugging Face hub cache, which ``from_pretrained`` reads offline (``HF_HUB_CACHE``). Weights
-  of other frameworks (TensorFlow, Flax, ONNX…) are left out, and ``*.bin`` when the repository
-  has safetensors (``from_pretrained`` prefers those).
+- **Backbone checkpoints** (hub ids of the backbone stages): ``snapshot_download`` at the
+  backbone's pinned commit (``BackboneSpec.revision``; the default branch for one without a pin)
+  into a Hugging Face hub cache, which the harness reads offline (``HF_HUB_CACHE``;
+  :func:`harness.models.backbones.pretrained_path`). Weights of other frameworks (TensorFlow,
+  Flax, ONNX…) are left out, and ``*.bin`` when the repository has safetensors
+  (:func:`harness.models.backbones.download_ignores`).
 
 ``HF_ENDPOINT`` (read at call time) points the hub downloads at a mirror of the hub.
 """
@@ -46,9 +48,6 @@ from harness.tasks.reads import DataRead, PairRead, TaskRead, TextRead
 from harness.tasks.specs import get_task
 
 CARD = "README.md"
-#: Files of other frameworks than torch, which ``from_pretrained`` of a torch model never reads.
-OTHER_FRAMEWORKS = ("*.h5", "*.msgpack", "*.onnx", "*.ot", "*.tflite", "tf_model*", "flax_model*",
-                    "rust_model*", "onnx/*", "coreml/*", "openvino/*")
 
 
 @dataclass(frozen=True)
@@ -100,8 +99,9 @@ def fetch_items(reads: Iterable[DataRead], stages: Iterable[Stage],
     for source, configs in hub_configs(reads).items():
         items.append(FetchItem("hub dataset", f"{source.hub} ({', '.join(configs)})",
                                _dataset_fetch(source, configs, destination.mirror)))
-    for model in backbone_ids(stages):
-        items.append(FetchItem("backbone", model, _model_fetch(model, destination.models)))
+    for model, revision in backbone_ids(stages):
+        name = f"{model}@{revision[:7]}" if revision else model
+        items.append(FetchItem("backbone", name, _model_fetch(model, revision, destination.models)))
     return items
 
 
@@ -125,17 +125,22 @@ def hub_configs(reads: Iterable[DataRead]) -> dict[DataSource, list[str]]:
     return configs
 
 
-def backbone_ids(stages: Iterable[Stage]) -> list[str]:
-    """The hub ids of the pretrained backbones among ``stages`` (not tiny, not a local folder)."""
-    from harness.models.backbones import BackboneConfig
+def backbone_ids(stages: Iterable[Stage]) -> list[tuple[str, str | None]]:
+    """(hub id, pinned commit or None) of the pretrained backbones among ``stages``.
 
-    ids = []
+    Not tiny ones, not a local folder; once each.
+    """
+    from harness.models.backbones import BackboneConfig, hub_pin
+
+    ids: list[tuple[str, str | None]] = []
     for stage in stages:
         if not isinstance(stage.config, BackboneConfig) or stage.config.spec().tiny:
             continue
-        model = stage.config.pretrained or stage.config.spec().hub_id
-        if model and not Path(model).is_dir() and model not in ids:
-            ids.append(model)
+        spec = stage.config.spec()
+        model = stage.config.pretrained or spec.hub_id
+        entry = (model, hub_pin(spec, stage.config.pretrained))
+        if model and not Path(model).is_dir() and entry not in ids:
+            ids.append(entry)
     return ids
 
 
@@ -249,18 +254,18 @@ def _paths(data_files: object) -> list[str]:
     return paths
 
 
-def _model_fetch(model: str, cache: Path) -> Callable[[], None]:
+def _model_fetch(model: str, revision: str | None, cache: Path) -> Callable[[], None]:
     def run() -> None:
         from huggingface_hub import HfApi, snapshot_download
 
+        from harness.models.backbones import download_ignores
+
         endpoint = os.environ.get("HF_ENDPOINT")
-        info = _hub_call(model, lambda: HfApi(endpoint=endpoint).model_info(model))
+        info = _hub_call(model, lambda: HfApi(endpoint=endpoint).model_info(model, revision=revision))
         files = [sibling.rfilename for sibling in info.siblings or []]
-        ignored = list(OTHER_FRAMEWORKS)
-        if any(name.endswith(".safetensors") for name in files):
-            ignored.append("*.bin")
-        # the default revision, so that the cache's refs/main names it for from_pretrained(model)
-        _hub_call(model, lambda: snapshot_download(model, cache_dir=cache, ignore_patterns=ignored,
+        # at the pin: the cache's snapshots/<commit> folder is what the harness reads
+        _hub_call(model, lambda: snapshot_download(model, revision=revision, cache_dir=cache,
+                                                   ignore_patterns=download_ignores(files),
                                                    endpoint=endpoint))
 
     return run

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from harness.core.graph import Stage
+from harness.core.graph import Stage, topological_order
 from harness.core.registry import UnknownNameError
 from harness.core.yaml_files import format_validation_error
 from harness.data.source import (
@@ -154,3 +154,20 @@ def _collect(problems: list[str], where: str, check: Callable[..., object], *arg
         check(*args)
     except (DataError, UnknownNameError) as error:
         problems.append(f"{where}: {error}")
+
+
+def stages_shared_with(plan: Plan, fidelity: str) -> tuple[int, int]:
+    """(shared, total) distinct stages of the selected jobs, shared: built under ``fidelity`` too.
+
+    A stage is shared when the same job under the ``fidelity`` profile has a stage of the same
+    key (docs/fidelity.md); total counts the plan's own distinct stages.
+
+    Options at their paper value stay out of the keys (:func:`harness.core.config.added_option`),
+    so the stages a profile leaves alone (corpora, backbones, the baselines' stages) are shared.
+    Example: ``stages_shared_with(prepare(authors_suite, check_data=False), "paper")``.
+    """
+    other = prepare(plan.suite.model_copy(update={"fidelity": fidelity}), check_data=False)
+    other.env = BuildEnv(other.suite, plan.provisional_data)
+    mine = {stage.key for stage in topological_order([plan.build(job) for job in plan.selected])}
+    theirs = {stage.key for stage in topological_order([other.build(job) for job in plan.selected])}
+    return len(mine & theirs), len(mine)

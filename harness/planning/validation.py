@@ -15,7 +15,12 @@ at, so ``--only`` narrows the checks by construction.
 Each problem is one line ``<suite key>: <message>``; the key is where to change it
 (``tasks.pos.language_data.snd`` for a language with its own source, ``parallel.0.data`` inside
 a sentence-pair message). A message that several languages share (an unreachable release host,
-a missing folder) is said once, naming the languages or pairs it affects (:func:`grouped`). The
+a missing folder) is said once, naming the languages or pairs it affects (:func:`grouped`); a
+source that is neither here nor downloadable here (offline, or its host unreachable) is one short
+line per source, ``<key> (<source>, N languages): not here, and not downloadable here (<reason>)``,
+the hub backbones of the selected jobs included (``backbones.<i>``, at their pinned commits:
+:func:`harness.planning.backbone_checks.unavailable_backbones`), and one ``to do:`` line says how
+to get them all (``fetch``, or local copies). The
 words of the monolingual text read are counted on the way, and a role whose text gives fewer
 samples than asked becomes one note line (no error: a run uses what there is). A line a task's
 file holds that is read as its dataset's own loader reads it but is worth saying (a conll line
@@ -26,8 +31,10 @@ as one note, ``<suite key>: <file>: N lines with an empty token (lines …)``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import urlparse
 
 from harness.core.graph import Stage, topological_order
 from harness.core.registry import UnknownNameError
@@ -36,6 +43,8 @@ from harness.data.problems import Problems
 from harness.data.source import DataError, DataSource, check_hub_reachable, unpinned_warning
 from harness.methods.base import build_job_graph
 from harness.methods.build_env import BuildEnv, NoParallelDataError
+from harness.planning.backbone_checks import unavailable_backbones
+from harness.planning.hub_configs import hub_config_problems
 from harness.suite.schema import Job, Suite, SuiteError
 from harness.tasks.reads import DataRead, PairRead, TaskRead, TextRead, graph_reads
 from harness.tasks.specs import get_task, task_name
@@ -84,7 +93,8 @@ def data_problems(suite: Suite, methods: dict, jobs: Iterable[Job],
     text gives fewer samples than asked (:func:`harness.data.monolingual.shortfall`), then one
     line per task file with lines noticed while reading it (:meth:`Problems.notices`).
     """
-    reads, problems = selected_reads(suite, methods, jobs)
+    stages, problems = selected_stages(suite, methods, jobs)
+    reads = graph_reads(stages)
     found: list[tuple[str, str, str]] = []  # (suite key, message, what it concerns)
     words: dict[tuple[str, str, int, int], dict[str, int | None]] = {}  # text counted per role
     noticed: list[str] = []  # "<suite key>: <file>: …", per task file
@@ -102,9 +112,11 @@ def data_problems(suite: Suite, methods: dict, jobs: Iterable[Job],
         warning = unpinned_warning(source, key)
         if warning:
             logger.warning("%s", warning)
+    found += hub_config_problems(reads, all_hub_sources(suite))  # configs and splits at each pin
     if notes is not None:
         notes += _shortfalls(words) + list(dict.fromkeys(noticed))
-    return list(dict.fromkeys(problems + grouped(found)))
+    missing = unavailable_backbones(suite, stages)  # hub backbones neither cached nor reachable
+    return list(dict.fromkeys(problems + grouped(found, suite, missing)))
 
 
 def _text_role(suite: Suite, read: TextRead) -> str:
@@ -126,11 +138,28 @@ def _shortfalls(words: dict[tuple[str, str, int, int], dict[str, int | None]]) -
     return notes
 
 
-def grouped(found: list[tuple[str, str, str]]) -> list[str]:
-    """``key: message`` once per distinct (key, message), naming what it concerns when several."""
+def grouped(found: list[tuple[str, str, str]], suite: Suite | None = None,
+            missing: Iterable[tuple[str, str, str]] = ()) -> list[str]:
+    """``key: message`` once per distinct (key, message), naming what it concerns when several.
+
+    A source that is neither here nor downloadable here (:func:`unavailable_reason`) is one short
+    line, ``<key> (<source>, <N languages or pairs>): not here, and not downloadable here
+    (<reason>)``, as is each entry of ``missing`` ((key, what, reason): the backbones); one
+    ``to do:`` line after them says how to get them all (the full messages are logged at INFO,
+    ``-v``).
+    """
     concerns: dict[tuple[str, str], list[str]] = {}
+    absent: dict[tuple[str, str, str], list[str]] = {}  # (key, source, reason) -> what
     for key, message, what in found:
-        named = concerns.setdefault((key, message), [])
+        reason = unavailable_reason(message)
+        if reason is None:
+            named = concerns.setdefault((key, message), [])
+            if what and what not in named:
+                named.append(what)
+            continue
+        logger.info("%s: %s", key, message)
+        where, source = _where(suite, key, message)
+        named = absent.setdefault((where, source, reason), [])
         if what and what not in named:
             named.append(what)
     lines = []
@@ -141,7 +170,86 @@ def grouped(found: list[tuple[str, str, str]]) -> list[str]:
             lines.append(f"{key}: {message} (languages: {', '.join(named)})")
         else:
             lines.append(f"{key}: {message}")
+    for (key, source, reason), named in absent.items():
+        lines.append(f"{key} ({source}{_counted_concerns(key, named)}): not here, and not "
+                     f"downloadable here ({reason})")
+    lines += [f"{key} ({what}): not here, and not downloadable here ({reason})"
+              for key, what, reason in missing]
+    if absent or missing:
+        lines.append(to_do_line(suite))
     return lines
+
+
+def to_do_line(suite: Suite | None) -> str:
+    """How to get every source that is neither here nor downloadable here, said once."""
+    suite_file = suite.path if suite is not None and suite.path is not None else "SUITE"
+    return (f"to do: run `unibridge-bench fetch {suite_file} --to DIR` where there is network and "
+            f"copy DIR here (it prints the variables that make validate and run read it), or give "
+            f"local copies: `<key>: {{path: DIR}}` for data, `pretrained: DIR` for a backbone "
+            f"(docs/data.md); `validate -v` shows each message in full")
+
+
+#: How the data modules say that a source is neither here nor downloadable here: a release's
+#: download (:mod:`harness.data.releases`: ``cannot reach <base URL> (…)``, every URL of it) and a
+#: hub dataset (:func:`harness.data.source.check_hub_reachable`: ``… is not in the local cache and
+#: not reachable (<reason>)``).
+_CANNOT_REACH = re.compile(r"cannot reach (\S+) \(")
+_HUB_UNREACHABLE = re.compile(r"is not in the local cache and not reachable \(([^)]*)\)")
+
+
+def unavailable_reason(message: str) -> str | None:
+    """The short reason when ``message`` says a source is not here and cannot be downloaded."""
+    hub = _HUB_UNREACHABLE.search(message)
+    if hub:
+        return hub.group(1)
+    hosts = list(dict.fromkeys(urlparse(url).netloc or url for url in _CANNOT_REACH.findall(message)))
+    return f"no connection to {', '.join(hosts)}" if hosts else None
+
+
+def _where(suite: Suite | None, key: str, message: str) -> tuple[str, str]:
+    """The suite key of the source a message is about, and the source in a few words."""
+    if key == PAIRS_KEY:  # "parallel.<i>.data <format> <corpus> (<where>): …"
+        key = message.split(" ", 1)[0]
+    source = _source_at(suite, key) if suite is not None else None
+    if isinstance(source, DataSource):
+        return key, describe_source(source)
+    if source is not None:  # a parallel corpus
+        return key, f"{source.format} {describe_source(source.data)}"
+    return key, "source"
+
+
+def _source_at(suite: Suite, key: str) -> DataSource | ParallelCorpus | None:
+    """The data source (or parallel corpus) the suite key ``key`` names, if any."""
+    parts = key.split(".")
+    if parts[0] == "parallel" and len(parts) > 1 and parts[1].isdigit():
+        index = int(parts[1])
+        return suite.parallel[index] if index < len(suite.parallel) else None
+    if parts[0] == "monolingual" and len(parts) == 2:
+        return getattr(suite.monolingual, parts[1], None)
+    if parts[0] == "tasks" and len(parts) >= 3 and parts[1] in suite.tasks:
+        spec = suite.tasks[parts[1]]
+        if parts[2] == "language_data" and len(parts) == 4:
+            return spec.language_data.get(parts[3])
+        return getattr(spec, parts[2], None)
+    return None
+
+
+def describe_source(source: DataSource) -> str:
+    """``hub org/name@abc1234``, ``release americasnli@2e8b1ff`` or the folder, in a few words."""
+    revision = f"@{source.revision[:7]}" if source.revision else ""
+    if source.hub is not None:
+        return f"hub {source.hub}{revision}"
+    if source.release is not None:
+        return f"release {source.release}{revision}"
+    return str(source.path)
+
+
+def _counted_concerns(key: str, named: list[str]) -> str:
+    """``, 13 languages`` (``, 70 pairs``): how many languages or pairs the line stands for."""
+    if len(named) < 2:
+        return f", {named[0]}" if named else ""
+    kind = "pairs" if key.startswith("parallel") else "languages"
+    return f", {len(named)} {kind}"
 
 
 def _read_problems(suite: Suite, read: TaskRead | PairRead,

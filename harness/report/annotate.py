@@ -1,9 +1,9 @@
-"""The report's statistics: an interval on every cell, paired marks, a "reproduced?" line.
+"""The report's statistics: an interval on every cell, paired marks, verdicts against the paper.
 
 Example::
 
     table = annotate(fill_without_statistics, run)   # called by harness.report.build.fill
-    table.reproduced       # "11 of 14 paper cells inside our 95 % interval; mean Δ −1.20"
+    table.reproduced       # "9 consistent, 4 inconclusive, 1 differs of 14 paper cells (…); mean Δ −1.20"
     compare_tests(records_a, records_b, StatisticsConfig())   # report --compare's p-values
 
 Per cell of a language table (the metric, not vocabulary sizes; not Table 5, whose spread is
@@ -12,8 +12,11 @@ average's interval is that of the mean of its languages (independent test sets, 
 with its own seed). Per language, every other row of the same backbone family is tested
 against UniBridge's row (:mod:`.paired`, two-sided), the p-values of one row corrected over the
 table's languages (:mod:`.multiple`); a cell is marked † where UniBridge is significantly
-better than that row, ‡ where it is significantly worse. Cells whose records carry no
-per-example counts (records older than evaluation version 5) get neither and are not counted.
+better than that row, ‡ where it is significantly worse. Per language cell with a paper number
+and an interval: a verdict on Δ = ours − paper against ``±config.margin``
+(:mod:`harness.statistics.verdict`), counted per table; none for a pipeline check
+(``FilledTable.pipeline_check``), whose scores mean nothing. Cells whose records carry no
+per-example counts (records older than evaluation version 5) get none of these and are not counted.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from harness.statistics.config import StatisticsConfig
 from harness.statistics.counts import Sample, seed_counts
 from harness.statistics.multiple import holm
 from harness.statistics.paired import randomisation_tests
+from harness.statistics.verdict import VERDICTS, count_verdicts, verdict
 
 if TYPE_CHECKING:
     from harness.report.filled import FilledRow, FilledTable
@@ -117,8 +121,18 @@ def annotate(table: FilledTable, records: Sequence[ResultRecord], config: Statis
     rows = [_with_intervals(row, cells, config.level) for row, cells in zip(table.rows, samples)]
     tested = _mark_rows(rows, [[f[0] if f else None for f in row] for row in samples], sampler,
                         spec.task, spec.languages)
-    return replace(table, rows=tuple(rows), reproduced=reproduced_line(rows),
+    if not table.pipeline_check:
+        rows = [with_verdicts(row, config.margin) for row in rows]
+    return replace(table, rows=tuple(rows), reproduced=reproduced_line(rows, config),
                    significance_note=significance_footnote(config) if tested else None)
+
+
+def with_verdicts(row: FilledRow, margin: float) -> FilledRow:
+    """``row`` with a verdict on each language cell that has a paper number and an interval."""
+    cells = tuple(cell if cell.paper is None or cell.interval is None
+                  else replace(cell, verdict=verdict(cell.interval, cell.paper, margin))
+                  for cell in row.cells)
+    return replace(row, cells=cells)
 
 
 def _with_intervals(row: FilledRow, found: list, level: float) -> FilledRow:
@@ -158,15 +172,22 @@ def _mark_rows(rows: list[FilledRow], samples: list[list[Sample | None]], sample
     return bool(raw)
 
 
-def reproduced_line(rows: Sequence[FilledRow]) -> str | None:
-    """"k of m paper cells inside our 95 % interval; mean Δ x" over the language cells."""
-    judged = [cell for row in rows for cell in row.cells
-              if cell.paper is not None and cell.interval is not None]
+def reproduced_line(rows: Sequence[FilledRow], config: StatisticsConfig) -> str | None:
+    """The verdicts of the language cells counted, the rule they follow and the mean Δ over them.
+
+    ``"3 consistent, 2 inconclusive, 1 differs of 6 paper cells (95 % interval of Δ = ours − paper
+    against ±1 point); mean Δ +7.76"``; None where no cell has a verdict (a pipeline check, or no
+    interval).
+    """
+    judged = [cell for row in rows for cell in row.cells if cell.verdict is not None]
     if not judged:
         return None
-    inside = sum(cell.paper_inside for cell in judged)
+    counts = count_verdicts(cell.verdict for cell in judged)
     mean_delta = float(np.mean([cell.delta for cell in judged]))
-    return (f"{inside} of {len(judged)} paper cells inside our 95 % interval; "
+    counted = ", ".join(f"{counts[name]} {name}" for name in VERDICTS)
+    unit = "point" if config.margin == 1 else "points"
+    return (f"{counted} of {len(judged)} paper cells ({100 * config.level:g} % interval of "
+            f"Δ = ours − paper against ±{config.margin:g} {unit}); "
             f"mean Δ {mean_delta:+.2f}".replace("-", "−"))
 
 

@@ -16,7 +16,9 @@ alone (the two-row Tables 14–15 and 21–22); the Average column is ranked lik
 underlines MAD-X (mGPT)'s 57.83). Values are compared as printed (two decimals); equal values
 share a mark, and the second mark goes to the next lower value (dense ranking); a column with one
 value is not marked.
-Intervals, paired-test marks and the "reproduced?" line come from :mod:`harness.report.annotate`.
+Each table names the fidelity profile of its records (:meth:`RunData.profile`) and whether the
+run was a pipeline check. Intervals, paired-test marks and the verdicts against the paper come
+from :mod:`harness.report.annotate`.
 """
 
 from __future__ import annotations
@@ -43,24 +45,52 @@ class RunData:
 
     ``thresholds[i]`` is the ALP threshold ε_s of UniBridge's vocabulary search in the run that
     wrote ``records[i]`` (from that run's manifest; None without one): Figure 3's x axis.
-    ``statistics``: bootstrap replicates, randomisation rounds and seed of the intervals and tests.
+    ``statistics``: bootstrap replicates, randomisation rounds, seed and margin of the intervals,
+    tests and verdicts. ``fidelities[i]``: the fidelity profile of the run that wrote
+    ``records[i]`` (``paper`` where its run.json predates the key); left empty, every record has
+    the manifest's. ``pipeline_check``: whether any run read is a pipeline check (its scores mean
+    nothing); None: the manifest's flag.
     """
 
     records: tuple[ResultRecord, ...]
     manifest: RunManifest | None = None
     thresholds: tuple[float | None, ...] = ()
     statistics: StatisticsConfig = DEFAULT_STATISTICS
+    fidelities: tuple[str, ...] = ()
+    pipeline_check: bool | None = None
 
     @classmethod
     def load(cls, workdir: Path, merged: Sequence[Path] = (),
              statistics: StatisticsConfig = DEFAULT_STATISTICS) -> RunData:
         """Records of ``workdir`` (plus those of ``merged`` workdirs) and ``workdir``'s manifest."""
-        records, thresholds = [], []
+        records, thresholds, fidelities, checks = [], [], [], []
         for directory in (workdir, *merged):
             found = load_records(directory)  # results.jsonl rebuilt from results/ first
+            manifest = read_manifest(directory)
             records += found
-            thresholds += [alp_threshold(read_manifest(directory))] * len(found)
-        return cls(tuple(records), read_manifest(workdir), tuple(thresholds), statistics)
+            thresholds += [alp_threshold(manifest)] * len(found)
+            fidelities += [manifest.fidelity if manifest else "paper"] * len(found)
+            checks.append(bool(manifest and manifest.pipeline_check))
+        return cls(tuple(records), read_manifest(workdir), tuple(thresholds), statistics,
+                   tuple(fidelities), any(checks))
+
+    @property
+    def is_pipeline_check(self) -> bool:
+        """True when a run read is a pipeline check: then no verdict against the paper is given."""
+        if self.pipeline_check is not None:
+            return self.pipeline_check
+        return bool(self.manifest and self.manifest.pipeline_check)
+
+    def profile(self, task: str | None = None) -> str:
+        """The fidelity profile of the records of ``task`` (all: None), ``a + b`` when runs differ.
+
+        Without such records: the manifest's profile (``paper`` without a run.json).
+        """
+        found = {fidelity for record, fidelity in zip(self.records, self.fidelities)
+                 if task is None or record.task == task}
+        if not found:
+            found = {self.manifest.fidelity if self.manifest else "paper"}
+        return " + ".join(sorted(found))
 
     def backbone_for(self, arch: str) -> tuple[str | None, list[str]]:
         """The backbone whose records fill rows of ``arch`` (first by name) and the others of it."""
@@ -212,9 +242,11 @@ def fill(spec: TableSpec, run: RunData) -> FilledTable:
     """Table ``spec`` from ``run``'s records, beside the paper's numbers."""
     paper = paper_table(spec.number)
     filler = _Filler(spec, run)
+    about = {"profile": run.profile(spec.task), "pipeline_check": run.is_pipeline_check}
     if spec.is_hyperparameters:
         rows = tuple(filler.setting_row(s, paper.row(s.label)) for s in spec.rows)
-        return FilledTable(spec, ("hyperparameter", "ours", "paper"), rows, tuple(filler.notes.reasons))
+        return FilledTable(spec, ("hyperparameter", "ours", "paper"), rows, tuple(filler.notes.reasons),
+                           **about)
     if spec.aggregate == "mean_std":
         rows = tuple(filler.summary_row(r, paper.row(r.label)) for r in spec.rows)
         headers = tuple(ARCH_NAMES[a] for a in spec.columns)
@@ -222,7 +254,7 @@ def fill(spec: TableSpec, run: RunData) -> FilledTable:
         rows = mark(spec, tuple(filler.language_row(r, paper.row(r.label)) for r in spec.rows))
         headers = paper.columns + (("Average",) if spec.aggregate == "average" else ())
     notes = (*filler.remarks, *paper_notes(paper))
-    table = FilledTable(spec, headers, rows, tuple(filler.notes.reasons), notes)
+    table = FilledTable(spec, headers, rows, tuple(filler.notes.reasons), notes, **about)
     from harness.report.annotate import annotate  # numpy: only when a table is filled
 
     return annotate(table, run.records, run.statistics)

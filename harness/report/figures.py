@@ -12,6 +12,12 @@ averages, drawn as open markers. The per-task charts put our UniBridge score bes
 paper's for each language of the task's tables (Tables 1–2, 3–4, 12–13); a score of 0 is drawn
 (a thick line on the axis, "0"), a missing one is labelled "n/a".
 
+What the paper argues, drawn per task and backbone family (:func:`method_chart`, one chart per
+table of :data:`TASK_TABLES`, ``methods-tableNN``): every method of the table side by side per
+language, ours as bars with their intervals, the paper's number of the same method as a black
+tick on each bar; a method with no result of ours is left out, a missing cell is an empty slot.
+A pipeline check's charts say in their titles that the scores mean nothing.
+
 Interval bars (where the records carry per-example counts, :mod:`harness.statistics`): each of
 our bars has its cell's 95 % bootstrap interval; each Figure 3 point the interval of its mean
 over languages (:func:`figure3_intervals`).
@@ -21,9 +27,10 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
-from harness.report.build import FilledRow, RunData, backbone_arch, fill
+from harness.report.build import FilledRow, FilledTable, RunData, backbone_arch, fill
 from harness.report.paper import PaperRow, paper_table
 from harness.report.specs import ARCH_NAMES, table_spec
 
@@ -184,6 +191,54 @@ def draw_panel(ax, row: FilledRow, paper: PaperRow, columns: tuple[str, ...]) ->
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
-def write_figures(run: RunData, directory: Path) -> list[Path]:
-    """Figure 3 and every task chart the records allow."""
-    return figure3(run, directory) + [p for task in TASK_TABLES for p in task_chart(run, task, directory)]
+PIPELINE_CHECK_TITLE = " (pipeline check: scores mean nothing)"
+
+
+def method_chart(table: FilledTable, directory: Path) -> list[Path]:
+    """Every method of ``table`` with a result, side by side per language (module docstring)."""
+    shown = [row for row in table.rows if any(cell.mean is not None for cell in row.cells)]
+    if not shown:
+        return []
+    plt = _pyplot()
+    columns = table.headers[:len(table.spec.languages)]
+    figure, ax = plt.subplots(figsize=(min(16.0, max(6.0, 2 + 0.3 * len(columns) * len(shown))), 3.4))
+    paper = paper_table(table.spec.number)
+    draw_methods(ax, shown, [paper.row(row.label) for row in shown], columns)
+    metric = TASK_METRICS.get(table.spec.task or "", "score")
+    ax.set(ylabel=f"{table.spec.task} {metric}",
+           title=f"Table {table.spec.number}: {table.spec.title}, every method"
+                 + (PIPELINE_CHECK_TITLE if table.pipeline_check else ""))
+    figure.tight_layout()
+    return _save(figure, directory, f"methods-{table.spec.name}")
+
+
+def draw_methods(ax, rows: Sequence[FilledRow], papers: Sequence[PaperRow], columns: Sequence[str]) -> None:
+    """Grouped bars: per language one bar per row (ours, with its interval), the paper's as a tick."""
+    width = 0.8 / len(rows)
+    xs = list(range(len(columns)))
+    for k, (row, paper) in enumerate(zip(rows, papers)):
+        offsets = [x - 0.4 + width * (k + 0.5) for x in xs]
+        ours = [cell.mean for cell in row.cells]
+        ax.bar([x for x, v in zip(offsets, ours) if v is not None], [v for v in ours if v is not None],
+               width=width * 0.95, label=row.label)
+        _error_bars(ax, offsets, [0.0 if v is None else v for v in ours],
+                    [cell.interval for cell in row.cells], "black")
+        ax.plot(offsets, list(paper.cells), linestyle="none", marker="_", markersize=max(4.0, 40 * width),
+                markeredgewidth=2, color="black", label="paper" if k == 0 else None, gid="paper")
+    ax.set_xticks(xs, columns)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+
+
+def write_figures(run: RunData, directory: Path, tables: Sequence[FilledTable] = ()) -> list[Path]:
+    """Figure 3, every task chart and every per-method chart the records allow.
+
+    ``tables``: tables already filled (the report's), reused for the per-method charts; a
+    table of :data:`TASK_TABLES` not among them is filled here.
+    """
+    filled = {table.spec.number: table for table in tables}
+    paths = figure3(run, directory) + [p for task in TASK_TABLES for p in task_chart(run, task, directory)]
+    for number in (n for numbers in TASK_TABLES.values() for n in numbers):
+        table = filled.get(number) or fill(table_spec(number), run)
+        paths += method_chart(table, directory)
+    return paths

@@ -2,12 +2,12 @@
 
 Example::
 
-    cell = Cell(mean=48.1, paper=49.6, interval=(46.0, 50.2))
-    cell.delta, cell.paper_inside           # -1.5, True
+    cell = Cell(mean=48.1, paper=49.6, interval=(46.0, 50.2), verdict="inconclusive")
+    cell.delta, cell.delta_interval         # -1.5, (-3.6, 0.6)
 
 :mod:`harness.report.build` fills them from result records, :mod:`harness.report.annotate` adds
-the statistics (intervals, paired marks, "reproduced?") and :mod:`harness.report.render` prints
-them; this module imports none of them.
+the statistics (intervals, paired marks, verdicts against the paper) and
+:mod:`harness.report.render` prints them; this module imports none of them.
 """
 
 from __future__ import annotations
@@ -32,10 +32,12 @@ class Cell:
     missing: int | None = None
     mark: Mark | None = None
     # statistics (harness.report.annotate): the 95 % bootstrap interval of ``mean``; for a row
-    # tested against UniBridge, the Holm-adjusted p-value and † / ‡ when significant
+    # tested against UniBridge, the Holm-adjusted p-value and † / ‡ when significant; the verdict
+    # against the paper (harness.statistics.verdict), None where there is none
     interval: tuple[float, float] | None = None
     p_value: float | None = None
     significance: str | None = None
+    verdict: str | None = None
 
     @property
     def delta(self) -> float | None:
@@ -43,11 +45,11 @@ class Cell:
         return None if self.mean is None or self.paper is None else self.mean - self.paper
 
     @property
-    def paper_inside(self) -> bool | None:
-        """Whether the paper's number lies in our interval (None when either is missing)."""
+    def delta_interval(self) -> tuple[float, float] | None:
+        """The interval of Δ: ours shifted by the paper's number (None when either is missing)."""
         if self.paper is None or self.interval is None:
             return None
-        return self.interval[0] <= self.paper <= self.interval[1]
+        return self.interval[0] - self.paper, self.interval[1] - self.paper
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,14 @@ class FilledTable:
     rows: tuple[FilledRow, ...] | tuple[SettingRow, ...]
     footnotes: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    # statistics (harness.report.annotate): "k of m paper cells inside our 95 % interval; …"
-    # and the footnote naming the paired test, when one ran
+    # statistics (harness.report.annotate): the verdicts counted ("3 consistent, … of 6 paper
+    # cells …") and the footnote naming the paired test, when one ran
     reproduced: str | None = None
     significance_note: str | None = None
+    # the fidelity profile of the table's records ("paper", "authors", "authors + paper" for
+    # merged runs of both) and whether the run was a pipeline check (no verdicts then)
+    profile: str = "paper"
+    pipeline_check: bool = False
 
     @property
     def has_results(self) -> bool:

@@ -9,8 +9,10 @@ Example::
 ``run.json`` holds the suite's name, backbones (name -> family), tasks and targets, seeds, each
 method's *effective* hyperparameters (defaults < preset < suite overrides: what Tables 6–11
 render), the job ids the last run selected (``--only``), the jobs that failed with why, and the device the
-last run trained on (``cpu``, ``cuda (NVIDIA H200)``; empty in a run.json older than the field)
-and the plugins its methods, backbones and tasks came from (package and version, or file).
+last run trained on (``cpu``, ``cuda (NVIDIA H200)``; empty in a run.json older than the field),
+the plugins its methods, backbones and tasks came from (package and version, or file), and the
+suite's ``fidelity`` profile and ``pipeline_check`` flag (a run.json older than them reads as
+``paper`` and ``false``, what every suite ran before the keys existed).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from harness.core.config import StrictConfig
 from harness.core.origins import used_plugins
 from harness.core.workdir import atomic_write_text
+from harness.suite.schema import Fidelity
 
 if TYPE_CHECKING:
     from harness.planning.plan import Plan
@@ -46,6 +49,10 @@ class RunManifest(StrictConfig):
     device: str = ""
     #: The plugins the run used: ``methods.<name>`` (also backbones, tasks) -> origin.
     plugins: dict[str, str] = {}
+    #: The suite's reading of the paper (``paper``: its text; ``authors``: their code).
+    fidelity: Fidelity = "paper"
+    #: The suite only checks that the pipeline runs (tiny random models): its scores mean nothing.
+    pipeline_check: bool = False
 
     def why_missing(self, method: str, backbone: str | None, task: str, lang: str) -> str:
         """Why job (method, backbone — None: any —, task, lang) has no result.
@@ -87,6 +94,8 @@ def manifest_of(plan: Plan, jobs: Iterable[Job], failed_jobs: Mapping[str, str],
         device=device,
         plugins=used_plugins({"methods": plan.methods, "backbones": [b.name for b in suite.backbones],
                               "tasks": suite.tasks}),
+        fidelity=suite.fidelity,
+        pipeline_check=suite.pipeline_check,
     )
 
 

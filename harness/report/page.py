@@ -5,12 +5,15 @@ Example::
     write_page(workdir / "report.html", tables, results, figures, provenance(run))
 
 The page needs nothing beside it (no stylesheet, script or image file), so it can be mailed
-or archived alone. The header names the suite, the device and seeds, the harness's git commit,
-the package versions that decided the results, the date and the metric implementation with its
-version; under it, one "reproduced?" line per table (:mod:`harness.report.annotate`). After the
-figures come the per-task results tables (every record the run holds, each method and backbone as
-named in the suite: variants and backbones no paper table has a row for appear here only), then
-the paper's tables beside the paper's numbers, with their intervals and paired-test marks.
+or archived alone. It opens with a table of contents (links to every section, figure and table);
+for a pipeline check, above it, a warning that the scores mean nothing. The provenance names the
+suite, its fidelity profile, the device and seeds, the harness's git commit, the package
+versions that decided the results, the date, the metric implementation with its version and the
+verdicts' margin; under it, one verdict line per table with its profile
+(:mod:`harness.report.annotate`). After the figures come the per-task results tables (every
+record the run holds, each method and backbone as named in the suite: variants and backbones no
+paper table has a row for appear here only), then the paper's tables beside the paper's numbers,
+with their intervals, verdicts and paired-test marks. docs/reports.md describes the layout.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 
 from harness.core.workdir import atomic_write_text
 from harness.report.build import FilledTable, RunData
-from harness.report.render import MISSING, render, title
+from harness.report.render import MISSING, PIPELINE_CHECK_NOTE, PROFILES, render, title
 from harness.report.tables import Table
 from harness.report.tables import render as render_table
 
@@ -36,9 +39,11 @@ _STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:80em}
 table.results{border-collapse:collapse;margin:1em 0;font-size:85%}
 table.results td,table.results th{padding:2px 6px;text-align:right;border-bottom:1px solid #ddd}
 table.results th:first-child,table.every th:nth-child(2){text-align:left}
-tr.paper,tr.delta,tr.interval{color:#666;font-size:90%} caption{font-weight:bold;text-align:left}
+tr.paper,tr.delta,tr.interval,tr.verdict{color:#666;font-size:90%} caption{font-weight:bold;text-align:left}
 .footnotes{font-size:80%;color:#444} img{max-width:100%;border:1px solid #eee}
-dl.provenance dt{font-weight:bold;float:left;clear:left;width:11em} dl.provenance dd{margin-left:12em}"""
+dl.provenance dt{font-weight:bold;float:left;clear:left;width:11em} dl.provenance dd{margin-left:12em}
+p.pipeline-check{border:2px solid #b00;background:#fee;padding:.6em;font-size:110%}
+nav.contents ul{margin:.2em 0} figcaption{font-size:85%;color:#444}"""
 
 
 def git_commit(repo: Path = REPO) -> str:
@@ -82,6 +87,21 @@ def seeds_of(run: RunData) -> str:
     return found if asked in (None, found) else f"{found} (suite: {asked})"
 
 
+def profile_fact(run: RunData) -> str:
+    """``paper (the paper's text)``; a pipeline check says so."""
+    profile = run.profile()
+    text = profile + (f" ({PROFILES[profile]})" if profile in PROFILES else "")
+    return text + ("; pipeline check: the scores mean nothing" if run.is_pipeline_check else "")
+
+
+def margin_fact(run: RunData) -> str:
+    """The verdicts' margin, or why there are none."""
+    if run.is_pipeline_check:
+        return "none: a pipeline check gets no verdict"
+    margin = run.statistics.margin
+    return f"±{margin:g} point{'' if margin == 1 else 's'} of the metric (report --margin)"
+
+
 def provenance(run: RunData) -> dict[str, str]:
     """The page header's facts."""
     versions = dict(run.records[0].versions) if run.records else {}
@@ -89,6 +109,8 @@ def provenance(run: RunData) -> dict[str, str]:
     manifest = run.manifest
     return {
         "suite": manifest.suite if manifest else "unknown (no run.json)",
+        "fidelity profile": profile_fact(run),
+        "verdict margin": margin_fact(run),
         "device": (manifest.device or "not recorded (run.json predates it)") if manifest else "unknown",
         "seeds": seeds_of(run),
         "run finished": manifest.finished if manifest else "unknown",
@@ -102,9 +124,22 @@ def provenance(run: RunData) -> dict[str, str]:
     }
 
 
+def figure_caption(stem: str) -> str:
+    """What a figure file shows, from its stem (:mod:`harness.report.figures`)."""
+    if stem == "figure3":
+        return "Figure 3: UniBridge's mean WikiANN F1 against the ALP threshold"
+    if stem.startswith("languages-"):
+        return f"UniBridge per language against the paper ({stem.removeprefix('languages-')})"
+    if stem.startswith("methods-table"):
+        return f"Table {int(stem.removeprefix('methods-table'))}: every method per language against the paper"
+    return stem
+
+
 def _image(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}"></figure>'
+    caption = html.escape(figure_caption(path.stem))
+    return (f'<figure id="figure-{html.escape(path.stem)}"><img alt="{html.escape(path.stem)}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{caption}</figcaption></figure>')
 
 
 def _value(cell: object) -> str:
@@ -124,39 +159,76 @@ def results_html(table: Table) -> str:
 
 
 def page(tables: list[FilledTable], results: list[Table], figures: list[Path], facts: dict[str, str],
-         plugins: Sequence[Table] = ()) -> str:
-    """The HTML text: header, figures (PNG files embedded), every result per task, the paper's tables.
+         plugins: Sequence[Table] = (), pipeline_check: bool = False) -> str:
+    """The HTML text: contents, header, figures (PNG files embedded), every result, the paper's tables.
 
     ``plugins``: the tables of plugins (:mod:`harness.report.plugin_tables`), each under its name.
+    ``pipeline_check``: the run only checks the pipeline; the page opens by saying its scores
+    mean nothing.
     """
+    images = [p for p in figures if p.suffix == ".png"]
     header = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts.items())
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              "<title>unibridge-bench report</title>", f"<style>{_STYLE}</style></head><body>",
-             "<h1>unibridge-bench report</h1>", f'<dl class="provenance">{header}</dl>',
-             *reproduced_section(tables), "<h2>Figures</h2>"]
-    parts += [_image(p) for p in figures if p.suffix == ".png"] or ["<p>No figure: no result allows one.</p>"]
-    parts += ["<h2>Every result, per task</h2>",
+             "<h1>unibridge-bench report</h1>"]
+    parts += [f'<p class="pipeline-check">{html.escape(PIPELINE_CHECK_NOTE)}</p>'] if pipeline_check else []
+    parts += [contents(tables, results, images, plugins), '<section id="provenance"><h2>Provenance</h2>',
+              f'<dl class="provenance">{header}</dl></section>', *reproduced_section(tables),
+              '<section id="figures">', "<h2>Figures</h2>"]
+    parts += [_image(p) for p in images] or ["<p>No figure: no result allows one.</p>"]
+    parts += ["</section>", '<section id="results">', "<h2>Every result, per task</h2>",
               "<p>Each backbone and method of the records, as the suite names them: the mean over "
               "seeds per language, the average when every language has one. – : no result.</p>"]
     parts += [results_html(t) for t in results]
-    parts += ["<h2>The paper's tables</h2>",
-              "<p>Each row shows ours, then the paper's numbers and Δ = ours − paper. Bold: best, "
-              "underlined: second best per language and backbone family, as the paper marks each "
-              "table. – : no result, footnotes say why.</p>"] + [render(table, "html") for table in tables]
+    parts += ["</section>", '<section id="paper-tables">', "<h2>The paper's tables</h2>",
+              "<p>Each row shows ours, then the paper's numbers, Δ = ours − paper and, where the "
+              "records allow, our 95 % interval and the verdict on Δ (consistent, inconclusive, "
+              "differs). Bold: best, underlined: second best per language and backbone family, as "
+              "the paper marks each table. – : no result, footnotes say why.</p>"]
+    parts += [render(table, "html") for table in tables] + ["</section>"]
     if plugins:
-        parts += ["<h2>Tables of plugins</h2>"]
-        parts += [f"<h3>{html.escape(table.name)}</h3>\n{render_table(table, 'html')}" for table in plugins]
+        parts += ['<section id="plugin-tables">', "<h2>Tables of plugins</h2>"]
+        parts += [f'<h3 id="plugin-{html.escape(table.name)}">{html.escape(table.name)}</h3>\n'
+                  f"{render_table(table, 'html')}" for table in plugins] + ["</section>"]
     return "\n".join(parts + ["</body></html>"]) + "\n"
 
 
+def contents(tables: Sequence[FilledTable], results: Sequence[Table], images: Sequence[Path],
+             plugins: Sequence[Table] = ()) -> str:
+    """The table of contents: every section, with its figures and tables as sub-lists."""
+    def entry(anchor: str, text: str, children: Sequence[tuple[str, str]] = ()) -> str:
+        sub = "".join(f'<li><a href="#{html.escape(a)}">{html.escape(t)}</a></li>' for a, t in children)
+        return (f'<li><a href="#{anchor}">{html.escape(text)}</a>'
+                + (f"<ul>{sub}</ul>" if sub else "") + "</li>")
+
+    items = [entry("provenance", "Provenance")]
+    if any(t.reproduced for t in tables):
+        items.append(entry("reproduced", "Reproduced? Verdicts per table"))
+    items.append(entry("figures", "Figures", [(f"figure-{p.stem}", figure_caption(p.stem)) for p in images]))
+    items.append(entry("results", "Every result, per task",
+                       [(t.name, f"Every {t.name.removeprefix('results-')} result") for t in results]))
+    items.append(entry("paper-tables", "The paper's tables",
+                       [(t.spec.name, f"{title(t)} (fidelity profile {t.profile})") for t in tables]))
+    if plugins:
+        items.append(entry("plugin-tables", "Tables of plugins",
+                           [(f"plugin-{t.name}", t.name) for t in plugins]))
+    return '<nav class="contents"><h2>Contents</h2><ul>' + "".join(items) + "</ul></nav>"
+
+
 def reproduced_section(tables: list[FilledTable]) -> list[str]:
-    """The header's "reproduced?" list: one line per table whose cells have intervals."""
-    lines = [f"<li>{html.escape(title(t))}: {html.escape(t.reproduced)}</li>" for t in tables if t.reproduced]
-    return ['<h2>Reproduced?</h2>', '<ul class="reproduced">', *lines, "</ul>"] if lines else []
+    """The header's verdict list: one line per table whose cells have verdicts, with its profile."""
+    lines = [f"<li>{html.escape(title(t))}: {html.escape(t.reproduced)} — fidelity profile "
+             f"{html.escape(t.profile)}</li>" for t in tables if t.reproduced]
+    if not lines:
+        return []
+    return ['<section id="reproduced"><h2>Reproduced?</h2>', '<ul class="reproduced">', *lines, "</ul>",
+            "<p>Per cell with a paper number and an interval: consistent when the whole 95 % interval "
+            "of Δ = ours − paper lies within ±margin, differs when it lies wholly outside, inconclusive "
+            "otherwise (docs/choices.md, \"Verdicts against the paper\").</p></section>"]
 
 
 def write_page(path: Path, tables: list[FilledTable], results: list[Table], figures: list[Path],
-               facts: dict[str, str], plugins: Sequence[Table] = ()) -> Path:
+               facts: dict[str, str], plugins: Sequence[Table] = (), pipeline_check: bool = False) -> Path:
     """Write the page atomically."""
-    atomic_write_text(path, page(tables, results, figures, facts, plugins))
+    atomic_write_text(path, page(tables, results, figures, facts, plugins, pipeline_check))
     return path

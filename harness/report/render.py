@@ -10,8 +10,11 @@ underlined; a missing value is "–" with a footnote number, its reason listed u
 CSV is long and plain (one line per cell, numbers unformatted) for further analysis.
 
 Statistics (:mod:`harness.report.annotate`), where the records allow them: a "95 % CI" line
-under Δ, † / ‡ after a value that differs significantly from UniBridge's, and under the table
-the "reproduced?" line and the test's footnote; CSV has them as columns.
+under Δ, a "verdict" line under it (consistent / inconclusive / differs against the margin),
+† / ‡ after a value that differs significantly from UniBridge's, and under the table the
+verdicts counted ("Reproduced? …") and the test's footnote; CSV has them as columns. Every table
+names its fidelity profile under it (CSV: a column); a pipeline check's says that its scores
+mean nothing, in place of verdicts.
 """
 
 from __future__ import annotations
@@ -32,6 +35,12 @@ _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#
         "β": r"$\beta$", "δ": r"$\delta$", "ϵ": r"$\epsilon$", "±": r"$\pm$", "Δ": r"$\Delta$",
         "–": "--", "−": "--", "†": r"\textdagger{}", "‡": r"\textdaggerdbl{}", "α": r"$\alpha$"}
 CI_LABEL = "95 % CI"
+VERDICT_LABEL = "verdict"
+#: What each fidelity profile reads (suite key ``fidelity``, docs/fidelity.md).
+PROFILES = {"paper": "the paper's text", "authors": "the authors' code (UniBridge@6a38462)"}
+PIPELINE_CHECK_NOTE = ("Pipeline check: this suite trains tiny random models for a few steps to check "
+                       "that the pipeline runs; its scores mean nothing, so no verdict against the "
+                       "paper is given.")
 
 
 @dataclass(frozen=True)
@@ -71,14 +80,31 @@ def _interval(cell: Cell) -> Shown:
     return Shown("" if cell.interval is None else "[{:.2f}, {:.2f}]".format(*cell.interval))
 
 
+def _verdict(cell: Cell) -> Shown:
+    return Shown(cell.verdict or "")
+
+
 def _has_intervals(table: FilledTable) -> bool:
     return not table.spec.is_hyperparameters and any(
         cell.interval is not None for row in table.rows for cell in _row_cells(row))
 
 
+def _has_verdicts(table: FilledTable) -> bool:
+    return not table.spec.is_hyperparameters and any(
+        cell.verdict is not None for row in table.rows for cell in _row_cells(row))
+
+
+def profile_line(table: FilledTable) -> str:
+    """``Fidelity profile: paper (the paper's text)``: what the table's runs read of the paper."""
+    profiles = table.profile.split(" + ")
+    meaning = PROFILES.get(table.profile, "merged runs of several profiles" if len(profiles) > 1 else "")
+    return f"Fidelity profile: {table.profile}" + (f" ({meaning})" if meaning else "")
+
+
 def _statistics_lines(table: FilledTable) -> list[str]:
-    """The "reproduced?" line and the paired test's footnote, when there are any."""
-    lines = [f"Reproduced? {table.reproduced}"] if table.reproduced else []
+    """The profile, the pipeline check's warning or the verdicts, the paired test's footnote."""
+    lines = [profile_line(table)] + ([PIPELINE_CHECK_NOTE] if table.pipeline_check else [])
+    lines += [f"Reproduced? {table.reproduced}"] if table.reproduced else []
     return lines + ([table.significance_note] if table.significance_note else [])
 
 
@@ -100,6 +126,8 @@ def grid(table: FilledTable) -> tuple[tuple[str, ...], list[tuple[str, list[Show
         lines.append(("  Δ", [_delta(c, integer) for c in cells]))
         if _has_intervals(table):
             lines.append((f"  {CI_LABEL}", [_interval(c) for c in cells]))
+        if _has_verdicts(table):
+            lines.append((f"  {VERDICT_LABEL}", [_verdict(c) for c in cells]))
     return ("", *table.headers), lines
 
 
@@ -136,7 +164,8 @@ def _markdown(table: FilledTable) -> str:
     headers, lines = grid(table)
     out = [f"### {title(table)}", "", "| " + " | ".join(headers) + " |",
            "|" + "|".join(["---"] + ["---:"] * (len(headers) - 1)) + "|"]
-    out += ["| " + " | ".join([label.strip() if label.strip() in ("paper", "Δ", CI_LABEL) else label,
+    under = ("paper", "Δ", CI_LABEL, VERDICT_LABEL)  # the lines under a row, written unindented
+    out += ["| " + " | ".join([label.strip() if label.strip() in under else label,
                                *map(MARKDOWN.cell, cells)]) + " |" for label, cells in lines]
     out += [""] + [f"{_superscript(n)} {reason}" for n, reason in _notes(table)]
     out += [f"Note: {note}" for note in table.notes] + _statistics_lines(table)
@@ -157,7 +186,7 @@ def _latex(table: FilledTable) -> str:
            rf"\caption{{{tex_escape(title(table))}}}",
            r"\begin{tabular}{l" + "r" * (len(headers) - 1) + "}", r"\toprule",
            " & ".join(map(tex_escape, headers)) + r" \\", r"\midrule"]
-    group = 4 if _has_intervals(table) else 3  # lines per declared row
+    group = len(lines) // max(len(table.rows), 1)  # lines per declared row
     for i, (label, cells) in enumerate(lines):
         label_tex = rf"\quad {tex_escape(label.strip())}" if label.startswith("  ") else tex_escape(label)
         out.append(" & ".join([label_tex, *map(LATEX.cell, cells)]) + r" \\")
@@ -183,7 +212,8 @@ def _html(table: FilledTable) -> str:
     out = [f'<table class="results" id="{table.spec.name}">',
            f"<caption>{html.escape(title(table))}</caption>", f"<thead><tr>{head}</tr></thead>", "<tbody>"]
     for label, cells in lines:
-        kind = {"paper": "paper", "Δ": "delta", CI_LABEL: "interval"}.get(label.strip(), "ours")
+        kind = {"paper": "paper", "Δ": "delta", CI_LABEL: "interval",
+                VERDICT_LABEL: "verdict"}.get(label.strip(), "ours")
         out.append(f'<tr class="{kind}"><th>{html.escape(label.strip())}</th>'
                    + "".join(f"<td>{HTML.cell(c)}</td>" for c in cells) + "</tr>")
     out += ["</tbody>", "</table>"]
@@ -199,9 +229,9 @@ def _csv(table: FilledTable) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     if table.spec.is_hyperparameters:
-        writer.writerow(["table", "hyperparameter", "method", "path", "ours", "paper", "missing"])
+        writer.writerow(["table", "hyperparameter", "method", "path", "ours", "paper", "missing", "fidelity"])
         writer.writerows([table.spec.number, r.label, r.method, r.path, _blank(r.ours), r.paper,
-                          _reason(table, r.missing)] for r in table.rows)
+                          _reason(table, r.missing), table.profile] for r in table.rows)
         return buffer.getvalue()
     writer.writerow(["table", "row", "method", "backbone", "column", "ours", "ours_std", "n", "paper",
                      "paper_std", "delta", "mark", "missing", *_CSV_STATISTICS])
@@ -210,19 +240,17 @@ def _csv(table: FilledTable) -> str:
             writer.writerow([table.spec.number, row.label, row.method, _blank(row.backbone), header,
                              _blank(cell.mean), _blank(cell.std), cell.n, _blank(cell.paper),
                              _blank(cell.paper_std), _blank(cell.delta), _blank(cell.mark),
-                             _reason(table, cell.missing), *_csv_statistics(cell)])
+                             _reason(table, cell.missing), *_csv_statistics(cell), table.profile])
     return buffer.getvalue()
 
 
-_CSV_STATISTICS = ("ci_low", "ci_high", "paper_inside", "p_holm", "significance")
+_CSV_STATISTICS = ("ci_low", "ci_high", "verdict", "p_holm", "significance", "fidelity")
 
 
 def _csv_statistics(cell: Cell) -> list[object]:
     """The statistics columns (:mod:`harness.report.annotate`); empty where there are none."""
     low, high = cell.interval if cell.interval is not None else (None, None)
-    inside = cell.paper_inside
-    return [_blank(low), _blank(high), "" if inside is None else str(inside).lower(),
-            _blank(cell.p_value), _blank(cell.significance)]
+    return [_blank(low), _blank(high), _blank(cell.verdict), _blank(cell.p_value), _blank(cell.significance)]
 
 
 def _blank(value: object) -> object:

@@ -6,6 +6,8 @@ Example::
     write_report(Path("runs/wikiann"), numbers=[1, 5, 20], formats=["md"])
     compare_runs(Path("runs/a"), Path("runs/b"))                   # a Table, B − A with p-values
 
+``compare_runs`` and :data:`COMPARE_LEGEND` live in :mod:`harness.report.compare`, named here too.
+
 Output under the workdir: ``tables/tableNN.{md,tex,csv}`` (the paper's tables),
 ``tables/results-<task>.*`` (every language and method of the run), the tables of
 plugins (:mod:`harness.report.plugin_tables`), ``figures/*.png|pdf`` and ``report.html``.
@@ -18,30 +20,27 @@ from __future__ import annotations
 
 import logging
 import re
-import statistics
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness.core.workdir import atomic_write_text
 from harness.report.build import FilledTable, RunData, fill
+from harness.report.compare import COMPARE_LEGEND, compare_runs
 from harness.report.figures import write_figures
 from harness.report.page import provenance, write_page
 from harness.report.plugin_tables import plugin_tables
 from harness.report.render import FORMATS, render
 from harness.report.specs import TABLE_SPECS, table_spec
-from harness.report.tables import Table, result_tables, write_result_tables, write_table
+from harness.report.tables import result_tables, write_result_tables, write_table
 from harness.report.unchanged import kept_report, remember_report, report_inputs
-from harness.run.records import ResultRecord
 from harness.statistics.config import DEFAULT_STATISTICS, StatisticsConfig
+
+__all__ = ["COMPARE_LEGEND", "compare_runs", "paper_tables", "write_report", "written_summary"]
 
 log = logging.getLogger(__name__)
 TABLES_DIR, FIGURES_DIR, PAGE_FILE = "tables", "figures", "report.html"
 PAPER_STEM = re.compile(r"table\d+")  # the paper's tables' file stems (TableSpec.name)
-COMPARE_LEGEND = ("p: approximate randomisation of B against A over the same test examples ({rounds} "
-                  "rounds, two-sided); p (Holm): Holm–Bonferroni over the languages of each task, "
-                  "backbone and method; blank: a run's records carry no per-example counts, or the "
-                  "two were scored on different test examples.")
 
 
 def paper_tables(run: RunData, numbers: Sequence[int] | None = None) -> list[FilledTable]:
@@ -85,8 +84,9 @@ def _render_report(workdir: Path, run: RunData, numbers: Sequence[int] | None,
         written += write_result_tables(list(run.records), workdir / TABLES_DIR, text_formats)
         written += [path for table in own for path in write_table(table, workdir / TABLES_DIR, text_formats)]
     if "html" in formats:
-        figures = write_figures(run, workdir / FIGURES_DIR)
-        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records), figures, facts, own)
+        figures = write_figures(run, workdir / FIGURES_DIR, tables)
+        page = write_page(workdir / PAGE_FILE, tables, result_tables(run.records), figures, facts, own,
+                          run.is_pipeline_check)
         written += [*figures, page]
     log.info("report of %s: %d tables, %d files", workdir, len(tables), len(written))
     return written
@@ -133,57 +133,3 @@ def _numbers(stems: Sequence[str]) -> list[str]:
 def _write(text: str, path: Path) -> Path:
     atomic_write_text(path, text)
     return path
-
-
-def _cell_key(record: ResultRecord) -> tuple[str, str, str, str]:
-    return (record.task, record.backbone, record.method, record.lang)
-
-
-def _means(records: Sequence[ResultRecord]) -> dict[tuple[str, str, str, str], float]:
-    values: dict[tuple[str, str, str, str], list[float]] = defaultdict(list)
-    for r in records:
-        values[_cell_key(r)].append(r.value)
-    return {key: statistics.fmean(v) for key, v in values.items()}
-
-
-def compare_runs(workdir_a: Path, workdir_b: Path,
-                 statistics: StatisticsConfig = DEFAULT_STATISTICS) -> Table:
-    """Every (task, backbone, method, language) of either run: A's and B's mean over seeds, B − A.
-
-    A job in one run only shows as missing (None) in the other, with no difference. Where both
-    runs' records carry per-example counts on the same test examples, ``p`` and ``p (Holm)``
-    test B against A (:func:`harness.report.annotate.compare_tests`; :data:`COMPARE_LEGEND`).
-    """
-    from harness.report.annotate import compare_tests
-
-    runs = [RunData.load(Path(w)).records for w in (workdir_a, workdir_b)]
-    a, b = (_means(records) for records in runs)
-    tested = compare_tests(*runs, statistics, _cell_key)
-    rows = []
-    for key in sorted(a.keys() | b.keys()):
-        va, vb = a.get(key), b.get(key)
-        delta = round(vb - va, 2) if va is not None and vb is not None else None
-        p, p_holm = tested.get(key, (None, None))
-        rows.append((*key, _round(va), _round(vb), delta, _p(p), _p(p_holm)))
-    label_a, label_b = _distinct_labels(Path(workdir_a), Path(workdir_b))
-    headers = ("task", "backbone", "method", "lang", f"A: {label_a}", f"B: {label_b}", "B − A", "p",
-               "p (Holm)")
-    return Table("compare", headers, tuple(rows))
-
-
-def _p(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
-def _distinct_labels(a: Path, b: Path) -> tuple[str, str]:
-    """The shortest trailing parts of the two paths that tell them apart (``runs/x`` vs ``old/x``)."""
-    parts_a, parts_b = a.resolve().parts, b.resolve().parts
-    for n in range(1, max(len(parts_a), len(parts_b)) + 1):
-        label_a, label_b = "/".join(parts_a[-n:]), "/".join(parts_b[-n:])
-        if label_a != label_b:
-            return label_a, label_b
-    return str(a), str(b)  # the same folder twice
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)

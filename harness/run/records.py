@@ -66,6 +66,10 @@ class ResultRecord(BaseModel):
     seconds: dict[str, float] = {}
     config_hash: str
     versions: dict[str, str] = {}
+    #: Stage kind → the intra-op threads its stages ran with (:mod:`harness.core.threads`);
+    #: several counts of one kind are listed once each, in ascending order. Empty in records
+    #: written before the count was kept.
+    threads: dict[str, list[int]] = {}
 
     @property
     def job_id(self) -> str:
@@ -122,15 +126,20 @@ def make_record(job: Job, final: Stage, cache: Cache) -> ResultRecord:
     metrics = json.loads((cache.path(final) / METRICS_FILE).read_text(encoding="utf-8"))
     stages: dict[str, dict[str, Any]] = {}
     seconds: dict[str, float] = {}
+    threads: dict[str, set[int]] = {}
     for role, stage in stage_roles(final).items():
         summary = cache.summary(stage)
         if summary:
             stages[role] = {"kind": stage.kind, **summary}
-        seconds[stage.kind] = seconds.get(stage.kind, 0.0) + cache.manifest(stage)["seconds"]
+        manifest = cache.manifest(stage)
+        seconds[stage.kind] = seconds.get(stage.kind, 0.0) + manifest["seconds"]
+        if "threads" in manifest:
+            threads.setdefault(stage.kind, set()).add(manifest["threads"])
     return ResultRecord(
         method=job.method, backbone=job.backbone, task=job.task, lang=job.lang, seed=job.seed,
         metric=metrics["metric"], value=metrics["value"], details=metrics.get("details", {}),
         stages=stages, seconds=seconds, config_hash=final.key, versions=package_versions(),
+        threads={kind: sorted(counts) for kind, counts in sorted(threads.items())},
     )
 
 

@@ -77,16 +77,18 @@ def write_metrics(out: Path, task: TaskSpec, value: float, details: Mapping[str,
 
 
 def write_scores(out: Path, task: TaskSpec, examples: Sequence, predictions: Sequence,
-                 details: Mapping[str, Any]) -> float:
+                 details: Mapping[str, Any], gold: Sequence | None = None) -> float:
     """Score ``predictions``; keep them (``predictions.npz``) and write ``metrics.json``.
 
     ``details`` gain ``per_example`` (the metric's counts per example, in split order: what a
     bootstrap resamples, :mod:`harness.statistics`) and ``split_digest`` (of the example ids,
-    so two records are paired only on the same examples). Returns the score.
+    so two records are paired only on the same examples). ``gold``: the reference in the
+    predictions' shape when it is not :meth:`TaskSpec.gold` (per-subword tags of a subword-scored
+    NER split, :mod:`harness.tasks.subword_labels`). Returns the score.
     """
     from harness.tasks.predictions import example_ids, split_digest, store_predictions
 
-    gold = task.gold(examples)
+    gold = task.gold(examples) if gold is None else gold
     value = task.metric.score(gold, predictions)
     ids = example_ids(examples)
     store_predictions(out, task, ids, gold, predictions)

@@ -34,7 +34,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from harness.core.archs import Arch
-from harness.core.config import Seed, StrictConfig, key_error
+from harness.core.config import Seed, StrictConfig, added_option, key_error
 from harness.core.languages import SOURCE_LANGUAGES, canonical_code
 from harness.core.yaml_files import YamlFileError, format_validation_error, read_yaml
 from harness.data.parallel import ParallelCorpus, corpora_from_yaml, corpus_for
@@ -226,7 +226,9 @@ class Suite(StrictConfig):
     """A whole suite file.
 
     ``fidelity``: which reading of the paper the methods follow (:data:`Fidelity`); a method's
-    own overrides still win over the profile's values. ``pipeline_check``: the suite checks
+    own overrides still win over the profile's values. ``extends``: another suite file
+    (relative to this one) whose keys this one starts from (:func:`load_suite`).
+    ``pipeline_check``: the suite checks
     that the pipeline runs (tiny models, a few steps), so its scores mean nothing: reports
     print no verdict against the paper for it.
     """
@@ -246,6 +248,7 @@ class Suite(StrictConfig):
     #: Folders of plugin modules (relative to the suite file), loaded before the names are
     #: checked: :mod:`harness.plugins.loading`.
     include: tuple[Path, ...] = ()
+    extends: Path | None = added_option(None)
     path: Path | None = Field(None, exclude=True)
     #: Keys no suite file gives (set by :func:`load_suite`): not listed as valid keys.
     hidden_keys: ClassVar[tuple[str, ...]] = ("path",)
@@ -396,14 +399,31 @@ def method_config(config_cls: type[BaseModel], overrides: Mapping[str, Any],
     return config_cls.model_validate(deep_merge(merged, overrides))
 
 
-def load_suite(path: Path) -> Suite:
-    """Read and validate ``path``; data paths are resolved against the file's directory."""
+#: Key of a suite file naming the suite file it starts from.
+EXTENDS = "extends"
+#: How many suites deep ``extends:`` may chain (a loop is refused before this).
+MAX_EXTENDS = 8
+
+
+def load_suite(path: Path, _extending: tuple[Path, ...] = ()) -> Suite:
+    """Read and validate ``path``; data paths are resolved against the file's directory.
+
+    A suite with ``extends: other.yaml`` starts from that suite (loaded and resolved against its
+    own directory) and deep-merges its own keys over it: mappings merge, anything else
+    replaces. It must have a name of its own (its workdir ``runs/<name>`` would otherwise hold
+    the other suite's records). Example, the ``authors`` counterpart of a paper suite::
+
+        extends: wikiann.yaml
+        name: wikiann-authors
+        fidelity: authors
+    """
     path = Path(path)
     try:
         raw = read_yaml(path, "suite file")
         if not isinstance(raw, dict):
             raise SuiteError(f"{path}: a suite must be a YAML mapping, got {type(raw).__name__}")
         raw = {key: value for key, value in raw.items() if not str(key).startswith(ANCHOR_PREFIX)}
+        raw = _extended(raw, path, _extending)
         raw = definition_files(raw, path, TASKS)
     except YamlFileError as error:
         raise SuiteError(str(error)) from None
@@ -412,6 +432,31 @@ def load_suite(path: Path) -> Suite:
     except ValidationError as error:
         raise SuiteError(f"{path}: invalid suite\n{format_validation_error(error, model=Suite)}") from error
     return _resolve_paths(suite, path.parent)
+
+
+def _extended(raw: dict[str, Any], path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """``raw`` merged over the suite its ``extends:`` names (as dumped, paths absolute)."""
+    other = raw.get(EXTENDS)
+    if other is None:
+        return raw
+    if not isinstance(other, str) or not other:
+        raise SuiteError(f"{path}: extends: {_SHORT.repr(other)} is not a suite file; valid: a "
+                         "path relative to this file, e.g. 'extends: wikiann.yaml'")
+    base_path = (path.parent / Path(other).expanduser()).resolve()
+    chain = (*chain, path.resolve())
+    if base_path in chain or len(chain) > MAX_EXTENDS:
+        raise SuiteError(f"{path}: extends: {other} closes a loop or chains more than "
+                         f"{MAX_EXTENDS} suites ({' -> '.join(p.name for p in (*chain, base_path))}); "
+                         "valid: a chain that ends in a suite without 'extends:'")
+    if not base_path.is_file():
+        raise SuiteError(f"{path}: extends: {other}: no such suite file ({base_path})")
+    base = load_suite(base_path, chain)
+    if raw.get("name", base.name) == base.name:
+        raise SuiteError(f"{path}: name: a suite that extends {other} needs a name of its own "
+                         f"(not {base.name!r}): its workdir runs/<name> would hold the other's "
+                         "records")
+    dumped = base.model_dump(mode="json", exclude={"path", EXTENDS})
+    return deep_merge(dumped, raw)
 
 
 def _resolve_paths(suite: Suite, base: Path) -> Suite:

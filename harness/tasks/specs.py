@@ -39,6 +39,9 @@ one window where its labelled subword has the most context (:func:`best_window`,
 encoding rather than by ``return_overflowing_tokens``, whose windows do not say which
 subword of the whole sentence each of their tokens is. An example that fits is encoded exactly as
 under ``truncate``. Pair tasks (NLI) always truncate: a sentence pair has one label.
+
+``subword_labels="all"`` (the authors' NER convention, :mod:`harness.tasks.subword_labels`) labels
+every subword of a word of an IOB task besides; each subword is placed in its own best window.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from harness.core.registry import Registry
 from harness.data.examples import NER_LABELS, NLI_LABELS, UPOS_LABELS
 from harness.tasks.from_yaml.kinds import SENTENCE_PAIR_CLASSIFICATION, TOKEN_CLASSIFICATION, Shape
 from harness.tasks.metrics import Metric, get_metric
+from harness.tasks.subword_labels import SubwordLabels, is_iob, tagged_positions
 
 if TYPE_CHECKING:  # pydantic and the data modules: imported when a YAML task or data is used
     import torch
@@ -113,7 +117,8 @@ class Encoded:
     Per example and word: ``word_features``, the index in ``features`` of the feature the word is
     labelled in, and ``word_positions``, its position there (-1: none). ``windowed_words``: words
     labelled beyond the first window (those truncation would have lost or cut), in
-    ``windowed_examples`` examples.
+    ``windowed_examples`` examples. Under ``subword_labels="all"``, per example and labelled
+    subword: ``subword_tags`` (its gold tag), ``subword_features`` and ``subword_positions``.
     """
 
     features: list[dict[str, list[int]]]
@@ -121,6 +126,9 @@ class Encoded:
     word_features: list[list[int]] = field(default_factory=list)
     windowed_words: int = 0
     windowed_examples: int = 0
+    subword_tags: list[list[str]] = field(default_factory=list)
+    subword_features: list[list[int]] = field(default_factory=list)
+    subword_positions: list[list[int]] = field(default_factory=list)
 
     def window_details(self) -> dict[str, int]:
         """The window counts as ``metrics.json`` details record them."""
@@ -134,6 +142,8 @@ class TaggedFeatures(NamedTuple):
     windows: list[int]
     positions: list[int]
     windowed_words: int = 0
+    #: ``subword_labels="all"``: every labelled subword's (window, position, tag).
+    subwords: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,13 +182,14 @@ class TaskSpec:
 
     def encode(self, examples: Sequence, tokenizer: PreTrainedTokenizerBase,
                max_length: int = 128, subword: Subword = "first",
-               overflow: Overflow = "truncate") -> Encoded:
+               overflow: Overflow = "truncate", subword_labels: SubwordLabels = "one") -> Encoded:
         """Tokenize examples into model features with label ids.
 
         Tagging labels each word at its ``subword`` (``first`` or ``last``; see
         :func:`label_subword`); a tagging example longer than ``max_length`` is truncated or,
         with ``overflow="window"``, cut into overlapping windows (module docstring). Pair tasks
-        and sentence tasks ignore both and truncate.
+        and sentence tasks ignore both and truncate. ``subword_labels="all"`` (IOB tasks only)
+        labels every subword of each word instead (:mod:`harness.tasks.subword_labels`).
         """
         if overflow not in ("truncate", "window"):
             raise ValueError(f"encode needs overflow 'truncate' or 'window', got {overflow!r}")
@@ -188,17 +199,24 @@ class TaskSpec:
             return Encoded([_encode_text(ex, tokenizer, max_length) for ex in examples])
         if subword not in ("first", "last"):
             raise ValueError(f"encode needs subword 'first' or 'last', got {subword!r}")
+        if subword_labels not in ("one", "all") or (subword_labels == "all" and not is_iob(self.labels)):
+            raise ValueError(f"subword_labels 'all' needs IOB labels, and 'one' or 'all' is valid; "
+                             f"got {subword_labels!r} for labels {self.labels}")
         label_ids = {label: i for i, label in enumerate(self.labels)}
         encode_one = _encode_windowed if overflow == "window" else _encode_tagged
         encoded = Encoded([])
         for example in examples:
-            one = encode_one(example, tokenizer, max_length, label_ids, subword)
+            one = encode_one(example, tokenizer, max_length, label_ids, subword, subword_labels == "all")
             offset = len(encoded.features)
             encoded.features.extend(one.features)
             encoded.word_features.append([offset + window for window in one.windows])
             encoded.word_positions.append(one.positions)
             encoded.windowed_words += one.windowed_words
             encoded.windowed_examples += one.windowed_words > 0
+            if subword_labels == "all":
+                encoded.subword_features.append([offset + window for window, _, _ in one.subwords])
+                encoded.subword_positions.append([position for _, position, _ in one.subwords])
+                encoded.subword_tags.append([tag for _, _, tag in one.subwords])
         return encoded
 
     def collator(self, tokenizer: PreTrainedTokenizerBase) -> Callable:
@@ -258,35 +276,37 @@ def _read(best: Sequence[int], position: int, fallback: int) -> int:
 
 
 def _encode_tagged(example: Any, tokenizer: PreTrainedTokenizerBase, max_length: int,
-                   label_ids: dict[str, int], subword: Subword) -> TaggedFeatures:
-    """Label each word's first or last subword; all other positions get -100 (ignored by the loss)."""
+                   label_ids: dict[str, int], subword: Subword, every: bool = False) -> TaggedFeatures:
+    """Label each word's first or last subword (``every``: all its subwords); others get -100."""
     text, char_to_word = _join_words(example.tokens)
     encoding = tokenizer(text, truncation=True, max_length=max_length, return_offsets_mapping=True)
-    return _single_feature(example, encoding, char_to_word, label_ids, subword)
+    return _single_feature(example, encoding, char_to_word, label_ids, subword, every)
 
 
 def _single_feature(example: Any, encoding, char_to_word: Sequence[int], label_ids: dict[str, int],
-                    subword: Subword) -> TaggedFeatures:
+                    subword: Subword, every: bool = False) -> TaggedFeatures:
     """One feature from ``encoding`` of the whole (or truncated) example, labelled per word."""
-    positions = subword_positions(encoding["offset_mapping"], char_to_word, len(example.tokens),
-                                  subword)
+    offsets = encoding["offset_mapping"]
+    positions = subword_positions(offsets, char_to_word, len(example.tokens), subword)
     labels = [-100] * len(encoding["input_ids"])
-    for word, position in enumerate(positions):
-        if position >= 0:
-            labels[position] = label_ids[example.tags[word]]
+    placed = (tagged_positions(offsets, char_to_word, example.tags) if every
+              else [(p, example.tags[w]) for w, p in enumerate(positions) if p >= 0])
+    for position, tag in placed:
+        labels[position] = label_ids[tag]
     features = {"input_ids": encoding["input_ids"], "attention_mask": encoding["attention_mask"],
                 "labels": labels}
-    return TaggedFeatures([features], [0] * len(positions), positions)
+    subwords = tuple((0, p, tag) for p, tag in placed) if every else ()
+    return TaggedFeatures([features], [0] * len(positions), positions, 0, subwords)
 
 
 def _encode_windowed(example: Any, tokenizer: PreTrainedTokenizerBase, max_length: int,
-                     label_ids: dict[str, int], subword: Subword) -> TaggedFeatures:
-    """Windows of the untruncated encoding; each word labelled in its :func:`best_window`."""
+                     label_ids: dict[str, int], subword: Subword, every: bool = False) -> TaggedFeatures:
+    """Windows of the untruncated encoding; each word (``every``: subword) in its :func:`best_window`."""
     text, char_to_word = _join_words(example.tokens)
     encoding = tokenizer(text, return_offsets_mapping=True, return_special_tokens_mask=True)
     ids = encoding["input_ids"]
     if len(ids) <= max_length:  # fits: the same encoding truncation would give
-        return _single_feature(example, encoding, char_to_word, label_ids, subword)
+        return _single_feature(example, encoding, char_to_word, label_ids, subword, every)
     full = subword_positions(encoding["offset_mapping"], char_to_word, len(example.tokens), subword)
     head, tail = _special_ends(encoding["special_tokens_mask"])
     spans = window_spans(head, len(ids) - tail, max_length - head - tail)
@@ -294,11 +314,15 @@ def _encode_windowed(example: Any, tokenizer: PreTrainedTokenizerBase, max_lengt
     positions = [p - spans[w][0] + head if w >= 0 else -1 for p, w in zip(full, windows)]
     windows = [max(window, 0) for window in windows]
     features = [_window_feature(ids, head, tail, span) for span in spans]
-    for word, (window, position) in enumerate(zip(windows, positions)):
-        if position >= 0:
-            features[window]["labels"][position] = label_ids[example.tags[word]]
+    placed = [(w, p, example.tags[word]) for word, (w, p) in enumerate(zip(windows, positions)) if p >= 0]
+    if every:
+        tagged = tagged_positions(encoding["offset_mapping"], char_to_word, example.tags)
+        placed = [(w, p - spans[w][0] + head, tag) for w, p, tag in
+                  ((best_window(p, spans), p, tag) for p, tag in tagged)]
+    for window, position, tag in placed:
+        features[window]["labels"][position] = label_ids[tag]
     windowed = sum(p >= spans[0][1] for p in full)
-    return TaggedFeatures(features, windows, positions, windowed)
+    return TaggedFeatures(features, windows, positions, windowed, tuple(placed) if every else ())
 
 
 def _special_ends(special_mask: Sequence[int]) -> tuple[int, int]:

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from harness.core.config import StrictConfig
+from harness.core.config import StrictConfig, added_option
 from harness.core.graph import RetryStageError, StageContext
 from harness.core.workdir import atomic_write_text
 from harness.training.kept_checkpoints import (
@@ -63,8 +63,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class PlateauSchedule(StrictConfig):
+    """A learning rate cut by ``factor`` once the validation score stops rising.
+
+    PyTorch's ``ReduceLROnPlateau`` (the Trainer's ``reduce_lr_on_plateau``), stepped after each
+    evaluation (every epoch) on the score the Trainer's ``metric_for_best_model`` names, in mode
+    ``max`` when greater is better: an epoch counts as an improvement only when it beats the best
+    score by more than ``threshold`` × best (relative threshold), and after more than
+    ``patience`` epochs without one the rate is multiplied by ``factor``. Defaults: the authors'
+    task adapters (``UniBridgeSrc/{NER,POS,NLI}/pl_wrapper.py``, ``configure_optimizers``, at 6a38462).
+    """
+
+    patience: int = Field(2, ge=0)
+    threshold: float = Field(0.1, ge=0)
+    factor: float = Field(0.1, gt=0, lt=1)
+
+
 class TrainingConfig(StrictConfig):
-    """Optimisation hyperparameters common to all training stages."""
+    """Optimisation hyperparameters common to all training stages.
+
+    ``plateau``: None (default) decays the rate linearly to zero (the Trainer's default); a
+    :class:`PlateauSchedule` keeps it constant and cuts it on a plateau of the validation score
+    (the stage must evaluate every epoch and name ``metric_for_best_model``).
+    """
 
     epochs: float = Field(gt=0)
     batch_size: int = Field(32, gt=0)
@@ -73,6 +94,7 @@ class TrainingConfig(StrictConfig):
     max_steps: int | None = Field(None, gt=0)
     weight_decay: float = Field(0.0, ge=0)
     warmup_ratio: float = Field(0.0, ge=0, lt=1)
+    plateau: PlateauSchedule | None = added_option(None)
 
 
 #: ``--precision`` choices; ``auto``: fp16 on CUDA (the paper's T4 setting), fp32 on the CPU.
@@ -133,12 +155,28 @@ def training_arguments(
         label_names=["labels"],
     )
     kwargs.update(overrides)
+    kwargs.update(plateau_arguments(config.plateau, kwargs))
     from transformers import TrainingArguments
 
     # TrainingArguments leaves its mixed precision in this variable and takes it up again when
     # neither fp16 nor bf16 is set: an fp32 training after an fp16 one would autocast to fp16
     os.environ.pop("ACCELERATE_MIXED_PRECISION", None)
     return TrainingArguments(**kwargs)
+
+
+def plateau_arguments(plateau: PlateauSchedule | None, kwargs: dict) -> dict:
+    """The Trainer's scheduler arguments for ``plateau`` (none for the linear default).
+
+    Raises:
+        ValueError: a plateau schedule without ``metric_for_best_model`` in ``kwargs``.
+    """
+    if plateau is None:
+        return {}
+    if not kwargs.get("metric_for_best_model"):
+        raise ValueError("a plateau schedule needs a validation score (metric_for_best_model)")
+    mode = "max" if kwargs.get("greater_is_better", True) else "min"
+    return {"lr_scheduler_type": "reduce_lr_on_plateau",
+            "lr_scheduler_kwargs": {"mode": mode, **plateau.model_dump()}}
 
 
 def last_checkpoint(output_dir: Path) -> str | None:

@@ -45,11 +45,12 @@ from torch import Tensor
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, Trainer
 
-from harness.methods.unibridge.kl import mean_pool, pooled_kl
+from harness.methods.unibridge.kl import KL_FORMS, KLForm, mean_pool
 from harness.methods.unibridge.objectives import EXAMPLE_INDEX
 from harness.models.loading import (
     HEAD_INPUT,
     LAST_LAYER,
+    RAW_LAST_LAYER,
     PiReading,
     head_input,
     invert,
@@ -92,16 +93,17 @@ def teacher_states(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, t
 
 
 @contextmanager
-def plain_backbone(model: PreTrainedModel) -> Iterator[PreTrainedModel]:
+def plain_backbone(model: PreTrainedModel, train: bool = False) -> Iterator[PreTrainedModel]:
     """``model`` as the original backbone for the duration: default embeddings, no adapters, eval.
 
     The LM heads stay tied to the active (target) embeddings: the teacher reads the encoder only.
+    ``train``: in train mode instead (dropout on).
     """
     embeddings = getattr(model, "active_embeddings", "default")
     adapters, was_training = model.active_adapters, model.training
     model.set_active_embeddings("default")
     model.set_active_adapters(None)
-    model.eval()
+    model.train(train)
     try:
         yield model
     finally:
@@ -152,6 +154,42 @@ class TeacherStates:
         self.cache.update(zip(state["index"].tolist(), state["states"]))
 
 
+class StudentIdsTeacher:
+    """π_PLM of a batch read as the student reads it: its (masked, new-vocabulary) input ids.
+
+    The authors' teacher (``teacher_input: student_ids``; xlm/UniBridge/MLM/pl_wrapper.py:59-61
+    at 6a38462): the original backbone, with its original embeddings and no adapters, runs on
+    the student's batch as it is, so a target-vocabulary id reads whatever backbone token has
+    that id. The ids change with every step's masking, so nothing is cached: it runs at every
+    step (before the student's forward pass, as theirs), and a resumed training gives the same
+    states as an uninterrupted one because the batches (and, with ``dropout``, the RNG) do.
+
+    Example::
+
+        teacher = StudentIdsTeacher(model)        # before prepare_student
+        pooled = teacher(batch["input_ids"], batch["attention_mask"])     # [batch, hidden]
+    """
+
+    def __init__(self, model: PreTrainedModel, dropout: bool = False):
+        self.model, self.dropout = model, dropout
+
+    def __call__(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+        """Mean-pooled last hidden state [batch, hidden], float32, on the batch's device.
+
+        Raises:
+            ValueError: an id is beyond the backbone's vocabulary (a target vocabulary larger
+                than the backbone's, where their code would fail in the embedding lookup).
+        """
+        with plain_backbone(self.model, train=self.dropout):
+            rows = self.model.get_input_embeddings().num_embeddings
+            if int(input_ids.max()) >= rows:
+                raise ValueError(f"teacher_input student_ids: id {int(input_ids.max())} is beyond "
+                                 f"the backbone's {rows} embeddings")
+            with torch.no_grad():
+                hidden = last_hidden_state(self.model, input_ids, attention_mask)
+        return mean_pool(hidden.float(), attention_mask)
+
+
 def is_masked_lm(model: PreTrainedModel) -> bool:
     """Whether the model's LM head is a masked LM's (XLM-R, mBERT)."""
     return lm_head(model).config["head_type"] == "masked_lm"
@@ -185,12 +223,16 @@ class AdaptationTrainer(Trainer):
     Logs ``mlm_loss`` (the LM objective, whatever the architecture) and ``kl`` next to ``loss``.
     """
 
-    def __init__(self, *args, teacher: Callable[[Tensor], Tensor] | Tensor | None, beta: float,
-                 reading: PiReading = LAST_LAYER, **kwargs):
+    def __init__(self, *args, teacher: Callable[[Tensor], Tensor] | Tensor | StudentIdsTeacher | None,
+                 beta: float, reading: PiReading = LAST_LAYER, kl_form: KLForm = "kl",
+                 decay_exclusion: str = "norm_and_bias", **kwargs):
         super().__init__(*args, **kwargs)
         if beta > 0 and teacher is None:
             raise ValueError("beta > 0 needs the teacher's pooled states")
         self.teacher, self.beta, self.reading = teacher, beta, reading
+        self.kl = KL_FORMS[kl_form]
+        self.decay_exclusion = decay_exclusion
+        self._validating = False
         # the loss below is a mean per micro-batch: let the Trainer divide by accumulation steps
         self.model_accepts_loss_kwargs = False
         self._sums: dict[str, Tensor | float] = {}
@@ -199,6 +241,12 @@ class AdaptationTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         """L = L_MLM + β · KL(π_UniBridge ‖ π_PLM) (Eq. 9)."""
         index = inputs.pop(EXAMPLE_INDEX)
+        if self._validating:  # validation (``lr_schedule: plateau``): the LM objective alone
+            outputs = model(**inputs)
+            return (outputs.loss, outputs) if return_outputs else outputs.loss
+        teacher = None
+        if self.beta > 0 and isinstance(self.teacher, StudentIdsTeacher):  # theirs runs it first
+            teacher = self.teacher(inputs["input_ids"], inputs["attention_mask"])
         if is_masked_lm(model) and not return_outputs:
             parts, student = self._masked_lm_parts(model, inputs)
             outputs = None
@@ -206,7 +254,9 @@ class AdaptationTrainer(Trainer):
             parts, student, outputs = self._model_parts(model, inputs)
         if self.beta > 0:
             pooled = mean_pool(student.float(), inputs["attention_mask"])
-            parts["kl"] = pooled_kl(pooled, self._teacher_for(index).to(pooled.device))
+            if teacher is None:
+                teacher = self._teacher_for(index)
+            parts["kl"] = self.kl(pooled, teacher.to(pooled.device))
         loss = parts["mlm_loss"] + self.beta * parts.get("kl", 0.0)
         for name, value in parts.items():
             self._sums[name] = self._sums.get(name, 0.0) + value.detach()
@@ -219,6 +269,8 @@ class AdaptationTrainer(Trainer):
         parts = {"mlm_loss": masked_lm_loss(model, hidden, inputs["labels"])}
         if self.beta <= 0:
             return parts, None
+        if self.reading == RAW_LAST_LAYER:
+            return parts, hidden
         return parts, invert(model, hidden) if self.reading == LAST_LAYER else head_input(model, hidden)
 
     def _model_parts(self, model, inputs) -> tuple[dict[str, Tensor], Tensor | None, Any]:
@@ -229,6 +281,34 @@ class AdaptationTrainer(Trainer):
         outputs = model(**inputs, output_hidden_states=use_kl and needs_states)
         student = output_states(model, outputs, self.reading) if use_kl else None
         return {"mlm_loss": outputs.loss}, student, outputs
+
+    def prediction_step(self, *args, **kwargs):
+        """The Trainer's, with :meth:`compute_loss` giving the LM objective alone (no KL, no logs).
+
+        Evaluation runs only for ``lr_schedule: plateau``, whose validation loss is their
+        ``validation_step``'s MLM loss (xlm/UniBridge/MLM/pl_wrapper.py:74-78 at 6a38462).
+        """
+        self._validating = True
+        try:
+            return super().prediction_step(*args, **kwargs)
+        finally:
+            self._validating = False
+
+    def get_decay_parameter_names(self, model) -> list[str]:
+        """The parameters AdamW decays (``weight_decay`` > 0), by ``decay_exclusion``.
+
+        ``norm_and_bias``: the Trainer's rule (not biases, not norm layers). ``bias_and_layernorm_name``:
+        not those whose name holds ``bias`` or ``LayerNorm.weight`` (the authors' targets,
+        xlm/UniBridge/MLM/pl_wrapper.py:83 at 6a38462: a new head's norm layer, named
+        ``heads.<name>.2``, is decayed). ``none``: every one (their sources,
+        UniBridgeSrc/MLM/pl_wrapper.py:44).
+        """
+        if self.decay_exclusion == "norm_and_bias":
+            return super().get_decay_parameter_names(model)
+        names = [name for name, _ in model.named_parameters()]
+        if self.decay_exclusion == "none":
+            return names
+        return [name for name in names if "bias" not in name and "LayerNorm.weight" not in name]
 
     def _teacher_for(self, index: Tensor) -> Tensor:
         if isinstance(self.teacher, Tensor):

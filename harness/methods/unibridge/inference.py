@@ -29,6 +29,11 @@ Weights (``InferenceConfig.weighting``):
 * ``uniform``: 1/|S| each (a variant).
 * ``english_only``: the ablation "− multi-source transfer" (the English task adapter alone).
 * ``fixed``: ``fixed_weights`` given by the suite or a baseline (lang2vec weights).
+
+Scoring (``InferenceConfig.ner_scoring``): ``word`` (default) scores one prediction per word;
+``subword`` labels every subword of the target's NER sentences (a ``B-X`` word's later subwords
+``I-X``) and scores entity F1 over them, as the authors' ``pinference_ner.py`` does
+(:mod:`harness.tasks.subword_labels`; docs/fidelity.md "Scoring").
 """
 
 from __future__ import annotations
@@ -60,7 +65,8 @@ from harness.methods.unibridge.harmony import (  # noqa: F401  (the stage-5 API 
 from harness.models.loading import LAST_LAYER, PiReading
 from harness.stages.evaluation import EVALUATION_VERSION, METRICS_FILE
 from harness.tasks.reads import TaskRead
-from harness.tasks.specs import Subword, TaskRef
+from harness.tasks.specs import Subword, TaskRef, get_task
+from harness.tasks.subword_labels import ScoringUnit, is_iob
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +97,14 @@ class InferenceConfig(StrictConfig):
     adapter) or ``raw_last_layer`` (the authors' ``weight.py:119-120``: the adapter model's raw
     last hidden state); ``harmony_truncation`` ``max_length`` (each sentence cut at
     ``max_length`` tokens; the paper is silent) or ``none`` (``weight.py:114,144``: no truncation).
+
+    ``ner_scoring``: what a target's NER score counts. ``word`` (PAPER.md "NER scoring": the
+    paper reports word-level entity F1, comparable across tokenizers): one prediction per word,
+    read where its label was put. ``subword``: their ``pinference_ner.py`` (lines 25-29, 60-63,
+    85-89 at 6a38462, with ``UniBridge/NER/dataloader.py`` lines 23-43): every subword of a word
+    labelled (``B-X`` continued as ``I-X``) and seqeval entity F1 over those subword sequences.
+    Tasks without IOB labels (POS, NLI) are scored as under ``word`` (their POS code scores the
+    first subword of each word: word accuracy).
     """
 
     k: int = Field(10, gt=0)
@@ -100,6 +114,7 @@ class InferenceConfig(StrictConfig):
     batch_size: int = Field(32, gt=0)
     harmony_state: HarmonyState = added_option("pi_unibridge")
     harmony_truncation: HarmonyTruncation = added_option("max_length")
+    ner_scoring: ScoringUnit = added_option("word")
 
     @model_validator(mode="after")
     def _fixed_weights_iff_fixed(self) -> InferenceConfig:
@@ -111,9 +126,15 @@ class InferenceConfig(StrictConfig):
 
     def for_job(self, task: TaskRef, lang: str, sources: tuple[str, ...], split: str,
                 data: DataRef, label_subword: Subword = "first") -> MultiSourceConfig:
-        """The stage-5 config of one job (``label_subword`` as the task adapters were trained)."""
+        """The stage-5 config of one job (``label_subword`` as the task adapters were trained).
+
+        ``ner_scoring`` is reset to ``word`` for a task without IOB labels, which it leaves alone.
+        """
+        inference = self
+        if self.ner_scoring != "word" and not is_iob(get_task(task).labels):
+            inference = self.model_copy(update={"ner_scoring": "word"})
         return MultiSourceConfig(task=task, lang=lang, sources=sources, split=split, data=data,
-                                 inference=self, label_subword=label_subword)
+                                 inference=inference, label_subword=label_subword)
 
     def needs_distances(self, sources: tuple[str, ...]) -> bool:
         """Whether the weights come from per-source distances (harmony, several sources)."""
@@ -191,7 +212,7 @@ class MultiSourceEvaluationStage(Stage):
         """Load everything into one model, weigh the sources, predict, write the scores."""
         from harness.methods.unibridge.weighted_heads import WeightedHeads
         from harness.stages.evaluation import predict_logits, write_scores
-        from harness.tasks.specs import get_task
+        from harness.tasks.subword_labels import predict_subwords
 
         config: MultiSourceConfig = self.config
         task = get_task(config.task)
@@ -201,8 +222,10 @@ class MultiSourceEvaluationStage(Stage):
         weights = self.source_weights(distances) if distances else fixed_source_weights(config)
         log.info("%s → %s weights %s", config.sources, config.lang, weights)
         examples = task.load(config.data.source, config.lang, config.split)
+        by_subword = config.inference.ner_scoring == "subword"
         encoded = task.encode(examples, tokenizers[TARGET], config.inference.max_length,
-                              config.label_subword, overflow="window")
+                              config.label_subword, overflow="window",
+                              subword_labels="all" if by_subword else "one")
         activate_language(model, TARGET)
         combined = WeightedHeads(model, TARGET, {task_name(s): w for s, w in weights.items()},
                                  max_rows=config.inference.batch_size)
@@ -212,7 +235,11 @@ class MultiSourceEvaluationStage(Stage):
         details = {"weights": weights, "distances": distances, "n_examples": len(examples),
                    "split": config.split, "weighting": config.inference.weighting,
                    **encoded.window_details()}
-        write_scores(out, task, examples, task.predict(encoded, logits), details)
+        if by_subword:  # their scoring: every labelled subword (InferenceConfig.ner_scoring)
+            write_scores(out, task, examples, predict_subwords(task, encoded, logits),
+                         details | {"scoring_unit": "subword"}, gold=encoded.subword_tags)
+        else:
+            write_scores(out, task, examples, task.predict(encoded, logits), details)
 
     def source_weights(self, distances: Mapping[str, float]) -> dict[str, float]:
         """The harmony weights of Eqs. 12–13 from the Eq. 11 distances.
@@ -269,7 +296,12 @@ def authors_options(tree: str) -> dict[str, Any]:
     """This stage's options as the authors' code sets them in ``tree`` (``xlm`` or ``mbert``).
 
     Gathered by :func:`harness.methods.unibridge.authors.authors_preset`; each value cites
-    their file in docs/fidelity.md. The harmony weights' part is
-    :func:`_harmony_authors_options`.
+    their file in docs/fidelity.md: the harmony weights' part is
+    :func:`_harmony_authors_options`, the scoring part :func:`_scoring_options`.
     """
-    return _harmony_authors_options(tree)
+    return {**_harmony_authors_options(tree), **_scoring_options(tree)}
+
+
+def _scoring_options(tree: str) -> dict[str, Any]:
+    """Scoring as their ``pinference_*.py`` do it (both trees alike): NER over subwords."""
+    return {"ner_scoring": "subword"}

@@ -7,12 +7,21 @@ Example::
 How hidden states become distributions (the paper is silent; PAPER.md "KL term" default): each
 sentence's last hidden states are mean-pooled over its non-padding tokens (the two models read
 different tokenizations, so positions cannot be matched) and a softmax over the hidden dimension
-turns the pooled vector into a distribution. The loss is D_KL(π_UniBridge ‖ π_PLM) as written.
+turns the pooled vector into a distribution. The loss is D_KL(π_UniBridge ‖ π_PLM) as written
+(``kl_form: kl``, :func:`pooled_kl`).
+
+``kl_form: authors_kl_div`` (:func:`pooled_authors_kl_div`) is the expression of the authors'
+code instead (xlm/UniBridge/MLM/pl_wrapper.py:61-67 at 6a38462): ``-F.kl_div(p_U, p_PLM,
+reduction="batchmean")`` with both arguments *probabilities*, where ``F.kl_div`` expects
+log-probabilities as its first. It equals −(1/B) Σ_b Σ_h p_PLM(h) (log p_PLM(h) − p_U(h)) =
+(1/B) Σ_b [H(p_PLM) + Σ_h p_PLM(h) p_U(h)]: not a divergence (not 0 for equal distributions:
+1/d + log d for two uniform ones over d dimensions), and its gradient, (1/B) p_PLM(h) with
+respect to p_U(h), lowers p_U where the teacher's mass is — away from π_PLM, not towards it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -36,6 +45,24 @@ def pooled_kl(student_pooled: Tensor, teacher_pooled: Tensor) -> Tensor:
     log_student = F.log_softmax(student_pooled.float(), dim=-1)
     log_teacher = F.log_softmax(teacher_pooled.float(), dim=-1)
     return F.kl_div(log_teacher, log_student, reduction="batchmean", log_target=True)
+
+
+def pooled_authors_kl_div(student_pooled: Tensor, teacher_pooled: Tensor) -> Tensor:
+    """The authors' KL term of pooled states [batch, dim] (module docstring), in float32.
+
+    ``F.kl_div(input, target, reduction="batchmean")`` with ``input = softmax(student)`` and
+    ``target = softmax(teacher)``, negated: −Σ_h target·(log target − input) / batch.
+    """
+    import torch.nn.functional as F
+
+    student = F.softmax(student_pooled.float(), dim=-1)
+    teacher = F.softmax(teacher_pooled.float(), dim=-1)
+    return -F.kl_div(student, teacher, reduction="batchmean")
+
+
+#: The KL term's expressions: the paper's divergence, or the authors' code's (module docstring).
+KLForm = Literal["kl", "authors_kl_div"]
+KL_FORMS = {"kl": pooled_kl, "authors_kl_div": pooled_authors_kl_div}
 
 
 def kl_term(student_hidden: Tensor, student_mask: Tensor, teacher_hidden: Tensor,

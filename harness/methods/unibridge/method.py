@@ -85,13 +85,15 @@ class UniBridge(Method):
         target_corpus = env.corpus(job.lang, role="target")
         vocab = VocabSearchStage(config.vocab, corpus=target_corpus)
         embeddings = self.embeddings(job, backbone, vocab, target_corpus)
-        target = AdaptationStage(config.adaptation, seed=job.seed, backbone=backbone,
+        target = AdaptationStage(config.adaptation.for_language(job.lang), seed=job.seed,
+                                 backbone=backbone,
                                  corpus=target_corpus, embeddings=embeddings)
         sources = self.sources(job, env)
         inference = config.inference
         per_source: dict[str, Stage] = {}
         for source in sources:
-            language = AdaptationStage(config.adaptation, seed=job.seed, backbone=backbone,
+            language = AdaptationStage(config.adaptation.for_language(source, source=True),
+                                       seed=job.seed, backbone=backbone,
                                        corpus=env.corpus(source, role="source"))
             per_source[f"language_{source}"] = language
             per_source[f"task_{source}"] = self.task_adapter(job, env, source, backbone, language)
