@@ -22,6 +22,14 @@ term reads (for mBART: the encoder's last hidden state; see that module). Option
 :class:`DistanceConfig` by the method) reads instead the tensor the LM head's own forward feeds
 its output layer (XLM-R, mBERT: after the head's dense → GELU → LayerNorm; mBART: the decoder's
 state; mGPT: the same tensor as the default). docs/choices.md compares the two readings.
+
+The authors' code (``weight.py``'s ``gen_weight`` at 6a38462; docs/fidelity.md, "Stage 5")
+differs in two options of :class:`DistanceConfig`, both set from the suite's ``inference``
+section: ``harmony_state: raw_last_layer`` pools the model's raw last hidden state, without the
+inverse invertible adapter (``weight.py:119-120``: ``mean_pooling(model(**batch))``, the
+output of an adapter model without a head); ``harmony_truncation: none`` tokenizes every
+sentence whole (``weight.py:114,144``: padding, no truncation; a sentence longer than the model's
+positions fails, as there).
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 from tqdm.auto import tqdm
@@ -42,7 +50,7 @@ from harness.core.workdir import atomic_write_text
 from harness.data.parallel import ParallelRef
 from harness.data.source import DataError
 from harness.methods.unibridge.kl import mean_pool
-from harness.models.loading import LAST_LAYER, PiReading, language_states
+from harness.models.loading import LAST_LAYER, PiReading, language_states, last_hidden_state
 from harness.tasks.reads import PairRead
 
 if TYPE_CHECKING:
@@ -53,6 +61,12 @@ log = logging.getLogger(__name__)
 DISTANCE_FILE = "distance.json"
 #: Names of the two languages inside the model of a distance stage.
 TARGET_LANGUAGE, SOURCE_LANGUAGE = "target", "source"
+
+#: The token states Eq. 10 pools: π_UniBridge (the paper; ``reading`` says which tensor) or the
+#: model's raw last hidden state, no inverse adapter (the authors' ``weight.py``).
+HarmonyState = Literal["pi_unibridge", "raw_last_layer"]
+#: ``max_length``: each sentence cut to ``max_length`` tokens; ``none``: whole (``weight.py``).
+HarmonyTruncation = Literal["max_length", "none"]
 
 
 def harmony_weights(distances: Mapping[str, float]) -> dict[str, float]:
@@ -107,15 +121,19 @@ def activate_language(model, name: str) -> None:
 
 def sentence_states(model, tokenizer, sentences: Sequence[str], batch_size: int = 32,
                     max_length: int = 128, progress: bool = False,
-                    reading: PiReading = LAST_LAYER) -> torch.Tensor:
+                    reading: PiReading = LAST_LAYER, state: HarmonyState = "pi_unibridge",
+                    truncation: HarmonyTruncation = "max_length") -> torch.Tensor:
     """Eq. 10: one state per sentence, the mean of π_UniBridge over its non-padding tokens.
 
     Uses the model's active embeddings and adapters; ``tokenizer`` must match the active
     embeddings; ``reading`` picks π_UniBridge (:func:`harness.models.loading.language_states`).
+    ``state`` ``raw_last_layer`` pools the raw last hidden state instead (``reading`` unused);
+    ``truncation`` ``none`` keeps every token (``max_length`` unused).
     Returns a float32 CPU tensor [len(sentences), hidden].
     """
     import torch
 
+    cut = {"truncation": True, "max_length": max_length} if truncation == "max_length" else {}
     with torch.no_grad():
         model.eval()
         device = next(model.parameters()).device
@@ -123,16 +141,28 @@ def sentence_states(model, tokenizer, sentences: Sequence[str], batch_size: int 
         starts = range(0, len(sentences), batch_size)
         for start in tqdm(starts, desc="sentence states", unit="batch", disable=not progress,
                           leave=False):
-            encoding = tokenizer(list(sentences[start:start + batch_size]), padding=True, truncation=True,
-                                 max_length=max_length, return_tensors="pt").to(device)
-            hidden = language_states(model, encoding["input_ids"], encoding["attention_mask"], reading)
+            encoding = tokenizer(list(sentences[start:start + batch_size]), padding=True,
+                                 return_tensors="pt", **cut).to(device)
+            hidden = token_states(model, encoding["input_ids"], encoding["attention_mask"],
+                                  reading, state)
             states.append(mean_pool(hidden, encoding["attention_mask"]).float().cpu())
         return torch.cat(states)
 
 
+def token_states(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                 reading: PiReading = LAST_LAYER, state: HarmonyState = "pi_unibridge") -> torch.Tensor:
+    """The token states [batch, length, hidden] Eq. 10 pools (see :data:`HarmonyState`)."""
+    if state == "raw_last_layer":
+        return last_hidden_state(model, input_ids, attention_mask)
+    if state == "pi_unibridge":
+        return language_states(model, input_ids, attention_mask, reading)
+    raise ValueError(f"unknown harmony state {state!r} (pi_unibridge, raw_last_layer)")
+
+
 def pair_distance(model, pairs: Sequence[tuple[str, str]], target: tuple[str, object],
                   source: tuple[str, object], batch_size: int = 32, max_length: int = 128,
-                  reading: PiReading = LAST_LAYER) -> float:
+                  reading: PiReading = LAST_LAYER, state: HarmonyState = "pi_unibridge",
+                  truncation: HarmonyTruncation = "max_length") -> float:
     """Eqs. 10–11 for one (target, source) pair of languages loaded in ``model``.
 
     Args:
@@ -141,14 +171,16 @@ def pair_distance(model, pairs: Sequence[tuple[str, str]], target: tuple[str, ob
         target: (name in the model, tokenizer) of the target language.
         source: (name in the model, tokenizer) of the source language.
         batch_size: sentences per forward pass.
-        max_length: tokens kept per sentence.
+        max_length: tokens kept per sentence (with ``truncation`` ``max_length``).
         reading: which tensor is π_UniBridge (see the module docstring).
+        state: π_UniBridge or the raw last layer (:data:`HarmonyState`).
+        truncation: whether sentences are cut at ``max_length`` (:data:`HarmonyTruncation`).
     """
     sides = []
     for (name, tokenizer), sentences in zip((target, source), zip(*pairs)):
         activate_language(model, name)
         sides.append(sentence_states(model, tokenizer, sentences, batch_size, max_length,
-                                     reading=reading))
+                                     reading=reading, state=state, truncation=truncation))
     return language_distance(*sides)
 
 
@@ -158,7 +190,10 @@ class DistanceConfig(StrictConfig):
     ``parallel`` names the corpus serving the pair and fingerprints only that pair's files.
 
     ``pi_unibridge`` is the adaptation config's (the method copies it here); its default is
-    left out of the key, as there.
+    left out of the key, as there. ``harmony_state`` and ``harmony_truncation`` are the
+    inference config's (:class:`harness.methods.unibridge.inference.InferenceConfig`):
+    ``pi_unibridge`` / ``max_length`` as the paper reads (PAPER.md "Harmony weights"),
+    ``raw_last_layer`` / ``none`` as the authors' ``weight.py:114-120,144`` computes.
     """
 
     lang: str
@@ -168,6 +203,8 @@ class DistanceConfig(StrictConfig):
     max_length: int = Field(128, gt=0)
     batch_size: int = Field(32, gt=0)
     pi_unibridge: PiReading = added_option(LAST_LAYER)
+    harmony_state: HarmonyState = added_option("pi_unibridge")
+    harmony_truncation: HarmonyTruncation = added_option("max_length")
 
     def data_reads(self) -> tuple[PairRead, ...]:
         """The first K sentence pairs of (target, source)."""
@@ -204,9 +241,11 @@ class HarmonyDistanceStage(Stage):
         source = load_language(model, inputs["language"], SOURCE_LANGUAGE)
         model.to(ctx.device)
         distance = pair_distance(model, pairs, (TARGET_LANGUAGE, target), (SOURCE_LANGUAGE, source),
-                                 config.batch_size, config.max_length, config.pi_unibridge)
+                                 config.batch_size, config.max_length, config.pi_unibridge,
+                                 config.harmony_state, config.harmony_truncation)
         record = {"lang": config.lang, "source": config.source, "distance": distance,
                   "n_pairs": len(pairs), "pi_unibridge": config.pi_unibridge}
+        record |= config.model_dump(include={"harmony_state", "harmony_truncation"})  # if set
         atomic_write_text(out / DISTANCE_FILE, json.dumps(record, indent=2))
 
     def summary(self, artifact: Path) -> dict[str, Any]:

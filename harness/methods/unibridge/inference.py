@@ -53,6 +53,8 @@ from harness.data.source import DataRef
 from harness.methods.unibridge.harmony import (  # noqa: F401  (the stage-5 API lives here too)
     DistanceConfig,
     HarmonyDistanceStage,
+    HarmonyState,
+    HarmonyTruncation,
     activate_language,
     harmony_weights,
     language_distance,
@@ -90,6 +92,12 @@ class InferenceConfig(StrictConfig):
     once per source (so 32 // n examples per pass; see
     :class:`harness.methods.unibridge.weighted_heads.WeightedHeads`).
 
+    Harmony options (each :class:`DistanceConfig` gets them; docs/fidelity.md, "Stage 5"):
+    ``harmony_state`` ``pi_unibridge`` (the paper: π_UniBridge, after the inverse invertible
+    adapter) or ``raw_last_layer`` (the authors' ``weight.py:119-120``: the adapter model's raw
+    last hidden state); ``harmony_truncation`` ``max_length`` (each sentence cut at
+    ``max_length`` tokens; the paper is silent) or ``none`` (``weight.py:114,144``: no truncation).
+
     ``ner_scoring``: what a target's NER score counts. ``word`` (PAPER.md "NER scoring": the
     paper reports word-level entity F1, comparable across tokenizers): one prediction per word,
     read where its label was put. ``subword``: their ``pinference_ner.py`` (lines 25-29, 60-63,
@@ -104,6 +112,8 @@ class InferenceConfig(StrictConfig):
     fixed_weights: dict[str, float] | None = None
     max_length: int = Field(128, gt=0)
     batch_size: int = Field(32, gt=0)
+    harmony_state: HarmonyState = added_option("pi_unibridge")
+    harmony_truncation: HarmonyTruncation = added_option("max_length")
     ner_scoring: ScoringUnit = added_option("word")
 
     @model_validator(mode="after")
@@ -139,7 +149,8 @@ class InferenceConfig(StrictConfig):
         """
         return DistanceConfig(lang=lang, source=source, parallel=parallel, k=self.k,
                               max_length=self.max_length, batch_size=self.batch_size,
-                              pi_unibridge=pi_unibridge)
+                              pi_unibridge=pi_unibridge, harmony_state=self.harmony_state,
+                              harmony_truncation=self.harmony_truncation)
 
 
 class MultiSourceConfig(StrictConfig):
@@ -267,13 +278,28 @@ class MultiSourceEvaluationStage(Stage):
         return {"weights": metrics["details"]["weights"], "distances": metrics["details"]["distances"]}
 
 
+def _harmony_authors_options(tree: str) -> dict[str, Any]:
+    """The harmony weights' options as their ``weight.py`` computes them (both trees alike).
+
+    ``weight.py:119-120,150-151``: ``mean_pooling(model(**batch))`` of an adapter model without a
+    head, the raw last hidden state; ``weight.py:114,144``: ``tokenizer(data, padding=True)``,
+    no truncation. Their sources differ by tree (``xlm/weight.py:98`` four, ``mbert/weight.py:97``
+    five); the harness weighs the sources a job ensembles (docs/fidelity.md, "Where their code
+    cannot be followed").
+    """
+    if tree not in ("xlm", "mbert"):
+        raise ValueError(f"unknown tree of the authors' code: {tree!r}")
+    return {"harmony_state": "raw_last_layer", "harmony_truncation": "none"}
+
+
 def authors_options(tree: str) -> dict[str, Any]:
     """This stage's options as the authors' code sets them in ``tree`` (``xlm`` or ``mbert``).
 
     Gathered by :func:`harness.methods.unibridge.authors.authors_preset`; each value cites
-    their file in docs/fidelity.md.
+    their file in docs/fidelity.md: the harmony weights' part is
+    :func:`_harmony_authors_options`, the scoring part :func:`_scoring_options`.
     """
-    return {**_scoring_options(tree)}
+    return {**_harmony_authors_options(tree), **_scoring_options(tree)}
 
 
 def _scoring_options(tree: str) -> dict[str, Any]:

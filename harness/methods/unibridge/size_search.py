@@ -34,10 +34,11 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from pydantic import Field
 
-from harness.core.config import StrictConfig
+from harness.core.config import StrictConfig, added_option
 from harness.core.shortfalls import SHORTFALL
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,27 @@ Evaluate = Callable[[Sequence[int]], Mapping[int, float]]
 
 
 class VocabSearchConfig(StrictConfig):
-    """Algorithm 1's settings (paper defaults) and the SentencePiece options that enter the key."""
+    """Algorithm 1's settings (paper defaults) and the SentencePiece options that enter the key.
+
+    Options for the authors' code (``mbert/UniBridge/MultiTok/train.py`` at 6a38462, the same
+    search in ``xlm/``; docs/fidelity.md, "Stage 1"; the paper's reading is each default):
+
+    - ``start`` v_i: 7000 in the paper (Table 7); their ``build.py:24`` passes ``min_vocab=3_000``.
+    - ``character_coverage``: 0.9995 here (SentencePiece's default, silent in the paper); theirs
+      1.0 for every language but zh/ja/ko/wuu (``train.py:116-119``).
+    - ``num_threads``: 1 here; theirs SentencePiece's default, 16 (no ``num_threads`` in
+      ``train.py:135-141``). A thread count changes the pieces but not from run to run
+      (measured: docs/fidelity.md), so the search stays deterministic at 16.
+    - ``max_sentence_length``: 16384 bytes here; theirs SentencePiece's default, 4192 (longer
+      lines are left out of training; ALP still scores them).
+    - ``stop_rule``: ``delta_le`` stops at the first Δ_s ≤ ε_s (Algorithm 1); ``abs_delta_lt`` at
+      the first |Δ_s| < ε_s (``train.py:167``), so a fall of ALP by ε_s or more goes on.
+    - ``cap_rule``: which size a search that meets no stopping step returns. ``cap`` (Algorithm
+      1): v_m, or the largest size the corpus can fill when that is smaller. ``last_grid_size``
+      (``train.py:133-151``): the search never leaves the grid v_i + kδ_v; at the first size the
+      corpus cannot fill it returns the size one step below (also below v_i, once), and at v_m
+      the last grid size ≤ v_m.
+    """
 
     threshold: float = Field(5.0, ge=0, description="ε_s; Figure 3 also uses 10 and 15")
     start: int = Field(7000, gt=0, description="v_i")
@@ -57,11 +78,30 @@ class VocabSearchConfig(StrictConfig):
     max_sentence_length: int = Field(16384, gt=0, description="bytes; longer samples are dropped")
     num_threads: int = Field(1, gt=0, description="SentencePiece threads per training: changes the "
                              "trained pieces, so fixed (never the machine's core count) and keyed")
+    stop_rule: Literal["delta_le", "abs_delta_lt"] = added_option("delta_le")
+    cap_rule: Literal["cap", "last_grid_size"] = added_option("cap")
 
     def training_options(self) -> dict:
         """The SentencePiece options that determine a trained model (the cache key's part)."""
         return dict(model_type="unigram", character_coverage=self.character_coverage,
                     max_sentence_length=self.max_sentence_length, num_threads=self.num_threads)
+
+    def stops(self, delta: float) -> bool:
+        """Whether a step whose ALP changed by ``delta`` ends the search (``stop_rule``)."""
+        if self.stop_rule == "abs_delta_lt":
+            return abs(delta) < self.threshold
+        return delta <= self.threshold
+
+    def capped(self, top: int, floor: int = 0) -> int:
+        """The size a search capped at ``top`` (v_m or the corpus's limit) returns (``cap_rule``).
+
+        ``last_grid_size``: the largest of v_i − δ_v, v_i, v_i + δ_v, ... ≤ ``top``; ``top`` itself
+        when that is below ``floor`` or not positive (their code would fail there: docs/fidelity.md).
+        """
+        if self.cap_rule == "cap" or top < self.start - self.step:
+            return top
+        size = self.start + (top - self.start) // self.step * self.step
+        return size if size >= max(floor, 1) else top
 
 
 def usable_cores() -> int:
@@ -135,7 +175,7 @@ class AlpMemo:
 
 
 def linear_scan(memo: AlpMemo, grid: Sequence[int], threshold: float,
-                lookahead: int = 1) -> int | None:
+                lookahead: int = 1, stops: Callable[[float], bool] | None = None) -> int | None:
     """Algorithm 1's loop: index of the first size with Δ_s ≤ ε_s, None when the cap is hit.
 
     Args:
@@ -143,13 +183,16 @@ def linear_scan(memo: AlpMemo, grid: Sequence[int], threshold: float,
         grid: v_i, v_i + δ_v, ... up to the cap v_m.
         threshold: ε_s.
         lookahead: k, how many untrained sizes to ask for at once (1: Algorithm 1 verbatim).
+        stops: whether a step's Δ_s ends the search, in place of Δ_s ≤ ε_s
+            (:meth:`VocabSearchConfig.stops`).
     """
+    stops = stops or (lambda delta: delta <= threshold)
     if lookahead < 1:
         raise ValueError(f"lookahead must be at least 1, got {lookahead}")
     for k in range(1, len(grid)):
         while grid[k - 1] not in memo.alp or grid[k] not in memo.alp:
             memo.get(_next_untrained(memo, grid[k - 1:], lookahead))
-        if memo.alp[grid[k]] - memo.alp[grid[k - 1]] <= threshold:
+        if stops(memo.alp[grid[k]] - memo.alp[grid[k - 1]]):
             return k
     return None
 
@@ -244,20 +287,24 @@ def _search_within(memo: AlpMemo, config: VocabSearchConfig, lookahead: int,
         memo.get([size])
         return SearchOutcome(size, dict(memo.alp), "fixed", max_trainable, notes)
     grid = size_grid(config, top, bounds.floor)
+    capped = config.capped(top, bounds.floor)
     outcome_note = None
     if not grid:
         outcome_note = (f"the corpus is too small for the vocabulary search: it allows sizes "
                         f"{bounds.floor} to {top} only, and none of the sizes to try (from "
-                        f"{config.start} in steps of {config.step}) is among them; using {top}")
+                        f"{config.start} in steps of {config.step}) is among them; using {capped}")
         index, strategy = None, "cap"
     else:
-        index, strategy = linear_scan(memo, grid, config.threshold, lookahead), "linear"
+        index = linear_scan(memo, grid, config.threshold, lookahead, config.stops)
+        strategy = "linear"
         if index is None:
             outcome_note = cap_reached_note(memo, grid, config, top)
+            if capped != top:
+                outcome_note += f"; cap_rule last_grid_size: the size is the grid's last, {capped}"
     if outcome_note:  # the corpus, not the suite, ending the search is a data shortfall
         short = corpus_capped(max_trainable, config.max_size)
         log.warning("%s", outcome_note, extra=SHORTFALL if short else None)
-    size = top if index is None else grid[index]
+    size = capped if index is None else grid[index]
     memo.get([size])
     return SearchOutcome(size, dict(memo.alp), strategy, max_trainable,
                          notes + ([outcome_note] if outcome_note else []), outcome_note)

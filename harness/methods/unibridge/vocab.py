@@ -261,6 +261,18 @@ def authors_options(tree: str) -> dict[str, Any]:
     """This stage's options as the authors' code sets them in ``tree`` (``xlm`` or ``mbert``).
 
     Gathered by :func:`harness.methods.unibridge.authors.authors_preset`; each value cites
-    their file in docs/fidelity.md. Empty: this stage follows the text in both trees.
+    their file in docs/fidelity.md ("Stage 1"). Both trees search alike
+    (``UniBridge/MultiTok/train.py``: ``train``; ``mbert/build.py:19-28`` calls it, ``xlm/build.py``
+    has the call commented out, the same arguments); their SentencePiece version (0.1.98 or
+    0.1.99, docs/fidelity.md) is the environment's, not an option.
     """
-    return {}
+    if tree not in ("xlm", "mbert"):
+        raise ValueError(f"unknown tree of the authors' code: {tree!r}")
+    return {
+        "start": 3000,  # build.py:24 min_vocab=3_000
+        "character_coverage": 1.0,  # train.py:116-119 (0.9995 only for zh ja ko wuu)
+        "num_threads": 16,  # SentencePiece's default: train.py:135-141 passes none
+        "max_sentence_length": 4192,  # SentencePiece's default: train.py:135-141 passes none
+        "stop_rule": "abs_delta_lt",  # train.py:167
+        "cap_rule": "last_grid_size",  # train.py:133-151
+    }
