@@ -160,3 +160,24 @@ def test_a_counterpart_whose_cache_links_to_the_papers_builds_no_shared_stage_ag
     assert second.exit_code == 0, second.output
     assert " 0 run" in second.output and "cached" in second.output, second.output
     assert len(list((authors / "results").rglob("*.json"))) == 1
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ("pipeline_check: 1", "pipeline_check: Input should be a valid boolean"),
+    ("pipeline_check: 'no'", "pipeline_check: Input should be a valid boolean"),
+    ("fidelity: author", "fidelity: Input should be 'paper' or 'authors'"),
+    ("fidelity: 3", "fidelity: Input should be 'paper' or 'authors'"),
+])
+def test_the_new_suite_keys_refuse_what_is_not_theirs_in_one_line(tmp_path, line, says):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"extends: {ROOT / 'suites' / 'smoke.yaml'}\nname: bad\n{line}\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.splitlines()[1:] == [says]
+
+
+def test_extends_with_a_nul_byte_is_one_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text('extends: "a\\0b"\nname: bad\n', encoding="utf-8")
+    with pytest.raises(SuiteError, match="holds a NUL byte"):
+        load_suite(path)

@@ -96,8 +96,9 @@ def test_a_misspelt_required_key_is_one_line_naming_the_key_it_misses(tmp_path):
     payload = {("monolingal" if key == "monolingual" else key): value for key, value in VALID.items()}
     message = error_of(tmp_path, payload)
     assert message.splitlines()[1:] == [
-        "monolingal: unknown key. Did you mean 'monolingual'? Valid keys: name, description, seeds, "
-        "backbones, tasks, methods, monolingual, parallel, include"]  # 'path' is no suite key
+        "monolingal: unknown key. Did you mean 'monolingual'? Valid keys: name, description, "
+        "fidelity, pipeline_check, seeds, backbones, tasks, methods, monolingual, parallel, include, "
+        "extends"]  # 'path' is no suite key
     nested = deep_merge(VALID, {"tasks": {"ner": {"dta": {"path": "d"}}}})
     del nested["tasks"]["ner"]["data"]
     assert error_of(tmp_path, nested).splitlines()[1:] == [
@@ -109,8 +110,8 @@ def test_a_missing_key_far_from_the_unknown_one_stays_its_own_line(tmp_path):
     payload = {**{key: value for key, value in VALID.items() if key != "monolingual"}, "zzz": 1}
     assert error_of(tmp_path, payload).splitlines()[1:] == [
         "monolingual: Field required",
-        "zzz: unknown key. Valid keys: name, description, seeds, backbones, tasks, methods, "
-        "monolingual, parallel, include"]
+        "zzz: unknown key. Valid keys: name, description, fidelity, pipeline_check, seeds, "
+        "backbones, tasks, methods, monolingual, parallel, include, extends"]
 
 
 @pytest.mark.parametrize("method, overrides, line", [
@@ -143,8 +144,8 @@ def test_unknown_keys_without_a_close_one_list_the_valid_keys_only(tmp_path):
     payload = deep_merge(VALID, {"zzz": 1, "tasks": {"ner": {"data": {"path": "d", "qqq": 2}}}})
     assert error_of(tmp_path, payload).splitlines()[1:] == [
         f"tasks.ner.data.qqq: unknown key. Valid keys: {DATA_KEYS}",
-        "zzz: unknown key. Valid keys: name, description, seeds, backbones, tasks, methods, "
-        "monolingual, parallel, include"]
+        "zzz: unknown key. Valid keys: name, description, fidelity, pipeline_check, seeds, "
+        "backbones, tasks, methods, monolingual, parallel, include, extends"]
 
 
 def test_unknown_language_lists_choices(tmp_path):

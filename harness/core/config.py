@@ -17,7 +17,9 @@ Contract: a :class:`StrictConfig` is frozen (hashable, never changed after valid
 forbids unknown keys, so a misspelt key in a suite file or a method's settings is an error, not
 a silently ignored default. Its numbers are strict where lax validation would silently change
 what the file says: a boolean is refused wherever an integer or a float is meant (pydantic
-would read ``max_steps: true`` as 1 and ``seeds: [true]`` as seed 1), and a float must be
+would read ``max_steps: true`` as 1 and ``seeds: [true]`` as seed 1), anything but a boolean
+where a boolean is meant (``pipeline_check: 1`` or ``"no"``, which pydantic reads as true and
+false), and a float must be
 finite (``.nan`` or ``.inf`` in YAML would pass ``gt=0`` checks or end in a NaN loss at the
 second training step). Both hold for every field at any depth (``tuple[int, ...]``,
 ``dict[str, float]``, ``int | None``) of every subclass, through one pass over the model's
@@ -65,7 +67,7 @@ _DATA_KEYS = frozenset({"default", "expected", "metadata", "serialization", "cls
 
 
 def _strict_numbers(schema: Any) -> Any:
-    """``schema`` with every ``int`` and ``float`` schema in it refusing a boolean."""
+    """``schema`` with every ``int`` and ``float`` schema refusing a boolean, every ``bool`` a non-boolean."""
     if isinstance(schema, list):
         return [_strict_numbers(item) for item in schema]
     if not isinstance(schema, dict):
@@ -73,6 +75,8 @@ def _strict_numbers(schema: Any) -> Any:
     kind = schema.get("type")
     if schema.get("metadata", {}).get(_MARK):
         return schema
+    if kind == "bool":  # pydantic would read 1, "yes", "on" and "t" as true
+        return {**schema, "strict": True}
     if kind in ("int", "float"):
         refuse = _refuse_bool_for_int if kind == "int" else _refuse_bool_for_float
         return core_schema.no_info_before_validator_function(refuse, schema, metadata={_MARK: True})

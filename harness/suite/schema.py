@@ -442,6 +442,9 @@ def _extended(raw: dict[str, Any], path: Path, chain: tuple[Path, ...]) -> dict[
     if not isinstance(other, str) or not other:
         raise SuiteError(f"{path}: extends: {_SHORT.repr(other)} is not a suite file; valid: a "
                          "path relative to this file, e.g. 'extends: wikiann.yaml'")
+    if "\0" in other:
+        raise SuiteError(f"{path}: extends: {_SHORT.repr(other)} holds a NUL byte; valid: a path "
+                         "relative to this file, e.g. 'extends: wikiann.yaml'")
     base_path = (path.parent / Path(other).expanduser()).resolve()
     chain = (*chain, path.resolve())
     if base_path in chain or len(chain) > MAX_EXTENDS:
