@@ -13,7 +13,7 @@ What is fetched is what the stages of the selected jobs read (:mod:`harness.task
 - **Releases** (:mod:`harness.data.releases`, whatever entries it holds): the loader's own check
   of each language runs with the data cache pointed at the destination, so exactly the files
   that language needs are downloaded and verified against their pinned checksums.
-- **Hub datasets**: the loaders are run with :func:`~harness.data._local.recording_hub_reads`,
+- **Hub datasets**: the loaders are run with :func:`~harness.data._local.recording_hub_splits`,
   which records the hub configs they would read; the files of those configs (the ``configs:``
   metadata of the dataset card at the pinned revision) and the card are downloaded with
   ``huggingface_hub.snapshot_download`` into ``<mirror>/<owner>/<name>/``, the layout
@@ -42,7 +42,7 @@ import yaml
 
 from harness.core.graph import Stage
 from harness.data import hub, monolingual, parallel, releases
-from harness.data._local import recording_hub_reads
+from harness.data._local import recording_hub_splits
 from harness.data.source import DataError, DataSource
 from harness.tasks.reads import DataRead, PairRead, TaskRead, TextRead
 from harness.tasks.specs import get_task
@@ -108,21 +108,30 @@ def fetch_items(reads: Iterable[DataRead], stages: Iterable[Stage],
 def hub_configs(reads: Iterable[DataRead]) -> dict[DataSource, list[str]]:
     """The hub configs each hub dataset's loader reads for ``reads``, in first-read order."""
     configs: dict[DataSource, list[str]] = {}
+    for source, config, _ in recorded_hub_splits(reads):
+        named = configs.setdefault(source, [])
+        if config not in named:
+            named.append(config)
+    return configs
+
+
+def recorded_hub_splits(reads: Iterable[DataRead]) -> list[tuple[DataSource, str | None, str]]:
+    """Each (hub dataset, config, split) the loaders of ``reads`` read, in order; nothing is read.
+
+    The loaders run in recording mode (:func:`harness.data._local.recording_hub_splits`), their
+    logger quiet meanwhile: they would say "only 0 samples" of the rows they were not given.
+    """
     data_log = logging.getLogger("harness.data")
     level = data_log.level
-    data_log.setLevel(logging.ERROR)  # the loaders' "only 0 samples" about the rows not read
+    data_log.setLevel(logging.ERROR)
     try:
-        with recording_hub_reads() as recorded:
+        with recording_hub_splits() as recorded:
             for read in reads:
                 if _data_of(read).hub is not None:
                     _load(read)
     finally:
         data_log.setLevel(level)
-    for source, config in recorded:
-        named = configs.setdefault(source, [])
-        if config not in named:
-            named.append(config)
-    return configs
+    return recorded
 
 
 def backbone_ids(stages: Iterable[Stage]) -> list[tuple[str, str | None]]:

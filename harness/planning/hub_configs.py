@@ -17,9 +17,8 @@ import logging
 from collections.abc import Iterable, Mapping
 
 from harness.data import hub_listings
-from harness.data._local import recording_hub_splits
 from harness.data.source import DataSource
-from harness.planning.fetching import _data_of, _load
+from harness.planning.fetching import recorded_hub_splits
 from harness.tasks.reads import DataRead
 
 logger = logging.getLogger(__name__)
@@ -28,17 +27,7 @@ logger = logging.getLogger(__name__)
 def hub_reads(reads: Iterable[DataRead]) -> dict[DataSource, dict[str, set[str]]]:
     """Per hub dataset, the configs its loaders read for ``reads`` and the splits of each."""
     found: dict[DataSource, dict[str, set[str]]] = {}
-    data_log = logging.getLogger("harness.data")
-    level = data_log.level
-    data_log.setLevel(logging.ERROR)  # the loaders' "only 0 samples" about the rows not read
-    try:
-        with recording_hub_splits() as recorded:
-            for read in reads:
-                if _data_of(read).hub is not None:
-                    _load(read)
-    finally:
-        data_log.setLevel(level)
-    for source, config, split in recorded:
+    for source, config, split in recorded_hub_splits(reads):
         if config is not None:
             found.setdefault(source, {}).setdefault(config, set()).add(split)
     return found
