@@ -181,3 +181,45 @@ def test_extends_with_a_nul_byte_is_one_line(tmp_path):
     path.write_text('extends: "a\\0b"\nname: bad\n', encoding="utf-8")
     with pytest.raises(SuiteError, match="holds a NUL byte"):
         load_suite(path)
+
+
+TINY_UNIBRIDGE = {
+    "vocab": {"start": 100, "step": 100, "max_size": 800},
+    "embeddings": {"fasttext_dim": 16},
+    "adaptation": {"max_steps": 2, "batch_size": 4, "max_device_batch_size": 4,
+                   "source": {"batch_size": 4}},
+    "task_adapter": {"max_steps": 3, "batch_size": 4, "max_device_batch_size": 4},
+}
+
+
+@pytest.mark.slow
+def test_both_profiles_run_and_their_records_differ_where_the_options_say(tmp_path):
+    """One job per method on tiny mBERT (the mbert/ tree), both profiles over one cache."""
+    def suite(fidelity: str) -> Path:
+        return mini_suite(tmp_path, name=f"e2e-{fidelity}", fidelity=fidelity,
+                          backbones=["tiny-mbert"],
+                          monolingual={"data": {"path": str(FIXTURES / "monolingual")},
+                                       "target_samples": 120, "source_samples": 120,
+                                       "words_per_sample": 24},
+                          methods={"zero_shot": {"training": {"max_steps": 3, "batch_size": 4,
+                                                              "max_device_batch_size": 4}},
+                                   "unibridge": TINY_UNIBRIDGE})
+    paper, authors = tmp_path / "paper", tmp_path / "authors"
+    assert CliRunner().invoke(cli, ["run", str(suite("paper")), "--workdir", str(paper)]).exit_code == 0
+    authors.mkdir()
+    (authors / "cache").symlink_to(paper / "cache", target_is_directory=True)
+    done = CliRunner().invoke(cli, ["run", str(suite("authors")), "--workdir", str(authors)])
+    assert done.exit_code == 0, done.output
+    from harness.run.records import load_records
+
+    before = {r.job_id: r for r in load_records(paper)}
+    after = {r.job_id: r for r in load_records(authors)}
+    zero_shot = "zero_shot/tiny-mbert/ner/amh/seed1"
+    assert after[zero_shot].model_dump() == before[zero_shot].model_dump()  # no code of theirs
+    job = "unibridge/tiny-mbert/ner/amh/seed1"
+    assert after[job].config_hash != before[job].config_hash
+    assert after[job].details["scoring_unit"] == "subword" and "scoring_unit" not in before[job].details
+    tasks = after[job].facts("task_adapter")
+    assert tasks and {facts["selection"] for facts in tasks.values()} == {"last"}
+    assert all("selection" not in facts for facts in before[job].facts("task_adapter").values())
+    assert after[job].details["distances"] != before[job].details["distances"]  # raw last layer
