@@ -21,14 +21,17 @@ class Cycle:
         self.me = self
 
 
-def test_first_stage_of_a_kind_freezes_and_later_ones_do_not():
+def test_first_stage_of_a_kind_freezes_and_later_ones_do_not(monkeypatch):
     gc.unfreeze()
     assert heap.settle_after("task_adapter") is True
-    frozen = gc.get_freeze_count()
-    assert frozen > 0
+    assert gc.get_freeze_count() > 0
+    calls = []
+    monkeypatch.setattr(heap.gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(heap.gc, "collect", lambda: calls.append("collect"))
     assert heap.settle_after("task_adapter") is False
-    assert gc.get_freeze_count() == frozen        # no second freeze for the same kind
+    assert calls == []                            # no second pass for the same kind
     assert heap.settle_after("evaluation") is True
+    assert calls == ["collect", "freeze"]         # the garbage first, then the freeze
 
 
 def test_garbage_is_collected_before_freezing_not_kept():

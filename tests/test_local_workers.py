@@ -17,6 +17,7 @@ from harness.run.executors.local import (
     LocalExecutor,
     WorkersSettingError,
     local_workers,
+    stage_slots,
 )
 from harness.run.records import RESULTS_FILE, read_results
 from harness.run.runner import RunOptions, run_jobs
@@ -52,6 +53,16 @@ class Fails(Append):
         raise ValueError("bad input data")
 
 
+class Warns(Append):
+    kind = "warns"
+
+    def run(self, ctx, inputs, out):
+        import logging
+
+        logging.getLogger("harness.test_workers").warning("said in pid %d", os.getpid())
+        super().run(ctx, inputs, out)
+
+
 def execute(stages, root: Path, workers: int):
     done: list[str] = []
     cache = Cache(root)
@@ -84,6 +95,30 @@ def test_two_workers_run_independent_stages_at_once_and_inputs_first(tmp_path):
     assert len(builds(log)) == 3
 
 
+def test_a_stage_wider_than_the_free_slots_runs_alone(tmp_path, monkeypatch):
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    log = str(tmp_path / "builds.log")
+    monkeypatch.setattr("harness.run.executors.local.threads_for",
+                        lambda stage: 2 if stage.config.name == "wide" else 1)
+    stages = [Append(Cfg(name="a", log=log, sleep=0.5)), Append(Cfg(name="wide", log=log, sleep=0.5)),
+              Append(Cfg(name="b", log=log, sleep=0.5))]
+    failures, done = execute(stages, tmp_path / "cache", workers=2)
+    assert failures == [] and sorted(done) == ["a", "b", "wide"]
+    built = builds(log)
+    wide = built["wide"]
+    for other in ("a", "b"):  # no overlap with the stage that takes both slots
+        assert built[other][2] <= wide[1] or built[other][1] >= wide[2]
+    assert built["a"][2] <= wide[1] <= built["b"][1]  # and the order given is the order started
+
+
+def test_a_workers_log_lines_are_said_by_the_driver(tmp_path, caplog):
+    caplog.set_level("WARNING")
+    failures, done = execute([Warns(Cfg(name="w", log=str(tmp_path / "log")))], tmp_path / "c", workers=2)
+    assert failures == [] and done == ["w"]
+    said = [r for r in caplog.records if r.name == "harness.test_workers"]
+    assert len(said) == 1 and said[0].process != os.getpid()   # from the worker, through the driver
+
+
 def test_a_failed_stage_stops_only_what_depends_on_it(tmp_path):
     log = str(tmp_path / "builds.log")
     bad = Fails(Cfg(name="bad", log=log))
@@ -114,9 +149,16 @@ def test_how_many_workers(monkeypatch):
     assert local_workers(stages[:2], "cpu") == 2      # never more than the stages
     assert local_workers(stages, "cuda") == 1         # one device: one stage at a time
     monkeypatch.setattr("harness.run.executors.local.threads_for", lambda stage: 4)
-    assert local_workers(stages, "cpu") == 1          # a stage that takes every CPU
+    assert local_workers(stages, "cpu") == 1          # stages that take every CPU
+    assert stage_slots(stages[0], 4) == 4
+    wide = {"0": 4}
+    monkeypatch.setattr("harness.run.executors.local.threads_for",
+                        lambda stage: wide.get(stage.config.name, 1))
+    assert local_workers(stages, "cpu") == 4          # a wide stage among one-thread ones ...
+    assert stage_slots(stages[0], 4) == 4 and stage_slots(stages[1], 4) == 1  # ... runs alone
     monkeypatch.setenv(WORKERS_ENV, "3")
     assert local_workers(stages, "cuda") == 3
+    assert stage_slots(stages[0], 3) == 1             # N at once, as asked
     monkeypatch.setenv(WORKERS_ENV, "two")
     with pytest.raises(WorkersSettingError, match="UNIBRIDGE_WORKERS"):
         local_workers(stages, "cpu")

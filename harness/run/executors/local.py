@@ -48,9 +48,11 @@ class WorkersSettingError(ValueError):
 
 
 def local_workers(pending: Sequence[Stage], device: str) -> int:
-    """How many stages to run at once: ``UNIBRIDGE_WORKERS``, else usable CPUs // widest stage.
+    """How many worker processes: ``UNIBRIDGE_WORKERS``, else usable CPUs // narrowest stage.
 
-    One on CUDA (stages share the device) and for fewer than two pending stages.
+    One on CUDA (stages share the device) and for fewer than two pending stages. With several,
+    a stage of ``t`` threads takes ``t`` of them (:func:`stage_slots`): two one-thread stages
+    run side by side on 2 CPUs, a stage that takes both runs alone.
 
     Raises:
         WorkersSettingError: ``UNIBRIDGE_WORKERS`` is not a whole number from 1.
@@ -64,9 +66,19 @@ def local_workers(pending: Sequence[Stage], device: str) -> int:
     elif device != "cpu":
         count = 1
     else:
-        widest = max((threads_for(stage) for stage in pending), default=1)
-        count = usable_cpus() // widest
+        narrowest = min((threads_for(stage) for stage in pending), default=1)
+        count = usable_cpus() // narrowest
     return max(1, min(count, len(pending)))
+
+
+def stage_slots(stage: Stage, workers: int) -> int:
+    """How many of ``workers`` a stage takes while it runs: its threads (all of them at most).
+
+    Each counts one when ``UNIBRIDGE_WORKERS`` sets the number (N stages at once, as asked).
+    """
+    if os.environ.get(WORKERS_ENV, "").strip():
+        return 1
+    return max(1, min(threads_for(stage), workers))
 
 
 class LocalExecutor(Executor):
@@ -116,27 +128,44 @@ class LocalExecutor(Executor):
 
     def _in_workers(self, pending: list[Stage], cache: Cache, ctx: StageContext,
                     on_done: Callable[[Stage], None], workers: int, bar) -> list[Failure]:
-        """At most ``workers`` stages at once, each started once its inputs are built."""
+        """Stages taking at most ``workers`` slots at once, each started once its inputs are built.
+
+        Of the stages whose inputs are built, the first in the order given starts first; one
+        that needs more slots than are free holds back those after it until it fits (no stage
+        waits forever behind narrower ones).
+        """
         import multiprocessing
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import ProcessPoolExecutor
 
         from harness.plugins.loading import included_folders
-        from harness.run.executors.workers import Quietness, build_stage, init_worker
+        from harness.run.executors.workers import Quietness, driver_says, init_worker
+
+        root = str(cache.root.resolve())
+        worker_ctx = replace(ctx, cache=None, progress=False)  # bars of parallel stages would interleave
+        included = tuple(str(folder) for folder in included_folders())
+        spawn = multiprocessing.get_context("spawn")
+        records = spawn.Queue()  # the workers' log lines, said here (harness.run.executors.workers)
+        pool = ProcessPoolExecutor(workers, mp_context=spawn, initializer=init_worker,
+                                   initargs=(Quietness.of_this_process(), included, records))
+        with driver_says(records):
+            return self._schedule(pool, pending, root, worker_ctx, on_done, workers, bar)
+
+    def _schedule(self, pool, pending: list[Stage], root: str, worker_ctx: StageContext,
+                  on_done: Callable[[Stage], None], workers: int, bar) -> list[Failure]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        from harness.run.executors.workers import build_stage
 
         failed: dict[str, Failure] = {}
         waiting = list(pending)
         unbuilt = {stage.key for stage in pending}
         running: dict = {}
-        root = str(cache.root.resolve())
-        worker_ctx = replace(ctx, cache=None, progress=False)  # bars of parallel stages would interleave
-        included = tuple(str(folder) for folder in included_folders())
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=init_worker,
-                                   initargs=(Quietness.of_this_process(), included))
+        slots = {stage.key: stage_slots(stage, workers) for stage in pending}
         try:
             while waiting or running:
                 for stage in list(waiting):
-                    if len(running) >= workers:
+                    free = workers - sum(slots[s.key] for s in running.values())
+                    if free <= 0:
                         break
                     skipped = failed_input(stage, failed)
                     if skipped:
@@ -145,6 +174,8 @@ class LocalExecutor(Executor):
                         waiting.remove(stage)
                         bar.update()
                     elif not any(s.key in unbuilt for s in stage.inputs.values()):
+                        if slots[stage.key] > free:
+                            break  # it starts next, once enough stages finish
                         waiting.remove(stage)
                         log.info("running %s (%s)", stage.title, stage.label)
                         future = pool.submit(build_stage, root, pickle.dumps(stage), worker_ctx)

@@ -15,9 +15,11 @@ that a stage class of an included module and the plugins' registry entries exist
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -56,13 +58,35 @@ def _pattern(text) -> str:
     return getattr(text, "pattern", text) or ""
 
 
-def init_worker(quietness: Quietness, included: tuple[str, ...]) -> None:
-    """Make a fresh worker process like the driver: wait policy, quietness, plugins."""
+def init_worker(quietness: Quietness, included: tuple[str, ...], records=None) -> None:
+    """Make a fresh worker process like the driver: wait policy, quietness, plugins.
+
+    With ``records`` (a multiprocessing queue), every log record of the worker goes to it, for
+    the driver's handlers to say (:func:`driver_says`): its format, its filters (each warning
+    once, data shortfalls held for the run's summary), its place above the bars.
+    """
     from harness.plugins.loading import activate
 
     passive_waiting()  # before the worker imports torch, as the command line does
+    if records is not None:
+        from logging.handlers import QueueHandler
+
+        logging.root.handlers[:] = [QueueHandler(records)]
     quietness.apply()
     activate([Path(folder) for folder in included])
+
+
+@contextlib.contextmanager
+def driver_says(records) -> Iterator[None]:
+    """Meanwhile, the workers' log records in ``records`` go to this process's root handlers."""
+    from logging.handlers import QueueListener
+
+    listener = QueueListener(records, *logging.root.handlers, respect_handler_level=True)
+    listener.start()
+    try:
+        yield
+    finally:
+        listener.stop()
 
 
 def build_stage(cache_root: str, pickled_stage: bytes, ctx: StageContext) -> str:
