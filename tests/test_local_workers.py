@@ -204,3 +204,46 @@ def test_reduced_suite_gives_the_same_results_in_workers(tmp_path, monkeypatch):
     for path in weights:
         twin = tmp_path / "2" / path.relative_to(tmp_path / "1")
         assert twin.read_bytes() == path.read_bytes(), path
+
+
+class Sleeper(Append):
+    """Says its pid in a file, then sleeps ``sleep`` seconds before it writes anything."""
+
+    kind = "sleeper"
+
+    def run(self, ctx, inputs, out):
+        Path(self.config.log).with_suffix(".pid").write_text(str(os.getpid()))
+        super().run(ctx, inputs, out)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\tZ" not in next(line for line in status.splitlines() if line.startswith("State:"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_an_interrupted_run_ends_the_stages_still_running(tmp_path):
+    log = str(tmp_path / "builds.log")
+    sleeper = Sleeper(Cfg(name="sleeper", log=log, sleep=120.0))
+    quick = Append(Cfg(name="quick", log=log, sleep=0.5))
+    cache = Cache(tmp_path / "cache")
+    pid_file = Path(log).with_suffix(".pid")
+
+    def interrupt(stage):
+        while not pid_file.exists():  # the sleeper is running
+            time.sleep(0.1)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        LocalExecutor(workers=2).execute([sleeper, quick], cache,
+                                         StageContext(cache=cache, progress=False), interrupt)
+    pid = int(pid_file.read_text())
+    deadline = time.time() + 10
+    while alive(pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not alive(pid)                        # its worker was ended, not waited for (120 s)
+    assert not cache.is_done(sleeper)

@@ -65,8 +65,12 @@ def init_worker(quietness: Quietness, included: tuple[str, ...], records=None) -
     the driver's handlers to say (:func:`driver_says`): its format, its filters (each warning
     once, data shortfalls held for the run's summary), its place above the bars.
     """
+    import signal
+
     from harness.plugins.loading import activate
 
+    # Ctrl-C reaches the whole process group: the driver decides, and ends the workers itself
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     passive_waiting()  # before the worker imports torch, as the command line does
     if records is not None:
         from logging.handlers import QueueHandler
