@@ -1,10 +1,14 @@
 """Fixtures shared by every test module."""
 
 import logging
+import os
 
 from harness.core.threads import passive_waiting
 
 passive_waiting()  # before torch is imported, as the command line does: OpenMP reads it once
+# Stages in the test process, where a test's monkeypatches and its own stage classes live; the
+# worker processes of a run are tested on their own (tests/test_local_workers.py).
+os.environ.setdefault("UNIBRIDGE_WORKERS", "1")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

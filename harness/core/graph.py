@@ -61,6 +61,7 @@ from typing import Any, ClassVar
 from filelock import FileLock
 from pydantic import BaseModel
 
+from harness.core.heap import settle_after
 from harness.core.manifest import (
     MANIFEST,
     CacheError,
@@ -362,6 +363,7 @@ class Cache:
             seed_everything(stage.seed or 0)
             with stage_threads(stage) as threads:
                 stage.run(replace(ctx, seed=stage.seed or 0), inputs, tmp)
+            settle_after(stage.kind)  # the heap it imported, out of every later full gc pass
             follow_umask(tmp)
             write_manifest(stage.identity(), stage.key, tmp, started, ctx.run_id, threads)
             self._publish(tmp, final)

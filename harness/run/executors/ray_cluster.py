@@ -35,9 +35,8 @@ import logging
 import os
 import sys
 import tempfile
-import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,7 @@ from harness.core.executor import (
 )
 from harness.core.graph import Cache, Stage, StageContext
 from harness.core.workdir import NoSpaceError
+from harness.run.executors.workers import Quietness
 
 log = logging.getLogger(__name__)
 
@@ -173,37 +173,6 @@ def _import_ray():
             "--executor ray needs Ray, which is not installed: "
             "pip install 'unibridge-bench[ray]' (or use --executor local)") from error
     return ray
-
-
-@dataclass(frozen=True)
-class Quietness:
-    """The driver's logger levels and warning filters, repeated in each worker.
-
-    So that a worker is as quiet as the driver: library chatter hidden unless ``-v`` asks for it.
-    """
-
-    levels: dict[str, int]
-    warning_filters: tuple
-
-    @classmethod
-    def of_this_process(cls) -> Quietness:
-        """The levels set on this process's loggers (root under "") and its warning filters."""
-        loggers = logging.root.manager.loggerDict.items()
-        levels = {name: logger.level for name, logger in loggers
-                  if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET}
-        return cls({"": logging.root.level, **levels}, tuple(warnings.filters))
-
-    def apply(self) -> None:
-        """Set the same levels and put the same warning filters first, in the same order."""
-        for name, level in self.levels.items():
-            logging.getLogger(name).setLevel(level)
-        for action, message, category, module, line in reversed(self.warning_filters):
-            warnings.filterwarnings(action, _pattern(message), category, _pattern(module), line)
-
-
-def _pattern(text) -> str:
-    """A warning filter's regex (compiled, a plain string, or None for any) as a string."""
-    return getattr(text, "pattern", text) or ""
 
 
 def _materialize(cache_root: str, pickled_stage: bytes, ctx: StageContext, quietness: Quietness,
