@@ -53,6 +53,17 @@ class Fails(Append):
         raise ValueError("bad input data")
 
 
+class Dies(Append):
+    """Its worker process is killed while it runs (as the kernel's OOM killer would)."""
+
+    kind = "dies"
+
+    def run(self, ctx, inputs, out):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class Warns(Append):
     kind = "warns"
 
@@ -247,3 +258,20 @@ def test_an_interrupted_run_ends_the_stages_still_running(tmp_path):
         time.sleep(0.1)
     assert not alive(pid)                        # its worker was ended, not waited for (120 s)
     assert not cache.is_done(sleeper)
+
+
+def test_a_killed_worker_fails_its_stage_alone_and_the_run_goes_on(tmp_path):
+    log = str(tmp_path / "log")
+    dies = Dies(Cfg(name="d", log=log))
+    others = [Append(Cfg(name=name, log=log, sleep=0.2)) for name in "xyz"]
+    after = Append(Cfg(name="after", log=log), before=dies)
+    cache = Cache(tmp_path / "cache")
+    done = []
+    failures = LocalExecutor(workers=2).execute([dies, *others, after], cache,
+                                                StageContext(cache=cache, progress=False),
+                                                lambda stage: done.append(stage.config.name))
+    assert sorted(done) == ["x", "y", "z"]  # built, though a pool broke under some of them
+    reasons = {failure.stage.config.name: failure.reason for failure in failures}
+    assert set(reasons) == {"d", "after"}
+    assert reasons["d"].startswith("WorkerDiedError: the worker process building it ended abruptly 2 times")
+    assert all(cache.is_done(stage) for stage in others) and not cache.is_done(dies)

@@ -43,6 +43,15 @@ log = logging.getLogger(__name__)
 WORKERS_ENV = "UNIBRIDGE_WORKERS"
 
 
+#: A stage running in a pool that a dead worker broke this many times fails: the first break
+#: makes every stage then running a suspect, run alone after it, so the second is its own.
+MAX_POOL_BREAKS = 2
+
+
+class WorkerDiedError(RuntimeError):
+    """The worker process building a stage ended abruptly (killed)."""
+
+
 class WorkersSettingError(ValueError):
     """``UNIBRIDGE_WORKERS`` holds something that is no worker count."""
 
@@ -145,17 +154,33 @@ class LocalExecutor(Executor):
         included = tuple(str(folder) for folder in included_folders())
         spawn = multiprocessing.get_context("spawn")
         records = spawn.Queue()  # the workers' log lines, said here (harness.run.executors.workers)
-        pool = ProcessPoolExecutor(workers, mp_context=spawn, initializer=init_worker,
-                                   initargs=(Quietness.of_this_process(), included, records))
-        with driver_says(records):
-            return self._schedule(pool, pending, root, worker_ctx, on_done, workers, bar)
+        quietness = Quietness.of_this_process()
 
-    def _schedule(self, pool, pending: list[Stage], root: str, worker_ctx: StageContext,
-                  on_done: Callable[[Stage], None], workers: int, bar) -> list[Failure]:
+        def new_pool() -> ProcessPoolExecutor:
+            return ProcessPoolExecutor(workers, mp_context=spawn, initializer=init_worker,
+                                       initargs=(quietness, included, records))
+
+        with driver_says(records):
+            return self._schedule(new_pool, pending, root, worker_ctx, on_done, workers, bar)
+
+    def _schedule(self, new_pool: Callable, pending: list[Stage], root: str,
+                  worker_ctx: StageContext, on_done: Callable[[Stage], None], workers: int,
+                  bar) -> list[Failure]:
+        """Run ``pending`` in a pool from ``new_pool``; a pool whose worker died is replaced.
+
+        A worker that ends abruptly (killed: out of memory, a signal) breaks the whole pool, and
+        every stage running in it ends with :class:`BrokenProcessPool`, the culprit among them
+        unknown: each goes back to wait for a fresh pool and then runs alone, so that a stage
+        whose worker dies again (:data:`MAX_POOL_BREAKS`) is the culprit; it fails with that
+        reason (its job is said FAILED; the run goes on, and the next run builds it again).
+        """
         from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
 
         from harness.run.executors.workers import build_stage
 
+        pool = new_pool()
+        breaks: dict[str, int] = {}  # stage key -> pools broken while it ran
         failed: dict[str, Failure] = {}
         waiting = list(pending)
         unbuilt = {stage.key for stage in pending}
@@ -183,6 +208,11 @@ class LocalExecutor(Executor):
                 if not running:
                     continue  # every stage left was skipped above
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                if any(isinstance(f.exception(), BrokenProcessPool) for f in finished):
+                    pool = self._replace_broken(pool, new_pool, running, waiting, breaks, failed,
+                                                unbuilt, pending, bar)
+                    slots.update({key: workers for key in breaks})  # suspects run alone
+                    continue
                 for future in sorted(finished, key=lambda f: pending.index(running[f])):
                     stage = running.pop(future)
                     unbuilt.discard(stage.key)
@@ -201,3 +231,27 @@ class LocalExecutor(Executor):
             raise
         pool.shutdown()
         return list(failed.values())
+
+    def _replace_broken(self, pool, new_pool: Callable, running: dict, waiting: list[Stage],
+                        breaks: dict[str, int], failed: dict[str, Failure], unbuilt: set[str],
+                        pending: list[Stage], bar):
+        """A fresh pool for the stages a dead worker's pool took down (see :meth:`_schedule`)."""
+        from concurrent.futures import wait
+
+        wait(running)  # a broken pool ends every future it holds
+        pool.shutdown(wait=False, cancel_futures=True)
+        for stage in running.values():
+            breaks[stage.key] = breaks.get(stage.key, 0) + 1
+            if breaks[stage.key] >= MAX_POOL_BREAKS:
+                unbuilt.discard(stage.key)
+                bar.update()
+                self._failed(stage, WorkerDiedError(
+                    f"the worker process building it ended abruptly {breaks[stage.key]} times "
+                    "(killed: out of memory, or a signal); run again to retry it"), failed)
+            else:
+                log.warning("%s: its worker process ended abruptly (killed: out of memory, or a "
+                            "signal); building it again in a fresh worker", stage.title)
+                waiting.append(stage)
+        waiting.sort(key=pending.index)
+        running.clear()
+        return new_pool()
