@@ -50,7 +50,8 @@ ARCH = {"xlm-roberta-base": "xlmr", "bert-base-multilingual-cased": "bert", "mgp
 #: The methods the paper pairs with each backbone (suites/wikiann.yaml's ``backbones:``).
 METHODS = {
     "xlm-roberta-base": ["unibridge", "zero_shot", "mad_x", "focus", "unibridge_lang2vec"],
-    "bert-base-multilingual-cased": ["unibridge", "zero_shot", "mad_x", "focus", "unibridge_lang2vec", "extend"],
+    "bert-base-multilingual-cased": ["unibridge", "zero_shot", "mad_x", "focus", "unibridge_lang2vec",
+                                     "extend"],
     "mgpt": ["unibridge", "zero_shot", "mad_x"],
     "mbart": ["unibridge", "zero_shot", "mad_x"],
 }
@@ -188,6 +189,11 @@ def step_seconds(record: dict) -> float | None:
     return statistics.median(gaps) if gaps else None
 
 
+def size(n: int) -> str:
+    """Bytes as MB or GB (decimal)."""
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
 def summary(measured: Path) -> list[str]:
     """Markdown rows, one per stage kind: stages, peak RSS, s/step, stage s, written, artifact."""
     records = [json.loads(line) for line in measured.read_text().splitlines() if line.strip()]
@@ -196,7 +202,6 @@ def summary(measured: Path) -> list[str]:
     kinds: dict[str, list[dict]] = {}
     for record in records:
         kinds.setdefault(record["kind"], []).append(record)
-    gib = 1024 ** 3
     for kind, group in kinds.items():
         steps = [s for s in (step_seconds(r) for r in group) if s is not None]
         failed = [r["title"] for r in group if r.get("returncode")]
@@ -204,8 +209,8 @@ def summary(measured: Path) -> list[str]:
             f"| {kind} | {len(group)} | {max(r['peak_rss_kib'] for r in group) / 1024 ** 2:.2f} GiB | "
             f"{f'{statistics.median(steps):.1f}' if steps else '–'} | "
             f"{max(r.get('seconds', r['process_seconds']) for r in group):.0f} | "
-            f"{max(r.get('wchar', 0) for r in group) / gib:.2f} GiB | "
-            f"{max(r.get('artifact_bytes', 0) for r in group) / gib:.2f} GiB | "
+            f"{size(max(r.get('wchar', 0) for r in group))} | "
+            f"{size(max(r.get('artifact_bytes', 0) for r in group))} | "
             f"{len(failed) or ''} |")
     return rows
 
