@@ -45,6 +45,8 @@ def cli():
       unibridge-bench run suites/smoke.yaml
       unibridge-bench list methods
     """
+    from harness.core.threads import passive_waiting  # here: --help imports no harness package
+
     passive_waiting()  # before any command imports torch: OpenMP reads its wait policy once
 
 
