@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from harness.cli.lazy import LazyGroup
-from harness.core.threads import passive_waiting
 
 #: Command -> ("module:attribute" of its click command, its summary for the group's ``--help``:
 #: the first paragraph of its docstring). ``--help`` and an unknown command import none of them.
