@@ -146,13 +146,14 @@ def test_the_report_command_renders_whatever_its_inputs(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_warm_cli_run_imports_no_model_library(tmp_path):
-    """Cold run of one zero-shot job, then a warm one in a fresh interpreter: no torch in it."""
+def test_a_warm_cli_run_imports_no_model_library(logged_selection_run, copy_workdir):
+    """A cold run of zero-shot jobs (the session's, ``tests/conftest.py``), then a warm one of one
+    of them, on a copy, in a fresh interpreter: no torch in it."""
+    *_, code, shared = logged_selection_run
+    assert code == 0
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    command = ["run", "suites/smoke.yaml", "--workdir", str(tmp_path / "w"), "--device", "cpu",
+    command = ["run", "suites/smoke.yaml", "--workdir", str(copy_workdir(shared)), "--device", "cpu",
                "--only", "method=zero_shot", "--only", "backbone=tiny-xlmr", "--only", "task=ner"]
-    subprocess.run([sys.executable, "-m", "harness.cli.main", *command], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
     probe = ("import sys\nfrom harness.cli.main import cli\n"
              f"cli({command!r}, standalone_mode=False)\n"
              "print('HEAVY', sorted(m for m in ('torch', 'transformers', 'adapters', 'matplotlib') "
