@@ -2,6 +2,8 @@
 
 import logging
 import os
+import shutil
+from pathlib import Path
 
 from harness.core.threads import passive_waiting
 
@@ -37,3 +39,38 @@ def build_backbones(tmp_path_factory):
         return root
 
     return build
+
+
+@pytest.fixture
+def copy_workdir(tmp_path):
+    """``copy_workdir(path)``: a private copy of a shared (session) workdir, for a test that writes.
+
+    A session fixture's workdir is read by several tests; one that runs, repairs or damages
+    anything in it works on its own copy, so that no outcome depends on the tests' order.
+    """
+
+    def copy(source: Path) -> Path:
+        return Path(shutil.copytree(source, tmp_path / "copies" / source.name, symlinks=True))
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def reduced_run(tmp_path_factory):
+    """``tests/shared_runs.reduced_suite`` run once through the CLI in a fresh interpreter, with
+    stdout and stderr pipes: (suite file, workdir, the finished process). Read-only: see
+    ``copy_workdir``."""
+    from tests.shared_runs import cli, reduced_suite
+
+    folder = tmp_path_factory.mktemp("reduced")
+    suite, workdir = reduced_suite(folder), folder / "work"
+    return suite, workdir, cli("run", suite, "--workdir", workdir, "--device", "cpu")
+
+
+@pytest.fixture(scope="session")
+def logged_selection_run(tmp_path_factory):
+    """``tests/shared_runs.SELECTION`` of suites/smoke.yaml run once with its output to a file:
+    see ``tests/shared_runs.logged_selection_run``. Read-only: see ``copy_workdir``."""
+    from tests.shared_runs import logged_selection_run
+
+    return logged_selection_run(tmp_path_factory.mktemp("logged"))

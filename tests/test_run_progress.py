@@ -6,9 +6,6 @@ jobs) through the CLI with its output going to a file, as in a cluster job's log
 """
 
 import logging
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +16,7 @@ from click.testing import CliRunner
 import harness.cli
 from harness.run.progress import LONG_STAGE_SECONDS, RunProgress, built_seconds
 from harness.training.arguments import TrainingConfig
+from tests.shared_runs import SELECTION
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRESS = "harness.run.progress"
@@ -101,40 +99,10 @@ def test_the_first_command_counts_from_the_clis_import_a_later_one_from_its_own_
 
 # --- the CLI, output to a file ------------------------------------------------------------------
 
-SELECTION = ["--only", "backbone=tiny-xlmr", "--only", "method=zero_shot", "--only", "task=ner",
-             "--only", "task=pos", "--device", "cpu"]
-FIRST_JOB = "INFO harness.run.progress: job 1/2 finished: zero_shot/tiny-xlmr/ner/amh/seed1; "
-
-
-@pytest.fixture(scope="module")
-def logged_run(tmp_path_factory):
-    """Run the selection with stdout and stderr into one file; read it whenever it grows.
-
-    Returns the file's text when the first job's line appeared, whether the process still
-    ran then, the text once it ended, its exit code and the workdir.
-    """
-    folder = tmp_path_factory.mktemp("logged")
-    workdir, log_file = folder / "work", folder / "run.log"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")  # stdout too as it is said
-    with open(log_file, "w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "harness.cli.main", "run", "suites/smoke.yaml",
-                                    "--workdir", str(workdir), *SELECTION],
-                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            seen, running, deadline = None, None, time.monotonic() + 900
-            while seen is None and time.monotonic() < deadline:
-                running = process.poll() is None  # before the read: still running when it was read
-                text = log_file.read_text()
-                if FIRST_JOB in text:
-                    seen = text
-                elif not running:
-                    break
-                time.sleep(0.1)
-            code = process.wait(timeout=900)
-        finally:
-            if process.poll() is None:
-                process.kill()
-    return seen, running, log_file.read_text(), code, workdir
+@pytest.fixture
+def logged_run(logged_selection_run):
+    """The session's run of the selection with its output to a file (``tests/conftest.py``)."""
+    return logged_selection_run
 
 
 @pytest.mark.slow
@@ -155,11 +123,12 @@ def test_a_log_file_gets_a_line_per_job_as_it_finishes(logged_run):
 
 
 @pytest.mark.slow
-def test_the_wall_time_counts_from_the_commands_start(logged_run, monkeypatch):
+def test_the_wall_time_counts_from_the_commands_start(logged_run, monkeypatch, copy_workdir):
     """The run's body starts long after the CLI's first import: the wall time counts from that."""
     from harness.cli.main import cli
 
     *_, workdir = logged_run
+    workdir = copy_workdir(workdir)
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(harness.cli, "_IMPORTED", time.time() - 7200)  # imported two hours ago
     done = CliRunner().invoke(cli, ["run", "suites/smoke.yaml", "--workdir", str(workdir), *SELECTION])

@@ -117,12 +117,15 @@ def test_rerun_checks_what_it_reads_before_deleting_anything(tmp_path):
 
 
 @pytest.mark.slow
-def test_verify_and_repair_on_a_real_run(tmp_path):
-    """Real stages (the vocabulary search's training cache included): clean, then one damage."""
-    from tests.test_cli_output import cli, reduced_suite
+def test_verify_and_repair_on_a_real_run(reduced_run, copy_workdir):
+    """Real stages (the vocabulary search's training cache included): clean, then one damage.
 
-    suite, workdir = reduced_suite(tmp_path), tmp_path / "work"
-    assert cli("run", suite, "--workdir", workdir, "--device", "cpu").returncode == 0
+    On a copy of the session's finished run of the reduced suite (``tests/conftest.py``)."""
+    from tests.shared_runs import cli
+
+    suite, shared, done = reduced_run
+    assert done.returncode == 0, done.stderr
+    workdir = copy_workdir(shared)
     before = records_without_timings(workdir)
     clean = cli("verify", workdir)
     assert clean.returncode == 0 and clean.stdout.endswith(" damaged.\n"), clean.stdout

@@ -22,6 +22,7 @@ from harness.report.unchanged import INPUTS_FILE
 from harness.report.write import write_report
 from harness.run.records import aggregate, read_results, record_path, write_record
 from harness.run.runner import RunOptions, run_jobs
+from tests.shared_runs import SELECTION
 from tests.test_report import manifest, record, workdir_with
 from tests.test_runner import Prepare, make_plan
 
@@ -146,13 +147,13 @@ def test_the_report_command_renders_whatever_its_inputs(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_warm_cli_run_imports_no_model_library(tmp_path):
-    """Cold run of one zero-shot job, then a warm one in a fresh interpreter: no torch in it."""
+def test_a_warm_cli_run_imports_no_model_library(logged_selection_run, copy_workdir):
+    """A cold run of two zero-shot jobs (the session's, ``tests/conftest.py``), then the same
+    command warm, on a copy of its workdir, in a fresh interpreter: no torch in it."""
+    *_, code, shared = logged_selection_run
+    assert code == 0
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    command = ["run", "suites/smoke.yaml", "--workdir", str(tmp_path / "w"), "--device", "cpu",
-               "--only", "method=zero_shot", "--only", "backbone=tiny-xlmr", "--only", "task=ner"]
-    subprocess.run([sys.executable, "-m", "harness.cli.main", *command], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    command = ["run", "suites/smoke.yaml", "--workdir", str(copy_workdir(shared)), *SELECTION]
     probe = ("import sys\nfrom harness.cli.main import cli\n"
              f"cli({command!r}, standalone_mode=False)\n"
              "print('HEAVY', sorted(m for m in ('torch', 'transformers', 'adapters', 'matplotlib') "

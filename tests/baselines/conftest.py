@@ -2,6 +2,7 @@
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,27 @@ def stage_inputs(root: Path, backbone: str, arch: str) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def built_stage_inputs(tmp_path_factory):
+    """``built_stage_inputs(backbone, arch)``: :func:`stage_inputs`, built once per session per
+    backbone; read-only (``make_stage_inputs`` hands out copies)."""
+    built: dict[tuple[str, str], Path] = {}
+
+    def get(backbone: str, arch: str) -> Path:
+        if (backbone, arch) not in built:
+            built[backbone, arch] = stage_inputs(tmp_path_factory.mktemp(backbone), backbone, arch)
+        return built[backbone, arch]
+
+    return get
+
+
 @pytest.fixture(scope="module")
-def make_stage_inputs(tmp_path_factory):
-    """``make_stage_inputs(backbone, arch)``: see :func:`stage_inputs`."""
-    return lambda backbone, arch: stage_inputs(tmp_path_factory.mktemp(backbone), backbone, arch)
+def make_stage_inputs(tmp_path_factory, built_stage_inputs):
+    """``make_stage_inputs(backbone, arch)``: a copy of :func:`stage_inputs`'s folder of its own."""
+
+    def make(backbone: str, arch: str) -> Path:
+        target = tmp_path_factory.mktemp(f"{backbone}-copy")
+        shutil.copytree(built_stage_inputs(backbone, arch), target, dirs_exist_ok=True)
+        return target
+
+    return make

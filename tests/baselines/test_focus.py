@@ -26,6 +26,7 @@ def artifacts(make_stage_inputs):
     return root
 
 
+@pytest.mark.slow  # the FOCUS stage's fastText training: tens of seconds
 def test_overlapping_tokens_copy_the_backbone_rows(artifacts):
     source_tokenizer, source = load_source(str(artifacts / "backbone" / "model"))
     target_tokenizer = AutoTokenizer.from_pretrained(artifacts / "out" / "tokenizer")
@@ -56,6 +57,7 @@ torch.save(matrix, work + "/direct.pt")
 """
 
 
+@pytest.mark.slow  # the FOCUS stage's fastText training: tens of seconds
 def test_stage_equals_deepfocus_run_directly(artifacts, tmp_path):
     """deepfocus's FOCUS itself, in a fresh interpreter (fastText's heap: fasttext_process)."""
     source_tokenizer, source = load_source(str(artifacts / "backbone" / "model"))
@@ -84,6 +86,7 @@ def test_fails_validation_on_backbones_the_paper_does_not_pair_it_with(plan_of):
         plan_of({"focus": {}}, backbones=("tiny-mgpt",))
 
 
+@pytest.mark.slow  # the FOCUS stage's fastText training: tens of seconds
 def test_deepfocus_bars_show_only_when_its_logger_is_at_info(artifacts, capfd):
     import logging
 

@@ -20,6 +20,9 @@ from harness.core.graph import StageContext
 from harness.methods.unibridge.harmony import harmony_weights, read_distance
 
 SOURCES = ("eng", "zho", "rus", "ara", "jpn")
+#: Reads lang2vec's URIEL tables: about 30 s on 2 quiet cores the first time in a process (its
+#: import, the language list, the five feature sets), paid by the first of these tests to run.
+uriel = pytest.mark.slow
 
 
 def stage_weights(tmp_path, target, sources=SOURCES):
@@ -34,6 +37,7 @@ def stage_weights(tmp_path, target, sources=SOURCES):
     return harmony_weights(distances), distances
 
 
+@uriel
 @pytest.mark.parametrize("target", ["amh", "san", "quy", "pbt"])
 def test_weights_are_a_distribution(tmp_path, target):
     weights, _ = stage_weights(tmp_path, target)
@@ -42,6 +46,7 @@ def test_weights_are_a_distribution(tmp_path, target):
     assert math.isclose(sum(weights.values()), 1.0, abs_tol=1e-12)
 
 
+@uriel
 def test_amharic_weights_equal_a_hand_computation(tmp_path):
     weights, distances = stage_weights(tmp_path, "amh")
     codes = dict(zip(SOURCES, ("eng", "cmn", "rus", "arb", "jpn")))
@@ -66,6 +71,7 @@ def test_amharic_weights_equal_a_hand_computation(tmp_path):
     assert max(weights, key=weights.get) == "ara"
 
 
+@uriel
 @pytest.mark.parametrize("target", ["pbt", "grn", "nah", "oto", "olo", "xyz"])
 def test_unknown_language_gets_uniform_weights(tmp_path, target):
     weights, _ = stage_weights(tmp_path, target)
@@ -74,6 +80,7 @@ def test_unknown_language_gets_uniform_weights(tmp_path, target):
     assert record["known"] is False
 
 
+@uriel
 def test_known_pair_is_marked_known_and_distances_differ():
     assert lang2vec_distance("amh", "ara") < lang2vec_distance("amh", "jpn")
     assert lang2vec_distance("amh", "eng", ("fam",)) == pytest.approx(1.0)  # no family in common
@@ -88,6 +95,7 @@ def test_shares_every_stage_with_unibridge_but_the_distances(plan_of, method_sta
         "harmony_distance", "evaluation"}
 
 
+@uriel
 def test_the_wheels_lang2vec_script_on_sys_path_does_not_shadow_the_package(tmp_path):
     """Under the console script, ``bin/`` (which holds the wheel's ``lang2vec.py``) is sys.path[0]."""
     (tmp_path / "lang2vec.py").write_text("raise ImportError('the script, not the package')\n")

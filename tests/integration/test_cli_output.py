@@ -6,18 +6,12 @@ a subprocess, with stderr a pipe as in a log file. Before this output work the s
 about a hundred lines of bars and warnings to stderr (and the full smoke suite about 2,000).
 """
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "fixtures"
-STEPS = {"max_steps": 2, "batch_size": 4, "max_device_batch_size": 4}
+from tests.shared_runs import cli
+
 #: One line per distinct warning the run has reason to give (slack for a few of the harness's
 #: own); too little monolingual text is no warning line but one line of the summary on stdout.
 #: Bars (stderr is no terminal) and library messages: none. Besides: a line per finished job.
@@ -29,38 +23,10 @@ LEAKS = re.compile(r"it/s\]|step/s|\d+%\||Warning:|Some weights|You should proba
 pytestmark = pytest.mark.slow
 
 
-def reduced_suite(folder: Path) -> Path:
-    payload = {
-        "name": "reduced",
-        "backbones": ["tiny-xlmr"],
-        "tasks": {"ner": {"targets": ["amh"], "sources": ["eng"],
-                          "data": {"path": str(FIXTURES / "wikiann")}}},
-        "monolingual": {"data": {"path": str(FIXTURES / "monolingual")}, "target_samples": 120,
-                        "source_samples": 120, "words_per_sample": 24},
-        "parallel": {"path": str(FIXTURES / "parallel")},
-        "methods": {
-            "zero_shot": {"training": STEPS},
-            "unibridge_no_multi_source": {
-                "vocab": {"start": 100, "step": 100, "max_size": 800},
-                "embeddings": {"fasttext_dim": 16}, "adaptation": STEPS, "task_adapter": STEPS},
-        },
-    }
-    path = folder / "reduced.yaml"
-    path.write_text(yaml.safe_dump(payload))
-    return path
-
-
-def cli(*args: object) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "harness.cli.main", *map(str, args)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=900)
-
-
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reduced")
-    suite, workdir = reduced_suite(folder), folder / "work"
-    return suite, workdir, cli("run", suite, "--workdir", workdir, "--device", "cpu")
+@pytest.fixture
+def first_run(reduced_run):
+    """The session's run of the reduced suite (``tests/conftest.py``): read, never written."""
+    return reduced_run
 
 
 def test_stderr_is_a_few_plain_lines(first_run):
@@ -103,17 +69,19 @@ def test_shortfalls_are_one_summary_line_not_warnings(first_run):
     assert "vocab_search for unibridge_no_multi_source/tiny-xlmr/ner/amh/" in line, line
 
 
-def test_the_same_command_again_prints_the_same_shortfall_line(first_run):
+def test_the_same_command_again_prints_the_same_shortfall_line(first_run, copy_workdir):
     """Every stage cached, none says anything as it builds: the line comes from the artifacts."""
     suite, workdir, done = first_run
+    workdir = copy_workdir(workdir)
     again = cli("run", suite, "--workdir", workdir, "--device", "cpu")
     assert again.returncode == 0 and " 0 run, " in again.stdout, again.stdout
     said = [line for line in again.stdout.splitlines() if line.startswith("Data shortfalls")]
     assert said == [line for line in done.stdout.splitlines() if line.startswith("Data shortfalls")]
 
 
-def test_truncated_weights_give_one_message_naming_entry_and_fix(first_run):
+def test_truncated_weights_give_one_message_naming_entry_and_fix(first_run, copy_workdir):
     suite, workdir, _ = first_run
+    workdir = copy_workdir(workdir)
     weights = sorted((workdir / "cache" / "finetune").glob("*/**/*.safetensors"))
     assert weights, "the finetune entry has a weights file"
     entry = workdir / "cache" / "finetune" / weights[0].relative_to(

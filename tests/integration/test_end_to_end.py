@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from harness.cli.main import cli
 from harness.run.records import read_results
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 UNIBRIDGE = {
     "vocab": {"start": 100, "step": 100, "max_size": 800},
     "embeddings": {"fasttext_dim": 16},
