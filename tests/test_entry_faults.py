@@ -196,8 +196,8 @@ def test_a_record_outside_its_own_interval_is_drawn(tmp_path):
     records = tuple(r.model_copy(update={"value": 99.0}) if r.method == "unibridge" else r
                     for r in run.records)
     shifted = type(run)(records, run.manifest, run.thresholds, run.statistics)
-    assert [p.name for p in write_figures(shifted, tmp_path)] == ["languages-ner.png",
-                                                                  "languages-ner.pdf"]
+    assert [p.name for p in write_figures(shifted, tmp_path)] == [
+        "languages-ner.png", "languages-ner.pdf", "methods-table01.png", "methods-table01.pdf"]
     plt = _pyplot()
     figure, axes = plt.subplots()
     _error_bars(axes, [0.0, 1.0], [50.0, 10.0], [(52.0, 58.0), (30.0, 20.0)], "black")

@@ -165,6 +165,10 @@ def server(tmp_path, monkeypatch):
     for name in (hub.MIRROR_ENV, releases.CACHE_ENV, *hub.OFFLINE_VARIABLES):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf_cache"))
+    # the libraries read HF_HUB_OFFLINE once, at their import: a test that imported them first
+    # with the variable set (monkeypatched) would leave them offline for the whole session
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf_datasets")
     monkeypatch.setattr(releases, "_FAILED", {})
     yield httpd, handler

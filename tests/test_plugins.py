@@ -183,7 +183,7 @@ def test_the_plugins_tables_are_rendered_from_the_records(finished):
     assert means == {method: pytest.approx(round(statistics.mean([r["value"]]), 2), abs=0.005)
                      for method, r in records.items()}
     page = (folder / "work" / "report.html").read_text()
-    assert "Tables of plugins" in page and "<h3>source-weights</h3>" in page
+    assert "Tables of plugins" in page and '<h3 id="plugin-source-weights">source-weights</h3>' in page
 
 
 @pytest.mark.slow

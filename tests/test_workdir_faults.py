@@ -370,7 +370,9 @@ def _run_and_count(tmp_path: Path, name: str) -> None:
 
 
 def test_two_runs_on_one_workdir_count_what_the_other_built(tmp_path):
-    context = multiprocessing.get_context("fork")
+    # spawned, not forked: a fork of a test process whose torch or OpenMP pools have threads can
+    # hang in the child (a pool's lock held by a thread that the fork did not copy)
+    context = multiprocessing.get_context("spawn")
     runs = [context.Process(target=_run_and_count, args=(tmp_path, f"run{i}.json")) for i in range(2)]
     for process in runs:
         process.start()
