@@ -275,3 +275,17 @@ def test_a_killed_worker_fails_its_stage_alone_and_the_run_goes_on(tmp_path):
     assert set(reasons) == {"d", "after"}
     assert reasons["d"].startswith("WorkerDiedError: the worker process building it ended abruptly 2 times")
     assert all(cache.is_done(stage) for stage in others) and not cache.is_done(dies)
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_a_bad_worker_count_ends_run_before_planning_in_one_line(monkeypatch, value):
+    from click.testing import CliRunner
+
+    from harness.cli.main import cli
+
+    monkeypatch.setenv(WORKERS_ENV, value)
+    result = CliRunner().invoke(cli, ["run", "suites/smoke.yaml", "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"Error: {WORKERS_ENV}={value!r} is not a worker count; valid: a whole number from 1, or "
+        "unset (usable CPUs // threads)"]

@@ -64,11 +64,12 @@ def user_error_types() -> tuple[type[Exception], ...]:
     from harness.data.source import DataError
     from harness.plugins.loading import PluginError
     from harness.report.plugin_tables import TablePluginError
+    from harness.run.executors.local import WorkersSettingError
     from harness.suite.schema import SuiteError
 
     return (SuiteError, DataError, CacheError, UnknownNameError, UnknownStageKindError,
             ExecutorUnavailableError, NoSpaceError, WorkdirError, PluginError, TablePluginError,
-            ThreadsSettingError)
+            ThreadsSettingError, WorkersSettingError)
 
 
 def user_errors(command: Callable) -> Callable:

@@ -33,6 +33,7 @@ from harness.planning.costs import stage_seconds
 from harness.report.manifest import manifest_of, write_manifest
 from harness.report.write import write_report, written_summary
 from harness.run.executors.catalog import EXECUTORS
+from harness.run.executors.local import forced_workers
 from harness.run.progress import format_seconds
 from harness.run.progress import log as progress_log
 from harness.run.records import RESULTS_FILE
@@ -129,7 +130,8 @@ def run(suite_file, workdir, only, dry_run, device, precision, executor, seed, r
     """
     started = command_started()  # the wall time counts the imports and the planning too
     setup_logging(verbose)
-    forced_threads()  # a bad UNIBRIDGE_THREADS is said before anything is planned
+    forced_threads()  # a bad UNIBRIDGE_THREADS or UNIBRIDGE_WORKERS is said before planning
+    forced_workers()
     if not dry_run:  # before the plan, so that a missing GPU is the first thing said
         device = resolve_device(device)
         check_precision(device, precision)

@@ -56,6 +56,22 @@ class WorkersSettingError(ValueError):
     """``UNIBRIDGE_WORKERS`` holds something that is no worker count."""
 
 
+def forced_workers() -> int | None:
+    """The count ``UNIBRIDGE_WORKERS`` sets, or None when it is unset.
+
+    Raises:
+        WorkersSettingError: a value that is not a whole number from 1 (``run`` says it before
+            planning anything).
+    """
+    forced = os.environ.get(WORKERS_ENV, "").strip()
+    if not forced:
+        return None
+    if not forced.isdigit() or int(forced) < 1:
+        raise WorkersSettingError(f"{WORKERS_ENV}={forced!r} is not a worker count; valid: a "
+                                  "whole number from 1, or unset (usable CPUs // threads)")
+    return int(forced)
+
+
 def local_workers(pending: Sequence[Stage], device: str) -> int:
     """How many worker processes: ``UNIBRIDGE_WORKERS``, else usable CPUs // narrowest stage.
 
@@ -66,12 +82,9 @@ def local_workers(pending: Sequence[Stage], device: str) -> int:
     Raises:
         WorkersSettingError: ``UNIBRIDGE_WORKERS`` is not a whole number from 1.
     """
-    forced = os.environ.get(WORKERS_ENV, "").strip()
-    if forced:
-        if not forced.isdigit() or int(forced) < 1:
-            raise WorkersSettingError(f"{WORKERS_ENV}={forced!r} is not a worker count; valid: a "
-                                      "whole number from 1, or unset (usable CPUs // threads)")
-        count = int(forced)
+    forced = forced_workers()
+    if forced is not None:
+        count = forced
     elif device != "cpu":
         count = 1
     else:
