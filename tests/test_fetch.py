@@ -20,6 +20,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from huggingface_hub import constants
+from huggingface_hub.utils import reset_sessions
 
 from harness.cli.main import cli
 from harness.data import hub, monolingual, nli, parallel, release_pins, releases, ud
@@ -169,6 +170,7 @@ def server(tmp_path, monkeypatch):
     # with the variable set (monkeypatched) would leave them offline for the whole session
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    reset_sessions()  # a session made while offline keeps refusing every request
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf_datasets")
     monkeypatch.setattr(releases, "_FAILED", {})
     yield httpd, handler
