@@ -101,15 +101,24 @@ def forced_threads() -> int | None:
         ThreadsSettingError: a value that is not a whole number from 1 (``run`` says it before
             planning anything).
     """
-    forced = os.environ.get(THREADS_ENV, "").strip()
-    if not forced:
+    return count_from_env(THREADS_ENV, "a thread count",
+                          "1 for tiny backbones, else the usable CPUs", ThreadsSettingError)
+
+
+def count_from_env(variable: str, what: str, unset: str, error: type[ValueError]) -> int | None:
+    """The whole number from 1 that ``variable`` holds, or None when it is unset or blank.
+
+    Raises:
+        error: any other value, in one line naming the variable, the value and what is valid
+            (``unset`` says what leaving it unset gives).
+    """
+    value = os.environ.get(variable, "").strip()
+    if not value:
         return None
-    count = int(forced) if forced.isdigit() else 0
-    if count < 1:
-        raise ThreadsSettingError(f"{THREADS_ENV}={forced!r} is not a thread count; valid: a whole "
-                                  "number from 1, or unset (1 for tiny backbones, else the usable "
-                                  "CPUs)")
-    return count
+    if not value.isdigit() or int(value) < 1:
+        raise error(f"{variable}={value!r} is not {what}; valid: a whole number from 1, or unset "
+                    f"({unset})")
+    return int(value)
 
 
 def threads_for(stage: Stage) -> int:

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from harness.core.executor import Executor, Failure, failed_input, failure_reason, split_cached
 from harness.core.graph import Cache, Stage, StageContext
-from harness.core.threads import threads_for, usable_cpus
+from harness.core.threads import count_from_env, threads_for, usable_cpus
 from harness.core.workdir import NoSpaceError
 
 log = logging.getLogger(__name__)
@@ -63,13 +63,8 @@ def forced_workers() -> int | None:
         WorkersSettingError: a value that is not a whole number from 1 (``run`` says it before
             planning anything).
     """
-    forced = os.environ.get(WORKERS_ENV, "").strip()
-    if not forced:
-        return None
-    if not forced.isdigit() or int(forced) < 1:
-        raise WorkersSettingError(f"{WORKERS_ENV}={forced!r} is not a worker count; valid: a "
-                                  "whole number from 1, or unset (usable CPUs // threads)")
-    return int(forced)
+    return count_from_env(WORKERS_ENV, "a worker count", "usable CPUs // threads",
+                          WorkersSettingError)
 
 
 def local_workers(pending: Sequence[Stage], device: str) -> int:
