@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from harness.run.records import RESULTS_FILE, read_results
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 STEPS = {"max_steps": 2, "batch_size": 4, "max_device_batch_size": 4}
@@ -82,3 +84,32 @@ def logged_selection_run(folder: Path):
             if process.poll() is None:
                 process.kill()
     return seen, running, log_file.read_text(), code, workdir
+
+
+def two_target_suite(tmp_path: Path, name: str) -> Path:
+    """One tiny backbone, one task with two targets, the zero-shot baseline, a few steps.
+
+    Executors are compared on it (tests/test_local_workers.py, tests/test_ray_executor.py).
+    """
+    payload = {
+        "name": name,
+        "backbones": ["tiny-xlmr"],
+        "tasks": {"ner": {"targets": ["amh", "tgl"], "sources": ["eng"],
+                          "data": {"path": str(FIXTURES / "wikiann")}}},
+        "monolingual": {"data": {"path": str(FIXTURES / "monolingual")}, "target_samples": 48,
+                        "source_samples": 48, "words_per_sample": 24},
+        "methods": {"zero_shot": {"training": {"max_steps": 3, "batch_size": 4,
+                                               "max_device_batch_size": 4}}},
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(payload))
+    return path
+
+
+def outcomes(workdir: Path) -> dict:
+    """Job id -> value, details and every stage's facts except timings."""
+    records = {}
+    for record in read_results(workdir / RESULTS_FILE):
+        facts = {role: {k: v for k, v in f.items() if k != "seconds"} for role, f in record.stages.items()}
+        records[record.job_id] = (record.value, record.details, facts)
+    return records

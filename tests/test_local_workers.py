@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from harness.cli.common import load_plan
@@ -19,8 +18,8 @@ from harness.run.executors.local import (
     local_workers,
     stage_slots,
 )
-from harness.run.records import RESULTS_FILE, read_results
 from harness.run.runner import RunOptions, run_jobs
+from tests.shared_runs import outcomes, two_target_suite
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -175,35 +174,9 @@ def test_how_many_workers(monkeypatch):
         local_workers(stages, "cpu")
 
 
-def reduced_suite(tmp_path: Path) -> Path:
-    """One tiny backbone, one task with two targets, the zero-shot baseline, a few steps."""
-    payload = {
-        "name": "workers",
-        "backbones": ["tiny-xlmr"],
-        "tasks": {"ner": {"targets": ["amh", "tgl"], "sources": ["eng"],
-                          "data": {"path": str(FIXTURES / "wikiann")}}},
-        "monolingual": {"data": {"path": str(FIXTURES / "monolingual")}, "target_samples": 48,
-                        "source_samples": 48, "words_per_sample": 24},
-        "methods": {"zero_shot": {"training": {"max_steps": 3, "batch_size": 4,
-                                               "max_device_batch_size": 4}}},
-    }
-    path = tmp_path / "workers.yaml"
-    path.write_text(yaml.safe_dump(payload))
-    return path
-
-
-def outcomes(workdir: Path) -> dict:
-    """Job id -> value, details and every stage's facts except timings."""
-    records = {}
-    for record in read_results(workdir / RESULTS_FILE):
-        facts = {role: {k: v for k, v in f.items() if k != "seconds"} for role, f in record.stages.items()}
-        records[record.job_id] = (record.value, record.details, facts)
-    return records
-
-
 @pytest.mark.slow
 def test_reduced_suite_gives_the_same_results_in_workers(tmp_path, monkeypatch):
-    plan = load_plan(reduced_suite(tmp_path))
+    plan = load_plan(two_target_suite(tmp_path, "workers"))
     for workers in ("1", "2"):
         monkeypatch.setenv(WORKERS_ENV, workers)
         report = run_jobs(plan, plan.jobs, RunOptions(tmp_path / workers, progress=False))
